@@ -26,6 +26,7 @@ export type {
   StepProblem,
 } from './interfaces.js';
 export type { JsonObject, JsonValue } from './json.js';
+export * from './network/index.js';
 export type {
   ApplyOptions,
   GateSite,
@@ -65,3 +66,4 @@ export type {
   PadShortcutNode,
   Pool2dNode,
 } from './spec.js';
+export * from './train/index.js';

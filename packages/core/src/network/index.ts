@@ -1,0 +1,2 @@
+// Network interpreter, masks, metrics, compaction and export (see ../network-types.ts).
+export {};

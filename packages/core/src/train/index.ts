@@ -1,0 +1,2 @@
+// Training loop, optimizers, schedules, checkpoints and experiment configs.
+export {};
