@@ -48,6 +48,7 @@ export {
   registries,
 } from './registry.js';
 export { Rng, type RngState } from './rng.js';
+export { type ParamSelector, selectParams, validateParamSelector } from './select.js';
 export type {
   ActivationNode,
   AddNode,
