@@ -203,6 +203,13 @@ export interface Pruner {
   /** Gate keep-probabilities (for expected-complexity objectives), keyed by gate site. Caller disposes. */
   gateProbabilities?(): Record<string, tf.Tensor>;
   afterStep(ctx: PrunerStepContext): PrunerStepResult | undefined | Promise<PrunerStepResult | undefined>;
+  /** Names of the parameters this pruner masks (for metrics and the conformance suite). */
+  targets?(): readonly string[];
+  /**
+   * Figures to log (e.g. `sparsity`, `zeros`, `total` over {@link Pruner.targets}, live units, mean θ).
+   * `sparsity` must equal the counted zeros of the targets divided by their size.
+   */
+  metrics?(): Readonly<Record<string, number>>;
   /** Called at the end of every epoch. */
   afterEpoch?(ctx: PrunerStepContext): PrunerStepResult | undefined | Promise<PrunerStepResult | undefined>;
   /** Serializable state (masks live in the network and are checkpointed with it). */
