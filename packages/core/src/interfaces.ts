@@ -101,6 +101,12 @@ export interface Objective {
   /** Optional work before the step (e.g. relevance from a first backward pass); store only tensors you dispose. */
   prepare?(ctx: PrepareContext): void;
   value(ctx: ObjectiveContext): tf.Scalar;
+  /**
+   * Changes a numeric hyperparameter at run time (e.g. the selective
+   * weight-decay γ that a relevance pruner decays and resets). Throws for
+   * unknown names.
+   */
+  setParameter?(name: string, value: number): void;
   /** Frees tensors held by the objective. */
   dispose?(): void;
 }
@@ -178,6 +184,8 @@ export interface PrunerStepContext {
   readonly step: number;
   readonly epoch: number;
   readonly rng: Rng;
+  /** The run's objectives, so a pruner can drive their parameters (see {@link Objective.setParameter}). */
+  readonly objectives?: readonly Objective[];
   /** Evaluates a split (validation by default) — for pruners gated by a validation floor. */
   evaluate(split?: 'validation' | 'test'): Promise<{ accuracy: number; loss: number }>;
 }
