@@ -1,1 +1,23 @@
-export {};
+export { type CodedIssue, SolverError, type SolverErrorCode } from './errors.js';
+export {
+  type AdaptiveSearchOptions,
+  bisectionSearch,
+  checkPoints,
+  type DichotomicSearchOptions,
+  dichotomicSearch,
+  dominates,
+  type GridSearchOptions,
+  gridSearch,
+  hypervolume,
+  hypervolume2d,
+  kneeByDistance,
+  kneeByLambdaJump,
+  lambda2Grid,
+  nonDominated,
+  nonDominatedIndices,
+  type ObjectivePoint,
+  REINERS2020_LAMBDA2_GRID,
+  runWeightSearch,
+  type WeightedResult,
+  type WeightSearch,
+} from './pareto/index.js';
