@@ -1,5 +1,13 @@
 export { type CodedIssue, SolverError, type SolverErrorCode } from './errors.js';
 export {
+  frankWolfeMinNorm,
+  type GramMatrix,
+  type MinNormOptions,
+  type MinNormResult,
+  minNormTwo,
+  minNormWeights,
+} from './min-norm.js';
+export {
   type AdaptiveSearchOptions,
   bisectionSearch,
   checkPoints,
