@@ -1,1 +1,24 @@
-export {};
+import './register.js';
+
+export { PrunerError, type PrunerErrorCode } from './errors.js';
+export {
+  createLobsterPruner,
+  createRelevancePruner,
+  type LobsterConfig,
+  type RelevanceConfig,
+  validateLobsterConfig,
+  validateRelevanceConfig,
+} from './relevance/index.js';
+export {
+  type ConstantSparsitySchedule,
+  createItpPruner,
+  createMagnitudePruner,
+  type ItpConfig,
+  type MagnitudeConfig,
+  type PolynomialDecaySchedule,
+  type SparsitySchedule,
+  scheduleAt,
+  validateItpConfig,
+  validateMagnitudeConfig,
+  validateSchedule,
+} from './unstructured/index.js';

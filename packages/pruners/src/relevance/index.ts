@@ -1,1 +1,4 @@
-export {};
+import '../register.js';
+
+export { createLobsterPruner, type LobsterConfig, validateLobsterConfig } from './lobster.js';
+export { createRelevancePruner, type RelevanceConfig, validateRelevanceConfig } from './relevance.js';

@@ -1,0 +1,52 @@
+/**
+ * Registers every pruner of this package in `registries().pruners`, so a
+ * JSON config `{ "type": "itp", … }` builds it. Imported for its side effect
+ * by the package entry.
+ */
+import { type JsonObject, registries } from '@moprune/core';
+import { createLobsterPruner, validateLobsterConfig } from './relevance/lobster.js';
+import { createRelevancePruner, validateRelevanceConfig } from './relevance/relevance.js';
+import { createItpPruner, validateItpConfig } from './unstructured/itp.js';
+import {
+  createMagnitudePruner,
+  type MagnitudeConfig,
+  validateMagnitudeConfig,
+} from './unstructured/magnitude.js';
+
+const pruners = registries().pruners;
+
+if (!pruners.has('itp')) {
+  pruners.register({
+    type: 'itp',
+    description: 'Intra-training pruning: zero |w| ≤ threshold after every batch (Reiners et al. 2020)',
+    validate: validateItpConfig,
+    create: (c: JsonObject) => createItpPruner(c),
+  });
+}
+if (!pruners.has('magnitude')) {
+  pruners.register({
+    type: 'magnitude',
+    description:
+      'Magnitude pruning on a TF-MOT-style sparsity schedule (polynomial decay / constant), layer-wise or global',
+    validate: validateMagnitudeConfig,
+    create: (c: JsonObject) => createMagnitudePruner(c as unknown as MagnitudeConfig),
+  });
+}
+if (!pruners.has('relevance')) {
+  pruners.register({
+    type: 'relevance',
+    description:
+      'Relevance-based iterative global magnitude pruning gated by a validation floor, γ reset (Bonetta & Cancelliere 2023)',
+    validate: validateRelevanceConfig,
+    create: (c: JsonObject) => createRelevancePruner(c),
+  });
+}
+if (!pruners.has('lobster')) {
+  pruners.register({
+    type: 'lobster',
+    description:
+      'LOBSTER: on a validation-loss plateau, the largest global magnitude cut within (1 + twt) of the loss',
+    validate: validateLobsterConfig,
+    create: (c: JsonObject) => createLobsterPruner(c),
+  });
+}

@@ -1,0 +1,147 @@
+import {
+  type ComponentState,
+  type Issue,
+  type JsonObject,
+  type Network,
+  type ParamSelector,
+  type Pruner,
+  selectParams,
+  validateParamSelector,
+} from '@moprune/core';
+import { PrunerError, throwIfIssues } from '../errors.js';
+import { ConfigChecker } from '../internal/config.js';
+import { countZeros, keepLargest, maskValues, setMaskValues } from '../internal/masks.js';
+import { type SparsitySchedule, scheduleAt, validateSchedule } from './schedules.js';
+
+/** Config of {@link createMagnitudePruner}. */
+export interface MagnitudeConfig {
+  readonly type: 'magnitude';
+  readonly schedule: SparsitySchedule;
+  /**
+   * `'layer'`: every target parameter reaches the scheduled sparsity on its
+   * own (TF-MOT's behaviour). `'global'`: one magnitude threshold across all
+   * targets, so the total reaches the scheduled sparsity while layers differ.
+   * @default 'layer'
+   */
+  readonly scope?: 'layer' | 'global';
+  /** Which parameters to prune. @default all kernels: `{ roles: ['kernel'] }` */
+  readonly params?: ParamSelector;
+}
+
+/** Every problem with a magnitude-pruner config. */
+export function validateMagnitudeConfig(config: JsonObject): Issue[] {
+  const c = new ConfigChecker(config, ['schedule', 'scope', 'params']);
+  if (config.schedule === undefined) c.add([{ path: 'schedule', message: 'is required' }]);
+  else c.add(validateSchedule(config.schedule, 'schedule'));
+  c.oneOf('scope', ['layer', 'global']);
+  c.add(validateParamSelector(config.params, 'params'));
+  return c.issues;
+}
+
+/**
+ * Magnitude pruning on a sparsity schedule. At each pruning step the live
+ * weights with the smallest |w| are masked until the scheduled fraction of
+ * the targets is zero — exactly, to the weight (ties broken by position).
+ * Masked weights never come back: ranking is over live weights only.
+ */
+export function createMagnitudePruner(
+  config: Omit<MagnitudeConfig, 'type'> & { type?: 'magnitude' },
+): Pruner {
+  const json: JsonObject = { type: 'magnitude', ...(config as unknown as JsonObject) };
+  throwIfIssues('magnitude pruner', validateMagnitudeConfig(json));
+  const scope = config.scope ?? 'layer';
+  const selector = config.params ?? { roles: ['kernel'] };
+  let net: Network | undefined;
+  let targets: string[] = [];
+  let lastPruneStep = -1;
+  let sparsity = 0;
+
+  const pruneTo = async (n: Network, target: number): Promise<void> => {
+    const mags: Float32Array[] = [];
+    const live: Float32Array[] = [];
+    for (const name of targets) {
+      mags.push((await n.params.get(name)!.data()) as Float32Array);
+      live.push(await maskValues(n, name));
+    }
+    const groups = scope === 'global' ? [targets.map((_, i) => i)] : targets.map((_, i) => [i]);
+    for (const group of groups) {
+      const size = group.reduce((s, i) => s + live[i]!.length, 0);
+      const zeros = group.reduce((s, i) => s + countZeros(live[i]!), 0);
+      const want = Math.round(target * size);
+      if (want <= zeros) continue;
+      const keep = keepLargest(
+        group.map((i) => mags[i]!),
+        group.map((i) => live[i]!),
+        want - zeros,
+      );
+      group.forEach((i, j) => {
+        live[i] = keep[j]!;
+      });
+    }
+    for (const [i, name] of targets.entries()) setMaskValues(n, name, live[i]!);
+    n.applyMasks();
+  };
+
+  return {
+    name: 'magnitude',
+    config: json,
+    init(ctx) {
+      net = ctx.net;
+      targets = selectParams(ctx.net, selector);
+      if (targets.length === 0) {
+        throw new PrunerError(
+          'INVALID_CONFIG',
+          `magnitude pruner: the selector ${JSON.stringify(selector)} matches no parameter`,
+          {
+            issues: [{ path: 'params', message: 'matches no parameter of the network' }],
+          },
+        );
+      }
+    },
+    async afterStep(ctx) {
+      net = ctx.net;
+      const at = scheduleAt(config.schedule, ctx.step);
+      if (at.prune && at.sparsity > 0) {
+        await pruneTo(ctx.net, at.sparsity);
+        lastPruneStep = ctx.step;
+        sparsity = at.sparsity;
+      } else if (net.maskedParams().length > 0) {
+        // Optimizer updates may have moved masked weights; masks still hold.
+        ctx.net.applyMasks();
+      }
+      return undefined;
+    },
+    targets: () => targets,
+    metrics() {
+      if (!net) return {};
+      let zeros = 0;
+      let total = 0;
+      for (const name of targets) {
+        const m = net.getMask(name);
+        const size = net.params.get(name)!.size;
+        total += size;
+        if (m) zeros += countZeros(m.dataSync() as Float32Array);
+      }
+      return { sparsity: total === 0 ? 0 : zeros / total, zeros, total, scheduledSparsity: sparsity };
+    },
+    state(): ComponentState {
+      return { json: { targets, lastPruneStep, sparsity }, arrays: {} };
+    },
+    load(state) {
+      const s = state.json;
+      if (
+        !Array.isArray(s.targets) ||
+        typeof s.lastPruneStep !== 'number' ||
+        typeof s.sparsity !== 'number'
+      ) {
+        throw new PrunerError(
+          'STATE_MISMATCH',
+          'magnitude pruner: state lacks targets/lastPruneStep/sparsity',
+        );
+      }
+      targets = s.targets as string[];
+      lastPruneStep = s.lastPruneStep;
+      sparsity = s.sparsity;
+    },
+  };
+}
