@@ -74,7 +74,7 @@ describe('min-norm weights', () => {
       perm.map((i) => g[i]!),
       b.weights,
     );
-    da.forEach((v, i) => expect(v).toBeCloseTo(db[i]!, 5));
+    for (const [i, v] of da.entries()) expect(v).toBeCloseTo(db[i]!, 5);
     expect(a.normSquared).toBeCloseTo(b.normSquared, 8);
   });
 
