@@ -1,1 +1,24 @@
-export {};
+import './register.js';
+
+export { ModelError, type ModelErrorCode } from './errors.js';
+export { type Lenet5Options, type Lenet5Variant, lenet5 } from './lenet5.js';
+export {
+  type Lenet300100Options,
+  lenet300100,
+  type MlpActivation,
+  type MlpOptions,
+  mlp,
+  type PlainGates,
+} from './mlp.js';
+export { type HpsOptions, hps, type MdmtnOptions, type MultiTaskVariant, mdmtn } from './multitask.js';
+export { modelRegistrations, registerModels } from './registrations.js';
+export {
+  type ResnetFixedDepthOptions,
+  type ResnetGates,
+  type ResnetOptions,
+  resnet,
+  resnet20,
+  resnet32,
+  resnet56,
+} from './resnet.js';
+export { type VggLikeOptions, vggLike } from './vgg.js';

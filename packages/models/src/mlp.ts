@@ -1,0 +1,104 @@
+import type { InitializerName, NetworkSpec } from '@moprune/core';
+import { throwIfInvalid } from './errors.js';
+import { SpecBuilder } from './internal/builder.js';
+import type { ModelDefinition } from './internal/definition.js';
+import {
+  arrayOf,
+  checkFields,
+  classesField,
+  type Field,
+  initField,
+  inputShapeField,
+  integer,
+  oneOf,
+} from './internal/fields.js';
+
+/** Where a plain (non-residual) network may carry unit gates. */
+export type PlainGates = 'none' | 'units';
+
+/** Hidden-layer activations of {@link mlp}. */
+export type MlpActivation = 'relu' | 'elu' | 'tanh' | 'sigmoid';
+
+/** Options of {@link mlp}. */
+export interface MlpOptions {
+  /** Units of each hidden layer, input side first. */
+  readonly hidden: readonly number[];
+  /** Per-sample input shape; inputs of rank > 1 are flattened first. @default [28, 28, 1] */
+  readonly inputShape?: readonly number[];
+  /** Output classes. @default 10 */
+  readonly classes?: number;
+  /** Hidden-layer activation. @default 'relu' */
+  readonly activation?: MlpActivation;
+  /** Initializer of every dense layer. @default 'glorotUniform' */
+  readonly init?: InitializerName;
+  /** `'units'` puts a `gate` node after each hidden activation. @default 'none' */
+  readonly gates?: PlainGates;
+}
+
+/** Options of {@link lenet300100}. */
+export type Lenet300100Options = Omit<MlpOptions, 'hidden' | 'activation'>;
+
+const PLAIN_GATES: readonly PlainGates[] = ['none', 'units'];
+const gatesField: Field = { key: 'gates', check: oneOf(PLAIN_GATES) };
+const activationField: Field = { key: 'activation', check: oneOf(['relu', 'elu', 'tanh', 'sigmoid']) };
+const hiddenField: Field = { key: 'hidden', check: arrayOf(integer(1)), required: true };
+
+const MLP_FIELDS: readonly Field[] = [hiddenField, activationField, initField(), gatesField];
+const LENET300_FIELDS: readonly Field[] = [initField(), gatesField];
+
+function buildMlp(name: string, options: MlpOptions): NetworkSpec {
+  const b = new SpecBuilder(name, options.inputShape ?? [28, 28, 1]);
+  const init = options.init ?? 'glorotUniform';
+  const fn = options.activation ?? 'relu';
+  let x = b.flatten('flatten', 'input');
+  options.hidden.forEach((units, i) => {
+    const id = `fc${i + 1}`;
+    x = b.act(`${id}.${fn}`, b.dense(id, x, units, init), fn);
+    if (options.gates === 'units') x = b.add({ id: `${id}.gate`, op: 'gate', inputs: [x] });
+  });
+  const out = b.dense(`fc${options.hidden.length + 1}`, x, options.classes ?? 10, init);
+  return b.build([out]);
+}
+
+/**
+ * A fully connected classifier: `flatten → (dense → activation [→ gate])* → dense`.
+ * Dense nodes are `fc1 … fc{n+1}`. The output is the **logits** of the last
+ * dense layer (no softmax), so a cross-entropy-with-logits objective applies.
+ * Small enough for tests and demos.
+ * @throws ModelError `INVALID_CONFIG` listing every bad option; `INCOMPATIBLE_INPUT`.
+ */
+export function mlp(options: MlpOptions): NetworkSpec {
+  throwIfInvalid('mlp', checkFields(options, [...MLP_FIELDS, inputShapeField, classesField]));
+  return buildMlp('mlp', options);
+}
+
+/**
+ * LeNet-300-100 (LeCun et al. 1998; the pruning benchmark of Han et al. 2015,
+ * Bonetta 2023, Louizos 2018): `784 → 300 → 100 → classes`, ReLU, logits
+ * output. 266,610 parameters for MNIST. Dense nodes `fc1`, `fc2`, `fc3`.
+ * Init defaults to glorotUniform (the Keras default the Keras-origin
+ * reproductions use).
+ * @throws ModelError `INVALID_CONFIG` listing every bad option; `INCOMPATIBLE_INPUT`.
+ */
+export function lenet300100(options: Lenet300100Options = {}): NetworkSpec {
+  throwIfInvalid('lenet-300-100', checkFields(options, [...LENET300_FIELDS, inputShapeField, classesField]));
+  return buildMlp('lenet-300-100', { ...options, hidden: [300, 100] });
+}
+
+/** Registry definition of {@link mlp}. */
+export const mlpDefinition: ModelDefinition = {
+  type: 'mlp',
+  description: 'Fully connected classifier with the given hidden layers (tests, demos)',
+  fields: MLP_FIELDS,
+  tasks: 'single',
+  build: mlp,
+};
+
+/** Registry definition of {@link lenet300100}. */
+export const lenet300100Definition: ModelDefinition = {
+  type: 'lenet-300-100',
+  description: 'LeNet-300-100: 784-300-100-10 fully connected, ReLU (266,610 params on MNIST)',
+  fields: LENET300_FIELDS,
+  tasks: 'single',
+  build: lenet300100,
+};
