@@ -40,6 +40,7 @@ export default defineConfig({
       'test-fixtures/**/*.test.ts',
       'bench/**/*.test.ts',
       'tests/**/*.test.ts',
+      'examples/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     pool: 'forks',

@@ -1,0 +1,101 @@
+/**
+ * An example contributor pruner, written in one file against public entry
+ * points only (`@moprune/core`, `@moprune/pruners/testing` in its test).
+ * It prunes a seeded random fraction of the chosen parameters' live weights
+ * every `every` steps — a baseline that any real criterion should beat.
+ */
+import {
+  type ComponentState,
+  type Issue,
+  type JsonObject,
+  type Network,
+  type Pruner,
+  registries,
+  selectParams,
+} from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Config of the random pruner. */
+export interface RandomPrunerConfig {
+  readonly type: 'random';
+  /** Fraction of the live weights removed at each pruning step, in (0, 1). */
+  readonly fraction: number;
+  /** Steps between pruning steps. @default 1 */
+  readonly every?: number;
+}
+
+/** Every problem with a random-pruner config. */
+export function validateRandomPrunerConfig(config: JsonObject): Issue[] {
+  const issues: Issue[] = [];
+  const { fraction, every } = config;
+  if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) {
+    issues.push({ path: 'fraction', message: `must be a number in (0, 1), got ${JSON.stringify(fraction)}` });
+  }
+  if (every !== undefined && (typeof every !== 'number' || !Number.isInteger(every) || every < 1)) {
+    issues.push({ path: 'every', message: `must be a positive integer, got ${JSON.stringify(every)}` });
+  }
+  return issues;
+}
+
+/** Builds the random pruner. */
+export function createRandomPruner(config: RandomPrunerConfig): Pruner {
+  const every = config.every ?? 1;
+  let net: Network | undefined;
+  let targets: string[] = [];
+
+  return {
+    name: 'random',
+    config: { ...config },
+    init(ctx) {
+      net = ctx.net;
+      targets = selectParams(ctx.net, { roles: ['kernel'] });
+    },
+    afterStep(ctx) {
+      net = ctx.net;
+      if ((ctx.step + 1) % every === 0) {
+        for (const name of targets) {
+          const param = ctx.net.params.get(name)!;
+          const old = ctx.net.getMask(name);
+          const mask = old ? Float32Array.from(old.dataSync()) : new Float32Array(param.size).fill(1);
+          for (let i = 0; i < mask.length; i++)
+            if (mask[i] === 1 && ctx.rng.next() < config.fraction) mask[i] = 0;
+          const t = tf.tensor(mask, param.shape);
+          ctx.net.setMask(name, t);
+          t.dispose();
+        }
+      }
+      ctx.net.applyMasks();
+      return undefined;
+    },
+    targets: () => targets,
+    metrics() {
+      if (!net) return {};
+      let zeros = 0;
+      let total = 0;
+      for (const name of targets) {
+        total += net.params.get(name)!.size;
+        const m = net.getMask(name);
+        if (m) for (const v of m.dataSync()) if (v === 0) zeros++;
+      }
+      return { sparsity: zeros / total, zeros, total };
+    },
+    state(): ComponentState {
+      return { json: { targets }, arrays: {} };
+    },
+    load(state) {
+      targets = state.json.targets as string[];
+    },
+  };
+}
+
+/** Registers `{ "type": "random" }` so experiment configs can name it. Safe to call twice. */
+export function registerRandomPruner(): void {
+  const pruners = registries().pruners;
+  if (pruners.has('random')) return;
+  pruners.register({
+    type: 'random',
+    description: 'Example contributor pruner: removes a seeded random fraction of live kernel weights',
+    validate: validateRandomPrunerConfig,
+    create: (c) => createRandomPruner(c as unknown as RandomPrunerConfig),
+  });
+}
