@@ -130,6 +130,8 @@ export function createLobsterPruner(config: Omit<LobsterConfig, 'type'> & { type
       if (lo > 0) {
         applyGlobalCut(ctx.net, state, lo);
         cuts++;
+      } else if (ctx.net.maskedParams().length > 0) {
+        ctx.net.applyMasks();
       }
       wait = 0;
       best = Number.POSITIVE_INFINITY;
