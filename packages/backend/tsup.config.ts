@@ -1,3 +1,8 @@
 import { packageConfig } from '../../tooling/tsup.js';
 
-export default packageConfig({ index: 'src/index.ts' });
+// `shims` gives the CommonJS build a working `import.meta.url`, which
+// `wasmBinaryDirectory` and the optional-peer resolution need.
+export default packageConfig(
+  { index: 'src/index.ts', register: 'src/register.ts', testing: 'src/testing/index.ts' },
+  { shims: true },
+);
