@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tooling/tsup.js';
 
-export default packageConfig({ index: 'src/index.ts' });
+// `shims` gives the CommonJS build an `import.meta.url`, which locates build/Release/ next to dist/.
+export default packageConfig({ index: 'src/index.ts' }, { shims: true });

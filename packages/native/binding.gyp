@@ -1,0 +1,18 @@
+{
+  "targets": [
+    {
+      "target_name": "moprune_native",
+      "sources": ["csrc/addon.cc", "csrc/kernels.cc"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node scripts/openblas.mjs include)"
+      ],
+      "libraries": ["<!@(node scripts/openblas.mjs libs)"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "ldflags": ["<!@(node scripts/openblas.mjs rpath)"]
+    }
+  ]
+}

@@ -1,0 +1,242 @@
+// Node-API surface of @moprune/native. Every entry point checks its arguments
+// completely (types, integer ranges, buffer lengths) before any kernel runs, so
+// a bad call from JavaScript ends in a thrown JS error, never in a crash.
+#include <napi.h>
+
+#include <cblas.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+
+namespace {
+
+using moprune::ConvGeom;
+
+// sgemm takes 32-bit sizes; every size and leading dimension must fit.
+constexpr int64_t kMaxDim = std::numeric_limits<int>::max();
+
+[[noreturn]] void Fail(const Napi::Env& env, const std::string& kernel, const std::string& what) {
+  throw Napi::RangeError::New(env, "moprune native " + kernel + ": " + what);
+}
+
+int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name,
+               int64_t min) {
+  if (i >= info.Length() || !info[i].IsNumber()) Fail(info.Env(), kernel, std::string(name) + " must be a number");
+  const double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v >= static_cast<double>(min) && v <= static_cast<double>(kMaxDim)) || v != static_cast<double>(static_cast<int64_t>(v))) {
+    Fail(info.Env(), kernel, std::string(name) + " must be an integer in [" + std::to_string(min) + ", 2^31), got " +
+                                 info[i].ToString().Utf8Value());
+  }
+  return static_cast<int64_t>(v);
+}
+
+bool BoolArg(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name) {
+  if (i >= info.Length() || !info[i].IsBoolean()) Fail(info.Env(), kernel, std::string(name) + " must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+// Product of non-negative sizes; fails instead of overflowing.
+int64_t Product(const Napi::Env& env, const std::string& kernel, std::initializer_list<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims) {
+    if (d != 0 && p > std::numeric_limits<int64_t>::max() / 4 / d) Fail(env, kernel, "tensor too large");
+    p *= d;
+  }
+  return p;
+}
+
+float* FloatArg(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name,
+                int64_t expected, bool nullable = false) {
+  if (nullable && i < info.Length() && (info[i].IsNull() || info[i].IsUndefined())) return nullptr;
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    Fail(info.Env(), kernel, std::string(name) + " must be a Float32Array");
+  }
+  auto arr = info[i].As<Napi::Float32Array>();
+  if (static_cast<int64_t>(arr.ElementLength()) != expected) {
+    Fail(info.Env(), kernel,
+         std::string(name) + " has " + std::to_string(arr.ElementLength()) + " elements, expected " +
+             std::to_string(expected));
+  }
+  return arr.Data();
+}
+
+// Reads the 15 geometry integers packed in an array at info[i].
+ConvGeom GeomArg(const Napi::CallbackInfo& info, size_t i, const std::string& kernel) {
+  if (i >= info.Length() || !info[i].IsArray()) Fail(info.Env(), kernel, "geometry must be an array");
+  auto arr = info[i].As<Napi::Array>();
+  if (arr.Length() != 15) Fail(info.Env(), kernel, "geometry must have 15 entries");
+  int64_t v[15];
+  static const char* names[15] = {"batch",    "inHeight",  "inWidth",     "inChannels",  "filterHeight",
+                                  "filterWidth", "outChannels", "outHeight", "outWidth",    "strideHeight",
+                                  "strideWidth", "dilationHeight", "dilationWidth", "padTop", "padLeft"};
+  for (uint32_t j = 0; j < 15; ++j) {
+    Napi::Value e = arr.Get(j);
+    if (!e.IsNumber()) Fail(info.Env(), kernel, std::string(names[j]) + " must be a number");
+    const double d = e.As<Napi::Number>().DoubleValue();
+    const double min = j >= 13 ? 0.0 : 1.0;
+    if (!(d >= min && d <= static_cast<double>(kMaxDim)) || d != static_cast<double>(static_cast<int64_t>(d))) {
+      Fail(info.Env(), kernel, std::string(names[j]) + " must be an integer >= " + std::to_string(static_cast<int>(min)) +
+                                   ", got " + e.ToString().Utf8Value());
+    }
+    v[j] = static_cast<int64_t>(d);
+  }
+  ConvGeom g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+  // sgemm's M, N, K and leading dimensions must fit in an int.
+  const int64_t k = Product(info.Env(), kernel, {g.filter_h, g.filter_w, g.in_c});
+  const int64_t rows = Product(info.Env(), kernel, {g.batch, g.out_h, g.out_w});
+  if (k > kMaxDim || rows > kMaxDim) Fail(info.Env(), kernel, "im2col matrix too large for 32-bit BLAS sizes");
+  return g;
+}
+
+std::string GeomText(const ConvGeom& g) {
+  return "x [" + std::to_string(g.batch) + "," + std::to_string(g.in_h) + "," + std::to_string(g.in_w) + "," +
+         std::to_string(g.in_c) + "], filter [" + std::to_string(g.filter_h) + "," + std::to_string(g.filter_w) +
+         ",*," + std::to_string(g.out_c) + "], out [" + std::to_string(g.out_h) + "," + std::to_string(g.out_w) +
+         "]";
+}
+
+int64_t XSize(const Napi::Env& env, const std::string& kernel, const ConvGeom& g) {
+  return Product(env, kernel, {g.batch, g.in_h, g.in_w, g.in_c});
+}
+int64_t YSize(const Napi::Env& env, const std::string& kernel, const ConvGeom& g) {
+  return Product(env, kernel, {g.batch, g.out_h, g.out_w, g.out_c});
+}
+int64_t WSize(const Napi::Env& env, const std::string& kernel, const ConvGeom& g) {
+  return Product(env, kernel, {g.filter_h, g.filter_w, g.in_c, g.out_c});
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  moprune::SetThreads(static_cast<int>(IntArg(info, 0, "setThreads", "threads", 1)));
+  return info.Env().Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("library", "openblas");
+  o.Set("config", openblas_get_config());
+  o.Set("corename", openblas_get_corename());
+  o.Set("threads", moprune::Threads());
+  return o;
+}
+
+Napi::Value MatMul(const Napi::CallbackInfo& info) {
+  const std::string kernel = "BatchMatMul";
+  const int64_t batch_a = IntArg(info, 3, kernel, "batchA", 1);
+  const int64_t batch_b = IntArg(info, 4, kernel, "batchB", 1);
+  const int64_t m = IntArg(info, 5, kernel, "m", 1);
+  const int64_t n = IntArg(info, 6, kernel, "n", 1);
+  const int64_t k = IntArg(info, 7, kernel, "k", 1);
+  const bool trans_a = BoolArg(info, 8, kernel, "transposeA");
+  const bool trans_b = BoolArg(info, 9, kernel, "transposeB");
+  if (batch_a != batch_b && batch_a != 1 && batch_b != 1) {
+    Fail(info.Env(), kernel, "batch sizes " + std::to_string(batch_a) + " and " + std::to_string(batch_b) + " do not broadcast");
+  }
+  const int64_t batch = batch_a > batch_b ? batch_a : batch_b;
+  if (Product(info.Env(), kernel, {batch_a, m}) > kMaxDim) Fail(info.Env(), kernel, "too many rows for 32-bit BLAS sizes");
+  const float* a = FloatArg(info, 0, kernel, "a", Product(info.Env(), kernel, {batch_a, m, k}));
+  const float* b = FloatArg(info, 1, kernel, "b", Product(info.Env(), kernel, {batch_b, k, n}));
+  float* out = FloatArg(info, 2, kernel, "out", Product(info.Env(), kernel, {batch, m, n}));
+  moprune::MatMul(a, b, out, batch_a, batch_b, m, n, k, trans_a, trans_b);
+  return info.Env().Undefined();
+}
+
+// Convolution output size must agree with the geometry, or the kernel would
+// read past the input's edge; im2col bounds-checks every read, so only the
+// buffer lengths need checking here.
+Napi::Value Conv2D(const Napi::CallbackInfo& info) {
+  const std::string kernel = "Conv2D";
+  const ConvGeom g = GeomArg(info, 3, kernel);
+  const auto& env = info.Env();
+  const float* x = FloatArg(info, 0, kernel + " (" + GeomText(g) + ")", "x", XSize(env, kernel, g));
+  const float* w = FloatArg(info, 1, kernel + " (" + GeomText(g) + ")", "filter", WSize(env, kernel, g));
+  float* y = FloatArg(info, 2, kernel + " (" + GeomText(g) + ")", "out", YSize(env, kernel, g));
+  moprune::Conv2D(g, x, w, y);
+  return env.Undefined();
+}
+
+Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
+  const std::string kernel = "Conv2DBackpropInput";
+  const ConvGeom g = GeomArg(info, 3, kernel);
+  const auto& env = info.Env();
+  const float* dy = FloatArg(info, 0, kernel + " (" + GeomText(g) + ")", "dy", YSize(env, kernel, g));
+  const float* w = FloatArg(info, 1, kernel + " (" + GeomText(g) + ")", "filter", WSize(env, kernel, g));
+  float* dx = FloatArg(info, 2, kernel + " (" + GeomText(g) + ")", "out", XSize(env, kernel, g));
+  moprune::Conv2DBackpropInput(g, dy, w, dx);
+  return env.Undefined();
+}
+
+Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
+  const std::string kernel = "Conv2DBackpropFilter";
+  const ConvGeom g = GeomArg(info, 3, kernel);
+  const auto& env = info.Env();
+  const float* x = FloatArg(info, 0, kernel + " (" + GeomText(g) + ")", "x", XSize(env, kernel, g));
+  const float* dy = FloatArg(info, 1, kernel + " (" + GeomText(g) + ")", "dy", YSize(env, kernel, g));
+  float* dw = FloatArg(info, 2, kernel + " (" + GeomText(g) + ")", "out", WSize(env, kernel, g));
+  moprune::Conv2DBackpropFilter(g, x, dy, dw);
+  return env.Undefined();
+}
+
+Napi::Value BiasActivation(const Napi::CallbackInfo& info) {
+  const std::string kernel = "BiasActivation";
+  const int64_t channels = IntArg(info, 2, kernel, "channels", 1);
+  const int64_t activation = IntArg(info, 3, kernel, "activation", 0);
+  if (activation > 2) Fail(info.Env(), kernel, "activation code must be 0, 1 or 2");
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    Fail(info.Env(), kernel, "y must be a Float32Array");
+  }
+  auto y = info[0].As<Napi::Float32Array>();
+  const int64_t size = static_cast<int64_t>(y.ElementLength());
+  if (size % channels != 0) Fail(info.Env(), kernel, "y's size is not a multiple of the channel count");
+  const float* bias = FloatArg(info, 1, kernel, "bias", channels, true);
+  moprune::BiasActivation(y.Data(), size, bias, channels, static_cast<int>(activation));
+  return info.Env().Undefined();
+}
+
+Napi::Value PoolCall(const Napi::CallbackInfo& info, const std::string& kernel) {
+  // Pool geometry: the window has no weights, so in and out channels agree.
+  const bool grad = kernel == "MaxPoolGrad" || kernel == "AvgPoolGrad";
+  const size_t geom_index = kernel == "MaxPoolGrad" ? 3 : 2;
+  const ConvGeom g = GeomArg(info, geom_index, kernel);
+  const auto& env = info.Env();
+  const std::string where = kernel + " (" + GeomText(g) + ")";
+  if (g.in_c != g.out_c) Fail(env, where, "pooling needs equal input and output channels");
+  const int64_t xs = XSize(env, kernel, g);
+  const int64_t ys = YSize(env, kernel, g);
+  if (kernel == "MaxPool") {
+    moprune::MaxPool(g, FloatArg(info, 0, where, "x", xs), FloatArg(info, 1, where, "out", ys));
+  } else if (kernel == "AvgPool") {
+    moprune::AvgPool(g, FloatArg(info, 0, where, "x", xs), FloatArg(info, 1, where, "out", ys));
+  } else if (kernel == "MaxPoolGrad") {
+    moprune::MaxPoolGrad(g, FloatArg(info, 0, where, "x", xs), FloatArg(info, 1, where, "dy", ys),
+                         FloatArg(info, 2, where, "out", xs));
+  } else if (grad) {
+    moprune::AvgPoolGrad(g, FloatArg(info, 0, where, "dy", ys), FloatArg(info, 1, where, "out", xs));
+  }
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("matMul", Napi::Function::New(env, MatMul));
+  exports.Set("conv2D", Napi::Function::New(env, Conv2D));
+  exports.Set("conv2DBackpropInput", Napi::Function::New(env, Conv2DBackpropInput));
+  exports.Set("conv2DBackpropFilter", Napi::Function::New(env, Conv2DBackpropFilter));
+  exports.Set("biasActivation", Napi::Function::New(env, BiasActivation));
+  exports.Set("maxPool", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return PoolCall(i, "MaxPool"); }));
+  exports.Set("maxPoolGrad",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return PoolCall(i, "MaxPoolGrad"); }));
+  exports.Set("avgPool", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return PoolCall(i, "AvgPool"); }));
+  exports.Set("avgPoolGrad",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return PoolCall(i, "AvgPoolGrad"); }));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(moprune_native, Init)

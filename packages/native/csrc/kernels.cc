@@ -1,0 +1,422 @@
+#include "kernels.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "thread_pool.h"
+
+namespace moprune {
+namespace {
+
+int g_threads = 0;
+std::unique_ptr<ThreadPool> g_pool;
+std::mutex g_pool_mutex;
+
+// Below this many floating-point operations a kernel runs on one thread: waking
+// a worker costs a few microseconds, about what 2 MFLOP take on one core.
+constexpr int64_t kParallelFlops = int64_t{1} << 21;
+// im2col scratch per thread, in floats (1 MiB): big enough for sgemm to reach
+// full speed, small enough to stay in L2 between im2col and sgemm.
+constexpr int64_t kColBudget = int64_t{1} << 18;
+
+int DefaultThreads() {
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+ThreadPool& Pool() {
+  std::lock_guard<std::mutex> lock(g_pool_mutex);
+  if (!g_pool) {
+    if (g_threads == 0) g_threads = DefaultThreads();
+    g_pool = std::make_unique<ThreadPool>(g_threads);
+    openblas_set_num_threads(g_threads);
+  }
+  return *g_pool;
+}
+
+// Runs body(part) on `parts` threads. While several of our threads call
+// sgemm at once, OpenBLAS is held to one thread per call so the two levels of
+// parallelism do not oversubscribe the cores.
+template <typename F>
+void RunParts(int parts, F body) {
+  ThreadPool& pool = Pool();
+  if (parts <= 1) {
+    body(0);
+    return;
+  }
+  openblas_set_num_threads(1);
+  try {
+    pool.Run(parts, [&](int p) { body(p); });
+  } catch (...) {
+    openblas_set_num_threads(g_threads);
+    throw;
+  }
+  openblas_set_num_threads(g_threads);
+}
+
+int PartsFor(int64_t flops, int64_t units) {
+  Pool();
+  if (flops < kParallelFlops) return 1;
+  return static_cast<int>(std::min<int64_t>(g_threads, std::max<int64_t>(units, 1)));
+}
+
+void Split(int64_t total, int parts, int part, int64_t* begin, int64_t* end) {
+  const int64_t base = total / parts;
+  const int64_t extra = total % parts;
+  *begin = part * base + std::min<int64_t>(part, extra);
+  *end = *begin + base + (part < extra ? 1 : 0);
+}
+
+int64_t ColK(const ConvGeom& g) { return g.filter_h * g.filter_w * g.in_c; }
+
+int64_t ChunkRows(int64_t k) { return std::max<int64_t>(4, kColBudget / std::max<int64_t>(k, 1)); }
+
+bool IsPointwise(const ConvGeom& g) {
+  return g.filter_h == 1 && g.filter_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
+void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b,
+              static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+}
+
+// Writes rows [r0, r1) of the im2col matrix of x: one row per output pixel
+// (n, oh, ow), columns ordered (kh, kw, c) like the filter's [KH, KW, Cin] axes.
+void Im2Col(const ConvGeom& g, const float* x, int64_t r0, int64_t r1, float* col) {
+  const int64_t c = g.in_c;
+  const int64_t plane = g.out_h * g.out_w;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / plane;
+    const int64_t oh = (r % plane) / g.out_w;
+    const int64_t ow = r % g.out_w;
+    const float* xn = x + n * g.in_h * g.in_w * c;
+    float* dst = col + (r - r0) * ColK(g);
+    for (int64_t kh = 0; kh < g.filter_h; ++kh) {
+      const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+      const bool row_ok = ih >= 0 && ih < g.in_h;
+      for (int64_t kw = 0; kw < g.filter_w; ++kw, dst += c) {
+        const int64_t iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
+        if (row_ok && iw >= 0 && iw < g.in_w) {
+          const float* src = xn + (ih * g.in_w + iw) * c;
+          for (int64_t i = 0; i < c; ++i) dst[i] = src[i];
+        } else {
+          for (int64_t i = 0; i < c; ++i) dst[i] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of Im2Col: adds rows [r0, r1) of col into dx.
+void Col2ImAdd(const ConvGeom& g, const float* col, int64_t r0, int64_t r1, float* dx) {
+  const int64_t c = g.in_c;
+  const int64_t plane = g.out_h * g.out_w;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / plane;
+    const int64_t oh = (r % plane) / g.out_w;
+    const int64_t ow = r % g.out_w;
+    float* dxn = dx + n * g.in_h * g.in_w * c;
+    const float* src = col + (r - r0) * ColK(g);
+    for (int64_t kh = 0; kh < g.filter_h; ++kh) {
+      const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+      const bool row_ok = ih >= 0 && ih < g.in_h;
+      for (int64_t kw = 0; kw < g.filter_w; ++kw, src += c) {
+        const int64_t iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
+        if (row_ok && iw >= 0 && iw < g.in_w) {
+          float* dst = dxn + (ih * g.in_w + iw) * c;
+          for (int64_t i = 0; i < c; ++i) dst[i] += src[i];
+        }
+      }
+    }
+  }
+}
+
+// Calls fn(ih, iw) for every in-bounds input pixel of window (oh, ow).
+template <typename F>
+void ForWindow(const ConvGeom& g, int64_t oh, int64_t ow, F fn) {
+  for (int64_t kh = 0; kh < g.filter_h; ++kh) {
+    const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+    if (ih < 0 || ih >= g.in_h) continue;
+    for (int64_t kw = 0; kw < g.filter_w; ++kw) {
+      const int64_t iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
+      if (iw < 0 || iw >= g.in_w) continue;
+      fn(ih, iw);
+    }
+  }
+}
+
+int64_t PoolFlops(const ConvGeom& g) {
+  return g.batch * g.out_h * g.out_w * g.in_c * g.filter_h * g.filter_w;
+}
+
+}  // namespace
+
+void SetThreads(int threads) {
+  std::lock_guard<std::mutex> lock(g_pool_mutex);
+  g_threads = threads < 1 ? 1 : threads;
+  if (g_pool) g_pool->Resize(g_threads);
+  openblas_set_num_threads(g_threads);
+}
+
+int Threads() {
+  Pool();
+  return g_threads;
+}
+
+void MatMul(const float* a, const float* b, float* out, int64_t batch_a, int64_t batch_b, int64_t m,
+            int64_t n, int64_t k, bool trans_a, bool trans_b) {
+  const int64_t lda = trans_a ? m : k;
+  const int64_t ldb = trans_b ? k : n;
+  const int64_t batch = std::max(batch_a, batch_b);
+  if (batch_b == 1 && !trans_a) {
+    // Every A matrix meets the same B: one tall sgemm over the stacked rows.
+    Pool();
+    Gemm(false, trans_b, batch_a * m, n, k, a, lda, b, ldb, 0.0f, out, n);
+    return;
+  }
+  const int64_t per = 2 * m * n * k;
+  auto one = [&](int64_t i) {
+    Gemm(trans_a, trans_b, m, n, k, a + (i % batch_a) * m * k, lda, b + (i % batch_b) * k * n, ldb, 0.0f,
+         out + i * m * n, n);
+  };
+  // Many small products: spread whole products over our threads; a few large
+  // ones: let OpenBLAS split each product.
+  const int parts = per < (int64_t{1} << 23) ? PartsFor(per * batch, batch) : 1;
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(batch, parts, p, &begin, &end);
+    for (int64_t i = begin; i < end; ++i) one(i);
+  });
+}
+
+void Conv2D(const ConvGeom& g, const float* x, const float* w, float* y) {
+  const int64_t k = ColK(g);
+  const int64_t rows = g.batch * g.out_h * g.out_w;
+  Pool();
+  if (IsPointwise(g)) {
+    Gemm(false, false, rows, g.out_c, k, x, k, w, g.out_c, 0.0f, y, g.out_c);
+    return;
+  }
+  const int64_t chunk = ChunkRows(k);
+  const int parts = PartsFor(2 * rows * k * g.out_c, rows / 8);
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(rows, parts, p, &begin, &end);
+    std::vector<float> col(static_cast<size_t>(std::min(chunk, std::max<int64_t>(end - begin, 1)) * k));
+    for (int64_t r0 = begin; r0 < end; r0 += chunk) {
+      const int64_t r1 = std::min(end, r0 + chunk);
+      Im2Col(g, x, r0, r1, col.data());
+      Gemm(false, false, r1 - r0, g.out_c, k, col.data(), k, w, g.out_c, 0.0f, y + r0 * g.out_c, g.out_c);
+    }
+  });
+}
+
+void Conv2DBackpropInput(const ConvGeom& g, const float* dy, const float* w, float* dx) {
+  const int64_t k = ColK(g);
+  const int64_t plane = g.out_h * g.out_w;
+  Pool();
+  if (IsPointwise(g)) {
+    Gemm(false, true, g.batch * plane, g.in_c, g.out_c, dy, g.out_c, w, g.out_c, 0.0f, dx, g.in_c);
+    return;
+  }
+  const int64_t chunk = ChunkRows(k);
+  const int64_t image = g.in_h * g.in_w * g.in_c;
+  // Threads own whole images so their scatter-adds never touch the same pixel.
+  const int parts = PartsFor(2 * g.batch * plane * k * g.out_c, g.batch);
+  RunParts(parts, [&](int p) {
+    int64_t b0, b1;
+    Split(g.batch, parts, p, &b0, &b1);
+    std::fill(dx + b0 * image, dx + b1 * image, 0.0f);
+    const int64_t begin = b0 * plane;
+    const int64_t end = b1 * plane;
+    std::vector<float> col(static_cast<size_t>(std::min(chunk, std::max<int64_t>(end - begin, 1)) * k));
+    for (int64_t r0 = begin; r0 < end; r0 += chunk) {
+      const int64_t r1 = std::min(end, r0 + chunk);
+      Gemm(false, true, r1 - r0, k, g.out_c, dy + r0 * g.out_c, g.out_c, w, g.out_c, 0.0f, col.data(), k);
+      Col2ImAdd(g, col.data(), r0, r1, dx);
+    }
+  });
+}
+
+void Conv2DBackpropFilter(const ConvGeom& g, const float* x, const float* dy, float* dw) {
+  const int64_t k = ColK(g);
+  const int64_t rows = g.batch * g.out_h * g.out_w;
+  Pool();
+  if (IsPointwise(g)) {
+    Gemm(true, false, k, g.out_c, rows, x, k, dy, g.out_c, 0.0f, dw, g.out_c);
+    return;
+  }
+  const int64_t chunk = ChunkRows(k);
+  const int64_t size = k * g.out_c;
+  const int parts = PartsFor(2 * rows * size, rows / 8);
+  // Each thread sums its rows' contribution into its own accumulator.
+  std::vector<std::vector<float>> partial(static_cast<size_t>(parts > 1 ? parts - 1 : 0));
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(rows, parts, p, &begin, &end);
+    float* acc = dw;
+    if (p > 0) {
+      partial[p - 1].assign(static_cast<size_t>(size), 0.0f);
+      acc = partial[p - 1].data();
+    } else {
+      std::fill(dw, dw + size, 0.0f);
+    }
+    std::vector<float> col(static_cast<size_t>(std::min(chunk, std::max<int64_t>(end - begin, 1)) * k));
+    for (int64_t r0 = begin; r0 < end; r0 += chunk) {
+      const int64_t r1 = std::min(end, r0 + chunk);
+      Im2Col(g, x, r0, r1, col.data());
+      Gemm(true, false, k, g.out_c, r1 - r0, col.data(), k, dy + r0 * g.out_c, g.out_c, 1.0f, acc, g.out_c);
+    }
+  });
+  for (const auto& part : partial) {
+    for (int64_t i = 0; i < size; ++i) dw[i] += part[static_cast<size_t>(i)];
+  }
+}
+
+void BiasActivation(float* y, int64_t size, const float* bias, int64_t channels, int activation) {
+  const int64_t rows = size / channels;
+  const int parts = PartsFor(size * 8, rows);
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    for (int64_t r = r0; r < r1; ++r) {
+      float* row = y + r * channels;
+      if (bias != nullptr) {
+        for (int64_t c = 0; c < channels; ++c) row[c] += bias[c];
+      }
+      if (activation == 1) {
+        // NaN stays NaN, as in tfjs's relu.
+        for (int64_t c = 0; c < channels; ++c) row[c] = row[c] < 0.0f ? 0.0f : row[c];
+      } else if (activation == 2) {
+        for (int64_t c = 0; c < channels; ++c) row[c] = row[c] < 0.0f ? 0.0f : (row[c] > 6.0f ? 6.0f : row[c]);
+      }
+    }
+  });
+}
+
+void MaxPool(const ConvGeom& g, const float* x, float* y) {
+  const int64_t c = g.in_c;
+  const int64_t rows = g.batch * g.out_h;
+  const int parts = PartsFor(PoolFlops(g), rows);
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / g.out_h;
+      const int64_t oh = r % g.out_h;
+      const float* xn = x + n * g.in_h * g.in_w * c;
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        float* out = y + ((r * g.out_w) + ow) * c;
+        std::fill(out, out + c, -std::numeric_limits<float>::infinity());
+        // `v > m` skips NaN inputs, which is what tfjs's cpu pool does.
+        ForWindow(g, oh, ow, [&](int64_t ih, int64_t iw) {
+          const float* src = xn + (ih * g.in_w + iw) * c;
+          for (int64_t i = 0; i < c; ++i) out[i] = src[i] > out[i] ? src[i] : out[i];
+        });
+      }
+    }
+  });
+}
+
+void MaxPoolGrad(const ConvGeom& g, const float* x, const float* dy, float* dx) {
+  const int64_t c = g.in_c;
+  const int64_t image = g.in_h * g.in_w * c;
+  const int parts = PartsFor(PoolFlops(g), g.batch);
+  RunParts(parts, [&](int p) {
+    int64_t b0, b1;
+    Split(g.batch, parts, p, &b0, &b1);
+    std::fill(dx + b0 * image, dx + b1 * image, 0.0f);
+    std::vector<float> best(static_cast<size_t>(c));
+    std::vector<int64_t> where(static_cast<size_t>(c));
+    for (int64_t n = b0; n < b1; ++n) {
+      const float* xn = x + n * image;
+      float* dxn = dx + n * image;
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+          std::fill(where.begin(), where.end(), int64_t{-1});
+          // The first strict maximum wins, as in tfjs's maxPoolPositions.
+          ForWindow(g, oh, ow, [&](int64_t ih, int64_t iw) {
+            const int64_t base = (ih * g.in_w + iw) * c;
+            for (int64_t i = 0; i < c; ++i) {
+              if (xn[base + i] > best[i]) {
+                best[i] = xn[base + i];
+                where[i] = base + i;
+              }
+            }
+          });
+          const float* d = dy + ((n * g.out_h + oh) * g.out_w + ow) * c;
+          for (int64_t i = 0; i < c; ++i) {
+            if (where[i] >= 0) dxn[where[i]] += d[i];
+          }
+        }
+      }
+    }
+  });
+}
+
+void AvgPool(const ConvGeom& g, const float* x, float* y) {
+  const int64_t c = g.in_c;
+  const int64_t rows = g.batch * g.out_h;
+  const int parts = PartsFor(PoolFlops(g), rows);
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / g.out_h;
+      const int64_t oh = r % g.out_h;
+      const float* xn = x + n * g.in_h * g.in_w * c;
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        float* out = y + ((r * g.out_w) + ow) * c;
+        std::fill(out, out + c, 0.0f);
+        int64_t count = 0;
+        ForWindow(g, oh, ow, [&](int64_t ih, int64_t iw) {
+          const float* src = xn + (ih * g.in_w + iw) * c;
+          for (int64_t i = 0; i < c; ++i) out[i] += src[i];
+          ++count;
+        });
+        const float scale = 1.0f / static_cast<float>(count);
+        for (int64_t i = 0; i < c; ++i) out[i] *= scale;
+      }
+    }
+  });
+}
+
+void AvgPoolGrad(const ConvGeom& g, const float* dy, float* dx) {
+  const int64_t c = g.in_c;
+  const int64_t image = g.in_h * g.in_w * c;
+  const int parts = PartsFor(PoolFlops(g), g.batch);
+  RunParts(parts, [&](int p) {
+    int64_t b0, b1;
+    Split(g.batch, parts, p, &b0, &b1);
+    std::fill(dx + b0 * image, dx + b1 * image, 0.0f);
+    for (int64_t n = b0; n < b1; ++n) {
+      float* dxn = dx + n * image;
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          int64_t count = 0;
+          ForWindow(g, oh, ow, [&](int64_t, int64_t) { ++count; });
+          if (count == 0) continue;
+          const float scale = 1.0f / static_cast<float>(count);
+          const float* d = dy + ((n * g.out_h + oh) * g.out_w + ow) * c;
+          ForWindow(g, oh, ow, [&](int64_t ih, int64_t iw) {
+            float* dst = dxn + (ih * g.in_w + iw) * c;
+            for (int64_t i = 0; i < c; ++i) dst[i] += d[i] * scale;
+          });
+        }
+      }
+    }
+  });
+}
+
+}  // namespace moprune

@@ -1,0 +1,44 @@
+// Float32 NHWC kernels on OpenBLAS. Callers (addon.cc) validate every size
+// and buffer length before calling; these functions trust their arguments.
+#pragma once
+
+#include <cstdint>
+
+namespace moprune {
+
+// Geometry of one 2-D convolution or pooling window, NHWC.
+struct ConvGeom {
+  int64_t batch, in_h, in_w, in_c;
+  int64_t filter_h, filter_w, out_c;
+  int64_t out_h, out_w;
+  int64_t stride_h, stride_w;
+  int64_t dilation_h, dilation_w;
+  int64_t pad_top, pad_left;
+};
+
+void SetThreads(int threads);
+int Threads();
+
+// out[batch] = op(a[batch % batch_a]) x op(b[batch % batch_b]); op = transpose when flagged.
+// a holds batch_a matrices of m x k (k x m when trans_a), b holds batch_b of k x n (n x k).
+void MatMul(const float* a, const float* b, float* out, int64_t batch_a, int64_t batch_b, int64_t m,
+            int64_t n, int64_t k, bool trans_a, bool trans_b);
+
+// y[N,OH,OW,Cout] = conv(x[N,H,W,Cin], w[KH,KW,Cin,Cout]).
+void Conv2D(const ConvGeom& g, const float* x, const float* w, float* y);
+// dx[N,H,W,Cin] from dy[N,OH,OW,Cout] and w[KH,KW,Cin,Cout].
+void Conv2DBackpropInput(const ConvGeom& g, const float* dy, const float* w, float* dx);
+// dw[KH,KW,Cin,Cout] from x[N,H,W,Cin] and dy[N,OH,OW,Cout].
+void Conv2DBackpropFilter(const ConvGeom& g, const float* x, const float* dy, float* dw);
+
+// y[i] = act(y[i] + bias[i % channels]); bias may be null; act: 0 linear, 1 relu, 2 relu6.
+void BiasActivation(float* y, int64_t size, const float* bias, int64_t channels, int activation);
+
+// Pooling over NHWC with g.in_c == g.out_c channels (filter is a window, no weights).
+void MaxPool(const ConvGeom& g, const float* x, float* y);
+void MaxPoolGrad(const ConvGeom& g, const float* x, const float* dy, float* dx);
+// Average over the in-bounds part of each window (padding is not counted), as TensorFlow does.
+void AvgPool(const ConvGeom& g, const float* x, float* y);
+void AvgPoolGrad(const ConvGeom& g, const float* dy, float* dx);
+
+}  // namespace moprune

@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** What the compiled addon reports about itself. */
+export interface NativeAddonInfo {
+  /** BLAS library the kernels call. */
+  readonly library: 'openblas';
+  /** OpenBLAS build configuration string (version, target core, threading). */
+  readonly config: string;
+  /** CPU kernel family OpenBLAS selected at load time. */
+  readonly corename: string;
+  /** Threads the kernels use (our pool and OpenBLAS alike). */
+  readonly threads: number;
+}
+
+/**
+ * The raw Node-API functions. Sizes are integers; geometry arrays hold
+ * [batch, inH, inW, inC, filterH, filterW, outC, outH, outW, strideH, strideW,
+ * dilationH, dilationW, padTop, padLeft]. Outputs are written into `out`.
+ * Every call validates its arguments and throws a `RangeError` naming the
+ * kernel on any mismatch.
+ */
+export interface NativeAddon {
+  setThreads(threads: number): void;
+  info(): NativeAddonInfo;
+  matMul(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+  ): void;
+  conv2D(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: number[]): void;
+  conv2DBackpropInput(dy: Float32Array, filter: Float32Array, out: Float32Array, geometry: number[]): void;
+  conv2DBackpropFilter(x: Float32Array, dy: Float32Array, out: Float32Array, geometry: number[]): void;
+  biasActivation(y: Float32Array, bias: Float32Array | null, channels: number, activation: number): void;
+  maxPool(x: Float32Array, out: Float32Array, geometry: number[]): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, out: Float32Array, geometry: number[]): void;
+  avgPool(x: Float32Array, out: Float32Array, geometry: number[]): void;
+  avgPoolGrad(dy: Float32Array, out: Float32Array, geometry: number[]): void;
+}
+
+/** Result of {@link loadNativeAddon}. */
+export type NativeAddonLoad =
+  | { readonly ok: true; readonly addon: NativeAddon }
+  | { readonly ok: false; readonly reason: string };
+
+let cached: NativeAddonLoad | undefined;
+
+/**
+ * Path of the compiled addon: `build/Release/moprune_native.node` in the
+ * package root (one level above both `src/` and `dist/`), unless the
+ * environment variable `MOPRUNE_NATIVE_ADDON` names another file.
+ */
+export function nativeAddonPath(): string {
+  const override = process.env.MOPRUNE_NATIVE_ADDON;
+  if (override) return override;
+  return fileURLToPath(new URL('../build/Release/moprune_native.node', import.meta.url));
+}
+
+/**
+ * Loads the addon once per process. Never throws: when the addon was not built
+ * (no OpenBLAS or compiler at install time) or its shared library is missing
+ * at run time, the result carries a one-line reason.
+ */
+export function loadNativeAddon(): NativeAddonLoad {
+  if (cached) return cached;
+  cached = tryLoad();
+  return cached;
+}
+
+function tryLoad(): NativeAddonLoad {
+  const path = nativeAddonPath();
+  if (!existsSync(path)) {
+    const reasonFile = fileURLToPath(new URL('../build/unavailable.txt', import.meta.url));
+    const why = existsSync(reasonFile)
+      ? readFileSync(reasonFile, 'utf8').trim()
+      : 'the install step did not build it';
+    return {
+      ok: false,
+      reason: `addon ${path} not built: ${why} (rebuild: pnpm --filter @moprune/native build:addon)`,
+    };
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    const addon = require(path) as NativeAddon;
+    addon.info();
+    return { ok: true, addon };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, reason: `cannot load ${path}: ${message.split('\n')[0]}` };
+  }
+}

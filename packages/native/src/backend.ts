@@ -1,0 +1,115 @@
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import {
+  findBackendFactory,
+  getKernelsForBackend,
+  registerBackend,
+  registerKernel,
+} from '@tensorflow/tfjs-core';
+import { loadNativeAddon, type NativeAddonInfo } from './addon.js';
+import { NativeError } from './errors.js';
+import { NATIVE_BACKEND_NAME, NATIVE_KERNEL_NAMES, nativeKernelConfigs } from './kernels.js';
+
+/**
+ * The `cpu` backend's storage (plain TypedArrays in `data`), so every cpu
+ * kernel runs on it unchanged and the native kernels read the same arrays in
+ * place.
+ */
+class NativeBackend extends MathBackendCPU {
+  constructor() {
+    super();
+    // MathBackendCPU's first write prints "install tfjs-node to speed things up"; here that advice is wrong.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+}
+
+/** Options of {@link registerNativeBackend}. */
+export interface NativeBackendOptions {
+  /**
+   * Threads for the kernels (our pool and OpenBLAS).
+   * @default the environment variable MOPRUNE_NATIVE_THREADS, else every core the OS reports
+   */
+  readonly threads?: number;
+  /**
+   * Priority passed to `tf.registerBackend`: above wasm (2) and cpu (1), below tfjs-node (3),
+   * so TensorFlow.js's own default choice follows moprune's order too.
+   * @default 2.5
+   */
+  readonly priority?: number;
+}
+
+/** Result of {@link registerNativeBackend}: never throws for a missing addon, says why instead. */
+export type NativeRegistration =
+  | { readonly ok: true; readonly name: 'native'; readonly info: NativeAddonInfo }
+  | { readonly ok: false; readonly reason: string };
+
+let registered: NativeRegistration | undefined;
+
+function threadsFrom(options: NativeBackendOptions): number | undefined {
+  const raw =
+    options.threads ??
+    (process.env.MOPRUNE_NATIVE_THREADS ? Number(process.env.MOPRUNE_NATIVE_THREADS) : undefined);
+  if (raw === undefined) return undefined;
+  if (!Number.isInteger(raw) || raw < 1 || raw > 256) {
+    throw new NativeError('INVALID_OPTION', `threads must be an integer in [1, 256], got ${String(raw)}`, {
+      issues: [{ path: 'threads', message: 'must be an integer in [1, 256]' }],
+    });
+  }
+  return raw;
+}
+
+/**
+ * Registers the TensorFlow.js backend `'native'`: the cpu backend with its hot
+ * kernels (see {@link NATIVE_KERNEL_NAMES}) replaced by OpenBLAS-backed C++.
+ * Every other kernel is the cpu backend's, so any model that runs on `cpu`
+ * runs here. Idempotent: later calls return the first result (a `threads`
+ * option still takes effect).
+ *
+ * Does not select the backend: call `await tf.setBackend('native')`.
+ *
+ * @returns `{ ok: true, name: 'native', info }`, or `{ ok: false, reason }` with a
+ * one-line reason when the addon is not built or cannot load.
+ * @throws NativeError `INVALID_OPTION` for a bad `threads` value.
+ */
+export function registerNativeBackend(options: NativeBackendOptions = {}): NativeRegistration {
+  const threads = threadsFrom(options);
+  if (registered) {
+    if (registered.ok && threads !== undefined) {
+      const loaded = loadNativeAddon();
+      if (loaded.ok) loaded.addon.setThreads(threads);
+      registered = { ...registered, info: loaded.ok ? loaded.addon.info() : registered.info };
+    }
+    return registered;
+  }
+  const loaded = loadNativeAddon();
+  if (!loaded.ok) {
+    registered = { ok: false, reason: loaded.reason };
+    return registered;
+  }
+  const { addon } = loaded;
+  if (threads !== undefined) addon.setThreads(threads);
+  if (!findBackendFactory(NATIVE_BACKEND_NAME)) {
+    registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), options.priority ?? 2.5);
+    const replaced = new Set<string>(NATIVE_KERNEL_NAMES);
+    for (const config of getKernelsForBackend('cpu')) {
+      if (!replaced.has(config.kernelName)) registerKernel({ ...config, backendName: NATIVE_BACKEND_NAME });
+    }
+    for (const config of nativeKernelConfigs(addon)) registerKernel(config);
+  }
+  registered = { ok: true, name: NATIVE_BACKEND_NAME, info: addon.info() };
+  return registered;
+}
+
+/**
+ * Like {@link registerNativeBackend} but throws when native kernels are unavailable:
+ * for users who forced the native backend (e.g. `MOPRUNE_BACKEND=native`).
+ * @throws NativeError `NATIVE_UNAVAILABLE` with the reason.
+ */
+export function requireNativeBackend(options: NativeBackendOptions = {}): NativeAddonInfo {
+  const result = registerNativeBackend(options);
+  if (!result.ok) {
+    throw new NativeError('NATIVE_UNAVAILABLE', `native backend unavailable: ${result.reason}`, {
+      details: { reason: result.reason },
+    });
+  }
+  return result.info;
+}

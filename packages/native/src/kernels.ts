@@ -1,0 +1,514 @@
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import {
+  backend_util,
+  type DataType,
+  getKernel,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+  util,
+} from '@tensorflow/tfjs-core';
+import type { NativeAddon } from './addon.js';
+import { NativeError } from './errors.js';
+
+/** Name under which the backend registers with TensorFlow.js. */
+export const NATIVE_BACKEND_NAME = 'native';
+
+/** Kernels the native backend runs in C++; every other kernel is the `cpu` backend's own. */
+export const NATIVE_KERNEL_NAMES = [
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Conv2D',
+  'FusedConv2D',
+  'Conv2DBackpropInput',
+  'Conv2DBackpropFilter',
+  'MaxPool',
+  'MaxPoolGrad',
+  'AvgPool',
+  'AvgPoolGrad',
+] as const;
+
+type Args = { inputs: NamedTensorInfoMap; backend: MathBackendCPU; attrs: NamedAttrMap };
+type Conv2DInfo = backend_util.Conv2DInfo;
+type Pad = 'same' | 'valid' | number | backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+const shapeText = (t: TensorInfo) => `[${t.shape.join(',')}]`;
+
+function shapesText(tensors: Record<string, TensorInfo | undefined>): string {
+  return Object.entries(tensors)
+    .filter((e): e is [string, TensorInfo] => e[1] !== undefined)
+    .map(([k, t]) => `${k} ${shapeText(t)}`)
+    .join(', ');
+}
+
+function badShape(
+  kernel: string,
+  what: string,
+  tensors: Record<string, TensorInfo | undefined>,
+  cause?: unknown,
+) {
+  return new NativeError('BAD_SHAPE', `${kernel}: ${what} (${shapesText(tensors)})`, {
+    details: { kernel, shapes: Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, t?.shape])) },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function input(args: Args, kernel: string, name: string): TensorInfo {
+  const t = args.inputs[name];
+  if (t === undefined) throw new NativeError('BAD_SHAPE', `${kernel}: input '${name}' is missing`);
+  return t;
+}
+
+/**
+ * The common dtype of a kernel's inputs: 'float32' runs natively, any other
+ * shared dtype goes to the `cpu` kernel (tfjs allows int32 matmul), and a mix
+ * of dtypes is an error.
+ */
+function commonDtype(kernel: string, tensors: Record<string, TensorInfo | undefined>): DataType {
+  const present = Object.entries(tensors).filter((e): e is [string, TensorInfo] => e[1] !== undefined);
+  const dtype = present[0]?.[1].dtype ?? 'float32';
+  const odd = present.find(([, t]) => t.dtype !== dtype);
+  if (odd) {
+    throw new NativeError(
+      'BAD_DTYPE',
+      `${kernel}: inputs have different dtypes (${present.map(([k, t]) => `${k} ${t.dtype}${shapeText(t)}`).join(', ')})`,
+      { details: { kernel } },
+    );
+  }
+  return dtype;
+}
+
+/** The Float32Array the cpu data store holds for `t`, read in place (no copy). */
+function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array {
+  const values = backend.data.get(t.dataId).values;
+  return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
+}
+
+function cpuKernel(kernelName: string): KernelFunc {
+  const config = getKernel(kernelName, 'cpu');
+  if (!config)
+    throw new NativeError('NATIVE_UNAVAILABLE', `kernel ${kernelName} is not registered for 'cpu'`);
+  return config.kernelFunc;
+}
+
+function runCpu(kernelName: string, args: Args): TensorInfo {
+  return cpuKernel(kernelName)(args) as TensorInfo;
+}
+
+/** Calls the addon and turns its RangeError into a NativeError naming the shapes. */
+function call(kernel: string, tensors: Record<string, TensorInfo | undefined>, fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    throw badShape(kernel, error instanceof Error ? error.message : String(error), tensors, error);
+  }
+}
+
+function geometry(info: Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+function rank4(
+  kernel: string,
+  tensors: Record<string, TensorInfo | undefined>,
+  shape: readonly number[],
+  name: string,
+) {
+  if (shape.length !== 4) throw badShape(kernel, `${name} must be rank 4`, tensors);
+  return shape as [number, number, number, number];
+}
+
+/** Runs tfjs's own geometry checks, rethrowing them as NativeError with the shapes. */
+function convInfo(
+  kernel: string,
+  tensors: Record<string, TensorInfo | undefined>,
+  compute: () => Conv2DInfo,
+): Conv2DInfo {
+  let info: Conv2DInfo;
+  try {
+    info = compute();
+  } catch (error) {
+    throw badShape(kernel, error instanceof Error ? error.message : String(error), tensors, error);
+  }
+  if (info.outHeight < 0 || info.outWidth < 0)
+    throw badShape(kernel, 'the window is larger than the input', tensors);
+  return info;
+}
+
+const isEmpty = (shape: readonly number[]) => shape.some((d) => d === 0);
+
+function output(backend: MathBackendCPU, shape: number[], values: Float32Array): TensorInfo {
+  return backend.makeTensorInfo(shape, 'float32', values);
+}
+
+// ---------------------------------------------------------------- matmul
+
+function matMulCore(kernel: string, args: Args, addon: NativeAddon): TensorInfo | null {
+  const a = input(args, kernel, 'a');
+  const b = input(args, kernel, 'b');
+  const tensors = { a, b };
+  const transposeA = args.attrs.transposeA === true;
+  const transposeB = args.attrs.transposeB === true;
+  if (a.shape.length < 2 || b.shape.length < 2)
+    throw badShape(kernel, 'a and b must have rank >= 2', tensors);
+  if (commonDtype(kernel, tensors) !== 'float32') return null;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const ka = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  if (ka !== kb) {
+    throw badShape(
+      kernel,
+      `inner dimensions ${ka} and ${kb} differ (transposeA=${transposeA}, transposeB=${transposeB})`,
+      tensors,
+    );
+  }
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  let outer: number[];
+  try {
+    outer = backend_util.assertAndGetBroadcastShape(outerA, outerB);
+  } catch (error) {
+    throw badShape(kernel, 'batch dimensions do not broadcast', tensors, error);
+  }
+  const batchA = util.sizeFromShape(outerA);
+  const batchB = util.sizeFromShape(outerB);
+  // Native batching covers equal batch shapes and a single matrix on one side;
+  // the cpu kernel keeps the rarer mixed broadcasts.
+  if (!(batchA === 1 || batchB === 1 || util.arraysEqual(outerA, outerB))) return null;
+  const outShape = [...outer, m, n];
+  const out = new Float32Array(util.sizeFromShape(outShape));
+  if (out.length > 0 && ka > 0) {
+    const av = f32(args.backend, a);
+    const bv = f32(args.backend, b);
+    call(kernel, tensors, () => addon.matMul(av, bv, out, batchA, batchB, m, n, ka, transposeA, transposeB));
+  }
+  return output(args.backend, outShape, out);
+}
+
+function batchMatMul(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    return matMulCore('BatchMatMul', args, addon) ?? runCpu('BatchMatMul', args);
+  };
+}
+
+const ACTIVATION_CODES: Record<string, number> = { linear: 0, relu: 1, relu6: 2 };
+
+/**
+ * Adds `bias` and applies `activation` to `y` (which the caller owns). Bias of
+ * the channel size (or size 1) and linear/relu/relu6 run in one native pass;
+ * other combinations use the cpu kernels, disposing every intermediate.
+ */
+function biasAndActivation(kernel: string, args: Args, addon: NativeAddon, y: TensorInfo): TensorInfo {
+  const { backend } = args;
+  const bias = args.inputs.bias;
+  const activation = (args.attrs.activation as string | undefined) ?? 'linear';
+  const channels = y.shape[y.shape.length - 1] ?? 1;
+  const code = ACTIVATION_CODES[activation];
+  const size = util.sizeFromShape(y.shape);
+  const biasSize = bias ? util.sizeFromShape(bias.shape) : 0;
+  const biasAlongChannels =
+    bias !== undefined &&
+    bias.dtype === 'float32' &&
+    (biasSize === 1 || (biasSize === channels && bias.shape[bias.shape.length - 1] === channels)) &&
+    bias.shape.length <= y.shape.length;
+  let current = y;
+  if (bias !== undefined && !biasAlongChannels) {
+    current = runCpu('Add', { inputs: { a: y, b: bias }, backend, attrs: {} });
+    backend.disposeIntermediateTensorInfo(y);
+  }
+  if (size === 0) return current;
+  if (biasAlongChannels || code !== undefined) {
+    const values = f32(backend, current);
+    let biasValues: Float32Array | null = null;
+    if (biasAlongChannels && bias) {
+      const bv = f32(backend, bias);
+      biasValues = biasSize === channels ? bv : new Float32Array(channels).fill(bv[0] ?? 0);
+    }
+    call(kernel, { y: current, bias }, () =>
+      addon.biasActivation(values, biasValues, channels, code === undefined ? 0 : code),
+    );
+  }
+  if (code !== undefined) return current;
+  const next = applyCpuActivation(args, current, activation);
+  backend.disposeIntermediateTensorInfo(current);
+  return next;
+}
+
+function applyCpuActivation(args: Args, x: TensorInfo, activation: string): TensorInfo {
+  const { backend } = args;
+  switch (activation) {
+    case 'elu':
+      return runCpu('Elu', { inputs: { x }, backend, attrs: {} });
+    case 'sigmoid':
+      return runCpu('Sigmoid', { inputs: { x }, backend, attrs: {} });
+    case 'leakyrelu':
+      return runCpu('LeakyRelu', {
+        inputs: { x },
+        backend,
+        attrs: { alpha: args.attrs.leakyreluAlpha ?? 0.2 },
+      });
+    case 'prelu': {
+      const alpha = args.inputs.preluActivationWeights;
+      if (!alpha) throw badShape('fused activation', "prelu needs 'preluActivationWeights'", { x });
+      return runCpu('Prelu', { inputs: { x, alpha }, backend, attrs: {} });
+    }
+    default:
+      throw new NativeError('BAD_SHAPE', `activation '${activation}' is not supported`, {
+        details: { activation },
+      });
+  }
+}
+
+function fusedMatMul(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const { a, b, bias } = args.inputs;
+    commonDtype('_FusedMatMul', { a, b, bias });
+    const y = matMulCore('_FusedMatMul', args, addon);
+    if (y === null) return runCpu('_FusedMatMul', args);
+    return biasAndActivation('_FusedMatMul', args, addon, y);
+  };
+}
+
+// ---------------------------------------------------------------- conv
+
+function isChannelsLast(attrs: NamedAttrMap): boolean {
+  return attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC' || attrs.dataFormat === 'channelsLast';
+}
+
+function conv2DCore(kernel: string, args: Args, addon: NativeAddon): TensorInfo | null {
+  const x = input(args, kernel, 'x');
+  const filter = input(args, kernel, 'filter');
+  const tensors = { x, filter };
+  const xs = rank4(kernel, tensors, x.shape, 'x');
+  const fs = rank4(kernel, tensors, filter.shape, 'filter');
+  if (commonDtype(kernel, tensors) !== 'float32' || !isChannelsLast(args.attrs)) return null;
+  if (xs[3] !== fs[2]) {
+    throw badShape(kernel, `x has ${xs[3]} channels but the filter expects ${fs[2]}`, tensors);
+  }
+  const { strides, pad, dilations, dimRoundingMode } = args.attrs as {
+    strides: number | [number, number];
+    pad: Pad;
+    dilations: number | [number, number];
+    dimRoundingMode: Rounding;
+  };
+  const info = convInfo(kernel, tensors, () =>
+    backend_util.computeConv2DInfo(
+      xs,
+      fs,
+      strides,
+      dilations ?? 1,
+      pad,
+      dimRoundingMode,
+      false,
+      'channelsLast',
+    ),
+  );
+  const out = new Float32Array(util.sizeFromShape(info.outShape));
+  if (out.length > 0 && !isEmpty(xs) && !isEmpty(fs)) {
+    const xv = f32(args.backend, x);
+    const fv = f32(args.backend, filter);
+    call(kernel, tensors, () => addon.conv2D(xv, fv, out, geometry(info)));
+  }
+  return output(args.backend, [...info.outShape], out);
+}
+
+function conv2D(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    return conv2DCore('Conv2D', args, addon) ?? runCpu('Conv2D', args);
+  };
+}
+
+function fusedConv2D(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const { x, filter, bias } = args.inputs;
+    commonDtype('FusedConv2D', { x, filter, bias });
+    const y = conv2DCore('FusedConv2D', args, addon);
+    if (y === null) return runCpu('FusedConv2D', args);
+    return biasAndActivation('FusedConv2D', args, addon, y);
+  };
+}
+
+function conv2DBackpropInput(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = 'Conv2DBackpropInput';
+    const dy = input(args, kernel, 'dy');
+    const filter = input(args, kernel, 'filter');
+    const { inputShape, strides, pad, dimRoundingMode } = args.attrs as {
+      inputShape: number[];
+      strides: number | [number, number];
+      pad: Pad;
+      dimRoundingMode: Rounding;
+    };
+    const tensors = { dy, filter };
+    rank4(kernel, tensors, dy.shape, 'dy');
+    const fs = rank4(kernel, tensors, filter.shape, 'filter');
+    if (!Array.isArray(inputShape)) throw badShape(kernel, 'attribute inputShape is missing', tensors);
+    const xs = rank4(kernel, tensors, inputShape, 'inputShape');
+    if (commonDtype(kernel, tensors) !== 'float32' || !isChannelsLast(args.attrs))
+      return runCpu(kernel, args);
+    if (xs[3] !== fs[2])
+      throw badShape(kernel, `inputShape [${xs}] has ${xs[3]} channels, filter ${fs[2]}`, tensors);
+    const info = convInfo(kernel, tensors, () =>
+      backend_util.computeConv2DInfo(xs, fs, strides, 1, pad, dimRoundingMode, false, 'channelsLast'),
+    );
+    if (!util.arraysEqual(dy.shape, info.outShape)) {
+      throw badShape(kernel, `dy must have shape [${info.outShape}] for inputShape [${xs}]`, tensors);
+    }
+    const out = new Float32Array(util.sizeFromShape(xs));
+    if (out.length > 0 && !isEmpty(dy.shape) && !isEmpty(fs)) {
+      const dyv = f32(args.backend, dy);
+      const fv = f32(args.backend, filter);
+      call(kernel, tensors, () => addon.conv2DBackpropInput(dyv, fv, out, geometry(info)));
+    }
+    return output(args.backend, [...xs], out);
+  };
+}
+
+function conv2DBackpropFilter(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = 'Conv2DBackpropFilter';
+    const x = input(args, kernel, 'x');
+    const dy = input(args, kernel, 'dy');
+    const { filterShape, strides, pad, dimRoundingMode } = args.attrs as {
+      filterShape: number[];
+      strides: number | [number, number];
+      pad: Pad;
+      dimRoundingMode: Rounding;
+    };
+    const tensors = { x, dy };
+    const xs = rank4(kernel, tensors, x.shape, 'x');
+    rank4(kernel, tensors, dy.shape, 'dy');
+    if (!Array.isArray(filterShape)) throw badShape(kernel, 'attribute filterShape is missing', tensors);
+    const fs = rank4(kernel, tensors, filterShape, 'filterShape');
+    if (commonDtype(kernel, tensors) !== 'float32' || !isChannelsLast(args.attrs))
+      return runCpu(kernel, args);
+    if (xs[3] !== fs[2])
+      throw badShape(kernel, `x has ${xs[3]} channels, filterShape [${fs}] expects ${fs[2]}`, tensors);
+    const info = convInfo(kernel, tensors, () =>
+      backend_util.computeConv2DInfo(xs, fs, strides, 1, pad, dimRoundingMode, false, 'channelsLast'),
+    );
+    if (!util.arraysEqual(dy.shape, info.outShape)) {
+      throw badShape(kernel, `dy must have shape [${info.outShape}] for x and filterShape [${fs}]`, tensors);
+    }
+    const out = new Float32Array(util.sizeFromShape(fs));
+    if (out.length > 0 && !isEmpty(dy.shape) && !isEmpty(xs)) {
+      const xv = f32(args.backend, x);
+      const dyv = f32(args.backend, dy);
+      call(kernel, tensors, () => addon.conv2DBackpropFilter(xv, dyv, out, geometry(info)));
+    }
+    return output(args.backend, [...fs], out);
+  };
+}
+
+// ---------------------------------------------------------------- pooling
+
+type PoolKind = 'MaxPool' | 'AvgPool' | 'MaxPoolGrad' | 'AvgPoolGrad';
+
+function poolInfo(
+  kernel: string,
+  args: Args,
+  x: TensorInfo,
+  tensors: Record<string, TensorInfo | undefined>,
+) {
+  const xs = rank4(kernel, tensors, x.shape, 'x');
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: Pad;
+    dimRoundingMode: Rounding;
+  };
+  return convInfo(kernel, tensors, () =>
+    backend_util.computePool2DInfo(xs, filterSize, strides, 1, pad, dimRoundingMode),
+  );
+}
+
+function pool(kind: PoolKind, addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const { backend } = args;
+    if (kind === 'MaxPool' || kind === 'AvgPool') {
+      const x = input(args, kind, 'x');
+      const tensors = { x };
+      const info = poolInfo(kind, args, x, tensors);
+      if (commonDtype(kind, tensors) !== 'float32') return runCpu(kind, args);
+      const out = new Float32Array(util.sizeFromShape(info.outShape));
+      if (out.length > 0 && !isEmpty(x.shape)) {
+        const xv = f32(backend, x);
+        const g = geometry(info);
+        call(kind, tensors, () =>
+          kind === 'MaxPool' ? addon.maxPool(xv, out, g) : addon.avgPool(xv, out, g),
+        );
+      }
+      return output(backend, [...info.outShape], out);
+    }
+    const dy = input(args, kind, 'dy');
+    const x = input(args, kind, 'input');
+    const tensors = { dy, input: x };
+    const info = poolInfo(kind, args, x, tensors);
+    if (commonDtype(kind, tensors) !== 'float32') return runCpu(kind, args);
+    if (!util.arraysEqual(dy.shape, info.outShape)) {
+      throw badShape(kind, `dy must have the pooled shape [${info.outShape}]`, tensors);
+    }
+    const out = new Float32Array(util.sizeFromShape(x.shape));
+    if (out.length > 0 && !isEmpty(dy.shape)) {
+      const dyv = f32(backend, dy);
+      const g = geometry(info);
+      if (kind === 'MaxPoolGrad') {
+        const xv = f32(backend, x);
+        call(kind, tensors, () => addon.maxPoolGrad(xv, dyv, out, g));
+      } else {
+        call(kind, tensors, () => addon.avgPoolGrad(dyv, out, g));
+      }
+    }
+    return output(backend, [...x.shape], out);
+  };
+}
+
+/** The kernel configs that replace the cpu kernels of {@link NATIVE_KERNEL_NAMES} on the native backend. */
+export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
+  const funcs: Record<(typeof NATIVE_KERNEL_NAMES)[number], KernelFunc> = {
+    BatchMatMul: batchMatMul(addon),
+    _FusedMatMul: fusedMatMul(addon),
+    Conv2D: conv2D(addon),
+    FusedConv2D: fusedConv2D(addon),
+    Conv2DBackpropInput: conv2DBackpropInput(addon),
+    Conv2DBackpropFilter: conv2DBackpropFilter(addon),
+    MaxPool: pool('MaxPool', addon),
+    MaxPoolGrad: pool('MaxPoolGrad', addon),
+    AvgPool: pool('AvgPool', addon),
+    AvgPoolGrad: pool('AvgPoolGrad', addon),
+  };
+  return NATIVE_KERNEL_NAMES.map((kernelName) => ({
+    kernelName,
+    backendName: NATIVE_BACKEND_NAME,
+    kernelFunc: funcs[kernelName],
+  }));
+}
