@@ -1,1 +1,53 @@
-export {};
+export {
+  createObjective,
+  objectiveTypes,
+  registerObjectives,
+  SumObjective,
+  type SumTerm,
+  sumDefinition,
+  validateObjectiveConfig,
+} from './catalog.js';
+export { ConfigReader } from './config.js';
+export {
+  type CrossEntropyOptions,
+  crossEntropy,
+  crossEntropyDefinition,
+  nllDefinition,
+  type OutputKind,
+} from './cross-entropy.js';
+export { createFromDefinition, type ObjectiveDefinition, validateDefinition } from './define.js';
+export { ObjectiveError, type ObjectiveErrorCode } from './errors.js';
+export {
+  type ComplexityReference,
+  complexityTotals,
+  type ExpectedComplexityOptions,
+  expectedComplexity,
+  expectedComplexityDefinition,
+  expectedCounts,
+  type RandomGates,
+} from './expected-complexity.js';
+export {
+  type GrowlTheta,
+  groupL21,
+  groupL21Definition,
+  growl,
+  growlDefinition,
+} from './group-norms.js';
+export { type GroupPlan, type GroupSource, groupNorms, planGroups, safeSqrt } from './groups.js';
+export {
+  absWithZeroSubgradient,
+  l1Definition,
+  l1Penalty,
+  l2Definition,
+  type NormPenaltyOptions,
+  squaredL2Penalty,
+} from './norms.js';
+export { type GrowlWeightKind, growlProxScales, growlWeights, owlProx } from './owl.js';
+export {
+  type IrrelevanceFactor,
+  SELECTIVE_DECAY_DEFAULT_PARAMS,
+  SelectiveWeightDecay,
+  type SelectiveWeightDecayOptions,
+  selectiveWeightDecayDefinition,
+} from './selective-weight-decay.js';
+export { effectiveParam, PARAM_ROLES, type ParamSelector, parseSelector, selectParams } from './selector.js';

@@ -1,0 +1,146 @@
+import type { JsonObject, Objective, ObjectiveContext } from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ObjectiveDefinition } from './define.js';
+import { readName } from './define.js';
+import { ObjectiveError } from './errors.js';
+
+/** What the network output holds. */
+export type OutputKind = 'logits' | 'logProbabilities';
+
+/** Options of {@link crossEntropy}. */
+export interface CrossEntropyOptions {
+  /** `'logits'`: unnormalized scores (log-softmax is applied, stably); `'logProbabilities'`: already log-softmaxed. @default 'logits' */
+  readonly from?: OutputKind;
+  /** Mean or sum over the batch. @default 'mean' */
+  readonly reduction?: 'mean' | 'sum';
+  /**
+   * Check that sparse labels are integers in `[0, classes)` (reads the labels
+   * back from the backend; a label out of range would otherwise silently add 0).
+   * @default true
+   */
+  readonly checkLabels?: boolean;
+}
+
+/**
+ * Cross-entropy of `output` (`[n, classes]`) against `labels`: sparse
+ * (`[n]` class indices, int32 or integral float32) or dense (`[n, classes]`
+ * one-hot or any target distribution). From logits it uses log-softmax
+ * (x − logsumexp x), which never overflows. Entries with target 0 contribute
+ * exactly 0 even where the log-probability is −∞ (no 0·(−∞) = NaN).
+ */
+export function crossEntropy(
+  output: tf.Tensor,
+  labels: tf.Tensor,
+  options: CrossEntropyOptions = {},
+): tf.Scalar {
+  const from = options.from ?? 'logits';
+  const reduction = options.reduction ?? 'mean';
+  if (output.rank !== 2) {
+    throw new ObjectiveError(
+      'SHAPE_MISMATCH',
+      `cross-entropy needs outputs [batch, classes], got [${output.shape}]`,
+    );
+  }
+  const [n, classes] = output.shape as [number, number];
+  if (labels.shape[0] !== n || labels.rank > 2 || (labels.rank === 2 && labels.shape[1] !== classes)) {
+    throw new ObjectiveError(
+      'SHAPE_MISMATCH',
+      `labels [${labels.shape}] do not fit outputs [${output.shape}]: expected [${n}] (sparse) or [${n}, ${classes}] (one-hot)`,
+    );
+  }
+  if (labels.rank === 1 && (options.checkLabels ?? true)) {
+    const values = labels.dataSync();
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!Number.isInteger(v) || v < 0 || v >= classes) {
+        throw new ObjectiveError(
+          'INVALID_LABELS',
+          `label ${i} is ${v}; sparse labels must be integers in [0, ${classes})`,
+        );
+      }
+    }
+  }
+  return tf.tidy(() => {
+    const logp = from === 'logits' ? tf.logSoftmax(output) : output;
+    const target =
+      labels.rank === 1
+        ? tf.oneHot(labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32'), classes)
+        : tf.cast(labels, 'float32');
+    const terms = tf.where(tf.greater(target, 0), tf.mul(target, logp), tf.zerosLike(logp));
+    const total = tf.neg(tf.sum(terms));
+    return (reduction === 'mean' ? tf.div(total, n) : total) as tf.Scalar;
+  });
+}
+
+interface CrossEntropyConfig extends Required<CrossEntropyOptions> {
+  readonly name: string;
+  readonly output: number;
+  readonly label: number;
+}
+
+/** Objective computing {@link crossEntropy} of one output against one label tensor of the batch. */
+function crossEntropyObjective(options: CrossEntropyConfig, config: JsonObject): Objective {
+  return {
+    name: options.name,
+    config,
+    value(ctx: ObjectiveContext): tf.Scalar {
+      const out = ctx.outputs[options.output];
+      const y = ctx.batch.y[options.label];
+      if (!out) {
+        throw new ObjectiveError(
+          'SHAPE_MISMATCH',
+          `${options.name}: output ${options.output} requested, the network has ${ctx.outputs.length}`,
+        );
+      }
+      if (!y) {
+        throw new ObjectiveError(
+          'SHAPE_MISMATCH',
+          `${options.name}: label ${options.label} requested, the batch has ${ctx.batch.y.length}`,
+        );
+      }
+      return crossEntropy(out, y, options);
+    },
+  };
+}
+
+/** `{ type: 'crossEntropy', output?, label?, from?, reduction?, checkLabels?, name? }`. */
+export const crossEntropyDefinition: ObjectiveDefinition<CrossEntropyConfig> = {
+  type: 'crossEntropy',
+  description: 'mean cross-entropy of one network output against one label tensor (sparse or one-hot)',
+  parse(r) {
+    const output = r.number('output', 0, { min: 0, integer: true });
+    return {
+      output,
+      label: r.number('label', output, { min: 0, integer: true }),
+      from: r.oneOf('from', ['logits', 'logProbabilities'] as const, 'logits'),
+      reduction: r.oneOf('reduction', ['mean', 'sum'] as const, 'mean'),
+      checkLabels: r.boolean('checkLabels', true),
+      name: readName(r, 'crossEntropy'),
+    };
+  },
+  build: crossEntropyObjective,
+};
+
+/**
+ * `{ type: 'nll', task, from?, reduction?, checkLabels?, name? }`: the
+ * negative log-likelihood of task `task` of a multi-task network (output
+ * `task` against label `task`). Heads usually end in log-softmax (MDMTN), so
+ * `from` defaults to `'logProbabilities'` here.
+ */
+export const nllDefinition: ObjectiveDefinition<CrossEntropyConfig> = {
+  type: 'nll',
+  description:
+    "negative log-likelihood of one task's head (output i against label i) of a multi-task network",
+  parse(r) {
+    const task = r.requiredNumber('task', { min: 0, integer: true });
+    return {
+      output: task,
+      label: task,
+      from: r.oneOf('from', ['logits', 'logProbabilities'] as const, 'logProbabilities'),
+      reduction: r.oneOf('reduction', ['mean', 'sum'] as const, 'mean'),
+      checkLabels: r.boolean('checkLabels', true),
+      name: readName(r, `nll[${Number.isFinite(task) ? task : '?'}]`),
+    };
+  },
+  build: crossEntropyObjective,
+};

@@ -1,0 +1,188 @@
+import type { JsonObject, Network, StructureGroup } from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigReader } from './config.js';
+import { ObjectiveError } from './errors.js';
+import { effectiveParam, type ParamSelector, parseSelector, selectParams } from './selector.js';
+
+/**
+ * Where the groups of a group norm come from.
+ *
+ * - `structures`: the network's {@link StructureGroup}s (a unit's column,
+ *   bias, BatchNorm entries and its rows in the consumers' kernels; a
+ *   filter; a residual block), filtered by kind and node, optionally counting
+ *   only the slices whose parameter matches `params`.
+ * - `axis`: every index along `axis` of each selected parameter is a group.
+ *   `{ params: { ops: ['dense'], roles: ['kernel'] }, axis: 0 }` gives the
+ *   rows of each dense kernel `[in, out]`, i.e. one group per *input neuron*,
+ *   which is how Hotegni et al.'s reference groups GrOWL.
+ */
+export type GroupSource =
+  | {
+      readonly from: 'structures';
+      readonly kinds?: readonly ('unit' | 'filter' | 'layer')[];
+      readonly nodes?: readonly string[];
+      /** Only slices of parameters this selector matches count. @default every slice */
+      readonly params?: ParamSelector;
+    }
+  | { readonly from: 'axis'; readonly params: ParamSelector; readonly axis: number };
+
+/** Parses a group source (problems go to `reader.issues`). */
+export function parseGroupSource(config: JsonObject, parent: ConfigReader, path: string): GroupSource {
+  const r = new ConfigReader(config, parent.issues, path);
+  const from = r.oneOf('from', ['structures', 'axis'] as const, 'structures');
+  let out: GroupSource;
+  if (from === 'axis') {
+    const params = r.object('params');
+    if (!params) r.fail('params', "is required when from is 'axis'");
+    const axis = r.requiredNumber('axis', { min: 0, integer: true });
+    out = { from, params: params ? parseSelector(params, r, r.at('params')) : {}, axis };
+  } else {
+    const kinds = r.stringArray('kinds', ['unit', 'filter', 'layer']) as
+      | ('unit' | 'filter' | 'layer')[]
+      | undefined;
+    const nodes = r.stringArray('nodes');
+    const params = r.object('params');
+    out = {
+      from,
+      ...(kinds ? { kinds } : {}),
+      ...(nodes ? { nodes } : {}),
+      ...(params ? { params: parseSelector(params, r, r.at('params')) } : {}),
+    };
+  }
+  r.rejectUnknown();
+  return out;
+}
+
+/** Resolved groups of one network: index plans for computing all group norms at once. */
+export interface GroupPlan {
+  /** Group ids, in group order. */
+  readonly ids: readonly string[];
+  /** Owning node of each group (the structure's node, or the parameter's node for `axis` groups). */
+  readonly nodes: readonly string[];
+  /** Number of parameter entries of each group (slices counted separately). */
+  readonly sizes: readonly number[];
+  /**
+   * Per (parameter, axis): which per-index squared sums feed which group.
+   * `index[k]` is an index along `axis`, `segment[k]` the group it adds to.
+   */
+  readonly parts: readonly {
+    readonly param: string;
+    readonly axis: number;
+    readonly index: Int32Array;
+    readonly segment: Int32Array;
+  }[];
+}
+
+/** Resolves a group source on a network. Throws EMPTY_SELECTION when no group results. */
+export function planGroups(net: Network, source: GroupSource, what: string): GroupPlan {
+  const ids: string[] = [];
+  const nodes: string[] = [];
+  const sizes: number[] = [];
+  const parts = new Map<string, { param: string; axis: number; index: number[]; segment: number[] }>();
+  const add = (param: string, axis: number, indices: readonly number[], group: number) => {
+    const key = `${param}\u0000${axis}`;
+    let part = parts.get(key);
+    if (!part) {
+      part = { param, axis, index: [], segment: [] };
+      parts.set(key, part);
+    }
+    for (const i of indices) {
+      part.index.push(i);
+      part.segment.push(group);
+    }
+  };
+  const shapeOf = (param: string) => net.paramInfo.get(param)!.shape;
+  const entriesPerIndex = (param: string, axis: number) => {
+    const shape = shapeOf(param);
+    return shape.reduce((a, b) => a * b, 1) / shape[axis]!;
+  };
+
+  if (source.from === 'axis') {
+    for (const param of selectParams(net, source.params, what)) {
+      const shape = shapeOf(param);
+      if (source.axis >= shape.length) {
+        throw new ObjectiveError(
+          'SHAPE_MISMATCH',
+          `${what}: axis ${source.axis} does not exist on '${param}' of shape [${shape}]`,
+        );
+      }
+      const per = entriesPerIndex(param, source.axis);
+      const node = net.paramInfo.get(param)!.node;
+      for (let i = 0; i < shape[source.axis]!; i++) {
+        add(param, source.axis, [i], ids.length);
+        ids.push(`${param}:${source.axis}:${i}`);
+        nodes.push(node);
+        sizes.push(per);
+      }
+    }
+  } else {
+    const allowed = source.params ? new Set(selectParams(net, source.params, what)) : undefined;
+    const chosen = net.groups.filter(
+      (g: StructureGroup) =>
+        (!source.kinds || source.kinds.includes(g.kind)) && (!source.nodes || source.nodes.includes(g.node)),
+    );
+    for (const g of chosen) {
+      const slices = g.slices.filter(
+        (s) => net.paramInfo.get(s.param)?.trainable === true && (!allowed || allowed.has(s.param)),
+      );
+      if (slices.length === 0) continue;
+      const group = ids.length;
+      let size = 0;
+      for (const s of slices) {
+        add(s.param, s.axis, s.indices, group);
+        size += s.indices.length * entriesPerIndex(s.param, s.axis);
+      }
+      ids.push(g.id);
+      nodes.push(g.node);
+      sizes.push(size);
+    }
+  }
+  if (ids.length === 0) {
+    throw new ObjectiveError(
+      'EMPTY_SELECTION',
+      `${what}: the group selection ${JSON.stringify(source)} is empty`,
+    );
+  }
+  return {
+    ids,
+    nodes,
+    sizes,
+    parts: [...parts.values()].map((p) => ({
+      param: p.param,
+      axis: p.axis,
+      index: Int32Array.from(p.index),
+      segment: Int32Array.from(p.segment),
+    })),
+  };
+}
+
+/**
+ * √x with value 0 and gradient 0 at x = 0 (instead of ∞·0 = NaN): the
+ * subgradient of a norm at a zero group is taken as 0. Two `where`s keep the
+ * unused branch finite so no NaN leaks into the gradient.
+ */
+export function safeSqrt(x: tf.Tensor): tf.Tensor {
+  const positive = tf.greater(x, 0);
+  const safe = tf.where(positive, x, tf.onesLike(x));
+  return tf.where(positive, tf.sqrt(safe), tf.zerosLike(x));
+}
+
+/**
+ * The ℓ2 norm of every group, `[groups]`. Each (parameter, axis) is reduced
+ * once to per-index squared sums, then gathered and segment-summed into the
+ * groups, so the cost does not grow with the number of groups × slices.
+ * Parameters are read through their masks.
+ */
+export function groupNorms(net: Network, plan: GroupPlan): tf.Tensor1D {
+  return tf.tidy(() => {
+    let sq: tf.Tensor = tf.zeros([plan.ids.length]);
+    for (const part of plan.parts) {
+      const w = effectiveParam(net, part.param);
+      const others = w.shape.map((_, i) => i).filter((i) => i !== part.axis);
+      const perIndex = others.length > 0 ? tf.sum(tf.square(w), others) : tf.square(w);
+      const gathered = tf.gather(perIndex, tf.tensor1d(part.index, 'int32'));
+      sq = tf.add(sq, tf.unsortedSegmentSum(gathered, tf.tensor1d(part.segment, 'int32'), plan.ids.length));
+    }
+    return safeSqrt(sq) as tf.Tensor1D;
+  });
+}

@@ -1,0 +1,110 @@
+import type { JsonObject, Network, Objective } from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ConfigReader } from './config.js';
+import type { ObjectiveDefinition } from './define.js';
+import { readName } from './define.js';
+import { effectiveParam, type ParamSelector, PerNetwork, readSelector, selectParams } from './selector.js';
+
+/** Options of {@link l1Penalty} and {@link squaredL2Penalty}. */
+export interface NormPenaltyOptions {
+  /** Factor in front of the sum. @default 1 */
+  readonly coefficient?: number;
+  /** `'none'`: plain sum (Reiners' f2); `'mean'`: divided by the number of selected entries. @default 'none' */
+  readonly normalize?: 'none' | 'mean';
+}
+
+/**
+ * |w| whose gradient is sign(w), i.e. 0 at w = 0. tfjs's `abs` has gradient
+ * −1 at 0 (it uses step(x, −1)), which would push exactly-zero (pruned)
+ * weights negative and make a regrowing pruner revive them; w·sign(w) has the
+ * same value and, since sign's gradient is 0, the subgradient 0 at 0 that
+ * TensorFlow's Keras regularizers use.
+ */
+export function absWithZeroSubgradient(w: tf.Tensor): tf.Tensor {
+  return tf.mul(w, tf.sign(w));
+}
+
+function penalty(
+  net: Network,
+  names: readonly string[],
+  entry: (w: tf.Tensor) => tf.Tensor,
+  options: NormPenaltyOptions,
+): tf.Scalar {
+  return tf.tidy(() => {
+    let total: tf.Scalar = tf.scalar(0);
+    let count = 0;
+    for (const name of names) {
+      const w = effectiveParam(net, name);
+      total = tf.add(total, tf.sum(entry(w)));
+      count += w.size;
+    }
+    if ((options.normalize ?? 'none') === 'mean') total = tf.div(total, count);
+    return tf.mul(total, options.coefficient ?? 1);
+  });
+}
+
+/** coefficient · Σ|w| over the named parameters (masked entries count as 0). */
+export function l1Penalty(
+  net: Network,
+  names: readonly string[],
+  options: NormPenaltyOptions = {},
+): tf.Scalar {
+  return penalty(net, names, absWithZeroSubgradient, options);
+}
+
+/**
+ * coefficient · Σ w² over the named parameters: the squared ℓ2 norm with no ½,
+ * the same convention as Keras' `l2(c)` regularizer (Reiners' conv kernel penalty).
+ */
+export function squaredL2Penalty(
+  net: Network,
+  names: readonly string[],
+  options: NormPenaltyOptions = {},
+): tf.Scalar {
+  return penalty(net, names, tf.square, options);
+}
+
+interface NormConfig extends Required<NormPenaltyOptions> {
+  readonly name: string;
+  readonly params: ParamSelector;
+}
+
+function parseNorm(r: ConfigReader, type: string): NormConfig {
+  return {
+    params: readSelector(r, 'params', { trainableOnly: true }),
+    coefficient: r.number('coefficient', 1, { min: 0 }),
+    normalize: r.oneOf('normalize', ['none', 'mean'] as const, 'none'),
+    name: readName(r, type),
+  };
+}
+
+function normObjective(
+  options: NormConfig,
+  config: JsonObject,
+  f: (net: Network, names: readonly string[], o: NormPenaltyOptions) => tf.Scalar,
+): Objective {
+  const selected = new PerNetwork((net) => selectParams(net, options.params, options.name));
+  return { name: options.name, config, value: (ctx) => f(ctx.net, selected.get(ctx.net), options) };
+}
+
+/**
+ * `{ type: 'l1', params?, coefficient?, normalize?, name? }`. Reiners' f2 is
+ * `{ type: 'l1', params: { ops: ['dense'], roles: ['kernel'] } }`.
+ */
+export const l1Definition: ObjectiveDefinition<NormConfig> = {
+  type: 'l1',
+  description: 'ℓ1 norm Σ|w| over selected parameters (subgradient 0 at w = 0)',
+  parse: (r) => parseNorm(r, 'l1'),
+  build: (o, c) => normObjective(o, c, l1Penalty),
+};
+
+/**
+ * `{ type: 'l2', params?, coefficient?, normalize?, name? }`: squared ℓ2,
+ * Σw². Reiners' conv penalty is `{ type: 'l2', coefficient: 1e-4, params: { ops: ['conv2d'], roles: ['kernel'] } }`.
+ */
+export const l2Definition: ObjectiveDefinition<NormConfig> = {
+  type: 'l2',
+  description: 'squared ℓ2 norm Σw² over selected parameters (Keras l2 convention, no ½)',
+  parse: (r) => parseNorm(r, 'l2'),
+  build: (o, c) => normObjective(o, c, squaredL2Penalty),
+};
