@@ -10,6 +10,15 @@ export {
   validateRelevanceConfig,
 } from './relevance/index.js';
 export {
+  affinityPropagation,
+  createGrowlPruner,
+  type GrowlConfig,
+  type OwlWeights,
+  owlWeights,
+  proxOwl,
+  validateGrowlConfig,
+} from './structured/index.js';
+export {
   type ConstantSparsitySchedule,
   createItpPruner,
   createMagnitudePruner,

@@ -6,6 +6,7 @@
 import { type JsonObject, registries } from '@moprune/core';
 import { createLobsterPruner, validateLobsterConfig } from './relevance/lobster.js';
 import { createRelevancePruner, validateRelevanceConfig } from './relevance/relevance.js';
+import { createGrowlPruner, validateGrowlConfig } from './structured/growl.js';
 import { createItpPruner, validateItpConfig } from './unstructured/itp.js';
 import {
   createMagnitudePruner,
@@ -48,5 +49,14 @@ if (!pruners.has('lobster')) {
       'LOBSTER: on a validation-loss plateau, the largest global magnitude cut within (1 + twt) of the loss',
     validate: validateLobsterConfig,
     create: (c: JsonObject) => createLobsterPruner(c),
+  });
+}
+if (!pruners.has('growl')) {
+  pruners.register({
+    type: 'growl',
+    description:
+      'GrOWL proximal step on dense-kernel rows with a per-layer zero-group cap and parameter tying (Hotegni et al. 2023)',
+    validate: validateGrowlConfig,
+    create: (c: JsonObject) => createGrowlPruner(c),
   });
 }

@@ -1,0 +1,166 @@
+import { fc, test } from '@fast-check/vitest';
+import { createNetwork, isMopruneError, type NetworkSpec, Rng } from '@moprune/core';
+import { affinityPropagation, createGrowlPruner, owlWeights, proxOwl } from '@moprune/pruners';
+import { describePrunerConformance } from '@moprune/pruners/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function owlObjective(x: Float64Array, v: Float64Array, w: Float64Array): number {
+  const sorted = Array.from(x, Math.abs).sort((a, b) => b - a);
+  let f = 0;
+  for (let i = 0; i < x.length; i++) f += 0.5 * (x[i]! - v[i]!) ** 2 + w[i]! * sorted[i]!;
+  return f;
+}
+
+describe('OWL prox', () => {
+  it('matches hand-computed values, including a pooled block', () => {
+    expect(Array.from(proxOwl(new Float64Array([3, 1, 2]), new Float64Array([1.5, 1, 0.5])))).toEqual([
+      1.5, 0.5, 1,
+    ]);
+    // z = [1 − 0.8, 1 − 0.2] = [0.2, 0.8] violates the order → pooled to 0.5 each
+    expect(Array.from(proxOwl(new Float64Array([1, 1]), new Float64Array([0.8, 0.2])))).toEqual([0.5, 0.5]);
+    expect(Array.from(proxOwl(new Float64Array([0.1, 5]), new Float64Array([1, 1])))).toEqual([0, 4]);
+  });
+
+  test.prop(
+    [
+      fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { minLength: 1, maxLength: 6 }),
+      fc.double({ min: 0, max: 2, noNaN: true }),
+    ],
+    { seed: 11 },
+  )('is the minimizer: no random nearby point does better, and order is preserved', (vs, scale) => {
+    const v = Float64Array.from(vs);
+    const w = owlWeights({ type: 'spike', beta1: 0.8 * scale, beta2: 0.2 * scale }, v.length);
+    const x = proxOwl(v, w);
+    const fx = owlObjective(x, v, w);
+    const rng = Rng.fromSeed(vs.length);
+    for (let t = 0; t < 50; t++) {
+      const y = x.map((xi) => Math.max(0, xi + rng.normal() * 0.05));
+      expect(owlObjective(y, v, w)).toBeGreaterThanOrEqual(fx - 1e-9);
+    }
+    for (let i = 0; i < v.length; i++) {
+      expect(x[i]).toBeGreaterThanOrEqual(0);
+      for (let j = 0; j < v.length; j++)
+        if (v[i]! > v[j]!) expect(x[i]).toBeGreaterThanOrEqual(x[j]! - 1e-12);
+    }
+  });
+});
+
+describe('affinity propagation', () => {
+  it('separates two well-separated clusters', () => {
+    const rng = Rng.fromSeed(1);
+    const rows = [
+      ...Array.from({ length: 6 }, () => Float32Array.from([rng.normal() * 0.01, rng.normal() * 0.01])),
+      ...Array.from({ length: 6 }, () =>
+        Float32Array.from([5 + rng.normal() * 0.01, 5 + rng.normal() * 0.01]),
+      ),
+    ];
+    const labels = Array.from(affinityPropagation(rows));
+    expect(new Set(labels.slice(0, 6)).size).toBe(1);
+    expect(new Set(labels.slice(6)).size).toBe(1);
+    expect(labels[0]).not.toBe(labels[6]);
+  });
+});
+
+const mtl: NetworkSpec = {
+  name: 'two-layer',
+  inputShape: [6],
+  nodes: [
+    { id: 'fc1', op: 'dense', inputs: ['input'], units: 4 },
+    { id: 'relu', op: 'activation', inputs: ['fc1'], fn: 'relu' },
+    { id: 'head', op: 'dense', inputs: ['relu'], units: 3 },
+    { id: 'logp', op: 'activation', inputs: ['head'], fn: 'logSoftmax' },
+  ],
+  outputs: ['logp'],
+};
+
+describe('GrOWL pruner', () => {
+  const ctx = (net: ReturnType<typeof createNetwork>, step: number) => ({
+    net,
+    step,
+    epoch: 0,
+    rng: Rng.fromSeed(step),
+    evaluate: async () => ({ accuracy: 1, loss: 0 }),
+  });
+
+  it('groups rows of hidden dense kernels, leaves the task head alone, zeroes small rows under the cap', async () => {
+    const net = createNetwork(mtl, { seed: 1 });
+    // Row norms 0.1, 0.2, 0.3, 2, 3, 4 (each row = [n, 0, 0, 0])
+    const rows = [0.1, 0.2, 0.3, 2, 3, 4];
+    net.params.get('fc1/kernel')!.assign(
+      tf.tensor2d(
+        rows.flatMap((n) => [n, 0, 0, 0]),
+        [6, 4],
+      ),
+    );
+    const p = createGrowlPruner({
+      strength: 1,
+      weights: { type: 'spike', beta1: 0.8, beta2: 0.5 },
+      maxZeroFraction: 0.4,
+    });
+    p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
+    expect(p.targets!()).toEqual(['fc1/kernel']);
+    await p.afterEpoch!(ctx(net, 0));
+    const w = net.params.get('fc1/kernel')!.arraySync() as number[][];
+    // prox with θ = [1.3, .5, .5, .5, .5, .5]: norms 4→2.7, 3→2.5, 2→1.5, rest → 0 (3 rows), cap floor(0.4·6) = 2
+    // rows 0.1 and 0.2 are zeroed (the two smallest); the 0.3 row exceeds the cap and keeps its value
+    const expected = [0, 0, 0.3, 1.5, 2.5, 2.7];
+    for (const [i, r] of w.entries()) expect(r[0]! + 0).toBeCloseTo(expected[i]!, 6);
+    expect(p.metrics!().zeroGroups).toBe(2);
+    expect(Array.from(net.getMask('fc1/kernel')!.dataSync()).filter((m) => m === 0).length).toBe(8);
+    net.dispose();
+  });
+
+  it('ties similar rows to their cluster mean', async () => {
+    const net = createNetwork(mtl, { seed: 2 });
+    const base = [
+      [1, 1, 1, 1],
+      [1.01, 0.99, 1, 1],
+      [1.02, 1, 1, 1],
+      [-3, 2, 0, 1],
+      [-3.02, 2.01, 0, 1],
+      [-3.01, 2, 0, 1],
+    ];
+    net.params.get('fc1/kernel')!.assign(tf.tensor2d(base));
+    const p = createGrowlPruner({ proxDisabled: true, tying: true });
+    p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
+    await p.afterEpoch!(ctx(net, 0));
+    const w = net.params.get('fc1/kernel')!.arraySync() as number[][];
+    expect(w[0]).toEqual(w[1]);
+    expect(w[0]).toEqual(w[2]);
+    expect(w[3]).toEqual(w[4]);
+    expect(w[3]).toEqual(w[5]);
+    expect(w[0]![0]).toBeCloseTo(1.01, 5);
+    expect(w[3]![0]).toBeCloseTo(-3.01, 5);
+    expect(p.metrics!().clusters).toBe(2);
+    net.dispose();
+  });
+
+  it('refuses to group anything but dense kernels', () => {
+    const net = createNetwork(mtl, { seed: 3 });
+    const p = createGrowlPruner({ params: { roles: ['bias'] } });
+    try {
+      p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
+      expect.unreachable();
+    } catch (e) {
+      expect(isMopruneError(e, 'NO_STRUCTURE_GROUP')).toBe(true);
+    }
+    net.dispose();
+  });
+});
+
+describePrunerConformance({
+  name: 'growl (prox every 2 steps, cap ramp)',
+  create: (c) => createGrowlPruner(c),
+  config: { type: 'growl', strength: 0.05, every: 2, maxZeroFraction: [0.1, 0.3, 0.5] },
+});
+describePrunerConformance({
+  name: 'growl with tying',
+  create: (c) => createGrowlPruner(c),
+  config: { type: 'growl', strength: 0.05, tying: true },
+});

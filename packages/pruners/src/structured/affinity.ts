@@ -1,0 +1,103 @@
+/**
+ * Affinity propagation (Frey & Dueck 2007) on row vectors, with similarity
+ * s(i, k) = −‖x_i − x_k‖² and every point's preference set to the median
+ * similarity (the usual defaults, as in scikit-learn). Deterministic: ties
+ * are broken by index, no random noise is added.
+ *
+ * @returns for every row, the index of its exemplar (cluster id).
+ */
+export function affinityPropagation(
+  rows: readonly Float32Array[],
+  options: {
+    damping?: number;
+    maxIterations?: number;
+    convergenceIterations?: number;
+    preference?: number;
+  } = {},
+): Int32Array {
+  const n = rows.length;
+  const labels = new Int32Array(n);
+  if (n <= 1) return labels;
+  const damping = options.damping ?? 0.5;
+  const maxIt = options.maxIterations ?? 200;
+  const convIt = options.convergenceIterations ?? 15;
+  const S = new Float64Array(n * n);
+  const offDiag: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let k = i + 1; k < n; k++) {
+      let d = 0;
+      const a = rows[i]!;
+      const b = rows[k]!;
+      for (let j = 0; j < a.length; j++) {
+        const t = a[j]! - b[j]!;
+        d += t * t;
+      }
+      S[i * n + k] = -d;
+      S[k * n + i] = -d;
+      offDiag.push(-d);
+    }
+  }
+  offDiag.sort((x, y) => x - y);
+  const m = offDiag.length;
+  const median = m % 2 === 1 ? offDiag[(m - 1) / 2]! : (offDiag[m / 2 - 1]! + offDiag[m / 2]!) / 2;
+  const pref = options.preference ?? median;
+  for (let i = 0; i < n; i++) S[i * n + i] = pref;
+  const R = new Float64Array(n * n);
+  const A = new Float64Array(n * n);
+  const exemplar = new Uint8Array(n);
+  let stable = 0;
+  for (let it = 0; it < maxIt; it++) {
+    // Responsibilities.
+    for (let i = 0; i < n; i++) {
+      let max1 = Number.NEGATIVE_INFINITY;
+      let max2 = Number.NEGATIVE_INFINITY;
+      let arg = -1;
+      for (let k = 0; k < n; k++) {
+        const v = A[i * n + k]! + S[i * n + k]!;
+        if (v > max1) {
+          max2 = max1;
+          max1 = v;
+          arg = k;
+        } else if (v > max2) max2 = v;
+      }
+      for (let k = 0; k < n; k++) {
+        const r = S[i * n + k]! - (k === arg ? max2 : max1);
+        R[i * n + k] = damping * R[i * n + k]! + (1 - damping) * r;
+      }
+    }
+    // Availabilities.
+    for (let k = 0; k < n; k++) {
+      let sumPos = 0;
+      for (let i = 0; i < n; i++) if (i !== k) sumPos += Math.max(0, R[i * n + k]!);
+      for (let i = 0; i < n; i++) {
+        const a = i === k ? sumPos : Math.min(0, R[k * n + k]! + sumPos - Math.max(0, R[i * n + k]!));
+        A[i * n + k] = damping * A[i * n + k]! + (1 - damping) * a;
+      }
+    }
+    let changed = false;
+    for (let k = 0; k < n; k++) {
+      const e = A[k * n + k]! + R[k * n + k]! > 0 ? 1 : 0;
+      if (e !== exemplar[k]) changed = true;
+      exemplar[k] = e;
+    }
+    stable = changed ? 0 : stable + 1;
+    if (stable >= convIt && exemplar.some((e) => e === 1)) break;
+  }
+  const centers: number[] = [];
+  for (let k = 0; k < n; k++) if (exemplar[k]) centers.push(k);
+  if (centers.length === 0) {
+    // No exemplar emerged: every row is its own cluster.
+    for (let i = 0; i < n; i++) labels[i] = i;
+    return labels;
+  }
+  for (let i = 0; i < n; i++) {
+    if (exemplar[i]) {
+      labels[i] = i;
+      continue;
+    }
+    let best = centers[0]!;
+    for (const c of centers) if (S[i * n + c]! > S[i * n + best]!) best = c;
+    labels[i] = best;
+  }
+  return labels;
+}

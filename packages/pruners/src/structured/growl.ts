@@ -1,0 +1,300 @@
+import {
+  type ComponentState,
+  type Issue,
+  type JsonObject,
+  type Network,
+  type ParamSelector,
+  type Pruner,
+  type PrunerStepContext,
+  type PrunerStepResult,
+  selectParams,
+  validateParamSelector,
+} from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { PrunerError, throwIfIssues } from '../errors.js';
+import { ConfigChecker } from '../internal/config.js';
+import { countZeros, setMaskValues } from '../internal/masks.js';
+import { affinityPropagation } from './affinity.js';
+import { type OwlWeights, owlWeights, proxOwl } from './owl.js';
+
+/** Config of {@link createGrowlPruner}. */
+export interface GrowlConfig {
+  readonly type: 'growl';
+  /**
+   * Dense kernels whose rows (input neurons) form the groups.
+   * @default every dense kernel except the output layers (task heads), as in Hotegni et al.
+   */
+  readonly params?: ParamSelector;
+  /** GrOWL weights θ. @default { type: 'spike', beta1: 0.8, beta2: 0.2 } */
+  readonly weights?: OwlWeights;
+  /** Prox step size: the prox uses t·θ. @default 1e-3 */
+  readonly strength?: number;
+  /**
+   * Largest fraction of a layer's groups that may be zero, per prox step:
+   * a number, or a ramp indexed by prox step (the last value holds after it),
+   * e.g. [0.1, 0.2, 0.3]. @default 0.8
+   */
+  readonly maxZeroFraction?: number | readonly number[];
+  /** Apply the prox step after every epoch (`'epoch'`) or every n steps. @default 'epoch' */
+  readonly every?: 'epoch' | number;
+  /** Mask zero groups so they stay zero (the retraining phase freezes them). @default true */
+  readonly freezeZeroGroups?: boolean;
+  /**
+   * Parameter tying (the retraining phase): after each prox step the live rows
+   * of each layer are clustered by affinity propagation and set to their
+   * cluster's mean. @default false
+   */
+  readonly tying?: boolean;
+  /** Skip the prox step (tying and freezing only), e.g. for the retraining phase. @default false */
+  readonly proxDisabled?: boolean;
+}
+
+/** Every problem with a GrOWL config. */
+export function validateGrowlConfig(config: JsonObject): Issue[] {
+  const c = new ConfigChecker(config, [
+    'params',
+    'weights',
+    'strength',
+    'maxZeroFraction',
+    'every',
+    'freezeZeroGroups',
+    'tying',
+    'proxDisabled',
+  ]);
+  c.add(validateParamSelector(config.params, 'params'));
+  c.number('strength', { min: 0 });
+  c.boolean('freezeZeroGroups');
+  c.boolean('tying');
+  c.boolean('proxDisabled');
+  const w = config.weights;
+  if (w !== undefined) {
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) {
+      c.add([
+        {
+          path: 'weights',
+          message: "must be { type: 'spike', beta1, beta2 } or { type: 'linear', lambda1, lambda2 }",
+        },
+      ]);
+    } else if (w.type === 'spike' || w.type === 'linear') {
+      const keys = w.type === 'spike' ? ['beta1', 'beta2'] : ['lambda1', 'lambda2'];
+      const wc = new ConfigChecker(w, keys);
+      for (const k of keys) wc.number(k, { min: 0, required: true });
+      c.add(wc.issues.map((i) => ({ path: `weights.${i.path}`, message: i.message })));
+    } else {
+      c.add([{ path: 'weights.type', message: "must be 'spike' or 'linear'" }]);
+    }
+  }
+  const cap = config.maxZeroFraction;
+  const okFraction = (v: unknown) => typeof v === 'number' && v >= 0 && v < 1;
+  if (
+    cap !== undefined &&
+    !(okFraction(cap) || (Array.isArray(cap) && cap.length > 0 && cap.every(okFraction)))
+  ) {
+    c.add([{ path: 'maxZeroFraction', message: 'must be a number in [0, 1) or a non-empty array of them' }]);
+  }
+  const every = config.every;
+  if (
+    every !== undefined &&
+    every !== 'epoch' &&
+    !(typeof every === 'number' && Number.isInteger(every) && every >= 1)
+  ) {
+    c.add([{ path: 'every', message: "must be 'epoch' or a positive integer" }]);
+  }
+  return c.issues;
+}
+
+/** Dense nodes whose output reaches a network output without passing another dense or conv node. */
+function headNodes(net: Network): Set<string> {
+  const byId = new Map(net.spec.nodes.map((n) => [n.id, n]));
+  const heads = new Set<string>();
+  const walk = (id: string): void => {
+    const node = byId.get(id);
+    if (!node) return;
+    if (node.op === 'dense' || node.op === 'conv2d') {
+      heads.add(id);
+      return;
+    }
+    for (const input of node.inputs) walk(input);
+  };
+  for (const out of net.spec.outputs) walk(out);
+  return heads;
+}
+
+/**
+ * GrOWL as a proximal step (Hotegni, Peitz & Berkemeier 2023): the groups are
+ * the rows of dense kernels (`[in, out]` layout: one row per input neuron).
+ * At each prox step, every layer's row norms go through the OWL prox with
+ * weights t·θ; rows whose norm becomes zero are zeroed (and masked, when
+ * `freezeZeroGroups`), others are rescaled. At most `maxZeroFraction` of a
+ * layer's rows may be zero: when the prox would zero more, only the rows of
+ * smallest original norm are zeroed and the others keep their values this
+ * step (our reading of the reference's cap). With `tying`, live rows are then
+ * clustered by affinity propagation and set to their cluster mean.
+ */
+export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: 'growl' } = {}): Pruner {
+  const json: JsonObject = { type: 'growl', ...(config as unknown as JsonObject) };
+  throwIfIssues('growl pruner', validateGrowlConfig(json));
+  const weightSpec: OwlWeights = config.weights ?? { type: 'spike', beta1: 0.8, beta2: 0.2 };
+  const strength = config.strength ?? 1e-3;
+  const freeze = config.freezeZeroGroups ?? true;
+  const every = config.every ?? 'epoch';
+  let net: Network | undefined;
+  let targets: string[] = [];
+  let proxSteps = 0;
+  let clusters = 0;
+
+  const capAt = (k: number): number => {
+    const cap = config.maxZeroFraction ?? 0.8;
+    return typeof cap === 'number' ? cap : cap[Math.min(k, cap.length - 1)]!;
+  };
+
+  const step = async (n: Network): Promise<void> => {
+    const cap = capAt(proxSteps);
+    for (const name of targets) {
+      const v = n.params.get(name)!;
+      const [rows, cols] = v.shape as [number, number];
+      const w = Float32Array.from((await v.data()) as Float32Array);
+      const oldMask = n.getMask(name);
+      const mask = oldMask
+        ? Float32Array.from((await oldMask.data()) as Float32Array)
+        : new Float32Array(w.length).fill(1);
+      // The optimizer step may have moved masked entries; they are zero by definition.
+      for (let i = 0; i < w.length; i++) w[i]! *= mask[i]!;
+      const norms = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let j = 0; j < cols; j++) s += w[r * cols + j]! ** 2;
+        norms[r] = Math.sqrt(s);
+      }
+      if (!config.proxDisabled) {
+        const theta = owlWeights(weightSpec, rows).map((x) => x * strength);
+        const shrunk = proxOwl(norms, theta);
+        const alreadyZero = Array.from(norms, (x) => x === 0).filter(Boolean).length;
+        const allowed = Math.max(alreadyZero, Math.floor(cap * rows));
+        const newlyZero = Array.from({ length: rows }, (_, r) => r).filter(
+          (r) => shrunk[r] === 0 && norms[r]! > 0,
+        );
+        newlyZero.sort((a, b) => norms[a]! - norms[b]! || a - b);
+        const room = Math.max(0, allowed - alreadyZero);
+        const keepUnshrunk = new Set(newlyZero.slice(room));
+        for (let r = 0; r < rows; r++) {
+          const scale = keepUnshrunk.has(r) ? 1 : norms[r]! === 0 ? 0 : shrunk[r]! / norms[r]!;
+          for (let j = 0; j < cols; j++) w[r * cols + j]! *= scale;
+        }
+      }
+      if (config.tying) {
+        const live: number[] = [];
+        for (let r = 0; r < rows; r++) {
+          let nz = false;
+          for (let j = 0; j < cols && !nz; j++) nz = w[r * cols + j] !== 0;
+          if (nz) live.push(r);
+        }
+        const labels = affinityPropagation(live.map((r) => w.subarray(r * cols, (r + 1) * cols)));
+        const groups = new Map<number, number[]>();
+        live.forEach((r, i) => {
+          const l = labels[i]!;
+          if (!groups.has(l)) groups.set(l, []);
+          groups.get(l)!.push(r);
+        });
+        clusters = groups.size;
+        for (const members of groups.values()) {
+          if (members.length < 2) continue;
+          for (let j = 0; j < cols; j++) {
+            let s = 0;
+            for (const r of members) s += w[r * cols + j]!;
+            for (const r of members) w[r * cols + j] = s / members.length;
+          }
+        }
+      }
+      const t = tf.tensor(w, v.shape, 'float32');
+      v.assign(t);
+      t.dispose();
+      if (freeze) {
+        for (let r = 0; r < rows; r++) {
+          let zero = true;
+          for (let j = 0; j < cols && zero; j++) zero = w[r * cols + j] === 0;
+          if (zero) for (let j = 0; j < cols; j++) mask[r * cols + j] = 0;
+        }
+        setMaskValues(n, name, mask);
+      }
+    }
+    proxSteps++;
+    n.applyMasks();
+  };
+
+  const maybe = async (
+    ctx: PrunerStepContext,
+    atEpochEnd: boolean,
+  ): Promise<PrunerStepResult | undefined> => {
+    net = ctx.net;
+    const due = every === 'epoch' ? atEpochEnd : !atEpochEnd && (ctx.step + 1) % every === 0;
+    if (due) await step(ctx.net);
+    else if (ctx.net.maskedParams().length > 0) ctx.net.applyMasks();
+    return undefined;
+  };
+
+  return {
+    name: 'growl',
+    config: json,
+    init(ctx) {
+      net = ctx.net;
+      const heads = headNodes(ctx.net);
+      const selector = config.params ?? { ops: ['dense'], roles: ['kernel'], exclude: [...heads] };
+      targets = selectParams(ctx.net, selector);
+      const notDense = targets.filter((t) => ctx.net.paramInfo.get(t)!.shape.length !== 2);
+      if (targets.length === 0 || notDense.length > 0) {
+        throw new PrunerError(
+          'NO_STRUCTURE_GROUP',
+          targets.length === 0
+            ? 'growl pruner: the selector matches no dense kernel'
+            : `growl pruner: groups are rows of dense kernels; not a dense kernel: ${notDense.join(', ')}`,
+          { issues: [{ path: 'params', message: 'must select dense kernels ([in, out]) only' }] },
+        );
+      }
+    },
+    afterStep: (ctx) => maybe(ctx, false),
+    afterEpoch: (ctx) => maybe(ctx, true),
+    targets: () => targets,
+    metrics() {
+      if (!net) return {};
+      let zeros = 0;
+      let total = 0;
+      let zeroRows = 0;
+      let rowsTotal = 0;
+      for (const name of targets) {
+        const v = net.params.get(name)!;
+        const w = v.dataSync() as Float32Array;
+        const [rows, cols] = v.shape as [number, number];
+        total += w.length;
+        zeros += countZeros(w);
+        rowsTotal += rows;
+        for (let r = 0; r < rows; r++) {
+          let zero = true;
+          for (let j = 0; j < cols && zero; j++) zero = w[r * cols + j] === 0;
+          if (zero) zeroRows++;
+        }
+      }
+      return {
+        sparsity: total ? zeros / total : 0,
+        zeros,
+        total,
+        zeroGroups: zeroRows,
+        groups: rowsTotal,
+        proxSteps,
+        clusters,
+      };
+    },
+    state(): ComponentState {
+      return { json: { targets, proxSteps, clusters }, arrays: {} };
+    },
+    load(state) {
+      const s = state.json;
+      if (!Array.isArray(s.targets) || typeof s.proxSteps !== 'number') {
+        throw new PrunerError('STATE_MISMATCH', 'growl pruner: state lacks targets/proxSteps');
+      }
+      targets = s.targets as string[];
+      proxSteps = s.proxSteps;
+      clusters = typeof s.clusters === 'number' ? s.clusters : 0;
+    },
+  };
+}
