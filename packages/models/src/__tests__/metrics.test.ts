@@ -1,0 +1,153 @@
+import { createNetwork, type NetworkSpec, type NodeInfo } from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hps, lenet5, lenet300100, mdmtn, resnet, resnet20, resnet32, resnet56, vggLike } from '../index.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+interface Counts {
+  /** Trainable parameters by core's per-node NodeInfo. */
+  readonly params: number;
+  /** MACs per sample by core's per-node NodeInfo. */
+  readonly macs: number;
+  /** Trainable parameters summed over the created variables' shapes (must agree with `params`). */
+  readonly variables: number;
+  readonly nodes: ReadonlyMap<string, NodeInfo>;
+  /** Trainable entries by role (`kernel`, `alpha` …) and op. */
+  readonly byRole: (op: string, role: string) => number;
+}
+
+function counts(spec: NetworkSpec): Counts {
+  const net = createNetwork(spec, { seed: 1 });
+  try {
+    const infos = [...net.paramInfo.values()].filter((p) => p.trainable);
+    const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+    return {
+      params: net.nodes.reduce((a, n) => a + n.params, 0),
+      macs: net.nodes.reduce((a, n) => a + n.macs, 0),
+      variables: infos.reduce((a, p) => a + size(p.shape), 0),
+      nodes: new Map(net.nodes.map((n) => [n.id, n])),
+      byRole: (op, role) =>
+        infos.filter((p) => p.op === op && p.role === role).reduce((a, p) => a + size(p.shape), 0),
+    };
+  } finally {
+    net.dispose();
+  }
+}
+
+describe('parameter counts and MACs (core NodeInfo rule: dense in·out, conv oH·oW·kh·kw·inC·outC)', () => {
+  it.each([
+    // name, params, MACs, spec — params/MACs worked out by hand layer by layer.
+    ['LeNet-300-100', 235_500 + 30_100 + 1_010, 235_200 + 30_000 + 1_000, () => lenet300100()],
+    // conv1 same 28×28: 156 params, 28·28·25·6; conv2 valid 10×10: 2,416, 10·10·25·6·16.
+    ['LeNet-5 classic', 156 + 2_416 + 48_120 + 10_164 + 850, 117_600 + 240_000 + 58_920, () => lenet5()],
+    [
+      'LeNet-5 Reiners',
+      60 + 880 + 48_120 + 10_164 + 850,
+      36_504 + 104_544 + 58_920,
+      () => lenet5({ variant: 'reiners' }),
+    ],
+    [
+      'LeNet-5 Caffe',
+      520 + 25_050 + 400_500 + 5_010,
+      288_000 + 1_600_000 + 405_000,
+      () => lenet5({ variant: 'caffe' }),
+    ],
+    ['VGG-like', 308_394, 38_653_952, () => vggLike()],
+    ['ResNet-20', 269_722, 40_551_040, () => resnet20()],
+    ['ResNet-32', 464_154, 68_862_592, () => resnet32()],
+    ['HPS MultiMNIST', 22_351 - 1, 481_000, () => hps()],
+    ['HPS Cifar10Mnist', 42_741 - 1, 1_205_056, () => hps({ variant: 'cifar10Mnist' })],
+  ])('%s: %i params, %i MACs', (_, params, macs, build) => {
+    const c = counts(build());
+    expect(c.params).toBe(params);
+    expect(c.variables).toBe(params);
+    expect(c.macs).toBe(macs);
+  });
+
+  it('LeNet-300-100 ≈ 267k and Caffe LeNet-5 ≈ 431k (Bonetta 2023)', () => {
+    expect(counts(lenet300100()).params).toBe(266_610);
+    expect(counts(lenet5({ variant: 'caffe' })).params).toBe(431_080);
+  });
+
+  it('Reiners LeNet-5: Flatten(400) and dense kernels 48,000 + 10,080 + 840 = 58,920', () => {
+    const c = counts(lenet5({ variant: 'reiners' }));
+    expect(c.nodes.get('flatten')?.outputShape).toEqual([400]);
+    expect(c.byRole('dense', 'kernel')).toBe(58_920);
+    expect(c.byRole('conv2d', 'kernel')).toBe(54 + 864);
+  });
+
+  it('VGG-like: Flatten(2048), 896 BatchNorm moving statistics not counted', () => {
+    const c = counts(vggLike());
+    expect(c.nodes.get('flatten')?.outputShape).toEqual([2048]);
+    expect(c.byRole('batchNorm', 'gamma') + c.byRole('batchNorm', 'beta')).toBe(896);
+  });
+
+  it('ResNet-56 ≈ 0.85M params and ≈ 125M MACs; shapes by inference, no forward pass', () => {
+    const c = counts(resnet56());
+    expect(c.params).toBe(853_018);
+    expect(c.variables).toBe(853_018);
+    expect(c.macs).toBe(125_485_696);
+    expect(c.nodes.get('stage1.block9.relu')?.outputShape).toEqual([32, 32, 16]);
+    expect(c.nodes.get('stage2.block1.shortcut')?.outputShape).toEqual([16, 16, 32]);
+    expect(c.nodes.get('stage3.block9.relu')?.outputShape).toEqual([8, 8, 64]);
+    expect(c.nodes.get('pool')?.outputShape).toEqual([64]);
+    expect(c.nodes.get('fc')?.outputShape).toEqual([10]);
+  });
+
+  it('ResNet-(6n+2) matches the closed-form count for n = 1 … 9', () => {
+    // Per stage s (width c = 16·2^(s−1)): n blocks of two 3×3 convs without bias + 2 BN (4c);
+    // the first block of stages 2 and 3 takes c/2 input channels at stride 2.
+    const conv = (inC: number, outC: number) => 9 * inC * outC;
+    for (const n of [1, 3, 5, 9]) {
+      let params = conv(3, 16) + 32 + 650;
+      let macs = 32 * 32 * conv(3, 16) + 640;
+      [16, 32, 64].forEach((c, s) => {
+        const hw = (32 >> s) ** 2;
+        const inC = s === 0 ? 16 : c / 2;
+        params += conv(inC, c) + conv(c, c) + 4 * c + (n - 1) * (2 * conv(c, c) + 4 * c);
+        macs += hw * (conv(inC, c) + conv(c, c) + (n - 1) * 2 * conv(c, c));
+      });
+      const c = counts(resnet({ depth: 6 * n + 2 }));
+      expect([c.params, c.macs]).toEqual([params, macs]);
+    }
+  });
+
+  it('gates add no parameters or MACs', () => {
+    const plain = counts(resnet20());
+    const gated = counts(resnet20({ gates: 'units+layers' }));
+    expect([gated.params, gated.macs]).toEqual([plain.params, plain.macs]);
+  });
+
+  describe('Hotegni 2023 multi-task nets (the paper counts also include the scalarization variable t)', () => {
+    it('MDMTN MultiMNIST: 311,491 − t + 4 α; monitors hold ≈ 93% of the weights', () => {
+      const c = counts(mdmtn());
+      expect(c.byRole('mix', 'alpha')).toBe(4);
+      expect(c.params).toBe(311_491 - 1 + 4);
+      expect(c.variables).toBe(311_491 - 1 + 4);
+      const monitors = [...c.nodes.values()]
+        .filter((n) => n.id.startsWith('monitor'))
+        .reduce((a, n) => a + n.params, 0);
+      expect(monitors).toBe(2 * (520 + 144_050));
+      expect(monitors / (c.params - 4)).toBeCloseTo(0.928, 3);
+      expect(c.nodes.get('monitor1.flatten')?.outputShape).toEqual([2880]);
+      expect(c.nodes.get('shared.flatten')?.outputShape).toEqual([320]);
+    });
+
+    it('MDMTN Cifar10Mnist: 505,525 − t + 4 α; Flatten(1152) and Flatten(7200)', () => {
+      const c = counts(mdmtn({ variant: 'cifar10Mnist' }));
+      expect(c.params).toBe(505_525 - 1 + 4);
+      expect(c.macs).toBe(3_221_056);
+      expect(c.nodes.get('shared.flatten')?.outputShape).toEqual([1152]);
+      expect(c.nodes.get('monitor2.flatten')?.outputShape).toEqual([7200]);
+    });
+
+    it('MDMTN MultiMNIST MACs', () => {
+      // trunk 24·24·25·10 + 8·8·250·20 + 320·50; monitor 24·24·25·20 + 2880·50; heads 2·500.
+      expect(counts(mdmtn()).macs).toBe(144_000 + 320_000 + 16_000 + 2 * (288_000 + 144_000) + 1_000);
+    });
+  });
+});
