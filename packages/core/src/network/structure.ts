@@ -1,12 +1,232 @@
-import type { GateSite, NodeInfo, StructureGroup } from '../network-types.js';
-import type { NetworkSpec } from '../spec.js';
+import type { GateSite, NodeInfo, ParamSlice, StructureGroup } from '../network-types.js';
+import type { NetworkSpec, NodeSpec } from '../spec.js';
+import { nodeParams } from './params.js';
+import { INPUT_ID } from './validate.js';
 
-/** Structure groups and gate sites of a spec. */
+/**
+ * Where one output channel of a prunable node lives in a downstream tensor:
+ * the entries `p·stride + c` for `p < repeat` (a flatten of `[H, W, C]` spreads
+ * channel c over `H·W` positions with stride C; otherwise repeat = 1).
+ */
+export interface ChannelLayout {
+  readonly repeat: number;
+  readonly stride: number;
+}
+
+/** Everything a unit/filter of one prunable node touches. */
+export interface ChannelFlow {
+  /** The dense/conv node whose output channels these are. */
+  readonly node: string;
+  readonly channels: number;
+  /** BatchNorm nodes on the way, with the channel layout at each. */
+  readonly batchNorms: readonly (ChannelLayout & { readonly node: string })[];
+  /** Consuming dense (kernel axis 0) and conv (kernel axis 2) nodes. */
+  readonly consumers: readonly (ChannelLayout & { readonly node: string; readonly axis: number })[];
+  /** The gate node every path from `node` passes through (first one on a fan-out-free chain), if any. */
+  readonly gate?: string;
+}
+
+/** Structure groups and gate sites of a spec, plus the channel flows they came from. */
 export interface Structure {
   readonly groups: StructureGroup[];
   readonly gateSites: GateSite[];
+  /** Prunable nodes by id. */
+  readonly flows: ReadonlyMap<string, ChannelFlow>;
+  /** For each gated add: the nodes that exist only to feed its branch (removed with the block). */
+  readonly branches: ReadonlyMap<string, readonly string[]>;
 }
 
-export function deriveStructure(_spec: NetworkSpec, _infos: readonly NodeInfo[]): Structure {
-  return { groups: [], gateSites: [] };
+/** Ops that act on each channel separately and keep the channel axis last. */
+const PER_CHANNEL = new Set(['batchNorm', 'gate', 'dropout', 'maxPool', 'avgPool', 'globalAvgPool']);
+/** Activations that act per element (softmax/logSoftmax couple the channels). */
+const ELEMENTWISE = new Set(['relu', 'elu', 'tanh', 'sigmoid', 'linear']);
+
+/** Consumers of every node (and of the input), in spec order. */
+export function consumersOf(spec: NetworkSpec): Map<string, NodeSpec[]> {
+  const out = new Map<string, NodeSpec[]>([[INPUT_ID, []]]);
+  for (const n of spec.nodes) out.set(n.id, []);
+  for (const n of spec.nodes) for (const i of new Set(n.inputs)) out.get(i)!.push(n);
+  return out;
+}
+
+/** True when the op passes each channel through on its own (so a channel can be followed through it). */
+export function isChannelwise(node: NodeSpec): boolean {
+  return PER_CHANNEL.has(node.op) || (node.op === 'activation' && ELEMENTWISE.has(node.fn));
+}
+
+/**
+ * Follows the output channels of dense/conv node `start` to the dense/conv
+ * nodes that consume them. Returns undefined when they cannot be removed on
+ * their own: they reach a network output, a softmax, an `add`, a `mix` or a
+ * `padShortcut`. Those channels are tied to other nodes' channels; grouping
+ * tied channels across residual streams is left out on purpose (see
+ * {@link deriveStructure}).
+ */
+function followChannels(
+  start: NodeSpec,
+  shapes: ReadonlyMap<string, readonly number[]>,
+  consumers: ReadonlyMap<string, NodeSpec[]>,
+  outputs: ReadonlySet<string>,
+): ChannelFlow | undefined {
+  const channels =
+    (start as { units?: number; filters?: number }).units ?? (start as { filters: number }).filters;
+  const batchNorms: (ChannelLayout & { node: string })[] = [];
+  const cons: (ChannelLayout & { node: string; axis: number })[] = [];
+  let gate: string | undefined;
+  let chain = true;
+  const visit = (id: string, layout: ChannelLayout): boolean => {
+    if (outputs.has(id)) return false;
+    const next = consumers.get(id)!;
+    if (next.length !== 1) chain = false;
+    for (const n of next) {
+      if (n.op === 'dense' || n.op === 'conv2d') {
+        cons.push({ node: n.id, axis: n.op === 'dense' ? 0 : 2, ...layout });
+        continue;
+      }
+      let nextLayout = layout;
+      if (n.op === 'flatten') {
+        const s = shapes.get(id)!;
+        if (s.length === 3) nextLayout = { repeat: s[0]! * s[1]!, stride: s[2]! };
+      } else if (!isChannelwise(n)) {
+        return false;
+      }
+      if (n.op === 'batchNorm') batchNorms.push({ node: n.id, ...layout });
+      // A gate after a flatten gates positions, not channels.
+      if (n.op === 'gate' && chain && gate === undefined && layout.repeat === 1) gate = n.id;
+      if (!visit(n.id, nextLayout)) return false;
+    }
+    return true;
+  };
+  if (!visit(start.id, { repeat: 1, stride: channels })) return undefined;
+  return { node: start.id, channels, batchNorms, consumers: cons, ...(gate === undefined ? {} : { gate }) };
+}
+
+/** Entries `p·stride + c` of channel c. */
+export function layoutIndices(layout: ChannelLayout, c: number): number[] {
+  const out: number[] = new Array(layout.repeat);
+  for (let p = 0; p < layout.repeat; p++) out[p] = p * layout.stride + c;
+  return out;
+}
+
+/** Ancestors of `ids` (inclusive), skipping the edge `cut` = [node, input position]. */
+function ancestors(spec: NetworkSpec, ids: readonly string[], cut?: readonly [string, number]): Set<string> {
+  const byId = new Map(spec.nodes.map((n) => [n.id, n]));
+  const seen = new Set<string>();
+  const stack = [...ids];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id) || id === INPUT_ID) continue;
+    seen.add(id);
+    const node = byId.get(id)!;
+    node.inputs.forEach((inp, k) => {
+      if (cut && cut[0] === id && cut[1] === k) return;
+      stack.push(inp);
+    });
+  }
+  return seen;
+}
+
+/**
+ * Derives structure groups and gate sites from the graph.
+ *
+ * - Unit/filter groups: for every dense/conv node whose output channels can be
+ *   followed through per-channel ops (BatchNorm, element-wise activations,
+ *   gates, dropout, pooling, flatten) to consuming dense/conv nodes, one group
+ *   per channel with its kernel column (last axis), bias entry, the BatchNorm
+ *   `gamma`/`beta` entries on the way (a flattened conv channel c is the rows
+ *   `p·C + c`), and its input slice in each consumer's kernel (axis 0 of a
+ *   dense kernel, axis 2 of a conv kernel). Groups list trainable entries only;
+ *   compaction slices BatchNorm moving statistics together with `gamma`.
+ * - Channels that reach an `add`, a `mix`, a `padShortcut`, a softmax or a
+ *   network output are tied to other structures (residual streams, task
+ *   mixes, class scores) and get no groups. So in a ResNet the first conv of
+ *   each block is prunable and the stream width is not.
+ * - Layer groups: each gated `add` yields one `layer` group with every
+ *   parameter of the nodes that only feed its branch.
+ * - Gate sites, in spec order: every `gate` node (kind `unit`, size = its
+ *   channel count, `gatedNode` = the dense/conv reached backwards through
+ *   per-channel ops; its groups when the gate lies on every path of that
+ *   node's channels), and every gated `add` (kind `layer`, size 1).
+ */
+export function deriveStructure(spec: NetworkSpec, infos: readonly NodeInfo[]): Structure {
+  const shapes = new Map<string, readonly number[]>([[INPUT_ID, spec.inputShape]]);
+  for (const info of infos) shapes.set(info.id, info.outputShape);
+  const consumers = consumersOf(spec);
+  const outputs = new Set(spec.outputs);
+  const byId = new Map(spec.nodes.map((n) => [n.id, n]));
+  const flows = new Map<string, ChannelFlow>();
+  const groups: StructureGroup[] = [];
+  const groupsOfNode = new Map<string, string[]>();
+  const hasBias = (n: NodeSpec) => (n as { useBias?: boolean }).useBias !== false;
+
+  for (const node of spec.nodes) {
+    if (node.op !== 'dense' && node.op !== 'conv2d') continue;
+    const flow = followChannels(node, shapes, consumers, outputs);
+    if (!flow) continue;
+    flows.set(node.id, flow);
+    const kind = node.op === 'dense' ? 'unit' : 'filter';
+    const kernelAxis = node.op === 'dense' ? 1 : 3;
+    const ids: string[] = [];
+    for (let c = 0; c < flow.channels; c++) {
+      const slices: ParamSlice[] = [{ param: `${node.id}/kernel`, axis: kernelAxis, indices: [c] }];
+      if (hasBias(node)) slices.push({ param: `${node.id}/bias`, axis: 0, indices: [c] });
+      for (const bn of flow.batchNorms) {
+        const indices = layoutIndices(bn, c);
+        slices.push(
+          { param: `${bn.node}/gamma`, axis: 0, indices },
+          { param: `${bn.node}/beta`, axis: 0, indices },
+        );
+      }
+      for (const k of flow.consumers) {
+        slices.push({ param: `${k.node}/kernel`, axis: k.axis, indices: layoutIndices(k, c) });
+      }
+      const id = `${node.id}:${kind}:${c}`;
+      ids.push(id);
+      groups.push({
+        id,
+        kind,
+        node: node.id,
+        index: c,
+        ...(flow.gate === undefined ? {} : { gateSite: flow.gate }),
+        slices,
+      });
+    }
+    groupsOfNode.set(node.id, ids);
+  }
+
+  const branches = new Map<string, string[]>();
+  const gateSites: GateSite[] = [];
+  for (const node of spec.nodes) {
+    if (node.op === 'gate') {
+      let src = byId.get(node.inputs[0]!);
+      while (src && src.op !== 'dense' && src.op !== 'conv2d' && isChannelwise(src))
+        src = byId.get(src.inputs[0]!);
+      const gated = src && (src.op === 'dense' || src.op === 'conv2d') ? src.id : undefined;
+      const shape = shapes.get(node.id)!;
+      const owned = gated !== undefined && flows.get(gated)?.gate === node.id ? groupsOfNode.get(gated)! : [];
+      gateSites.push({
+        id: node.id,
+        kind: 'unit',
+        size: shape[shape.length - 1]!,
+        ...(gated === undefined ? {} : { gatedNode: gated }),
+        groups: owned,
+      });
+    } else if (node.op === 'add' && node.gated === true) {
+      const live = ancestors(spec, spec.outputs, [node.id, 1]);
+      const branch = spec.nodes.filter((n) => !live.has(n.id)).map((n) => n.id);
+      branches.set(node.id, branch);
+      const slices: ParamSlice[] = [];
+      for (const id of branch) {
+        const i = spec.nodes.findIndex((n) => n.id === id);
+        for (const p of nodeParams(spec.nodes[i]!, infos[i]!.inputShapes)) {
+          if (!p.trainable) continue;
+          slices.push({ param: p.name, axis: 0, indices: Array.from({ length: p.shape[0]! }, (_, k) => k) });
+        }
+      }
+      const id = `${node.id}:layer`;
+      groups.push({ id, kind: 'layer', node: node.id, index: 0, gateSite: node.id, slices });
+      gateSites.push({ id: node.id, kind: 'layer', size: 1, groups: [id] });
+    }
+  }
+  return { groups, gateSites, flows, branches };
 }
