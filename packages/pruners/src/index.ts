@@ -16,6 +16,8 @@ export {
   type OwlWeights,
   owlWeights,
   proxOwl,
+  type RowSimilarity,
+  rowSimilarity,
   validateGrowlConfig,
 } from './structured/index.js';
 export {

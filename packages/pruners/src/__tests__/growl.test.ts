@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { createNetwork, isMopruneError, type NetworkSpec, Rng } from '@moprune/core';
-import { affinityPropagation, createGrowlPruner, owlWeights, proxOwl } from '@moprune/pruners';
+import { affinityPropagation, createGrowlPruner, owlWeights, proxOwl, rowSimilarity } from '@moprune/pruners';
 import { describePrunerConformance } from '@moprune/pruners/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -52,6 +52,20 @@ describe('OWL prox', () => {
 });
 
 describe('affinity propagation', () => {
+  it('computes the reference similarity by hand', () => {
+    const rows = [
+      Float32Array.from([1, 0]),
+      Float32Array.from([2, 0]),
+      Float32Array.from([0, 0]),
+      Float32Array.from([0, 1]),
+    ];
+    const S = rowSimilarity(rows, 'normalizedInnerProduct');
+    expect(S[0 * 4 + 1]).toBe(0.5); // ⟨(1,0),(2,0)⟩ / max(1, 4)
+    expect(S[2 * 4 + 2]).toBe(1); // zero rows are perfectly similar
+    expect(S[0 * 4 + 3]).toBe(0);
+    expect(rowSimilarity(rows, 'euclidean')[0 * 4 + 3]).toBe(-2);
+  });
+
   it('separates two well-separated clusters', () => {
     const rng = Rng.fromSeed(1);
     const rows = [
@@ -60,7 +74,7 @@ describe('affinity propagation', () => {
         Float32Array.from([5 + rng.normal() * 0.01, 5 + rng.normal() * 0.01]),
       ),
     ];
-    const labels = Array.from(affinityPropagation(rows));
+    const labels = Array.from(affinityPropagation(rowSimilarity(rows, 'euclidean'), rows.length));
     expect(new Set(labels.slice(0, 6)).size).toBe(1);
     expect(new Set(labels.slice(6)).size).toBe(1);
     expect(labels[0]).not.toBe(labels[6]);
@@ -127,7 +141,7 @@ describe('GrOWL pruner', () => {
       [-3.01, 2, 0, 1],
     ];
     net.params.get('fc1/kernel')!.assign(tf.tensor2d(base));
-    const p = createGrowlPruner({ proxDisabled: true, tying: true });
+    const p = createGrowlPruner({ proxDisabled: true, tying: true, tyingSimilarity: 'euclidean' });
     p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
     await p.afterEpoch!(ctx(net, 0));
     const w = net.params.get('fc1/kernel')!.arraySync() as number[][];

@@ -1,13 +1,51 @@
+/** How rows are compared for parameter tying. */
+export type RowSimilarity =
+  /** s(i, k) = −‖x_i − x_k‖² (affinity propagation's usual choice). */
+  | 'euclidean'
+  /**
+   * s(i, k) = ⟨x_i, x_k⟩ / max(‖x_i‖², ‖x_k‖²), 1 for a pair of zero rows: the
+   * similarity Hotegni et al.'s reference feeds to affinity propagation.
+   */
+  | 'normalizedInnerProduct';
+
+/** The n×n similarity matrix (row-major) of `rows` under `kind`. */
+export function rowSimilarity(rows: readonly Float32Array[], kind: RowSimilarity): Float64Array {
+  const n = rows.length;
+  const S = new Float64Array(n * n);
+  const sq = rows.map((r) => r.reduce((a, x) => a + x * x, 0));
+  for (let i = 0; i < n; i++) {
+    for (let k = i; k < n; k++) {
+      const a = rows[i]!;
+      const b = rows[k]!;
+      let v: number;
+      if (kind === 'euclidean') {
+        let d = 0;
+        for (let j = 0; j < a.length; j++) d += (a[j]! - b[j]!) ** 2;
+        v = -d;
+      } else {
+        let dot = 0;
+        for (let j = 0; j < a.length; j++) dot += a[j]! * b[j]!;
+        const m = Math.max(sq[i]!, sq[k]!);
+        v = m === 0 ? 1 : dot / m;
+      }
+      S[i * n + k] = v;
+      S[k * n + i] = v;
+    }
+  }
+  return S;
+}
+
 /**
- * Affinity propagation (Frey & Dueck 2007) on row vectors, with similarity
- * s(i, k) = −‖x_i − x_k‖² and every point's preference set to the median
- * similarity (the usual defaults, as in scikit-learn). Deterministic: ties
- * are broken by index, no random noise is added.
+ * Affinity propagation (Frey & Dueck 2007) on an n×n similarity matrix
+ * (row-major, copied). Each point's preference (the diagonal) is `preference`,
+ * by default the median of the off-diagonal similarities (as in
+ * scikit-learn). Deterministic: ties are broken by index and no noise is added.
  *
- * @returns for every row, the index of its exemplar (cluster id).
+ * @returns for every point, the index of its exemplar (cluster id).
  */
 export function affinityPropagation(
-  rows: readonly Float32Array[],
+  similarity: Float64Array,
+  n: number,
   options: {
     damping?: number;
     maxIterations?: number;
@@ -15,32 +53,22 @@ export function affinityPropagation(
     preference?: number;
   } = {},
 ): Int32Array {
-  const n = rows.length;
   const labels = new Int32Array(n);
   if (n <= 1) return labels;
+  if (similarity.length !== n * n)
+    throw new RangeError(`affinityPropagation: expected ${n}×${n} similarities`);
   const damping = options.damping ?? 0.5;
   const maxIt = options.maxIterations ?? 200;
   const convIt = options.convergenceIterations ?? 15;
-  const S = new Float64Array(n * n);
-  const offDiag: number[] = [];
-  for (let i = 0; i < n; i++) {
-    for (let k = i + 1; k < n; k++) {
-      let d = 0;
-      const a = rows[i]!;
-      const b = rows[k]!;
-      for (let j = 0; j < a.length; j++) {
-        const t = a[j]! - b[j]!;
-        d += t * t;
-      }
-      S[i * n + k] = -d;
-      S[k * n + i] = -d;
-      offDiag.push(-d);
-    }
+  const S = Float64Array.from(similarity);
+  let pref = options.preference;
+  if (pref === undefined) {
+    const offDiag: number[] = [];
+    for (let i = 0; i < n; i++) for (let k = i + 1; k < n; k++) offDiag.push(S[i * n + k]!);
+    offDiag.sort((x, y) => x - y);
+    const m = offDiag.length;
+    pref = m % 2 === 1 ? offDiag[(m - 1) / 2]! : (offDiag[m / 2 - 1]! + offDiag[m / 2]!) / 2;
   }
-  offDiag.sort((x, y) => x - y);
-  const m = offDiag.length;
-  const median = m % 2 === 1 ? offDiag[(m - 1) / 2]! : (offDiag[m / 2 - 1]! + offDiag[m / 2]!) / 2;
-  const pref = options.preference ?? median;
   for (let i = 0; i < n; i++) S[i * n + i] = pref;
   const R = new Float64Array(n * n);
   const A = new Float64Array(n * n);

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PrunerError, throwIfIssues } from '../errors.js';
 import { ConfigChecker } from '../internal/config.js';
 import { countZeros, setMaskValues } from '../internal/masks.js';
-import { affinityPropagation } from './affinity.js';
+import { affinityPropagation, type RowSimilarity, rowSimilarity } from './affinity.js';
 import { type OwlWeights, owlWeights, proxOwl } from './owl.js';
 
 /** Config of {@link createGrowlPruner}. */
@@ -47,6 +47,10 @@ export interface GrowlConfig {
   readonly tying?: boolean;
   /** Skip the prox step (tying and freezing only), e.g. for the retraining phase. @default false */
   readonly proxDisabled?: boolean;
+  /** Row similarity for tying. @default 'normalizedInnerProduct' (the reference's) */
+  readonly tyingSimilarity?: RowSimilarity;
+  /** Affinity-propagation preference for tying. @default the median similarity */
+  readonly tyingPreference?: number;
 }
 
 /** Every problem with a GrOWL config. */
@@ -60,7 +64,11 @@ export function validateGrowlConfig(config: JsonObject): Issue[] {
     'freezeZeroGroups',
     'tying',
     'proxDisabled',
+    'tyingSimilarity',
+    'tyingPreference',
   ]);
+  c.oneOf('tyingSimilarity', ['euclidean', 'normalizedInnerProduct']);
+  c.number('tyingPreference');
   c.add(validateParamSelector(config.params, 'params'));
   c.number('strength', { min: 0 });
   c.boolean('freezeZeroGroups');
@@ -128,8 +136,14 @@ function headNodes(net: Network): Set<string> {
  * `freezeZeroGroups`), others are rescaled. At most `maxZeroFraction` of a
  * layer's rows may be zero: when the prox would zero more, only the rows of
  * smallest original norm are zeroed and the others keep their values this
- * step (our reading of the reference's cap). With `tying`, live rows are then
- * clustered by affinity propagation and set to their cluster mean.
+ * step. (The reference instead restores a random selection of n − cap·n of
+ * the zeroed rows, which is not seeded and can restore more rows than needed;
+ * ours is deterministic and zeroes exactly up to the cap.) With `tying`, live
+ * rows are then clustered by affinity propagation and set to their cluster mean.
+ *
+ * Groups are dense-kernel rows only; the reference also reshapes conv kernels
+ * into "rows" with a plain `view`, which does not group by input channel, so
+ * that part is not reproduced.
  */
 export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: 'growl' } = {}): Pruner {
   const json: JsonObject = { type: 'growl', ...(config as unknown as JsonObject) };
@@ -189,7 +203,12 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
           for (let j = 0; j < cols && !nz; j++) nz = w[r * cols + j] !== 0;
           if (nz) live.push(r);
         }
-        const labels = affinityPropagation(live.map((r) => w.subarray(r * cols, (r + 1) * cols)));
+        const liveRows = live.map((r) => w.subarray(r * cols, (r + 1) * cols));
+        const labels = affinityPropagation(
+          rowSimilarity(liveRows, config.tyingSimilarity ?? 'normalizedInnerProduct'),
+          live.length,
+          config.tyingPreference === undefined ? {} : { preference: config.tyingPreference },
+        );
         const groups = new Map<number, number[]>();
         live.forEach((r, i) => {
           const l = labels[i]!;

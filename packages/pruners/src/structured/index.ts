@@ -1,5 +1,5 @@
 import '../register.js';
 
-export { affinityPropagation } from './affinity.js';
+export { affinityPropagation, type RowSimilarity, rowSimilarity } from './affinity.js';
 export { createGrowlPruner, type GrowlConfig, validateGrowlConfig } from './growl.js';
 export { type OwlWeights, owlWeights, proxOwl } from './owl.js';
