@@ -24,7 +24,7 @@ export type ResnetGates = 'none' | 'units' | 'layers' | 'units+layers';
 
 /** Options of {@link resnet}. */
 export interface ResnetOptions {
-  /** 6n + 2 layers, n residual blocks per stage (20, 32, 44, 56, 110 …). */
+  /** 6n + 2 layers, n residual blocks per stage (20, 32, 44, 56, 110 … 1202). */
   readonly depth: number;
   /** Per-sample input shape `[H, W, C]`. @default [32, 32, 3] */
   readonly inputShape?: readonly number[];
@@ -41,13 +41,21 @@ export type ResnetFixedDepthOptions = Omit<ResnetOptions, 'depth'>;
 
 const GATES: readonly ResnetGates[] = ['none', 'units', 'layers', 'units+layers'];
 
+/** ResNet-1202, the deepest CIFAR ResNet of He et al.; a bound so a typo cannot build a huge spec. */
+const MAX_DEPTH = 1202;
+
 const depthField: Field = {
   key: 'depth',
   required: true,
   check: (v, path) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= 8 && (v - 2) % 6 === 0
+    typeof v === 'number' && Number.isInteger(v) && v >= 8 && v <= MAX_DEPTH && (v - 2) % 6 === 0
       ? []
-      : [{ path, message: `must be 6n + 2 for an integer n ≥ 1 (20, 32, 56 …), got ${JSON.stringify(v)}` }],
+      : [
+          {
+            path,
+            message: `must be 6n + 2 for an integer n ≥ 1, at most ${MAX_DEPTH} (20, 32, 56 …), got ${JSON.stringify(v)}`,
+          },
+        ],
 };
 
 const RESNET_FIELDS: readonly Field[] = [depthField, initField(), { key: 'gates', check: oneOf(GATES) }];

@@ -1,4 +1,5 @@
-import { isMopruneError, type JsonObject, registries } from '@moprune/core';
+import { fc, test } from '@fast-check/vitest';
+import { isMopruneError, type JsonObject, type JsonValue, registries, validateSpec } from '@moprune/core';
 import { describe, expect, it } from 'vitest';
 import {
   hps,
@@ -154,3 +155,72 @@ describe('builder options', () => {
 function single(ctx: { inputShape: number[]; classes: number[] }) {
   return { inputShape: ctx.inputShape, classes: ctx.classes[0]! };
 }
+
+describe('validate and create agree (property)', () => {
+  // A valid base config per type, then up to two random overrides, so both outcomes occur often.
+  const bases: Record<string, JsonObject> = {
+    mlp: { type: 'mlp', hidden: [4] },
+    'lenet-300-100': { type: 'lenet-300-100' },
+    lenet5: { type: 'lenet5', variant: 'caffe' },
+    'vgg-like': { type: 'vgg-like' },
+    resnet: { type: 'resnet', depth: 8 },
+    hps: { type: 'hps' },
+    mdmtn: { type: 'mdmtn', alphaInit: [0.5, 0.5] },
+  };
+  const keys = ['variant', 'init', 'gates', 'depth', 'hidden', 'dropout', 'alphaInit', 'activation', 'typo'];
+  const plausible: JsonValue[] = [
+    'none',
+    'units',
+    'layers',
+    'units+layers',
+    'classic',
+    'reiners',
+    'caffe',
+    'multiMnist',
+    'cifar10Mnist',
+    'glorotUniform',
+    'heNormal',
+    'torchDefault',
+    'relu',
+    'tanh',
+    8,
+    14,
+    26,
+    1202,
+    1208,
+    [3],
+    [4, 2],
+    [],
+    [0, 0.5, 0.9],
+    [0.2, 0.3],
+    [1, 0],
+    [0.5, -2],
+  ];
+  const overrides = fc.dictionary(
+    fc.constantFrom(...keys),
+    fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...plausible) }, fc.jsonValue({ maxDepth: 1 })),
+    { maxKeys: 2 },
+  );
+  const ctxOf = (type: string) =>
+    type === 'hps' || type === 'mdmtn'
+      ? { inputShape: [28, 28, 1], classes: [10, 10] }
+      : type === 'vgg-like' || type === 'resnet'
+        ? cifar
+        : mnist;
+
+  test.prop([fc.constantFrom(...Object.keys(bases)), overrides], { seed: 7, numRuns: 300 })(
+    'no issues ⇒ create returns a spec core accepts; issues ⇒ create throws INVALID_CONFIG with exactly them',
+    (type, fields) => {
+      const cfg = { ...bases[type], ...fields, type } as JsonObject;
+      const models = registries().models;
+      const issues = models.validate(cfg);
+      if (issues.length === 0) {
+        expect(validateSpec(models.create(cfg, ctxOf(type)))).toEqual([]);
+      } else {
+        const e = thrown(() => models.create(cfg, ctxOf(type))) as ModelError;
+        expect(e.code).toBe('INVALID_CONFIG');
+        expect(e.issues).toEqual(issues);
+      }
+    },
+  );
+});
