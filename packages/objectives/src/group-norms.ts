@@ -99,8 +99,9 @@ interface GrowlConfig {
  * over layers — as the reference applies GrOWL weight matrix by weight
  * matrix; `'global'` sorts all groups together. The gradient flows through
  * the norms in sorted order (the sort permutation is piecewise constant;
- * tfjs has no TopK gradient, so the permutation from `topk` is applied with
- * a differentiable `gather`).
+ * tfjs has no TopK gradient, so the permutation from `topk` is read back and
+ * applied with a differentiable `gather`; this reads `[groups]` values from
+ * the backend once per call).
  */
 export function growl(
   net: Network,
@@ -123,8 +124,10 @@ export function growl(
     let total: tf.Scalar = tf.scalar(0);
     for (const members of partitions.values()) {
       const part = tf.gather(norms, tf.tensor1d(members, 'int32'));
-      const { indices } = tf.topk(part, members.length, true);
-      const sorted = tf.gather(part, indices);
+      // The order is read back and re-created as a constant: the indices of an
+      // op on the tape would make the gather's gradient ask for an int32 gradient.
+      const order = tf.topk(part, members.length, true).indices.dataSync();
+      const sorted = tf.gather(part, tf.tensor1d(order, 'int32'));
       const weights = tf.tensor1d(growlWeights(theta.kind, members.length, theta.beta1, theta.beta2));
       total = tf.add(total, tf.sum(tf.mul(sorted, weights)));
     }

@@ -157,15 +157,23 @@ export function planGroups(net: Network, source: GroupSource, what: string): Gro
 }
 
 /**
- * √x with value 0 and gradient 0 at x = 0 (instead of ∞·0 = NaN): the
- * subgradient of a norm at a zero group is taken as 0. Two `where`s keep the
- * unused branch finite so no NaN leaks into the gradient.
+ * √x for x ≥ 0 with gradient 0 at x = 0 (instead of ∞·0 = NaN): the
+ * subgradient of a norm at a zero group is taken as 0. A custom gradient,
+ * because comparisons on the tape (for a `where`) have no gradient in tfjs.
  */
-export function safeSqrt(x: tf.Tensor): tf.Tensor {
-  const positive = tf.greater(x, 0);
-  const safe = tf.where(positive, x, tf.onesLike(x));
-  return tf.where(positive, tf.sqrt(safe), tf.zerosLike(x));
-}
+export const safeSqrt: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x, save) => {
+  const value = tf.sqrt(x as tf.Tensor);
+  (save as tf.GradSaveFunc)([value]);
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const root = saved[0]!;
+      const positive = tf.greater(root, 0);
+      const half = tf.div(0.5, tf.where(positive, root, tf.onesLike(root)));
+      return tf.mul(dy, tf.where(positive, half, tf.zerosLike(root)));
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
 
 /**
  * The ℓ2 norm of every group, `[groups]`. Each (parameter, axis) is reduced

@@ -1,5 +1,5 @@
-// Tests import the package through its public entry point only.
-export * from '@moprune/objectives';
+// Tests use only what the package's public entry (src/index.ts) exports.
+export * from '../index.js';
 
 /** True when `e` looks like an ObjectiveError (checked by shape: `instanceof` fails across copies). */
 export function isObjectiveErrorLike(e: unknown): boolean {
