@@ -1,3 +1,14 @@
 // Network interpreter, masks, metrics, compaction and export (see ../network-types.ts).
+export { type CompactGates, type CompactOptions, compact } from './compact.js';
 export { type CreateNetworkOptions, createNetwork, networkFromValues } from './create.js';
+export {
+  type Complexity,
+  countMacs,
+  countParams,
+  type LiveCount,
+  type NetworkMetrics,
+  type NetworkMetricsOptions,
+  type NonzeroCount,
+  networkMetrics,
+} from './metrics.js';
 export { validateSpec } from './validate.js';

@@ -1,0 +1,329 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { CoreError } from '../errors.js';
+import type { Network, StructureGroup } from '../network-types.js';
+import type { NetworkSpec, NodeSpec } from '../spec.js';
+import { checkedAnalysis, networkFromValues } from './create.js';
+import { allZeroAt, effectiveValues, type HostTensor, hostMasks, take, zeroAt } from './host.js';
+import { nodeParams } from './params.js';
+import { consumersOf, deriveStructure, isChannelwise, layoutIndices, type Structure } from './structure.js';
+import { INPUT_ID } from './validate.js';
+
+/** Gate values for compaction: one 0/1 per gate of the site (a number for layer sites). */
+export type CompactGates = Readonly<Record<string, tf.Tensor | readonly number[] | number>>;
+
+/** Options of {@link compact}. */
+export interface CompactOptions {
+  /**
+   * Deterministic 0/1 gate values by gate site id (e.g. a pruner's
+   * `θ > ½` decisions). A unit whose gate is 0 is removed; a block whose
+   * layer gate is 0 becomes its skip path. The compacted network applied
+   * without gates equals the original applied with these gates.
+   * @default no gates (every site open)
+   */
+  readonly gates?: CompactGates;
+}
+
+/** Host-side result of planning a compaction. */
+export interface CompactedValues {
+  readonly spec: NetworkSpec;
+  readonly values: Map<string, HostTensor>;
+  readonly masks: Map<string, HostTensor>;
+}
+
+/** True when every slice of the group is zero in `values`. */
+export function groupIsZero(group: StructureGroup, values: ReadonlyMap<string, HostTensor>): boolean {
+  return group.slices.every((s) => allZeroAt(values.get(s.param)!, s.axis, s.indices));
+}
+
+/**
+ * True when the output of `id` is exactly zero for every input, given that all
+ * parameters of `inside` are zero: parameterized nodes then output zero, and
+ * zero survives ops with f(0) = 0 (not sigmoid, softmax, logSoftmax).
+ */
+function outputIsZero(id: string, byId: ReadonlyMap<string, NodeSpec>, inside: ReadonlySet<string>): boolean {
+  if (id === INPUT_ID || !inside.has(id)) return false;
+  const node = byId.get(id)!;
+  switch (node.op) {
+    case 'dense':
+    case 'conv2d':
+    case 'batchNorm':
+    case 'mix':
+      return true;
+    case 'activation':
+      return (
+        ['relu', 'elu', 'tanh', 'linear'].includes(node.fn) && outputIsZero(node.inputs[0]!, byId, inside)
+      );
+    default:
+      return node.inputs.every((i) => outputIsZero(i, byId, inside));
+  }
+}
+
+/**
+ * True when a layer group is dead: all its parameters are zero and its branch
+ * then outputs exactly zero, so the block equals its skip path.
+ */
+export function layerIsDead(
+  group: StructureGroup,
+  spec: NetworkSpec,
+  structure: Structure,
+  values: ReadonlyMap<string, HostTensor>,
+): boolean {
+  if (!groupIsZero(group, values)) return false;
+  const add = spec.nodes.find((n) => n.id === group.node)!;
+  const byId = new Map(spec.nodes.map((n) => [n.id, n]));
+  return outputIsZero(add.inputs[1]!, byId, new Set(structure.branches.get(group.node) ?? []));
+}
+
+function gateArray(site: string, g: tf.Tensor | readonly number[] | number, size: number): Float32Array {
+  const data =
+    typeof g === 'number'
+      ? Float32Array.of(g)
+      : Array.isArray(g)
+        ? Float32Array.from(g)
+        : (g as tf.Tensor).dataSync();
+  if (data.length !== size) {
+    throw new CoreError('INVALID_ARGUMENT', `gates['${site}'] needs ${size} values, got ${data.length}`, {
+      details: { site },
+    });
+  }
+  for (const v of data) {
+    if (v !== 0 && v !== 1) {
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        `gates['${site}'] must hold only 0 and 1 for compaction, got ${v}`,
+        {
+          details: { site },
+        },
+      );
+    }
+  }
+  return Float32Array.from(data);
+}
+
+/**
+ * Folds a closed unit gate (channel `c` of gate node `gateId`) into the
+ * parameters: either by zeroing the whole structure group it owns, or by
+ * walking back through ops with f(0) = 0 to the BatchNorm (gamma, beta) or
+ * dense/conv (kernel column, bias) that produces the channel and zeroing it
+ * there. Exact only when nothing else reads the channel on the way.
+ */
+function foldClosedGate(
+  gateId: string,
+  c: number,
+  spec: NetworkSpec,
+  structure: Structure,
+  values: Map<string, HostTensor>,
+): void {
+  const site = structure.gateSites.find((s) => s.id === gateId)!;
+  const gid = site.groups[c];
+  if (gid !== undefined) {
+    const group = structure.groups.find((g) => g.id === gid)!;
+    for (const s of group.slices) zeroAt(values.get(s.param)!, s.axis, s.indices);
+    return;
+  }
+  const byId = new Map(spec.nodes.map((n) => [n.id, n]));
+  const consumers = consumersOf(spec);
+  const fail = (why: string) =>
+    new CoreError('INVALID_ARGUMENT', `cannot fold closed gate ${c} of site '${gateId}': ${why}`, {
+      details: { site: gateId, index: c },
+    });
+  let node = byId.get(byId.get(gateId)!.inputs[0]!);
+  for (;;) {
+    if (!node) throw fail('the channel comes straight from the network input');
+    if (consumers.get(node.id)!.length !== 1) throw fail(`'${node.id}' also feeds other nodes`);
+    if (node.op === 'batchNorm') {
+      zeroAt(values.get(`${node.id}/gamma`)!, 0, [c]);
+      zeroAt(values.get(`${node.id}/beta`)!, 0, [c]);
+      return;
+    }
+    if (node.op === 'dense' || node.op === 'conv2d') {
+      const k = values.get(`${node.id}/kernel`)!;
+      zeroAt(k, k.shape.length - 1, [c]);
+      const b = values.get(`${node.id}/bias`);
+      if (b) zeroAt(b, 0, [c]);
+      return;
+    }
+    const zeroPreserving =
+      isChannelwise(node) &&
+      (node.op !== 'activation' || ['relu', 'elu', 'tanh', 'linear'].includes(node.fn));
+    if (!zeroPreserving) throw fail(`'${node.id}' (${node.op}) does not map zero to zero per channel`);
+    node = byId.get(node.inputs[0]!);
+  }
+}
+
+/**
+ * Folds 0/1 gate values into host parameter copies (in place): closed unit
+ * gates are zeroed into the parameters (see foldClosedGate); returns the ids
+ * of gated adds whose layer gate is closed.
+ */
+export function foldGates(
+  spec: NetworkSpec,
+  structure: Structure,
+  values: Map<string, HostTensor>,
+  gates: CompactGates,
+): Set<string> {
+  const removedAdds = new Set<string>();
+  const unitGates: [string, Float32Array][] = [];
+  for (const [site, g] of Object.entries(gates)) {
+    const gs = structure.gateSites.find((s) => s.id === site);
+    if (!gs) {
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        `gates['${site}']: network '${spec.name}' has no such gate site`,
+        {
+          details: { site },
+        },
+      );
+    }
+    const v = gateArray(site, g, gs.size);
+    if (gs.kind === 'unit') unitGates.push([site, v]);
+    else if (v[0] === 0) removedAdds.add(site);
+  }
+  const removedNodes = new Set([...removedAdds].flatMap((a) => structure.branches.get(a) ?? []));
+  for (const [site, v] of unitGates) {
+    if (removedNodes.has(site)) continue;
+    v.forEach((x, c) => {
+      if (x === 0) foldClosedGate(site, c, spec, structure, values);
+    });
+  }
+  return removedAdds;
+}
+
+/** Removes the nodes of blocks in `removedAdds` (each add becomes its skip input) and every node no output needs. */
+function removeBlocks(spec: NetworkSpec, removedAdds: ReadonlySet<string>): NetworkSpec {
+  if (removedAdds.size === 0) return spec;
+  const alias = new Map<string, string>();
+  const resolve = (id: string): string => alias.get(id) ?? id;
+  for (const n of spec.nodes) if (removedAdds.has(n.id)) alias.set(n.id, resolve(n.inputs[0]!));
+  const rewired = spec.nodes
+    .filter((n) => !removedAdds.has(n.id))
+    .map((n) => ({ ...n, inputs: n.inputs.map(resolve) }) as NodeSpec);
+  const outputs = spec.outputs.map(resolve);
+  const byId = new Map(rewired.map((n) => [n.id, n]));
+  const needed = new Set<string>();
+  const stack = [...outputs];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (id === INPUT_ID || needed.has(id)) continue;
+    needed.add(id);
+    stack.push(...byId.get(id)!.inputs);
+  }
+  return { ...spec, nodes: rewired.filter((n) => needed.has(n.id)), outputs };
+}
+
+/**
+ * Plans and performs a compaction on host copies of the parameters: folds
+ * closed gates, removes closed or dead blocks, then removes every unit/filter
+ * whose structure group is entirely zero. A layer keeps at least one unit
+ * (its group stays zero) so that no tensor gets a zero-sized axis.
+ *
+ * Units are removed only when their whole group is zero — including bias and
+ * BatchNorm beta. A unit with zero incoming weights but a non-zero bias
+ * outputs a constant and is kept: folding that constant into the consumer's
+ * bias is exact for dense consumers but not for 'same'-padded convolutions,
+ * whose zero padding makes the constant's contribution position-dependent.
+ */
+export function compactValues(
+  spec: NetworkSpec,
+  values: Map<string, HostTensor>,
+  masks: Map<string, HostTensor>,
+  gates: CompactGates = {},
+): CompactedValues {
+  let structure = deriveStructure(spec, checkedAnalysis(spec).infos);
+  const removedAdds = foldGates(spec, structure, values, gates);
+  for (const g of structure.groups) {
+    if (g.kind === 'layer' && layerIsDead(g, spec, structure, values)) removedAdds.add(g.node);
+  }
+
+  let current = removeBlocks(spec, removedAdds);
+  if (current !== spec) {
+    structure = deriveStructure(current, checkedAnalysis(current).infos);
+  }
+
+  // Per parameter, the (axis, indices) takes to apply; per node, its new width.
+  const takes = new Map<string, { axis: number; indices: number[] }[]>();
+  const addTake = (param: string, axis: number, indices: number[]) => {
+    if (!values.has(param)) return;
+    const list = takes.get(param) ?? [];
+    list.push({ axis, indices });
+    takes.set(param, list);
+  };
+  const widths = new Map<string, number>();
+  const groupsByNode = new Map<string, StructureGroup[]>();
+  for (const g of structure.groups) {
+    if (g.kind === 'layer') continue;
+    const list = groupsByNode.get(g.node) ?? [];
+    list.push(g);
+    groupsByNode.set(g.node, list);
+  }
+  for (const [nodeId, flow] of structure.flows) {
+    const groups = groupsByNode.get(nodeId)!;
+    const keep = groups.filter((g) => !groupIsZero(g, values)).map((g) => g.index);
+    if (keep.length === 0) keep.push(0);
+    if (keep.length === flow.channels) continue;
+    widths.set(nodeId, keep.length);
+    const kernel = values.get(`${nodeId}/kernel`)!;
+    addTake(`${nodeId}/kernel`, kernel.shape.length - 1, keep);
+    addTake(`${nodeId}/bias`, 0, keep);
+    const expand = (layout: { repeat: number; stride: number }) => {
+      const out: number[] = [];
+      for (let p = 0; p < layout.repeat; p++) for (const c of keep) out.push(layoutIndices(layout, c)[p]!);
+      return out;
+    };
+    for (const bn of flow.batchNorms) {
+      const idx = expand(bn);
+      for (const role of ['gamma', 'beta', 'movingMean', 'movingVariance'])
+        addTake(`${bn.node}/${role}`, 0, idx);
+    }
+    for (const k of flow.consumers) addTake(`${k.node}/kernel`, k.axis, expand(k));
+  }
+
+  current = {
+    ...current,
+    nodes: current.nodes.map((n) => {
+      const w = widths.get(n.id);
+      if (w === undefined) return n;
+      return n.op === 'dense' ? { ...n, units: w } : { ...n, filters: w };
+    }) as NodeSpec[],
+  };
+  const infos = checkedAnalysis(current).infos;
+  const kept = new Set(
+    current.nodes.flatMap((n, i) => nodeParams(n, infos[i]!.inputShapes).map((p) => p.name)),
+  );
+  const slice = (src: ReadonlyMap<string, HostTensor>) => {
+    const out = new Map<string, HostTensor>();
+    for (const [name, t] of src) {
+      if (!kept.has(name)) continue;
+      let v = t;
+      for (const { axis, indices } of takes.get(name) ?? []) v = take(v, axis, indices);
+      out.set(name, v);
+    }
+    return out;
+  };
+  return { spec: current, values: slice(values), masks: slice(masks) };
+}
+
+/**
+ * A new, smaller network with dead units/filters and dead or gated-off
+ * blocks physically removed (see {@link compactValues} for the rules); the
+ * original is left untouched. Variables start from the original's masked
+ * values; masks carry over, sliced. For every input,
+ * `compact(net, { gates }).apply(x)` equals `net.apply(x, { gates })` in
+ * inference mode, to float tolerance.
+ */
+export function compact(net: Network, options: CompactOptions = {}): Network {
+  const planned = compactValues(net.spec, effectiveValues(net), hostMasks(net), options.gates);
+  const tensors = new Map<string, tf.Tensor>();
+  for (const [name, t] of planned.values) tensors.set(name, tf.tensor(t.data, [...t.shape], 'float32'));
+  try {
+    const out = networkFromValues(planned.spec, tensors);
+    for (const [name, m] of planned.masks) {
+      const mt = tf.tensor(m.data, [...m.shape], 'float32');
+      out.setMask(name, mt);
+      mt.dispose();
+    }
+    return out;
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+}
