@@ -71,7 +71,8 @@ export function owlProx(v: ArrayLike<number>, weights: ArrayLike<number>): Float
     const value = Math.max(0, sums[b]! / lens[b]!);
     for (let j = 0; j < lens[b]!; j++, k++) {
       const idx = order[k]!;
-      out[idx] = Math.sign(v[idx]!) * value;
+      // value > 0 only when |v| > 0, so zeros stay +0 (no −0 for negative inputs).
+      out[idx] = value > 0 ? Math.sign(v[idx]!) * value : 0;
     }
   }
   return out;

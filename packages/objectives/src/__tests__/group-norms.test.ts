@@ -47,7 +47,8 @@ function net() {
   });
 }
 
-const ROWS = { type: 'axis', params: { names: ['fc1/kernel'] }, axis: 0 } as const;
+/** The rows (input neurons) of fc1's kernel, as a group source. */
+const ROWS = { from: 'axis', params: { names: ['fc1/kernel'] }, axis: 0 };
 
 describe('group ℓ2,1 and GrOWL', () => {
   let n: ReturnType<typeof net>;
@@ -62,13 +63,13 @@ describe('group ℓ2,1 and GrOWL', () => {
   });
 
   it('ℓ2,1 over the rows of a dense kernel: 5 + 0 + 1', () => {
-    const l21 = createObjective({ type: 'groupL21', groups: { from: 'axis', params: ROWS.params, axis: 0 } });
+    const l21 = createObjective({ type: 'groupL21', groups: ROWS });
     expect(read(l21.value(context(n)))).toBeCloseTo(6, 6);
     // √size weighting: each row has 2 entries.
     const weighted = createObjective({
       type: 'groupL21',
       weighting: 'sqrtSize',
-      groups: { from: 'axis', params: ROWS.params, axis: 0 },
+      groups: ROWS,
     });
     expect(read(weighted.value(context(n)))).toBeCloseTo(6 * Math.SQRT2, 5);
   });
@@ -86,13 +87,13 @@ describe('group ℓ2,1 and GrOWL', () => {
   });
 
   it('GrOWL spike θ = [1, 0.2, 0.2] on sorted norms [5, 1, 0] gives 5.2; linear θ = [0.3, 0.2, 0.1] gives 1.7', () => {
-    const spike = createObjective({ type: 'growl', groups: { from: 'axis', params: ROWS.params, axis: 0 } });
+    const spike = createObjective({ type: 'growl', groups: ROWS });
     expect(read(spike.value(context(n)))).toBeCloseTo(5.2, 5);
     const linear = createObjective({
       type: 'growl',
       theta: { kind: 'linear', beta1: 0.1, beta2: 0.3 },
       coefficient: 2,
-      groups: { from: 'axis', params: ROWS.params, axis: 0 },
+      groups: ROWS,
     });
     expect(read(linear.value(context(n)))).toBeCloseTo(2 * 1.7, 5);
   });
@@ -106,12 +107,12 @@ describe('group ℓ2,1 and GrOWL', () => {
     const g = readAll(Object.values(grads)[0]!);
     // Row 0 (norm 5, θ 1): [3, 4]/5; row 1 (zero): 0; row 2 (norm 1, θ 0.2): 0.2·[1, 0].
     const expected = [0.6, 0.8, 0, 0, 0.2, 0];
-    g.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+    for (const [i, v] of g.entries()) expect(v).toBeCloseTo(expected[i]!, 5);
   });
 
   it("scope 'perNode' sorts each layer separately; 'global' sorts all groups together", () => {
     // Groups: fc1 rows (5, 0, 1) and fc2 rows (2, 0).
-    const groups = { from: 'axis', params: { roles: ['kernel'] }, axis: 0 } as const;
+    const groups = { from: 'axis', params: { roles: ['kernel'] }, axis: 0 };
     const perNode = createObjective({ type: 'growl', groups });
     // fc1: 5 + 0.2·1 + 0 = 5.2; fc2: 1·2 + 0.2·0 = 2.
     expect(read(perNode.value(context(n)))).toBeCloseTo(7.2, 5);
@@ -124,7 +125,7 @@ describe('group ℓ2,1 and GrOWL', () => {
     const detached = createObjective({
       type: 'growl',
       differentiable: false,
-      groups: { from: 'axis', params: ROWS.params, axis: 0 },
+      groups: ROWS,
     });
     const w = n.params.get('fc1/kernel')!;
     const { grads, value } = tf.variableGrads(() => detached.value(context(n)), [w]);
@@ -135,7 +136,7 @@ describe('group ℓ2,1 and GrOWL', () => {
   it('rejects an axis the parameter lacks and an empty group selection', () => {
     const badAxis = createObjective({
       type: 'growl',
-      groups: { from: 'axis', params: ROWS.params, axis: 2 },
+      groups: { ...ROWS, axis: 2 },
     });
     expect(() => badAxis.value(context(n))).toThrowError(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
     const none = createObjective({ type: 'groupL21', groups: { from: 'structures', kinds: ['filter'] } });
