@@ -11,6 +11,8 @@ export {
 } from './relevance/index.js';
 export {
   affinityPropagation,
+  type BernoulliGateConfig,
+  createBernoulliGatePruner,
   createGrowlPruner,
   type GrowlConfig,
   type OwlWeights,
@@ -18,6 +20,7 @@ export {
   proxOwl,
   type RowSimilarity,
   rowSimilarity,
+  validateBernoulliGateConfig,
   validateGrowlConfig,
 } from './structured/index.js';
 export {

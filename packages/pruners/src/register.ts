@@ -6,6 +6,7 @@
 import { type JsonObject, registries } from '@moprune/core';
 import { createLobsterPruner, validateLobsterConfig } from './relevance/lobster.js';
 import { createRelevancePruner, validateRelevanceConfig } from './relevance/relevance.js';
+import { createBernoulliGatePruner, validateBernoulliGateConfig } from './structured/bernoulli.js';
 import { createGrowlPruner, validateGrowlConfig } from './structured/growl.js';
 import { createItpPruner, validateItpConfig } from './unstructured/itp.js';
 import {
@@ -58,5 +59,14 @@ if (!pruners.has('growl')) {
       'GrOWL proximal step on dense-kernel rows with a per-layer zero-group cap and parameter tying (Hotegni et al. 2023)',
     validate: validateGrowlConfig,
     create: (c: JsonObject) => createGrowlPruner(c),
+  });
+}
+if (!pruners.has('bernoulliGates')) {
+  pruners.register({
+    type: 'bernoulliGates',
+    description:
+      'Variational Bernoulli gates on units/filters and blocks, removed physically during training (Guenter & Sideris 2024)',
+    validate: validateBernoulliGateConfig,
+    create: (c: JsonObject) => createBernoulliGatePruner(c),
   });
 }

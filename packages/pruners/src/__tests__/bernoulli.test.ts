@@ -1,0 +1,185 @@
+import { createNetwork, isMopruneError, type NetworkSpec, Rng } from '@moprune/core';
+import { createBernoulliGatePruner } from '@moprune/pruners';
+import { describePrunerConformance } from '@moprune/pruners/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const gatedMlp: NetworkSpec = {
+  name: 'gated-mlp',
+  inputShape: [8],
+  nodes: [
+    { id: 'fc1', op: 'dense', inputs: ['input'], units: 6 },
+    { id: 'relu1', op: 'activation', inputs: ['fc1'], fn: 'relu' },
+    { id: 'g1', op: 'gate', inputs: ['relu1'] },
+    { id: 'fc2', op: 'dense', inputs: ['g1'], units: 5 },
+    { id: 'relu2', op: 'activation', inputs: ['fc2'], fn: 'relu' },
+    { id: 'g2', op: 'gate', inputs: ['relu2'] },
+    { id: 'out', op: 'dense', inputs: ['g2'], units: 3 },
+  ],
+  outputs: ['out'],
+};
+
+const gatedResidual: NetworkSpec = {
+  name: 'gated-residual',
+  inputShape: [4, 4, 3],
+  nodes: [
+    { id: 'stem', op: 'conv2d', inputs: ['input'], filters: 4, kernelSize: [3, 3], padding: 'same' },
+    { id: 'stem.relu', op: 'activation', inputs: ['stem'], fn: 'relu' },
+    { id: 'b1.conv1', op: 'conv2d', inputs: ['stem.relu'], filters: 3, kernelSize: [3, 3], padding: 'same' },
+    { id: 'b1.bn1', op: 'batchNorm', inputs: ['b1.conv1'] },
+    { id: 'b1.relu', op: 'activation', inputs: ['b1.bn1'], fn: 'relu' },
+    { id: 'b1.g1', op: 'gate', inputs: ['b1.relu'] },
+    { id: 'b1.conv2', op: 'conv2d', inputs: ['b1.g1'], filters: 4, kernelSize: [3, 3], padding: 'same' },
+    { id: 'b1', op: 'add', inputs: ['stem.relu', 'b1.conv2'], gated: true },
+    { id: 'pool', op: 'globalAvgPool', inputs: ['b1'] },
+    { id: 'out', op: 'dense', inputs: ['pool'], units: 2 },
+  ],
+  outputs: ['out'],
+};
+
+function init(pruner: ReturnType<typeof createBernoulliGatePruner>, net: ReturnType<typeof createNetwork>) {
+  pruner.init({ net, rng: Rng.fromSeed(3), totalSteps: 20, stepsPerEpoch: 4 });
+}
+
+describe('Bernoulli gate pruner', () => {
+  it('samples hard 0/1 gates in training with a straight-through gradient, and thresholds θ at ½ in evaluation', () => {
+    const net = createNetwork(gatedMlp, { seed: 1 });
+    const p = createBernoulliGatePruner({ thetaInit: 0.5 });
+    init(p, net);
+    const [theta1] = p.variables!();
+    expect(theta1!.shape).toEqual([6]);
+    const c = tf.tensor1d([1, 2, 3, 4, 5, 6]);
+    const { value, grads } = tf.variableGrads(() => {
+      const g = p.gates!(true, Rng.fromSeed(0));
+      const v = tf.sum(tf.mul(g.g1!, c)) as tf.Scalar;
+      tf.dispose(Object.values(g));
+      return v;
+    }, [theta1!]);
+    const sample = p.gates!(true, Rng.fromSeed(0));
+    const hard = Array.from(sample.g1!.dataSync());
+    expect(hard.every((x) => x === 0 || x === 1)).toBe(true);
+    expect(hard.some((x) => x === 1) && hard.some((x) => x === 0)).toBe(true); // θ = ½: both outcomes over 6 gates (seeded)
+    expect(value.dataSync()[0]).toBe(hard.reduce((s, x, i) => s + x * (i + 1), 0));
+    expect(Array.from(grads[theta1!.name]!.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    theta1!.assign(tf.tensor1d([0.2, 0.6, 0.5, 0.51, 1, 0]));
+    const evalGates = p.gates!(false, Rng.fromSeed(0));
+    expect(Array.from(evalGates.g1!.dataSync())).toEqual([0, 1, 0, 1, 1, 0]);
+    tf.dispose([c, value, ...Object.values(grads), ...Object.values(sample), ...Object.values(evalGates)]);
+    p.dispose!();
+    net.dispose();
+  });
+
+  it('projects θ onto [0,1] after every step', async () => {
+    const net = createNetwork(gatedMlp, { seed: 2 });
+    const p = createBernoulliGatePruner();
+    init(p, net);
+    const [theta1] = p.variables!();
+    theta1!.assign(tf.tensor1d([-0.3, 1.4, 0.5, 0, 1, 2]));
+    await p.afterStep({
+      net,
+      step: 0,
+      epoch: 0,
+      rng: Rng.fromSeed(0),
+      evaluate: async () => ({ accuracy: 1, loss: 0 }),
+    });
+    expect(Array.from(theta1!.dataSync())).toEqual([0, 1, 0.5, 0, 1, 1]);
+    p.dispose!();
+    net.dispose();
+  });
+
+  it('removes units whose θ stayed 0 for the patience window — after warm-up only — and keeps outputs', async () => {
+    const net = createNetwork(gatedMlp, { seed: 3 });
+    const p = createBernoulliGatePruner({ patience: 3, warmupSteps: 4 });
+    init(p, net);
+    const [theta1, theta2] = p.variables!();
+    theta1!.assign(tf.tensor1d([0, 1, 0, 1, 1, 1]));
+    theta2!.assign(tf.tensor1d([1, 1, 1, 1, 0]));
+    const ctx = (step: number) => ({
+      net,
+      step,
+      epoch: 0,
+      rng: Rng.fromSeed(step),
+      evaluate: async () => ({ accuracy: 1, loss: 0 }),
+    });
+    for (let s = 0; s < 3; s++) await p.afterStep(ctx(s));
+    expect(await p.afterEpoch!(ctx(2))).toBeUndefined(); // patience met, but still warming up
+    await p.afterStep(ctx(3));
+    await p.afterStep(ctx(4));
+    const x = tf.randomNormal([4, 8], 0, 1, 'float32', 7);
+    const gates = p.gates!(false, Rng.fromSeed(0));
+    const [before] = net.apply(x, { gates });
+    const result = await p.afterEpoch!(ctx(4));
+    expect(result?.replaceNetwork).toBeDefined();
+    const small = result!.replaceNetwork!;
+    expect(small.params.get('fc1/kernel')!.shape).toEqual([8, 4]);
+    expect(small.params.get('fc2/kernel')!.shape).toEqual([4, 4]);
+    expect(p.variables!().map((v) => v.shape[0])).toEqual([4, 4]);
+    expect(p.metrics!().removedUnits).toBe(3);
+    const [after] = small.apply(x, { gates: p.gates!(false, Rng.fromSeed(0)) });
+    const a = before!.dataSync();
+    const b = after!.dataSync();
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+    tf.dispose([x, before!, after!, ...Object.values(gates)]);
+    p.dispose!();
+    net.dispose();
+    small.dispose();
+  });
+
+  it('removes a whole residual block whose layer gate closed', async () => {
+    const net = createNetwork(gatedResidual, { seed: 4 });
+    const p = createBernoulliGatePruner({ patience: 1, warmupSteps: 0 });
+    init(p, net);
+    const byId = new Map(net.gateSites.map((s, i) => [s.id, p.variables!()[i]!]));
+    byId.get('b1')!.assign(tf.tensor1d([0]));
+    const ctx = {
+      net,
+      step: 0,
+      epoch: 0,
+      rng: Rng.fromSeed(0),
+      evaluate: async () => ({ accuracy: 1, loss: 0 }),
+    };
+    await p.afterStep(ctx);
+    const result = await p.afterEpoch!(ctx);
+    const small = result!.replaceNetwork!;
+    expect(small.params.has('b1.conv1/kernel')).toBe(false);
+    expect(small.gateSites.map((s) => s.id)).toEqual([]);
+    expect(p.metrics!().removedLayers).toBe(1);
+    p.dispose!();
+    net.dispose();
+    small.dispose();
+  });
+
+  it('says what is missing when the network has no gate sites', () => {
+    const plain = {
+      ...gatedMlp,
+      nodes: gatedMlp.nodes
+        .filter((n) => n.op !== 'gate')
+        .map((n) =>
+          n.id === 'fc2' ? { ...n, inputs: ['relu1'] } : n.id === 'out' ? { ...n, inputs: ['relu2'] } : n,
+        ),
+    } as NetworkSpec;
+    const net = createNetwork(plain, { seed: 5 });
+    try {
+      init(createBernoulliGatePruner(), net);
+      expect.unreachable();
+    } catch (e) {
+      expect(isMopruneError(e, 'NO_STRUCTURE_GROUP')).toBe(true);
+      expect(String(e)).toMatch(/gate/);
+    }
+    net.dispose();
+  });
+});
+
+describePrunerConformance({
+  name: 'bernoulliGates',
+  create: (c) => createBernoulliGatePruner(c),
+  config: { type: 'bernoulliGates', thetaInit: 0.3, patience: 2, warmupSteps: 0 },
+  networks: [gatedMlp, gatedResidual],
+  structured: true,
+});

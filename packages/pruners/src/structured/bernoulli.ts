@@ -1,0 +1,368 @@
+import {
+  type ComponentState,
+  compact,
+  type GateSite,
+  type Issue,
+  type JsonObject,
+  type Network,
+  type Pruner,
+  type PrunerStepContext,
+  type PrunerStepResult,
+  Rng,
+  type RngState,
+} from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { PrunerError, throwIfIssues } from '../errors.js';
+import { ConfigChecker } from '../internal/config.js';
+
+/** Config of {@link createBernoulliGatePruner}. */
+export interface BernoulliGateConfig {
+  readonly type: 'bernoulliGates';
+  /** Which gate sites to learn: unit/filter gates, layer (block) gates, or both. @default 'all' */
+  readonly sites?: 'all' | 'units' | 'layers';
+  /** Initial keep-probability θ of every gate. @default 1 */
+  readonly thetaInit?: number;
+  /**
+   * Gradient estimator for θ through the sampled ξ ~ Bern(θ). Only
+   * `'straightThrough'` (Bengio et al. 2013): the forward pass uses the
+   * hard sample, the backward pass treats ∂ξ/∂θ as 1 — a biased but
+   * low-variance estimate of E[L | ξ=1] − E[L | ξ=0]. @default 'straightThrough'
+   */
+  readonly estimator?: 'straightThrough';
+  /** Steps θ must stay exactly 0 before its structure is removed. @default the run's steps per epoch */
+  readonly patience?: number;
+  /** No removal before this step (avoids premature pruning early in training). @default the run's steps per epoch */
+  readonly warmupSteps?: number;
+  /**
+   * Attraction region on the weights: a structure is removed only when the
+   * RMS of its parameters is at most this value as well. @default Infinity (θ alone decides, after patience)
+   */
+  readonly maxWeightRms?: number;
+  /** Remove structures physically (compaction) at the end of every epoch. @default true */
+  readonly removePhysically?: boolean;
+}
+
+/** Every problem with a Bernoulli-gate config. */
+export function validateBernoulliGateConfig(config: JsonObject): Issue[] {
+  const c = new ConfigChecker(config, [
+    'sites',
+    'thetaInit',
+    'estimator',
+    'patience',
+    'warmupSteps',
+    'maxWeightRms',
+    'removePhysically',
+  ]);
+  c.oneOf('sites', ['all', 'units', 'layers']);
+  c.number('thetaInit', { min: 0, max: 1 });
+  c.oneOf('estimator', ['straightThrough']);
+  c.number('patience', { min: 1, integer: true });
+  c.number('warmupSteps', { min: 0, integer: true });
+  c.number('maxWeightRms', { min: 0 });
+  c.boolean('removePhysically');
+  return c.issues;
+}
+
+interface SiteState {
+  site: GateSite;
+  theta: tf.Variable;
+  /** Uniform noise of the current step's sample. */
+  noise: Float32Array;
+  /** Consecutive steps with θ = 0, per gate. */
+  zeroRun: Float32Array;
+}
+
+/** Hard Bernoulli sample with a straight-through gradient to θ. */
+const straightThrough = tf.customGrad((theta: tf.Tensor, noise: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([]);
+  return {
+    value: tf.cast(tf.less(noise, theta), 'float32'),
+    gradFunc: (dy: tf.Tensor) => [dy, tf.zerosLike(noise)],
+  };
+}) as (theta: tf.Tensor, noise: tf.Tensor) => tf.Tensor;
+
+/**
+ * Variational Bernoulli gates on units/filters and residual blocks (Guenter &
+ * Sideris 2024, as reconstructed in moprune). Each gate site gets a trainable
+ * keep-probability vector θ ∈ [0,1]; training samples ξ ~ Bern(θ) once per
+ * step (straight-through gradient), evaluation uses ξ = 1[θ > ½]. θ is
+ * projected onto [0,1] after every step. A structure whose θ stays exactly 0
+ * for `patience` steps after `warmupSteps` (and whose weights are inside the
+ * attraction region, `maxWeightRms`) is removed physically at the end of the
+ * epoch: the pruner returns the compacted network and the loop rebuilds the
+ * optimizer state, so later epochs are cheaper.
+ *
+ * Pair it with the `expectedComplexity` objective of @moprune/objectives, which
+ * reads `gateProbabilities()` and supplies the per-gate complexity pressure
+ * (the automatically matched coefficients).
+ */
+export function createBernoulliGatePruner(
+  config: Omit<BernoulliGateConfig, 'type'> & { type?: 'bernoulliGates' } = {},
+): Pruner {
+  const json: JsonObject = { type: 'bernoulliGates', ...(config as unknown as JsonObject) };
+  throwIfIssues('bernoulliGates pruner', validateBernoulliGateConfig(json));
+  const which = config.sites ?? 'all';
+  const thetaInit = config.thetaInit ?? 1;
+  const maxRms = config.maxWeightRms ?? Number.POSITIVE_INFINITY;
+  let patience = config.patience ?? 1;
+  let warmup = config.warmupSteps ?? 0;
+  let rng = Rng.fromSeed(0);
+  let sites: SiteState[] = [];
+  let lastStep = -1;
+  let removedUnits = 0;
+  let removedLayers = 0;
+
+  const resample = (): void => {
+    for (const s of sites) for (let i = 0; i < s.noise.length; i++) s.noise[i] = rng.next();
+  };
+
+  const build = (
+    n: Network,
+    previous: readonly SiteState[] = [],
+    kept: ReadonlyMap<string, number[]> = new Map(),
+  ) => {
+    const next: SiteState[] = [];
+    for (const site of n.gateSites) {
+      if (which === 'units' && site.kind !== 'unit') continue;
+      if (which === 'layers' && site.kind !== 'layer') continue;
+      const old = previous.find((p) => p.site.id === site.id);
+      const idx = kept.get(site.id);
+      const pick = <T extends Float32Array>(src: T, fill: number): Float32Array =>
+        idx
+          ? Float32Array.from(idx, (i) => src[i]!)
+          : old && old.noise.length === site.size
+            ? Float32Array.from(src)
+            : new Float32Array(site.size).fill(fill);
+      const thetaValues = old
+        ? pick(old.theta.dataSync() as Float32Array, thetaInit)
+        : new Float32Array(site.size).fill(thetaInit);
+      if (thetaValues.length !== site.size) {
+        throw new PrunerError(
+          'STATE_MISMATCH',
+          `bernoulliGates: site ${site.id} has ${site.size} gates after compaction, expected ${thetaValues.length}`,
+        );
+      }
+      const init = tf.tensor1d(thetaValues);
+      next.push({
+        site,
+        theta: tf.variable(init, true),
+        noise: old ? pick(old.noise, 0) : new Float32Array(site.size),
+        zeroRun: old ? pick(old.zeroRun, 0) : new Float32Array(site.size),
+      });
+      init.dispose();
+    }
+    for (const p of previous) p.theta.dispose();
+    return next;
+  };
+
+  const groupRms = (n: Network, groupId: string): number => {
+    const group = n.groups.find((g) => g.id === groupId);
+    if (!group) return 0;
+    let sum = 0;
+    let count = 0;
+    for (const slice of group.slices) {
+      const v = n.params.get(slice.param)!;
+      const data = v.dataSync();
+      const shape = v.shape;
+      const stride = shape.slice(slice.axis + 1).reduce((a, b) => a * b, 1);
+      const dim = shape[slice.axis]!;
+      const outer = data.length / (stride * dim);
+      for (const index of slice.indices) {
+        for (let o = 0; o < outer; o++) {
+          for (let s = 0; s < stride; s++) {
+            const x = data[(o * dim + index) * stride + s]!;
+            sum += x * x;
+            count++;
+          }
+        }
+      }
+    }
+    return count === 0 ? 0 : Math.sqrt(sum / count);
+  };
+
+  const removal = (ctx: PrunerStepContext): PrunerStepResult | undefined => {
+    const n = ctx.net;
+    if (ctx.step < warmup || config.removePhysically === false) return undefined;
+    const gates: Record<string, number[]> = {};
+    let anything = false;
+    for (const s of sites) {
+      const keep = Array.from(s.zeroRun, (run, i) => {
+        const off =
+          run >= patience &&
+          (maxRms === Number.POSITIVE_INFINITY || groupRms(n, s.site.groups[i]!) <= maxRms);
+        if (off) anything = true;
+        return off ? 0 : 1;
+      });
+      gates[s.site.id] = keep;
+    }
+    if (!anything) return undefined;
+    // The gates that survive: open ones whose structure is not already all-zero
+    // (compaction removes those too).
+    const expected = new Map<string, number[]>();
+    for (const site of sites) {
+      expected.set(
+        site.site.id,
+        gates[site.site.id]!.flatMap((g, i) =>
+          g === 1 && groupRms(n, site.site.groups[i] ?? '') > 0 ? [i] : [],
+        ),
+      );
+    }
+    const smaller = compact(n, { gates });
+    const kept = new Map<string, number[]>();
+    for (const s of sites) {
+      const newSite = smaller.gateSites.find((x) => x.id === s.site.id);
+      if (!newSite) {
+        if (s.site.kind === 'layer') removedLayers++;
+        else removedUnits += s.site.size;
+        continue;
+      }
+      const idx = expected.get(s.site.id)!;
+      if (idx.length !== newSite.size) {
+        smaller.dispose();
+        throw new PrunerError(
+          'STATE_MISMATCH',
+          `bernoulliGates: cannot map the gates of site ${s.site.id} after compaction (${idx.length} expected, ${newSite.size} kept)`,
+        );
+      }
+      kept.set(s.site.id, idx);
+      if (s.site.kind === 'unit') removedUnits += s.site.size - newSite.size;
+    }
+    sites = build(smaller, sites, kept);
+    return { replaceNetwork: smaller };
+  };
+
+  return {
+    name: 'bernoulliGates',
+    config: json,
+    init(ctx) {
+      rng = ctx.rng.fork('bernoulliGates');
+      patience = config.patience ?? ctx.stepsPerEpoch;
+      warmup = config.warmupSteps ?? ctx.stepsPerEpoch;
+      for (const s of sites) s.theta.dispose();
+      sites = build(ctx.net);
+      if (sites.length === 0) {
+        throw new PrunerError(
+          'NO_STRUCTURE_GROUP',
+          `bernoulliGates: the network '${ctx.net.spec.name}' has no ${which === 'all' ? '' : `${which} `}gate sites; build it with gates (e.g. a model's gates option)`,
+          { issues: [{ path: 'sites', message: 'no matching gate site in the network' }] },
+        );
+      }
+      resample();
+    },
+    variables: () => sites.map((s) => s.theta),
+    gates(training) {
+      const out: Record<string, tf.Tensor> = {};
+      for (const s of sites) {
+        if (training) {
+          const noise = tf.tensor1d(s.noise);
+          out[s.site.id] = straightThrough(s.theta, noise);
+          noise.dispose();
+        } else {
+          out[s.site.id] = tf.tidy(() => tf.cast(tf.greater(s.theta, 0.5), 'float32'));
+        }
+      }
+      return out;
+    },
+    gateProbabilities() {
+      const out: Record<string, tf.Tensor> = {};
+      for (const s of sites) out[s.site.id] = tf.clipByValue(s.theta, 0, 1);
+      return out;
+    },
+    afterStep(ctx) {
+      lastStep = ctx.step;
+      for (const s of sites) {
+        const projected = tf.clipByValue(s.theta, 0, 1);
+        s.theta.assign(projected);
+        projected.dispose();
+        const theta = s.theta.dataSync();
+        for (let i = 0; i < theta.length; i++) s.zeroRun[i] = theta[i] === 0 ? s.zeroRun[i]! + 1 : 0;
+      }
+      resample();
+      return undefined;
+    },
+    afterEpoch: (ctx) => removal(ctx),
+    targets: () => [],
+    metrics() {
+      let open = 0;
+      let closed = 0;
+      let total = 0;
+      let sum = 0;
+      for (const s of sites) {
+        const theta = s.theta.dataSync();
+        for (const t of theta) {
+          total++;
+          sum += t;
+          if (t > 0.5) open++;
+          if (t === 0) closed++;
+        }
+      }
+      return {
+        gates: total,
+        openGates: open,
+        closedGates: closed,
+        meanTheta: total ? sum / total : 0,
+        removedUnits,
+        removedLayers,
+      };
+    },
+    state(): ComponentState {
+      const arrays: Record<string, { shape: number[]; data: Float32Array }> = {};
+      for (const s of sites) {
+        arrays[`theta:${s.site.id}`] = { shape: [s.site.size], data: Float32Array.from(s.theta.dataSync()) };
+        arrays[`noise:${s.site.id}`] = { shape: [s.site.size], data: Float32Array.from(s.noise) };
+        arrays[`zeroRun:${s.site.id}`] = { shape: [s.site.size], data: Float32Array.from(s.zeroRun) };
+      }
+      return {
+        json: {
+          sites: sites.map((s) => s.site.id),
+          rng: [...rng.state()],
+          lastStep,
+          removedUnits,
+          removedLayers,
+          patience,
+          warmup,
+        },
+        arrays,
+      };
+    },
+    load(state) {
+      const s = state.json;
+      if (!Array.isArray(s.sites) || !Array.isArray(s.rng)) {
+        throw new PrunerError('STATE_MISMATCH', 'bernoulliGates: state lacks sites/rng');
+      }
+      const ids = sites.map((x) => x.site.id);
+      if (JSON.stringify(ids) !== JSON.stringify(s.sites)) {
+        throw new PrunerError(
+          'STATE_MISMATCH',
+          `bernoulliGates: state has sites ${JSON.stringify(s.sites)}, network has ${JSON.stringify(ids)}`,
+        );
+      }
+      for (const site of sites) {
+        const theta = state.arrays[`theta:${site.site.id}`];
+        const noise = state.arrays[`noise:${site.site.id}`];
+        const run = state.arrays[`zeroRun:${site.site.id}`];
+        if (!theta || !noise || !run || theta.data.length !== site.site.size) {
+          throw new PrunerError(
+            'STATE_MISMATCH',
+            `bernoulliGates: state of site ${site.site.id} is missing or has the wrong size`,
+          );
+        }
+        const t = tf.tensor1d(theta.data);
+        site.theta.assign(t);
+        t.dispose();
+        site.noise = Float32Array.from(noise.data);
+        site.zeroRun = Float32Array.from(run.data);
+      }
+      rng = Rng.fromState(s.rng as unknown as RngState);
+      lastStep = typeof s.lastStep === 'number' ? s.lastStep : -1;
+      removedUnits = typeof s.removedUnits === 'number' ? s.removedUnits : 0;
+      removedLayers = typeof s.removedLayers === 'number' ? s.removedLayers : 0;
+      if (typeof s.patience === 'number') patience = s.patience;
+      if (typeof s.warmup === 'number') warmup = s.warmup;
+    },
+    dispose() {
+      for (const s of sites) s.theta.dispose();
+      sites = [];
+    },
+  };
+}
