@@ -29,3 +29,19 @@ export {
   type WeightedResult,
   type WeightSearch,
 } from './pareto/index.js';
+export { registerSolvers, SOLVER_REGISTRATIONS } from './register.js';
+export { type GrowingBatchOptions, growingBatchSchedule } from './schedule.js';
+export {
+  CHEBYSHEV_AL,
+  type ChebyshevAlConfig,
+  createChebyshevAlSolver,
+  validateChebyshevAlConfig,
+} from './solvers/chebyshev-al.js';
+export { createMadamSolver, MADAM, type MadamConfig, validateMadamConfig } from './solvers/madam.js';
+export { createSmgdSolver, SMGD, type SmgdConfig, validateSmgdConfig } from './solvers/smgd.js';
+export {
+  createWeightedSumSolver,
+  validateWeightedSumConfig,
+  WEIGHTED_SUM,
+  type WeightedSumConfig,
+} from './solvers/weighted-sum.js';

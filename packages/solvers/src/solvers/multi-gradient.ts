@@ -1,0 +1,73 @@
+import type { StepProblem } from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  checkProblem,
+  checkValues,
+  disposeGradients,
+  gradientsOf,
+  gramMatrix,
+  type VariableGradients,
+} from '../internal/gradients.js';
+import { type MinNormOptions, type MinNormResult, minNormWeights } from '../min-norm.js';
+
+/** The per-objective gradients of a step and their min-norm combination. */
+export interface MultiGradientStep {
+  readonly values: number[];
+  /** grads[i][v]: gradient of objective i w.r.t. variable v (caller disposes via {@link disposeGradients}). */
+  readonly grads: VariableGradients[];
+  readonly minNorm: MinNormResult;
+}
+
+/**
+ * m backward passes (one per objective; each re-runs the forward pass), the
+ * Gram matrix from per-variable dot products, and the min-norm weights.
+ * On any error every gradient is disposed before rethrowing, so a failed
+ * step leaves the variables and the tensor count untouched.
+ */
+export function multiGradientStep(
+  problem: StepProblem,
+  variables: readonly tf.Variable[],
+  options: MinNormOptions,
+): MultiGradientStep {
+  checkProblem(problem);
+  const grads: VariableGradients[] = [];
+  let values: number[] = [];
+  try {
+    for (let i = 0; i < problem.m; i++) {
+      grads.push(
+        gradientsOf(
+          problem,
+          variables,
+          (fs) => fs[i]!,
+          i === 0
+            ? (v) => {
+                values = v;
+              }
+            : undefined,
+        ),
+      );
+      if (i === 0) checkValues(values);
+    }
+    const minNorm = minNormWeights(gramMatrix(grads), options);
+    return { values, grads, minNorm };
+  } catch (e) {
+    disposeGradients(grads);
+    throw e;
+  }
+}
+
+/**
+ * d_v = Σ_i c_i g_{i,v} per variable; null where no objective has a gradient
+ * (such a variable is left alone). Caller disposes.
+ */
+export function combineGradients(
+  grads: readonly VariableGradients[],
+  weights: readonly number[],
+): (tf.Tensor | null)[] {
+  const count = grads[0]?.length ?? 0;
+  return Array.from({ length: count }, (_, v) => {
+    const present = grads.map((g, i) => [g[v], weights[i]!] as const).filter(([g]) => g);
+    if (present.length === 0) return null;
+    return tf.tidy(() => tf.addN(present.map(([g, c]) => tf.mul(g!, c))));
+  });
+}

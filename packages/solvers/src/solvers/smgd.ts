@@ -1,0 +1,133 @@
+import type { ComponentState, JsonObject, Solver, SolverStepResult, StepProblem } from '@moprune/core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { type CodedIssue, throwIfIssues } from '../errors.js';
+import { BoundOptimizer } from '../internal/bound-optimizer.js';
+import { checkFrankWolfe, checkKnownKeys, checkNumber, checkType } from '../internal/config.js';
+import { checkProblem, disposeGradients } from '../internal/gradients.js';
+import { checkStateType, nestState, stateNumber, unnestState } from '../internal/state.js';
+import type { MinNormOptions } from '../min-norm.js';
+import { combineGradients, multiGradientStep } from './multi-gradient.js';
+
+/** Registry type of {@link createSmgdSolver}. */
+export const SMGD = 'smgd';
+
+/** Config of stochastic multi-gradient descent with momentum. */
+export interface SmgdConfig {
+  readonly type: 'smgd';
+  /** Initial learning rate (the loop's schedule may set it). @default 0.01 */
+  readonly lr?: number;
+  /** Momentum μ of v ← μv − lr·d, w ← w + v. @default 0.9 (Reiners et al. 2020) */
+  readonly momentum?: number;
+  /**
+   * Keras-style inverse-time decay: the step uses lr/(1 + decay·k), k = updates
+   * so far. Reiners et al. (2020) use decay = lr/epochs. @default 0
+   */
+  readonly decay?: number;
+  /** Frank–Wolfe settings for m > 2. @default { maxIterations: 250, tolerance: 1e-10 } */
+  readonly frankWolfe?: MinNormOptions;
+}
+
+/** Every problem with an SMGD config (empty when valid). */
+export function validateSmgdConfig(config: JsonObject): CodedIssue[] {
+  const issues: CodedIssue[] = [];
+  checkType(config, SMGD, issues);
+  checkKnownKeys(config, ['type', 'lr', 'momentum', 'decay', 'frankWolfe'], issues);
+  checkNumber(config, 'lr', { optional: true, min: 0 }, issues);
+  checkNumber(config, 'momentum', { optional: true, min: 0, lt: 1 }, issues);
+  checkNumber(config, 'decay', { optional: true, min: 0 }, issues);
+  checkFrankWolfe(config, issues);
+  return issues;
+}
+
+/** Resolved Frank–Wolfe options (defaults filled in) as JSON. */
+export function resolveFrankWolfe(fw: JsonObject | undefined): { maxIterations: number; tolerance: number } {
+  return {
+    maxIterations: (fw?.maxIterations as number | undefined) ?? 250,
+    tolerance: (fw?.tolerance as number | undefined) ?? 1e-10,
+  };
+}
+
+class SmgdSolver implements Solver {
+  readonly name = SMGD;
+  readonly config: JsonObject;
+  learningRate: number;
+  private readonly decay: number;
+  private readonly fw: MinNormOptions;
+  private readonly opt: BoundOptimizer;
+  private updates = 0;
+
+  constructor(c: JsonObject) {
+    const lr = (c.lr as number | undefined) ?? 0.01;
+    const momentum = (c.momentum as number | undefined) ?? 0.9;
+    this.decay = (c.decay as number | undefined) ?? 0;
+    const frankWolfe = resolveFrankWolfe(c.frankWolfe as JsonObject | undefined);
+    this.fw = frankWolfe;
+    this.config = { type: SMGD, lr, momentum, decay: this.decay, frankWolfe };
+    this.learningRate = lr;
+    this.opt = new BoundOptimizer({ type: 'sgd', lr, momentum, momentumStyle: 'keras' });
+  }
+
+  step(problem: StepProblem): SolverStepResult {
+    checkProblem(problem);
+    const variables = problem.variables;
+    this.opt.bind(variables);
+    const { values, grads, minNorm } = multiGradientStep(problem, variables, this.fw);
+    try {
+      const direction = combineGradients(grads, minNorm.weights);
+      try {
+        const lr = this.learningRate / (1 + this.decay * this.updates);
+        this.opt.apply(variables, direction, lr);
+      } finally {
+        for (const d of direction) d?.dispose();
+      }
+      this.updates++;
+      return {
+        values,
+        weights: minNorm.weights,
+        extra: { directionNorm: Math.sqrt(minNorm.normSquared), frankWolfeIterations: minNorm.iterations },
+      };
+    } finally {
+      disposeGradients(grads);
+    }
+  }
+
+  resetVariables(variables: readonly tf.Variable[]): void {
+    this.opt.reset(variables);
+  }
+
+  state(): ComponentState {
+    const json: JsonObject = { type: SMGD, learningRate: this.learningRate, updates: this.updates };
+    const arrays = {};
+    nestState('optimizer', this.opt.state(), json, arrays);
+    return { json, arrays };
+  }
+
+  load(state: ComponentState): void {
+    checkStateType(state, SMGD);
+    const updates = stateNumber(state, 'updates');
+    const learningRate = stateNumber(state, 'learningRate');
+    this.opt.load(unnestState('optimizer', state));
+    this.updates = updates;
+    this.learningRate = learningRate;
+  }
+
+  dispose(): void {
+    this.opt.dispose();
+  }
+}
+
+/**
+ * Stochastic multi-gradient descent (Reiners et al. 2020; Liu & Vicente): per
+ * step the m per-objective gradients over all variables, their min-norm convex
+ * combination d = Σ c_i g_i (closed form for 2 objectives, Frank–Wolfe for
+ * more), and a Keras-style momentum step v ← μv − lr·d, w ← w + v. Since
+ * g_i·d ≥ ‖d‖² for every i, no objective increases to first order, and d = 0
+ * at Pareto-stationary points. Logs c every step (`weights`), ‖d‖ and the
+ * Frank–Wolfe iterations (`extra`).
+ * @throws SolverError `INVALID_CONFIG` naming the bad field.
+ */
+export function createSmgdSolver(config: SmgdConfig | JsonObject = { type: SMGD }): Solver {
+  const c = config as JsonObject;
+  throwIfIssues('smgd solver config', validateSmgdConfig(c));
+  return new SmgdSolver(c);
+}
