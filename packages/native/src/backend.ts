@@ -39,7 +39,7 @@ export interface NativeBackendOptions {
 
 /** Result of {@link registerNativeBackend}: never throws for a missing addon, says why instead. */
 export type NativeRegistration =
-  | { readonly ok: true; readonly name: 'native'; readonly info: NativeAddonInfo }
+  | { readonly ok: true; readonly name: typeof NATIVE_BACKEND_NAME; readonly info: NativeAddonInfo }
   | { readonly ok: false; readonly reason: string };
 
 let registered: NativeRegistration | undefined;
@@ -61,22 +61,23 @@ function threadsFrom(options: NativeBackendOptions): number | undefined {
  * Registers the TensorFlow.js backend `'native'`: the cpu backend with its hot
  * kernels (see {@link NATIVE_KERNEL_NAMES}) replaced by OpenBLAS-backed C++.
  * Every other kernel is the cpu backend's, so any model that runs on `cpu`
- * runs here. Idempotent: later calls return the first result (a `threads`
- * option still takes effect).
- *
- * Does not select the backend: call `await tf.setBackend('native')`.
+ * runs here. Never throws for a missing addon: the result says why.
+ * Idempotent: later calls return the first result (a `threads` option still
+ * takes effect). Does not select the backend: call `await tf.setBackend('native')`.
  *
  * @returns `{ ok: true, name: 'native', info }`, or `{ ok: false, reason }` with a
  * one-line reason when the addon is not built or cannot load.
  * @throws NativeError `INVALID_OPTION` for a bad `threads` value.
  */
-export function registerNativeBackend(options: NativeBackendOptions = {}): NativeRegistration {
+export function tryRegisterNativeBackend(options: NativeBackendOptions = {}): NativeRegistration {
   const threads = threadsFrom(options);
   if (registered) {
     if (registered.ok && threads !== undefined) {
       const loaded = loadNativeAddon();
-      if (loaded.ok) loaded.addon.setThreads(threads);
-      registered = { ...registered, info: loaded.ok ? loaded.addon.info() : registered.info };
+      if (loaded.ok) {
+        loaded.addon.setThreads(threads);
+        registered = { ...registered, info: loaded.addon.info() };
+      }
     }
     return registered;
   }
@@ -100,16 +101,19 @@ export function registerNativeBackend(options: NativeBackendOptions = {}): Nativ
 }
 
 /**
- * Like {@link registerNativeBackend} but throws when native kernels are unavailable:
- * for users who forced the native backend (e.g. `MOPRUNE_BACKEND=native`).
- * @throws NativeError `NATIVE_UNAVAILABLE` with the reason.
+ * {@link tryRegisterNativeBackend}, throwing when the native kernels are
+ * unavailable. This is the hook `@moprune/backend`'s `initBackend` calls: it
+ * returns the tfjs backend name to activate, and its error message is the
+ * one-line reason initBackend logs before falling back to wasm.
+ * @returns `'native'`
+ * @throws NativeError `NATIVE_UNAVAILABLE` with the reason (addon not built, shared library missing …).
  */
-export function requireNativeBackend(options: NativeBackendOptions = {}): NativeAddonInfo {
-  const result = registerNativeBackend(options);
+export function registerNativeBackend(options: NativeBackendOptions = {}): typeof NATIVE_BACKEND_NAME {
+  const result = tryRegisterNativeBackend(options);
   if (!result.ok) {
-    throw new NativeError('NATIVE_UNAVAILABLE', `native backend unavailable: ${result.reason}`, {
+    throw new NativeError('NATIVE_UNAVAILABLE', `native kernels unavailable: ${result.reason}`, {
       details: { reason: result.reason },
     });
   }
-  return result.info;
+  return result.name;
 }

@@ -1,0 +1,349 @@
+import { fc, test } from '@fast-check/vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect } from 'vitest';
+import { bothBackends, maxRelDiff, registration, skipReason, TOL, values } from './helpers.js';
+
+/**
+ * Every kernel the native backend overrides must agree with the cpu backend's
+ * kernel on the same inputs (float32 rounding aside), over generated shapes,
+ * strides, paddings and dilations — odd sizes and batch 1 included.
+ */
+const prop = registration.ok ? test.prop : test.skip.prop;
+const RUNS = 100;
+
+const size = fc.integer({ min: 1, max: 8 });
+const seed = fc.integer({ min: 0, max: 2 ** 31 });
+const activation = fc.constantFrom(
+  undefined,
+  'linear',
+  'relu',
+  'relu6',
+  'elu',
+  'sigmoid',
+  'leakyrelu',
+  'prelu',
+) as fc.Arbitrary<tf.fused.Activation | undefined>;
+
+type Pad =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
+const pad: fc.Arbitrary<Pad> = fc.oneof(
+  fc.constantFrom<Pad>('same', 'valid'),
+  fc.integer({ min: 0, max: 2 }),
+  fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)).map(
+    ([t, b, l, r]): Pad => [
+      [0, 0],
+      [t, b],
+      [l, r],
+      [0, 0],
+    ],
+  ),
+);
+const rounding = fc.constantFrom(undefined, 'floor', 'round', 'ceil') as fc.Arbitrary<
+  'floor' | 'round' | 'ceil' | undefined
+>;
+
+const conv = fc.record({
+  n: fc.integer({ min: 1, max: 3 }),
+  h: fc.integer({ min: 1, max: 9 }),
+  w: fc.integer({ min: 1, max: 9 }),
+  cin: fc.integer({ min: 1, max: 4 }),
+  cout: fc.integer({ min: 1, max: 4 }),
+  kh: fc.integer({ min: 1, max: 4 }),
+  kw: fc.integer({ min: 1, max: 4 }),
+  sh: fc.integer({ min: 1, max: 3 }),
+  sw: fc.integer({ min: 1, max: 3 }),
+  dh: fc.integer({ min: 1, max: 3 }),
+  dw: fc.integer({ min: 1, max: 3 }),
+  pad,
+  rounding,
+  seed,
+});
+type Conv = typeof conv extends fc.Arbitrary<infer T> ? T : never;
+
+/** tfjs allows dimRoundingMode only with a numeric pad, and strides > 1 only without dilation. */
+function convOk(c: Conv, dilated: boolean): boolean {
+  if (c.rounding !== undefined && typeof c.pad !== 'number') return false;
+  if (dilated && (c.sh > 1 || c.sw > 1) && (c.dh > 1 || c.dw > 1)) return false;
+  try {
+    const info = tf.backend_util.computeConv2DInfo(
+      [c.n, c.h, c.w, c.cin],
+      [c.kh, c.kw, c.cin, c.cout],
+      [c.sh, c.sw],
+      dilated ? [c.dh, c.dw] : 1,
+      c.pad,
+      c.rounding,
+    );
+    return info.outHeight > 0 && info.outWidth > 0;
+  } catch {
+    return false;
+  }
+}
+
+function convInfo(c: Conv, dilated: boolean) {
+  return tf.backend_util.computeConv2DInfo(
+    [c.n, c.h, c.w, c.cin],
+    [c.kh, c.kw, c.cin, c.cout],
+    [c.sh, c.sw],
+    dilated ? [c.dh, c.dw] : 1,
+    c.pad,
+    c.rounding,
+  );
+}
+
+describe(`native kernels equal the cpu kernels${skipReason}`, () => {
+  prop(
+    [
+      fc.record({
+        batch: fc.constantFrom<number[]>([], [1], [2], [3, 2]),
+        bBatch: fc.constantFrom('same', 'one', 'none'),
+        m: size,
+        n: size,
+        k: size,
+        ta: fc.boolean(),
+        tb: fc.boolean(),
+        seed,
+      }),
+    ],
+    { seed: 81, numRuns: RUNS },
+  )('BatchMatMul', async ({ batch, bBatch, m, n, k, ta, tb, seed }) => {
+    const aShape = [...batch, ...(ta ? [k, m] : [m, k])];
+    const bOuter = bBatch === 'same' ? batch : bBatch === 'one' ? batch.map(() => 1) : [];
+    const bShape = [...bOuter, ...(tb ? [n, k] : [k, n])];
+    const av = values(
+      seed,
+      aShape.reduce((p, d) => p * d, 1),
+    );
+    const bv = values(
+      seed + 1,
+      bShape.reduce((p, d) => p * d, 1),
+    );
+    const [cpu, native] = await bothBackends(() =>
+      tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), ta, tb),
+    );
+    expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+  });
+
+  prop(
+    [
+      fc.record({
+        m: size,
+        n: size,
+        k: size,
+        ta: fc.boolean(),
+        tb: fc.boolean(),
+        bias: fc.constantFrom('none', 'channel', 'scalar', 'full'),
+        activation,
+        seed,
+      }),
+    ],
+    { seed: 82, numRuns: RUNS },
+  )('_FusedMatMul (bias, every activation)', async ({ m, n, k, ta, tb, bias, activation, seed }) => {
+    const av = values(seed, m * k);
+    const bv = values(seed + 1, k * n);
+    const biasShape = bias === 'channel' ? [n] : bias === 'scalar' ? [1] : [m, n];
+    const biasV = values(
+      seed + 2,
+      biasShape.reduce((p, d) => p * d, 1),
+    );
+    const alphaV = values(seed + 3, n);
+    const [cpu, native] = await bothBackends(() =>
+      tf.fused.matMul({
+        a: tf.tensor2d(av, ta ? [k, m] : [m, k]),
+        b: tf.tensor2d(bv, tb ? [n, k] : [k, n]),
+        transposeA: ta,
+        transposeB: tb,
+        ...(bias === 'none' ? {} : { bias: tf.tensor(biasV, biasShape) }),
+        ...(activation === undefined ? {} : { activation }),
+        ...(activation === 'prelu' ? { preluActivationWeights: tf.tensor1d(alphaV) } : {}),
+        ...(activation === 'leakyrelu' ? { leakyreluAlpha: 0.1 } : {}),
+      }),
+    );
+    expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+  });
+
+  prop([conv], { seed: 83, numRuns: RUNS })('Conv2D (strides, paddings, dilations, rounding)', async (c) => {
+    fc.pre(convOk(c, true));
+    const xv = values(c.seed, c.n * c.h * c.w * c.cin);
+    const wv = values(c.seed + 1, c.kh * c.kw * c.cin * c.cout);
+    const [cpu, native] = await bothBackends(() =>
+      tf.conv2d(
+        tf.tensor4d(xv, [c.n, c.h, c.w, c.cin]),
+        tf.tensor4d(wv, [c.kh, c.kw, c.cin, c.cout]),
+        [c.sh, c.sw],
+        c.pad,
+        'NHWC',
+        [c.dh, c.dw],
+        c.rounding,
+      ),
+    );
+    expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+  });
+
+  prop([conv, activation, fc.boolean()], { seed: 84, numRuns: RUNS })(
+    'FusedConv2D (bias, every activation)',
+    async (c, activation, withBias) => {
+      fc.pre(convOk(c, true));
+      const xv = values(c.seed, c.n * c.h * c.w * c.cin);
+      const wv = values(c.seed + 1, c.kh * c.kw * c.cin * c.cout);
+      const bv = values(c.seed + 2, c.cout);
+      const alphaV = values(c.seed + 3, c.cout);
+      const [cpu, native] = await bothBackends(() =>
+        tf.fused.conv2d({
+          x: tf.tensor4d(xv, [c.n, c.h, c.w, c.cin]),
+          filter: tf.tensor4d(wv, [c.kh, c.kw, c.cin, c.cout]),
+          strides: [c.sh, c.sw],
+          pad: c.pad,
+          dilations: [c.dh, c.dw],
+          ...(c.rounding === undefined ? {} : { dimRoundingMode: c.rounding }),
+          ...(withBias ? { bias: tf.tensor1d(bv) } : {}),
+          ...(activation === undefined ? {} : { activation }),
+          ...(activation === 'prelu' ? { preluActivationWeights: tf.tensor1d(alphaV) } : {}),
+          // Without an explicit alpha tfjs's cpu kernel multiplies by undefined (NaN); native uses 0.2.
+          ...(activation === 'leakyrelu' ? { leakyreluAlpha: 0.3 } : {}),
+        }),
+      );
+      expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+    },
+  );
+
+  prop([conv], { seed: 85, numRuns: RUNS })('Conv2DBackpropInput', async (c) => {
+    fc.pre(convOk(c, false));
+    const info = convInfo(c, false);
+    const dyv = values(
+      c.seed,
+      info.outShape.reduce((p, d) => p * d, 1),
+    );
+    const wv = values(c.seed + 1, c.kh * c.kw * c.cin * c.cout);
+    const [cpu, native] = await bothBackends(
+      () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropInput',
+          { dy: tf.tensor4d(dyv, info.outShape), filter: tf.tensor4d(wv, [c.kh, c.kw, c.cin, c.cout]) },
+          {
+            inputShape: [c.n, c.h, c.w, c.cin],
+            strides: [c.sh, c.sw],
+            pad: c.pad,
+            dataFormat: 'NHWC',
+            ...(c.rounding === undefined ? {} : { dimRoundingMode: c.rounding }),
+          },
+        ) as tf.Tensor,
+    );
+    expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+  });
+
+  prop([conv], { seed: 86, numRuns: RUNS })('Conv2DBackpropFilter', async (c) => {
+    fc.pre(convOk(c, false));
+    const info = convInfo(c, false);
+    const xv = values(c.seed, c.n * c.h * c.w * c.cin);
+    const dyv = values(
+      c.seed + 1,
+      info.outShape.reduce((p, d) => p * d, 1),
+    );
+    const [cpu, native] = await bothBackends(
+      () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x: tf.tensor4d(xv, [c.n, c.h, c.w, c.cin]), dy: tf.tensor4d(dyv, info.outShape) },
+          {
+            filterShape: [c.kh, c.kw, c.cin, c.cout],
+            strides: [c.sh, c.sw],
+            pad: c.pad,
+            dataFormat: 'NHWC',
+            ...(c.rounding === undefined ? {} : { dimRoundingMode: c.rounding }),
+          },
+        ) as tf.Tensor,
+    );
+    expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+  });
+
+  const pool = fc.record({
+    n: fc.integer({ min: 1, max: 3 }),
+    h: fc.integer({ min: 1, max: 9 }),
+    w: fc.integer({ min: 1, max: 9 }),
+    c: fc.integer({ min: 1, max: 5 }),
+    fh: fc.integer({ min: 1, max: 4 }),
+    fw: fc.integer({ min: 1, max: 4 }),
+    sh: fc.integer({ min: 1, max: 3 }),
+    sw: fc.integer({ min: 1, max: 3 }),
+    pad: fc.oneof(fc.constantFrom<'same' | 'valid'>('same', 'valid'), fc.integer({ min: 0, max: 1 })),
+    rounding,
+    seed,
+  });
+  type Pool = typeof pool extends fc.Arbitrary<infer T> ? T : never;
+  const poolOk = (p: Pool) => {
+    if (p.rounding !== undefined && typeof p.pad !== 'number') return false;
+    try {
+      const info = tf.backend_util.computePool2DInfo(
+        [p.n, p.h, p.w, p.c],
+        [p.fh, p.fw],
+        [p.sh, p.sw],
+        1,
+        p.pad,
+        p.rounding,
+      );
+      // A window that lies wholly in the padding averages nothing: tfjs gives NaN there, TensorFlow 0.
+      return (
+        info.outHeight > 0 && info.outWidth > 0 && (typeof p.pad !== 'number' || p.pad < Math.min(p.fh, p.fw))
+      );
+    } catch {
+      return false;
+    }
+  };
+
+  for (const kind of ['max', 'avg'] as const) {
+    prop([pool], { seed: kind === 'max' ? 87 : 88, numRuns: RUNS })(
+      `${kind}Pool and its gradient`,
+      async (p) => {
+        fc.pre(poolOk(p));
+        const xv = values(p.seed, p.n * p.h * p.w * p.c);
+        const x = () => tf.tensor4d(xv, [p.n, p.h, p.w, p.c]);
+        const op = kind === 'max' ? tf.maxPool : tf.avgPool;
+        const [cpu, native] = await bothBackends(() =>
+          op(x(), [p.fh, p.fw], [p.sh, p.sw], p.pad, p.rounding),
+        );
+        expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+        const info = tf.backend_util.computePool2DInfo(
+          [p.n, p.h, p.w, p.c],
+          [p.fh, p.fw],
+          [p.sh, p.sw],
+          1,
+          p.pad,
+          p.rounding,
+        );
+        const dyv = values(
+          p.seed + 1,
+          info.outShape.reduce((a, d) => a * d, 1),
+        );
+        // tfjs's cpu AvgPoolGrad divides by the whole window even where it hangs
+        // over the padding (unlike its own forward pass and TensorFlow); native
+        // divides by the in-bounds count, so compare only where every window lies inside the input.
+        const { top, left } = info.padInfo;
+        const inside =
+          top === 0 &&
+          left === 0 &&
+          (info.outHeight - 1) * p.sh + p.fh <= p.h &&
+          (info.outWidth - 1) * p.sw + p.fw <= p.w;
+        if (kind === 'avg' && !inside) return;
+        const [cpuG, nativeG] = await bothBackends(() => {
+          const input = x();
+          const dy = tf.tensor4d(dyv, info.outShape);
+          const attrs = {
+            filterSize: [p.fh, p.fw],
+            strides: [p.sh, p.sw],
+            pad: p.pad,
+            ...(p.rounding === undefined ? {} : { dimRoundingMode: p.rounding }),
+          };
+          if (kind === 'max') {
+            const output = tf.maxPool(input, [p.fh, p.fw], [p.sh, p.sw], p.pad, p.rounding);
+            return tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, attrs) as tf.Tensor;
+          }
+          return tf.engine().runKernel('AvgPoolGrad', { dy, input }, attrs) as tf.Tensor;
+        });
+        expect(maxRelDiff(cpuG, nativeG)).toBeLessThan(TOL);
+      },
+    );
+  }
+});
