@@ -1,4 +1,8 @@
-import './register.js';
+import { registerModels } from './registrations.js';
+
+// Importing the package registers every model. Called here rather than through a
+// side-effect import of './register.js', which the bundler drops as side-effect free.
+registerModels();
 
 export { ModelError, type ModelErrorCode } from './errors.js';
 export { type Lenet5Options, type Lenet5Variant, lenet5 } from './lenet5.js';

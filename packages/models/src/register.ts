@@ -1,6 +1,7 @@
 /**
- * Side-effect entry: importing `@moprune/models/register` (or the package's main
- * entry, which imports this) registers every model in `registries().models`.
+ * Side-effect entry: importing `@moprune/models/register` registers every model
+ * in `registries().models` without pulling the builders into scope (the main
+ * entry registers them too).
  */
 import { registerModels } from './registrations.js';
 
