@@ -86,7 +86,7 @@ export function fakeBatch(y: tf.Tensor[]): Batch {
 }
 
 /** A batch for objectives that must not read one. */
-const NO_BATCH: Batch = {
+export const NO_BATCH: Batch = {
   get x(): tf.Tensor {
     throw new Error('this test provides no batch');
   },

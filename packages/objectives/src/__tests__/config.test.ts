@@ -1,0 +1,124 @@
+import type { Objective } from '@moprune/core';
+import { type Issue, Registry } from '@moprune/core';
+import { describe, expect, it } from 'vitest';
+import { createObjective, objectiveTypes, registerObjectives, validateObjectiveConfig } from './imports.js';
+
+const paths = (issues: readonly Issue[]) => issues.map((i) => i.path).sort();
+
+function thrown(f: () => unknown): { name?: string; code?: string; issues?: Issue[] } {
+  try {
+    f();
+  } catch (e) {
+    return e as { name?: string; code?: string; issues?: Issue[] };
+  }
+  throw new Error('expected a throw');
+}
+
+describe('config validation', () => {
+  it('lists every problem of a config at once, with paths', () => {
+    const issues = validateObjectiveConfig({
+      type: 'l1',
+      coefficient: -1,
+      normalize: 'max',
+      params: { roles: ['weights'], op: ['dense'] },
+      extra: true,
+    });
+    expect(paths(issues)).toEqual(['coefficient', 'extra', 'normalize', 'params.op', 'params.roles[0]']);
+  });
+
+  it('throws one ObjectiveError INVALID_CONFIG naming each field', () => {
+    const e = thrown(() =>
+      createObjective({ type: 'growl', theta: { kind: 'step', beta1: -1 }, scope: 'x' }),
+    );
+    expect(e.name).toBe('ObjectiveError');
+    expect(e.code).toBe('INVALID_CONFIG');
+    expect(paths(e.issues!)).toEqual(['scope', 'theta.beta1', 'theta.beta2', 'theta.kind']);
+  });
+
+  it('checks every type', () => {
+    expect(paths(validateObjectiveConfig({ type: 'nll' }))).toEqual(['task']);
+    expect(paths(validateObjectiveConfig({ type: 'crossEntropy', output: -1, from: 'probs' }))).toEqual([
+      'from',
+      'output',
+    ]);
+    expect(
+      paths(
+        validateObjectiveConfig({
+          type: 'groupL21',
+          groups: { from: 'axis', kinds: ['unit'] },
+          weighting: 1,
+        }),
+      ),
+    ).toEqual(['groups.axis', 'groups.kinds', 'groups.params', 'weighting']);
+    expect(
+      paths(
+        validateObjectiveConfig({
+          type: 'expectedComplexity',
+          alpha: 2,
+          mode: 'joint',
+          beta: 0.5,
+          reference: { params: 0 },
+        }),
+      ),
+    ).toEqual(['alpha', 'beta', 'reference.macs', 'reference.params']);
+    expect(
+      paths(validateObjectiveConfig({ type: 'selectiveWeightDecay', alpha: 0, factor: 'inverse' })),
+    ).toEqual(['alpha', 'factor']);
+    expect(paths(validateObjectiveConfig({ type: 'nope' }))).toEqual(['type']);
+    expect(paths(validateObjectiveConfig({}))).toEqual(['type']);
+  });
+
+  it('checks the terms of a sum recursively', () => {
+    const issues = validateObjectiveConfig({
+      type: 'sum',
+      terms: [
+        { weight: 'x', objective: { type: 'l1' } },
+        { objective: { type: 'l2', coefficient: 'big' } },
+        { objective: { type: 'unknown' } },
+        { weight: 1, objective: { type: 'sum', terms: [] }, note: 1 },
+      ],
+    });
+    expect(paths(issues)).toEqual([
+      'terms[0].weight',
+      'terms[1].objective.coefficient',
+      'terms[2].objective.type',
+      'terms[3].note',
+      'terms[3].objective.terms',
+    ]);
+  });
+
+  it('keeps the config and the name', () => {
+    const config = { type: 'l1', name: 'f2', params: { ops: ['dense'], roles: ['kernel'] } };
+    const o = createObjective(config);
+    expect(o.name).toBe('f2');
+    expect(o.config).toBe(config);
+  });
+});
+
+describe('registerObjectives', () => {
+  it('registers every type once; validation and creation go through the registry', () => {
+    const registry = new Registry<Objective>('objective');
+    registerObjectives(registry);
+    registerObjectives(registry);
+    expect(registry.types()).toEqual(objectiveTypes());
+    expect(objectiveTypes()).toEqual([
+      'crossEntropy',
+      'expectedComplexity',
+      'groupL21',
+      'growl',
+      'l1',
+      'l2',
+      'nll',
+      'selectiveWeightDecay',
+      'sum',
+    ]);
+    expect(paths(registry.validate({ type: 'l2', coefficient: -1 }))).toEqual(['coefficient']);
+    expect(registry.create({ type: 'nll', task: 0 }, undefined).name).toBe('nll[0]');
+  });
+
+  it("'@moprune/objectives/register' fills the process-wide registry", async () => {
+    await import('../register.js');
+    const { registries } = await import('@moprune/core');
+    for (const type of objectiveTypes()) expect(registries().objectives.has(type)).toBe(true);
+  });
+});
