@@ -159,8 +159,12 @@ export interface Solver {
   learningRate: number;
   /** Called at the end of every epoch (e.g. an augmented-Lagrangian outer update). */
   endEpoch?(epoch: number): void;
-  /** Called when the variable list changes (physical removal); must rebuild state for the new shapes. */
-  resetVariables?(variables: readonly tf.Variable[]): void;
+  /**
+   * Called when the variable list changes (physical removal); must rebuild state for the new shapes.
+   * `previous[i]`, when given, is the variable that `variables[i]` replaces (same parameter name in
+   * the old network), so state of unchanged shapes can be kept (see core's `Optimizer.resetVariables`).
+   */
+  resetVariables?(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void;
   state(): ComponentState;
   load(state: ComponentState): void;
   dispose(): void;

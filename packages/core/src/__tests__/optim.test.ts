@@ -203,7 +203,7 @@ describe('optimizer state', () => {
       ]),
       tf.tensor1d([i, -i / 3]),
     ];
-    const w0 = () => [
+    const w0 = (): tf.Variable[] => [
       tf.variable(
         tf.tensor2d([
           [1, 2],

@@ -1,5 +1,52 @@
 // Training loop, optimizers, schedules, checkpoints and experiment configs.
+
+export { fsyncDir, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export {
+  type CallbackSignal,
+  type EarlyStoppingOptions,
+  type EpochInfo,
+  earlyStopping,
+  monitoredValue,
+  type ProgressInfo,
+  type StepInfo,
+  type TrainCallback,
+} from './callbacks.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type CheckpointArrayEntry,
+  type CheckpointManifest,
+  checkpointDirName,
+  type LoadedCheckpoint,
+  type LoadLatestOptions,
+  listCheckpoints,
+  loadLatestCheckpoint,
+  readCheckpoint,
+  type WriteCheckpointOptions,
+  writeCheckpoint,
+} from './checkpoint.js';
 export { cloneState, requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
+export {
+  collectGateProbabilities,
+  collectGates,
+  type EvaluateOptions,
+  type EvaluationResult,
+  evaluateNetwork,
+  type OutputKind,
+  outputKinds,
+} from './evaluate.js';
+export {
+  type CheckpointOptions,
+  type EpochRecord,
+  objectiveKeys,
+  type StreamSeeds,
+  streamSeeds,
+  type TrainDataOptions,
+  type TrainOptions,
+  type TrainResult,
+  train,
+  type ValidationOptions,
+} from './loop.js';
 export {
   type AdamConfig,
   createOptimizer,

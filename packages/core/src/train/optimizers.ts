@@ -346,7 +346,11 @@ class SlotOptimizer implements Optimizer {
   private freshState(v: tf.Variable): VarState {
     const slots = new Map<string, tf.Variable>();
     // tidy disposes the zeros but not the variables built from them.
-    for (const k of this.slotKeys) slots.set(k, tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+    for (const k of this.slotKeys)
+      slots.set(
+        k,
+        tf.tidy(() => tf.variable(tf.zerosLike(v), false)),
+      );
     return { t: 0, slots };
   }
 

@@ -1,0 +1,320 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createNetwork,
+  earlyStopping,
+  isMopruneError,
+  listCheckpoints,
+  loadLatestCheckpoint,
+  type Network,
+  networkFromValues,
+  type Objective,
+  type Pruner,
+  type TrainOptions,
+  train,
+} from '../index.js';
+import {
+  blobDataset,
+  crossEntropy,
+  l1Kernels,
+  magnitudePruner,
+  mlpSpec,
+  weightBytes,
+  weightedSum,
+} from './fixtures/train-fixtures.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'moprune-train-'));
+  dirs.push(d);
+  return d;
+};
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const dataset = blobDataset();
+
+function baseOptions(seed = 3): TrainOptions {
+  return {
+    net: createNetwork(mlpSpec(), { seed: 11 }),
+    dataset,
+    objectives: [crossEntropy(), l1Kernels()],
+    solver: weightedSum([0.99, 0.01], { type: 'adam', lr: 0.02 }),
+    epochs: 4,
+    batchSize: 16,
+    seed,
+    data: { layout: 'flat' },
+  };
+}
+
+const readLines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('train', () => {
+  it('trains, logs every step and epoch to metrics.jsonl, and evaluates', async () => {
+    const runDir = tempDir();
+    const o = baseOptions();
+    const result = await train({
+      ...o,
+      runDir,
+      lrSchedule: { type: 'inverseTime', decay: 'lrOverEpochs' },
+      metrics: (net) => ({
+        nnz: [...net.params.values()].reduce(
+          (a, v) => a + tf.tidy(() => tf.sum(tf.notEqual(v, 0)).dataSync()[0]!),
+          0,
+        ),
+      }),
+    });
+    expect(result.steps).toBe(4 * 6);
+    expect(result.epochsCompleted).toBe(4);
+    expect(result.interrupted).toBe(false);
+    const first = result.history[0]!.train.ce!;
+    const last = result.history[3]!.train.ce!;
+    expect(last).toBeLessThan(first);
+    expect(result.validation!.accuracy[0]).toBeGreaterThan(0.8);
+    expect(result.test!.samples).toBe(48);
+    const lines = readLines(join(runDir, 'metrics.jsonl'));
+    const steps = lines.filter((l) => l.type === 'step');
+    const epochs = lines.filter((l) => l.type === 'epoch');
+    expect(steps).toHaveLength(24);
+    expect(epochs).toHaveLength(4);
+    expect(steps[0]).toMatchObject({ step: 0, epoch: 0, batch: 0, weights: [0.99, 0.01], lr: 0.02 });
+    expect(Object.keys(steps[0]!.objectives as object)).toEqual(['ce', 'l1']);
+    // Keras inverse time decay per step with decay = lr/epochs = 0.005.
+    expect(steps[10]!.lr).toBeCloseTo(0.02 / (1 + 0.005 * 10), 12);
+    expect(epochs[0]).toMatchObject({ epoch: 0, step: 6, validation: { split: 'validation' } });
+    expect((epochs[0]!.metrics as { nnz: number }).nnz).toBeGreaterThan(0);
+    expect(listCheckpoints(join(runDir, 'checkpoint')).map((c) => c.step)).toEqual([24, 18]);
+    result.net.dispose();
+    o.solver.dispose();
+  });
+
+  it('is deterministic per seed (dropout, shuffle) and differs across seeds', async () => {
+    const run = async (seed: number) => {
+      const o = baseOptions(seed);
+      const r = await train({ ...o, epochs: 2, validation: false, evaluateTest: false });
+      const w = weightBytes(r.net);
+      r.net.dispose();
+      o.solver.dispose();
+      return w;
+    };
+    const a = await run(5);
+    expect(await run(5)).toEqual(a);
+    expect(await run(6)).not.toEqual(a);
+  });
+
+  it('leaks no tensor across epochs, with a pruner and BatchNorm state updates', async () => {
+    const counts: number[] = [];
+    const o = baseOptions();
+    const pruner = magnitudePruner();
+    const r = await train({
+      ...o,
+      pruners: [pruner],
+      runDir: tempDir(),
+      epochs: 3,
+      callbacks: [{ name: 'count', onEpochEnd: () => void counts.push(tf.memory().numTensors) }],
+    });
+    expect(counts[0]).toBe(counts[2]);
+    expect(pruner.draws.length).toBe(Math.floor(18 / 4));
+    const mask = r.net.getMask('fc1/kernel')!;
+    const w = r.net.params.get('fc1/kernel')!;
+    // Masked weights are exactly zero after training.
+    expect(tf.tidy(() => tf.sum(tf.abs(tf.mul(w, tf.sub(1, mask)))).dataSync()[0])).toBe(0);
+    // BatchNorm moving statistics moved away from their init.
+    expect(tf.tidy(() => tf.sum(tf.abs(r.net.params.get('bn1/movingMean')!)).dataSync()[0])).toBeGreaterThan(
+      0,
+    );
+    r.net.dispose();
+    o.solver.dispose();
+  });
+
+  it('an aborted run checkpoints, and resuming reaches bit-identical weights (mid-epoch, with pruner)', async () => {
+    const reference = baseOptions();
+    const full = await train({
+      ...reference,
+      pruners: [magnitudePruner()],
+      validation: false,
+      evaluateTest: false,
+    });
+    const want = weightBytes(full.net);
+    full.net.dispose();
+    reference.solver.dispose();
+
+    const runDir = tempDir();
+    const controller = new AbortController();
+    const a = baseOptions();
+    const first = await train({
+      ...a,
+      pruners: [magnitudePruner()],
+      runDir,
+      validation: false,
+      evaluateTest: false,
+      signal: controller.signal,
+      checkpoint: { everySteps: 5 },
+      callbacks: [{ name: 'abort', onStepEnd: (s) => void (s.step === 8 && controller.abort()) }],
+    });
+    expect(first.interrupted).toBe(true);
+    expect(first.steps).toBe(9);
+    expect(loadLatestCheckpoint(join(runDir, 'checkpoint'))!.step).toBe(9);
+    first.net.dispose();
+    a.solver.dispose();
+
+    const b = baseOptions();
+    const second = await train({
+      ...b,
+      pruners: [magnitudePruner()],
+      runDir,
+      resume: true,
+      validation: false,
+      evaluateTest: false,
+    });
+    expect(second.resumedFrom!.step).toBe(9);
+    expect(second.steps).toBe(24);
+    expect(weightBytes(second.net)).toEqual(want);
+    const steps = readLines(join(runDir, 'metrics.jsonl')).filter((l) => l.type === 'step');
+    expect(steps.map((l) => l.step)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    second.net.dispose();
+    b.solver.dispose();
+  });
+
+  it('stops on a non-finite objective before the update, after checkpointing the last finite state', async () => {
+    let calls = 0;
+    const poisoned: Objective = {
+      name: 'poison',
+      config: { type: 'test-poison' },
+      value: () => {
+        calls += 1;
+        return tf.scalar(calls >= 8 ? Number.NaN : 0);
+      },
+    };
+    const runDir = tempDir();
+    const before0 = tf.memory().numTensors;
+    const o = baseOptions();
+    let before: Record<string, string> = {};
+    let error: unknown;
+    try {
+      await train({
+        ...o,
+        objectives: [crossEntropy(), poisoned],
+        runDir,
+        validation: false,
+        callbacks: [
+          {
+            name: 'snap',
+            onStepEnd: (s) => {
+              before = weightBytes(s.net);
+              return undefined;
+            },
+          },
+        ],
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(isMopruneError(error, 'NON_FINITE_LOSS')).toBe(true);
+    const e = error as { message: string; details: Record<string, unknown> };
+    expect(e.details).toMatchObject({ step: 7, objective: 'poison', epoch: 1, batch: 1 });
+    expect(e.message).toContain("objective 'poison'");
+    const ckpt = loadLatestCheckpoint(join(runDir, 'checkpoint'))!;
+    expect(ckpt.step).toBe(7);
+    // The checkpointed weights are those after step 6: nothing of step 7 was applied.
+    const values = new Map(
+      [...o.net.params.keys()].map((n) => {
+        const a = ckpt.state.arrays[`param/${n}`]!;
+        return [n, tf.tensor(a.data, [...a.shape])];
+      }),
+    );
+    const restored = networkFromValues(mlpSpec(), values);
+    tf.dispose([...values.values()]);
+    expect(weightBytes(restored)).toEqual(before);
+    expect(weightBytes(o.net)).toEqual(before);
+    restored.dispose();
+    o.net.dispose();
+    o.solver.dispose();
+    // Nothing of the failed step leaked.
+    expect(tf.memory().numTensors).toBe(before0);
+  });
+
+  it('swaps in a replacement network from a pruner and rebuilds solver state', async () => {
+    let replaced: Network | undefined;
+    const swapper: Pruner = {
+      name: 'test-swap',
+      config: { type: 'test-swap' },
+      init() {},
+      afterStep({ net, step }) {
+        if (step !== 3) return undefined;
+        const values = new Map([...net.params].map(([n, v]) => [n, v as tf.Tensor]));
+        replaced = networkFromValues(net.spec, values);
+        return { replaceNetwork: replaced };
+      },
+      state: () => ({ json: {}, arrays: {} }),
+      load() {},
+    };
+    const o = baseOptions();
+    const solver = o.solver as typeof o.solver & { resets: number };
+    const original = o.net;
+    const r = await train({ ...o, pruners: [swapper], epochs: 1, validation: false, evaluateTest: false });
+    expect(r.net).toBe(replaced);
+    expect(solver.resets).toBe(2);
+    expect(() => original.apply(tf.zeros([1, 6]))).toThrow();
+    const optState = solver.state().json as { entries: { t: number }[] };
+    // Same shapes: the Adam step counts carried over (6 steps in all).
+    expect(optState.entries.every((e) => e.t === 6)).toBe(true);
+    r.net.dispose();
+    o.solver.dispose();
+  });
+
+  it('early stopping with patience stops, and the run resumes as finished', async () => {
+    const runDir = tempDir();
+    const o = baseOptions();
+    const stopper = earlyStopping({ monitor: 'train.l1', mode: 'max', patience: 2 });
+    const r = await train({ ...o, runDir, epochs: 10, callbacks: [stopper] });
+    // ℓ1 of the kernels grows while CE dominates for the first epoch at most; it must stop well before 10.
+    expect(r.stoppedEarly).toBe(true);
+    expect(r.epochsCompleted).toBeLessThan(10);
+    const steps = r.steps;
+    r.net.dispose();
+    o.solver.dispose();
+    const again = baseOptions();
+    const r2 = await train({
+      ...again,
+      runDir,
+      epochs: 10,
+      resume: true,
+      callbacks: [earlyStopping({ monitor: 'train.l1', mode: 'max', patience: 2 })],
+    });
+    expect(r2.steps).toBe(steps);
+    expect(r2.stoppedEarly).toBe(true);
+    r2.net.dispose();
+    again.solver.dispose();
+  });
+
+  it('rejects bad options with one INVALID_CONFIG error listing every problem', async () => {
+    const o = baseOptions();
+    await expect(
+      train({ ...o, epochs: 0, batchSize: 2.5, seed: -1, lrSchedule: { type: 'step', every: 0, gamma: 1 } }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      issues: [{ path: 'epochs' }, { path: 'batchSize' }, { path: 'seed' }, { path: 'lrSchedule.every' }],
+    });
+    await expect(train({ ...o, resume: true })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(train({ ...o, resume: true, runDir: tempDir() })).rejects.toMatchObject({
+      code: 'CHECKPOINT_NOT_FOUND',
+    });
+    o.net.dispose();
+    o.solver.dispose();
+  });
+});

@@ -1,0 +1,883 @@
+import { appendFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { CoreError, type Issue } from '../errors.js';
+import type {
+  Batch,
+  BatchOptions,
+  ComponentState,
+  Dataset,
+  Objective,
+  ObjectiveContext,
+  Pruner,
+  PrunerStepContext,
+  PrunerStepResult,
+  Solver,
+  SolverStepResult,
+  StepProblem,
+} from '../interfaces.js';
+import type { JsonObject, JsonValue } from '../json.js';
+import { networkFromValues } from '../network/index.js';
+import type { Network, StateUpdate } from '../network-types.js';
+import { Rng, type RngState } from '../rng.js';
+import type { NetworkSpec } from '../spec.js';
+import type { CallbackSignal, EpochInfo, ProgressInfo, StepInfo, TrainCallback } from './callbacks.js';
+import { loadLatestCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
+import {
+  collectGateProbabilities,
+  collectGates,
+  type EvaluationResult,
+  evaluateNetwork,
+} from './evaluate.js';
+import { type LrScheduleConfig, learningRateAt, validateLrSchedule } from './schedules.js';
+import { checkNumber, throwIfIssues } from './validate.js';
+
+/** Batch options of the training split that the loop forwards to {@link Dataset.batches}. */
+export interface TrainDataOptions {
+  readonly layout?: BatchOptions['layout'];
+  readonly labels?: BatchOptions['labels'];
+  /** Use only the first `limit` training samples. */
+  readonly limit?: number;
+  /** @default false */
+  readonly dropLast?: boolean;
+}
+
+/** When and on what to evaluate during training. */
+export interface ValidationOptions {
+  /** @default 'validation' */
+  readonly split?: 'validation' | 'test';
+  /** Evaluate every this many epochs (and after the last). @default 1 */
+  readonly everyEpochs?: number;
+  /** @default 256 */
+  readonly batchSize?: number;
+  /** Evaluate only the first `limit` samples. */
+  readonly limit?: number;
+}
+
+/** Checkpoint cadence. */
+export interface CheckpointOptions {
+  /** Also checkpoint every this many steps (0 = only at epoch ends). @default 0 */
+  readonly everySteps?: number;
+  /** Checkpoint every this many epochs (the end of training is always checkpointed). @default 1 */
+  readonly everyEpochs?: number;
+  /** Checkpoint directories kept. @default 2 */
+  readonly keep?: number;
+}
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  /**
+   * The network to train. The loop may replace it (pruner compaction, or a
+   * resumed run whose checkpointed spec differs); every network it replaces,
+   * this one included, is disposed by the loop. Use {@link TrainResult.net}.
+   */
+  readonly net: Network;
+  readonly dataset: Dataset;
+  /** The objectives f_1..f_m. The first is the data objective {@link PrepareContext.dataGradients} refers to. */
+  readonly objectives: readonly Objective[];
+  /** The one solver that turns the objectives into an update. */
+  readonly solver: Solver;
+  /** @default [] */
+  readonly pruners?: readonly Pruner[];
+  /** Epochs to train (≥ 1). */
+  readonly epochs: number;
+  /** Training batch size (≥ 1). */
+  readonly batchSize: number;
+  /** The run's one seed; every random stream is forked from it by name (see {@link streamSeeds}). */
+  readonly seed: number;
+  /** @default constant */
+  readonly lrSchedule?: LrScheduleConfig;
+  /** Base rate of the schedule. @default the solver's `learningRate` when the run starts */
+  readonly baseLearningRate?: number;
+  readonly data?: TrainDataOptions;
+  /** Periodic evaluation; `false` disables it. @default { split: 'validation', everyEpochs: 1 } when the split is non-empty */
+  readonly validation?: ValidationOptions | false;
+  /** Evaluate the test split once training completes. @default true */
+  readonly evaluateTest?: boolean;
+  /** Figures computed per epoch (and every `metricsEverySteps`) and logged: sparsity, nnz, FLOPs … */
+  readonly metrics?: (net: Network) => Readonly<Record<string, number>>;
+  /** Also compute `metrics` every this many steps (0 = per epoch only). @default 0 */
+  readonly metricsEverySteps?: number;
+  /** Write a step line to metrics.jsonl every this many steps (0 = none). @default 1 */
+  readonly logEverySteps?: number;
+  /** Run directory: `metrics.jsonl` and `checkpoint/` go here. Without it nothing is written. */
+  readonly runDir?: string;
+  /** Checkpoint cadence (needs `runDir`); `false` disables checkpoints. */
+  readonly checkpoint?: CheckpointOptions | false;
+  /**
+   * Continue from the newest valid checkpoint in `runDir/checkpoint`: `true`
+   * requires one (CHECKPOINT_NOT_FOUND otherwise), `'auto'` starts fresh when
+   * there is none. @default false (a fresh run; an old metrics.jsonl is truncated)
+   */
+  readonly resume?: boolean | 'auto';
+  /** Aborting stops training at the next batch boundary after writing a checkpoint. */
+  readonly signal?: AbortSignal;
+  /** @default [] */
+  readonly callbacks?: readonly TrainCallback[];
+  /** Told about every corrupt checkpoint skipped while resuming. */
+  readonly onCheckpointCorrupt?: (error: CoreError) => void;
+}
+
+/** One epoch's figures as recorded in the history (JSON). */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly step: number;
+  readonly learningRate: number;
+  readonly train: Readonly<Record<string, number>>;
+  readonly validation?: Omit<EvaluationResult, 'split'> & { readonly split: string };
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly timeMs: number;
+}
+
+/** What {@link train} returns. */
+export interface TrainResult {
+  /** The final network (possibly a replacement of the one passed in). */
+  readonly net: Network;
+  /** Epochs fully completed. */
+  readonly epochsCompleted: number;
+  /** Global steps completed. */
+  readonly steps: number;
+  /** True when the abort signal stopped the run (a checkpoint was written first). */
+  readonly interrupted: boolean;
+  /** True when a callback returned `'stop'`. */
+  readonly stoppedEarly: boolean;
+  /** The checkpoint the run resumed from, if any. */
+  readonly resumedFrom?: { readonly path: string; readonly step: number };
+  /** Per-epoch figures, previous sessions included. */
+  readonly history: readonly EpochRecord[];
+  /** Final validation figures (absent when interrupted or disabled). */
+  readonly validation?: EvaluationResult;
+  /** Final test figures (absent when interrupted, disabled or the split is empty). */
+  readonly test?: EvaluationResult;
+  /** Wall time of all sessions of the run (ms). */
+  readonly wallTimeMs: number;
+}
+
+/** Seeds of the named random streams of a run, all derived from its one seed. */
+export interface StreamSeeds {
+  /** Network initialization (createNetwork's seed). */
+  readonly init: number;
+  /** Dataset shuffle (the `seed` of {@link Dataset.batches}). */
+  readonly shuffle: number;
+  /** Root of the per-step dropout streams. */
+  readonly dropout: RngState;
+  /** Root of the per-step gate-sampling streams. */
+  readonly gates: RngState;
+}
+
+/**
+ * The named streams of a run. Dropout and gate samples of step k come from
+ * `fork('step:k')` of their root, so they depend on (seed, k) only and a
+ * resumed run needs no state for them; every solver pass of one step sees the
+ * same dropout masks and gate samples. Pruners get persistent streams
+ * `fork('pruner:<i>:<name>')` whose states are checkpointed.
+ */
+export function streamSeeds(seed: number): StreamSeeds {
+  const root = Rng.fromSeed(seed);
+  return {
+    init: root.fork('init').nextU32(),
+    shuffle: root.fork('shuffle').nextU32(),
+    dropout: root.fork('dropout').state(),
+    gates: root.fork('gates').state(),
+  };
+}
+
+/** Unique keys for objectives: their names, `#i`-suffixed where names repeat. */
+export function objectiveKeys(objectives: readonly Objective[]): string[] {
+  const counts = new Map<string, number>();
+  for (const o of objectives) counts.set(o.name, (counts.get(o.name) ?? 0) + 1);
+  return objectives.map((o, i) => ((counts.get(o.name) ?? 0) > 1 ? `${o.name}#${i}` : o.name));
+}
+
+/** Thrown inside a step's first forward pass when an objective is not finite; never escapes {@link train}. */
+class NonFiniteSignal extends Error {
+  constructor(
+    readonly objective: number,
+    readonly value: number,
+  ) {
+    super('non-finite objective');
+  }
+}
+
+interface Position {
+  epoch: number;
+  /** Batches completed in `epoch`. */
+  batch: number;
+  /** Global steps completed. */
+  step: number;
+}
+
+function validateTrainOptions(o: TrainOptions): void {
+  const issues: Issue[] = [];
+  const rec = o as unknown as Record<string, unknown>;
+  checkNumber(rec, 'epochs', '', { min: 1, integer: true }, issues);
+  checkNumber(rec, 'batchSize', '', { min: 1, integer: true }, issues);
+  checkNumber(rec, 'seed', '', { min: 0, integer: true, max: Number.MAX_SAFE_INTEGER }, issues);
+  checkNumber(rec, 'baseLearningRate', '', { optional: true, min: 0 }, issues);
+  if (o.lrSchedule !== undefined) issues.push(...validateLrSchedule(o.lrSchedule, 'lrSchedule'));
+  if (o.objectives.length === 0)
+    issues.push({ path: 'objectives', message: 'at least one objective is needed' });
+  if (o.resume && o.runDir === undefined) issues.push({ path: 'resume', message: 'resuming needs a runDir' });
+  const names = new Set<string>();
+  for (const [i, cb] of (o.callbacks ?? []).entries()) {
+    if (names.has(cb.name))
+      issues.push({ path: `callbacks[${i}].name`, message: `duplicate callback name '${cb.name}'` });
+    names.add(cb.name);
+  }
+  throwIfIssues('training options', issues);
+}
+
+const isStop = (s: CallbackSignal | undefined) => s === 'stop';
+
+function meanRecord(sums: Record<string, number>, count: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, count)]));
+}
+
+function toRecord(e: EvaluationResult): NonNullable<EpochRecord['validation']> {
+  return {
+    split: e.split,
+    samples: e.samples,
+    accuracy: [...e.accuracy],
+    loss: [...e.loss],
+    objectives: { ...e.objectives },
+  };
+}
+
+/**
+ * Trains a network: epochs × batches of the training split; per step the
+ * objectives' optional `prepare`, ONE `solver.step` (which applies the update),
+ * BatchNorm state updates, mask re-application, and every pruner's `afterStep`
+ * (a returned `replaceNetwork` is swapped in and the solver's state rebuilt
+ * through `resetVariables`); per epoch the solver's `endEpoch`, the pruners'
+ * `afterEpoch`, validation, metrics and callbacks.
+ *
+ * Determinism: everything random derives from `seed` (see {@link streamSeeds}).
+ * Resuming from a checkpoint reproduces the uninterrupted run bit for bit.
+ *
+ * Safety: objective values are checked in the step's first forward pass, before
+ * the solver applies anything; a non-finite value writes a checkpoint of the
+ * last finite state and throws `CoreError('NON_FINITE_LOSS')` naming the step
+ * and the objective. An aborted `signal` stops at the next batch boundary after
+ * a checkpoint and returns `interrupted: true`.
+ *
+ * Memory: a step's tensors are disposed within the step (the live tensor count
+ * is the same after every epoch).
+ *
+ * @throws CoreError `INVALID_CONFIG` for bad options (every problem listed, before any work),
+ *   `NON_FINITE_LOSS`, `CHECKPOINT_NOT_FOUND` / `CHECKPOINT_CORRUPT` when resuming.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  validateTrainOptions(options);
+  const { dataset, objectives, solver, epochs, batchSize, seed, signal } = options;
+  const pruners = options.pruners ?? [];
+  const callbacks = options.callbacks ?? [];
+  const keys = objectiveKeys(objectives);
+  const seeds = streamSeeds(seed);
+  const dropoutRoot = Rng.fromState(seeds.dropout);
+  const gatesRoot = Rng.fromState(seeds.gates);
+  const trainBatchOptions: BatchOptions = {
+    batchSize,
+    seed: seeds.shuffle,
+    shuffle: true,
+    ...(options.data?.layout === undefined ? {} : { layout: options.data.layout }),
+    ...(options.data?.labels === undefined ? {} : { labels: options.data.labels }),
+    ...(options.data?.limit === undefined ? {} : { limit: options.data.limit }),
+    ...(options.data?.dropLast === undefined ? {} : { dropLast: options.data.dropLast }),
+  };
+  const batchesPerEpoch = dataset.batchCount('train', trainBatchOptions);
+  if (batchesPerEpoch === 0) {
+    throw new CoreError('INVALID_CONFIG', `dataset '${dataset.info.name}' yields no training batches`, {
+      issues: [{ path: 'batchSize', message: 'no training batch with these options' }],
+    });
+  }
+  const totalSteps = epochs * batchesPerEpoch;
+  const validation: Required<ValidationOptions> | undefined =
+    options.validation === false
+      ? undefined
+      : {
+          split: options.validation?.split ?? 'validation',
+          everyEpochs: options.validation?.everyEpochs ?? 1,
+          batchSize: options.validation?.batchSize ?? 256,
+          limit: options.validation?.limit ?? Number.MAX_SAFE_INTEGER,
+        };
+  const validationOn = validation !== undefined && dataset.info.sizes[validation.split] > 0;
+  const ckptOptions =
+    options.runDir !== undefined && options.checkpoint !== false ? (options.checkpoint ?? {}) : undefined;
+  const ckptRoot = options.runDir === undefined ? undefined : join(options.runDir, 'checkpoint');
+  const metricsPath = options.runDir === undefined ? undefined : join(options.runDir, 'metrics.jsonl');
+  const logEvery = options.logEverySteps ?? 1;
+  const metricsEvery = options.metricsEverySteps ?? 0;
+
+  let net = options.net;
+  let baseLr = options.baseLearningRate ?? solver.learningRate;
+  const pos: Position = { epoch: 0, batch: 0, step: 0 };
+  let elapsedBefore = 0;
+  let metricsBytes = 0;
+  let history: EpochRecord[] = [];
+  let epochSums: Record<string, number> = {};
+  let epochCount = 0;
+  let finished = false;
+  let stoppedEarly = false;
+  let resumedFrom: TrainResult['resumedFrom'];
+  const prunerRngs = pruners.map((p, i) => Rng.fromSeed(seed).fork(`pruner:${i}:${p.name}`));
+
+  const collectVariables = (): tf.Variable[] => [
+    ...net.trainableVariables(),
+    ...pruners.flatMap((p) => (p.variables ? p.variables() : [])),
+  ];
+  const initPruners = () => {
+    for (const [i, p] of pruners.entries()) {
+      p.init({ net, rng: prunerRngs[i]!, totalSteps, stepsPerEpoch: batchesPerEpoch });
+    }
+  };
+
+  // ─── Start: fresh or resumed ───
+  if (options.runDir !== undefined) mkdirSync(options.runDir, { recursive: true });
+  const ckpt =
+    options.resume && ckptRoot !== undefined
+      ? loadLatestCheckpoint(
+          ckptRoot,
+          options.onCheckpointCorrupt ? { onCorrupt: options.onCheckpointCorrupt } : {},
+        )
+      : undefined;
+  if (options.resume === true && ckpt === undefined) {
+    throw new CoreError('CHECKPOINT_NOT_FOUND', `no checkpoint to resume from in ${ckptRoot}`, {
+      details: { file: ckptRoot },
+    });
+  }
+  if (ckpt !== undefined) {
+    const s = ckpt.state;
+    const j = s.json as unknown as CheckpointJson;
+    if (j.kind !== TRAIN_STATE_KIND) {
+      throw new CoreError('CHECKPOINT_CORRUPT', `${ckpt.path} is not a training-loop checkpoint`, {
+        details: { file: ckpt.path },
+      });
+    }
+    if (JSON.stringify(j.spec) !== JSON.stringify(net.spec)) {
+      // The run was compacted before the checkpoint: rebuild the network on the checkpointed spec.
+      const values = new Map<string, tf.Tensor>();
+      for (const name of j.params) {
+        const a = s.arrays[`param/${name}`]!;
+        values.set(name, tf.tensor(a.data, [...a.shape], 'float32'));
+      }
+      const rebuilt = networkFromValues(j.spec, values);
+      tf.dispose([...values.values()]);
+      net.dispose();
+      net = rebuilt;
+    }
+    initPruners();
+    for (const [i, p] of pruners.entries()) p.load(subState(s, `pruner/${i}/`, j.pruners[i]!));
+    // Restore weights, masks and pruner variables after the pruners' init/load, so nothing they did at init survives.
+    restoreNetwork(net, s, j);
+    for (const [i, p] of pruners.entries()) {
+      const vars = p.variables ? p.variables() : [];
+      for (const [k, v] of vars.entries()) {
+        const a = requireStateArray(s, `prunerVar/${i}/${k}`, v.shape, `pruner ${i}`);
+        tf.tidy(() => v.assign(tf.tensor(a.data, [...a.shape], 'float32')));
+      }
+      prunerRngs[i] = Rng.fromState(j.prunerRngs[i]! as unknown as RngState);
+    }
+    solver.resetVariables?.(collectVariables());
+    solver.load(subState(s, 'solver/', j.solver));
+    for (const cb of callbacks) {
+      const st = j.callbacks[cb.name];
+      if (st !== undefined && cb.load) cb.load(st as JsonObject);
+    }
+    Object.assign(pos, j.position);
+    baseLr = j.baseLearningRate;
+    elapsedBefore = j.elapsedMs;
+    metricsBytes = j.metricsBytes;
+    history = j.history as unknown as EpochRecord[];
+    epochSums = j.epochSums;
+    epochCount = j.epochCount;
+    finished = j.finished;
+    stoppedEarly = j.stoppedEarly;
+    resumedFrom = { path: ckpt.path, step: ckpt.step };
+    // Lines written after the checkpoint by the killed session are dropped, so the log matches the state.
+    if (metricsPath !== undefined && existsSync(metricsPath) && statSync(metricsPath).size > metricsBytes) {
+      truncateSync(metricsPath, metricsBytes);
+    }
+  } else {
+    initPruners();
+    solver.resetVariables?.(collectVariables());
+    if (metricsPath !== undefined) writeFileSync(metricsPath, '');
+  }
+
+  const sessionStart = performance.now();
+  let sessionSteps = 0;
+  const elapsed = () => elapsedBefore + (performance.now() - sessionStart);
+
+  const log = (line: JsonObject) => {
+    if (metricsPath === undefined) return;
+    const text = `${JSON.stringify(line)}\n`;
+    appendFileSync(metricsPath, text);
+    metricsBytes += Buffer.byteLength(text);
+  };
+
+  const snapshot = (): ComponentState => {
+    const arrays: Record<string, StateArray> = {};
+    const params: string[] = [];
+    for (const [name, v] of net.params) {
+      arrays[`param/${name}`] = tensorToStateArray(v);
+      params.push(name);
+    }
+    const masks = net.maskedParams();
+    for (const name of masks) arrays[`mask/${name}`] = tensorToStateArray(net.getMask(name)!);
+    const solverState = solver.state();
+    for (const [k, a] of Object.entries(solverState.arrays)) arrays[`solver/${k}`] = a;
+    const prunerJson = pruners.map((p, i) => {
+      const st = p.state();
+      for (const [k, a] of Object.entries(st.arrays)) arrays[`pruner/${i}/${k}`] = a;
+      const vars = p.variables ? p.variables() : [];
+      for (const [k, v] of vars.entries()) arrays[`prunerVar/${i}/${k}`] = tensorToStateArray(v);
+      return st.json;
+    });
+    const cbStates: JsonObject = {};
+    for (const cb of callbacks) if (cb.state) cbStates[cb.name] = cb.state();
+    const json: CheckpointJson = {
+      kind: TRAIN_STATE_KIND,
+      seed,
+      spec: net.spec,
+      params,
+      masks,
+      position: { ...pos },
+      baseLearningRate: baseLr,
+      elapsedMs: elapsed(),
+      metricsBytes,
+      history: history as unknown as JsonValue[],
+      epochSums,
+      epochCount,
+      finished,
+      stoppedEarly,
+      solver: solverState.json,
+      pruners: prunerJson,
+      prunerRngs: prunerRngs.map((r) => [...r.state()]),
+      callbacks: cbStates,
+    };
+    return { json: json as unknown as JsonObject, arrays };
+  };
+
+  const checkpointNow = (): string | undefined => {
+    if (ckptOptions === undefined || ckptRoot === undefined) return undefined;
+    return writeCheckpoint(ckptRoot, snapshot(), { step: pos.step, keep: ckptOptions.keep ?? 2 });
+  };
+
+  const evaluateSplit = (split: 'validation' | 'test', limit?: number): EvaluationResult =>
+    evaluateNetwork(net, dataset, split, {
+      batchSize: validation?.batchSize ?? 256,
+      objectives,
+      pruners,
+      ...(options.data?.layout === undefined ? {} : { layout: options.data.layout }),
+      ...(limit === undefined || limit === Number.MAX_SAFE_INTEGER ? {} : { limit }),
+    });
+
+  const prunerContext = (step: number, epoch: number, i: number): PrunerStepContext => ({
+    net,
+    step,
+    epoch,
+    rng: prunerRngs[i]!,
+    evaluate: async (split = 'validation') => {
+      const r = evaluateSplit(split, validation?.limit);
+      const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+      return { accuracy: mean(r.accuracy), loss: mean(r.loss) };
+    },
+  });
+
+  const applyPrunerResult = (r: PrunerStepResult | undefined) => {
+    const next = r?.replaceNetwork;
+    if (next === undefined || next === net) return;
+    const old = net;
+    const oldByName = old.params;
+    const nameOf = new Map<tf.Variable, string>();
+    for (const [name, v] of next.params) nameOf.set(v, name);
+    net = next;
+    const variables = collectVariables();
+    const previous = variables.map((v) => {
+      const name = nameOf.get(v);
+      return name === undefined ? v : oldByName.get(name);
+    });
+    solver.resetVariables?.(variables, previous);
+    old.dispose();
+  };
+
+  const lrAt = (step: number, epoch: number) =>
+    options.lrSchedule === undefined
+      ? baseLr
+      : learningRateAt(options.lrSchedule, baseLr, { step, epoch, totalSteps, epochs });
+
+  /** One optimizer step on `batch`; synchronous up to the solver's update. */
+  const runStep = (batch: Batch, lr: number): SolverStepResult => {
+    solver.learningRate = lr;
+    const stepLabel = `step:${pos.step}`;
+    const dropoutState = dropoutRoot.fork(stepLabel).state();
+    const gateState = gatesRoot.fork(stepLabel).state();
+    const updates: StateUpdate[][] = [];
+    let prepared: Map<string, tf.Tensor> | undefined;
+    let checked = false;
+    const forward = (stateUpdates: StateUpdate[] | undefined) => {
+      const gates = collectGates(pruners, true, Rng.fromState(gateState));
+      const outputs = net.apply(batch.x, {
+        training: true,
+        gates,
+        rng: Rng.fromState(dropoutState),
+        ...(stateUpdates === undefined ? {} : { stateUpdates }),
+      });
+      const ctx: ObjectiveContext = {
+        net,
+        outputs,
+        batch,
+        gateProbabilities: collectGateProbabilities(pruners),
+        training: true,
+      };
+      return ctx;
+    };
+    try {
+      const prepareCtx = {
+        net,
+        batch,
+        dataGradients: (): ReadonlyMap<string, tf.Tensor> => {
+          if (prepared === undefined) {
+            const vars = net.trainableVariables();
+            const nameOf = new Map<tf.Variable, string>();
+            for (const [name, v] of net.params) nameOf.set(v, name);
+            const { value, grads } = tf.variableGrads(
+              () => tf.tidy(() => objectives[0]!.value(forward(undefined))),
+              vars,
+            );
+            value.dispose();
+            prepared = new Map();
+            for (const v of vars) {
+              const g = grads[v.name];
+              if (g !== undefined) prepared.set(nameOf.get(v)!, g);
+            }
+          }
+          return prepared;
+        },
+      };
+      for (const o of objectives) o.prepare?.(prepareCtx);
+      const problem: StepProblem = {
+        variables: collectVariables(),
+        m: objectives.length,
+        step: pos.step,
+        epoch: pos.epoch,
+        evaluate: () =>
+          tf.tidy(() => {
+            const su: StateUpdate[] = [];
+            updates.push(su);
+            const ctx = forward(su);
+            const values = objectives.map((o) => o.value(ctx));
+            if (!checked) {
+              checked = true;
+              for (const [i, v] of values.entries()) {
+                const x = v.dataSync()[0]!;
+                if (!Number.isFinite(x)) throw new NonFiniteSignal(i, x);
+              }
+            }
+            return values;
+          }),
+      };
+      const result = solver.step(problem);
+      const [first, ...rest] = updates;
+      if (first !== undefined) net.assignStateUpdates(first);
+      for (const su of rest) for (const u of su) u.value.dispose();
+      updates.length = 0;
+      if (net.maskedParams().length > 0) net.applyMasks();
+      return result;
+    } finally {
+      for (const su of updates) for (const u of su) u.value.dispose();
+      if (prepared !== undefined) tf.dispose([...prepared.values()]);
+    }
+  };
+
+  const finishNonFinite = (e: NonFiniteSignal): never => {
+    const key = keys[e.objective]!;
+    log({
+      type: 'nonFinite',
+      step: pos.step,
+      epoch: pos.epoch,
+      batch: pos.batch,
+      objective: key,
+      value: String(e.value),
+    });
+    const path = checkpointNow();
+    throw new CoreError(
+      'NON_FINITE_LOSS',
+      `objective '${key}' is ${e.value} at step ${pos.step} (epoch ${pos.epoch}, batch ${pos.batch}); no update was applied` +
+        (path === undefined ? '' : `; the last finite state is checkpointed at ${path}`),
+      {
+        details: {
+          step: pos.step,
+          epoch: pos.epoch,
+          batch: pos.batch,
+          objective: key,
+          value: e.value,
+          ...(path === undefined ? {} : { checkpoint: path }),
+        },
+      },
+    );
+  };
+
+  let interrupted = false;
+  let lastLr = lrAt(pos.step, pos.epoch);
+
+  // ─── The loop ───
+  outer: while (!finished && pos.epoch < epochs) {
+    if (signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    const epoch = pos.epoch;
+    const epochStart = performance.now();
+    if (pos.batch < batchesPerEpoch) {
+      const iterator = dataset
+        .batches('train', { ...trainBatchOptions, epoch, startBatch: pos.batch })
+        [Symbol.iterator]();
+      try {
+        while (pos.batch < batchesPerEpoch) {
+          if (signal?.aborted) {
+            interrupted = true;
+            break outer;
+          }
+          const next = iterator.next();
+          if (next.done) break;
+          const batch = next.value;
+          const t0 = performance.now();
+          const lr = lrAt(pos.step, epoch);
+          let result: SolverStepResult;
+          try {
+            result = runStep(batch, lr);
+          } catch (e) {
+            batch.dispose();
+            releaseAbandonedTape();
+            if (e instanceof NonFiniteSignal) finishNonFinite(e);
+            throw e;
+          }
+          batch.dispose();
+          lastLr = lr;
+          const step = pos.step;
+          const batchIndex = pos.batch;
+          for (const [i, p] of pruners.entries()) {
+            applyPrunerResult(await p.afterStep(prunerContext(step, epoch, i)));
+          }
+          pos.step += 1;
+          pos.batch += 1;
+          sessionSteps += 1;
+          const values: Record<string, number> = {};
+          for (const [i, k] of keys.entries()) {
+            const v = result.values[i] ?? Number.NaN;
+            values[k] = v;
+            epochSums[k] = (epochSums[k] ?? 0) + v;
+          }
+          epochCount += 1;
+          const stepMetrics =
+            options.metrics !== undefined && metricsEvery > 0 && pos.step % metricsEvery === 0
+              ? options.metrics(net)
+              : undefined;
+          if (logEvery > 0 && pos.step % logEvery === 0) {
+            log({
+              type: 'step',
+              step,
+              epoch,
+              batch: batchIndex,
+              lr,
+              objectives: values,
+              weights: [...result.weights],
+              ...(result.extra === undefined ? {} : { extra: { ...result.extra } }),
+              ...(stepMetrics === undefined ? {} : { metrics: { ...stepMetrics } }),
+              timeMs: performance.now() - t0,
+              elapsedMs: elapsed(),
+            });
+          }
+          const info: StepInfo = {
+            step,
+            epoch,
+            batch: batchIndex,
+            batchesPerEpoch,
+            learningRate: lr,
+            values,
+            weights: result.weights,
+            extra: result.extra ?? {},
+            net,
+          };
+          let stop = false;
+          for (const cb of callbacks) if (cb.onStepEnd && isStop(await cb.onStepEnd(info))) stop = true;
+          const sessionMs = performance.now() - sessionStart;
+          const rate = sessionSteps / Math.max(1e-9, sessionMs / 1000);
+          const progress: ProgressInfo = {
+            step: pos.step,
+            totalSteps,
+            epoch,
+            epochs,
+            batch: pos.batch,
+            batchesPerEpoch,
+            elapsedMs: elapsed(),
+            stepsPerSecond: rate,
+            etaMs: ((totalSteps - pos.step) / Math.max(1e-9, rate)) * 1000,
+          };
+          for (const cb of callbacks) cb.onProgress?.(progress);
+          if (stop) {
+            stoppedEarly = true;
+            finished = true;
+            break outer;
+          }
+          const every = ckptOptions?.everySteps ?? 0;
+          if (every > 0 && pos.step % every === 0) checkpointNow();
+        }
+      } finally {
+        iterator.return?.();
+      }
+    }
+    // ─── End of epoch ───
+    solver.endEpoch?.(epoch);
+    for (const [i, p] of pruners.entries()) {
+      if (p.afterEpoch) applyPrunerResult(await p.afterEpoch(prunerContext(pos.step, epoch, i)));
+    }
+    const isLast = epoch === epochs - 1;
+    const validate =
+      validationOn && validation !== undefined && ((epoch + 1) % validation.everyEpochs === 0 || isLast);
+    const val = validate ? evaluateSplit(validation!.split, validation!.limit) : undefined;
+    const metrics = options.metrics ? { ...options.metrics(net) } : {};
+    const train = meanRecord(epochSums, epochCount);
+    const record: EpochRecord = {
+      epoch,
+      step: pos.step,
+      learningRate: lastLr,
+      train,
+      ...(val === undefined ? {} : { validation: toRecord(val) }),
+      metrics,
+      timeMs: performance.now() - epochStart,
+    };
+    history.push(record);
+    log({ type: 'epoch', ...(record as unknown as JsonObject), elapsedMs: elapsed() });
+    const info: EpochInfo = {
+      epoch,
+      step: pos.step,
+      learningRate: lastLr,
+      train,
+      ...(val === undefined ? {} : { validation: val }),
+      metrics,
+      net,
+    };
+    let stop = false;
+    for (const cb of callbacks) if (cb.onEpochEnd && isStop(await cb.onEpochEnd(info))) stop = true;
+    pos.epoch += 1;
+    pos.batch = 0;
+    epochSums = {};
+    epochCount = 0;
+    if (stop) {
+      stoppedEarly = true;
+      finished = true;
+    }
+    if (pos.epoch >= epochs) finished = true;
+    const everyEpochs = ckptOptions?.everyEpochs ?? 1;
+    if (finished || pos.epoch % everyEpochs === 0) checkpointNow();
+  }
+
+  if (interrupted) {
+    checkpointNow();
+  } else if (!finished) {
+    finished = true;
+    checkpointNow();
+  } else if (stoppedEarly && pos.batch > 0) {
+    // Stopped mid-epoch by a callback: record the finished state.
+    checkpointNow();
+  }
+  let finalValidation: EvaluationResult | undefined;
+  let finalTest: EvaluationResult | undefined;
+  if (!interrupted) {
+    if (validationOn && validation !== undefined)
+      finalValidation = evaluateSplit(validation.split, validation.limit);
+    if ((options.evaluateTest ?? true) && dataset.info.sizes.test > 0) finalTest = evaluateSplit('test');
+  }
+  return {
+    net,
+    epochsCompleted: pos.epoch,
+    steps: pos.step,
+    interrupted,
+    stoppedEarly,
+    ...(resumedFrom === undefined ? {} : { resumedFrom }),
+    history,
+    ...(finalValidation === undefined ? {} : { validation: finalValidation }),
+    ...(finalTest === undefined ? {} : { test: finalTest }),
+    wallTimeMs: elapsed(),
+  };
+}
+
+const TRAIN_STATE_KIND = 'moprune-train-state';
+
+/** The JSON half of a training-loop checkpoint (see {@link train}). */
+interface CheckpointJson {
+  kind: typeof TRAIN_STATE_KIND;
+  seed: number;
+  spec: NetworkSpec;
+  /** Parameter names, each stored as array `param/<name>`. */
+  params: string[];
+  /** Parameters with a mask, each stored as array `mask/<name>`. */
+  masks: string[];
+  /** Next step to run. */
+  position: Position;
+  baseLearningRate: number;
+  elapsedMs: number;
+  /** Length of metrics.jsonl at the checkpoint; a resume truncates the log to it. */
+  metricsBytes: number;
+  history: JsonValue[];
+  /** Running sums of the current epoch's objective values (mid-epoch checkpoints). */
+  epochSums: Record<string, number>;
+  epochCount: number;
+  finished: boolean;
+  stoppedEarly: boolean;
+  solver: JsonObject;
+  pruners: JsonObject[];
+  prunerRngs: number[][];
+  callbacks: JsonObject;
+}
+
+/**
+ * tfjs keeps (clones of) the tensors a gradient tape saves for the backward
+ * pass and frees them only when the backward pass runs. A step aborted inside
+ * `tf.variableGrads` (our non-finite check throws there, before any update)
+ * would leak them; this frees them the way the engine itself does after a
+ * backward pass. Reads engine internals on purpose: there is no public API.
+ */
+function releaseAbandonedTape(): void {
+  const state = (
+    tf.engine() as unknown as {
+      state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null };
+    }
+  ).state;
+  if (state.gradientDepth !== 0 || state.activeTape === null) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
+
+function subState(s: ComponentState, prefix: string, json: JsonObject): ComponentState {
+  const arrays: Record<string, StateArray> = {};
+  for (const [k, a] of Object.entries(s.arrays)) if (k.startsWith(prefix)) arrays[k.slice(prefix.length)] = a;
+  return { json, arrays };
+}
+
+function restoreNetwork(net: Network, s: ComponentState, j: CheckpointJson): void {
+  const names = new Set(j.params);
+  for (const name of net.params.keys()) {
+    if (!names.has(name)) {
+      throw new CoreError(
+        'CHECKPOINT_CORRUPT',
+        `checkpoint has no parameter '${name}' of network '${net.spec.name}'`,
+      );
+    }
+  }
+  for (const [name, v] of net.params) {
+    const a = requireStateArray(s, `param/${name}`, v.shape, 'checkpoint');
+    tf.tidy(() => v.assign(tf.tensor(a.data, [...a.shape], 'float32')));
+  }
+  const masked = new Set(j.masks);
+  for (const name of net.maskedParams()) if (!masked.has(name)) net.setMask(name, null);
+  for (const name of j.masks) {
+    const v = net.params.get(name)!;
+    const a = requireStateArray(s, `mask/${name}`, v.shape, 'checkpoint');
+    const m = tf.tensor(a.data, [...a.shape], 'float32');
+    net.setMask(name, m);
+    m.dispose();
+  }
+}
