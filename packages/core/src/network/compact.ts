@@ -5,7 +5,14 @@ import type { NetworkSpec, NodeSpec } from '../spec.js';
 import { checkedAnalysis, networkFromValues } from './create.js';
 import { allZeroAt, effectiveValues, type HostTensor, hostMasks, take, zeroAt } from './host.js';
 import { nodeParams } from './params.js';
-import { consumersOf, deriveStructure, isChannelwise, layoutIndices, type Structure } from './structure.js';
+import {
+  consumersOf,
+  deriveStructure,
+  isChannelwise,
+  layoutIndices,
+  preservesZero,
+  type Structure,
+} from './structure.js';
 import { INPUT_ID } from './validate.js';
 
 /** Gate values for compaction: one 0/1 per gate of the site (a number for layer sites). */
@@ -49,12 +56,10 @@ function outputIsZero(id: string, byId: ReadonlyMap<string, NodeSpec>, inside: R
     case 'batchNorm':
     case 'mix':
       return true;
-    case 'activation':
-      return (
-        ['relu', 'elu', 'tanh', 'linear'].includes(node.fn) && outputIsZero(node.inputs[0]!, byId, inside)
-      );
-    default:
+    case 'add':
       return node.inputs.every((i) => outputIsZero(i, byId, inside));
+    default:
+      return preservesZero(node) && outputIsZero(node.inputs[0]!, byId, inside);
   }
 }
 
@@ -143,10 +148,8 @@ function foldClosedGate(
       if (b) zeroAt(b, 0, [c]);
       return;
     }
-    const zeroPreserving =
-      isChannelwise(node) &&
-      (node.op !== 'activation' || ['relu', 'elu', 'tanh', 'linear'].includes(node.fn));
-    if (!zeroPreserving) throw fail(`'${node.id}' (${node.op}) does not map zero to zero per channel`);
+    if (!isChannelwise(node) || !preservesZero(node))
+      throw fail(`'${node.id}' (${node.op}) does not map zero to zero per channel`);
     node = byId.get(node.inputs[0]!);
   }
 }

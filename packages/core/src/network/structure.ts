@@ -41,6 +41,12 @@ const PER_CHANNEL = new Set(['batchNorm', 'gate', 'dropout', 'maxPool', 'avgPool
 /** Activations that act per element (softmax/logSoftmax couple the channels). */
 const ELEMENTWISE = new Set(['relu', 'elu', 'tanh', 'sigmoid', 'linear']);
 
+/** True when the op maps an all-zero channel to an all-zero channel. */
+export function preservesZero(node: NodeSpec): boolean {
+  if (node.op === 'activation') return ['relu', 'elu', 'tanh', 'linear'].includes(node.fn);
+  return ['gate', 'dropout', 'maxPool', 'avgPool', 'globalAvgPool', 'flatten'].includes(node.op);
+}
+
 /** Consumers of every node (and of the input), in spec order. */
 export function consumersOf(spec: NetworkSpec): Map<string, NodeSpec[]> {
   const out = new Map<string, NodeSpec[]>([[INPUT_ID, []]]);
@@ -91,8 +97,12 @@ function followChannels(
         return false;
       }
       if (n.op === 'batchNorm') batchNorms.push({ node: n.id, ...layout });
-      // A gate after a flatten gates positions, not channels.
+      // A gate owns the groups only if a closed gate makes the channel's
+      // contribution to every consumer exactly zero: it must lie on every path
+      // (no fan-out before it), gate channels (not flattened positions), and
+      // everything after it must map 0 to 0 (not BatchNorm, not sigmoid).
       if (n.op === 'gate' && chain && gate === undefined && layout.repeat === 1) gate = n.id;
+      else if (gate !== undefined && !preservesZero(n)) gate = undefined;
       if (!visit(n.id, nextLayout)) return false;
     }
     return true;
