@@ -1,6 +1,6 @@
 import { createNetwork, isMopruneError, type NetworkSpec, Rng } from '@moprune/core';
-import { createBernoulliGatePruner } from '@moprune/pruners';
-import { describePrunerConformance } from '@moprune/pruners/testing';
+import { createBernoulliGatePruner } from '../index.js';
+import { describePrunerConformance } from '../testing/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';

@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { createNetwork, isMopruneError, type NetworkSpec, Rng } from '@moprune/core';
-import { affinityPropagation, createGrowlPruner, owlWeights, proxOwl, rowSimilarity } from '@moprune/pruners';
-import { describePrunerConformance } from '@moprune/pruners/testing';
+import { affinityPropagation, createGrowlPruner, owlWeights, proxOwl, rowSimilarity } from '../index.js';
+import { describePrunerConformance } from '../testing/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';

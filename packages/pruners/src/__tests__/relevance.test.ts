@@ -6,8 +6,8 @@ import {
   type Objective,
   Rng,
 } from '@moprune/core';
-import { createLobsterPruner, createRelevancePruner } from '@moprune/pruners';
-import { describePrunerConformance } from '@moprune/pruners/testing';
+import { createLobsterPruner, createRelevancePruner } from '../index.js';
+import { describePrunerConformance } from '../testing/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';

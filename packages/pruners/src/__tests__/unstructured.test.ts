@@ -1,6 +1,6 @@
 import { createNetwork, isMopruneError, type MopruneError, type NetworkSpec, Rng } from '@moprune/core';
-import { createItpPruner, createMagnitudePruner, scheduleAt } from '@moprune/pruners';
-import { describePrunerConformance } from '@moprune/pruners/testing';
+import { createItpPruner, createMagnitudePruner, scheduleAt } from '../index.js';
+import { describePrunerConformance } from '../testing/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { fc, test } from '@fast-check/vitest';

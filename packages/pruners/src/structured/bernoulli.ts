@@ -73,13 +73,13 @@ interface SiteState {
 }
 
 /** Hard Bernoulli sample with a straight-through gradient to θ. */
-const straightThrough = tf.customGrad((theta: tf.Tensor, noise: tf.Tensor, save: tf.GradSaveFunc) => {
+const straightThrough = tf.customGrad(((theta: tf.Tensor, noise: tf.Tensor, save: tf.GradSaveFunc) => {
   save([]);
   return {
     value: tf.cast(tf.less(noise, theta), 'float32'),
     gradFunc: (dy: tf.Tensor) => [dy, tf.zerosLike(noise)],
   };
-}) as (theta: tf.Tensor, noise: tf.Tensor) => tf.Tensor;
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (theta: tf.Tensor, noise: tf.Tensor) => tf.Tensor;
 
 /**
  * Variational Bernoulli gates on units/filters and residual blocks (Guenter &
