@@ -33,20 +33,86 @@ export interface FashionMnistJsonArrays extends MnistArrays {
 
 const PIXELS = 784;
 
-function parseClassFile(text: string, file: string): unknown[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (cause) {
-    throw new DatasetError('BAD_JSON', `${file}: not valid JSON`, { cause, details: { file } });
+/**
+ * Parses one class file, `{"data":[[784 bytes],[…],…]}`, straight from its
+ * bytes (about ten times faster than `JSON.parse` and without its ~100 MB of
+ * temporary arrays). Calls `onEntry` with each entry's values, or `undefined`
+ * for an entry that is not exactly 784 values.
+ */
+function parseClassFile(
+  bytes: Uint8Array,
+  file: string,
+  onEntry: (image: Uint8Array | undefined, k: number) => void,
+) {
+  let i = 0;
+  const fail = (what: string): never => {
+    throw new DatasetError(
+      'BAD_JSON',
+      `${file}: ${what} at byte ${i}; expected {"data": [[784 pixel values], …]}`,
+      {
+        details: { file, offset: i },
+      },
+    );
+  };
+  const ws = () => {
+    while (
+      i < bytes.length &&
+      (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)
+    )
+      i++;
+  };
+  const expectChar = (c: string) => {
+    ws();
+    if (bytes[i] !== c.charCodeAt(0)) fail(`expected '${c}'`);
+    i++;
+  };
+  expectChar('{');
+  ws();
+  const key = '"data"';
+  for (let k = 0; k < key.length; k++, i++)
+    if (bytes[i] !== key.charCodeAt(k)) fail("expected the key 'data' array");
+  expectChar(':');
+  expectChar('[');
+  const scratch = new Uint8Array(PIXELS);
+  ws();
+  if (bytes[i] === 0x5d) {
+    i++;
+  } else {
+    for (let k = 0; ; k++) {
+      expectChar('[');
+      let n = 0;
+      ws();
+      if (bytes[i] === 0x5d) {
+        i++;
+      } else {
+        for (;;) {
+          ws();
+          const from = i;
+          let v = 0;
+          while (i < bytes.length && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) v = v * 10 + bytes[i++]! - 0x30;
+          if (i === from || v > 255) fail(`image ${k}, pixel ${n} is not a byte`);
+          if (n < PIXELS) scratch[n] = v;
+          n++;
+          ws();
+          if (bytes[i] === 0x2c) i++;
+          else if (bytes[i] === 0x5d) {
+            i++;
+            break;
+          } else fail(`image ${k}, pixel ${n - 1} is not a byte`);
+        }
+      }
+      onEntry(n === PIXELS ? scratch : undefined, k);
+      ws();
+      if (bytes[i] === 0x2c) i++;
+      else if (bytes[i] === 0x5d) {
+        i++;
+        break;
+      } else fail("expected ',' or ']' after an image");
+    }
   }
-  const data = (parsed as { data?: unknown } | null)?.data;
-  if (!Array.isArray(data)) {
-    throw new DatasetError('BAD_JSON', `${file}: expected an object with a 'data' array of images`, {
-      details: { file },
-    });
-  }
-  return data;
+  expectChar('}');
+  ws();
+  if (i !== bytes.length) fail('unexpected content after the data');
 }
 
 /**
@@ -60,7 +126,7 @@ function parseClassFile(text: string, file: string): unknown[] {
  * 4. each set is stored in a seeded random order (so "the first k samples" is a random, class-mixed subset).
  * Because step 2 makes every image distinct, no image is in both train and test.
  * With the package as published (1.1.0) and seed 0 this gives 59,945 training and 10,000 test images.
- * @throws DatasetError `MISSING_FILES`, `BAD_JSON` (not JSON, no `data` array, or a value outside 0…255)
+ * @throws DatasetError `MISSING_FILES`, `BAD_JSON` (not `{"data": [[…], …]}` or a value outside 0…255), `SOURCE_TOO_SMALL`
  */
 export async function readFashionMnistJson(
   dir = fashionMnistPackageDir(),
@@ -74,9 +140,9 @@ export async function readFashionMnistJson(
   const lateConflicts: number[] = [];
   for (let c = 0; c < 10; c++) {
     const file = join(dir, `${c}.json`);
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = await readFile(file, 'utf8');
+      bytes = await readFile(file);
     } catch (cause) {
       throw new DatasetError(
         'MISSING_FILES',
@@ -84,31 +150,21 @@ export async function readFashionMnistJson(
         { cause, details: { file } },
       );
     }
-    const data = parseClassFile(text, file);
-    entries.push(data.length);
+    let count = 0;
     let bad = 0;
     let dup = 0;
     let conflict = 0;
     const keys: string[] = [];
-    data.forEach((entry, k) => {
-      if (!Array.isArray(entry) || entry.length !== PIXELS) {
+    parseClassFile(bytes, file, (scratch) => {
+      count++;
+      if (scratch === undefined) {
         bad++;
         return;
       }
-      const image = new Uint8Array(PIXELS);
-      for (let p = 0; p < PIXELS; p++) {
-        const v = entry[p] as unknown;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) {
-          throw new DatasetError('BAD_JSON', `${file}: image ${k}, pixel ${p} is ${String(v)}, not a byte`, {
-            details: { file, index: k },
-          });
-        }
-        image[p] = v;
-      }
-      const key = Buffer.from(image).toString('latin1');
+      const key = Buffer.from(scratch.buffer, scratch.byteOffset, PIXELS).toString('latin1');
       const seen = byKey.get(key);
       if (seen === undefined) {
-        byKey.set(key, { cls: c, image, conflict: false });
+        byKey.set(key, { cls: c, image: scratch.slice(), conflict: false });
         keys.push(key);
       } else if (seen.cls === c) {
         dup++;
@@ -117,6 +173,7 @@ export async function readFashionMnistJson(
         conflict++;
       }
     });
+    entries.push(count);
     perClass.push(keys);
     malformed.push(bad);
     duplicates.push(dup);
