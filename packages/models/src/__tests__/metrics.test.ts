@@ -1,4 +1,11 @@
-import { createNetwork, type NetworkSpec, type NodeInfo } from '@moprune/core';
+import {
+  countMacs,
+  countParams,
+  createNetwork,
+  type NetworkSpec,
+  type NodeInfo,
+  networkMetrics,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,26 +16,37 @@ beforeAll(async () => {
 });
 
 interface Counts {
-  /** Trainable parameters by core's per-node NodeInfo. */
+  /** Trainable parameters by core's `countParams(spec)`. */
   readonly params: number;
-  /** MACs per sample by core's per-node NodeInfo. */
+  /** MACs per sample by core's `countMacs(spec)`. */
   readonly macs: number;
-  /** Trainable parameters summed over the created variables' shapes (must agree with `params`). */
-  readonly variables: number;
+  /**
+   * The same two figures reached three other ways, which must all agree: summed over
+   * `net.nodes` (NodeInfo), over the created trainable variables' shapes (params only),
+   * and `networkMetrics(net).dense`.
+   */
+  readonly crossChecks: readonly (readonly [string, number, number])[];
   readonly nodes: ReadonlyMap<string, NodeInfo>;
-  /** Trainable entries by role (`kernel`, `alpha` …) and op. */
+  /** Trainable entries by op and role (`kernel`, `alpha` …). */
   readonly byRole: (op: string, role: string) => number;
 }
 
 function counts(spec: NetworkSpec): Counts {
+  const params = countParams(spec);
+  const macs = countMacs(spec);
   const net = createNetwork(spec, { seed: 1 });
   try {
     const infos = [...net.paramInfo.values()].filter((p) => p.trainable);
     const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+    const dense = networkMetrics(net).dense;
     return {
-      params: net.nodes.reduce((a, n) => a + n.params, 0),
-      macs: net.nodes.reduce((a, n) => a + n.macs, 0),
-      variables: infos.reduce((a, p) => a + size(p.shape), 0),
+      params,
+      macs,
+      crossChecks: [
+        ['nodes', net.nodes.reduce((a, n) => a + n.params, 0), net.nodes.reduce((a, n) => a + n.macs, 0)],
+        ['variables', infos.reduce((a, p) => a + size(p.shape), 0), macs],
+        ['networkMetrics', dense.params, dense.macs],
+      ],
       nodes: new Map(net.nodes.map((n) => [n.id, n])),
       byRole: (op, role) =>
         infos.filter((p) => p.op === op && p.role === role).reduce((a, p) => a + size(p.shape), 0),
@@ -36,6 +54,12 @@ function counts(spec: NetworkSpec): Counts {
   } finally {
     net.dispose();
   }
+}
+
+/** Asserts the counts, reached every way, equal `params` and `macs`. */
+function expectCounts(c: Counts, params: number, macs: number): void {
+  expect([c.params, c.macs]).toEqual([params, macs]);
+  for (const [how, p, m] of c.crossChecks) expect([how, p, m]).toEqual([how, params, macs]);
 }
 
 describe('parameter counts and MACs (core NodeInfo rule: dense in·out, conv oH·oW·kh·kw·inC·outC)', () => {
@@ -62,15 +86,12 @@ describe('parameter counts and MACs (core NodeInfo rule: dense in·out, conv oH�
     ['HPS MultiMNIST', 22_351 - 1, 481_000, () => hps()],
     ['HPS Cifar10Mnist', 42_741 - 1, 1_205_056, () => hps({ variant: 'cifar10Mnist' })],
   ])('%s: %i params, %i MACs', (_, params, macs, build) => {
-    const c = counts(build());
-    expect(c.params).toBe(params);
-    expect(c.variables).toBe(params);
-    expect(c.macs).toBe(macs);
+    expectCounts(counts(build()), params, macs);
   });
 
   it('LeNet-300-100 ≈ 267k and Caffe LeNet-5 ≈ 431k (Bonetta 2023)', () => {
-    expect(counts(lenet300100()).params).toBe(266_610);
-    expect(counts(lenet5({ variant: 'caffe' })).params).toBe(431_080);
+    expect(countParams(lenet300100())).toBe(266_610);
+    expect(countParams(lenet5({ variant: 'caffe' }))).toBe(431_080);
   });
 
   it('Reiners LeNet-5: Flatten(400) and dense kernels 48,000 + 10,080 + 840 = 58,920', () => {
@@ -87,10 +108,10 @@ describe('parameter counts and MACs (core NodeInfo rule: dense in·out, conv oH�
   });
 
   it('ResNet-56 ≈ 0.85M params and ≈ 125M MACs; shapes by inference, no forward pass', () => {
-    const c = counts(resnet56());
-    expect(c.params).toBe(853_018);
-    expect(c.variables).toBe(853_018);
-    expect(c.macs).toBe(125_485_696);
+    const spec = resnet56();
+    expect([countParams(spec), countMacs(spec)]).toEqual([853_018, 125_485_696]);
+    const c = counts(spec);
+    expectCounts(c, 853_018, 125_485_696);
     expect(c.nodes.get('stage1.block9.relu')?.outputShape).toEqual([32, 32, 16]);
     expect(c.nodes.get('stage2.block1.shortcut')?.outputShape).toEqual([16, 16, 32]);
     expect(c.nodes.get('stage3.block9.relu')?.outputShape).toEqual([8, 8, 64]);
@@ -111,23 +132,19 @@ describe('parameter counts and MACs (core NodeInfo rule: dense in·out, conv oH�
         params += conv(inC, c) + conv(c, c) + 4 * c + (n - 1) * (2 * conv(c, c) + 4 * c);
         macs += hw * (conv(inC, c) + conv(c, c) + (n - 1) * 2 * conv(c, c));
       });
-      const c = counts(resnet({ depth: 6 * n + 2 }));
-      expect([c.params, c.macs]).toEqual([params, macs]);
+      expectCounts(counts(resnet({ depth: 6 * n + 2 })), params, macs);
     }
   });
 
   it('gates add no parameters or MACs', () => {
-    const plain = counts(resnet20());
-    const gated = counts(resnet20({ gates: 'units+layers' }));
-    expect([gated.params, gated.macs]).toEqual([plain.params, plain.macs]);
+    expectCounts(counts(resnet20({ gates: 'units+layers' })), 269_722, 40_551_040);
   });
 
   describe('Hotegni 2023 multi-task nets (the paper counts also include the scalarization variable t)', () => {
     it('MDMTN MultiMNIST: 311,491 − t + 4 α; monitors hold ≈ 93% of the weights', () => {
       const c = counts(mdmtn());
       expect(c.byRole('mix', 'alpha')).toBe(4);
-      expect(c.params).toBe(311_491 - 1 + 4);
-      expect(c.variables).toBe(311_491 - 1 + 4);
+      expectCounts(c, 311_491 - 1 + 4, 1_345_000);
       const monitors = [...c.nodes.values()]
         .filter((n) => n.id.startsWith('monitor'))
         .reduce((a, n) => a + n.params, 0);
@@ -139,15 +156,14 @@ describe('parameter counts and MACs (core NodeInfo rule: dense in·out, conv oH�
 
     it('MDMTN Cifar10Mnist: 505,525 − t + 4 α; Flatten(1152) and Flatten(7200)', () => {
       const c = counts(mdmtn({ variant: 'cifar10Mnist' }));
-      expect(c.params).toBe(505_525 - 1 + 4);
-      expect(c.macs).toBe(3_221_056);
+      expectCounts(c, 505_525 - 1 + 4, 3_221_056);
       expect(c.nodes.get('shared.flatten')?.outputShape).toEqual([1152]);
       expect(c.nodes.get('monitor2.flatten')?.outputShape).toEqual([7200]);
     });
 
     it('MDMTN MultiMNIST MACs', () => {
       // trunk 24·24·25·10 + 8·8·250·20 + 320·50; monitor 24·24·25·20 + 2880·50; heads 2·500.
-      expect(counts(mdmtn()).macs).toBe(144_000 + 320_000 + 16_000 + 2 * (288_000 + 144_000) + 1_000);
+      expect(countMacs(mdmtn())).toBe(144_000 + 320_000 + 16_000 + 2 * (288_000 + 144_000) + 1_000);
     });
   });
 });
