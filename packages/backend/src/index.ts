@@ -5,6 +5,7 @@ export {
   type BackendErrorOptions,
   type BackendIssue,
 } from './errors.js';
+export { avgPoolGradConfig } from './gradients/AvgPool_grad.js';
 export { conv2DGradConfig } from './gradients/Conv2D_grad.js';
 export { gradientConfigs, registerGradients } from './gradients/register_all.js';
 export { stridedSliceGradConfig } from './gradients/StridedSlice_grad.js';
@@ -19,6 +20,5 @@ export {
   TENSORFLOW_PACKAGES,
 } from './init.js';
 export { registerKernels } from './kernels/register_all.js';
-export { registerUntransposedMatMul } from './kernels/transpose_operands.js';
 export { isNativeBackendModule, NATIVE_PACKAGE, type NativeBackendModule } from './native.js';
 export { wasmBinaryDirectory } from './wasm_paths.js';

@@ -1,10 +1,15 @@
 import type { GradConfig } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import { avgPoolGradConfig } from './AvgPool_grad.js';
 import { conv2DGradConfig } from './Conv2D_grad.js';
 import { stridedSliceGradConfig } from './StridedSlice_grad.js';
 
 /** Every gradient moprune registers, replacing tfjs's for all backends. */
-export const gradientConfigs: readonly GradConfig[] = [conv2DGradConfig, stridedSliceGradConfig];
+export const gradientConfigs: readonly GradConfig[] = [
+  conv2DGradConfig,
+  stridedSliceGradConfig,
+  avgPoolGradConfig,
+];
 
 /**
  * Registers moprune's gradients in tfjs's global gradient registry. Idempotent.

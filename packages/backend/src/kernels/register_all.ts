@@ -1,15 +1,18 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { registerUntransposedMatMul } from './transpose_operands.js';
+import { registerWasmFusedMatMul } from './_FusedMatMul_wasm.js';
+import { registerWasmBatchMatMul } from './BatchMatMul_wasm.js';
+import { registerWasmConv2D } from './Conv2D_wasm.js';
+import { registerWasmMaxPoolGrad } from './MaxPoolGrad_wasm.js';
+
+/** Kernel replacements per tfjs backend name. Only wasm needs any. */
+const kernelRegistrations: Readonly<Record<string, readonly (() => void)[]>> = {
+  wasm: [registerWasmBatchMatMul, registerWasmFusedMatMul, registerWasmConv2D, registerWasmMaxPoolGrad],
+};
 
 /**
- * Kernel replacements per backend. Only wasm needs any: its transposed
- * matmuls are slow. Kernels are registered per backend name, and a backend
+ * Registers moprune's kernel replacements for one tfjs backend. A backend
  * package registers its own kernels when it loads, so this runs from
- * `initBackend` once the chosen backend's package is loaded.
+ * `initBackend` after the chosen backend's package is loaded. Idempotent.
  */
 export function registerKernels(backendName: string): void {
-  if (backendName === 'wasm') {
-    registerUntransposedMatMul(tf.BatchMatMul, 'wasm');
-    registerUntransposedMatMul(tf._FusedMatMul, 'wasm');
-  }
+  for (const register of kernelRegistrations[backendName] ?? []) register();
 }

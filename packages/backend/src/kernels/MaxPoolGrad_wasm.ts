@@ -1,0 +1,81 @@
+import type { KernelBackend, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import { replaceKernel } from './kernel_utils.js';
+
+/** The parts of tfjs-backend-wasm's backend class this kernel uses. */
+interface WasmBackendIo extends KernelBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+/**
+ * MaxPoolGrad for wasm in plain JavaScript: each output's upstream gradient
+ * goes to the first maximum of its window (TensorFlow's rule for ties).
+ * tfjs-backend-wasm 4.22's kernel drops gradients whenever windows overlap
+ * or are not square (measured against the float64 reference by the
+ * gradient suite), and this loop is also faster than it at LeNet sizes.
+ */
+const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const io = backend as WasmBackendIo;
+  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: c,
+    outHeight,
+    outWidth,
+    filterHeight,
+    filterWidth,
+  } = info;
+  const { strideHeight, strideWidth, padInfo } = info;
+  const x = io.readSync(input.dataId) as Float32Array;
+  const g = io.readSync(dy.dataId) as Float32Array;
+  const dx = new Float32Array(x.length);
+  for (let b = 0; b < batchSize; b++) {
+    const xBase = b * inHeight * inWidth * c;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const y0 = oy * strideHeight - padInfo.top;
+      const yStart = Math.max(0, y0);
+      const yEnd = Math.min(inHeight, y0 + filterHeight);
+      for (let ox = 0; ox < outWidth; ox++) {
+        const x0 = ox * strideWidth - padInfo.left;
+        const xStart = Math.max(0, x0);
+        const xEnd = Math.min(inWidth, x0 + filterWidth);
+        const gBase = ((b * outHeight + oy) * outWidth + ox) * c;
+        for (let ch = 0; ch < c; ch++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          for (let iy = yStart; iy < yEnd; iy++) {
+            for (let ix = xStart; ix < xEnd; ix++) {
+              const k = xBase + (iy * inWidth + ix) * c + ch;
+              const v = x[k]!;
+              if (v > best || at < 0) {
+                best = v;
+                at = k;
+              }
+            }
+          }
+          if (at >= 0) dx[at]! += g[gBase + ch]!;
+        }
+      }
+    }
+  }
+  const out = io.makeOutput([...input.shape], 'float32');
+  io.typedArrayFromHeap(out).set(dx);
+  return out;
+};
+
+/** Registers {@link maxPoolGrad} as wasm's MaxPoolGrad. */
+export function registerWasmMaxPoolGrad(): void {
+  replaceKernel({ kernelName: tf.MaxPoolGrad, backendName: 'wasm', kernelFunc: maxPoolGrad });
+}
