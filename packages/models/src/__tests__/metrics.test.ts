@@ -8,8 +8,20 @@ import {
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { fc, test } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hps, lenet5, lenet300100, mdmtn, resnet, resnet20, resnet32, resnet56, vggLike } from '../index.js';
+import {
+  hps,
+  lenet5,
+  lenet300100,
+  mdmtn,
+  mlp,
+  resnet,
+  resnet20,
+  resnet32,
+  resnet56,
+  vggLike,
+} from '../index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -87,6 +99,25 @@ describe('parameter counts and MACs (core NodeInfo rule: dense in·out, conv oH�
     ['HPS Cifar10Mnist', 42_741 - 1, 1_205_056, () => hps({ variant: 'cifar10Mnist' })],
   ])('%s: %i params, %i MACs', (_, params, macs, build) => {
     expectCounts(counts(build()), params, macs);
+  });
+
+  test.prop(
+    [
+      fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 4 }),
+      fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+      fc.integer({ min: 2, max: 12 }),
+    ],
+    { seed: 5 },
+  )('mlp: Σ (in + 1)·out over layers, MACs Σ in·out', (hidden, inputShape, classes) => {
+    const widths = [inputShape.reduce((a, b) => a * b, 1), ...hidden, classes];
+    let params = 0;
+    let macs = 0;
+    for (let i = 1; i < widths.length; i++) {
+      params += (widths[i - 1]! + 1) * widths[i]!;
+      macs += widths[i - 1]! * widths[i]!;
+    }
+    const spec = mlp({ hidden, inputShape, classes });
+    expect([countParams(spec), countMacs(spec)]).toEqual([params, macs]);
   });
 
   it('LeNet-300-100 ≈ 267k and Caffe LeNet-5 ≈ 431k (Bonetta 2023)', () => {
