@@ -1,3 +1,5 @@
 import { packageConfig } from '../../tooling/tsup.js';
 
-export default packageConfig({ index: 'src/index.ts', register: 'src/register.ts' });
+// Splitting puts the catalog in a shared chunk, so `./register` and `.` share
+// one copy of every class (`instanceof` and the registry agree).
+export default packageConfig({ index: 'src/index.ts', register: 'src/register.ts' }, { splitting: true });

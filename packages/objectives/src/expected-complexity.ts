@@ -1,4 +1,4 @@
-import type { GateSite, JsonObject, Network, Objective } from '@moprune/core';
+import type { GateSite, JsonObject, Network, Objective, ParamSlice } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigReader } from './config.js';
 import type { ObjectiveDefinition } from './define.js';
@@ -60,6 +60,39 @@ interface ComplexityPlan {
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
+ * What gate k of a unit site without structure groups switches. Core gives
+ * no groups to channels tied to other structures — e.g. the last conv of a
+ * residual branch, whose channels join the stream at the `add` — yet a
+ * closed gate there still zeroes that conv's filter k (kernel column, bias)
+ * and the BatchNorm entries between the conv and the gate: the paper's
+ * E[params of a conv] = g·k²·(Σa)(Σb) counts b for every gated conv, so
+ * these entries are counted as switched. The consumers' input slices are not:
+ * the stream channel survives through the skip path.
+ */
+function tiedChannelSlices(net: Network, site: GateSite, k: number): ParamSlice[] {
+  const byId = new Map(net.spec.nodes.map((n) => [n.id, n]));
+  const slices: ParamSlice[] = [];
+  const add = (param: string, axis: number) => {
+    if (net.paramInfo.has(param)) slices.push({ param, axis, indices: [k] });
+  };
+  // Walk back from the gate to the gated node, collecting BatchNorms on the way.
+  let current = byId.get(site.id)?.inputs[0];
+  while (current !== undefined && current !== site.gatedNode) {
+    const node = byId.get(current);
+    if (!node) break;
+    if (node.op === 'batchNorm') {
+      add(`${node.id}/gamma`, 0);
+      add(`${node.id}/beta`, 0);
+    }
+    current = node.inputs[0];
+  }
+  const kernel = net.paramInfo.get(`${site.gatedNode}/kernel`);
+  if (kernel) add(kernel.name, kernel.shape.length - 1);
+  add(`${site.gatedNode}/bias`, 0);
+  return slices;
+}
+
+/**
  * Reads which gate switches which parameter entry from the network's
  * structure groups: a gate site's k-th group lists every slice (parameter,
  * axis, indices) that the k-th gate removes — for a unit/filter its kernel
@@ -72,18 +105,24 @@ const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  */
 function planComplexity(net: Network): ComplexityPlan {
   const groupsById = new Map(net.groups.map((g) => [g.id, g]));
+  const slicesOf = (site: GateSite, k: number, groupId: string | undefined): readonly ParamSlice[] => {
+    if (groupId === undefined) return tiedChannelSlices(net, site, k);
+    const group = groupsById.get(groupId);
+    if (!group) {
+      throw new ObjectiveError(
+        'UNSUPPORTED_NETWORK',
+        `gate site '${site.id}' names group '${groupId}', which the network does not have`,
+      );
+    }
+    return group.slices;
+  };
   // param → axis → site id → map
   const touch = new Map<string, Map<number, Map<string, { site: GateSite; map: Int32Array }>>>();
   for (const site of net.gateSites) {
-    site.groups.forEach((groupId, k) => {
-      const group = groupsById.get(groupId);
-      if (!group) {
-        throw new ObjectiveError(
-          'UNSUPPORTED_NETWORK',
-          `gate site '${site.id}' names group '${groupId}', which the network does not have`,
-        );
-      }
-      for (const slice of group.slices) {
+    const tied = site.kind === 'unit' && site.groups.length === 0 && site.gatedNode !== undefined;
+    const count = tied ? site.size : site.groups.length;
+    for (let k = 0; k < count; k++) {
+      for (const slice of slicesOf(site, k, tied ? undefined : site.groups[k])) {
         const info = net.paramInfo.get(slice.param);
         if (!info?.trainable) continue;
         let axes = touch.get(slice.param);
@@ -112,7 +151,7 @@ function planComplexity(net: Network): ComplexityPlan {
         }
         for (const i of slice.indices) entry.map[i] = k;
       }
-    });
+    }
   }
 
   const macsOfKernel = new Map<string, number>();
