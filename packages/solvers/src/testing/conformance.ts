@@ -62,24 +62,31 @@ function close(a: readonly number[], b: readonly number[], tol: number, what: st
   });
 }
 
-/** Distinct centers for m objectives in 5 dimensions, and a start far from their hull. */
-function fixture(m: number, start?: readonly number[]): QuadraticProblem {
-  const centers = Array.from({ length: m }, (_, i) =>
+/** Distinct centers for m objectives in 5 dimensions. */
+function centersFor(m: number): number[][] {
+  return Array.from({ length: m }, (_, i) =>
     Array.from({ length: 5 }, (_, j) => Math.cos(1.3 * i + 0.7 * j + 0.2 * i * j) * (1 + i)),
   );
-  const scales = centers.map((row, i) => row.map((_, j) => 1 + 0.25 * ((i + j) % 3)));
-  return quadraticProblem({ centers, scales, start: start ?? [3, -2, 2.5, 1.5, -3], split: [2, 3] });
 }
 
-/** The same fixture with unit curvatures (its Pareto set is the hull of the centers). */
-function unitFixture(m: number): QuadraticProblem {
-  const q = fixture(m);
-  const centers = Array.from({ length: m }, (_, i) =>
-    Array.from({ length: 5 }, (_, j) => Math.cos(1.3 * i + 0.7 * j + 0.2 * i * j) * (1 + i)),
-  );
-  q.dispose();
-  const centroid = centers[0]!.map((_, j) => centers.reduce((s, c) => s + c[j]!, 0) / m);
-  return quadraticProblem({ centers, start: centroid, split: [2, 3] });
+/** m quadratics with unequal curvatures, started far from the Pareto set. */
+function fixture(m: number): QuadraticProblem {
+  const centers = centersFor(m);
+  const scales = centers.map((row, i) => row.map((_, j) => 1 + 0.25 * ((i + j) % 3)));
+  return quadraticProblem({ centers, scales, start: [3, -2, 2.5, 1.5, -3], split: [2, 3] });
+}
+
+/**
+ * Unit-curvature quadratics started at a Pareto-stationary point: an
+ * asymmetric convex combination of the centers (weights ∝ 1, 2, …, m), where
+ * the gradients 2(x − c_i) cancel with those weights but differ in length, so
+ * only a step along the min-norm direction vanishes there.
+ */
+function stationaryFixture(m: number): QuadraticProblem {
+  const centers = centersFor(m);
+  const total = (m * (m + 1)) / 2;
+  const start = centers[0]!.map((_, j) => centers.reduce((s, c, i) => s + ((i + 1) / total) * c[j]!, 0));
+  return quadraticProblem({ centers, start, split: [2, 3] });
 }
 
 function run(solver: Solver, q: QuadraticProblem, steps: number): void {
@@ -326,7 +333,7 @@ export function runSolverConformance(options: SolverConformanceOptions): void {
 
       if (options.stationary) {
         it(`[m=${m}] the step vanishes at a Pareto-stationary point`, () => {
-          const q = unitFixture(m);
+          const q = stationaryFixture(m);
           const solver = create(config());
           solver.learningRate = lr;
           try {

@@ -48,7 +48,7 @@ export function quadraticProblem(options: QuadraticProblemOptions): QuadraticPro
   const scales = options.scales ?? centers.map((row) => row.map(() => 1));
   const split = options.split ?? [n];
   let offset = 0;
-  const variables = split.map((size, k) => {
+  const variables: tf.Variable[] = split.map((size, k) => {
     const init = Array.from({ length: size }, (_, j) => options.start?.[offset + j] ?? 0);
     offset += size;
     const t = k === 0 ? tf.tensor1d(init) : tf.tensor2d(init, [size, 1]);

@@ -1,0 +1,470 @@
+import { fc, test } from '@fast-check/vitest';
+import {
+  type ComponentState,
+  isMopruneError,
+  registries,
+  type Solver,
+  type StepProblem,
+} from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createChebyshevAlSolver,
+  createMadamSolver,
+  createSmgdSolver,
+  createWeightedSumSolver,
+  dominates,
+  growingBatchSchedule,
+  minNormWeights,
+  nonDominated,
+} from '../index.js';
+import { quadraticProblem } from '../testing/index.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+let baseline = 0;
+beforeAll(() => {
+  baseline = tf.memory().numTensors;
+});
+afterEach(() => {
+  // Every test disposes what it creates.
+  expect(tf.memory().numTensors).toBe(baseline);
+});
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return isMopruneError(e) ? `${(e as Error).name}:${e.code}` : `untyped:${String(e)}`;
+  }
+  return 'none';
+}
+
+const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, v, k) => s + v * b[k]!, 0);
+const gramOf = (g: readonly (readonly number[])[]) => g.map((a) => g.map((b) => dot(a, b)));
+
+function train(
+  solver: Solver,
+  problem: { problem: StepProblem; advance(e?: boolean): void },
+  steps: number,
+  perEpoch = 0,
+) {
+  let last: ReturnType<Solver['step']> | undefined;
+  for (let k = 0; k < steps; k++) {
+    last = solver.step(problem.problem);
+    const epochEnd = perEpoch > 0 && (k + 1) % perEpoch === 0;
+    problem.advance(epochEnd);
+    if (epochEnd) solver.endEpoch?.(problem.problem.epoch - 1);
+  }
+  return last!;
+}
+
+describe('hand-computed first steps', () => {
+  it('SMGD: c from the closed form, v = −lr·d, w ← w + v', () => {
+    // f1 = (x−1)² + y², f2 = x² + (y−2)² at (0,0): g1 = (−2, 0), g2 = (0, −4).
+    const q = quadraticProblem({
+      centers: [
+        [1, 0],
+        [0, 2],
+      ],
+    });
+    const solver = createSmgdSolver({ type: 'smgd', lr: 0.1, momentum: 0.9 });
+    const r = solver.step(q.problem);
+    // c1 = (g2−g1)·g2/‖g2−g1‖² = (2·0 + (−4)(−4))/(4 + 16) = 0.8.
+    expect(r.weights[0]).toBeCloseTo(0.8, 6);
+    expect(r.weights[1]).toBeCloseTo(0.2, 6);
+    expect(r.values).toEqual([1, 4]);
+    // d = 0.8·(−2,0) + 0.2·(0,−4) = (−1.6, −0.8); x1 = −0.1·d.
+    const x1 = q.point();
+    expect(x1[0]).toBeCloseTo(0.16, 6);
+    expect(x1[1]).toBeCloseTo(0.08, 6);
+    // Second step: v = 0.9·v − lr·d(x1).
+    const g1 = [2 * (x1[0]! - 1), 2 * x1[1]!];
+    const g2 = [2 * x1[0]!, 2 * (x1[1]! - 2)];
+    const c = minNormWeights(gramOf([g1, g2])).weights;
+    const d = [c[0]! * g1[0]! + c[1]! * g2[0]!, c[0]! * g1[1]! + c[1]! * g2[1]!];
+    solver.step(q.problem);
+    const x2 = q.point();
+    expect(x2[0]).toBeCloseTo(x1[0]! + 0.9 * 0.16 - 0.1 * d[0]!, 5);
+    expect(x2[1]).toBeCloseTo(x1[1]! + 0.9 * 0.08 - 0.1 * d[1]!, 5);
+    solver.dispose();
+    q.dispose();
+  });
+
+  it('MAdam: per-objective moments, w ← w − lr_t·Σ c_i m_i/(√v_i + ε)', () => {
+    const q = quadraticProblem({
+      centers: [
+        [1, 0],
+        [0, 2],
+      ],
+    });
+    const lr = 0.01;
+    const solver = createMadamSolver({ type: 'madam', lr, epsilon: 1e-7 });
+    const r = solver.step(q.problem);
+    expect(r.weights[0]).toBeCloseTo(0.8, 6);
+    const g = [
+      [-2, 0],
+      [0, -4],
+    ];
+    const lrT = (lr * Math.sqrt(1 - 0.999)) / (1 - 0.9);
+    const expected = [0, 1].map(
+      (j) =>
+        -lrT *
+        g.reduce(
+          (s, gi, i) => s + r.weights[i]! * ((0.1 * gi[j]!) / (Math.sqrt(0.001 * gi[j]! ** 2) + 1e-7)),
+          0,
+        ),
+    );
+    const x = q.point();
+    expect(x[0]).toBeCloseTo(expected[0]!, 6);
+    expect(x[1]).toBeCloseTo(expected[1]!, 6);
+    solver.dispose();
+    q.dispose();
+  });
+
+  it('weighted sum: one backward pass of Σλf with SGD', () => {
+    const q = quadraticProblem({
+      centers: [
+        [1, 0],
+        [0, 2],
+      ],
+    });
+    const solver = createWeightedSumSolver({
+      type: 'weighted-sum',
+      weights: [0.25, 0.75],
+      optimizer: { type: 'sgd', lr: 0.1 },
+    });
+    const r = solver.step(q.problem);
+    expect(r.weights).toEqual([0.25, 0.75]);
+    // ∇ = 0.25·(−2,0) + 0.75·(0,−4) = (−0.5, −3).
+    const x = q.point();
+    expect(x[0]).toBeCloseTo(0.05, 6);
+    expect(x[1]).toBeCloseTo(0.3, 6);
+    expect(r.extra?.gradientNorm).toBeCloseTo(Math.hypot(0.5, 3), 5);
+    solver.dispose();
+    q.dispose();
+  });
+});
+
+describe('min-norm on tensors', () => {
+  const vec = (n: number) =>
+    fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: n, maxLength: n });
+  test.prop(
+    [
+      fc
+        .integer({ min: 2, max: 4 })
+        .chain((m) => fc.tuple(fc.array(vec(4), { minLength: m, maxLength: m }), vec(4))),
+    ],
+    { seed: 31, numRuns: 25 },
+  )(
+    'SMGD weights satisfy the optimality conditions and no objective increases to first order',
+    ([centers, start]) => {
+      const q = quadraticProblem({ centers, start, split: [1, 3] });
+      const grads = q.gradients();
+      const before = q.values();
+      const solver = createSmgdSolver({ type: 'smgd', lr: 1e-4, momentum: 0 });
+      const r = solver.step(q.problem);
+      const d = grads[0]!.map((_, k) => grads.reduce((s, g, i) => s + r.weights[i]! * g[k]!, 0));
+      const d2 = dot(d, d);
+      const scale = Math.max(1, ...grads.map((g) => dot(g, g)));
+      grads.forEach((g, i) => {
+        expect(dot(g, d)).toBeGreaterThanOrEqual(d2 - 1e-4 * scale);
+        if (r.weights[i]! > 1e-4) expect(Math.abs(dot(g, d) - d2)).toBeLessThan(1e-4 * scale);
+      });
+      const after = q.values();
+      after.forEach((f, i) => {
+        expect(f).toBeLessThanOrEqual(before[i]! + 1e-5 * Math.max(1, before[i]!));
+      });
+      solver.dispose();
+      q.dispose();
+    },
+  );
+});
+
+describe('convergence on convex problems', () => {
+  it('SMGD converges to a Pareto-stationary point of two quadratics', () => {
+    // Unit curvatures: the Pareto set is the segment between the centers.
+    const a = [1, -1, 0.5];
+    const b = [-1, 2, 0];
+    const q = quadraticProblem({ centers: [a, b], start: [3, 3, -3], split: [1, 2] });
+    const solver = createSmgdSolver({ type: 'smgd', lr: 0.05, momentum: 0.9 });
+    train(solver, q, 300);
+    const x = q.point();
+    const g = q.gradients(x);
+    const r = minNormWeights(gramOf(g));
+    expect(Math.sqrt(r.normSquared)).toBeLessThan(1e-3);
+    // x = a + s(b − a) for some s ∈ [0, 1].
+    const ab = a.map((v, i) => b[i]! - v);
+    const s =
+      dot(
+        x.map((v, i) => v - a[i]!),
+        ab,
+      ) / dot(ab, ab);
+    expect(s).toBeGreaterThanOrEqual(-1e-3);
+    expect(s).toBeLessThanOrEqual(1 + 1e-3);
+    x.forEach((v, i) => {
+      expect(v).toBeCloseTo(a[i]! + s * ab[i]!, 3);
+    });
+    solver.dispose();
+    q.dispose();
+  });
+
+  it('weighted-sum solutions match the closed form and are mutually non-dominated', () => {
+    const centers = [
+      [1, 0],
+      [0, 1],
+    ];
+    const scales = [
+      [1, 3],
+      [2, 0.5],
+    ];
+    const points: number[][] = [];
+    for (const l1 of [0.1, 0.3, 0.5, 0.7, 0.9]) {
+      const w = [l1, 1 - l1];
+      const q = quadraticProblem({ centers, scales, start: [2, -2] });
+      const solver = createWeightedSumSolver({
+        type: 'weighted-sum',
+        weights: w,
+        optimizer: { type: 'adam', lr: 0.05 },
+      });
+      train(solver, q, 600);
+      const x = q.point();
+      // Separable: x_j* = Σ_i w_i s_ij c_ij / Σ_i w_i s_ij.
+      x.forEach((v, j) => {
+        const num = w.reduce((s, wi, i) => s + wi * scales[i]![j]! * centers[i]![j]!, 0);
+        const den = w.reduce((s, wi, i) => s + wi * scales[i]![j]!, 0);
+        expect(v).toBeCloseTo(num / den, 2);
+      });
+      points.push(q.values(x));
+      solver.dispose();
+      q.dispose();
+    }
+    expect(nonDominated(points)).toHaveLength(points.length);
+  });
+});
+
+/**
+ * Fonseca–Fleming in 2-D: f1 = 1 − exp(−Σ(x_i − 1/√2)²), f2 = 1 − exp(−Σ(x_i + 1/√2)²).
+ * Its Pareto set is x1 = x2 = s ∈ [−1/√2, 1/√2] and its front is concave, so a
+ * weighted sum only reaches the two ends while a Chebyshev scalarization reaches every point.
+ */
+function fonsecaFleming(start: readonly number[]) {
+  const t = tf.tensor1d([...start]);
+  const x = tf.variable(t, true);
+  t.dispose();
+  const r = 1 / Math.SQRT2;
+  const problem: StepProblem = {
+    variables: [x],
+    m: 2,
+    step: 0,
+    epoch: 0,
+    evaluate: () => [
+      tf.sub(1, tf.exp(tf.neg(tf.sum(tf.square(tf.sub(x, r)))))) as tf.Scalar,
+      tf.sub(1, tf.exp(tf.neg(tf.sum(tf.square(tf.add(x, r)))))) as tf.Scalar,
+    ],
+  };
+  const values = () => {
+    const [a, b] = Array.from(x.dataSync());
+    return [1 - Math.exp(-((a! - r) ** 2 + (b! - r) ** 2)), 1 - Math.exp(-((a! + r) ** 2 + (b! + r) ** 2))];
+  };
+  return { problem, x, values, advance: () => {}, dispose: () => x.dispose() };
+}
+
+describe('weighted Chebyshev + augmented Lagrangian', () => {
+  it('traces the concave Fonseca–Fleming front, satisfying the constraints, where a weighted sum cannot', () => {
+    const results: { k: number; f: number[]; x: number[] }[] = [];
+    for (const k1 of [0.25, 0.5, 0.75]) {
+      const k = [k1, 1 - k1];
+      const ff = fonsecaFleming([0.3, -0.2]);
+      const solver = createChebyshevAlSolver({
+        type: 'chebyshev-al',
+        preference: k,
+        epsilon: 1e-4,
+        mu0: 1,
+        rho: 2,
+        outerEvery: 1,
+        optimizer: { type: 'adam', lr: 0.01 },
+      });
+      let last: ReturnType<Solver['step']> | undefined;
+      for (let epoch = 0; epoch < 8; epoch++) {
+        for (let s = 0; s < 100; s++) last = solver.step(ff.problem);
+        solver.endEpoch?.(epoch);
+      }
+      const f = ff.values();
+      const x = Array.from(ff.x.dataSync());
+      const t = last!.extra!.t!;
+      // Constraints k_i·[f_i + ε(f1 + f2)] − t ≤ 0 hold to tolerance, and t is tight.
+      const scaled = f.map((fi, i) => k[i]! * (fi + 1e-4 * (f[0]! + f[1]!)));
+      for (const c of scaled) expect(c - t).toBeLessThan(2e-3);
+      expect(Math.max(...scaled) - t).toBeGreaterThan(-2e-3);
+      // On the Pareto set (x1 = x2) at the Chebyshev point (k1·f1 = k2·f2).
+      expect(Math.abs(x[0]! - x[1]!)).toBeLessThan(2e-2);
+      expect(Math.abs(scaled[0]! - scaled[1]!)).toBeLessThan(5e-3);
+      // Textbook multipliers stay non-negative.
+      expect(last!.extra!.lambda0!).toBeGreaterThanOrEqual(0);
+      expect(last!.extra!.lambda1!).toBeGreaterThanOrEqual(0);
+      results.push({ k: k1, f, x });
+      solver.dispose();
+      ff.dispose();
+    }
+    // Larger k1 buys a smaller f1: the points move along the front.
+    expect(results[0]!.f[0]!).toBeGreaterThan(results[1]!.f[0]!);
+    expect(results[1]!.f[0]!).toBeGreaterThan(results[2]!.f[0]!);
+    expect(nonDominated(results.map((r) => r.f))).toHaveLength(3);
+    // The middle point is interior: both objectives well away from the front's ends (0 and 1 − e^{−2}).
+    expect(results[1]!.f[0]!).toBeGreaterThan(0.3);
+    expect(results[1]!.f[1]!).toBeGreaterThan(0.3);
+
+    // A weighted sum with λ = (½, ½) from the same start slides to an end of the front.
+    const ff = fonsecaFleming([0.3, -0.2]);
+    const ws = createWeightedSumSolver({
+      type: 'weighted-sum',
+      weights: [0.5, 0.5],
+      optimizer: { type: 'adam', lr: 0.01 },
+    });
+    for (let s = 0; s < 800; s++) ws.step(ff.problem);
+    const f = ff.values();
+    expect(Math.min(f[0]!, f[1]!)).toBeLessThan(0.05);
+    // … which the balanced Chebyshev point dominates in neither direction, but differs from.
+    expect(dominates(f, results[1]!.f) || dominates(results[1]!.f, f)).toBe(false);
+    ws.dispose();
+    ff.dispose();
+  });
+
+  it('outer updates: textbook projects λ at 0, the reference form does not', () => {
+    // One objective pair with known values: f = (x², (x − 1)²) at x = 0 → f = (0, 1).
+    for (const form of ['textbook', 'reference'] as const) {
+      const q = quadraticProblem({ centers: [[0], [1]], start: [0] });
+      const solver = createChebyshevAlSolver({
+        type: 'chebyshev-al',
+        preference: [0.5, 0.5],
+        form,
+        epsilon: 0,
+        t0: 0.5,
+        lambda0: [0.2, 0.8],
+        mu0: 4,
+        rho: 3,
+        outerEvery: 1,
+        optimizer: { type: 'sgd', lr: 0 },
+      });
+      solver.step(q.problem);
+      // c = k·f − t = (0 − 0.5, 0.5 − 0.5) = (−0.5, 0); λ + μc = (0.2 − 2, 0.8) = (−1.8, 0.8).
+      solver.endEpoch?.(0);
+      const json = solver.state().json;
+      expect(json.mu).toBe(12);
+      const lambda = json.lambda as number[];
+      expect(lambda[0]).toBeCloseTo(form === 'textbook' ? 0 : -1.8, 6);
+      expect(lambda[1]).toBeCloseTo(0.8, 6);
+      solver.dispose();
+      q.dispose();
+    }
+  });
+
+  it('logs the effective weights dL/df and initializes t on the first batch', () => {
+    const q = quadraticProblem({ centers: [[0], [1]], start: [0] });
+    const solver = createChebyshevAlSolver({
+      type: 'chebyshev-al',
+      preference: [0.5, 0.5],
+      epsilon: 0,
+      lambda0: [0.2, 0.8],
+      mu0: 1,
+      optimizer: { type: 'sgd', lr: 0 },
+    });
+    const r = solver.step(q.problem);
+    // t starts at max_i k_i f_i = 0.5, so c = (−0.5, 0) and ψ' = max(0, λ + μc) = (0, 0.8).
+    expect(r.extra?.t).toBeCloseTo(0.5, 6);
+    expect(r.weights[0]).toBeCloseTo(0, 6);
+    expect(r.weights[1]).toBeCloseTo(0.4, 6);
+    solver.dispose();
+    q.dispose();
+  });
+});
+
+describe('registry and bad input', () => {
+  it('registers every solver with config validation', () => {
+    const reg = registries().solvers;
+    for (const type of ['weighted-sum', 'smgd', 'madam', 'chebyshev-al']) expect(reg.has(type)).toBe(true);
+    expect(reg.validate({ type: 'weighted-sum', weights: [0.5, 0.6] })[0]?.path).toBe('weights');
+    expect(reg.validate({ type: 'smgd', momentum: 1 })[0]?.path).toBe('momentum');
+    expect(reg.validate({ type: 'madam', frankWolfe: { maxIterations: 0 } })[0]?.path).toBe(
+      'frankWolfe.maxIterations',
+    );
+    expect(reg.validate({ type: 'chebyshev-al', preference: [1], form: 'other' })[0]?.path).toBe('form');
+    expect(reg.validate({ type: 'weighted-sum', weights: [1], optimizer: { type: 'lbfgs' } })[0]?.path).toBe(
+      'optimizer.type',
+    );
+  });
+
+  it('names the problem with a typed SolverError', () => {
+    expect(codeOf(() => createWeightedSumSolver({ type: 'weighted-sum', weights: [0.5, 0.6] }))).toBe(
+      'SolverError:WEIGHTS_OFF_SIMPLEX',
+    );
+    expect(codeOf(() => createWeightedSumSolver({ type: 'weighted-sum', weights: [-0.5, 1.5] }))).toBe(
+      'SolverError:WEIGHTS_OFF_SIMPLEX',
+    );
+    expect(codeOf(() => createWeightedSumSolver({ type: 'weighted-sum', weights: [] }))).toBe(
+      'SolverError:EMPTY_OBJECTIVES',
+    );
+    expect(codeOf(() => createChebyshevAlSolver({ type: 'chebyshev-al', preference: [0.2, 0.2] }))).toBe(
+      'SolverError:WEIGHTS_OFF_SIMPLEX',
+    );
+    expect(codeOf(() => createSmgdSolver({ type: 'smgd', lr: -1 }))).toBe('SolverError:INVALID_CONFIG');
+    expect(codeOf(() => registries().solvers.create({ type: 'smgd', lr: -1 }, undefined))).toBe(
+      'CoreError:INVALID_CONFIG',
+    );
+
+    const q = quadraticProblem({ centers: [[0], [1], [2]], start: [0] });
+    const ws = createWeightedSumSolver({ type: 'weighted-sum', weights: [0.5, 0.5] });
+    expect(codeOf(() => ws.step(q.problem))).toBe('SolverError:OBJECTIVE_COUNT_MISMATCH');
+    ws.dispose();
+    const smgd = createSmgdSolver();
+    const nanValue: StepProblem = {
+      ...q.problem,
+      evaluate: () => q.problem.evaluate().map((v) => tf.mul(v, Number.NaN)) as tf.Scalar[],
+    };
+    expect(codeOf(() => smgd.step(nanValue))).toBe('SolverError:NON_FINITE_VALUE');
+    expect(q.point()).toEqual([0]);
+    const bad: ComponentState = { json: { type: 'madam' }, arrays: {} };
+    expect(codeOf(() => smgd.load(bad))).toBe('SolverError:STATE_MISMATCH');
+    smgd.dispose();
+    q.dispose();
+  });
+
+  it('fails loudly when the variables change shape without resetVariables', () => {
+    const a = quadraticProblem({
+      centers: [
+        [0, 0],
+        [1, 1],
+      ],
+    });
+    const b = quadraticProblem({ centers: [[0], [1]] });
+    for (const solver of [createSmgdSolver(), createMadamSolver()]) {
+      solver.step(a.problem);
+      expect(codeOf(() => solver.step(b.problem))).toBe('SolverError:STATE_MISMATCH');
+      solver.resetVariables?.(b.variables);
+      expect(() => solver.step(b.problem)).not.toThrow();
+      solver.dispose();
+    }
+    a.dispose();
+    b.dispose();
+  });
+});
+
+describe('growing batch schedule', () => {
+  it('grows geometrically or linearly per stage, capped', () => {
+    const geo = growingBatchSchedule({ initial: 32, factor: 2, every: 2, max: 200 });
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map(geo)).toEqual([32, 32, 64, 64, 128, 128, 200, 200]);
+    const lin = growingBatchSchedule({ initial: 10, mode: 'linear', increment: 5 });
+    expect([0, 1, 2].map(lin)).toEqual([10, 15, 20]);
+    const fixed = growingBatchSchedule({ initial: 7, factor: 1 });
+    expect(fixed(100)).toBe(7);
+    expect(codeOf(() => growingBatchSchedule({ initial: 0 }))).toBe('SolverError:INVALID_CONFIG');
+    expect(codeOf(() => growingBatchSchedule({ initial: 8, factor: 0.5 }))).toBe(
+      'SolverError:INVALID_CONFIG',
+    );
+  });
+});
