@@ -1,6 +1,7 @@
 // Network interpreter, masks, metrics, compaction and export (see ../network-types.ts).
 export { type CompactGates, type CompactOptions, compact } from './compact.js';
 export { type CreateNetworkOptions, createNetwork, networkFromValues } from './create.js';
+export { loadLayersModelFromDir, saveLayersModel, toLayersModel } from './export.js';
 export {
   type Complexity,
   countMacs,

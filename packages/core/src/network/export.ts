@@ -1,0 +1,267 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { CoreError } from '../errors.js';
+import type { Network } from '../network-types.js';
+import { effectiveValues, type HostTensor } from './host.js';
+
+/** A tfjs-layers-safe, unique layer name for node `id`. */
+function layerName(id: string, used: Set<string>): string {
+  let base = id.replace(/[^A-Za-z0-9_.-]/g, '_');
+  if (!/^[A-Za-z0-9]/.test(base)) base = `n${base}`;
+  let name = base;
+  for (let k = 1; used.has(name); k++) name = `${base}_${k}`;
+  used.add(name);
+  return name;
+}
+
+function toTensor(t: HostTensor): tf.Tensor {
+  return tf.tensor(t.data, [...t.shape], 'float32');
+}
+
+/**
+ * Exports `net` as a standard `tf.LayersModel` (functional model, one input,
+ * one output per spec output) with the effective (masked) weights copied, so
+ * it runs and loads anywhere tfjs-layers does, without moprune.
+ *
+ * Mappings that are not one-to-one, chosen so the model uses built-in layers only:
+ * - `gate` nodes are dropped (an absent gate is the identity), and a gated
+ *   `add` exports as a plain `add` (gate 1): compact first to bake gates in.
+ * - `padShortcut` exports as a frozen 1×1 conv with stride s whose kernel is
+ *   the identity padded with zero columns (exact, but it costs MACs).
+ * - `mix` exports as per-input scalings (a frozen dense layer α·I on vectors,
+ *   a frozen 1×1 depthwise conv with α on images) followed by `add`.
+ * - `logSoftmax` exports as `softmax` (tfjs-layers has no log-softmax
+ *   activation, and a custom layer would not load without moprune): the
+ *   exported output is exp of the network's.
+ * - `flatten` of an already flat tensor is dropped (tfjs-layers' Flatten
+ *   requires rank ≥ 3).
+ */
+export function toLayersModel(net: Network): tfl.LayersModel {
+  const spec = net.spec;
+  const values = effectiveValues(net);
+  const used = new Set<string>();
+  const input = tfl.input({ shape: [...spec.inputShape], name: layerName('input', used) });
+  const sym = new Map<string, tfl.SymbolicTensor>([['input', input]]);
+  const weights: [tfl.layers.Layer, HostTensor[]][] = [];
+  const get = (id: string) => sym.get(id)!;
+  const param = (id: string, role: string) => values.get(`${id}/${role}`);
+  const apply = (layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor | tfl.SymbolicTensor[]) =>
+    layer.apply(inputs) as tfl.SymbolicTensor;
+  const shapeOf = (id: string) => net.nodes.find((n) => n.id === id)?.outputShape ?? spec.inputShape;
+
+  for (const node of spec.nodes) {
+    const name = layerName(node.id, used);
+    const x = get(node.inputs[0]!);
+    let out: tfl.SymbolicTensor;
+    switch (node.op) {
+      case 'dense': {
+        const layer = tfl.layers.dense({ units: node.units, useBias: node.useBias !== false, name });
+        out = apply(layer, x);
+        weights.push([
+          layer,
+          [param(node.id, 'kernel')!, ...(node.useBias === false ? [] : [param(node.id, 'bias')!])],
+        ]);
+        break;
+      }
+      case 'conv2d': {
+        const layer = tfl.layers.conv2d({
+          filters: node.filters,
+          kernelSize: [...node.kernelSize],
+          strides: [...(node.strides ?? [1, 1])],
+          padding: node.padding ?? 'valid',
+          dilationRate: [...(node.dilation ?? [1, 1])] as [number, number],
+          useBias: node.useBias !== false,
+          name,
+        });
+        out = apply(layer, x);
+        weights.push([
+          layer,
+          [param(node.id, 'kernel')!, ...(node.useBias === false ? [] : [param(node.id, 'bias')!])],
+        ]);
+        break;
+      }
+      case 'maxPool':
+      case 'avgPool': {
+        const cfg = {
+          poolSize: [...node.poolSize] as [number, number],
+          strides: [...(node.strides ?? node.poolSize)] as [number, number],
+          padding: node.padding ?? 'valid',
+          name,
+        };
+        out = apply(
+          node.op === 'maxPool' ? tfl.layers.maxPooling2d(cfg) : tfl.layers.averagePooling2d(cfg),
+          x,
+        );
+        break;
+      }
+      case 'globalAvgPool':
+        out = apply(tfl.layers.globalAveragePooling2d({ name }), x);
+        break;
+      case 'flatten':
+        out = shapeOf(node.inputs[0]!).length === 1 ? x : apply(tfl.layers.flatten({ name }), x);
+        break;
+      case 'activation': {
+        const fn = node.fn === 'logSoftmax' ? 'softmax' : node.fn;
+        out = apply(tfl.layers.activation({ activation: fn, name }), x);
+        break;
+      }
+      case 'batchNorm': {
+        const layer = tfl.layers.batchNormalization({
+          axis: -1,
+          epsilon: node.epsilon ?? 1e-3,
+          momentum: node.momentum ?? 0.99,
+          name,
+        });
+        out = apply(layer, x);
+        weights.push([
+          layer,
+          ['gamma', 'beta', 'movingMean', 'movingVariance'].map((r) => param(node.id, r)!),
+        ]);
+        break;
+      }
+      case 'dropout':
+        out = apply(tfl.layers.dropout({ rate: node.rate, name }), x);
+        break;
+      case 'gate':
+        out = x;
+        break;
+      case 'add':
+        out = apply(tfl.layers.add({ name }), [x, get(node.inputs[1]!)]);
+        break;
+      case 'padShortcut': {
+        const cin = shapeOf(node.inputs[0]!)[2]!;
+        const kernel = new Float32Array(cin * node.channels);
+        for (let c = 0; c < cin; c++) kernel[c * node.channels + c] = 1;
+        const layer = tfl.layers.conv2d({
+          filters: node.channels,
+          kernelSize: 1,
+          strides: node.stride,
+          padding: 'same',
+          useBias: false,
+          trainable: false,
+          name,
+        });
+        out = apply(layer, x);
+        weights.push([layer, [{ shape: [1, 1, cin, node.channels], data: kernel }]]);
+        break;
+      }
+      case 'mix': {
+        const alpha = param(node.id, 'alpha')!.data;
+        const shape = shapeOf(node.inputs[0]!);
+        const scaled = node.inputs.map((inp, i) => {
+          const a = alpha[i]!;
+          const c = shape[shape.length - 1]!;
+          const sub = layerName(`${node.id}.scale${i}`, used);
+          if (shape.length === 1) {
+            const layer = tfl.layers.dense({ units: c, useBias: false, trainable: false, name: sub });
+            const k = new Float32Array(c * c);
+            for (let j = 0; j < c; j++) k[j * c + j] = a;
+            weights.push([layer, [{ shape: [c, c], data: k }]]);
+            return apply(layer, get(inp));
+          }
+          if (shape.length === 3) {
+            const layer = tfl.layers.depthwiseConv2d({
+              kernelSize: 1,
+              useBias: false,
+              trainable: false,
+              name: sub,
+            });
+            weights.push([layer, [{ shape: [1, 1, c, 1], data: new Float32Array(c).fill(a) }]]);
+            return apply(layer, get(inp));
+          }
+          throw new CoreError(
+            'INVALID_ARGUMENT',
+            `toLayersModel: mix node '${node.id}' has rank-${shape.length} inputs; only vectors and images export`,
+          );
+        });
+        out = apply(tfl.layers.add({ name }), scaled);
+        break;
+      }
+    }
+    sym.set(node.id, out);
+  }
+  const model = tfl.model({
+    inputs: input,
+    outputs: spec.outputs.map(get),
+    name: spec.name.replace(/[^A-Za-z0-9_.-]/g, '_'),
+  });
+  for (const [layer, ws] of weights) {
+    const ts = ws.map(toTensor);
+    layer.setWeights(ts);
+    tf.dispose(ts);
+  }
+  return model;
+}
+
+/**
+ * Writes `net` (via {@link toLayersModel}) to `dir` as `model.json` +
+ * `weights.bin` in the standard TensorFlow.js layers format, so a browser
+ * can `tf.loadLayersModel('…/model.json')`. Each file is written to a
+ * temporary name and renamed; `model.json` goes last, so it never points at
+ * weights that are not there. Node only (uses `node:fs`).
+ */
+export async function saveLayersModel(net: Network, dir: string): Promise<void> {
+  const { mkdir, rename, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const model = toLayersModel(net);
+  try {
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        if (!(artifacts.modelTopology && artifacts.weightSpecs && artifacts.weightData)) {
+          throw new CoreError('INVALID_ARGUMENT', 'toLayersModel produced no topology or weights');
+        }
+        const weights = new Uint8Array(tf.io.concatenateArrayBuffers(artifacts.weightData));
+        const modelJson: tf.io.ModelJSON = {
+          modelTopology: artifacts.modelTopology,
+          format: artifacts.format ?? 'layers-model',
+          generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+          convertedBy: null,
+          weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs }],
+        };
+        await mkdir(dir, { recursive: true });
+        const tag = `.tmp-${process.pid}-${Date.now()}`;
+        await writeFile(join(dir, `weights.bin${tag}`), weights);
+        await rename(join(dir, `weights.bin${tag}`), join(dir, 'weights.bin'));
+        await writeFile(join(dir, `model.json${tag}`), JSON.stringify(modelJson));
+        await rename(join(dir, `model.json${tag}`), join(dir, 'model.json'));
+        return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+      }),
+    );
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Loads a model written by {@link saveLayersModel} (or any tfjs layers model
+ * whose manifest lists files in the same directory) from `dir` in Node.
+ */
+export async function loadLayersModelFromDir(dir: string): Promise<tfl.LayersModel> {
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  let modelJson: tf.io.ModelJSON;
+  try {
+    modelJson = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+  } catch (cause) {
+    throw new CoreError('INVALID_ARGUMENT', `cannot read ${join(dir, 'model.json')}`, {
+      cause,
+      details: { dir },
+    });
+  }
+  const handler: tf.io.IOHandler = {
+    load: () =>
+      tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const buffers: ArrayBuffer[] = [];
+        for (const group of manifest) {
+          specs.push(...group.weights);
+          for (const p of group.paths) {
+            const b = await readFile(join(dir, p));
+            buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+          }
+        }
+        return [specs, tf.io.concatenateArrayBuffers(buffers)];
+      }),
+  };
+  return tfl.loadLayersModel(handler);
+}
