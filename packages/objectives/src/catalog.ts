@@ -56,7 +56,16 @@ export class SumObjective implements Objective {
 function validateChild(config: unknown, path: string): Issue[] {
   const type = isJsonObject(config) ? config.type : undefined;
   const own = typeof type === 'string' ? DEFINITIONS.get(type) : undefined;
-  return own ? validateDefinition(own, config, path) : registries().objectives.validate(config, path);
+  if (own) return validateDefinition(own, config, path);
+  const global = registries().objectives;
+  if (typeof type === 'string' && global.has(type)) return global.validate(config, path);
+  const known = [...new Set([...objectiveTypes(), ...global.types()])].sort();
+  return [
+    {
+      path: path ? `${path}.type` : 'type',
+      message: `${typeof type === 'string' ? `unknown objective '${type}'` : "missing objective 'type'"}; one of: ${known.join(', ')}`,
+    },
+  ];
 }
 
 function createChild(config: JsonObject): Objective {
