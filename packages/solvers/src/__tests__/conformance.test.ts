@@ -57,7 +57,7 @@ runSolverConformance({
 runSolverConformance({
   name: 'madam',
   create: createMadamSolver,
-  config: () => ({ type: 'madam', lr: 0.01 }),
+  config: { type: 'madam', lr: 0.01 },
   descent: false,
   stationary: false,
   simplexWeights: true,

@@ -19,8 +19,11 @@ export interface SolverConformanceOptions {
   readonly name: string;
   /** Builds the solver from a config (usually the package's factory). */
   readonly create: (config: JsonObject) => Solver;
-  /** The config for a problem of m objectives (weights, preference … depend on m). */
-  readonly config: (m: number) => JsonObject;
+  /**
+   * The config, or a function giving the config for a problem of m objectives
+   * (weights, preferences … depend on m). With one object, set `objectives` to the m it fits.
+   */
+  readonly config: JsonObject | ((m: number) => JsonObject);
   /** Numbers of objectives to run on. @default [2, 3] */
   readonly objectives?: readonly number[];
   /**
@@ -171,7 +174,9 @@ export function runSolverConformance(options: SolverConformanceOptions): void {
 
   describe(`solver conformance: ${options.name}`, () => {
     for (const m of objectives) {
-      const config = () => options.config(m);
+      const given = options.config;
+      const config = (): JsonObject =>
+        typeof given === 'function' ? given(m) : (JSON.parse(JSON.stringify(given)) as JsonObject);
 
       it(`[m=${m}] config is JSON and round-trips through the registry`, () => {
         const solver = create(config());
