@@ -5,11 +5,20 @@ import { readName } from './define.js';
 import { ObjectiveError } from './errors.js';
 
 /** What the network output holds. */
-export type OutputKind = 'logits' | 'logProbabilities';
+export type OutputKind = 'logits' | 'logProbabilities' | 'probabilities';
+
+/** Keras' `epsilon()`: the clip of probabilities before the log. */
+const KERAS_EPSILON = 1e-7;
 
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
-  /** `'logits'`: unnormalized scores (log-softmax is applied, stably); `'logProbabilities'`: already log-softmaxed. @default 'logits' */
+  /**
+   * `'logits'`: unnormalized scores (log-softmax is applied, stably);
+   * `'logProbabilities'`: already log-softmaxed (MDMTN heads);
+   * `'probabilities'`: softmax outputs, handled as Keras does (rows renormalized,
+   * clipped to [1e-7, 1 − 1e-7] before the log), for specs that end in softmax.
+   * @default 'logits'
+   */
   readonly from?: OutputKind;
   /** Mean or sum over the batch. @default 'mean' */
   readonly reduction?: 'mean' | 'sum';
@@ -61,7 +70,12 @@ export function crossEntropy(
     }
   }
   return tf.tidy(() => {
-    const logp = from === 'logits' ? tf.logSoftmax(output) : output;
+    const logp =
+      from === 'logits'
+        ? tf.logSoftmax(output)
+        : from === 'probabilities'
+          ? tf.log(tf.clipByValue(tf.div(output, tf.sum(output, 1, true)), KERAS_EPSILON, 1 - KERAS_EPSILON))
+          : output;
     const target =
       labels.rank === 1
         ? tf.oneHot(labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32'), classes)
@@ -112,7 +126,7 @@ export const crossEntropyDefinition: ObjectiveDefinition<CrossEntropyConfig> = {
     return {
       output,
       label: r.number('label', output, { min: 0, integer: true }),
-      from: r.oneOf('from', ['logits', 'logProbabilities'] as const, 'logits'),
+      from: r.oneOf('from', ['logits', 'logProbabilities', 'probabilities'] as const, 'logits'),
       reduction: r.oneOf('reduction', ['mean', 'sum'] as const, 'mean'),
       checkLabels: r.boolean('checkLabels', true),
       name: readName(r, 'crossEntropy'),
@@ -136,7 +150,7 @@ export const nllDefinition: ObjectiveDefinition<CrossEntropyConfig> = {
     return {
       output: task,
       label: task,
-      from: r.oneOf('from', ['logits', 'logProbabilities'] as const, 'logProbabilities'),
+      from: r.oneOf('from', ['logits', 'logProbabilities', 'probabilities'] as const, 'logProbabilities'),
       reduction: r.oneOf('reduction', ['mean', 'sum'] as const, 'mean'),
       checkLabels: r.boolean('checkLabels', true),
       name: readName(r, `nll[${Number.isFinite(task) ? task : '?'}]`),

@@ -52,6 +52,17 @@ describe('crossEntropy', () => {
     tf.dispose([logp, y]);
   });
 
+  it('takes softmax outputs the Keras way (renormalized, clipped at 1e-7)', () => {
+    const p = tf.tensor2d([
+      [0.2, 0.8],
+      [1, 0],
+    ]);
+    const y = tf.tensor1d([1, 1], 'int32');
+    const expected = (-Math.log(0.8) - Math.log(1e-7)) / 2;
+    expect(read(crossEntropy(p, y, { from: 'probabilities' }))).toBeCloseTo(expected, 4);
+    tf.dispose([p, y]);
+  });
+
   it('has gradient (softmax − onehot)/n w.r.t. logits', () => {
     const logits = tf.tensor2d([[0, Math.log(3)]]); // softmax = [0.25, 0.75]
     const y = tf.tensor1d([0], 'int32');
