@@ -76,6 +76,10 @@ describe('min-norm weights', () => {
     );
     for (const [i, v] of da.entries()) expect(v).toBeCloseTo(db[i]!, 5);
     expect(a.normSquared).toBeCloseTo(b.normSquared, 8);
+    // Objective perm[i] of the original is objective i of the permuted problem.
+    perm.forEach((p, i) => {
+      expect(b.weights[i]).toBeCloseTo(a.weights[p]!, 4);
+    });
   });
 
   test.prop([gradients(2, 5)], { seed: 23, numRuns: 200 })(

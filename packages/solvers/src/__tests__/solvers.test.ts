@@ -428,6 +428,12 @@ describe('registry and bad input', () => {
     };
     expect(codeOf(() => smgd.step(nanValue))).toBe('SolverError:NON_FINITE_VALUE');
     expect(q.point()).toEqual([0]);
+    const constant: StepProblem = {
+      ...q.problem,
+      evaluate: () => [...q.problem.evaluate().slice(0, 2), tf.scalar(1)],
+    };
+    expect(codeOf(() => smgd.step(constant))).toBe('SolverError:NO_GRADIENT');
+    expect(q.point()).toEqual([0]);
     const bad: ComponentState = { json: { type: 'madam' }, arrays: {} };
     expect(codeOf(() => smgd.load(bad))).toBe('SolverError:STATE_MISMATCH');
     smgd.dispose();

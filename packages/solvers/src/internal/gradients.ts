@@ -34,17 +34,20 @@ export function gradientsOf(
 ): VariableGradients {
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {
-    result = tf.variableGrads(() => {
-      const values = problem.evaluate();
-      if (values.length !== problem.m) {
-        throw new SolverError(
-          'OBJECTIVE_COUNT_MISMATCH',
-          `evaluate() returned ${values.length} values, the problem declares m = ${problem.m}`,
-        );
-      }
-      onValues?.(values.map((v) => v.dataSync()[0]!));
-      return combine(values);
-    }, variables as tf.Variable[]);
+    // Inside tidy, so that tensors of a pass that throws (e.g. no gradient) are freed.
+    result = tf.tidy(() =>
+      tf.variableGrads(() => {
+        const values = problem.evaluate();
+        if (values.length !== problem.m) {
+          throw new SolverError(
+            'OBJECTIVE_COUNT_MISMATCH',
+            `evaluate() returned ${values.length} values, the problem declares m = ${problem.m}`,
+          );
+        }
+        onValues?.(values.map((v) => v.dataSync()[0]!));
+        return combine(values);
+      }, variables as tf.Variable[]),
+    );
   } catch (e) {
     if (isMopruneError(e)) throw e;
     if (

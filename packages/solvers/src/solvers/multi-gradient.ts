@@ -22,7 +22,10 @@ export interface MultiGradientStep {
  * m backward passes (one per objective; each re-runs the forward pass), the
  * Gram matrix from per-variable dot products, and the min-norm weights.
  * On any error every gradient is disposed before rethrowing, so a failed
- * step leaves the variables and the tensor count untouched.
+ * step leaves the variables and the tensor count untouched. The m passes
+ * only see the same function when `problem.evaluate()` is deterministic
+ * within a step (dropout masks and sampled gates fixed per step by the
+ * loop); otherwise each objective's gradient belongs to another sample.
  */
 export function multiGradientStep(
   problem: StepProblem,
