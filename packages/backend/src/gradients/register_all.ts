@@ -2,6 +2,7 @@ import type { GradConfig } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGradConfig } from './AvgPool_grad.js';
 import { conv2DGradConfig } from './Conv2D_grad.js';
+import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';
 import { stridedSliceGradConfig } from './StridedSlice_grad.js';
 
 /** Every gradient moprune registers, replacing tfjs's for all backends. */
@@ -9,6 +10,7 @@ export const gradientConfigs: readonly GradConfig[] = [
   conv2DGradConfig,
   stridedSliceGradConfig,
   avgPoolGradConfig,
+  fusedBatchNormGradConfig,
 ];
 
 /**

@@ -38,9 +38,14 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     filterWidth,
   } = info;
   const { strideHeight, strideWidth, padInfo } = info;
-  const x = io.readSync(input.dataId) as Float32Array;
-  const g = io.readSync(dy.dataId) as Float32Array;
-  const dx = new Float32Array(x.length);
+  // Allocate first: growing the wasm heap detaches earlier views of it.
+  const out = io.makeOutput([...input.shape], 'float32');
+  const dx = io.typedArrayFromHeap(out);
+  const x = io.typedArrayFromHeap(input);
+  const g = io.typedArrayFromHeap(dy);
+  dx.fill(0);
+  const bestValue = new Float32Array(c);
+  const bestIndex = new Int32Array(c);
   for (let b = 0; b < batchSize; b++) {
     const xBase = b * inHeight * inWidth * c;
     for (let oy = 0; oy < outHeight; oy++) {
@@ -51,27 +56,30 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
         const x0 = ox * strideWidth - padInfo.left;
         const xStart = Math.max(0, x0);
         const xEnd = Math.min(inWidth, x0 + filterWidth);
-        const gBase = ((b * outHeight + oy) * outWidth + ox) * c;
+        if (yStart >= yEnd || xStart >= xEnd) continue;
+        // Channels innermost: NHWC keeps each tap's channels contiguous.
+        const first = xBase + (yStart * inWidth + xStart) * c;
         for (let ch = 0; ch < c; ch++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let at = -1;
-          for (let iy = yStart; iy < yEnd; iy++) {
-            for (let ix = xStart; ix < xEnd; ix++) {
-              const k = xBase + (iy * inWidth + ix) * c + ch;
-              const v = x[k]!;
-              if (v > best || at < 0) {
-                best = v;
-                at = k;
+          bestValue[ch] = x[first + ch]!;
+          bestIndex[ch] = first + ch;
+        }
+        for (let iy = yStart; iy < yEnd; iy++) {
+          for (let ix = iy === yStart ? xStart + 1 : xStart; ix < xEnd; ix++) {
+            const base = xBase + (iy * inWidth + ix) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = x[base + ch]!;
+              if (v > bestValue[ch]!) {
+                bestValue[ch] = v;
+                bestIndex[ch] = base + ch;
               }
             }
           }
-          if (at >= 0) dx[at]! += g[gBase + ch]!;
         }
+        const gBase = ((b * outHeight + oy) * outWidth + ox) * c;
+        for (let ch = 0; ch < c; ch++) dx[bestIndex[ch]!]! += g[gBase + ch]!;
       }
     }
   }
-  const out = io.makeOutput([...input.shape], 'float32');
-  io.typedArrayFromHeap(out).set(dx);
   return out;
 };
 
