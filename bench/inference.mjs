@@ -146,7 +146,11 @@ for (const backend of backends) {
     for (const { net } of nets) for (let i = 0; i < WARMUP; i++) once(net, x);
     // Round-robin, so load from other processes on the shared machine hits every variant alike.
     const ms = nets.map(() => []);
-    for (let r = 0; r < RUNS; r++) nets.forEach(({ net }, k) => ms[k].push(once(net, x)));
+    for (let r = 0; r < RUNS; r++) {
+      nets.forEach(({ net }, k) => {
+        ms[k].push(once(net, x));
+      });
+    }
     x.dispose();
     nets.forEach(({ variant, net }, k) => {
       const m = networkMetrics(net);
