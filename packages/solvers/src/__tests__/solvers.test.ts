@@ -460,6 +460,58 @@ describe('registry and bad input', () => {
   });
 });
 
+describe('physical removal', () => {
+  it('resetVariables keeps the state of unchanged variables (through previous) and restarts the rest', () => {
+    for (const make of [
+      () => createSmgdSolver({ type: 'smgd', lr: 0.1 }),
+      () => createMadamSolver({ type: 'madam', lr: 0.1 }),
+      () => createWeightedSumSolver({ type: 'weighted-sum', weights: [0.5, 0.5] }),
+    ]) {
+      const big = quadraticProblem({
+        centers: [
+          [1, 2, 3, 4, 5],
+          [0, 1, 0, 1, 0],
+        ],
+        start: [3, 3, 3, 3, 3],
+        split: [2, 3],
+      });
+      const small = quadraticProblem({
+        centers: [
+          [1, 2, 3, 4],
+          [0, 1, 0, 1],
+        ],
+        start: [3, 3, 3, 3],
+        split: [2, 2],
+      });
+      const solver = make();
+      train(solver, big, 3);
+      const before = solver.state();
+      solver.resetVariables?.(small.variables, big.variables);
+      const after = solver.state();
+      // Variable 0 has the same shape [2] in both: its state carries over; variable 1 shrank: zeros.
+      const kept = (st: ComponentState) =>
+        Object.entries(st.arrays).filter(([k]) => /(^|\/)0\/[a-z]+$|^[mv]\/\d+\/0$/.test(k));
+      expect(kept(after).map(([k, a]) => [k, Array.from(a.data)])).toEqual(
+        kept(before).map(([k, a]) => [k, Array.from(a.data)]),
+      );
+      const restarted = Object.entries(after.arrays).filter(([k]) =>
+        /(^|\/)1\/[a-z]+$|^[mv]\/\d+\/1$/.test(k),
+      );
+      expect(restarted.length).toBeGreaterThan(0);
+      for (const [, a] of restarted) {
+        expect(a.shape).toEqual([2, 1]);
+        expect(Array.from(a.data).every((v) => v === 0)).toBe(true);
+      }
+      expect(kept(after).length).toBeGreaterThan(0);
+      expect(Object.keys(after.arrays).length).toBe(Object.keys(before.arrays).length);
+      train(solver, small, 2);
+      solver.dispose();
+      big.dispose();
+      small.dispose();
+    }
+  });
+});
+
 describe('growing batch schedule', () => {
   it('grows geometrically or linearly per stage, capped', () => {
     const geo = growingBatchSchedule({ initial: 32, factor: 2, every: 2, max: 200 });

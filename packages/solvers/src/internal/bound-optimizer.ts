@@ -74,13 +74,16 @@ export class BoundOptimizer {
     this.bound = [...variables];
   }
 
-  /** Rebinds to a new variable list; state is kept for variables present before with the same shape, else re-initialized. */
-  reset(variables: readonly tf.Variable[]): void {
+  /**
+   * Rebinds to a new variable list: variable i keeps the state of `previous[i]`
+   * (default: itself) when that had the same shape, else starts fresh (core's rule).
+   */
+  reset(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void {
     if (this.bound === undefined && this.loadedUnbound) {
       this.bind(variables);
       return;
     }
-    this.optimizer.resetVariables(variables);
+    this.optimizer.resetVariables(variables, previous);
     this.loadedUnbound = false;
     this.loaded = undefined;
     this.bound = [...variables];

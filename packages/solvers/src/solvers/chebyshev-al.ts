@@ -283,8 +283,9 @@ class ChebyshevAlSolver implements Solver {
     this.outerIterations++;
   }
 
-  resetVariables(variables: readonly tf.Variable[]): void {
-    this.opt.reset([...variables, this.t]);
+  /** Optimizer state is kept for t and for variables of unchanged shape (matched through `previous`). */
+  resetVariables(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void {
+    this.opt.reset([...variables, this.t], previous ? [...previous, this.t] : undefined);
   }
 
   state(): ComponentState {

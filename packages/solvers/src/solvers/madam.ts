@@ -47,95 +47,30 @@ type Shape = readonly number[];
 
 const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((d, i) => d === b[i]);
 
-/**
- * Per-objective Adam moments m_i, v_i for every variable, with explicit
- * tensor state. Bound lazily to the first step's variables and m.
- */
-class Moments {
-  /** moments[i][v] = [m, v] of objective i, variable v. */
-  private moments: [tf.Variable, tf.Variable][][] = [];
-  private shapes: Shape[] | undefined;
+/** Adam state of one variable: one (m, v) pair per objective and its own step count t. */
+interface Slot {
+  /** The variable this slot belongs to (undefined for a slot loaded before the first step). */
+  owner: tf.Variable | undefined;
+  readonly shape: Shape;
+  /** Bias-correction step count, per variable (as core's Adam) so re-initialized slots restart correctly. */
+  t: number;
+  readonly moments: [tf.Variable, tf.Variable][];
+}
 
-  get bound(): boolean {
-    return this.shapes !== undefined;
-  }
+function zeroSlot(m: number, shape: Shape, owner?: tf.Variable): Slot {
+  return {
+    owner,
+    shape: [...shape],
+    t: 0,
+    moments: Array.from({ length: m }, () => [
+      variableFrom(tf.zeros([...shape])),
+      variableFrom(tf.zeros([...shape])),
+    ]),
+  };
+}
 
-  get objectives(): number {
-    return this.moments.length;
-  }
-
-  /** Zero moments for m objectives and these shapes, or moments from saved arrays. */
-  init(m: number, shapes: readonly Shape[], arrays?: ComponentState['arrays']): void {
-    const fresh: [tf.Variable, tf.Variable][][] = [];
-    try {
-      for (let i = 0; i < m; i++) {
-        fresh.push(
-          shapes.map((shape, v) => {
-            const make = (kind: 'm' | 'v') => {
-              const a = arrays?.[`${kind}/${i}/${v}`];
-              if (!arrays) return variableFrom(tf.zeros([...shape]));
-              if (!a || !sameShape(a.shape, shape) || a.data.length !== shape.reduce((p, d) => p * d, 1)) {
-                throw new SolverError(
-                  'STATE_MISMATCH',
-                  `MAdam state array '${kind}/${i}/${v}' is missing or has the wrong shape`,
-                );
-              }
-              return variableFrom(tf.tensor(a.data, [...shape], 'float32'));
-            };
-            return [make('m'), make('v')];
-          }),
-        );
-      }
-    } catch (e) {
-      for (const row of fresh) for (const pair of row) tf.dispose(pair);
-      throw e;
-    }
-    this.dispose();
-    this.moments = fresh;
-    this.shapes = shapes.map((s) => [...s]);
-  }
-
-  /** @throws SolverError `STATE_MISMATCH` when m or the shapes differ from the bound ones. */
-  check(m: number, variables: readonly tf.Variable[]): void {
-    const shapes = this.shapes!;
-    if (m !== this.moments.length) {
-      throw new SolverError(
-        'STATE_MISMATCH',
-        `MAdam holds moments for ${this.moments.length} objectives, the problem has ${m}`,
-      );
-    }
-    if (shapes.length !== variables.length || !variables.every((v, i) => sameShape(v.shape, shapes[i]!))) {
-      throw new SolverError(
-        'STATE_MISMATCH',
-        'the variable list changed shape since the moments were created; call resetVariables() after physical removal',
-      );
-    }
-  }
-
-  get(i: number, v: number): [tf.Variable, tf.Variable] {
-    return this.moments[i]![v]!;
-  }
-
-  shapesJson(): number[][] {
-    return (this.shapes ?? []).map((s) => [...s]);
-  }
-
-  arrays(): ComponentState['arrays'] {
-    const out: Record<string, ComponentState['arrays'][string]> = {};
-    for (const [i, row] of this.moments.entries()) {
-      for (const [k, [m, v]] of row.entries()) {
-        out[`m/${i}/${k}`] = { shape: [...m.shape], data: Float32Array.from(m.dataSync()) };
-        out[`v/${i}/${k}`] = { shape: [...v.shape], data: Float32Array.from(v.dataSync()) };
-      }
-    }
-    return out;
-  }
-
-  dispose(): void {
-    for (const row of this.moments) for (const pair of row) tf.dispose(pair);
-    this.moments = [];
-    this.shapes = undefined;
-  }
+function disposeSlot(slot: Slot): void {
+  for (const pair of slot.moments) tf.dispose(pair);
 }
 
 class MadamSolver implements Solver {
@@ -147,10 +82,11 @@ class MadamSolver implements Solver {
   private readonly epsilon: number;
   private readonly decay: number;
   private readonly fw: MinNormOptions;
-  private readonly moments = new Moments();
-  /** Adam's step count t (bias correction); restarts with the moments. */
-  private t = 0;
-  /** Updates so far (for the inverse-time decay); survives resetVariables. */
+  /** Number of objectives the moments are for (0 until the first step or load). */
+  private m = 0;
+  /** One slot per variable, in the problem's variable order. */
+  private slots: Slot[] = [];
+  /** Updates so far (for the inverse-time decay). */
   private updates = 0;
 
   constructor(c: JsonObject) {
@@ -173,30 +109,51 @@ class MadamSolver implements Solver {
     this.learningRate = lr;
   }
 
+  /** Creates the slots on first use; later checks that m and the shapes still match. */
+  private bind(m: number, variables: readonly tf.Variable[]): void {
+    if (this.m === 0) {
+      this.m = m;
+      this.slots = variables.map((v) => zeroSlot(m, v.shape, v));
+      return;
+    }
+    if (m !== this.m) {
+      throw new SolverError(
+        'STATE_MISMATCH',
+        `MAdam holds moments for ${this.m} objectives, the problem has ${m}`,
+      );
+    }
+    if (
+      this.slots.length !== variables.length ||
+      !variables.every((v, i) => sameShape(v.shape, this.slots[i]!.shape))
+    ) {
+      throw new SolverError(
+        'STATE_MISMATCH',
+        'the variable list changed shape since the moments were created; call resetVariables() after physical removal',
+      );
+    }
+    variables.forEach((v, i) => {
+      this.slots[i]!.owner = v;
+    });
+  }
+
   step(problem: StepProblem): SolverStepResult {
     checkProblem(problem);
     const variables = problem.variables;
-    if (this.moments.bound) this.moments.check(problem.m, variables);
-    else {
-      this.moments.init(
-        problem.m,
-        variables.map((v) => v.shape),
-      );
-      this.t = 0;
-    }
+    this.bind(problem.m, variables);
     const { values, grads, minNorm } = multiGradientStep(problem, variables, this.fw);
     try {
       const c = minNorm.weights;
-      const t = this.t + 1;
       const { beta1: b1, beta2: b2, epsilon: eps } = this;
       const lr = this.learningRate / (1 + this.decay * this.updates);
-      // Keras form: lr_t = lr·√(1 − β2^t)/(1 − β1^t), ε added to the raw √v.
-      const lrT = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
       variables.forEach((variable, k) => {
+        const slot = this.slots[k]!;
+        const t = slot.t + 1;
+        // Keras form: lr_t = lr·√(1 − β2^t)/(1 − β1^t), ε added to the raw √v.
+        const lrT = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
         tf.tidy(() => {
           let step: tf.Tensor | null = null;
-          for (let i = 0; i < problem.m; i++) {
-            const [m, v] = this.moments.get(i, k);
+          for (let i = 0; i < this.m; i++) {
+            const [m, v] = slot.moments[i]!;
             const g = grads[i]![k];
             // A missing gradient is a zero gradient: the moments decay.
             const mNew = g ? tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)) : tf.mul(m, b1);
@@ -210,8 +167,8 @@ class MadamSolver implements Solver {
           }
           if (step) variable.assign(tf.sub(variable, tf.mul(step, lrT)));
         });
+        slot.t = t;
       });
-      this.t = t;
       this.updates++;
       return {
         values,
@@ -223,53 +180,116 @@ class MadamSolver implements Solver {
     }
   }
 
-  /** Physical removal: the moments are re-initialized to zero for the new shapes (and t restarts). */
-  resetVariables(variables: readonly tf.Variable[]): void {
-    const m = this.moments.objectives;
-    if (m === 0) return;
-    this.moments.init(
-      m,
-      variables.map((v) => v.shape),
-    );
-    this.t = 0;
+  /**
+   * Rebinds to a new variable list: variable i keeps the moments and t of
+   * `previous[i]` (default: itself) when that variable had the same shape;
+   * otherwise its moments restart at zero with t = 0. Before the first step
+   * (nothing bound yet) there is nothing to rebuild.
+   */
+  resetVariables(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void {
+    if (this.m === 0) return;
+    const used = new Set<Slot>();
+    const next = variables.map((v, i) => {
+      const before = previous ? previous[i] : v;
+      // A slot loaded but not yet bound to a variable binds by index.
+      const old =
+        (before === undefined ? undefined : this.slots.find((s) => s.owner === before)) ??
+        (this.slots[i]?.owner === undefined ? this.slots[i] : undefined);
+      if (old && !used.has(old) && sameShape(old.shape, v.shape)) {
+        used.add(old);
+        old.owner = v;
+        return old;
+      }
+      return zeroSlot(this.m, v.shape, v);
+    });
+    for (const s of this.slots) if (!used.has(s)) disposeSlot(s);
+    this.slots = next;
   }
 
   state(): ComponentState {
+    const arrays: Record<string, ComponentState['arrays'][string]> = {};
+    for (const [k, slot] of this.slots.entries()) {
+      for (const [i, [m, v]] of slot.moments.entries()) {
+        arrays[`m/${i}/${k}`] = { shape: [...m.shape], data: Float32Array.from(m.dataSync()) };
+        arrays[`v/${i}/${k}`] = { shape: [...v.shape], data: Float32Array.from(v.dataSync()) };
+      }
+    }
     return {
       json: {
         type: MADAM,
         learningRate: this.learningRate,
-        t: this.t,
         updates: this.updates,
-        objectives: this.moments.objectives,
-        shapes: this.moments.shapesJson(),
+        objectives: this.m,
+        slots: this.slots.map((s) => ({ shape: [...s.shape], t: s.t })),
       },
-      arrays: this.moments.arrays(),
+      arrays,
     };
   }
 
   load(state: ComponentState): void {
     checkStateType(state, MADAM);
-    const t = stateNumber(state, 't');
     const updates = stateNumber(state, 'updates');
     const learningRate = stateNumber(state, 'learningRate');
     const m = stateNumber(state, 'objectives');
-    const shapes = state.json.shapes;
-    if (
-      !Array.isArray(shapes) ||
-      !shapes.every((s) => Array.isArray(s) && s.every((d) => Number.isInteger(d)))
-    ) {
-      throw new SolverError('STATE_MISMATCH', "MAdam state field 'shapes' must be a list of shapes");
+    const entries = state.json.slots;
+    const valid =
+      Array.isArray(entries) &&
+      entries.every(
+        (e) =>
+          typeof e === 'object' &&
+          e !== null &&
+          !Array.isArray(e) &&
+          typeof e.t === 'number' &&
+          Array.isArray(e.shape) &&
+          e.shape.every((d) => Number.isInteger(d)),
+      );
+    if (!valid || !Number.isInteger(m) || m < 0) {
+      throw new SolverError(
+        'STATE_MISMATCH',
+        "MAdam state needs 'objectives' and a list of 'slots' { shape, t }",
+      );
     }
-    if (m === 0) this.moments.dispose();
-    else this.moments.init(m, shapes as number[][], state.arrays);
-    this.t = t;
+    const specs = (entries as { shape: number[]; t: number }[]).map((e) => ({ shape: e.shape, t: e.t }));
+    // Read every array before replacing anything, so a failed load leaves the solver as it was.
+    const data = specs.map((spec, k) =>
+      Array.from({ length: m }, (_, i) =>
+        (['m', 'v'] as const).map((kind) => {
+          const a = state.arrays[`${kind}/${i}/${k}`];
+          const size = spec.shape.reduce((p, d) => p * d, 1);
+          if (!a || !sameShape(a.shape, spec.shape) || a.data.length !== size) {
+            throw new SolverError(
+              'STATE_MISMATCH',
+              `MAdam state array '${kind}/${i}/${k}' is missing or has the wrong shape`,
+            );
+          }
+          return a.data;
+        }),
+      ),
+    );
+    // Slots bind to the variables by index; owners are set on the next step.
+    const current = this.slots;
+    this.slots = specs.map((spec, k) => ({
+      owner: current[k]?.owner,
+      shape: [...spec.shape],
+      t: spec.t,
+      moments: data[k]!.map(
+        ([mData, vData]) =>
+          [
+            variableFrom(tf.tensor(mData!, [...spec.shape], 'float32')),
+            variableFrom(tf.tensor(vData!, [...spec.shape], 'float32')),
+          ] as [tf.Variable, tf.Variable],
+      ),
+    }));
+    for (const s of current) disposeSlot(s);
+    this.m = m;
     this.updates = updates;
     this.learningRate = learningRate;
   }
 
   dispose(): void {
-    this.moments.dispose();
+    for (const s of this.slots) disposeSlot(s);
+    this.slots = [];
+    this.m = 0;
   }
 }
 

@@ -91,8 +91,9 @@ class SmgdSolver implements Solver {
     }
   }
 
-  resetVariables(variables: readonly tf.Variable[]): void {
-    this.opt.reset(variables);
+  /** Optimizer state is kept for variables of unchanged shape (matched through `previous`), else re-initialized. */
+  resetVariables(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void {
+    this.opt.reset(variables, previous);
   }
 
   state(): ComponentState {
