@@ -36,6 +36,18 @@ export {
   outputKinds,
 } from './evaluate.js';
 export {
+  assertExperimentConfig,
+  defaultMetrics,
+  type ExperimentConfig,
+  type ExperimentRun,
+  type ExperimentSummary,
+  type RunExperimentOptions,
+  resumeExperiment,
+  runExperiment,
+  type TrainingConfig,
+  validateExperimentConfig,
+} from './experiment.js';
+export {
   type CheckpointOptions,
   type EpochRecord,
   objectiveKeys,

@@ -71,6 +71,8 @@ export interface TrainOptions {
    * The network to train. The loop may replace it (pruner compaction, or a
    * resumed run whose checkpointed spec differs); every network it replaces,
    * this one included, is disposed by the loop. Use {@link TrainResult.net}.
+   * When `train` throws, networks the loop built are disposed and this one is
+   * left to the caller (`Network.dispose` is idempotent).
    */
   readonly net: Network;
   readonly dataset: Dataset;
@@ -332,476 +334,482 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   };
 
-  // ─── Start: fresh or resumed ───
-  if (options.runDir !== undefined) mkdirSync(options.runDir, { recursive: true });
-  const ckpt =
-    options.resume && ckptRoot !== undefined
-      ? loadLatestCheckpoint(
-          ckptRoot,
-          options.onCheckpointCorrupt ? { onCorrupt: options.onCheckpointCorrupt } : {},
-        )
-      : undefined;
-  if (options.resume === true && ckpt === undefined) {
-    throw new CoreError('CHECKPOINT_NOT_FOUND', `no checkpoint to resume from in ${ckptRoot}`, {
-      details: { file: ckptRoot },
-    });
-  }
-  if (ckpt !== undefined) {
-    const s = ckpt.state;
-    const j = s.json as unknown as CheckpointJson;
-    if (j.kind !== TRAIN_STATE_KIND) {
-      throw new CoreError('CHECKPOINT_CORRUPT', `${ckpt.path} is not a training-loop checkpoint`, {
-        details: { file: ckpt.path },
+  try {
+    // ─── Start: fresh or resumed ───
+    if (options.runDir !== undefined) mkdirSync(options.runDir, { recursive: true });
+    const ckpt =
+      options.resume && ckptRoot !== undefined
+        ? loadLatestCheckpoint(
+            ckptRoot,
+            options.onCheckpointCorrupt ? { onCorrupt: options.onCheckpointCorrupt } : {},
+          )
+        : undefined;
+    if (options.resume === true && ckpt === undefined) {
+      throw new CoreError('CHECKPOINT_NOT_FOUND', `no checkpoint to resume from in ${ckptRoot}`, {
+        details: { file: ckptRoot },
       });
     }
-    if (JSON.stringify(j.spec) !== JSON.stringify(net.spec)) {
-      // The run was compacted before the checkpoint: rebuild the network on the checkpointed spec.
-      const values = new Map<string, tf.Tensor>();
-      for (const name of j.params) {
-        const a = s.arrays[`param/${name}`]!;
-        values.set(name, tf.tensor(a.data, [...a.shape], 'float32'));
+    if (ckpt !== undefined) {
+      const s = ckpt.state;
+      const j = s.json as unknown as CheckpointJson;
+      if (j.kind !== TRAIN_STATE_KIND) {
+        throw new CoreError('CHECKPOINT_CORRUPT', `${ckpt.path} is not a training-loop checkpoint`, {
+          details: { file: ckpt.path },
+        });
       }
-      const rebuilt = networkFromValues(j.spec, values);
-      tf.dispose([...values.values()]);
-      net.dispose();
-      net = rebuilt;
-    }
-    initPruners();
-    for (const [i, p] of pruners.entries()) p.load(subState(s, `pruner/${i}/`, j.pruners[i]!));
-    // Restore weights, masks and pruner variables after the pruners' init/load, so nothing they did at init survives.
-    restoreNetwork(net, s, j);
-    for (const [i, p] of pruners.entries()) {
-      const vars = p.variables ? p.variables() : [];
-      for (const [k, v] of vars.entries()) {
-        const a = requireStateArray(s, `prunerVar/${i}/${k}`, v.shape, `pruner ${i}`);
-        tf.tidy(() => v.assign(tf.tensor(a.data, [...a.shape], 'float32')));
+      if (JSON.stringify(j.spec) !== JSON.stringify(net.spec)) {
+        // The run was compacted before the checkpoint: rebuild the network on the checkpointed spec.
+        const values = new Map<string, tf.Tensor>();
+        for (const name of j.params) {
+          const a = s.arrays[`param/${name}`]!;
+          values.set(name, tf.tensor(a.data, [...a.shape], 'float32'));
+        }
+        const rebuilt = networkFromValues(j.spec, values);
+        tf.dispose([...values.values()]);
+        net.dispose();
+        net = rebuilt;
       }
-      prunerRngs[i] = Rng.fromState(j.prunerRngs[i]! as unknown as RngState);
+      initPruners();
+      for (const [i, p] of pruners.entries()) p.load(subState(s, `pruner/${i}/`, j.pruners[i]!));
+      // Restore weights, masks and pruner variables after the pruners' init/load, so nothing they did at init survives.
+      restoreNetwork(net, s, j);
+      for (const [i, p] of pruners.entries()) {
+        const vars = p.variables ? p.variables() : [];
+        for (const [k, v] of vars.entries()) {
+          const a = requireStateArray(s, `prunerVar/${i}/${k}`, v.shape, `pruner ${i}`);
+          tf.tidy(() => v.assign(tf.tensor(a.data, [...a.shape], 'float32')));
+        }
+        prunerRngs[i] = Rng.fromState(j.prunerRngs[i]! as unknown as RngState);
+      }
+      solver.resetVariables?.(collectVariables());
+      solver.load(subState(s, 'solver/', j.solver));
+      for (const cb of callbacks) {
+        const st = j.callbacks[cb.name];
+        if (st !== undefined && cb.load) cb.load(st as JsonObject);
+      }
+      Object.assign(pos, j.position);
+      baseLr = j.baseLearningRate;
+      elapsedBefore = j.elapsedMs;
+      metricsBytes = j.metricsBytes;
+      history = j.history as unknown as EpochRecord[];
+      epochSums = j.epochSums;
+      epochCount = j.epochCount;
+      finished = j.finished;
+      stoppedEarly = j.stoppedEarly;
+      resumedFrom = { path: ckpt.path, step: ckpt.step };
+      // Lines written after the checkpoint by the killed session are dropped, so the log matches the state.
+      if (metricsPath !== undefined && existsSync(metricsPath) && statSync(metricsPath).size > metricsBytes) {
+        truncateSync(metricsPath, metricsBytes);
+      }
+    } else {
+      initPruners();
+      solver.resetVariables?.(collectVariables());
+      if (metricsPath !== undefined) writeFileSync(metricsPath, '');
     }
-    solver.resetVariables?.(collectVariables());
-    solver.load(subState(s, 'solver/', j.solver));
-    for (const cb of callbacks) {
-      const st = j.callbacks[cb.name];
-      if (st !== undefined && cb.load) cb.load(st as JsonObject);
-    }
-    Object.assign(pos, j.position);
-    baseLr = j.baseLearningRate;
-    elapsedBefore = j.elapsedMs;
-    metricsBytes = j.metricsBytes;
-    history = j.history as unknown as EpochRecord[];
-    epochSums = j.epochSums;
-    epochCount = j.epochCount;
-    finished = j.finished;
-    stoppedEarly = j.stoppedEarly;
-    resumedFrom = { path: ckpt.path, step: ckpt.step };
-    // Lines written after the checkpoint by the killed session are dropped, so the log matches the state.
-    if (metricsPath !== undefined && existsSync(metricsPath) && statSync(metricsPath).size > metricsBytes) {
-      truncateSync(metricsPath, metricsBytes);
-    }
-  } else {
-    initPruners();
-    solver.resetVariables?.(collectVariables());
-    if (metricsPath !== undefined) writeFileSync(metricsPath, '');
-  }
 
-  const sessionStart = performance.now();
-  let sessionSteps = 0;
-  const elapsed = () => elapsedBefore + (performance.now() - sessionStart);
+    const sessionStart = performance.now();
+    let sessionSteps = 0;
+    const elapsed = () => elapsedBefore + (performance.now() - sessionStart);
 
-  const log = (line: JsonObject) => {
-    if (metricsPath === undefined) return;
-    const text = `${JSON.stringify(line)}\n`;
-    appendFileSync(metricsPath, text);
-    metricsBytes += Buffer.byteLength(text);
-  };
-
-  const snapshot = (): ComponentState => {
-    const arrays: Record<string, StateArray> = {};
-    const params: string[] = [];
-    for (const [name, v] of net.params) {
-      arrays[`param/${name}`] = tensorToStateArray(v);
-      params.push(name);
-    }
-    const masks = net.maskedParams();
-    for (const name of masks) arrays[`mask/${name}`] = tensorToStateArray(net.getMask(name)!);
-    const solverState = solver.state();
-    for (const [k, a] of Object.entries(solverState.arrays)) arrays[`solver/${k}`] = a;
-    const prunerJson = pruners.map((p, i) => {
-      const st = p.state();
-      for (const [k, a] of Object.entries(st.arrays)) arrays[`pruner/${i}/${k}`] = a;
-      const vars = p.variables ? p.variables() : [];
-      for (const [k, v] of vars.entries()) arrays[`prunerVar/${i}/${k}`] = tensorToStateArray(v);
-      return st.json;
-    });
-    const cbStates: JsonObject = {};
-    for (const cb of callbacks) if (cb.state) cbStates[cb.name] = cb.state();
-    const json: CheckpointJson = {
-      kind: TRAIN_STATE_KIND,
-      seed,
-      spec: net.spec,
-      params,
-      masks,
-      position: { ...pos },
-      baseLearningRate: baseLr,
-      elapsedMs: elapsed(),
-      metricsBytes,
-      history: history as unknown as JsonValue[],
-      epochSums,
-      epochCount,
-      finished,
-      stoppedEarly,
-      solver: solverState.json,
-      pruners: prunerJson,
-      prunerRngs: prunerRngs.map((r) => [...r.state()]),
-      callbacks: cbStates,
+    const log = (line: JsonObject) => {
+      if (metricsPath === undefined) return;
+      const text = `${JSON.stringify(line)}\n`;
+      appendFileSync(metricsPath, text);
+      metricsBytes += Buffer.byteLength(text);
     };
-    return { json: json as unknown as JsonObject, arrays };
-  };
 
-  const checkpointNow = (): string | undefined => {
-    if (ckptOptions === undefined || ckptRoot === undefined) return undefined;
-    return writeCheckpoint(ckptRoot, snapshot(), { step: pos.step, keep: ckptOptions.keep ?? 2 });
-  };
-
-  const evaluateSplit = (split: 'validation' | 'test', limit?: number): EvaluationResult =>
-    evaluateNetwork(net, dataset, split, {
-      batchSize: validation?.batchSize ?? 256,
-      objectives,
-      pruners,
-      ...(options.data?.layout === undefined ? {} : { layout: options.data.layout }),
-      ...(limit === undefined || limit === Number.MAX_SAFE_INTEGER ? {} : { limit }),
-    });
-
-  const prunerContext = (step: number, epoch: number, i: number): PrunerStepContext => ({
-    net,
-    step,
-    epoch,
-    rng: prunerRngs[i]!,
-    evaluate: async (split = 'validation') => {
-      const r = evaluateSplit(split, validation?.limit);
-      const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-      return { accuracy: mean(r.accuracy), loss: mean(r.loss) };
-    },
-  });
-
-  const applyPrunerResult = (r: PrunerStepResult | undefined) => {
-    const next = r?.replaceNetwork;
-    if (next === undefined || next === net) return;
-    const old = net;
-    const oldByName = old.params;
-    const nameOf = new Map<tf.Variable, string>();
-    for (const [name, v] of next.params) nameOf.set(v, name);
-    net = next;
-    const variables = collectVariables();
-    const previous = variables.map((v) => {
-      const name = nameOf.get(v);
-      return name === undefined ? v : oldByName.get(name);
-    });
-    solver.resetVariables?.(variables, previous);
-    old.dispose();
-  };
-
-  const lrAt = (step: number, epoch: number) =>
-    options.lrSchedule === undefined
-      ? baseLr
-      : learningRateAt(options.lrSchedule, baseLr, { step, epoch, totalSteps, epochs });
-
-  /** One optimizer step on `batch`; synchronous up to the solver's update. */
-  const runStep = (batch: Batch, lr: number): SolverStepResult => {
-    solver.learningRate = lr;
-    const stepLabel = `step:${pos.step}`;
-    const dropoutState = dropoutRoot.fork(stepLabel).state();
-    const gateState = gatesRoot.fork(stepLabel).state();
-    const updates: StateUpdate[][] = [];
-    let prepared: Map<string, tf.Tensor> | undefined;
-    let checked = false;
-    const forward = (stateUpdates: StateUpdate[] | undefined) => {
-      const gates = collectGates(pruners, true, Rng.fromState(gateState));
-      const outputs = net.apply(batch.x, {
-        training: true,
-        gates,
-        rng: Rng.fromState(dropoutState),
-        ...(stateUpdates === undefined ? {} : { stateUpdates }),
+    const snapshot = (): ComponentState => {
+      const arrays: Record<string, StateArray> = {};
+      const params: string[] = [];
+      for (const [name, v] of net.params) {
+        arrays[`param/${name}`] = tensorToStateArray(v);
+        params.push(name);
+      }
+      const masks = net.maskedParams();
+      for (const name of masks) arrays[`mask/${name}`] = tensorToStateArray(net.getMask(name)!);
+      const solverState = solver.state();
+      for (const [k, a] of Object.entries(solverState.arrays)) arrays[`solver/${k}`] = a;
+      const prunerJson = pruners.map((p, i) => {
+        const st = p.state();
+        for (const [k, a] of Object.entries(st.arrays)) arrays[`pruner/${i}/${k}`] = a;
+        const vars = p.variables ? p.variables() : [];
+        for (const [k, v] of vars.entries()) arrays[`prunerVar/${i}/${k}`] = tensorToStateArray(v);
+        return st.json;
       });
-      const ctx: ObjectiveContext = {
-        net,
-        outputs,
-        batch,
-        gateProbabilities: collectGateProbabilities(pruners),
-        training: true,
+      const cbStates: JsonObject = {};
+      for (const cb of callbacks) if (cb.state) cbStates[cb.name] = cb.state();
+      const json: CheckpointJson = {
+        kind: TRAIN_STATE_KIND,
+        seed,
+        spec: net.spec,
+        params,
+        masks,
+        position: { ...pos },
+        baseLearningRate: baseLr,
+        elapsedMs: elapsed(),
+        metricsBytes,
+        history: history as unknown as JsonValue[],
+        epochSums,
+        epochCount,
+        finished,
+        stoppedEarly,
+        solver: solverState.json,
+        pruners: prunerJson,
+        prunerRngs: prunerRngs.map((r) => [...r.state()]),
+        callbacks: cbStates,
       };
-      return ctx;
+      return { json: json as unknown as JsonObject, arrays };
     };
-    try {
-      const prepareCtx = {
-        net,
-        batch,
-        dataGradients: (): ReadonlyMap<string, tf.Tensor> => {
-          if (prepared === undefined) {
-            const vars = net.trainableVariables();
-            const nameOf = new Map<tf.Variable, string>();
-            for (const [name, v] of net.params) nameOf.set(v, name);
-            const { value, grads } = tf.variableGrads(
-              () => tf.tidy(() => objectives[0]!.value(forward(undefined))),
-              vars,
-            );
-            value.dispose();
-            prepared = new Map();
-            for (const v of vars) {
-              const g = grads[v.name];
-              if (g !== undefined) prepared.set(nameOf.get(v)!, g);
-            }
-          }
-          return prepared;
-        },
+
+    const checkpointNow = (): string | undefined => {
+      if (ckptOptions === undefined || ckptRoot === undefined) return undefined;
+      return writeCheckpoint(ckptRoot, snapshot(), { step: pos.step, keep: ckptOptions.keep ?? 2 });
+    };
+
+    const evaluateSplit = (split: 'validation' | 'test', limit?: number): EvaluationResult =>
+      evaluateNetwork(net, dataset, split, {
+        batchSize: validation?.batchSize ?? 256,
+        objectives,
+        pruners,
+        ...(options.data?.layout === undefined ? {} : { layout: options.data.layout }),
+        ...(limit === undefined || limit === Number.MAX_SAFE_INTEGER ? {} : { limit }),
+      });
+
+    const prunerContext = (step: number, epoch: number, i: number): PrunerStepContext => ({
+      net,
+      step,
+      epoch,
+      rng: prunerRngs[i]!,
+      evaluate: async (split = 'validation') => {
+        const r = evaluateSplit(split, validation?.limit);
+        const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+        return { accuracy: mean(r.accuracy), loss: mean(r.loss) };
+      },
+    });
+
+    const applyPrunerResult = (r: PrunerStepResult | undefined) => {
+      const next = r?.replaceNetwork;
+      if (next === undefined || next === net) return;
+      const old = net;
+      const oldByName = old.params;
+      const nameOf = new Map<tf.Variable, string>();
+      for (const [name, v] of next.params) nameOf.set(v, name);
+      net = next;
+      const variables = collectVariables();
+      const previous = variables.map((v) => {
+        const name = nameOf.get(v);
+        return name === undefined ? v : oldByName.get(name);
+      });
+      solver.resetVariables?.(variables, previous);
+      old.dispose();
+    };
+
+    const lrAt = (step: number, epoch: number) =>
+      options.lrSchedule === undefined
+        ? baseLr
+        : learningRateAt(options.lrSchedule, baseLr, { step, epoch, totalSteps, epochs });
+
+    /** One optimizer step on `batch`; synchronous up to the solver's update. */
+    const runStep = (batch: Batch, lr: number): SolverStepResult => {
+      solver.learningRate = lr;
+      const stepLabel = `step:${pos.step}`;
+      const dropoutState = dropoutRoot.fork(stepLabel).state();
+      const gateState = gatesRoot.fork(stepLabel).state();
+      const updates: StateUpdate[][] = [];
+      let prepared: Map<string, tf.Tensor> | undefined;
+      let checked = false;
+      const forward = (stateUpdates: StateUpdate[] | undefined) => {
+        const gates = collectGates(pruners, true, Rng.fromState(gateState));
+        const outputs = net.apply(batch.x, {
+          training: true,
+          gates,
+          rng: Rng.fromState(dropoutState),
+          ...(stateUpdates === undefined ? {} : { stateUpdates }),
+        });
+        const ctx: ObjectiveContext = {
+          net,
+          outputs,
+          batch,
+          gateProbabilities: collectGateProbabilities(pruners),
+          training: true,
+        };
+        return ctx;
       };
-      for (const o of objectives) o.prepare?.(prepareCtx);
-      const problem: StepProblem = {
-        variables: collectVariables(),
-        m: objectives.length,
-        step: pos.step,
-        epoch: pos.epoch,
-        evaluate: () =>
-          tf.tidy(() => {
-            const su: StateUpdate[] = [];
-            updates.push(su);
-            const ctx = forward(su);
-            const values = objectives.map((o) => o.value(ctx));
-            if (!checked) {
-              checked = true;
-              for (const [i, v] of values.entries()) {
-                const x = v.dataSync()[0]!;
-                if (!Number.isFinite(x)) throw new NonFiniteSignal(i, x);
+      try {
+        const prepareCtx = {
+          net,
+          batch,
+          dataGradients: (): ReadonlyMap<string, tf.Tensor> => {
+            if (prepared === undefined) {
+              const vars = net.trainableVariables();
+              const nameOf = new Map<tf.Variable, string>();
+              for (const [name, v] of net.params) nameOf.set(v, name);
+              const { value, grads } = tf.variableGrads(
+                () => tf.tidy(() => objectives[0]!.value(forward(undefined))),
+                vars,
+              );
+              value.dispose();
+              prepared = new Map();
+              for (const v of vars) {
+                const g = grads[v.name];
+                if (g !== undefined) prepared.set(nameOf.get(v)!, g);
               }
             }
-            return values;
-          }),
-      };
-      const result = solver.step(problem);
-      const [first, ...rest] = updates;
-      if (first !== undefined) net.assignStateUpdates(first);
-      for (const su of rest) for (const u of su) u.value.dispose();
-      updates.length = 0;
-      if (net.maskedParams().length > 0) net.applyMasks();
-      return result;
-    } finally {
-      for (const su of updates) for (const u of su) u.value.dispose();
-      if (prepared !== undefined) tf.dispose([...prepared.values()]);
-    }
-  };
-
-  const finishNonFinite = (e: NonFiniteSignal): never => {
-    const key = keys[e.objective]!;
-    log({
-      type: 'nonFinite',
-      step: pos.step,
-      epoch: pos.epoch,
-      batch: pos.batch,
-      objective: key,
-      value: String(e.value),
-    });
-    const path = checkpointNow();
-    throw new CoreError(
-      'NON_FINITE_LOSS',
-      `objective '${key}' is ${e.value} at step ${pos.step} (epoch ${pos.epoch}, batch ${pos.batch}); no update was applied` +
-        (path === undefined ? '' : `; the last finite state is checkpointed at ${path}`),
-      {
-        details: {
+            return prepared;
+          },
+        };
+        for (const o of objectives) o.prepare?.(prepareCtx);
+        const problem: StepProblem = {
+          variables: collectVariables(),
+          m: objectives.length,
           step: pos.step,
           epoch: pos.epoch,
-          batch: pos.batch,
-          objective: key,
-          value: e.value,
-          ...(path === undefined ? {} : { checkpoint: path }),
+          evaluate: () =>
+            tf.tidy(() => {
+              const su: StateUpdate[] = [];
+              updates.push(su);
+              const ctx = forward(su);
+              const values = objectives.map((o) => o.value(ctx));
+              if (!checked) {
+                checked = true;
+                for (const [i, v] of values.entries()) {
+                  const x = v.dataSync()[0]!;
+                  if (!Number.isFinite(x)) throw new NonFiniteSignal(i, x);
+                }
+              }
+              return values;
+            }),
+        };
+        const result = solver.step(problem);
+        const [first, ...rest] = updates;
+        if (first !== undefined) net.assignStateUpdates(first);
+        for (const su of rest) for (const u of su) u.value.dispose();
+        updates.length = 0;
+        if (net.maskedParams().length > 0) net.applyMasks();
+        return result;
+      } finally {
+        for (const su of updates) for (const u of su) u.value.dispose();
+        if (prepared !== undefined) tf.dispose([...prepared.values()]);
+      }
+    };
+
+    const finishNonFinite = (e: NonFiniteSignal): never => {
+      const key = keys[e.objective]!;
+      log({
+        type: 'nonFinite',
+        step: pos.step,
+        epoch: pos.epoch,
+        batch: pos.batch,
+        objective: key,
+        value: String(e.value),
+      });
+      const path = checkpointNow();
+      throw new CoreError(
+        'NON_FINITE_LOSS',
+        `objective '${key}' is ${e.value} at step ${pos.step} (epoch ${pos.epoch}, batch ${pos.batch}); no update was applied` +
+          (path === undefined ? '' : `; the last finite state is checkpointed at ${path}`),
+        {
+          details: {
+            step: pos.step,
+            epoch: pos.epoch,
+            batch: pos.batch,
+            objective: key,
+            value: e.value,
+            ...(path === undefined ? {} : { checkpoint: path }),
+          },
         },
-      },
-    );
-  };
+      );
+    };
 
-  let interrupted = false;
-  let lastLr = lrAt(pos.step, pos.epoch);
+    let interrupted = false;
+    let lastLr = lrAt(pos.step, pos.epoch);
 
-  // ─── The loop ───
-  outer: while (!finished && pos.epoch < epochs) {
-    if (signal?.aborted) {
-      interrupted = true;
-      break;
-    }
-    const epoch = pos.epoch;
-    const epochStart = performance.now();
-    if (pos.batch < batchesPerEpoch) {
-      const iterator = dataset
-        .batches('train', { ...trainBatchOptions, epoch, startBatch: pos.batch })
-        [Symbol.iterator]();
-      try {
-        while (pos.batch < batchesPerEpoch) {
-          if (signal?.aborted) {
-            interrupted = true;
-            break outer;
-          }
-          const next = iterator.next();
-          if (next.done) break;
-          const batch = next.value;
-          const t0 = performance.now();
-          const lr = lrAt(pos.step, epoch);
-          let result: SolverStepResult;
-          try {
-            result = runStep(batch, lr);
-          } catch (e) {
+    // ─── The loop ───
+    outer: while (!finished && pos.epoch < epochs) {
+      if (signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const epoch = pos.epoch;
+      const epochStart = performance.now();
+      if (pos.batch < batchesPerEpoch) {
+        const iterator = dataset
+          .batches('train', { ...trainBatchOptions, epoch, startBatch: pos.batch })
+          [Symbol.iterator]();
+        try {
+          while (pos.batch < batchesPerEpoch) {
+            if (signal?.aborted) {
+              interrupted = true;
+              break outer;
+            }
+            const next = iterator.next();
+            if (next.done) break;
+            const batch = next.value;
+            const t0 = performance.now();
+            const lr = lrAt(pos.step, epoch);
+            let result: SolverStepResult;
+            try {
+              result = runStep(batch, lr);
+            } catch (e) {
+              batch.dispose();
+              releaseAbandonedTape();
+              if (e instanceof NonFiniteSignal) finishNonFinite(e);
+              throw e;
+            }
             batch.dispose();
-            releaseAbandonedTape();
-            if (e instanceof NonFiniteSignal) finishNonFinite(e);
-            throw e;
-          }
-          batch.dispose();
-          lastLr = lr;
-          const step = pos.step;
-          const batchIndex = pos.batch;
-          for (const [i, p] of pruners.entries()) {
-            applyPrunerResult(await p.afterStep(prunerContext(step, epoch, i)));
-          }
-          pos.step += 1;
-          pos.batch += 1;
-          sessionSteps += 1;
-          const values: Record<string, number> = {};
-          for (const [i, k] of keys.entries()) {
-            const v = result.values[i] ?? Number.NaN;
-            values[k] = v;
-            epochSums[k] = (epochSums[k] ?? 0) + v;
-          }
-          epochCount += 1;
-          const stepMetrics =
-            options.metrics !== undefined && metricsEvery > 0 && pos.step % metricsEvery === 0
-              ? options.metrics(net)
-              : undefined;
-          if (logEvery > 0 && pos.step % logEvery === 0) {
-            log({
-              type: 'step',
+            lastLr = lr;
+            const step = pos.step;
+            const batchIndex = pos.batch;
+            for (const [i, p] of pruners.entries()) {
+              applyPrunerResult(await p.afterStep(prunerContext(step, epoch, i)));
+            }
+            pos.step += 1;
+            pos.batch += 1;
+            sessionSteps += 1;
+            const values: Record<string, number> = {};
+            for (const [i, k] of keys.entries()) {
+              const v = result.values[i] ?? Number.NaN;
+              values[k] = v;
+              epochSums[k] = (epochSums[k] ?? 0) + v;
+            }
+            epochCount += 1;
+            const stepMetrics =
+              options.metrics !== undefined && metricsEvery > 0 && pos.step % metricsEvery === 0
+                ? options.metrics(net)
+                : undefined;
+            if (logEvery > 0 && pos.step % logEvery === 0) {
+              log({
+                type: 'step',
+                step,
+                epoch,
+                batch: batchIndex,
+                lr,
+                objectives: values,
+                weights: [...result.weights],
+                ...(result.extra === undefined ? {} : { extra: { ...result.extra } }),
+                ...(stepMetrics === undefined ? {} : { metrics: { ...stepMetrics } }),
+                timeMs: performance.now() - t0,
+                elapsedMs: elapsed(),
+              });
+            }
+            const info: StepInfo = {
               step,
               epoch,
               batch: batchIndex,
-              lr,
-              objectives: values,
-              weights: [...result.weights],
-              ...(result.extra === undefined ? {} : { extra: { ...result.extra } }),
-              ...(stepMetrics === undefined ? {} : { metrics: { ...stepMetrics } }),
-              timeMs: performance.now() - t0,
+              batchesPerEpoch,
+              learningRate: lr,
+              values,
+              weights: result.weights,
+              extra: result.extra ?? {},
+              net,
+            };
+            let stop = false;
+            for (const cb of callbacks) if (cb.onStepEnd && isStop(await cb.onStepEnd(info))) stop = true;
+            const sessionMs = performance.now() - sessionStart;
+            const rate = sessionSteps / Math.max(1e-9, sessionMs / 1000);
+            const progress: ProgressInfo = {
+              step: pos.step,
+              totalSteps,
+              epoch,
+              epochs,
+              batch: pos.batch,
+              batchesPerEpoch,
               elapsedMs: elapsed(),
-            });
+              stepsPerSecond: rate,
+              etaMs: ((totalSteps - pos.step) / Math.max(1e-9, rate)) * 1000,
+            };
+            for (const cb of callbacks) cb.onProgress?.(progress);
+            if (stop) {
+              stoppedEarly = true;
+              finished = true;
+              break outer;
+            }
+            const every = ckptOptions?.everySteps ?? 0;
+            if (every > 0 && pos.step % every === 0) checkpointNow();
           }
-          const info: StepInfo = {
-            step,
-            epoch,
-            batch: batchIndex,
-            batchesPerEpoch,
-            learningRate: lr,
-            values,
-            weights: result.weights,
-            extra: result.extra ?? {},
-            net,
-          };
-          let stop = false;
-          for (const cb of callbacks) if (cb.onStepEnd && isStop(await cb.onStepEnd(info))) stop = true;
-          const sessionMs = performance.now() - sessionStart;
-          const rate = sessionSteps / Math.max(1e-9, sessionMs / 1000);
-          const progress: ProgressInfo = {
-            step: pos.step,
-            totalSteps,
-            epoch,
-            epochs,
-            batch: pos.batch,
-            batchesPerEpoch,
-            elapsedMs: elapsed(),
-            stepsPerSecond: rate,
-            etaMs: ((totalSteps - pos.step) / Math.max(1e-9, rate)) * 1000,
-          };
-          for (const cb of callbacks) cb.onProgress?.(progress);
-          if (stop) {
-            stoppedEarly = true;
-            finished = true;
-            break outer;
-          }
-          const every = ckptOptions?.everySteps ?? 0;
-          if (every > 0 && pos.step % every === 0) checkpointNow();
+        } finally {
+          iterator.return?.();
         }
-      } finally {
-        iterator.return?.();
       }
+      // ─── End of epoch ───
+      solver.endEpoch?.(epoch);
+      for (const [i, p] of pruners.entries()) {
+        if (p.afterEpoch) applyPrunerResult(await p.afterEpoch(prunerContext(pos.step, epoch, i)));
+      }
+      const isLast = epoch === epochs - 1;
+      const validate =
+        validationOn && validation !== undefined && ((epoch + 1) % validation.everyEpochs === 0 || isLast);
+      const val = validate ? evaluateSplit(validation!.split, validation!.limit) : undefined;
+      const metrics = options.metrics ? { ...options.metrics(net) } : {};
+      const train = meanRecord(epochSums, epochCount);
+      const record: EpochRecord = {
+        epoch,
+        step: pos.step,
+        learningRate: lastLr,
+        train,
+        ...(val === undefined ? {} : { validation: toRecord(val) }),
+        metrics,
+        timeMs: performance.now() - epochStart,
+      };
+      history.push(record);
+      log({ type: 'epoch', ...(record as unknown as JsonObject), elapsedMs: elapsed() });
+      const info: EpochInfo = {
+        epoch,
+        step: pos.step,
+        learningRate: lastLr,
+        train,
+        ...(val === undefined ? {} : { validation: val }),
+        metrics,
+        net,
+      };
+      let stop = false;
+      for (const cb of callbacks) if (cb.onEpochEnd && isStop(await cb.onEpochEnd(info))) stop = true;
+      pos.epoch += 1;
+      pos.batch = 0;
+      epochSums = {};
+      epochCount = 0;
+      if (stop) {
+        stoppedEarly = true;
+        finished = true;
+      }
+      if (pos.epoch >= epochs) finished = true;
+      const everyEpochs = ckptOptions?.everyEpochs ?? 1;
+      if (finished || pos.epoch % everyEpochs === 0) checkpointNow();
     }
-    // ─── End of epoch ───
-    solver.endEpoch?.(epoch);
-    for (const [i, p] of pruners.entries()) {
-      if (p.afterEpoch) applyPrunerResult(await p.afterEpoch(prunerContext(pos.step, epoch, i)));
-    }
-    const isLast = epoch === epochs - 1;
-    const validate =
-      validationOn && validation !== undefined && ((epoch + 1) % validation.everyEpochs === 0 || isLast);
-    const val = validate ? evaluateSplit(validation!.split, validation!.limit) : undefined;
-    const metrics = options.metrics ? { ...options.metrics(net) } : {};
-    const train = meanRecord(epochSums, epochCount);
-    const record: EpochRecord = {
-      epoch,
-      step: pos.step,
-      learningRate: lastLr,
-      train,
-      ...(val === undefined ? {} : { validation: toRecord(val) }),
-      metrics,
-      timeMs: performance.now() - epochStart,
-    };
-    history.push(record);
-    log({ type: 'epoch', ...(record as unknown as JsonObject), elapsedMs: elapsed() });
-    const info: EpochInfo = {
-      epoch,
-      step: pos.step,
-      learningRate: lastLr,
-      train,
-      ...(val === undefined ? {} : { validation: val }),
-      metrics,
-      net,
-    };
-    let stop = false;
-    for (const cb of callbacks) if (cb.onEpochEnd && isStop(await cb.onEpochEnd(info))) stop = true;
-    pos.epoch += 1;
-    pos.batch = 0;
-    epochSums = {};
-    epochCount = 0;
-    if (stop) {
-      stoppedEarly = true;
-      finished = true;
-    }
-    if (pos.epoch >= epochs) finished = true;
-    const everyEpochs = ckptOptions?.everyEpochs ?? 1;
-    if (finished || pos.epoch % everyEpochs === 0) checkpointNow();
-  }
 
-  if (interrupted) {
-    checkpointNow();
-  } else if (!finished) {
-    finished = true;
-    checkpointNow();
-  } else if (stoppedEarly && pos.batch > 0) {
-    // Stopped mid-epoch by a callback: record the finished state.
-    checkpointNow();
+    if (interrupted) {
+      checkpointNow();
+    } else if (!finished) {
+      finished = true;
+      checkpointNow();
+    } else if (stoppedEarly && pos.batch > 0) {
+      // Stopped mid-epoch by a callback: record the finished state.
+      checkpointNow();
+    }
+    let finalValidation: EvaluationResult | undefined;
+    let finalTest: EvaluationResult | undefined;
+    if (!interrupted) {
+      if (validationOn && validation !== undefined)
+        finalValidation = evaluateSplit(validation.split, validation.limit);
+      if ((options.evaluateTest ?? true) && dataset.info.sizes.test > 0) finalTest = evaluateSplit('test');
+    }
+    return {
+      net,
+      epochsCompleted: pos.epoch,
+      steps: pos.step,
+      interrupted,
+      stoppedEarly,
+      ...(resumedFrom === undefined ? {} : { resumedFrom }),
+      history,
+      ...(finalValidation === undefined ? {} : { validation: finalValidation }),
+      ...(finalTest === undefined ? {} : { test: finalTest }),
+      wallTimeMs: elapsed(),
+    };
+  } catch (e) {
+    // A network the loop built or swapped in is unreachable for the caller; the one passed in stays the caller's.
+    if (net !== options.net) net.dispose();
+    throw e;
   }
-  let finalValidation: EvaluationResult | undefined;
-  let finalTest: EvaluationResult | undefined;
-  if (!interrupted) {
-    if (validationOn && validation !== undefined)
-      finalValidation = evaluateSplit(validation.split, validation.limit);
-    if ((options.evaluateTest ?? true) && dataset.info.sizes.test > 0) finalTest = evaluateSplit('test');
-  }
-  return {
-    net,
-    epochsCompleted: pos.epoch,
-    steps: pos.step,
-    interrupted,
-    stoppedEarly,
-    ...(resumedFrom === undefined ? {} : { resumedFrom }),
-    history,
-    ...(finalValidation === undefined ? {} : { validation: finalValidation }),
-    ...(finalTest === undefined ? {} : { test: finalTest }),
-    wallTimeMs: elapsed(),
-  };
 }
 
 const TRAIN_STATE_KIND = 'moprune-train-state';

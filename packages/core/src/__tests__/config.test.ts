@@ -1,0 +1,248 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ExperimentSummary,
+  type Issue,
+  isMopruneError,
+  type JsonObject,
+  registries,
+  resumeExperiment,
+  runExperiment,
+  validateExperimentConfig,
+  validateOptimizerConfig,
+} from '../index.js';
+import {
+  blobDataset,
+  crossEntropy,
+  l1Kernels,
+  magnitudePruner,
+  mlpSpec,
+  weightBytes,
+  weightedSum,
+} from './fixtures/train-fixtures.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'moprune-cfg-'));
+  dirs.push(d);
+  return d;
+};
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  const r = registries();
+  r.models.register({
+    type: 'cfgtest-mlp',
+    description: 'tiny MLP for config tests',
+    validate: (c) =>
+      c.hidden === undefined || (Number.isInteger(c.hidden) && (c.hidden as number) > 0)
+        ? []
+        : [{ path: 'hidden', message: 'must be a positive integer' }],
+    create: (c) => mlpSpec((c.hidden as number | undefined) ?? 8),
+  });
+  r.datasets.register({
+    type: 'cfgtest-blobs',
+    description: 'Gaussian blobs',
+    validate: () => [],
+    create: () => blobDataset(),
+  });
+  r.objectives.register({
+    type: 'cfgtest-ce',
+    description: 'CE',
+    validate: () => [],
+    create: () => crossEntropy(),
+  });
+  r.objectives.register({
+    type: 'cfgtest-l1',
+    description: 'l1',
+    validate: () => [],
+    create: () => l1Kernels(),
+  });
+  r.objectives.register({
+    type: 'cfgtest-poison',
+    description: 'NaN from the third call on',
+    validate: () => [],
+    create: () => {
+      let calls = 0;
+      return {
+        name: 'poison',
+        config: { type: 'cfgtest-poison' },
+        value: () => {
+          calls += 1;
+          return tf.scalar(calls >= 3 ? Number.NaN : 0);
+        },
+      };
+    },
+  });
+  r.solvers.register({
+    type: 'cfgtest-weighted-sum',
+    description: 'weighted sum',
+    validate: (c) => {
+      const issues: Issue[] = [];
+      const w = c.weights;
+      if (!Array.isArray(w) || w.some((x) => typeof x !== 'number' || x < 0)) {
+        issues.push({ path: 'weights', message: 'must be an array of non-negative numbers' });
+      } else if (Math.abs((w as number[]).reduce((a, b) => a + b, 0) - 1) > 1e-9) {
+        issues.push({ path: 'weights', message: 'must sum to 1 (a point of the simplex)' });
+      }
+      issues.push(
+        ...validateOptimizerConfig(c.optimizer).map((i) => ({
+          path: i.path ? `optimizer.${i.path}` : 'optimizer',
+          message: i.message,
+        })),
+      );
+      return issues;
+    },
+    create: (c) => weightedSum(c.weights as number[], c.optimizer as never),
+  });
+  r.pruners.register({
+    type: 'cfgtest-magnitude',
+    description: 'magnitude',
+    validate: () => [],
+    create: () => magnitudePruner(),
+  });
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const goodConfig = (): JsonObject => ({
+  name: 'cfg-test',
+  model: { type: 'cfgtest-mlp', hidden: 8 },
+  dataset: { type: 'cfgtest-blobs' },
+  objectives: [{ type: 'cfgtest-ce' }, { type: 'cfgtest-l1' }],
+  solver: { type: 'cfgtest-weighted-sum', weights: [0.99, 0.01], optimizer: { type: 'adam', lr: 0.02 } },
+  pruners: [{ type: 'cfgtest-magnitude' }],
+  training: {
+    epochs: 3,
+    batchSize: 16,
+    seed: 4,
+    lrSchedule: { type: 'step', every: 2, gamma: 0.5 },
+    checkpoint: { everySteps: 4 },
+    earlyStopping: { monitor: 'validation.loss', patience: 5 },
+  },
+});
+
+describe('experiment configs', () => {
+  it('a valid config has no issues', () => {
+    expect(validateExperimentConfig(goodConfig())).toEqual([]);
+  });
+
+  it('lists every problem at once, with paths, and runExperiment refuses before writing anything', async () => {
+    const bad = {
+      ...goodConfig(),
+      model: { type: 'no-such-model' },
+      objectives: [{ type: 'cfgtest-ce' }, { type: 'cfgtest-nope' }],
+      solver: { type: 'cfgtest-weighted-sum', weights: [0.7, 0.7], optimizer: { type: 'adam', lr: -0.1 } },
+      pruners: [{}],
+      training: { epochs: 0, batchSize: 16, seed: 1.5, lrSchedule: { type: 'step', every: 2 }, extra: true },
+      typo: 1,
+    };
+    const paths = validateExperimentConfig(bad).map((i) => i.path);
+    expect(paths.sort()).toEqual(
+      [
+        'typo',
+        'model.type',
+        'solver.weights',
+        'solver.optimizer.lr',
+        'objectives[1].type',
+        'pruners[0].type',
+        'training.extra',
+        'training.epochs',
+        'training.seed',
+        'training.lrSchedule.gamma',
+      ].sort(),
+    );
+    const runDir = join(tempDir(), 'run');
+    try {
+      await runExperiment(bad, { runDir });
+      expect.unreachable();
+    } catch (e) {
+      expect(isMopruneError(e, 'INVALID_CONFIG')).toBe(true);
+      expect((e as { issues: Issue[] }).issues).toHaveLength(paths.length);
+      expect((e as Error).message).toContain('solver.optimizer.lr');
+    }
+    expect(existsSync(runDir)).toBe(false);
+    expect(validateExperimentConfig([])).toEqual([{ path: '', message: expect.any(String) }]);
+    expect(validateExperimentConfig({}).map((i) => i.path)).toEqual([
+      'model',
+      'dataset',
+      'solver',
+      'objectives',
+      'training',
+    ]);
+  });
+
+  it('runs end to end: config.json, metrics.jsonl, result.json, checkpoint/ — and nothing else', async () => {
+    const runDir = tempDir();
+    const before = tf.memory().numTensors;
+    const { summary, net } = await runExperiment(goodConfig(), { runDir });
+    expect(net).toBeUndefined();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(readdirSync(runDir).sort()).toEqual(['checkpoint', 'config.json', 'metrics.jsonl', 'result.json']);
+    expect(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'))).toEqual(goodConfig());
+    const result = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as ExperimentSummary;
+    expect(result).toEqual(JSON.parse(JSON.stringify(summary)));
+    expect(result.status).toBe('completed');
+    expect(result.steps).toBe(18);
+    expect(result.test!.samples).toBe(48);
+    expect(result.metrics.params).toBe(6 * 8 + 8 + 8 * 2 + 8 * 3 + 3);
+    expect(result.metrics.sparsity).toBeGreaterThan(0);
+    expect(result.metrics['nonzero.fc1']).toBeLessThan(48);
+    expect((result.components.solver as JsonObject).type).toBe('test-weighted-sum');
+    const epochs = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === 'epoch');
+    expect(epochs.map((e) => e.learningRate)).toEqual([0.02, 0.02, 0.01]);
+    expect(epochs[0].metrics.sparsity).toBeGreaterThan(0);
+  });
+
+  it('a worker resumes an interrupted run from its directory alone, to the same weights', async () => {
+    const full = await runExperiment(goodConfig(), { runDir: tempDir(), keepNetwork: true });
+    const want = weightBytes(full.net!);
+    full.net!.dispose();
+
+    const runDir = tempDir();
+    const controller = new AbortController();
+    const first = await runExperiment(goodConfig(), {
+      runDir,
+      signal: controller.signal,
+      callbacks: [{ name: 'abort', onStepEnd: (s) => void (s.step === 9 && controller.abort()) }],
+    });
+    expect(first.summary.status).toBe('interrupted');
+    expect(JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')).status).toBe('interrupted');
+    const resumed = await resumeExperiment(runDir, { keepNetwork: true });
+    expect(resumed.summary.status).toBe('completed');
+    expect(resumed.summary.resumedFromStep).toBe(10);
+    expect(weightBytes(resumed.net!)).toEqual(want);
+    resumed.net!.dispose();
+    await expect(
+      runExperiment(
+        { ...goodConfig(), training: { epochs: 4, batchSize: 16, seed: 4 } },
+        { runDir, resume: true },
+      ),
+    ).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(resumeExperiment(tempDir())).rejects.toMatchObject({ code: 'CHECKPOINT_NOT_FOUND' });
+  });
+
+  it('a non-finite objective fails the run with result.json saying why', async () => {
+    const runDir = tempDir();
+    const before = tf.memory().numTensors;
+    const config = { ...goodConfig(), objectives: [{ type: 'cfgtest-ce' }, { type: 'cfgtest-poison' }] };
+    await expect(runExperiment(config, { runDir })).rejects.toMatchObject({ code: 'NON_FINITE_LOSS' });
+    expect(tf.memory().numTensors).toBe(before);
+    const result = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as ExperimentSummary;
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({
+      code: 'NON_FINITE_LOSS',
+      details: { step: 2, objective: 'poison' },
+    });
+  });
+});

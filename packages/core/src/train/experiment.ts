@@ -1,0 +1,473 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreError, formatIssues, type Issue } from '../errors.js';
+import type { Objective, Pruner, Solver } from '../interfaces.js';
+import type { JsonObject, JsonValue } from '../json.js';
+import { createNetwork, networkMetrics } from '../network/index.js';
+import type { Network } from '../network-types.js';
+import { registries } from '../registry.js';
+import { writeJsonAtomic } from './atomic.js';
+import { type EarlyStoppingOptions, earlyStopping, type TrainCallback } from './callbacks.js';
+import type { EvaluationResult } from './evaluate.js';
+import {
+  type CheckpointOptions,
+  type EpochRecord,
+  streamSeeds,
+  type TrainResult,
+  train,
+  type ValidationOptions,
+} from './loop.js';
+import { type LrScheduleConfig, validateLrSchedule } from './schedules.js';
+import { checkEnum, checkKnownKeys, checkNumber, isPlainObject, joinPath } from './validate.js';
+
+/** The `training` section of an experiment config. */
+export interface TrainingConfig {
+  /** Epochs (integer ≥ 1). */
+  readonly epochs: number;
+  /** Training batch size (integer ≥ 1). */
+  readonly batchSize: number;
+  /** The run's one seed (integer ≥ 0): network init, shuffle, dropout, gates and pruners all derive from it. */
+  readonly seed: number;
+  /** @default constant */
+  readonly lrSchedule?: LrScheduleConfig;
+  /** Periodic evaluation; `false` turns it off. @default { split: 'validation', everyEpochs: 1 } */
+  readonly validation?: ValidationOptions | false;
+  /** Evaluate the test split at the end. @default true */
+  readonly evaluateTest?: boolean;
+  /** Checkpoint cadence; `false` turns checkpoints off. @default { everyEpochs: 1, keep: 2 } */
+  readonly checkpoint?: CheckpointOptions | false;
+  /** @default 1 */
+  readonly logEverySteps?: number;
+  /** Also log network metrics every this many steps. @default 0 (per epoch only) */
+  readonly metricsEverySteps?: number;
+  /** Input layout the dataset yields. @default 'image' */
+  readonly layout?: 'image' | 'flat';
+  /** Label format. @default 'sparse' */
+  readonly labels?: 'sparse' | 'onehot';
+  /** Train on the first `limit` training samples only. */
+  readonly limit?: number;
+  /** @default false */
+  readonly dropLast?: boolean;
+  /** Patience-based early stopping. */
+  readonly earlyStopping?: EarlyStoppingOptions;
+}
+
+/**
+ * A whole experiment as JSON: every component is a registry config
+ * (`{ type, … }`), so a run is fully described by this document.
+ */
+export interface ExperimentConfig {
+  /** Free-form name, copied to result.json. */
+  readonly name?: string;
+  readonly model: JsonObject;
+  readonly dataset: JsonObject;
+  readonly objectives: readonly JsonObject[];
+  /** The one solver; its optimizer config lives inside it (e.g. `solver.optimizer`). */
+  readonly solver: JsonObject;
+  /** @default [] */
+  readonly pruners?: readonly JsonObject[];
+  readonly training: TrainingConfig;
+}
+
+const TOP_KEYS = ['name', 'model', 'dataset', 'objectives', 'solver', 'pruners', 'training', 'description'];
+const TRAINING_KEYS = [
+  'epochs',
+  'batchSize',
+  'seed',
+  'lrSchedule',
+  'validation',
+  'evaluateTest',
+  'checkpoint',
+  'logEverySteps',
+  'metricsEverySteps',
+  'layout',
+  'labels',
+  'limit',
+  'dropLast',
+  'earlyStopping',
+];
+
+function validateTraining(t: unknown, path: string, issues: Issue[]): void {
+  if (!isPlainObject(t)) {
+    issues.push({ path, message: 'is required: an object with epochs, batchSize and seed' });
+    return;
+  }
+  checkKnownKeys(t, TRAINING_KEYS, path, issues);
+  checkNumber(t, 'epochs', path, { min: 1, integer: true }, issues);
+  checkNumber(t, 'batchSize', path, { min: 1, integer: true }, issues);
+  checkNumber(t, 'seed', path, { min: 0, integer: true, max: Number.MAX_SAFE_INTEGER }, issues);
+  if (t.lrSchedule !== undefined)
+    issues.push(...validateLrSchedule(t.lrSchedule, joinPath(path, 'lrSchedule')));
+  checkEnum(t, 'evaluateTest', path, [true, false], issues);
+  checkEnum(t, 'dropLast', path, [true, false], issues);
+  checkEnum(t, 'layout', path, ['image', 'flat'], issues);
+  checkEnum(t, 'labels', path, ['sparse', 'onehot'], issues);
+  checkNumber(t, 'logEverySteps', path, { optional: true, min: 0, integer: true }, issues);
+  checkNumber(t, 'metricsEverySteps', path, { optional: true, min: 0, integer: true }, issues);
+  checkNumber(t, 'limit', path, { optional: true, min: 1, integer: true }, issues);
+  if (t.validation !== undefined && t.validation !== false) {
+    const p = joinPath(path, 'validation');
+    if (!isPlainObject(t.validation)) {
+      issues.push({ path: p, message: 'must be false or an object' });
+    } else {
+      const v = t.validation;
+      checkKnownKeys(v, ['split', 'everyEpochs', 'batchSize', 'limit'], p, issues);
+      checkEnum(v, 'split', p, ['validation', 'test'], issues);
+      checkNumber(v, 'everyEpochs', p, { optional: true, min: 1, integer: true }, issues);
+      checkNumber(v, 'batchSize', p, { optional: true, min: 1, integer: true }, issues);
+      checkNumber(v, 'limit', p, { optional: true, min: 1, integer: true }, issues);
+    }
+  }
+  if (t.checkpoint !== undefined && t.checkpoint !== false) {
+    const p = joinPath(path, 'checkpoint');
+    if (!isPlainObject(t.checkpoint)) {
+      issues.push({ path: p, message: 'must be false or an object' });
+    } else {
+      const c = t.checkpoint;
+      checkKnownKeys(c, ['everySteps', 'everyEpochs', 'keep'], p, issues);
+      checkNumber(c, 'everySteps', p, { optional: true, min: 0, integer: true }, issues);
+      checkNumber(c, 'everyEpochs', p, { optional: true, min: 1, integer: true }, issues);
+      checkNumber(c, 'keep', p, { optional: true, min: 1, integer: true }, issues);
+    }
+  }
+  if (t.earlyStopping !== undefined) {
+    const p = joinPath(path, 'earlyStopping');
+    if (!isPlainObject(t.earlyStopping)) {
+      issues.push({ path: p, message: 'must be an object with a patience' });
+    } else {
+      const e = t.earlyStopping;
+      checkKnownKeys(e, ['monitor', 'mode', 'patience', 'minDelta'], p, issues);
+      checkNumber(e, 'patience', p, { min: 1, integer: true }, issues);
+      checkNumber(e, 'minDelta', p, { optional: true, min: 0 }, issues);
+      checkEnum(e, 'mode', p, ['min', 'max'], issues);
+      const m = e.monitor;
+      if (
+        m !== undefined &&
+        !(
+          typeof m === 'string' &&
+          (m === 'validation.loss' ||
+            m === 'validation.accuracy' ||
+            /^(validation\.objectives|train|metrics)\.\S+$/.test(m))
+        )
+      ) {
+        issues.push({
+          path: joinPath(p, 'monitor'),
+          message:
+            "must be 'validation.loss', 'validation.accuracy', 'validation.objectives.<name>', 'train.<objective>' or 'metrics.<name>'",
+        });
+      }
+    }
+  }
+}
+
+/**
+ * Every problem with an experiment config, each with a dotted path
+ * (`solver.optimizer.lr`, `objectives[1].type`, `training.epochs`): the
+ * document's shape, the training section, and each component through its
+ * registry's `validate` (unknown `type` names included). Empty when valid.
+ * Components must be registered first (import their packages' `register`).
+ */
+export function validateExperimentConfig(config: unknown): Issue[] {
+  if (!isPlainObject(config)) return [{ path: '', message: 'an experiment config must be a JSON object' }];
+  const issues: Issue[] = [];
+  const r = registries();
+  checkKnownKeys(config, TOP_KEYS, '', issues);
+  if (config.name !== undefined && typeof config.name !== 'string') {
+    issues.push({ path: 'name', message: 'must be a string' });
+  }
+  const component = (
+    key: 'model' | 'dataset' | 'solver',
+    registry: { validate(c: unknown, p: string): Issue[] },
+  ) => {
+    if (config[key] === undefined)
+      issues.push({ path: key, message: `is required: a ${key} config { type, … }` });
+    else issues.push(...registry.validate(config[key], key));
+  };
+  component('model', r.models);
+  component('dataset', r.datasets);
+  component('solver', r.solvers);
+  if (!Array.isArray(config.objectives) || config.objectives.length === 0) {
+    issues.push({ path: 'objectives', message: 'is required: a non-empty array of objective configs' });
+  } else {
+    config.objectives.forEach((o, i) => {
+      issues.push(...r.objectives.validate(o, `objectives[${i}]`));
+    });
+  }
+  if (config.pruners !== undefined) {
+    if (!Array.isArray(config.pruners))
+      issues.push({ path: 'pruners', message: 'must be an array of pruner configs' });
+    else
+      config.pruners.forEach((p, i) => {
+        issues.push(...r.pruners.validate(p, `pruners[${i}]`));
+      });
+  }
+  validateTraining(config.training, 'training', issues);
+  return issues;
+}
+
+/**
+ * Throws one `INVALID_CONFIG` error listing every problem of
+ * {@link validateExperimentConfig}, and otherwise narrows the type.
+ */
+export function assertExperimentConfig(config: unknown): asserts config is ExperimentConfig {
+  const issues = validateExperimentConfig(config);
+  if (issues.length > 0) {
+    throw new CoreError('INVALID_CONFIG', `invalid experiment config:\n${formatIssues(issues)}`, { issues });
+  }
+}
+
+/**
+ * The default figures logged per epoch: parameter and MAC counts of the
+ * network as built, of its non-zero entries, and of its compacted form;
+ * `sparsity` = 1 − nonzero/dense parameters; `nonzero.<node>` per node.
+ */
+export function defaultMetrics(net: Network): Record<string, number> {
+  const m = networkMetrics(net);
+  const out: Record<string, number> = {
+    params: m.dense.params,
+    macs: m.dense.macs,
+    nonzeroParams: m.nonzero.params,
+    nonzeroMacs: m.nonzero.macs,
+    compactedParams: m.compacted.params,
+    compactedMacs: m.compacted.macs,
+    sparsity: m.dense.params === 0 ? 0 : 1 - m.nonzero.params / m.dense.params,
+    liveLayers: m.layers.live,
+  };
+  for (const [node, c] of Object.entries(m.nodes)) out[`nonzero.${node}`] = c.nonzero;
+  return out;
+}
+
+/** Options of {@link runExperiment}. */
+export interface RunExperimentOptions {
+  /** The run directory: config.json, metrics.jsonl, result.json and checkpoint/ are written here and nowhere else. */
+  readonly runDir: string;
+  /**
+   * Continue from the run directory's checkpoint (`'auto'`: if there is one).
+   * A resumed run must have the same config as the directory's config.json.
+   * @default false
+   */
+  readonly resume?: boolean | 'auto';
+  readonly signal?: AbortSignal;
+  /** Directory of user-supplied data, for dataset factories. */
+  readonly dataDir?: string;
+  /** Directory for built data caches. */
+  readonly cacheDir?: string;
+  /** More callbacks (progress bars …). */
+  readonly callbacks?: readonly TrainCallback[];
+  /** Figures logged per epoch. @default {@link defaultMetrics} */
+  readonly metrics?: (net: Network) => Readonly<Record<string, number>>;
+  /** Return the final network (the caller disposes it) instead of disposing it. @default false */
+  readonly keepNetwork?: boolean;
+}
+
+/** Final figures of a run: what result.json holds. */
+export interface ExperimentSummary {
+  readonly name: string | null;
+  /** `completed`, `stopped` (early stopping), `interrupted` (abort signal; resumable) or `failed`. */
+  readonly status: 'completed' | 'stopped' | 'interrupted' | 'failed';
+  readonly steps: number;
+  readonly epochsCompleted: number;
+  readonly wallTimeMs: number;
+  readonly resumedFromStep: number | null;
+  readonly validation: JsonObject | null;
+  readonly test: JsonObject | null;
+  /** Network figures at the end ({@link defaultMetrics} or the caller's). */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** The resolved component configs (defaults filled in by each component). */
+  readonly components: JsonObject;
+  readonly history: readonly EpochRecord[];
+  /** The error of a failed run: code, message, details. */
+  readonly error: JsonObject | null;
+}
+
+/** What {@link runExperiment} returns. */
+export interface ExperimentRun {
+  readonly summary: ExperimentSummary;
+  /** Only with `keepNetwork: true`. */
+  readonly net?: Network;
+}
+
+const evalJson = (e: EvaluationResult | undefined): JsonObject | null =>
+  e === undefined
+    ? null
+    : {
+        split: e.split,
+        samples: e.samples,
+        accuracy: [...e.accuracy],
+        loss: [...e.loss],
+        objectives: { ...e.objectives },
+      };
+
+/**
+ * Runs one experiment from its JSON config: validates everything first (one
+ * `INVALID_CONFIG` error listing every problem, before any work or file),
+ * writes `config.json`, builds dataset, model (`createNetwork` with the seed's
+ * `init` stream), objectives, solver and pruners through {@link registries},
+ * trains with {@link train}, and writes `result.json` — also for interrupted
+ * and failed (non-finite) runs, so a sweep runner can read every outcome. All
+ * files are written atomically and only inside `runDir`; any worker can resume
+ * a run from its directory alone (see {@link resumeExperiment}).
+ */
+export async function runExperiment(config: unknown, options: RunExperimentOptions): Promise<ExperimentRun> {
+  assertExperimentConfig(config);
+  const { runDir } = options;
+  const configPath = join(runDir, 'config.json');
+  if (options.resume && existsSync(configPath)) {
+    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as JsonValue;
+    if (JSON.stringify(saved) !== JSON.stringify(config)) {
+      throw new CoreError(
+        'INVALID_CONFIG',
+        `${configPath} holds a different config; a resumed run must keep its config`,
+        {
+          issues: [{ path: '', message: `differs from ${configPath}` }],
+          details: { file: configPath },
+        },
+      );
+    }
+  }
+  writeJsonAtomic(configPath, config);
+  const r = registries();
+  const t = config.training;
+  const dataset = await r.datasets.create(config.dataset, {
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+  });
+  const spec = r.models.create(config.model, {
+    inputShape: dataset.info.inputShape,
+    classes: dataset.info.classes,
+  });
+  const objectives: Objective[] = [];
+  const pruners: Pruner[] = [];
+  let solver: Solver | undefined;
+  let net: Network | undefined;
+  let finalNet: Network | undefined;
+  const metricsFn = options.metrics ?? defaultMetrics;
+  const summaryBase = () => ({
+    name: config.name ?? null,
+    components: {
+      model: config.model,
+      dataset: config.dataset,
+      objectives: objectives.map((o) => o.config),
+      solver: solver?.config ?? config.solver,
+      pruners: pruners.map((p) => p.config),
+    } as JsonObject,
+  });
+  try {
+    net = createNetwork(spec, { seed: streamSeeds(t.seed).init });
+    for (const c of config.objectives) objectives.push(r.objectives.create(c, undefined));
+    solver = r.solvers.create(config.solver, undefined);
+    for (const c of config.pruners ?? []) pruners.push(r.pruners.create(c, undefined));
+    const callbacks: TrainCallback[] = [
+      ...(t.earlyStopping === undefined ? [] : [earlyStopping(t.earlyStopping)]),
+      ...(options.callbacks ?? []),
+    ];
+    let result: TrainResult;
+    try {
+      result = await train({
+        net,
+        dataset,
+        objectives,
+        solver,
+        pruners,
+        epochs: t.epochs,
+        batchSize: t.batchSize,
+        seed: t.seed,
+        ...(t.lrSchedule === undefined ? {} : { lrSchedule: t.lrSchedule }),
+        data: {
+          ...(t.layout === undefined ? {} : { layout: t.layout }),
+          ...(t.labels === undefined ? {} : { labels: t.labels }),
+          ...(t.limit === undefined ? {} : { limit: t.limit }),
+          ...(t.dropLast === undefined ? {} : { dropLast: t.dropLast }),
+        },
+        ...(t.validation === undefined ? {} : { validation: t.validation }),
+        ...(t.evaluateTest === undefined ? {} : { evaluateTest: t.evaluateTest }),
+        ...(t.checkpoint === undefined ? {} : { checkpoint: t.checkpoint }),
+        ...(t.logEverySteps === undefined ? {} : { logEverySteps: t.logEverySteps }),
+        ...(t.metricsEverySteps === undefined ? {} : { metricsEverySteps: t.metricsEverySteps }),
+        metrics: metricsFn,
+        runDir,
+        ...(options.resume === undefined ? {} : { resume: options.resume }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        callbacks,
+      });
+    } catch (e) {
+      // A failed run's summary still goes to result.json (the finally below disposes `net`).
+      const err = e as { code?: unknown; message?: unknown; details?: unknown };
+      writeJsonAtomic(join(runDir, 'result.json'), {
+        ...summaryBase(),
+        status: 'failed',
+        steps:
+          typeof (err.details as { step?: unknown })?.step === 'number'
+            ? (err.details as { step: number }).step
+            : 0,
+        epochsCompleted: 0,
+        wallTimeMs: 0,
+        resumedFromStep: null,
+        validation: null,
+        test: null,
+        metrics: {},
+        history: [],
+        error: {
+          code: typeof err.code === 'string' ? err.code : 'UNKNOWN',
+          message: String(err.message ?? e),
+          details: (err.details ?? {}) as JsonObject,
+        },
+      } satisfies ExperimentSummary);
+      throw e;
+    }
+    finalNet = result.net;
+    net = undefined;
+    const summary: ExperimentSummary = {
+      ...summaryBase(),
+      status: result.interrupted ? 'interrupted' : result.stoppedEarly ? 'stopped' : 'completed',
+      steps: result.steps,
+      epochsCompleted: result.epochsCompleted,
+      wallTimeMs: result.wallTimeMs,
+      resumedFromStep: result.resumedFrom?.step ?? null,
+      validation: evalJson(result.validation),
+      test: evalJson(result.test),
+      metrics: { ...metricsFn(finalNet) },
+      history: result.history,
+      error: null,
+    };
+    writeJsonAtomic(join(runDir, 'result.json'), summary);
+    const keep = options.keepNetwork === true;
+    const out: ExperimentRun = keep ? { summary, net: finalNet } : { summary };
+    if (keep) finalNet = undefined;
+    return out;
+  } finally {
+    finalNet?.dispose();
+    net?.dispose();
+    solver?.dispose();
+    for (const o of objectives) o.dispose?.();
+    for (const p of pruners) p.dispose?.();
+  }
+}
+
+/**
+ * Resumes (or, without a checkpoint, starts) the run in `runDir` from its
+ * `config.json` alone — what a sweep worker does with a run it is handed.
+ * @throws CoreError `CHECKPOINT_NOT_FOUND` when `runDir` has no config.json.
+ */
+export async function resumeExperiment(
+  runDir: string,
+  options: Omit<RunExperimentOptions, 'runDir' | 'resume'> = {},
+): Promise<ExperimentRun> {
+  const configPath = join(runDir, 'config.json');
+  if (!existsSync(configPath)) {
+    throw new CoreError('CHECKPOINT_NOT_FOUND', `no config.json in ${runDir}`, {
+      details: { file: configPath },
+    });
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(configPath, 'utf8'));
+  } catch (e) {
+    throw new CoreError('INVALID_CONFIG', `${configPath} is not valid JSON`, {
+      cause: e,
+      issues: [{ path: '', message: `${configPath} is not valid JSON` }],
+      details: { file: configPath },
+    });
+  }
+  return runExperiment(config, { ...options, runDir, resume: 'auto' });
+}
