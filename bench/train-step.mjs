@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// Benchmark (not a test): time of one training step (forward, backward, SGD
+// update) at batch 128 for LeNet-5, LeNet-300-100 and ResNet-20 on stock tfjs
+// `cpu`, moprune `cpu`, moprune `wasm`, `native`/`tensorflow` when they load,
+// and PyTorch CPU when a Python with torch is found. Writes
+// bench/results/train-step.json and prints a table.
+//
+//   node bench/train-step.mjs [--networks lenet5,lenet300,resnet20] [--backends cpu-stock,cpu,wasm,native,tensorflow,pytorch]
+//                             [--batch 128] [--runs 20] [--budget 60] [--include-slow]
+//
+// Every backend runs in its own child process: stock `cpu` must not see
+// moprune's gradient registrations, and one backend's warm state must not
+// flatter another's.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ALL_NETWORKS = ['lenet5', 'lenet300', 'resnet20'];
+const ALL_BACKENDS = ['cpu-stock', 'cpu', 'wasm', 'native', 'tensorflow', 'pytorch'];
+
+const { values: args } = parseArgs({
+  options: {
+    child: { type: 'boolean', default: false },
+    backend: { type: 'string' },
+    networks: { type: 'string', default: ALL_NETWORKS.join(',') },
+    backends: { type: 'string', default: ALL_BACKENDS.join(',') },
+    batch: { type: 'string', default: '128' },
+    runs: { type: 'string', default: '20' },
+    // Seconds of measurement per (network, backend) before runs are capped (never below 3).
+    budget: { type: 'string', default: '60' },
+    'include-slow': { type: 'boolean', default: false },
+  },
+});
+const batch = Number(args.batch);
+const runs = Number(args.runs);
+const budgetMs = Number(args.budget) * 1000;
+const MIN_RUNS = 3;
+
+function stats(times) {
+  const s = [...times].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, min: s[0], max: s[s.length - 1] };
+}
+
+/** Child: measure the networks on one tfjs backend and print the rows as JSON. */
+async function child(backend) {
+  const tf = await import('@tensorflow/tfjs-core');
+  // tfjs-layers registers tfjs's stock gradients; moprune's must come after it.
+  await import('@tensorflow/tfjs-layers');
+  let tfBackend = backend;
+  if (backend === 'cpu-stock') {
+    await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+    tfBackend = 'cpu';
+  } else {
+    const { initBackend } = await import('@moprune/backend');
+    try {
+      tfBackend = (await initBackend({ backend, logger: (l) => process.stderr.write(`${l}\n`) })).tfBackend;
+    } catch (e) {
+      if (
+        e?.name === 'BackendError' &&
+        (e.code === 'BACKEND_NOT_INSTALLED' || e.code === 'BACKEND_UNAVAILABLE')
+      ) {
+        process.stdout.write(`${JSON.stringify({ unavailable: e.message })}\n`);
+        return;
+      }
+      throw e;
+    }
+  }
+  const { makeTrainStep } = await import('./nets.mjs');
+  const rows = [];
+  for (const network of args.networks.split(',')) {
+    if (backend === 'cpu-stock' && network === 'resnet20' && !args['include-slow']) {
+      rows.push({
+        network,
+        backend,
+        batch,
+        msPerStep: null,
+        samplesPerSec: null,
+        note: 'skipped: stock cpu needs minutes per ResNet-20 step (its Conv2DBackpropFilter); --include-slow measures it',
+      });
+      continue;
+    }
+    const { step, dispose } = makeTrainStep(tf, network, batch);
+    let t0 = performance.now();
+    step();
+    const first = performance.now() - t0;
+    // A second warm-up step when steps are cheap (kernel setup, heap growth).
+    if (first < 1000) step();
+    const planned = first * runs <= budgetMs ? runs : Math.max(MIN_RUNS, Math.floor(budgetMs / first));
+    const times = [];
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < planned; i++) {
+      t0 = performance.now();
+      step();
+      times.push(performance.now() - t0);
+    }
+    const leaked = tf.memory().numTensors - before;
+    dispose();
+    const msPerStep = stats(times);
+    const notes = [];
+    if (planned < runs) notes.push(`${planned} runs (time cap ${args.budget} s)`);
+    if (leaked !== 0) notes.push(`leaked ${leaked} tensors over ${planned} steps`);
+    rows.push({
+      network,
+      backend,
+      batch,
+      msPerStep,
+      samplesPerSec: batch / (msPerStep.median / 1000),
+      runs: planned,
+      tfBackend,
+      ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+    });
+    process.stderr.write(
+      `  ${backend} ${network}: ${msPerStep.median.toFixed(1)} ms/step (${planned} runs)\n`,
+    );
+  }
+  process.stdout.write(`${JSON.stringify({ rows })}\n`);
+}
+
+/** The Python that can `import torch`: MOPRUNE_PYTHON, else python3, else Debian's /usr/bin/python3. */
+function findTorchPython() {
+  const candidates = process.env.MOPRUNE_PYTHON
+    ? [process.env.MOPRUNE_PYTHON]
+    : ['python3', '/usr/bin/python3'];
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return python;
+  }
+  return undefined;
+}
+
+function lastJsonLine(text) {
+  const lines = text
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
+  return lines.length > 0 ? JSON.parse(lines[lines.length - 1]) : undefined;
+}
+
+function runChild(backend) {
+  process.stderr.write(`train-step: ${backend} …\n`);
+  const r = spawnSync(
+    process.execPath,
+    [
+      fileURLToPath(import.meta.url),
+      '--child',
+      '--backend',
+      backend,
+      '--networks',
+      args.networks,
+      '--batch',
+      args.batch,
+      '--runs',
+      args.runs,
+      '--budget',
+      args.budget,
+      ...(args['include-slow'] ? ['--include-slow'] : []),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 },
+  );
+  const out = lastJsonLine(r.stdout ?? '');
+  if (r.status !== 0 || out === undefined)
+    throw new Error(`train-step child for ${backend} failed (exit ${r.status})`);
+  if (out.unavailable) {
+    process.stderr.write(`  ${backend}: not measured: ${out.unavailable}\n`);
+    return [];
+  }
+  return out.rows;
+}
+
+function runPytorch() {
+  const python = findTorchPython();
+  if (python === undefined) {
+    process.stderr.write(
+      '  pytorch: not measured: no Python with torch (set MOPRUNE_PYTHON, or apt-get install python3-torch)\n',
+    );
+    return [];
+  }
+  process.stderr.write(`train-step: pytorch (${python}) …\n`);
+  const out = execFileSync(
+    python,
+    [
+      join(here, 'train_step.py'),
+      '--batch',
+      args.batch,
+      '--runs',
+      args.runs,
+      '--warmup',
+      '3',
+      '--threads',
+      String(cpus().length),
+      '--networks',
+      args.networks,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return lastJsonLine(out).rows;
+}
+
+function fmt(x, digits = 1) {
+  return x === null || x === undefined ? '—' : x.toFixed(digits);
+}
+
+function printTable(rows) {
+  const find = (network, backend) =>
+    rows.find((r) => r.network === network && r.backend === backend && r.msPerStep);
+  const header = [
+    'network',
+    'backend',
+    'median ms',
+    'min',
+    'max',
+    'samples/s',
+    'time ÷ PyTorch',
+    'speedup vs cpu-stock',
+  ];
+  const body = rows.map((r) => {
+    const torch = find(r.network, 'pytorch');
+    const stock = find(r.network, 'cpu-stock');
+    const m = r.msPerStep?.median;
+    return [
+      r.network,
+      r.backend,
+      fmt(m),
+      fmt(r.msPerStep?.min),
+      fmt(r.msPerStep?.max),
+      fmt(r.samplesPerSec, 0),
+      m && torch ? `${(m / torch.msPerStep.median).toFixed(2)}×` : '—',
+      m && stock ? `${(stock.msPerStep.median / m).toFixed(1)}×` : '—',
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(`\nTraining step, batch ${batch} (median of up to ${runs} after warm-up)`);
+  console.log(line(header));
+  console.log(widths.map((w) => '─'.repeat(w)).join('  '));
+  for (const b of body) console.log(line(b));
+  for (const r of rows) if (r.note) console.log(`  ${r.network}/${r.backend}: ${r.note}`);
+}
+
+async function main() {
+  if (args.child) return child(args.backend);
+  const wanted = args.backends.split(',');
+  const unknown = wanted.filter((b) => !ALL_BACKENDS.includes(b));
+  if (unknown.length > 0)
+    throw new Error(`unknown backend(s) ${unknown.join(', ')}; known: ${ALL_BACKENDS.join(', ')}`);
+  const load = loadavg()[0];
+  const rows = [];
+  for (const backend of wanted) rows.push(...(backend === 'pytorch' ? runPytorch() : runChild(backend)));
+  const result = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      loadAverageAtStart: Number(load.toFixed(2)),
+    },
+    rows,
+  };
+  const file = join(here, 'results', 'train-step.json');
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(result, null, 2)}\n`);
+  renameSync(tmp, file);
+  printTable(rows);
+  console.log(`\nwrote ${file} (load average at start ${load.toFixed(2)} on ${cpus().length} cores)`);
+}
+
+await main();
