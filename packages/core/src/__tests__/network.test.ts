@@ -530,6 +530,87 @@ describe('createNetwork', () => {
     net.dispose();
   });
 
+  it('has gradients for every op, matching finite differences', () => {
+    const spec: NetworkSpec = {
+      name: 'grad',
+      inputShape: [4, 4, 2],
+      nodes: [
+        {
+          id: 'c1',
+          op: 'conv2d',
+          inputs: ['input'],
+          filters: 3,
+          kernelSize: [3, 3],
+          padding: 'same',
+          init: 'torchDefault',
+        },
+        { id: 'bn', op: 'batchNorm', inputs: ['c1'] },
+        { id: 'g', op: 'gate', inputs: ['bn'] },
+        { id: 't', op: 'activation', inputs: ['g'], fn: 'tanh' },
+        {
+          id: 'c2',
+          op: 'conv2d',
+          inputs: ['t'],
+          filters: 4,
+          kernelSize: [2, 2],
+          strides: [2, 2],
+          padding: 'same',
+        },
+        { id: 'sc', op: 'padShortcut', inputs: ['t'], stride: 2, channels: 4 },
+        { id: 'add', op: 'add', inputs: ['sc', 'c2'], gated: true },
+        { id: 'mp', op: 'maxPool', inputs: ['add'], poolSize: [2, 2], strides: [1, 1] },
+        { id: 'ap', op: 'avgPool', inputs: ['add'], poolSize: [2, 2], strides: [1, 1], padding: 'valid' },
+        { id: 'mix', op: 'mix', inputs: ['mp', 'ap'], init: [0.6, 0.8] },
+        { id: 'gap', op: 'globalAvgPool', inputs: ['mix'] },
+        { id: 'do', op: 'dropout', inputs: ['gap'], rate: 0.2 },
+        { id: 'fc', op: 'dense', inputs: ['do'], units: 3, init: 'torchDefault' },
+        { id: 'out', op: 'activation', inputs: ['fc'], fn: 'logSoftmax' },
+      ],
+      outputs: ['out'],
+    };
+    const net = createNetwork(spec, { seed: 3 });
+    const x = tf.randomNormal([3, 4, 4, 2], 0, 1, 'float32', 5);
+    const gates = { g: tf.tensor1d([1, 0.5, 1]), add: tf.scalar(0.7) };
+    const loss = () =>
+      tf.tidy(() => {
+        const updates: { param: string; value: tf.Tensor }[] = [];
+        const [y] = net.apply(x, { training: true, gates, rng: Rng.fromSeed(8), stateUpdates: updates });
+        tf.dispose(updates.map((u) => u.value));
+        return tf.neg(tf.sum(tf.mul(y!, tf.oneHot([0, 1, 2], 3)))) as tf.Scalar;
+      });
+    const before = tf.memory().numTensors;
+    const { grads, value } = tf.variableGrads(loss);
+    const trainable = net.trainableVariables();
+    expect(Object.keys(grads).sort()).toEqual(trainable.map((v) => v.name).sort());
+    const h = 1e-2;
+    for (const v of trainable) {
+      const g = grads[v.name]!.dataSync();
+      const orig = v.dataSync().slice();
+      for (const i of [0, orig.length - 1]) {
+        const at = (d: number) => {
+          const w = orig.slice();
+          w[i] = orig[i]! + d;
+          const t = tf.tensor(w, v.shape);
+          v.assign(t);
+          t.dispose();
+          const l = loss();
+          const out = l.dataSync()[0]!;
+          l.dispose();
+          return out;
+        };
+        const numeric = (at(h) - at(-h)) / (2 * h);
+        expect(Math.abs(g[i]! - numeric)).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
+      }
+      const t = tf.tensor(orig, v.shape);
+      v.assign(t);
+      t.dispose();
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, ...Object.values(gates)]);
+    net.dispose();
+  });
+
   it('rejects inputs of the wrong size', () => {
     const net = createNetwork(mlp, { seed: 0 });
     const x = tf.zeros([2, 3]);
