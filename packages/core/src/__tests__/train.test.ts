@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  compact,
   createNetwork,
   earlyStopping,
   isMopruneError,
@@ -14,16 +15,22 @@ import {
   type Network,
   networkFromValues,
   type Objective,
+  type ProgressInfo,
   type Pruner,
+  type Solver,
   type TrainOptions,
   train,
 } from '../index.js';
 import {
   blobDataset,
   crossEntropy,
+  expectedUnits,
+  gatedSpec,
+  gatePruner,
   l1Kernels,
   magnitudePruner,
   mlpSpec,
+  unitRemover,
   weightBytes,
   weightedSum,
 } from './fixtures/train-fixtures.js';
@@ -315,6 +322,171 @@ describe('train', () => {
       code: 'CHECKPOINT_NOT_FOUND',
     });
     o.net.dispose();
+    o.solver.dispose();
+  });
+
+  it('resumes a run that was physically compacted before its checkpoint (network rebuilt from the checkpointed spec)', async () => {
+    const scenario = (runDir?: string): TrainOptions => ({
+      ...baseOptions(),
+      net: createNetwork(gatedSpec(), { seed: 2 }),
+      pruners: [unitRemover(['fc1:unit:1', 'fc1:unit:4', 'fc1:unit:6'], 3, (n) => compact(n))],
+      validation: false,
+      evaluateTest: false,
+      ...(runDir === undefined ? {} : { runDir }),
+    });
+    const ref = scenario();
+    const full = await train(ref);
+    expect(full.net.params.get('fc1/kernel')!.shape).toEqual([6, 5]);
+    const want = weightBytes(full.net);
+    full.net.dispose();
+    ref.solver.dispose();
+
+    const runDir = tempDir();
+    const controller = new AbortController();
+    const a = scenario(runDir);
+    const first = await train({
+      ...a,
+      signal: controller.signal,
+      callbacks: [{ name: 'abort', onStepEnd: (s) => void (s.step === 7 && controller.abort()) }],
+    });
+    expect(first.interrupted).toBe(true);
+    first.net.dispose();
+    a.solver.dispose();
+    const b = scenario(runDir);
+    const second = await train({ ...b, resume: true });
+    expect(second.net).not.toBe(b.net);
+    expect(second.net.spec.nodes.find((n) => n.id === 'fc1')).toMatchObject({ units: 5 });
+    expect(weightBytes(second.net)).toEqual(want);
+    second.net.dispose();
+    b.solver.dispose();
+  });
+
+  it('gates: every solver pass of a step sees the same samples, gradients reach the pruner variables, and resume restores them', async () => {
+    const twice = (inner: Solver): Solver => ({
+      ...inner,
+      get learningRate() {
+        return inner.learningRate;
+      },
+      set learningRate(lr: number) {
+        inner.learningRate = lr;
+      },
+      step(problem) {
+        const a = tf.tidy(() => problem.evaluate().map((v) => v.dataSync()[0]!));
+        const result = inner.step(problem);
+        expect(result.values).toEqual(a);
+        return result;
+      },
+    });
+    const scenario = (runDir?: string) => {
+      const pruner = gatePruner();
+      const inner = weightedSum([0.9, 0.1], { type: 'sgd', lr: 0.1, momentum: 0.9 });
+      const options: TrainOptions = {
+        ...baseOptions(),
+        net: createNetwork(gatedSpec(), { seed: 2 }),
+        objectives: [crossEntropy(), expectedUnits()],
+        solver: twice(inner),
+        pruners: [pruner],
+        validation: false,
+        evaluateTest: false,
+        ...(runDir === undefined ? {} : { runDir }),
+      };
+      return { options, pruner, inner };
+    };
+    const ref = scenario();
+    const full = await train(ref.options);
+    // Each step drew its gates twice (two passes) with identical samples.
+    expect(ref.pruner.samples).toHaveLength(2 * 24);
+    for (let i = 0; i < 24; i++) expect(ref.pruner.samples[2 * i]).toBe(ref.pruner.samples[2 * i + 1]);
+    const phi = [...ref.pruner.phi().dataSync()];
+    expect(phi.some((x) => Math.abs(x - 1.5) > 1e-3)).toBe(true);
+    const want = {
+      ...weightBytes(full.net),
+      phi: Buffer.from(ref.pruner.phi().dataSync().buffer).toString('base64'),
+    };
+    full.net.dispose();
+    ref.inner.dispose();
+    ref.pruner.dispose!();
+
+    const runDir = tempDir();
+    const controller = new AbortController();
+    const a = scenario(runDir);
+    const first = await train({
+      ...a.options,
+      signal: controller.signal,
+      callbacks: [{ name: 'abort', onStepEnd: (s) => void (s.step === 10 && controller.abort()) }],
+    });
+    first.net.dispose();
+    a.inner.dispose();
+    a.pruner.dispose!();
+    const b = scenario(runDir);
+    const second = await train({ ...b.options, resume: true });
+    expect({
+      ...weightBytes(second.net),
+      phi: Buffer.from(b.pruner.phi().dataSync().buffer).toString('base64'),
+    }).toEqual(want);
+    second.net.dispose();
+    b.inner.dispose();
+    b.pruner.dispose!();
+  });
+
+  it('prepare() gets the data gradients by parameter name, computed once per step', async () => {
+    let checked = 0;
+    const relevance: Objective = {
+      name: 'relevance',
+      config: { type: 'test-relevance' },
+      prepare(ctx) {
+        const g = ctx.dataGradients();
+        expect(ctx.dataGradients()).toBe(g);
+        expect([...g.keys()].sort()).toEqual(['fc1/bias', 'fc1/kernel', 'fc2/bias', 'fc2/kernel']);
+        // Same gradient as a direct backward pass of CE on this batch (the spec has no dropout).
+        const { value, grads } = tf.variableGrads(
+          () =>
+            crossEntropy().value({
+              net: ctx.net,
+              outputs: ctx.net.apply(ctx.batch.x, { training: true }),
+              batch: ctx.batch,
+              gateProbabilities: {},
+              training: true,
+            }),
+          [ctx.net.params.get('fc1/kernel')!],
+        );
+        const direct = Object.values(grads)[0]!;
+        expect([...direct.dataSync()]).toEqual([...g.get('fc1/kernel')!.dataSync()]);
+        tf.dispose([value, direct]);
+        checked += 1;
+      },
+      value: () => tf.scalar(0),
+    };
+    const o = baseOptions();
+    const r = await train({
+      ...o,
+      net: createNetwork(gatedSpec(), { seed: 2 }),
+      objectives: [crossEntropy(), relevance],
+      epochs: 1,
+      validation: false,
+      evaluateTest: false,
+    });
+    expect(checked).toBe(6);
+    r.net.dispose();
+    o.net.dispose();
+    o.solver.dispose();
+  });
+
+  it('reports progress with an ETA after every step', async () => {
+    const seen: ProgressInfo[] = [];
+    const o = baseOptions();
+    const r = await train({
+      ...o,
+      epochs: 2,
+      validation: false,
+      evaluateTest: false,
+      callbacks: [{ name: 'progress', onProgress: (p) => void seen.push(p) }],
+    });
+    expect(seen.map((p) => p.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(seen[5]).toMatchObject({ totalSteps: 12, epoch: 0, epochs: 2, batch: 6, batchesPerEpoch: 6 });
+    expect(seen.every((p) => p.etaMs >= 0 && p.stepsPerSecond > 0)).toBe(true);
+    expect(seen[11]!.etaMs).toBe(0);
+    r.net.dispose();
     o.solver.dispose();
   });
 });
