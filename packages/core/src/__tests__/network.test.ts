@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core alone registers no gradients; the tfjs union package (or @moprune/backend) does.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { fc, test } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createNetwork,
@@ -113,6 +114,69 @@ describe('validateSpec / createNetwork errors', () => {
       expect(isMopruneError(e, 'INVALID_SPEC')).toBe(true);
       expect((e as { name: string }).name).toBe('CoreError');
       expect((e as { issues: unknown[] }).issues).toEqual(issues);
+    }
+  });
+
+  const junk = fc.oneof(
+    fc.integer({ min: -2, max: 4 }),
+    fc.constant(undefined),
+    fc.string(),
+    fc.constant(null),
+    fc.array(fc.integer({ min: -1, max: 3 }), { maxLength: 3 }),
+  );
+  const junkNode = fc.record(
+    {
+      id: fc.constantFrom('a', 'b', 'c', 'input', ''),
+      op: fc.constantFrom(
+        'dense',
+        'conv2d',
+        'maxPool',
+        'avgPool',
+        'globalAvgPool',
+        'flatten',
+        'activation',
+        'batchNorm',
+        'dropout',
+        'gate',
+        'add',
+        'padShortcut',
+        'mix',
+        'nope',
+      ),
+      inputs: fc.oneof(fc.array(fc.constantFrom('input', 'a', 'b', 'c', 'zz'), { maxLength: 3 }), junk),
+      units: junk,
+      filters: junk,
+      kernelSize: junk,
+      strides: junk,
+      padding: fc.constantFrom('same', 'valid', 'full', undefined),
+      dilation: junk,
+      poolSize: junk,
+      fn: fc.constantFrom('relu', 'softmax', 'swish', undefined),
+      rate: fc.oneof(fc.double(), junk),
+      stride: junk,
+      channels: junk,
+      init: fc.oneof(fc.constantFrom('heNormal', 'weird'), junk),
+      epsilon: fc.oneof(fc.double(), junk),
+    },
+    { requiredKeys: ['id', 'op'] },
+  );
+  test.prop(
+    [
+      fc.array(junkNode, { maxLength: 5 }),
+      fc.oneof(fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }), junk),
+      fc.array(fc.constantFrom('a', 'b', 'c', 'x'), { maxLength: 2 }),
+    ],
+    { seed: 21, numRuns: 300 },
+  )('never throws on malformed specs; createNetwork agrees with it', (nodes, inputShape, outputs) => {
+    const spec = { name: 'junk', inputShape, nodes, outputs } as unknown as NetworkSpec;
+    const issues = validateSpec(spec);
+    expect(Array.isArray(issues)).toBe(true);
+    if (issues.length > 0) {
+      expect(() => createNetwork(spec, { seed: 0 })).toThrowError(
+        expect.objectContaining({ code: 'INVALID_SPEC' }),
+      );
+    } else {
+      createNetwork(spec, { seed: 0 }).dispose();
     }
   });
 
