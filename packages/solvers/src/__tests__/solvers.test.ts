@@ -305,8 +305,8 @@ describe('weighted Chebyshev + augmented Lagrangian', () => {
       expect(Math.abs(x[0]! - x[1]!)).toBeLessThan(2e-2);
       expect(Math.abs(scaled[0]! - scaled[1]!)).toBeLessThan(5e-3);
       // Textbook multipliers stay non-negative.
-      expect(last!.extra!.lambda0!).toBeGreaterThanOrEqual(0);
-      expect(last!.extra!.lambda1!).toBeGreaterThanOrEqual(0);
+      expect(last!.extra!.lambda_0!).toBeGreaterThanOrEqual(0);
+      expect(last!.extra!.lambda_1!).toBeGreaterThanOrEqual(0);
       results.push({ k: k1, f, x });
       solver.dispose();
       ff.dispose();

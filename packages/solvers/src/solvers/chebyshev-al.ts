@@ -254,7 +254,7 @@ class ChebyshevAlSolver implements Solver {
       this.constraintCount++;
       const extra: Record<string, number> = { t: tBefore, mu: this.mu, maxConstraint: Math.max(...c) };
       this.lambda.forEach((l, i) => {
-        extra[`lambda${i}`] = l;
+        extra[`lambda_${i}`] = l;
       });
       return { values, weights, extra };
     } finally {
@@ -354,7 +354,7 @@ class ChebyshevAlSolver implements Solver {
  * default); {@link Solver.endEpoch} performs the outer updates. The default
  * `form` is the textbook inequality AL; `form: 'reference'` reproduces the
  * authors' code. Logs the effective objective weights dL/df (`weights`),
- * t, μ, λ and the largest constraint value (`extra`).
+ * t, μ, λ (`lambda_0` …) and the largest constraint value (`extra`).
  * @throws SolverError `WEIGHTS_OFF_SIMPLEX` or `INVALID_CONFIG` naming the bad field.
  */
 export function createChebyshevAlSolver(config: ChebyshevAlConfig | JsonObject): Solver {
