@@ -126,7 +126,7 @@ export function lenet5(options: Lenet5Options = {}): NetworkSpec {
     if (gated) x = b.add({ id: `${id}.gate`, op: 'gate', inputs: [x] });
     x = b.add({ id: `pool${i + 1}`, op: layout.pool, inputs: [x], poolSize: [2, 2] });
   });
-  x = b.flatten('flatten', x);
+  x = b.add({ id: 'flatten', op: 'flatten', inputs: [x] });
   layout.dense.forEach((units, i) => {
     const id = `fc${i + 1}`;
     x = b.act(`${id}.relu`, b.dense(id, x, units, init), 'relu');

@@ -50,7 +50,7 @@ function buildMlp(name: string, options: MlpOptions): NetworkSpec {
   const b = new SpecBuilder(name, options.inputShape ?? [28, 28, 1]);
   const init = options.init ?? 'glorotUniform';
   const fn = options.activation ?? 'relu';
-  let x = b.flatten('flatten', 'input');
+  let x = b.flattenInput('flatten');
   options.hidden.forEach((units, i) => {
     const id = `fc${i + 1}`;
     x = b.act(`${id}.${fn}`, b.dense(id, x, units, init), fn);

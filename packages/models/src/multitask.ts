@@ -118,7 +118,7 @@ function tower(
     if (layout.batchNorm) x = b.add({ id: `${prefix}.bn${k}`, op: 'batchNorm', inputs: [x], ...BN });
     x = b.act(`${prefix}.relu${k}`, x, 'relu');
   });
-  x = b.flatten(`${prefix}.flatten`, x);
+  x = b.add({ id: `${prefix}.flatten`, op: 'flatten', inputs: [x] });
   return b.act(`${prefix}.fc.relu`, b.dense(`${prefix}.fc`, x, layout.width, init), 'relu');
 }
 

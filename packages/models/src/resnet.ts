@@ -116,9 +116,9 @@ export function resnet(options: ResnetOptions): NetworkSpec {
       let y = gate(`${block}.gate1`, bn(`${block}.bn1`, conv(`${block}.conv1`, x, filters, stride)));
       y = b.act(`${block}.relu1`, y, 'relu');
       y = gate(`${block}.gate2`, bn(`${block}.bn2`, conv(`${block}.conv2`, y, filters, 1)));
-      const inChannels = b.shapeOf(x)[2];
+      // Channels double exactly where the stride is 2 (the stem already has 16).
       const skip =
-        stride === 1 && inChannels === filters
+        stride === 1
           ? x
           : b.add({ id: `${block}.shortcut`, op: 'padShortcut', inputs: [x], stride, channels: filters });
       const sum = b.add({ id: block, op: 'add', inputs: [skip, y], ...(layerGates ? { gated: true } : {}) });

@@ -68,7 +68,12 @@ export function vggLike(options: VggLikeOptions = {}): NetworkSpec {
     x = b.add({ id: `pool${stage + 1}`, op: 'maxPool', inputs: [x], poolSize: [2, 2] });
     x = b.add({ id: `dropout${stage + 1}`, op: 'dropout', inputs: [x], rate: rates[stage]! });
   });
-  const out = b.dense('fc', b.flatten('flatten', x), options.classes ?? 10, init);
+  const out = b.dense(
+    'fc',
+    b.add({ id: 'flatten', op: 'flatten', inputs: [x] }),
+    options.classes ?? 10,
+    init,
+  );
   return b.build([out]);
 }
 

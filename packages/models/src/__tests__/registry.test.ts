@@ -146,6 +146,7 @@ describe('builder options', () => {
     expect(e.code).toBe('INCOMPATIBLE_INPUT');
     expect(e.details.node).toBe('conv2');
     expect(e.issues[0]?.path).toBe('inputShape');
+    expect(e.issues[0]?.message).toMatch(/^node 'conv2': /);
     const flat = thrown(() => resnet({ depth: 20, inputShape: [3072] })) as ModelError;
     expect(flat.code).toBe('INCOMPATIBLE_INPUT');
     expect(flat.details.node).toBe('conv1');
