@@ -9,6 +9,7 @@ import {
   compact,
   createNetwork,
   earlyStopping,
+  evaluateNetwork,
   isMopruneError,
   listCheckpoints,
   loadLatestCheckpoint,
@@ -488,5 +489,36 @@ describe('train', () => {
     expect(seen[11]!.etaMs).toBe(0);
     r.net.dispose();
     o.solver.dispose();
+  });
+
+  it('evaluates logits, softmax and log-softmax outputs with sparse or one-hot labels to the same figures', () => {
+    const withHead = (fn?: 'softmax' | 'logSoftmax') => {
+      const spec = mlpSpec();
+      return createNetwork(
+        fn === undefined
+          ? spec
+          : {
+              ...spec,
+              nodes: [...spec.nodes, { id: 'head', op: 'activation', inputs: ['fc2'], fn }],
+              outputs: ['head'],
+            },
+        { seed: 9 },
+      );
+    };
+    const before = tf.memory().numTensors;
+    const nets = [withHead(), withHead('softmax'), withHead('logSoftmax')];
+    const results = nets.flatMap((n) =>
+      (['sparse', 'onehot'] as const).map((labels) =>
+        evaluateNetwork(n, dataset, 'test', { batchSize: 20, labels }),
+      ),
+    );
+    const ref = results[0]!;
+    expect(ref.samples).toBe(48);
+    for (const r of results) {
+      expect(r.accuracy).toEqual(ref.accuracy);
+      expect(r.loss[0]).toBeCloseTo(ref.loss[0]!, 5);
+    }
+    for (const n of nets) n.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

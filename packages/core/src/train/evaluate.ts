@@ -33,6 +33,8 @@ export interface EvaluateOptions {
   readonly layout?: BatchOptions['layout'];
   /** Forwarded to {@link Dataset.batches}. */
   readonly limit?: number;
+  /** Forwarded to {@link Dataset.batches} (objectives see the labels in the format they were trained with). */
+  readonly labels?: BatchOptions['labels'];
 }
 
 /** Figures of one evaluation pass. */
@@ -113,6 +115,7 @@ export function evaluateNetwork(
     shuffle: false,
     ...(options.layout === undefined ? {} : { layout: options.layout }),
     ...(options.limit === undefined ? {} : { limit: options.limit }),
+    ...(options.labels === undefined ? {} : { labels: options.labels }),
   };
   for (const batch of dataset.batches(split, batchOptions)) {
     try {

@@ -472,6 +472,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         objectives,
         pruners,
         ...(options.data?.layout === undefined ? {} : { layout: options.data.layout }),
+        ...(options.data?.labels === undefined ? {} : { labels: options.data.labels }),
         ...(limit === undefined || limit === Number.MAX_SAFE_INTEGER ? {} : { limit }),
       });
 
