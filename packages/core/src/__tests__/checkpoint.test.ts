@@ -105,6 +105,15 @@ describe('checkpoint files', () => {
     );
   });
 
+  it('writing a lower step (resumed from an older checkpoint) removes the abandoned higher steps', () => {
+    const root = join(tempDir(), 'checkpoint');
+    for (const step of [4, 8, 12]) writeCheckpoint(root, state(step), { step });
+    writeCheckpoint(root, state(9), { step: 9 });
+    expect(listCheckpoints(root).map((c) => c.step)).toEqual([9, 8]);
+    writeCheckpoint(root, state(9), { step: 9, keep: 1 });
+    expect(listCheckpoints(root).map((c) => c.step)).toEqual([9]);
+  });
+
   it('an empty directory has no checkpoint; writeJsonAtomic writes whole files only', () => {
     const dir = tempDir();
     expect(loadLatestCheckpoint(join(dir, 'nothing'))).toBeUndefined();

@@ -319,6 +319,25 @@ describe('train', () => {
       issues: [{ path: 'epochs' }, { path: 'batchSize' }, { path: 'seed' }, { path: 'lrSchedule.every' }],
     });
     await expect(train({ ...o, resume: true })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    // A checkpoint of another run (other seed) is refused; a fresh run in that directory discards it.
+    const runDir = tempDir();
+    const other = baseOptions(8);
+    (await train({ ...other, epochs: 1, runDir, validation: false, evaluateTest: false })).net.dispose();
+    other.solver.dispose();
+    const again = baseOptions(9);
+    await expect(train({ ...again, runDir, resume: true })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    const fresh = await train({
+      ...again,
+      epochs: 2,
+      runDir,
+      checkpoint: { everyEpochs: 2 },
+      validation: false,
+    });
+    expect(listCheckpoints(join(runDir, 'checkpoint')).map((c) => c.step)).toEqual([12]);
+    fresh.net.dispose();
+    again.solver.dispose();
     await expect(train({ ...o, resume: true, runDir: tempDir() })).rejects.toMatchObject({
       code: 'CHECKPOINT_NOT_FOUND',
     });

@@ -45,7 +45,7 @@ export interface CheckpointManifest {
 export interface WriteCheckpointOptions {
   /** Global step (names the directory `ckpt-<step>`). */
   readonly step: number;
-  /** How many checkpoint directories to keep (newest first). @default 2 */
+  /** How many checkpoint directories to keep: this one and the newest `keep − 1` of lower steps. @default 2 */
   readonly keep?: number;
 }
 
@@ -71,8 +71,9 @@ export function checkpointDirName(step: number): string {
  * Writes a checkpoint of `state` into `root` (usually `<runDir>/checkpoint`):
  * `root/ckpt-<step>/{data.bin, manifest.json}` is built in a temp directory
  * (each file fsynced), renamed into place, then `root/latest` is replaced
- * atomically with the directory name; older directories beyond `keep` are
- * removed last. A crash at any point leaves the previous checkpoint usable.
+ * atomically with the directory name; older directories beyond `keep`, and
+ * any of higher steps (an abandoned timeline), are removed last. A crash at
+ * any point leaves the previous checkpoint usable.
  * Rewriting a step that already has a valid checkpoint is a no-op (same
  * position of a deterministic run means the same state).
  * @returns the checkpoint directory.
@@ -134,9 +135,14 @@ export function writeCheckpoint(
     }
   }
   writeFileAtomic(join(root, LATEST), `${name}\n`);
-  for (const old of listCheckpoints(root).slice(keep)) {
-    rmSync(join(root, old.name), { recursive: true, force: true });
-  }
+  // Directories of higher steps belong to an abandoned timeline (refused as corrupt when this run
+  // resumed from an older one); of the older ones the newest `keep − 1` stay.
+  const others = listCheckpoints(root).filter((c) => c.name !== name);
+  const stale = [
+    ...others.filter((c) => c.step > options.step),
+    ...others.filter((c) => c.step < options.step).slice(keep - 1),
+  ];
+  for (const old of stale) rmSync(join(root, old.name), { recursive: true, force: true });
   return final;
 }
 

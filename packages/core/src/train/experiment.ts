@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreError, formatIssues, type Issue } from '../errors.js';
 import type { Objective, Pruner, Solver } from '../interfaces.js';
@@ -326,6 +326,8 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
     }
   }
   writeJsonAtomic(configPath, config);
+  // result.json describes a finished session; a stale one must not outlive the run it describes.
+  rmSync(join(runDir, 'result.json'), { force: true });
   const r = registries();
   const t = config.training;
   const dataset = await r.datasets.create(config.dataset, {

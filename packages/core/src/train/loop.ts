@@ -1,4 +1,12 @@
-import { appendFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CoreError, type Issue } from '../errors.js';
@@ -80,7 +88,13 @@ export interface TrainOptions {
   readonly objectives: readonly Objective[];
   /** The one solver that turns the objectives into an update. */
   readonly solver: Solver;
-  /** @default [] */
+  /**
+   * Pruners, called in order. Each gets its own persistent random stream, the
+   * `rng` of every `afterStep`/`afterEpoch` context; a resumed run hands them a
+   * new stream object continuing the checkpointed state, so pruners must draw
+   * from the context's `rng`, not keep the one `init` received.
+   * @default []
+   */
   readonly pruners?: readonly Pruner[];
   /** Epochs to train (≥ 1). */
   readonly epochs: number;
@@ -357,6 +371,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           details: { file: ckpt.path },
         });
       }
+      const mismatch = [
+        j.seed !== seed ? `seed ${j.seed} (this run: ${seed})` : '',
+        j.pruners.length !== pruners.length
+          ? `${j.pruners.length} pruners (this run: ${pruners.length})`
+          : '',
+      ].filter((m) => m !== '');
+      if (mismatch.length > 0) {
+        throw new CoreError(
+          'INVALID_ARGUMENT',
+          `checkpoint ${ckpt.path} belongs to another run: ${mismatch.join(', ')}`,
+          { details: { file: ckpt.path } },
+        );
+      }
       if (JSON.stringify(j.spec) !== JSON.stringify(net.spec)) {
         // The run was compacted before the checkpoint: rebuild the network on the checkpointed spec.
         const values = new Map<string, tf.Tensor>();
@@ -404,7 +431,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     } else {
       initPruners();
       solver.resetVariables?.(collectVariables());
+      // A fresh run owns its directory: checkpoints and log lines of an earlier run there are discarded.
       if (metricsPath !== undefined) writeFileSync(metricsPath, '');
+      if (ckptRoot !== undefined) rmSync(ckptRoot, { recursive: true, force: true });
     }
 
     const sessionStart = performance.now();
