@@ -510,6 +510,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       step,
       epoch,
       rng: prunerRngs[i]!,
+      objectives,
       evaluate: async (split = 'validation') => {
         const r = evaluateSplit(split, validation?.limit);
         const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
