@@ -12,10 +12,11 @@
 // moprune's gradient registrations, and one backend's warm state must not
 // flatter another's.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,6 +48,22 @@ function stats(times) {
   return { median, min: s[0], max: s[s.length - 1] };
 }
 
+/**
+ * In this workspace @moprune/native is a sibling package, not a dependency of
+ * @moprune/backend, so initBackend's own lookup cannot see it: resolve its
+ * built entry through the package's self-reference and hand it over.
+ */
+function workspaceNativeLoader() {
+  const pkg = join(here, '..', 'packages', 'native', 'package.json');
+  if (!existsSync(pkg)) return {};
+  try {
+    const entry = createRequire(pkg).resolve('@moprune/native');
+    return existsSync(entry) ? { loadNative: () => import(pathToFileURL(entry).href) } : {};
+  } catch {
+    return {};
+  }
+}
+
 /** Child: measure the networks on one tfjs backend and print the rows as JSON. */
 async function child(backend) {
   const tf = await import('@tensorflow/tfjs-core');
@@ -60,7 +77,9 @@ async function child(backend) {
   } else {
     const { initBackend } = await import('@moprune/backend');
     try {
-      tfBackend = (await initBackend({ backend, logger: (l) => process.stderr.write(`${l}\n`) })).tfBackend;
+      const native = backend === 'native' ? workspaceNativeLoader() : {};
+      tfBackend = (await initBackend({ backend, ...native, logger: (l) => process.stderr.write(`${l}\n`) }))
+        .tfBackend;
     } catch (e) {
       if (
         e?.name === 'BackendError' &&

@@ -47,11 +47,15 @@ export const stridedSliceGradConfig: GradConfig = {
           newAxisMask,
           shrinkAxisMask,
         );
-        if (info.finalShapeSparse.some((d) => d === 0)) return tf.zerosLike(x);
-        let g = tf.reshape(dy as tf.Tensor, info.finalShapeSparse);
+        // Elements read per input axis (shrunk axes read one); finalShapeSparse omits shrunk axes.
+        const counts = info.begin.map((b, d) =>
+          Math.max(0, Math.ceil((info.end[d]! - b) / info.strides[d]!)),
+        );
+        if (counts.some((d) => d === 0)) return tf.zerosLike(x);
+        let g = tf.reshape(dy as tf.Tensor, counts);
         const pads: [number, number][] = [];
         for (let axis = 0; axis < x.shape.length; axis++) {
-          const n = info.finalShapeSparse[axis] ?? 1;
+          const n = counts[axis] ?? 1;
           const stride = info.strides[axis] ?? 1;
           const b = info.begin[axis] ?? 0;
           const step = Math.abs(stride);

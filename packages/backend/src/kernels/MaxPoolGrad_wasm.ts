@@ -1,12 +1,7 @@
-import type { KernelBackend, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { replaceKernel } from './kernel_utils.js';
-
-/** The parts of tfjs-backend-wasm's backend class this kernel uses. */
-interface WasmBackendIo extends KernelBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
+import type { WasmBackendIo } from './wasm_io.js';
 
 /**
  * MaxPoolGrad for wasm in plain JavaScript: each output's upstream gradient
@@ -38,11 +33,10 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     filterWidth,
   } = info;
   const { strideHeight, strideWidth, padInfo } = info;
-  // Allocate first: growing the wasm heap detaches earlier views of it.
   const out = io.makeOutput([...input.shape], 'float32');
-  const dx = io.typedArrayFromHeap(out);
-  const x = io.typedArrayFromHeap(input);
-  const g = io.typedArrayFromHeap(dy);
+  const dx = io.typedArrayFromHeap(out) as Float32Array;
+  const x = io.typedArrayFromHeap(input) as Float32Array;
+  const g = io.typedArrayFromHeap(dy) as Float32Array;
   dx.fill(0);
   const bestValue = new Float32Array(c);
   const bestIndex = new Int32Array(c);

@@ -2,10 +2,17 @@ import { registerWasmFusedMatMul } from './_FusedMatMul_wasm.js';
 import { registerWasmBatchMatMul } from './BatchMatMul_wasm.js';
 import { registerWasmConv2D } from './Conv2D_wasm.js';
 import { registerWasmMaxPoolGrad } from './MaxPoolGrad_wasm.js';
+import { registerWasmStridedSlice } from './StridedSlice_wasm.js';
 
 /** Kernel replacements per tfjs backend name. Only wasm needs any. */
 const kernelRegistrations: Readonly<Record<string, readonly (() => void)[]>> = {
-  wasm: [registerWasmBatchMatMul, registerWasmFusedMatMul, registerWasmConv2D, registerWasmMaxPoolGrad],
+  wasm: [
+    registerWasmBatchMatMul,
+    registerWasmFusedMatMul,
+    registerWasmConv2D,
+    registerWasmMaxPoolGrad,
+    registerWasmStridedSlice,
+  ],
 };
 
 /**

@@ -1,0 +1,110 @@
+import '@tensorflow/tfjs-layers';
+import { initBackend } from '@moprune/backend';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+
+async function on<T>(backend: 'cpu' | 'wasm', f: () => T): Promise<T> {
+  await initBackend({ backend, silent: true });
+  return f();
+}
+
+describe('wasm StridedSlice kernel', () => {
+  const x = Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => i * 0.5 - 7);
+  // [begin, end, strides, beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask]
+  const cases: [number[], number[], number[], number, number, number, number, number][] = [
+    [[0, 0, 0, 0], [2, 3, 4, 5], [1, 2, 2, 1], 0, 0, 0, 0, 0],
+    [[1, 2, 3, 4], [0, 0, 0, 0], [-1, -1, -2, -3], 0, 0, 0, 0, 0],
+    [[0, 1, 0, 0], [0, 3, 0, 0], [1, 1, 1, 2], 0b1101, 0b1101, 0, 0, 0],
+    [[1, 0, 2], [2, 3, 4], [1, 1, 1], 0, 0, 0, 0, 0b101],
+    [[0, 1], [0, 3], [1, 2], 0, 0, 0b1, 0, 0],
+    [[0, 0, 0], [1, 2, 4], [1, 1, 1], 0, 0, 0, 0b10, 0],
+  ];
+  it.each(cases)(
+    'matches cpu for begin %j end %j strides %j masks …',
+    async (b, e, s, bm, em, elm, nam, sam) => {
+      const run = () =>
+        tf.tidy(() => {
+          const y = tf.stridedSlice(tf.tensor4d(x, [2, 3, 4, 5]), b, e, s, bm, em, elm, nam, sam);
+          return { shape: y.shape, values: Array.from(y.dataSync()) };
+        });
+      const expected = await on('cpu', run);
+      expect(await on('wasm', run)).toEqual(expected);
+    },
+  );
+
+  it.each(cases)(
+    'has a gradient that scatters back to the read positions (begin %j end %j strides %j …)',
+    async (b, e, s, bm, em, elm, nam, sam) => {
+      for (const backend of ['cpu', 'wasm'] as const) {
+        await initBackend({ backend, silent: true });
+        const { grad, read, weights } = tf.tidy(() => {
+          const slice = (t: tf.Tensor) => tf.stridedSlice(t, b, e, s, bm, em, elm, nam, sam);
+          // Slicing the flat positions tells which input element each output element read.
+          const read = Array.from(
+            slice(tf.reshape(tf.range(0, x.length, 1, 'int32'), [2, 3, 4, 5])).dataSync(),
+          );
+          const weights = read.map((_, k) => k + 1);
+          const w = tf.tensor(weights, slice(tf.zeros([2, 3, 4, 5])).shape);
+          const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(slice(t), w)))(tf.tensor4d(x, [2, 3, 4, 5]));
+          return { grad: Array.from(grad.dataSync()), read, weights };
+        });
+        const expected = new Array<number>(x.length).fill(0);
+        read.forEach((at, k) => {
+          expected[at]! += weights[k]!;
+        });
+        expect(grad).toEqual(expected);
+      }
+    },
+  );
+
+  it('slices int32 tensors', async () => {
+    const run = () =>
+      tf.tidy(() =>
+        Array.from(
+          tf.stridedSlice(tf.reshape(tf.range(0, 24, 1, 'int32'), [4, 6]), [1, 0], [4, 6], [2, 3]).dataSync(),
+        ),
+      );
+    expect(await on('wasm', run)).toEqual([6, 9, 18, 21]);
+  });
+});
+
+describe('wasm matmul kernels', () => {
+  it('gives the same batched fused matmul with bias and activation as cpu', async () => {
+    const a = Array.from({ length: 2 * 3 * 4 }, (_, i) => Math.sin(i));
+    const b = Array.from({ length: 2 * 4 * 5 }, (_, i) => Math.cos(i));
+    const bias = [0.1, -0.2, 0.3, -0.4, 0.5];
+    for (const activation of ['linear', 'relu', 'elu', 'sigmoid'] as const) {
+      for (const [transposeA, transposeB] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
+        const run = () =>
+          tf.tidy(() =>
+            Array.from(
+              tf.fused
+                .matMul({
+                  a: transposeA
+                    ? tf.transpose(tf.tensor3d(a, [2, 3, 4]), [0, 2, 1])
+                    : tf.tensor3d(a, [2, 3, 4]),
+                  b: transposeB
+                    ? tf.transpose(tf.tensor3d(b, [2, 4, 5]), [0, 2, 1])
+                    : tf.tensor3d(b, [2, 4, 5]),
+                  transposeA,
+                  transposeB,
+                  bias: tf.tensor1d(bias),
+                  activation,
+                })
+                .dataSync(),
+            ),
+          );
+        const expected = await on('cpu', run);
+        const got = await on('wasm', run);
+        got.forEach((v, i) => {
+          expect(v).toBeCloseTo(expected[i]!, 5);
+        });
+      }
+    }
+  });
+});
