@@ -540,4 +540,77 @@ describe('train', () => {
     for (const n of nets) n.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('a growing batch size (a pure function of the epoch) trains and resumes bit-identically', async () => {
+    const growing = (epoch: number) => 8 * 2 ** epoch;
+    const ref = baseOptions();
+    const full = await train({
+      ...ref,
+      batchSize: growing,
+      epochs: 3,
+      validation: false,
+      evaluateTest: false,
+    });
+    // 96 samples: 12 + 6 + 3 batches.
+    expect(full.steps).toBe(21);
+    expect(full.history.map((h) => h.step)).toEqual([12, 18, 21]);
+    const want = weightBytes(full.net);
+    full.net.dispose();
+    ref.solver.dispose();
+    const runDir = tempDir();
+    const controller = new AbortController();
+    const a = baseOptions();
+    const first = await train({
+      ...a,
+      batchSize: growing,
+      epochs: 3,
+      runDir,
+      validation: false,
+      evaluateTest: false,
+      signal: controller.signal,
+      callbacks: [{ name: 'abort', onStepEnd: (s) => void (s.step === 14 && controller.abort()) }],
+    });
+    first.net.dispose();
+    a.solver.dispose();
+    const b = baseOptions();
+    const second = await train({
+      ...b,
+      batchSize: growing,
+      epochs: 3,
+      runDir,
+      resume: true,
+      validation: false,
+    });
+    expect(second.resumedFrom!.step).toBe(15);
+    expect(weightBytes(second.net)).toEqual(want);
+    second.net.dispose();
+    b.solver.dispose();
+    await expect(train({ ...b, batchSize: (e: number) => 4 - 2 * e, epochs: 3 })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      issues: [{ path: 'batchSize', message: expect.stringContaining('epoch 2') }],
+    });
+    b.net.dispose();
+  });
+
+  it('without a schedule the loop leaves the solver its own rate (e.g. a per-epoch decay it manages)', async () => {
+    const o = baseOptions();
+    const inner = o.solver;
+    const selfDecaying: Solver = {
+      ...inner,
+      get learningRate() {
+        return inner.learningRate;
+      },
+      set learningRate(lr: number) {
+        inner.learningRate = lr;
+      },
+      step: (p) => inner.step(p),
+      endEpoch: () => {
+        inner.learningRate *= 0.5;
+      },
+    };
+    const r = await train({ ...o, solver: selfDecaying, epochs: 3, validation: false, evaluateTest: false });
+    expect(r.history.map((h) => h.learningRate)).toEqual([0.02, 0.01, 0.005]);
+    r.net.dispose();
+    inner.dispose();
+  });
 });

@@ -98,11 +98,18 @@ export interface TrainOptions {
   readonly pruners?: readonly Pruner[];
   /** Epochs to train (≥ 1). */
   readonly epochs: number;
-  /** Training batch size (≥ 1). */
-  readonly batchSize: number;
+  /**
+   * Training batch size (integer ≥ 1), or a function of the epoch giving it — a
+   * growing-batch schedule such as `growingBatchSchedule` of @moprune/solvers
+   * (Liu & Vicente's SMG). The function must be pure: a resumed run calls it again.
+   */
+  readonly batchSize: number | ((epoch: number) => number);
   /** The run's one seed; every random stream is forked from it by name (see {@link streamSeeds}). */
   readonly seed: number;
-  /** @default constant */
+  /**
+   * Learning-rate schedule; the loop sets `solver.learningRate` before every
+   * step. Without one the loop never touches the solver's rate.
+   */
   readonly lrSchedule?: LrScheduleConfig;
   /** Base rate of the schedule. @default the solver's `learningRate` when the run starts */
   readonly baseLearningRate?: number;
@@ -228,7 +235,20 @@ function validateTrainOptions(o: TrainOptions): void {
   const issues: Issue[] = [];
   const rec = o as unknown as Record<string, unknown>;
   checkNumber(rec, 'epochs', '', { min: 1, integer: true }, issues);
-  checkNumber(rec, 'batchSize', '', { min: 1, integer: true }, issues);
+  if (typeof o.batchSize === 'function') {
+    for (let e = 0; e < (Number.isInteger(o.epochs) ? o.epochs : 0); e++) {
+      const b = o.batchSize(e);
+      if (!Number.isInteger(b) || b < 1) {
+        issues.push({
+          path: 'batchSize',
+          message: `the batch size of epoch ${e} must be an integer ≥ 1, got ${b}`,
+        });
+        break;
+      }
+    }
+  } else {
+    checkNumber(rec, 'batchSize', '', { min: 1, integer: true }, issues);
+  }
   checkNumber(rec, 'seed', '', { min: 0, integer: true, max: Number.MAX_SAFE_INTEGER }, issues);
   checkNumber(rec, 'baseLearningRate', '', { optional: true, min: 0 }, issues);
   if (o.lrSchedule !== undefined) issues.push(...validateLrSchedule(o.lrSchedule, 'lrSchedule'));
@@ -292,22 +312,31 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const seeds = streamSeeds(seed);
   const dropoutRoot = Rng.fromState(seeds.dropout);
   const gatesRoot = Rng.fromState(seeds.gates);
-  const trainBatchOptions: BatchOptions = {
-    batchSize,
+  const batchSizeOf = (epoch: number) => (typeof batchSize === 'function' ? batchSize(epoch) : batchSize);
+  const trainBatchOptions = (epoch: number): BatchOptions => ({
+    batchSize: batchSizeOf(epoch),
     seed: seeds.shuffle,
+    epoch,
     shuffle: true,
     ...(options.data?.layout === undefined ? {} : { layout: options.data.layout }),
     ...(options.data?.labels === undefined ? {} : { labels: options.data.labels }),
     ...(options.data?.limit === undefined ? {} : { limit: options.data.limit }),
     ...(options.data?.dropLast === undefined ? {} : { dropLast: options.data.dropLast }),
-  };
-  const batchesPerEpoch = dataset.batchCount('train', trainBatchOptions);
-  if (batchesPerEpoch === 0) {
-    throw new CoreError('INVALID_CONFIG', `dataset '${dataset.info.name}' yields no training batches`, {
-      issues: [{ path: 'batchSize', message: 'no training batch with these options' }],
-    });
+  });
+  const batchCounts = Array.from({ length: epochs }, (_, e) =>
+    dataset.batchCount('train', trainBatchOptions(e)),
+  );
+  const emptyEpoch = batchCounts.indexOf(0);
+  if (emptyEpoch >= 0) {
+    throw new CoreError(
+      'INVALID_CONFIG',
+      `dataset '${dataset.info.name}' yields no training batch in epoch ${emptyEpoch}`,
+      {
+        issues: [{ path: 'batchSize', message: 'no training batch with these options' }],
+      },
+    );
   }
-  const totalSteps = epochs * batchesPerEpoch;
+  const totalSteps = batchCounts.reduce((a, b) => a + b, 0);
   const validation: Required<ValidationOptions> | undefined =
     options.validation === false
       ? undefined
@@ -344,7 +373,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   ];
   const initPruners = () => {
     for (const [i, p] of pruners.entries()) {
-      p.init({ net, rng: prunerRngs[i]!, totalSteps, stepsPerEpoch: batchesPerEpoch });
+      // With a growing batch the epochs differ; pruners get the first epoch's count.
+      p.init({ net, rng: prunerRngs[i]!, totalSteps, stepsPerEpoch: batchCounts[0]! });
     }
   };
 
@@ -537,12 +567,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const lrAt = (step: number, epoch: number) =>
       options.lrSchedule === undefined
-        ? baseLr
+        ? solver.learningRate
         : learningRateAt(options.lrSchedule, baseLr, { step, epoch, totalSteps, epochs });
 
     /** One optimizer step on `batch`; synchronous up to the solver's update. */
     const runStep = (batch: Batch, lr: number): SolverStepResult => {
-      solver.learningRate = lr;
+      // Without a schedule the solver keeps whatever rate it manages itself (e.g. a per-outer-iteration decay).
+      if (options.lrSchedule !== undefined) solver.learningRate = lr;
       const stepLabel = `step:${pos.step}`;
       const dropoutState = dropoutRoot.fork(stepLabel).state();
       const gateState = gatesRoot.fork(stepLabel).state();
@@ -663,9 +694,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       const epoch = pos.epoch;
       const epochStart = performance.now();
+      const batchesPerEpoch = batchCounts[epoch]!;
       if (pos.batch < batchesPerEpoch) {
         const iterator = dataset
-          .batches('train', { ...trainBatchOptions, epoch, startBatch: pos.batch })
+          .batches('train', { ...trainBatchOptions(epoch), startBatch: pos.batch })
           [Symbol.iterator]();
         try {
           while (pos.batch < batchesPerEpoch) {
