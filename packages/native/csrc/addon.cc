@@ -220,7 +220,63 @@ Napi::Value PoolCall(const Napi::CallbackInfo& info, const std::string& kernel) 
   return env.Undefined();
 }
 
+Napi::Float32Array AnyFloats(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name) {
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    Fail(info.Env(), kernel, std::string(name) + " must be a Float32Array");
+  }
+  return info[i].As<Napi::Float32Array>();
+}
+
+// binary(op, a, b, out): out's length must be a multiple of both inputs' lengths.
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  static const char* names[4] = {"Add", "Sub", "Multiply", "RealDiv"};
+  const int64_t op = IntArg(info, 0, "binary", "op", 0);
+  if (op > 3) Fail(info.Env(), "binary", "op must be 0..3");
+  const std::string kernel = names[op];
+  auto a = AnyFloats(info, 1, kernel, "a");
+  auto b = AnyFloats(info, 2, kernel, "b");
+  auto out = AnyFloats(info, 3, kernel, "out");
+  const int64_t as = static_cast<int64_t>(a.ElementLength());
+  const int64_t bs = static_cast<int64_t>(b.ElementLength());
+  const int64_t os = static_cast<int64_t>(out.ElementLength());
+  if (as == 0 || bs == 0 || os % as != 0 || os % bs != 0 || os != (as > bs ? as : bs)) {
+    Fail(info.Env(), kernel,
+         "sizes " + std::to_string(as) + " and " + std::to_string(bs) + " do not broadcast to " + std::to_string(os));
+  }
+  moprune::Binary(static_cast<int>(op), a.Data(), as, b.Data(), bs, out.Data(), os);
+  return info.Env().Undefined();
+}
+
+// unary(op, x, out, alpha)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  const int64_t op = IntArg(info, 0, "unary", "op", 0);
+  if (op > 1) Fail(info.Env(), "unary", "op must be 0 or 1");
+  const std::string kernel = op == 0 ? "Relu" : "Step";
+  auto x = AnyFloats(info, 1, kernel, "x");
+  float* out = FloatArg(info, 2, kernel, "out", static_cast<int64_t>(x.ElementLength()));
+  if (!info[3].IsNumber()) Fail(info.Env(), kernel, "alpha must be a number");
+  const float alpha = info[3].As<Napi::Number>().FloatValue();
+  moprune::Unary(static_cast<int>(op), x.Data(), out, static_cast<int64_t>(x.ElementLength()), alpha);
+  return info.Env().Undefined();
+}
+
+// sumAxes(x, out, outer, inner, leading)
+Napi::Value SumAxes(const Napi::CallbackInfo& info) {
+  const std::string kernel = "Sum";
+  const int64_t outer = IntArg(info, 2, kernel, "outer", 1);
+  const int64_t inner = IntArg(info, 3, kernel, "inner", 1);
+  const bool leading = BoolArg(info, 4, kernel, "leading");
+  const float* x = FloatArg(info, 0, kernel, "x", Product(info.Env(), kernel, {outer, inner}));
+  float* out = FloatArg(info, 1, kernel, "out", leading ? inner : outer);
+  moprune::SumAxes(x, out, outer, inner, leading);
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("sumAxes", Napi::Function::New(env, SumAxes));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("matMul", Napi::Function::New(env, MatMul));

@@ -419,4 +419,100 @@ void AvgPoolGrad(const ConvGeom& g, const float* dy, float* dx) {
   });
 }
 
+namespace {
+
+// Elementwise work is memory-bound: split it only when there is enough of it.
+constexpr int64_t kParallelElements = int64_t{1} << 16;
+
+int PartsForElements(int64_t size) {
+  Pool();
+  return size < kParallelElements ? 1 : g_threads;
+}
+
+template <typename F>
+void BinaryLoop(const float* a, int64_t a_size, const float* b, int64_t b_size, float* out, int64_t begin,
+                int64_t end, F f) {
+  if (a_size == b_size) {
+    for (int64_t i = begin; i < end; ++i) out[i] = f(a[i], b[i]);
+  } else if (b_size == 1) {
+    const float bv = b[0];
+    for (int64_t i = begin; i < end; ++i) out[i] = f(a[i], bv);
+  } else if (a_size == 1) {
+    const float av = a[0];
+    for (int64_t i = begin; i < end; ++i) out[i] = f(av, b[i]);
+  } else {
+    for (int64_t i = begin; i < end; ++i) out[i] = f(a[i % a_size], b[i % b_size]);
+  }
+}
+
+}  // namespace
+
+void Binary(int op, const float* a, int64_t a_size, const float* b, int64_t b_size, float* out, int64_t out_size) {
+  const int parts = PartsForElements(out_size);
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(out_size, parts, p, &begin, &end);
+    switch (op) {
+      case 0:
+        BinaryLoop(a, a_size, b, b_size, out, begin, end, [](float x, float y) { return x + y; });
+        break;
+      case 1:
+        BinaryLoop(a, a_size, b, b_size, out, begin, end, [](float x, float y) { return x - y; });
+        break;
+      case 2:
+        BinaryLoop(a, a_size, b, b_size, out, begin, end, [](float x, float y) { return x * y; });
+        break;
+      default:
+        BinaryLoop(a, a_size, b, b_size, out, begin, end, [](float x, float y) { return x / y; });
+        break;
+    }
+  });
+}
+
+void Unary(int op, const float* x, float* out, int64_t size, float alpha) {
+  const int parts = PartsForElements(size);
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(size, parts, p, &begin, &end);
+    if (op == 0) {
+      for (int64_t i = begin; i < end; ++i) out[i] = x[i] < 0.0f ? 0.0f : x[i];
+    } else {
+      for (int64_t i = begin; i < end; ++i) out[i] = x[i] > 0.0f ? 1.0f : (x[i] != x[i] ? x[i] : alpha);
+    }
+  });
+}
+
+void SumAxes(const float* x, float* out, int64_t outer, int64_t inner, bool leading) {
+  if (!leading) {
+    const int parts = PartsForElements(outer * inner) > 1 ? static_cast<int>(std::min<int64_t>(g_threads, outer)) : 1;
+    RunParts(parts, [&](int p) {
+      int64_t begin, end;
+      Split(outer, parts, p, &begin, &end);
+      for (int64_t o = begin; o < end; ++o) {
+        double acc = 0.0;
+        const float* row = x + o * inner;
+        for (int64_t i = 0; i < inner; ++i) acc += row[i];
+        out[o] = static_cast<float>(acc);
+      }
+    });
+    return;
+  }
+  const int parts = PartsForElements(outer * inner) > 1 ? static_cast<int>(std::min<int64_t>(g_threads, outer)) : 1;
+  std::vector<std::vector<double>> acc(static_cast<size_t>(parts), std::vector<double>(static_cast<size_t>(inner), 0.0));
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(outer, parts, p, &begin, &end);
+    double* a = acc[static_cast<size_t>(p)].data();
+    for (int64_t o = begin; o < end; ++o) {
+      const float* row = x + o * inner;
+      for (int64_t i = 0; i < inner; ++i) a[i] += row[i];
+    }
+  });
+  for (int64_t i = 0; i < inner; ++i) {
+    double total = 0.0;
+    for (const auto& a : acc) total += a[static_cast<size_t>(i)];
+    out[i] = static_cast<float>(total);
+  }
+}
+
 }  // namespace moprune

@@ -41,4 +41,14 @@ void MaxPoolGrad(const ConvGeom& g, const float* x, const float* dy, float* dx);
 void AvgPool(const ConvGeom& g, const float* x, float* y);
 void AvgPoolGrad(const ConvGeom& g, const float* dy, float* dx);
 
+// out[i] = a[i % a_size] op b[i % b_size] over out_size elements; op: 0 add,
+// 1 sub, 2 mul, 3 div. Callers ensure both sizes divide out_size and that the
+// smaller operand's shape is a suffix of the output's (so `%` broadcasts it).
+void Binary(int op, const float* a, int64_t a_size, const float* b, int64_t b_size, float* out, int64_t out_size);
+// op: 0 relu (NaN stays NaN), 1 step (x > 0 ? 1 : alpha; NaN stays NaN).
+void Unary(int op, const float* x, float* out, int64_t size, float alpha);
+// x viewed as [outer, inner]: leading=true sums over outer (out has inner
+// entries), else over inner (out has outer entries). Accumulates in double.
+void SumAxes(const float* x, float* out, int64_t outer, int64_t inner, bool leading);
+
 }  // namespace moprune

@@ -44,6 +44,12 @@ export interface NativeAddon {
   maxPoolGrad(x: Float32Array, dy: Float32Array, out: Float32Array, geometry: number[]): void;
   avgPool(x: Float32Array, out: Float32Array, geometry: number[]): void;
   avgPoolGrad(dy: Float32Array, out: Float32Array, geometry: number[]): void;
+  /** op: 0 add, 1 sub, 2 mul, 3 div; `out.length` = the larger input length, a multiple of both. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** op: 0 relu, 1 step (x > 0 ? 1 : alpha). */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** Sums x viewed as [outer, inner] over outer (`leading`) or inner. */
+  sumAxes(x: Float32Array, out: Float32Array, outer: number, inner: number, leading: boolean): void;
 }
 
 /** Result of {@link loadNativeAddon}. */

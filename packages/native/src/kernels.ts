@@ -28,6 +28,13 @@ export const NATIVE_KERNEL_NAMES = [
   'MaxPoolGrad',
   'AvgPool',
   'AvgPoolGrad',
+  'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
+  'Relu',
+  'Step',
+  'Sum',
 ] as const;
 
 type Args = { inputs: NamedTensorInfoMap; backend: MathBackendCPU; attrs: NamedAttrMap };
@@ -492,6 +499,95 @@ function pool(kind: PoolKind, addon: NativeAddon): KernelFunc {
   };
 }
 
+// ---------------------------------------------------------------- elementwise
+
+/**
+ * True when `shape`, without its leading 1s, is the tail of `out`: then
+ * element i of the output reads element i % size of the operand, which is the
+ * only broadcast the native loop does (bias over channels, scalars, equal shapes).
+ */
+function isSuffixBroadcast(shape: readonly number[], out: readonly number[]): boolean {
+  let start = 0;
+  while (start < shape.length && shape[start] === 1) start++;
+  const core = shape.slice(start);
+  if (core.length > out.length) return false;
+  const tail = out.slice(out.length - core.length);
+  return core.every((d, i) => d === tail[i]);
+}
+
+const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+
+function binary(kernel: keyof typeof BINARY_OPS, addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const a = input(args, kernel, 'a');
+    const b = input(args, kernel, 'b');
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return runCpu(kernel, args);
+    let outShape: number[];
+    try {
+      outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    } catch (error) {
+      throw badShape(kernel, 'shapes do not broadcast', { a, b }, error);
+    }
+    if (isEmpty(outShape) || !isSuffixBroadcast(a.shape, outShape) || !isSuffixBroadcast(b.shape, outShape)) {
+      return runCpu(kernel, args);
+    }
+    const out = new Float32Array(util.sizeFromShape(outShape));
+    const av = f32(args.backend, a);
+    const bv = f32(args.backend, b);
+    call(kernel, { a, b }, () => addon.binary(BINARY_OPS[kernel], av, bv, out));
+    return output(args.backend, outShape, out);
+  };
+}
+
+function unary(kernel: 'Relu' | 'Step', addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const x = input(args, kernel, 'x');
+    if (x.dtype !== 'float32' || isEmpty(x.shape)) return runCpu(kernel, args);
+    const out = new Float32Array(util.sizeFromShape(x.shape));
+    const xv = f32(args.backend, x);
+    const alpha = kernel === 'Step' ? Number(args.attrs.alpha ?? 0) : 0;
+    call(kernel, { x }, () => addon.unary(kernel === 'Relu' ? 0 : 1, xv, out, alpha));
+    return output(args.backend, [...x.shape], out);
+  };
+}
+
+/**
+ * Sum over a leading or a trailing block of axes (bias gradients, per-row
+ * losses) runs natively; other axis sets use the cpu kernel.
+ */
+function sum(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const x = input(args, 'Sum', 'x');
+    if (x.dtype !== 'float32' || isEmpty(x.shape)) return runCpu('Sum', args);
+    const rank = x.shape.length;
+    let axes: number[];
+    try {
+      axes = [...new Set(util.parseAxisParam(args.attrs.axis as number | number[], x.shape))].sort(
+        (p, q) => p - q,
+      );
+    } catch (error) {
+      throw badShape('Sum', `axis ${JSON.stringify(args.attrs.axis)} is out of range`, { x }, error);
+    }
+    const k = axes.length;
+    const leading = axes.every((a, i) => a === i);
+    const trailing = axes.every((a, i) => a === rank - k + i);
+    if (k === 0 || !(leading || trailing)) return runCpu('Sum', args);
+    const [reduced] = backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const outShape =
+      args.attrs.keepDims === true ? backend_util.expandShapeToKeepDim(reduced, axes) : reduced;
+    const split = leading ? k : rank - k;
+    const outer = util.sizeFromShape(x.shape.slice(0, split));
+    const inner = util.sizeFromShape(x.shape.slice(split));
+    const out = new Float32Array(util.sizeFromShape(outShape));
+    const xv = f32(args.backend, x);
+    call('Sum', { x }, () => addon.sumAxes(xv, out, outer, inner, leading));
+    return output(args.backend, outShape, out);
+  };
+}
+
 /** The kernel configs that replace the cpu kernels of {@link NATIVE_KERNEL_NAMES} on the native backend. */
 export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
   const funcs: Record<(typeof NATIVE_KERNEL_NAMES)[number], KernelFunc> = {
@@ -505,6 +601,13 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     MaxPoolGrad: pool('MaxPoolGrad', addon),
     AvgPool: pool('AvgPool', addon),
     AvgPoolGrad: pool('AvgPoolGrad', addon),
+    Add: binary('Add', addon),
+    Sub: binary('Sub', addon),
+    Multiply: binary('Multiply', addon),
+    RealDiv: binary('RealDiv', addon),
+    Relu: unary('Relu', addon),
+    Step: unary('Step', addon),
+    Sum: sum(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

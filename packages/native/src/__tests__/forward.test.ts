@@ -346,4 +346,70 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
       },
     );
   }
+
+  const shape = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 4 });
+  /** A second operand broadcasting against `s`: equal, a suffix (bias), size-1 dims in front, a scalar, or a non-suffix broadcast (cpu path). */
+  const partner = (s: number[]) =>
+    fc.constantFrom('equal', 'suffix', 'ones', 'scalar', 'middle').map((kind) => {
+      if (kind === 'equal') return [...s];
+      if (kind === 'suffix') return s.slice(Math.floor(s.length / 2));
+      if (kind === 'ones') return [1, 1, ...s.slice(1)];
+      if (kind === 'scalar') return [];
+      return s.map((d, i) => (i === s.length - 1 ? 1 : d));
+    });
+
+  prop(
+    [
+      shape.chain((s) => fc.tuple(fc.constant(s), partner(s), fc.boolean())),
+      fc.constantFrom('add', 'sub', 'mul', 'div') as fc.Arbitrary<'add' | 'sub' | 'mul' | 'div'>,
+      seed,
+    ],
+    { seed: 89, numRuns: RUNS },
+  )('Add / Sub / Multiply / RealDiv with broadcasting', async ([s, t, swap], op, seed) => {
+    const [sa, sb] = swap ? [t, s] : [s, t];
+    const av = values(
+      seed,
+      sa.reduce((p, d) => p * d, 1),
+    );
+    const bv = values(
+      seed + 1,
+      sb.reduce((p, d) => p * d, 1),
+    );
+    const [cpu, native] = await bothBackends(() => tf[op](tf.tensor(av, sa), tf.tensor(bv, sb)));
+    expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+  });
+
+  prop([shape, fc.double({ min: -1, max: 1, noNaN: true }), seed], { seed: 90, numRuns: RUNS })(
+    'Relu and Step (NaN kept)',
+    async (s, alpha, seed) => {
+      const xv = values(
+        seed,
+        s.reduce((p, d) => p * d, 1),
+      );
+      if (xv.length > 1) xv[1] = Number.NaN;
+      const [cpuR, nativeR] = await bothBackends(() => tf.relu(tf.tensor(xv, s)));
+      expect(maxRelDiff(cpuR, nativeR)).toBe(0);
+      const [cpuS, nativeS] = await bothBackends(() => tf.step(tf.tensor(xv, s), alpha));
+      expect(maxRelDiff(cpuS, nativeS)).toBe(0);
+    },
+  );
+
+  prop(
+    [
+      fc
+        .array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 })
+        .chain((s) => fc.tuple(fc.constant(s), fc.subarray(s.map((_, i) => i)), fc.boolean())),
+      seed,
+    ],
+    { seed: 93, numRuns: RUNS },
+  )('Sum over any axes, keepDims or not', async ([s, axes, keepDims], seed) => {
+    const xv = values(
+      seed,
+      s.reduce((p, d) => p * d, 1),
+    );
+    const [cpu, native] = await bothBackends(() =>
+      tf.sum(tf.tensor(xv, s), axes.length ? axes : undefined, keepDims),
+    );
+    expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+  });
 });
