@@ -91,6 +91,17 @@ export class SelectiveWeightDecay implements Objective {
     this.gammaValue = value;
   }
 
+  /**
+   * Sets a hyperparameter at run time (core's `Objective.setParameter`): only
+   * `'gamma'`, which a relevance pruner decays and resets during training.
+   */
+  setParameter(name: string, value: number): void {
+    if (name !== 'gamma') {
+      throw new ObjectiveError('INVALID_ARGUMENT', `${this.name} has no run-time parameter '${name}'; only 'gamma'`);
+    }
+    this.gamma = value;
+  }
+
   /** The current factors s(w) by parameter name (owned by this objective; do not dispose). */
   irrelevance(): ReadonlyMap<string, tf.Tensor> | undefined {
     return this.factors;
