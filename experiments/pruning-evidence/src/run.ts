@@ -1,0 +1,51 @@
+/**
+ * The pruning evidence script: `pnpm --filter @moprune/experiment-pruning-evidence evidence [--smoke] [--only magnitude,gates,relevance] [--out DIR] [--resume]`.
+ * Writes DIR/<run>/ (config.json, metrics.jsonl, result.json, checkpoint/) and DIR/evidence.json, and prints a table.
+ */
+import { parseArgs } from 'node:util';
+import { initBackend } from '@moprune/backend';
+import { FULL, SMOKE } from './configs.js';
+import { runEvidence } from './evidence.js';
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string' },
+    resume: { type: 'boolean', default: false },
+  },
+});
+const scale = values.smoke ? SMOKE : FULL;
+const only = values.only?.split(',').map((s) => s.trim()) as
+  | ('magnitude' | 'gates' | 'relevance')[]
+  | undefined;
+const outDir = values.out ?? `results/${values.smoke ? 'smoke' : 'full'}`;
+
+const backend = await initBackend();
+const controller = new AbortController();
+process.once('SIGINT', () => controller.abort());
+const rows = await runEvidence({
+  scale,
+  outDir,
+  resume: values.resume,
+  signal: controller.signal,
+  log: (l) => console.error(l),
+  ...(only ? { only } : {}),
+});
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+console.log(`\nbackend: ${backend.backend} (${backend.reason}); scale: ${JSON.stringify(scale)}\n`);
+console.log(
+  '| run | test accuracy | kernel weights removed | hidden units kept | params (dense → non-zero → compacted) | inference ms, batch 128 (dense → compacted) | wall time |',
+);
+console.log('| --- | ---: | ---: | ---: | --- | --- | ---: |');
+for (const r of rows) {
+  console.log(
+    `| ${r.run} | ${r.testAccuracy === null ? '—' : pct(r.testAccuracy)} | ${pct(r.kernelSparsity)} | ${r.hiddenUnitsKept}/${r.hiddenUnitsTotal} (${pct(
+      r.hiddenUnitsKept / r.hiddenUnitsTotal,
+    )}) | ${r.params.dense} → ${r.params.nonzero} → ${r.params.compacted} | ${
+      r.inference
+        ? `${r.inference.denseMs.toFixed(2)} → ${r.inference.compactedMs.toFixed(2)} (${r.inference.speedup.toFixed(1)}×)`
+        : '—'
+    } | ${(r.wallTimeMs / 1000).toFixed(0)} s |`,
+  );
+}
