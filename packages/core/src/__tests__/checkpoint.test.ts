@@ -66,6 +66,10 @@ describe('checkpoint files', () => {
       blob: { bytes: 36 },
     });
     expect(manifest.blob.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // A crash between the rename and the pointer update: the complete newer directory is used.
+    writeFileSync(join(root, 'latest'), 'ckpt-0000000007\n');
+    expect(loadLatestCheckpoint(root)!.step).toBe(12);
+    writeFileSync(join(root, 'latest'), 'ckpt-0000000012\n');
     // No temp files or directories are left behind.
     expect(readdirSync(root).sort()).toEqual(['ckpt-0000000007', 'ckpt-0000000012', 'latest']);
   });

@@ -245,4 +245,34 @@ describe('experiment configs', () => {
       details: { step: 2, objective: 'poison' },
     });
   });
+
+  it('keepBest keeps the best qualifying epoch in best/ and result.json reports its figures', async () => {
+    const runDir = tempDir();
+    const config = {
+      ...goodConfig(),
+      training: {
+        ...(goodConfig().training as JsonObject),
+        keepBest: { monitor: 'validation.loss', require: [{ monitor: 'metrics.sparsity', min: 0.05 }] },
+      },
+    };
+    const { summary } = await runExperiment(config, { runDir });
+    expect(readdirSync(runDir)).toContain('best');
+    const best = summary.best!;
+    const epoch = best.epoch as number;
+    const record = summary.history[epoch]!;
+    expect(record.metrics.sparsity).toBeGreaterThanOrEqual(0.05);
+    // The kept epoch has the lowest validation loss among qualifying epochs, and re-evaluating its snapshot reproduces it.
+    const qualifying = summary.history
+      .filter((h) => h.metrics.sparsity! >= 0.05)
+      .map((h) => h.validation!.loss[0]!);
+    expect(best.value).toBe(Math.min(...qualifying));
+    expect((best.validation as { loss: number[] }).loss[0]).toBeCloseTo(record.validation!.loss[0]!, 6);
+    expect((best.test as { samples: number }).samples).toBe(48);
+    expect(
+      validateExperimentConfig({
+        ...config,
+        training: { ...config.training, keepBest: { require: [{ min: 1 }] } },
+      }).map((i) => i.path),
+    ).toEqual(['training.keepBest.require[0].monitor']);
+  });
 });

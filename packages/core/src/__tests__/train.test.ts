@@ -11,8 +11,10 @@ import {
   earlyStopping,
   evaluateNetwork,
   isMopruneError,
+  keepBest,
   listCheckpoints,
   loadLatestCheckpoint,
+  loadNetworkSnapshot,
   type Network,
   networkFromValues,
   type Objective,
@@ -612,5 +614,34 @@ describe('train', () => {
     expect(r.history.map((h) => h.learningRate)).toEqual([0.02, 0.01, 0.005]);
     r.net.dispose();
     inner.dispose();
+  });
+
+  it('keepBest snapshots the best epoch with its evaluation gates; the snapshot re-evaluates to the same figures', async () => {
+    const runDir = tempDir();
+    const pruner = gatePruner();
+    const o = baseOptions();
+    const best = keepBest({ dir: join(runDir, 'best'), monitor: 'validation.accuracy' });
+    const r = await train({
+      ...o,
+      net: createNetwork(gatedSpec(), { seed: 2 }),
+      objectives: [crossEntropy(), expectedUnits()],
+      pruners: [pruner],
+      epochs: 3,
+      callbacks: [best],
+    });
+    const snap = loadNetworkSnapshot(join(runDir, 'best'))!;
+    expect(snap.extra.epoch).toBe(best.bestEpoch);
+    expect(Object.keys(snap.extra.gates as object)).toEqual(['g1']);
+    const again = evaluateNetwork(snap.net, dataset, 'validation', {
+      gates: snap.extra.gates as never,
+      objectives: [crossEntropy()],
+    });
+    expect(again.accuracy[0]).toBe(r.history[best.bestEpoch]!.validation!.accuracy[0]);
+    expect(again.loss[0]).toBeCloseTo(r.history[best.bestEpoch]!.validation!.loss[0]!, 6);
+    snap.net.dispose();
+    r.net.dispose();
+    o.net.dispose();
+    o.solver.dispose();
+    pruner.dispose!();
   });
 });

@@ -1,7 +1,8 @@
 import { CoreError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import type { Network } from '../network-types.js';
-import type { EvaluationResult } from './evaluate.js';
+import type { EvaluationResult, GateValues } from './evaluate.js';
+import { saveNetworkSnapshot } from './snapshot.js';
 
 /** What {@link TrainCallback.onStepEnd} sees after every optimizer step. */
 export interface StepInfo {
@@ -37,6 +38,8 @@ export interface EpochInfo {
   /** Figures of the run's `metrics` function (sparsity, nnz …). */
   readonly metrics: Readonly<Record<string, number>>;
   readonly net: Network;
+  /** The pruners' deterministic (evaluation) gates at the end of the epoch; empty without gates. */
+  readonly gates: Readonly<Record<string, GateValues>>;
 }
 
 /** Progress after every step, for progress bars. */
@@ -160,6 +163,83 @@ export function earlyStopping(options: EarlyStoppingOptions): TrainCallback & {
       best = typeof state.best === 'number' ? state.best : undefined;
       bestEpoch = typeof state.bestEpoch === 'number' ? state.bestEpoch : -1;
       wait = typeof state.wait === 'number' ? state.wait : 0;
+    },
+  };
+}
+
+/** A condition an epoch must meet to count for {@link keepBest} (e.g. Hotegni's minimum sparsity). */
+export interface KeepBestRequirement {
+  /** A figure as in {@link EarlyStoppingOptions.monitor}, e.g. `'metrics.sparsity'`. */
+  readonly monitor: string;
+  /** Inclusive lower bound. */
+  readonly min?: number;
+  /** Inclusive upper bound. */
+  readonly max?: number;
+}
+
+/** Options of {@link keepBest}. */
+export interface KeepBestOptions {
+  /** Directory of the snapshot (a run uses `<runDir>/best`). */
+  readonly dir: string;
+  /** @default 'validation.accuracy' */
+  readonly monitor?: string;
+  /** @default 'max' for accuracies, else 'min' */
+  readonly mode?: 'min' | 'max';
+  /** Only epochs meeting every requirement qualify. @default [] */
+  readonly require?: readonly KeepBestRequirement[];
+}
+
+/**
+ * Keeps a snapshot of the network (spec, weights, masks) at its best epoch by
+ * the monitored figure, among epochs meeting `require` — the
+ * "best-validation checkpoint" of Bonetta et al. (2023) and, with
+ * `require: [{ monitor: 'metrics.sparsity', min }]`, of Hotegni et al. (2023).
+ * Ties keep the earlier epoch. The pruners' evaluation gates of that epoch are
+ * saved with it (`extra.gates`, for `evaluateNetwork`'s `gates`). Load it with
+ * `loadNetworkSnapshot(dir)`.
+ */
+export function keepBest(options: KeepBestOptions): TrainCallback & {
+  readonly best: number | undefined;
+  readonly bestEpoch: number;
+} {
+  const monitor = options.monitor ?? 'validation.accuracy';
+  const mode = options.mode ?? (monitor.endsWith('accuracy') ? 'max' : 'min');
+  let best: number | undefined;
+  let bestEpoch = -1;
+  return {
+    name: `keepBest:${monitor}`,
+    get best() {
+      return best;
+    },
+    get bestEpoch() {
+      return bestEpoch;
+    },
+    onEpochEnd(info) {
+      const v = monitoredValue(info, monitor);
+      if (v === undefined || Number.isNaN(v)) return undefined;
+      for (const r of options.require ?? []) {
+        const x = monitoredValue(info, r.monitor);
+        if (x === undefined || (r.min !== undefined && x < r.min) || (r.max !== undefined && x > r.max)) {
+          return undefined;
+        }
+      }
+      if (best !== undefined && !(mode === 'min' ? v < best : v > best)) return undefined;
+      best = v;
+      bestEpoch = info.epoch;
+      saveNetworkSnapshot(options.dir, info.net, info.step, {
+        epoch: info.epoch,
+        monitor,
+        value: v,
+        gates: info.gates as unknown as JsonObject,
+      });
+      return undefined;
+    },
+    state() {
+      return { best: best ?? null, bestEpoch };
+    },
+    load(state) {
+      best = typeof state.best === 'number' ? state.best : undefined;
+      bestEpoch = typeof state.bestEpoch === 'number' ? state.bestEpoch : -1;
     },
   };
 }

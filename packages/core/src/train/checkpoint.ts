@@ -223,8 +223,10 @@ export interface LoadLatestOptions {
 }
 
 /**
- * The newest valid checkpoint in `root`: the one `latest` names, else (when
- * that one is corrupt or missing) the next newest directory that verifies.
+ * The newest valid checkpoint in `root`: the highest step whose directory
+ * verifies. (`latest` is a convenience pointer for people and tools; a crash
+ * between a checkpoint's rename and the pointer's update leaves a complete,
+ * newer directory that the pointer does not name yet, and that one is used.)
  * Corrupt ones are reported through `onCorrupt` and skipped, never deleted.
  * @returns undefined when `root` holds no checkpoint at all.
  * @throws CoreError `CHECKPOINT_CORRUPT` when checkpoints exist but none verifies
@@ -235,18 +237,6 @@ export function loadLatestCheckpoint(
   options: LoadLatestOptions = {},
 ): LoadedCheckpoint | undefined {
   const names = listCheckpoints(root).map((c) => c.name);
-  const latestFile = join(root, LATEST);
-  if (existsSync(latestFile)) {
-    const named = readFileSync(latestFile, 'utf8').trim();
-    if (DIR_RE.test(named)) {
-      // `latest` wins over a higher-numbered directory (e.g. one left by a run that was then rolled back).
-      const i = names.indexOf(named);
-      if (i > 0) {
-        names.splice(i, 1);
-        names.unshift(named);
-      }
-    }
-  }
   if (names.length === 0) return undefined;
   const refused: CoreError[] = [];
   for (const name of names) {

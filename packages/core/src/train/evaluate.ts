@@ -35,6 +35,26 @@ export interface EvaluateOptions {
   readonly limit?: number;
   /** Forwarded to {@link Dataset.batches} (objectives see the labels in the format they were trained with). */
   readonly labels?: BatchOptions['labels'];
+  /** Fixed gate values by site (e.g. saved with a snapshot), applied over the pruners' gates. @default {} */
+  readonly gates?: Readonly<Record<string, GateValues>>;
+}
+
+/** Gate values of one site as plain data: `shape` `[]` for a layer gate, `[C]` for unit gates. */
+export interface GateValues {
+  readonly shape: readonly number[];
+  readonly values: readonly number[];
+}
+
+/** The deterministic (evaluation) gates of the pruners, as plain data. */
+export function evaluationGates(pruners: readonly Pruner[]): Record<string, GateValues> {
+  const out: Record<string, GateValues> = {};
+  // tidy frees whatever a pruner's gates() allocates besides the returned gates.
+  const gates = tf.tidy(() => collectGates(pruners, false, Rng.fromSeed(0)));
+  for (const [site, t] of Object.entries(gates)) {
+    out[site] = { shape: [...t.shape], values: Array.from(t.dataSync()) };
+  }
+  tf.dispose(Object.values(gates));
+  return out;
 }
 
 /** Figures of one evaluation pass. */
@@ -134,6 +154,9 @@ export function evaluateNetwork(
     const figures = tf.tidy(() => {
       // Evaluation gates are deterministic; the Rng is only there to satisfy the signature.
       const gates = collectGates(pruners, false, Rng.fromSeed(0));
+      for (const [site, g] of Object.entries(options.gates ?? {})) {
+        gates[site] = tf.tensor(g.values as number[], [...g.shape], 'float32');
+      }
       const outputs = net.apply(batch.x, { training: false, gates });
       const per = outputs.map((o, t) => taskFigures(o, batch.y[t]!, kinds[t]!));
       const ctx = {

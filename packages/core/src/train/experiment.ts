@@ -7,8 +7,14 @@ import { createNetwork, networkMetrics } from '../network/index.js';
 import type { Network } from '../network-types.js';
 import { registries } from '../registry.js';
 import { writeJsonAtomic } from './atomic.js';
-import { type EarlyStoppingOptions, earlyStopping, type TrainCallback } from './callbacks.js';
-import type { EvaluationResult } from './evaluate.js';
+import {
+  type EarlyStoppingOptions,
+  earlyStopping,
+  type KeepBestOptions,
+  keepBest,
+  type TrainCallback,
+} from './callbacks.js';
+import { type EvaluationResult, evaluateNetwork, type GateValues } from './evaluate.js';
 import {
   type CheckpointOptions,
   type EpochRecord,
@@ -18,6 +24,7 @@ import {
   type ValidationOptions,
 } from './loop.js';
 import { type LrScheduleConfig, validateLrSchedule } from './schedules.js';
+import { loadNetworkSnapshot } from './snapshot.js';
 import { checkEnum, checkKnownKeys, checkNumber, isPlainObject, joinPath } from './validate.js';
 
 /** The `training` section of an experiment config. */
@@ -50,6 +57,11 @@ export interface TrainingConfig {
   readonly dropLast?: boolean;
   /** Patience-based early stopping. */
   readonly earlyStopping?: EarlyStoppingOptions;
+  /**
+   * Keep a snapshot of the best epoch in `<runDir>/best` (see {@link keepBest});
+   * result.json then reports its validation and test figures under `best`.
+   */
+  readonly keepBest?: Omit<KeepBestOptions, 'dir'>;
 }
 
 /**
@@ -85,7 +97,22 @@ const TRAINING_KEYS = [
   'limit',
   'dropLast',
   'earlyStopping',
+  'keepBest',
 ];
+
+const MONITOR_RE = /^(validation\.loss|validation\.accuracy|(validation\.objectives|train|metrics)\.\S+)$/;
+const MONITOR_HELP =
+  "must be 'validation.loss', 'validation.accuracy', 'validation.objectives.<name>', 'train.<objective>' or 'metrics.<name>'";
+
+function checkMonitor(obj: Record<string, unknown>, path: string, issues: Issue[], required = false): void {
+  const m = obj.monitor;
+  if (m === undefined) {
+    if (required) issues.push({ path: joinPath(path, 'monitor'), message: `is required; ${MONITOR_HELP}` });
+    return;
+  }
+  if (typeof m !== 'string' || !MONITOR_RE.test(m))
+    issues.push({ path: joinPath(path, 'monitor'), message: MONITOR_HELP });
+}
 
 function validateTraining(t: unknown, path: string, issues: Issue[]): void {
   if (!isPlainObject(t)) {
@@ -140,21 +167,37 @@ function validateTraining(t: unknown, path: string, issues: Issue[]): void {
       checkNumber(e, 'patience', p, { min: 1, integer: true }, issues);
       checkNumber(e, 'minDelta', p, { optional: true, min: 0 }, issues);
       checkEnum(e, 'mode', p, ['min', 'max'], issues);
-      const m = e.monitor;
-      if (
-        m !== undefined &&
-        !(
-          typeof m === 'string' &&
-          (m === 'validation.loss' ||
-            m === 'validation.accuracy' ||
-            /^(validation\.objectives|train|metrics)\.\S+$/.test(m))
-        )
-      ) {
-        issues.push({
-          path: joinPath(p, 'monitor'),
-          message:
-            "must be 'validation.loss', 'validation.accuracy', 'validation.objectives.<name>', 'train.<objective>' or 'metrics.<name>'",
-        });
+      checkMonitor(e, p, issues);
+    }
+  }
+  if (t.keepBest !== undefined) {
+    const p = joinPath(path, 'keepBest');
+    if (!isPlainObject(t.keepBest)) {
+      issues.push({ path: p, message: 'must be an object' });
+    } else {
+      const k = t.keepBest;
+      checkKnownKeys(k, ['monitor', 'mode', 'require'], p, issues);
+      checkEnum(k, 'mode', p, ['min', 'max'], issues);
+      checkMonitor(k, p, issues);
+      if (k.require !== undefined) {
+        if (!Array.isArray(k.require)) {
+          issues.push({
+            path: joinPath(p, 'require'),
+            message: 'must be an array of { monitor, min?, max? }',
+          });
+        } else {
+          k.require.forEach((r, i) => {
+            const rp = `${joinPath(p, 'require')}[${i}]`;
+            if (!isPlainObject(r)) {
+              issues.push({ path: rp, message: 'must be an object { monitor, min?, max? }' });
+              return;
+            }
+            checkKnownKeys(r, ['monitor', 'min', 'max'], rp, issues);
+            checkMonitor(r, rp, issues, true);
+            checkNumber(r, 'min', rp, { optional: true }, issues);
+            checkNumber(r, 'max', rp, { optional: true }, issues);
+          });
+        }
       }
     }
   }
@@ -278,6 +321,11 @@ export interface ExperimentSummary {
   readonly history: readonly EpochRecord[];
   /** The error of a failed run: code, message, details. */
   readonly error: JsonObject | null;
+  /**
+   * The kept best epoch (with `training.keepBest`): its epoch, step, monitored
+   * value, validation and test figures and network metrics; null when no epoch qualified.
+   */
+  readonly best: JsonObject | null;
 }
 
 /** What {@link runExperiment} returns. */
@@ -359,8 +407,11 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
     for (const c of config.objectives) objectives.push(r.objectives.create(c, undefined));
     solver = r.solvers.create(config.solver, undefined);
     for (const c of config.pruners ?? []) pruners.push(r.pruners.create(c, undefined));
+    const best =
+      t.keepBest === undefined ? undefined : keepBest({ ...t.keepBest, dir: join(runDir, 'best') });
     const callbacks: TrainCallback[] = [
       ...(t.earlyStopping === undefined ? [] : [earlyStopping(t.earlyStopping)]),
+      ...(best === undefined ? [] : [best]),
       ...(options.callbacks ?? []),
     ];
     let result: TrainResult;
@@ -409,6 +460,7 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
         test: null,
         metrics: {},
         history: [],
+        best: null,
         error: {
           code: typeof err.code === 'string' ? err.code : 'UNKNOWN',
           message: String(err.message ?? e),
@@ -419,6 +471,39 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
     }
     finalNet = result.net;
     net = undefined;
+    const evaluateOptions = {
+      pruners,
+      objectives,
+      ...(t.layout === undefined ? {} : { layout: t.layout }),
+      ...(t.labels === undefined ? {} : { labels: t.labels }),
+    };
+    // The snapshot on disk must be the kept epoch (a best/ directory of an earlier run in runDir is ignored).
+    const bestFigures = (epoch: number): JsonObject | null => {
+      if (epoch < 0) return null;
+      const snap = loadNetworkSnapshot(join(runDir, 'best'));
+      if (snap === undefined || snap.extra.epoch !== epoch) return null;
+      try {
+        const figures = (split: 'validation' | 'test') =>
+          dataset.info.sizes[split] > 0
+            ? evalJson(
+                evaluateNetwork(snap.net, dataset, split, {
+                  ...evaluateOptions,
+                  pruners: [],
+                  gates: (snap.extra.gates ?? {}) as unknown as Record<string, GateValues>,
+                }),
+              )
+            : null;
+        return {
+          ...snap.extra,
+          step: snap.step,
+          validation: figures('validation'),
+          test: figures('test'),
+          metrics: { ...metricsFn(snap.net) },
+        };
+      } finally {
+        snap.net.dispose();
+      }
+    };
     const summary: ExperimentSummary = {
       ...summaryBase(),
       status: result.interrupted ? 'interrupted' : result.stoppedEarly ? 'stopped' : 'completed',
@@ -431,6 +516,7 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
       metrics: { ...metricsFn(finalNet) },
       history: result.history,
       error: null,
+      best: best === undefined || result.interrupted ? null : bestFigures(best.bestEpoch),
     };
     writeJsonAtomic(join(runDir, 'result.json'), summary);
     const keep = options.keepNetwork === true;

@@ -6,6 +6,9 @@ export {
   type EarlyStoppingOptions,
   type EpochInfo,
   earlyStopping,
+  type KeepBestOptions,
+  type KeepBestRequirement,
+  keepBest,
   monitoredValue,
   type ProgressInfo,
   type StepInfo,
@@ -32,6 +35,8 @@ export {
   type EvaluateOptions,
   type EvaluationResult,
   evaluateNetwork,
+  evaluationGates,
+  type GateValues,
   type OutputKind,
   outputKinds,
 } from './evaluate.js';
@@ -86,3 +91,11 @@ export {
   type StepSchedule,
   validateLrSchedule,
 } from './schedules.js';
+export {
+  assignNetworkState,
+  loadNetworkSnapshot,
+  type NetworkStateJson,
+  networkFromState,
+  networkToState,
+  saveNetworkSnapshot,
+} from './snapshot.js';

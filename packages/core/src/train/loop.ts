@@ -25,7 +25,6 @@ import type {
   StepProblem,
 } from '../interfaces.js';
 import type { JsonObject, JsonValue } from '../json.js';
-import { networkFromValues } from '../network/index.js';
 import type { Network, StateUpdate } from '../network-types.js';
 import { Rng, type RngState } from '../rng.js';
 import type { NetworkSpec } from '../spec.js';
@@ -37,8 +36,10 @@ import {
   collectGates,
   type EvaluationResult,
   evaluateNetwork,
+  evaluationGates,
 } from './evaluate.js';
 import { type LrScheduleConfig, learningRateAt, validateLrSchedule } from './schedules.js';
+import { assignNetworkState, type NetworkStateJson, networkFromState, networkToState } from './snapshot.js';
 import { checkNumber, throwIfIssues } from './validate.js';
 
 /** Batch options of the training split that the loop forwards to {@link Dataset.batches}. */
@@ -416,20 +417,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       if (JSON.stringify(j.spec) !== JSON.stringify(net.spec)) {
         // The run was compacted before the checkpoint: rebuild the network on the checkpointed spec.
-        const values = new Map<string, tf.Tensor>();
-        for (const name of j.params) {
-          const a = s.arrays[`param/${name}`]!;
-          values.set(name, tf.tensor(a.data, [...a.shape], 'float32'));
-        }
-        const rebuilt = networkFromValues(j.spec, values);
-        tf.dispose([...values.values()]);
+        const rebuilt = networkFromState(s);
         net.dispose();
         net = rebuilt;
       }
       initPruners();
       for (const [i, p] of pruners.entries()) p.load(subState(s, `pruner/${i}/`, j.pruners[i]!));
       // Restore weights, masks and pruner variables after the pruners' init/load, so nothing they did at init survives.
-      restoreNetwork(net, s, j);
+      assignNetworkState(net, s);
       for (const [i, p] of pruners.entries()) {
         const vars = p.variables ? p.variables() : [];
         for (const [k, v] of vars.entries()) {
@@ -478,14 +473,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
 
     const snapshot = (): ComponentState => {
-      const arrays: Record<string, StateArray> = {};
-      const params: string[] = [];
-      for (const [name, v] of net.params) {
-        arrays[`param/${name}`] = tensorToStateArray(v);
-        params.push(name);
-      }
-      const masks = net.maskedParams();
-      for (const name of masks) arrays[`mask/${name}`] = tensorToStateArray(net.getMask(name)!);
+      const netState = networkToState(net);
+      const { params, masks } = netState.json as unknown as NetworkStateJson;
+      const arrays: Record<string, StateArray> = { ...netState.arrays };
       const solverState = solver.state();
       for (const [k, a] of Object.entries(solverState.arrays)) arrays[`solver/${k}`] = a;
       const prunerJson = pruners.map((p, i) => {
@@ -501,8 +491,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         kind: TRAIN_STATE_KIND,
         seed,
         spec: net.spec,
-        params,
-        masks,
+        params: [...params],
+        masks: [...masks],
         position: { ...pos },
         baseLearningRate: baseLr,
         elapsedMs: elapsed(),
@@ -824,6 +814,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         ...(val === undefined ? {} : { validation: val }),
         metrics,
         net,
+        gates: evaluationGates(pruners),
       };
       let stop = false;
       for (const cb of callbacks) if (cb.onEpochEnd && isStop(await cb.onEpochEnd(info))) stop = true;
@@ -926,29 +917,4 @@ function subState(s: ComponentState, prefix: string, json: JsonObject): Componen
   const arrays: Record<string, StateArray> = {};
   for (const [k, a] of Object.entries(s.arrays)) if (k.startsWith(prefix)) arrays[k.slice(prefix.length)] = a;
   return { json, arrays };
-}
-
-function restoreNetwork(net: Network, s: ComponentState, j: CheckpointJson): void {
-  const names = new Set(j.params);
-  for (const name of net.params.keys()) {
-    if (!names.has(name)) {
-      throw new CoreError(
-        'CHECKPOINT_CORRUPT',
-        `checkpoint has no parameter '${name}' of network '${net.spec.name}'`,
-      );
-    }
-  }
-  for (const [name, v] of net.params) {
-    const a = requireStateArray(s, `param/${name}`, v.shape, 'checkpoint');
-    tf.tidy(() => v.assign(tf.tensor(a.data, [...a.shape], 'float32')));
-  }
-  const masked = new Set(j.masks);
-  for (const name of net.maskedParams()) if (!masked.has(name)) net.setMask(name, null);
-  for (const name of j.masks) {
-    const v = net.params.get(name)!;
-    const a = requireStateArray(s, `mask/${name}`, v.shape, 'checkpoint');
-    const m = tf.tensor(a.data, [...a.shape], 'float32');
-    net.setMask(name, m);
-    m.dispose();
-  }
 }
