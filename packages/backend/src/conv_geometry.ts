@@ -1,4 +1,3 @@
-import type { Conv2DAttrs } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Padding of the two spatial dimensions as `[top, bottom, left, right]`; entries may be negative (= crop). */
@@ -69,31 +68,120 @@ export function conv2dFilterGrad(
   return tf.transpose(out, [1, 2, 0, 3]);
 }
 
+/** One phase of a strided axis: which filter taps reach it and how the upstream gradient lines up. */
+interface AxisPhase {
+  /** First filter tap of the phase. */
+  readonly firstTap: number;
+  /** Number of taps (q, q+s, q+2s, … < K); 0 when the stride exceeds the filter. */
+  readonly taps: number;
+  /** Output length of the phase: input positions r, r+s, … < length. */
+  readonly length: number;
+  /** Padding before dy in the phase's stride-1 correlation (may be negative = crop). */
+  readonly before: number;
+  /** Padding after dy (may be negative). */
+  readonly after: number;
+}
+
 /**
- * dL/dx of an NHWC conv2d. With unit strides it is the forward convolution
- * of dy with the filter flipped in space and with in/out channels swapped,
- * padded by (K−1)·d − pad on top/left: wasm's XNNPACK forward convolution
- * runs this ~5× faster than its Conv2DBackpropInput kernel. Strided
- * convolutions (dilation is then 1: tfjs forbids both > 1) use the backend's
- * Conv2DBackpropInput kernel, which every backend has.
+ * Input positions i ≡ r (mod s) receive gradient only from filter taps
+ * k ≡ (r + pad) (mod s), through dy[(i + pad − k)/s]; per phase r that is a
+ * stride-1 correlation of dy with every s-th tap, flipped.
+ */
+function axisPhases(
+  length: number,
+  outLength: number,
+  filter: number,
+  stride: number,
+  pad: number,
+): AxisPhase[] {
+  return Array.from({ length: stride }, (_, r) => {
+    const firstTap = (r + pad) % stride;
+    const taps = firstTap < filter ? Math.ceil((filter - firstTap) / stride) : 0;
+    const phaseLength = Math.ceil((length - r) / stride);
+    const offset = (r + pad - firstTap) / stride;
+    const before = taps - 1 - offset;
+    return {
+      firstTap,
+      taps,
+      length: phaseLength,
+      before,
+      after: phaseLength - outLength + taps - 1 - before,
+    };
+  });
+}
+
+/** Zero-pads axis `axis` of `t` at the end up to `size`. */
+function padAxisTo(t: tf.Tensor4D, axis: number, size: number): tf.Tensor4D {
+  const extra = size - (t.shape[axis] ?? 0);
+  if (extra === 0) return t;
+  const pads = t.shape.map((_, i): [number, number] => (i === axis ? [0, extra] : [0, 0]));
+  return tf.pad(t, pads);
+}
+
+/** Interleaves phase results along `axis`: out[…, m·s + r, …] = parts[r][…, m, …]. */
+function interleave(parts: tf.Tensor4D[], axis: number): tf.Tensor4D {
+  if (parts.length === 1) return parts[0]!;
+  const longest = Math.max(...parts.map((p) => p.shape[axis] ?? 0));
+  const stacked = tf.stack(
+    parts.map((p) => padAxisTo(p, axis, longest)),
+    axis + 1,
+  );
+  const shape = [...parts[0]!.shape] as [number, number, number, number];
+  shape[axis] = longest * parts.length;
+  return tf.reshape(stacked, shape);
+}
+
+/**
+ * dL/dx of an NHWC conv2d, as forward convolutions only. With unit strides
+ * it is one convolution of dy with the filter flipped in space and with
+ * in/out channels swapped, padded by (K−1)·d − pad on top/left: wasm's
+ * XNNPACK forward convolution runs this ~5× faster than its
+ * Conv2DBackpropInput kernel. With stride s (dilation is then 1: tfjs
+ * forbids both > 1) the input splits into s×s phases, each a stride-1
+ * convolution with every s-th filter tap ({@link axisPhases}), interleaved
+ * afterwards: the same arithmetic as the forward pass instead of wasm's
+ * Conv2DBackpropInput, which took 4–8× the forward time on ResNet-20's
+ * downsampling convolutions.
  */
 export function conv2dInputGrad(
   xShape: [number, number, number, number],
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
   info: tf.backend_util.Conv2DInfo,
-  pad: Conv2DAttrs['pad'],
-  dimRoundingMode: Conv2DAttrs['dimRoundingMode'],
 ): tf.Tensor4D {
   const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, inHeight: h, inWidth: w } = info;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padInfo } = info;
-  if (sh !== 1 || sw !== 1) {
-    return tf.conv2dTranspose(dy, filter, xShape, [sh, sw], pad, dimRoundingMode);
+  const swapped = tf.transpose(filter, [0, 1, 3, 2]);
+  if (sh === 1 && sw === 1) {
+    const top = (kh - 1) * dh - padInfo.top;
+    const left = (kw - 1) * dw - padInfo.left;
+    const bottom = h - oh + (kh - 1) * dh - top;
+    const right = w - ow + (kw - 1) * dw - left;
+    return conv2dWithPads(dy, tf.reverse(swapped, [0, 1]), [1, 1], [dh, dw], [top, bottom, left, right]);
   }
-  const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
-  const top = (kh - 1) * dh - padInfo.top;
-  const left = (kw - 1) * dw - padInfo.left;
-  const bottom = h - oh + (kh - 1) * dh - top;
-  const right = w - ow + (kw - 1) * dw - left;
-  return conv2dWithPads(dy, flipped, [1, 1], [dh, dw], [top, bottom, left, right]);
+  const rows = axisPhases(h, oh, kh, sh, padInfo.top);
+  const cols = axisPhases(w, ow, kw, sw, padInfo.left);
+  const cin = xShape[3];
+  const rowParts = rows.map((row) => {
+    const parts = cols.map((col) => {
+      if (row.taps === 0 || col.taps === 0 || row.length === 0 || col.length === 0)
+        return tf.zeros([xShape[0], row.length, col.length, cin]) as tf.Tensor4D;
+      const taps = tf.stridedSlice(
+        swapped,
+        [row.firstTap, col.firstTap, 0, 0],
+        [kh, kw, swapped.shape[2], cin],
+        [sh, sw, 1, 1],
+      ) as tf.Tensor4D;
+      return conv2dWithPads(
+        dy,
+        tf.reverse(taps, [0, 1]),
+        [1, 1],
+        [1, 1],
+        [row.before, row.after, col.before, col.after],
+      );
+    });
+    return interleave(parts, 2);
+  });
+  const full = interleave(rowParts, 1);
+  return full.shape[1] === h && full.shape[2] === w ? full : tf.slice(full, [0, 0, 0, 0], [-1, h, w, -1]);
 }

@@ -30,7 +30,7 @@ export const conv2DGradConfig: GradConfig = {
     );
     return {
       x: () => {
-        const dx = conv2dInputGrad(xNhwc.shape, dyNhwc, filter, info, pad, dimRoundingMode);
+        const dx = conv2dInputGrad(xNhwc.shape, dyNhwc, filter, info);
         return nchw ? tf.transpose(dx, [0, 3, 1, 2]) : dx;
       },
       filter: () => conv2dFilterGrad(xNhwc, dyNhwc, info),

@@ -62,7 +62,7 @@ const tfPad = (pad: Conv2dCase['pad']) =>
 
 const conv2dCheck: GradientCheck<Conv2dCase> = {
   name: 'Conv2D',
-  runs: 100,
+  runs: 150,
   cases: conv2dCases,
   inputShapes: (c) => [
     [c.batch, c.h, c.w, c.cin],
