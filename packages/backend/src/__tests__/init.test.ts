@@ -1,5 +1,6 @@
 import '@tensorflow/tfjs-layers';
 import { BACKEND_NAMES, BackendError, initBackend } from '@moprune/backend';
+import { runGradientSuite } from '@moprune/backend/testing';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -108,6 +109,13 @@ describe('initBackend: auto-selection', () => {
     });
     expect(sel).toMatchObject({ backend: 'native', tfBackend: 'fake-native' });
     expect(tf.getBackend()).toBe('fake-native');
+    // A backend with its own Conv2DBackprop* kernels keeps them (dilation 1); the suite checks both paths.
+    const report = await runGradientSuite({
+      backend: 'native',
+      include: ['Conv2D'],
+      init: { loadNative: async () => ({}) },
+    });
+    expect(report.backend).toBe('fake-native');
     await initBackend({ ...silent, backend: 'cpu' });
   });
 });

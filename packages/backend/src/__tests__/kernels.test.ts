@@ -108,3 +108,58 @@ describe('wasm matmul kernels', () => {
     }
   });
 });
+
+describe('Conv2D gradient with NCHW data', () => {
+  it('equals the NHWC gradient, transposed (cpu, explicit padding)', async () => {
+    await initBackend({ backend: 'cpu', silent: true });
+    const [gx, gw, hx, hw] = tf.tidy(() => {
+      const x = tf.randomNormal([2, 6, 5, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
+      const w = tf.randomNormal([3, 2, 3, 4], 0, 1, 'float32', 12) as tf.Tensor4D;
+      const nhwc = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(
+          tf.square(
+            tf.conv2d(
+              a as tf.Tensor4D,
+              b as tf.Tensor4D,
+              [2, 1],
+              [
+                [0, 0],
+                [1, 0],
+                [0, 2],
+                [0, 0],
+              ],
+              'NHWC',
+            ),
+          ),
+        ),
+      )([x, w]);
+      const nchw = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(
+          tf.square(
+            tf.conv2d(
+              a as tf.Tensor4D,
+              b as tf.Tensor4D,
+              [2, 1],
+              [
+                [0, 0],
+                [0, 0],
+                [1, 0],
+                [0, 2],
+              ],
+              'NCHW',
+            ),
+          ),
+        ),
+      )([tf.transpose(x, [0, 3, 1, 2]), w]);
+      return [nhwc[0]!, nhwc[1]!, tf.transpose(nchw[0]!, [0, 2, 3, 1]), nchw[1]!].map((t) =>
+        Array.from(t.dataSync()),
+      );
+    });
+    hx!.forEach((v, i) => {
+      expect(v).toBeCloseTo(gx![i]!, 3);
+    });
+    hw!.forEach((v, i) => {
+      expect(v).toBeCloseTo(gw![i]!, 3);
+    });
+  });
+});
