@@ -644,4 +644,30 @@ describe('train', () => {
     o.solver.dispose();
     pruner.dispose!();
   });
+
+  it('a prepare() pass does not touch BatchNorm statistics: same run as without it', async () => {
+    const zero = (withPrepare: boolean): Objective => ({
+      name: 'zero',
+      config: { type: 'test-zero' },
+      ...(withPrepare ? { prepare: (ctx) => void ctx.dataGradients() } : {}),
+      value: () => tf.scalar(0),
+    });
+    const run = async (withPrepare: boolean) => {
+      const o = baseOptions();
+      const r = await train({
+        ...o,
+        objectives: [crossEntropy(), zero(withPrepare)],
+        epochs: 1,
+        validation: false,
+        evaluateTest: false,
+      });
+      const w = weightBytes(r.net);
+      r.net.dispose();
+      o.solver.dispose();
+      return w;
+    };
+    const before = tf.memory().numTensors;
+    expect(await run(true)).toEqual(await run(false));
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

@@ -568,15 +568,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const dropoutState = dropoutRoot.fork(stepLabel).state();
       const gateState = gatesRoot.fork(stepLabel).state();
       const updates: StateUpdate[][] = [];
+      // BatchNorm updates of the prepare pass: the step's own first pass provides the ones assigned.
+      const discarded: StateUpdate[] = [];
       let prepared: Map<string, tf.Tensor> | undefined;
       let checked = false;
-      const forward = (stateUpdates: StateUpdate[] | undefined) => {
+      // Always collect BatchNorm updates (an apply without the list would assign them itself).
+      const forward = (stateUpdates: StateUpdate[]) => {
         const gates = collectGates(pruners, true, Rng.fromState(gateState));
         const outputs = net.apply(batch.x, {
           training: true,
           gates,
           rng: Rng.fromState(dropoutState),
-          ...(stateUpdates === undefined ? {} : { stateUpdates }),
+          stateUpdates,
         });
         const ctx: ObjectiveContext = {
           net,
@@ -597,7 +600,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               const nameOf = new Map<tf.Variable, string>();
               for (const [name, v] of net.params) nameOf.set(v, name);
               const { value, grads } = tf.variableGrads(
-                () => tf.tidy(() => objectives[0]!.value(forward(undefined))),
+                () => tf.tidy(() => objectives[0]!.value(forward(discarded))),
                 vars,
               );
               value.dispose();
@@ -641,6 +644,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         return result;
       } finally {
         for (const su of updates) for (const u of su) u.value.dispose();
+        for (const u of discarded) u.value.dispose();
         if (prepared !== undefined) tf.dispose([...prepared.values()]);
       }
     };
