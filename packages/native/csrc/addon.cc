@@ -248,6 +248,21 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// channelAffine(x, out, center, scale, shift)
+Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
+  const std::string kernel = "FusedBatchNorm";
+  auto x = AnyFloats(info, 0, kernel, "x");
+  auto scale = AnyFloats(info, 3, kernel, "scale");
+  const int64_t channels = static_cast<int64_t>(scale.ElementLength());
+  const int64_t size = static_cast<int64_t>(x.ElementLength());
+  if (channels == 0 || size % channels != 0) Fail(info.Env(), kernel, "x's size is not a multiple of the channel count");
+  float* out = FloatArg(info, 1, kernel, "out", size);
+  const float* center = FloatArg(info, 2, kernel, "center", channels);
+  const float* shift = FloatArg(info, 4, kernel, "shift", channels);
+  moprune::ChannelAffine(x.Data(), out, size, center, scale.Data(), shift, channels);
+  return info.Env().Undefined();
+}
+
 // unary(op, x, out, alpha)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   const int64_t op = IntArg(info, 0, "unary", "op", 0);
@@ -261,22 +276,76 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// sumAxes(x, out, outer, inner, leading)
+// sumAxes(x, out, outer, mid, inner)
 Napi::Value SumAxes(const Napi::CallbackInfo& info) {
   const std::string kernel = "Sum";
   const int64_t outer = IntArg(info, 2, kernel, "outer", 1);
-  const int64_t inner = IntArg(info, 3, kernel, "inner", 1);
-  const bool leading = BoolArg(info, 4, kernel, "leading");
-  const float* x = FloatArg(info, 0, kernel, "x", Product(info.Env(), kernel, {outer, inner}));
-  float* out = FloatArg(info, 1, kernel, "out", leading ? inner : outer);
-  moprune::SumAxes(x, out, outer, inner, leading);
+  const int64_t mid = IntArg(info, 3, kernel, "mid", 1);
+  const int64_t inner = IntArg(info, 4, kernel, "inner", 1);
+  const float* x = FloatArg(info, 0, kernel, "x", Product(info.Env(), kernel, {outer, mid, inner}));
+  float* out = FloatArg(info, 1, kernel, "out", Product(info.Env(), kernel, {outer, inner}));
+  moprune::SumAxes(x, out, outer, mid, inner);
+  return info.Env().Undefined();
+}
+
+std::vector<int64_t> IntsArg(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name,
+                             size_t rank, int64_t min) {
+  if (i >= info.Length() || !info[i].IsArray()) Fail(info.Env(), kernel, std::string(name) + " must be an array");
+  auto arr = info[i].As<Napi::Array>();
+  if (arr.Length() != rank) Fail(info.Env(), kernel, std::string(name) + " must have " + std::to_string(rank) + " entries");
+  std::vector<int64_t> out(rank);
+  for (uint32_t j = 0; j < rank; ++j) {
+    Napi::Value e = arr.Get(j);
+    const double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1.0;
+    if (!(d >= static_cast<double>(min) && d <= static_cast<double>(kMaxDim)) || d != static_cast<double>(static_cast<int64_t>(d))) {
+      Fail(info.Env(), kernel, std::string(name) + "[" + std::to_string(j) + "] must be an integer >= " + std::to_string(min));
+    }
+    out[j] = static_cast<int64_t>(d);
+  }
+  return out;
+}
+
+// copyBox(kernel, src, srcShape, srcBegin, srcStep, dst, dstShape, dstBegin, box)
+Napi::Value CopyBox(const Napi::CallbackInfo& info) {
+  if (info.Length() < 9 || !info[0].IsString()) Fail(info.Env(), "copyBox", "expects 9 arguments, the first a kernel name");
+  const std::string kernel = info[0].As<Napi::String>().Utf8Value();
+  if (!info[2].IsArray()) Fail(info.Env(), kernel, "srcShape must be an array");
+  const size_t rank = info[2].As<Napi::Array>().Length();
+  if (rank > 8) Fail(info.Env(), kernel, "rank above 8");
+  const auto src_shape = IntsArg(info, 2, kernel, "srcShape", rank, 0);
+  const auto src_begin = IntsArg(info, 3, kernel, "srcBegin", rank, 0);
+  const auto src_step = IntsArg(info, 4, kernel, "srcStep", rank, 1);
+  const auto dst_shape = IntsArg(info, 6, kernel, "dstShape", rank, 0);
+  const auto dst_begin = IntsArg(info, 7, kernel, "dstBegin", rank, 0);
+  const auto box = IntsArg(info, 8, kernel, "box", rank, 0);
+  int64_t src_size = 1, dst_size = 1;
+  bool empty = false;
+  for (size_t d = 0; d < rank; ++d) {
+    src_size = Product(info.Env(), kernel, {src_size, src_shape[d]});
+    dst_size = Product(info.Env(), kernel, {dst_size, dst_shape[d]});
+    if (box[d] == 0) {
+      empty = true;
+      continue;
+    }
+    if (src_begin[d] + (box[d] - 1) * src_step[d] >= src_shape[d] || dst_begin[d] + box[d] > dst_shape[d]) {
+      Fail(info.Env(), kernel, "box leaves the tensor on axis " + std::to_string(d));
+    }
+  }
+  const float* src = FloatArg(info, 1, kernel, "src", src_size);
+  float* dst = FloatArg(info, 5, kernel, "dst", dst_size);
+  if (!empty) {
+    moprune::CopyBox(static_cast<int>(rank), src, src_shape.data(), src_begin.data(), src_step.data(), dst,
+                     dst_shape.data(), dst_begin.data(), box.data());
+  }
   return info.Env().Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("channelAffine", Napi::Function::New(env, ChannelAffine));
   exports.Set("sumAxes", Napi::Function::New(env, SumAxes));
+  exports.Set("copyBox", Napi::Function::New(env, CopyBox));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("matMul", Napi::Function::New(env, MatMul));

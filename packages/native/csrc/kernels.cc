@@ -440,8 +440,21 @@ void BinaryLoop(const float* a, int64_t a_size, const float* b, int64_t b_size, 
   } else if (a_size == 1) {
     const float av = a[0];
     for (int64_t i = begin; i < end; ++i) out[i] = f(av, b[i]);
+  } else if (b_size < a_size) {
+    // b repeats every b_size elements: walk whole periods, no division per element.
+    int64_t i = begin;
+    while (i < end) {
+      const int64_t j0 = i % b_size;
+      const int64_t stop = std::min(end, i + (b_size - j0));
+      for (int64_t j = j0; i < stop; ++i, ++j) out[i] = f(a[i], b[j]);
+    }
   } else {
-    for (int64_t i = begin; i < end; ++i) out[i] = f(a[i % a_size], b[i % b_size]);
+    int64_t i = begin;
+    while (i < end) {
+      const int64_t j0 = i % a_size;
+      const int64_t stop = std::min(end, i + (a_size - j0));
+      for (int64_t j = j0; i < stop; ++i, ++j) out[i] = f(a[j], b[i]);
+    }
   }
 }
 
@@ -469,6 +482,21 @@ void Binary(int op, const float* a, int64_t a_size, const float* b, int64_t b_si
   });
 }
 
+void ChannelAffine(const float* x, float* out, int64_t size, const float* center, const float* scale, const float* shift,
+                   int64_t channels) {
+  const int64_t rows = size / channels;
+  const int parts = PartsForElements(size);
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * channels;
+      float* yr = out + r * channels;
+      for (int64_t c = 0; c < channels; ++c) yr[c] = (xr[c] - center[c]) * scale[c] + shift[c];
+    }
+  });
+}
+
 void Unary(int op, const float* x, float* out, int64_t size, float alpha) {
   const int parts = PartsForElements(size);
   RunParts(parts, [&](int p) {
@@ -482,37 +510,103 @@ void Unary(int op, const float* x, float* out, int64_t size, float alpha) {
   });
 }
 
-void SumAxes(const float* x, float* out, int64_t outer, int64_t inner, bool leading) {
-  if (!leading) {
-    const int parts = PartsForElements(outer * inner) > 1 ? static_cast<int>(std::min<int64_t>(g_threads, outer)) : 1;
-    RunParts(parts, [&](int p) {
+void SumAxes(const float* x, float* out, int64_t outer, int64_t mid, int64_t inner) {
+  const bool split_outer = outer >= g_threads || PartsForElements(outer * mid * inner) == 1;
+  const int parts = PartsForElements(outer * mid * inner) == 1
+                        ? 1
+                        : static_cast<int>(std::min<int64_t>(g_threads, split_outer ? outer : mid));
+  // Splitting `mid` needs one accumulator per part; splitting `outer` writes disjoint outputs.
+  std::vector<std::vector<double>> acc(static_cast<size_t>(parts),
+                                       std::vector<double>(static_cast<size_t>(split_outer ? inner : outer * inner)));
+  RunParts(parts, [&](int p) {
+    std::vector<double>& a = acc[static_cast<size_t>(p)];
+    if (split_outer) {
       int64_t begin, end;
       Split(outer, parts, p, &begin, &end);
       for (int64_t o = begin; o < end; ++o) {
-        double acc = 0.0;
-        const float* row = x + o * inner;
-        for (int64_t i = 0; i < inner; ++i) acc += row[i];
-        out[o] = static_cast<float>(acc);
+        std::fill(a.begin(), a.end(), 0.0);
+        for (int64_t m = 0; m < mid; ++m) {
+          const float* row = x + (o * mid + m) * inner;
+          for (int64_t i = 0; i < inner; ++i) a[static_cast<size_t>(i)] += row[i];
+        }
+        for (int64_t i = 0; i < inner; ++i) out[o * inner + i] = static_cast<float>(a[static_cast<size_t>(i)]);
       }
-    });
-    return;
-  }
-  const int parts = PartsForElements(outer * inner) > 1 ? static_cast<int>(std::min<int64_t>(g_threads, outer)) : 1;
-  std::vector<std::vector<double>> acc(static_cast<size_t>(parts), std::vector<double>(static_cast<size_t>(inner), 0.0));
-  RunParts(parts, [&](int p) {
-    int64_t begin, end;
-    Split(outer, parts, p, &begin, &end);
-    double* a = acc[static_cast<size_t>(p)].data();
-    for (int64_t o = begin; o < end; ++o) {
-      const float* row = x + o * inner;
-      for (int64_t i = 0; i < inner; ++i) a[i] += row[i];
+    } else {
+      int64_t begin, end;
+      Split(mid, parts, p, &begin, &end);
+      for (int64_t o = 0; o < outer; ++o) {
+        double* ao = a.data() + o * inner;
+        for (int64_t m = begin; m < end; ++m) {
+          const float* row = x + (o * mid + m) * inner;
+          for (int64_t i = 0; i < inner; ++i) ao[i] += row[i];
+        }
+      }
     }
   });
-  for (int64_t i = 0; i < inner; ++i) {
-    double total = 0.0;
-    for (const auto& a : acc) total += a[static_cast<size_t>(i)];
-    out[i] = static_cast<float>(total);
+  if (!split_outer) {
+    for (int64_t j = 0; j < outer * inner; ++j) {
+      double total = 0.0;
+      for (const auto& a : acc) total += a[static_cast<size_t>(j)];
+      out[j] = static_cast<float>(total);
+    }
   }
+}
+
+namespace {
+
+void CopyBoxDim(int d, int rank, const float* src, const int64_t* src_stride, const int64_t* src_step, float* dst,
+                const int64_t* dst_stride, const int64_t* box) {
+  const int64_t n = box[d];
+  if (d == rank - 1) {
+    if (src_step[d] == 1) {
+      std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+    } else {
+      const int64_t s = src_step[d];
+      for (int64_t i = 0; i < n; ++i) dst[i] = src[i * s];
+    }
+    return;
+  }
+  const int64_t ss = src_stride[d] * src_step[d];
+  for (int64_t i = 0; i < n; ++i) {
+    CopyBoxDim(d + 1, rank, src + i * ss, src_stride, src_step, dst + i * dst_stride[d], dst_stride, box);
+  }
+}
+
+}  // namespace
+
+void CopyBox(int rank, const float* src, const int64_t* src_shape, const int64_t* src_begin, const int64_t* src_step,
+             float* dst, const int64_t* dst_shape, const int64_t* dst_begin, const int64_t* box) {
+  int64_t src_stride[8], dst_stride[8];
+  int64_t so = 0, dof = 0, total = 1;
+  int64_t ss = 1, ds = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    src_stride[d] = ss;
+    dst_stride[d] = ds;
+    ss *= src_shape[d];
+    ds *= dst_shape[d];
+  }
+  for (int d = 0; d < rank; ++d) {
+    so += src_begin[d] * src_stride[d];
+    dof += dst_begin[d] * dst_stride[d];
+    total *= box[d];
+  }
+  if (total == 0) return;
+  if (rank == 0) {
+    dst[dof] = src[so];
+    return;
+  }
+  // Parallel over the outermost axis of the box.
+  const int parts = PartsForElements(total) == 1 ? 1 : static_cast<int>(std::min<int64_t>(g_threads, box[0]));
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(box[0], parts, p, &begin, &end);
+    int64_t sub_box[8];
+    std::copy(box, box + rank, sub_box);
+    sub_box[0] = end - begin;
+    if (sub_box[0] == 0) return;
+    CopyBoxDim(0, rank, src + so + begin * src_stride[0] * src_step[0], src_stride, src_step,
+               dst + dof + begin * dst_stride[0], dst_stride, sub_box);
+  });
 }
 
 }  // namespace moprune

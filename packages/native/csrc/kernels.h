@@ -45,10 +45,18 @@ void AvgPoolGrad(const ConvGeom& g, const float* dy, float* dx);
 // 1 sub, 2 mul, 3 div. Callers ensure both sizes divide out_size and that the
 // smaller operand's shape is a suffix of the output's (so `%` broadcasts it).
 void Binary(int op, const float* a, int64_t a_size, const float* b, int64_t b_size, float* out, int64_t out_size);
+// out[r, c] = (x[r, c] - center[c]) * scale[c] + shift[c] over size / channels rows (batch norm).
+void ChannelAffine(const float* x, float* out, int64_t size, const float* center, const float* scale, const float* shift,
+                   int64_t channels);
 // op: 0 relu (NaN stays NaN), 1 step (x > 0 ? 1 : alpha; NaN stays NaN).
 void Unary(int op, const float* x, float* out, int64_t size, float alpha);
-// x viewed as [outer, inner]: leading=true sums over outer (out has inner
-// entries), else over inner (out has outer entries). Accumulates in double.
-void SumAxes(const float* x, float* out, int64_t outer, int64_t inner, bool leading);
+// x viewed as [outer, mid, inner]: out[o, i] = sum over m of x[o, m, i],
+// accumulated in double.
+void SumAxes(const float* x, float* out, int64_t outer, int64_t mid, int64_t inner);
+// Copies a box of `box` elements per axis from src (shape src_shape, starting
+// at src_begin, stepping src_step) into dst (shape dst_shape, at dst_begin).
+// Callers check that both boxes lie inside their tensors.
+void CopyBox(int rank, const float* src, const int64_t* src_shape, const int64_t* src_begin, const int64_t* src_step,
+             float* dst, const int64_t* dst_shape, const int64_t* dst_begin, const int64_t* box);
 
 }  // namespace moprune

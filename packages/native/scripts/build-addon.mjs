@@ -3,7 +3,16 @@
 // never fail: when OpenBLAS, a compiler or node-gyp is missing this prints one
 // line saying why, records the reason for the run-time loader, and exits 0.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +45,45 @@ function upToDate() {
 }
 if (upToDate()) {
   console.log('@moprune/native: addon up to date');
+  process.exit(0);
+}
+
+// A workspace `pnpm install` and `pnpm build` may both run this script at
+// once; two node-gyp runs in one build/ directory break each other.
+const lockDir = join(root, '.tmp', 'build-addon.lock');
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function acquireLock() {
+  mkdirSync(join(root, '.tmp'), { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'pid'), String(process.pid));
+      return;
+    } catch {
+      let owner = 0;
+      try {
+        owner = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
+      } catch {
+        // The owner has created the directory but not yet written its pid.
+      }
+      if (owner > 0 && !alive(owner)) rmSync(lockDir, { recursive: true, force: true });
+      else if (Date.now() > deadline) unavailable('timed out waiting for another build of the addon');
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+}
+acquireLock();
+process.on('exit', () => rmSync(lockDir, { recursive: true, force: true }));
+if (upToDate()) {
+  console.log('@moprune/native: addon up to date (built by a concurrent run)');
   process.exit(0);
 }
 

@@ -46,10 +46,33 @@ export interface NativeAddon {
   avgPoolGrad(dy: Float32Array, out: Float32Array, geometry: number[]): void;
   /** op: 0 add, 1 sub, 2 mul, 3 div; `out.length` = the larger input length, a multiple of both. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out[r, c] = (x[r, c] − center[c]) · scale[c] + shift[c]; channels = scale.length. */
+  channelAffine(
+    x: Float32Array,
+    out: Float32Array,
+    center: Float32Array,
+    scale: Float32Array,
+    shift: Float32Array,
+  ): void;
   /** op: 0 relu, 1 step (x > 0 ? 1 : alpha). */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
-  /** Sums x viewed as [outer, inner] over outer (`leading`) or inner. */
-  sumAxes(x: Float32Array, out: Float32Array, outer: number, inner: number, leading: boolean): void;
+  /** Sums x viewed as [outer, mid, inner] over mid into out [outer, inner]. */
+  sumAxes(x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
+  /**
+   * Copies `box` (elements per axis) from src at srcBegin, stepping srcStep,
+   * into dst at dstBegin; `kernel` names the caller in error messages.
+   */
+  copyBox(
+    kernel: string,
+    src: Float32Array,
+    srcShape: number[],
+    srcBegin: number[],
+    srcStep: number[],
+    dst: Float32Array,
+    dstShape: number[],
+    dstBegin: number[],
+    box: number[],
+  ): void;
 }
 
 /** Result of {@link loadNativeAddon}. */

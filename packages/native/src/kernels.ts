@@ -7,6 +7,7 @@ import {
   type KernelFunc,
   type NamedAttrMap,
   type NamedTensorInfoMap,
+  slice_util,
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
@@ -35,6 +36,11 @@ export const NATIVE_KERNEL_NAMES = [
   'Relu',
   'Step',
   'Sum',
+  'Mean',
+  'Slice',
+  'StridedSlice',
+  'PadV2',
+  'FusedBatchNorm',
 ] as const;
 
 type Args = { inputs: NamedTensorInfoMap; backend: MathBackendCPU; attrs: NamedAttrMap };
@@ -554,14 +560,15 @@ function unary(kernel: 'Relu' | 'Step', addon: NativeAddon): KernelFunc {
 }
 
 /**
- * Sum over a leading or a trailing block of axes (bias gradients, per-row
- * losses) runs natively; other axis sets use the cpu kernel.
+ * Sum or Mean over one contiguous block of axes (bias gradients, batch-norm
+ * moments, global average pooling, per-row losses) runs natively; other axis
+ * sets use the cpu kernel.
  */
-function sum(addon: NativeAddon): KernelFunc {
+function reduce(kernel: 'Sum' | 'Mean', addon: NativeAddon): KernelFunc {
   return (raw) => {
     const args = raw as unknown as Args;
-    const x = input(args, 'Sum', 'x');
-    if (x.dtype !== 'float32' || isEmpty(x.shape)) return runCpu('Sum', args);
+    const x = input(args, kernel, 'x');
+    if (x.dtype !== 'float32' || isEmpty(x.shape)) return runCpu(kernel, args);
     const rank = x.shape.length;
     let axes: number[];
     try {
@@ -569,21 +576,198 @@ function sum(addon: NativeAddon): KernelFunc {
         (p, q) => p - q,
       );
     } catch (error) {
-      throw badShape('Sum', `axis ${JSON.stringify(args.attrs.axis)} is out of range`, { x }, error);
+      throw badShape(kernel, `axis ${JSON.stringify(args.attrs.axis)} is out of range`, { x }, error);
     }
-    const k = axes.length;
-    const leading = axes.every((a, i) => a === i);
-    const trailing = axes.every((a, i) => a === rank - k + i);
-    if (k === 0 || !(leading || trailing)) return runCpu('Sum', args);
+    const first = axes[0];
+    const last = axes[axes.length - 1];
+    if (first === undefined || last === undefined || last - first + 1 !== axes.length)
+      return runCpu(kernel, args);
     const [reduced] = backend_util.computeOutAndReduceShapes(x.shape, axes);
     const outShape =
       args.attrs.keepDims === true ? backend_util.expandShapeToKeepDim(reduced, axes) : reduced;
-    const split = leading ? k : rank - k;
-    const outer = util.sizeFromShape(x.shape.slice(0, split));
-    const inner = util.sizeFromShape(x.shape.slice(split));
-    const out = new Float32Array(util.sizeFromShape(outShape));
+    const outer = util.sizeFromShape(x.shape.slice(0, first));
+    const mid = util.sizeFromShape(x.shape.slice(first, last + 1));
+    const inner = util.sizeFromShape(x.shape.slice(last + 1, rank));
+    const out = new Float32Array(outer * inner);
     const xv = f32(args.backend, x);
-    call('Sum', { x }, () => addon.sumAxes(xv, out, outer, inner, leading));
+    call(kernel, { x }, () => addon.sumAxes(xv, out, outer, mid, inner));
+    if (kernel === 'Mean') {
+      for (let i = 0; i < out.length; i++) out[i] = out[i]! / mid;
+    }
+    return output(args.backend, outShape, out);
+  };
+}
+
+/**
+ * Batch norm over the last axis: y = (x − mean)·scale/√(var + ε) + offset with
+ * per-channel (or size-1) parameters, as the cpu kernel computes it; other
+ * parameter shapes use the cpu kernel.
+ */
+function fusedBatchNorm(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const x = input(args, 'FusedBatchNorm', 'x');
+    const { mean, variance, scale, offset } = args.inputs;
+    if (!mean || !variance)
+      throw badShape('FusedBatchNorm', 'mean and variance are required', { x, mean, variance });
+    const tensors = { x, mean, variance, scale, offset };
+    if (commonDtype('FusedBatchNorm', tensors) !== 'float32' || isEmpty(x.shape))
+      return runCpu('FusedBatchNorm', args);
+    const channels = x.shape[x.shape.length - 1]!;
+    const params = [mean, variance, scale, offset];
+    const perChannel = (t: TensorInfo | undefined) => {
+      const n = t ? util.sizeFromShape(t.shape) : 1;
+      return n === 1 || (n === channels && t !== undefined && t.shape[t.shape.length - 1] === channels);
+    };
+    if (!params.every(perChannel)) return runCpu('FusedBatchNorm', args);
+    const expand = (t: TensorInfo | undefined, fallback: number) => {
+      if (!t) return new Float32Array(channels).fill(fallback);
+      const v = f32(args.backend, t);
+      return v.length === channels ? v : new Float32Array(channels).fill(v[0] ?? fallback);
+    };
+    const eps = Number(args.attrs.varianceEpsilon ?? 0.001);
+    const center = expand(mean, 0);
+    const variances = expand(variance, 1);
+    const scales = expand(scale, 1);
+    const factor = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) factor[c] = scales[c]! / Math.sqrt(variances[c]! + eps);
+    const shift = expand(offset, 0);
+    const out = new Float32Array(util.sizeFromShape(x.shape));
+    const xv = f32(args.backend, x);
+    call('FusedBatchNorm', tensors, () => addon.channelAffine(xv, out, center, factor, shift));
+    return output(args.backend, [...x.shape], out);
+  };
+}
+
+// ---------------------------------------------------------------- data movement
+
+/** Slice: contiguous slices stay the cpu kernel's zero-copy views; others copy natively. */
+function slice(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const x = input(args, 'Slice', 'x');
+    let begin: number[];
+    let size: number[];
+    try {
+      [begin, size] = slice_util.parseSliceParams(
+        x,
+        args.attrs.begin as number[],
+        args.attrs.size as number[],
+      ) as [number[], number[]];
+      slice_util.assertParamsValid(x, begin, size);
+    } catch (error) {
+      throw badShape(
+        'Slice',
+        `begin ${JSON.stringify(args.attrs.begin)} / size ${JSON.stringify(args.attrs.size)} do not fit`,
+        { x },
+        error,
+      );
+    }
+    if (x.dtype !== 'float32' || isEmpty(size) || slice_util.isSliceContinous(x.shape, begin, size)) {
+      return runCpu('Slice', args);
+    }
+    const out = new Float32Array(util.sizeFromShape(size));
+    const xv = f32(args.backend, x);
+    call('Slice', { x }, () =>
+      addon.copyBox(
+        'Slice',
+        xv,
+        [...x.shape],
+        begin,
+        begin.map(() => 1),
+        out,
+        size,
+        size.map(() => 0),
+        size,
+      ),
+    );
+    return output(args.backend, size, out);
+  };
+}
+
+/** StridedSlice with positive strides and no new/shrunk axes mid-way copies natively. */
+function stridedSlice(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const x = input(args, 'StridedSlice', 'x');
+    if (x.dtype !== 'float32') return runCpu('StridedSlice', args);
+    const a = args.attrs as Record<string, number | number[]>;
+    let info: slice_util.SliceInfo;
+    try {
+      info = slice_util.sliceInfo(
+        [...x.shape],
+        a.begin as number[],
+        a.end as number[],
+        a.strides as number[],
+        (a.beginMask as number) ?? 0,
+        (a.endMask as number) ?? 0,
+        (a.ellipsisMask as number) ?? 0,
+        (a.newAxisMask as number) ?? 0,
+        (a.shrinkAxisMask as number) ?? 0,
+      );
+    } catch (error) {
+      throw badShape('StridedSlice', 'begin/end/strides do not fit the input', { x }, error);
+    }
+    const { finalShapeSparse: box, finalShape, begin, strides } = info;
+    if (
+      info.isIdentity ||
+      info.sliceDim0 ||
+      info.isSimpleSlice ||
+      box.length !== x.shape.length ||
+      strides.some((st) => st < 1) ||
+      isEmpty(box)
+    ) {
+      return runCpu('StridedSlice', args);
+    }
+    const out = new Float32Array(util.sizeFromShape(box));
+    const xv = f32(args.backend, x);
+    call('StridedSlice', { x }, () =>
+      addon.copyBox(
+        'StridedSlice',
+        xv,
+        [...x.shape],
+        begin,
+        strides,
+        out,
+        box,
+        box.map(() => 0),
+        box,
+      ),
+    );
+    return output(args.backend, finalShape, out);
+  };
+}
+
+function padV2(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const x = input(args, 'PadV2', 'x');
+    const paddings = args.attrs.paddings as [number, number][];
+    if (!Array.isArray(paddings) || paddings.length !== x.shape.length) {
+      throw badShape('PadV2', `paddings ${JSON.stringify(paddings)} must have one [before, after] per axis`, {
+        x,
+      });
+    }
+    if (x.dtype !== 'float32' || isEmpty(x.shape)) return runCpu('PadV2', args);
+    const before = paddings.map((p) => p[0]);
+    const outShape = x.shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
+    const out = new Float32Array(util.sizeFromShape(outShape));
+    const constant = Number(args.attrs.constantValue ?? 0);
+    if (constant !== 0) out.fill(constant);
+    const xv = f32(args.backend, x);
+    call('PadV2', { x }, () =>
+      addon.copyBox(
+        'PadV2',
+        xv,
+        [...x.shape],
+        x.shape.map(() => 0),
+        x.shape.map(() => 1),
+        out,
+        outShape,
+        before,
+        [...x.shape],
+      ),
+    );
     return output(args.backend, outShape, out);
   };
 }
@@ -607,7 +791,12 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     RealDiv: binary('RealDiv', addon),
     Relu: unary('Relu', addon),
     Step: unary('Step', addon),
-    Sum: sum(addon),
+    Sum: reduce('Sum', addon),
+    Mean: reduce('Mean', addon),
+    Slice: slice(addon),
+    StridedSlice: stridedSlice(addon),
+    PadV2: padV2(addon),
+    FusedBatchNorm: fusedBatchNorm(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

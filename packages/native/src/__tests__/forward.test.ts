@@ -358,6 +358,7 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
       return s.map((d, i) => (i === s.length - 1 ? 1 : d));
     });
 
+  const BINARY = { add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div };
   prop(
     [
       shape.chain((s) => fc.tuple(fc.constant(s), partner(s), fc.boolean())),
@@ -375,7 +376,7 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
       seed + 1,
       sb.reduce((p, d) => p * d, 1),
     );
-    const [cpu, native] = await bothBackends(() => tf[op](tf.tensor(av, sa), tf.tensor(bv, sb)));
+    const [cpu, native] = await bothBackends(() => BINARY[op](tf.tensor(av, sa), tf.tensor(bv, sb)));
     expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
   });
 
@@ -402,13 +403,84 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
       seed,
     ],
     { seed: 93, numRuns: RUNS },
-  )('Sum over any axes, keepDims or not', async ([s, axes, keepDims], seed) => {
+  )('Sum and Mean over any axes, keepDims or not', async ([s, axes, keepDims], seed) => {
     const xv = values(
       seed,
       s.reduce((p, d) => p * d, 1),
     );
+    for (const op of [tf.sum, tf.mean]) {
+      const [cpu, native] = await bothBackends(() =>
+        op(tf.tensor(xv, s), axes.length ? axes : undefined, keepDims),
+      );
+      expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+    }
+  });
+
+  const box = fc
+    .array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 5 })
+    .chain((s) =>
+      fc.tuple(
+        fc.constant(s),
+        fc.tuple(
+          ...s.map((d) =>
+            fc.tuple(
+              fc.integer({ min: 0, max: d - 1 }),
+              fc.integer({ min: 1, max: d }),
+              fc.integer({ min: 1, max: 3 }),
+            ),
+          ),
+        ),
+      ),
+    );
+
+  prop([box, seed], { seed: 94, numRuns: RUNS })('Slice, StridedSlice and PadV2', async ([s, spec], seed) => {
+    const xv = values(
+      seed,
+      s.reduce((p, d) => p * d, 1),
+    );
+    const begin = spec.map(([b]) => b);
+    const size = spec.map(([b, n], i) => Math.min(n, s[i]! - b));
+    const [cpu, native] = await bothBackends(() => tf.slice(tf.tensor(xv, s), begin, size));
+    expect(maxRelDiff(cpu, native)).toBe(0);
+    const end = begin.map((b, i) => b + size[i]!);
+    const strides = spec.map(([, , st]) => st);
+    const [cpuS, nativeS] = await bothBackends(() => tf.stridedSlice(tf.tensor(xv, s), begin, end, strides));
+    expect(maxRelDiff(cpuS, nativeS)).toBe(0);
+    const paddings = spec.map(([b, , st]): [number, number] => [b % 3, st - 1]);
+    const [cpuP, nativeP] = await bothBackends(() =>
+      tf.pad(tf.tensor(xv, s), paddings, seed % 2 === 0 ? 0 : 1.5),
+    );
+    expect(maxRelDiff(cpuP, nativeP)).toBe(0);
+  });
+
+  prop(
+    [
+      fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
+      fc.constantFrom('channel', 'scalar', 'none'),
+      fc.constantFrom(undefined, 0.001, 0.1),
+      seed,
+    ],
+    { seed: 95, numRuns: RUNS },
+  )('FusedBatchNorm with per-channel, scalar or absent scale/offset', async (s, kind, eps, seed) => {
+    const c = s[s.length - 1]!;
+    const n = kind === 'scalar' ? 1 : c;
+    const xv = values(
+      seed,
+      s.reduce((p, d) => p * d, 1),
+    );
+    const mv = values(seed + 1, n);
+    const vv = values(seed + 2, n).map((v) => v * v + 0.5);
+    const sv = values(seed + 3, n);
+    const ov = values(seed + 4, n);
     const [cpu, native] = await bothBackends(() =>
-      tf.sum(tf.tensor(xv, s), axes.length ? axes : undefined, keepDims),
+      tf.batchNorm(
+        tf.tensor(xv, s),
+        tf.tensor1d(mv),
+        tf.tensor1d(vv),
+        kind === 'none' ? undefined : tf.tensor1d(ov),
+        kind === 'none' ? undefined : tf.tensor1d(sv),
+        eps,
+      ),
     );
     expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
   });
