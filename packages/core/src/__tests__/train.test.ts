@@ -315,10 +315,25 @@ describe('train', () => {
   it('rejects bad options with one INVALID_CONFIG error listing every problem', async () => {
     const o = baseOptions();
     await expect(
-      train({ ...o, epochs: 0, batchSize: 2.5, seed: -1, lrSchedule: { type: 'step', every: 0, gamma: 1 } }),
+      train({
+        ...o,
+        epochs: 0,
+        batchSize: 2.5,
+        seed: -1,
+        lrSchedule: { type: 'step', every: 0, gamma: 1 },
+        validation: { everyEpochs: 0 },
+        checkpoint: { keep: 0 },
+      }),
     ).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
-      issues: [{ path: 'epochs' }, { path: 'batchSize' }, { path: 'seed' }, { path: 'lrSchedule.every' }],
+      issues: [
+        { path: 'epochs' },
+        { path: 'batchSize' },
+        { path: 'seed' },
+        { path: 'validation.everyEpochs' },
+        { path: 'checkpoint.keep' },
+        { path: 'lrSchedule.every' },
+      ],
     });
     await expect(train({ ...o, resume: true })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
     // A checkpoint of another run (other seed) is refused; a fresh run in that directory discards it.

@@ -17,6 +17,8 @@ import {
 import { type EvaluationResult, evaluateNetwork, type GateValues } from './evaluate.js';
 import {
   type CheckpointOptions,
+  checkCheckpointOptions,
+  checkValidationOptions,
   type EpochRecord,
   streamSeeds,
   type TrainResult,
@@ -132,31 +134,8 @@ function validateTraining(t: unknown, path: string, issues: Issue[]): void {
   checkNumber(t, 'logEverySteps', path, { optional: true, min: 0, integer: true }, issues);
   checkNumber(t, 'metricsEverySteps', path, { optional: true, min: 0, integer: true }, issues);
   checkNumber(t, 'limit', path, { optional: true, min: 1, integer: true }, issues);
-  if (t.validation !== undefined && t.validation !== false) {
-    const p = joinPath(path, 'validation');
-    if (!isPlainObject(t.validation)) {
-      issues.push({ path: p, message: 'must be false or an object' });
-    } else {
-      const v = t.validation;
-      checkKnownKeys(v, ['split', 'everyEpochs', 'batchSize', 'limit'], p, issues);
-      checkEnum(v, 'split', p, ['validation', 'test'], issues);
-      checkNumber(v, 'everyEpochs', p, { optional: true, min: 1, integer: true }, issues);
-      checkNumber(v, 'batchSize', p, { optional: true, min: 1, integer: true }, issues);
-      checkNumber(v, 'limit', p, { optional: true, min: 1, integer: true }, issues);
-    }
-  }
-  if (t.checkpoint !== undefined && t.checkpoint !== false) {
-    const p = joinPath(path, 'checkpoint');
-    if (!isPlainObject(t.checkpoint)) {
-      issues.push({ path: p, message: 'must be false or an object' });
-    } else {
-      const c = t.checkpoint;
-      checkKnownKeys(c, ['everySteps', 'everyEpochs', 'keep'], p, issues);
-      checkNumber(c, 'everySteps', p, { optional: true, min: 0, integer: true }, issues);
-      checkNumber(c, 'everyEpochs', p, { optional: true, min: 1, integer: true }, issues);
-      checkNumber(c, 'keep', p, { optional: true, min: 1, integer: true }, issues);
-    }
-  }
+  checkValidationOptions(t.validation, joinPath(path, 'validation'), issues);
+  checkCheckpointOptions(t.checkpoint, joinPath(path, 'checkpoint'), issues);
   if (t.earlyStopping !== undefined) {
     const p = joinPath(path, 'earlyStopping');
     if (!isPlainObject(t.earlyStopping)) {

@@ -40,7 +40,7 @@ import {
 } from './evaluate.js';
 import { type LrScheduleConfig, learningRateAt, validateLrSchedule } from './schedules.js';
 import { assignNetworkState, type NetworkStateJson, networkFromState, networkToState } from './snapshot.js';
-import { checkNumber, throwIfIssues } from './validate.js';
+import { checkEnum, checkKnownKeys, checkNumber, isPlainObject, throwIfIssues } from './validate.js';
 
 /** Batch options of the training split that the loop forwards to {@link Dataset.batches}. */
 export interface TrainDataOptions {
@@ -232,6 +232,33 @@ interface Position {
   step: number;
 }
 
+/** Problems with {@link TrainOptions.validation} (absent and `false` are fine). */
+export function checkValidationOptions(v: unknown, path: string, issues: Issue[]): void {
+  if (v === undefined || v === false) return;
+  if (!isPlainObject(v)) {
+    issues.push({ path, message: 'must be false or an object' });
+    return;
+  }
+  checkKnownKeys(v, ['split', 'everyEpochs', 'batchSize', 'limit'], path, issues);
+  checkEnum(v, 'split', path, ['validation', 'test'], issues);
+  checkNumber(v, 'everyEpochs', path, { optional: true, min: 1, integer: true }, issues);
+  checkNumber(v, 'batchSize', path, { optional: true, min: 1, integer: true }, issues);
+  checkNumber(v, 'limit', path, { optional: true, min: 1, integer: true }, issues);
+}
+
+/** Problems with {@link TrainOptions.checkpoint} (absent and `false` are fine). */
+export function checkCheckpointOptions(c: unknown, path: string, issues: Issue[]): void {
+  if (c === undefined || c === false) return;
+  if (!isPlainObject(c)) {
+    issues.push({ path, message: 'must be false or an object' });
+    return;
+  }
+  checkKnownKeys(c, ['everySteps', 'everyEpochs', 'keep'], path, issues);
+  checkNumber(c, 'everySteps', path, { optional: true, min: 0, integer: true }, issues);
+  checkNumber(c, 'everyEpochs', path, { optional: true, min: 1, integer: true }, issues);
+  checkNumber(c, 'keep', path, { optional: true, min: 1, integer: true }, issues);
+}
+
 function validateTrainOptions(o: TrainOptions): void {
   const issues: Issue[] = [];
   const rec = o as unknown as Record<string, unknown>;
@@ -252,6 +279,10 @@ function validateTrainOptions(o: TrainOptions): void {
   }
   checkNumber(rec, 'seed', '', { min: 0, integer: true, max: Number.MAX_SAFE_INTEGER }, issues);
   checkNumber(rec, 'baseLearningRate', '', { optional: true, min: 0 }, issues);
+  checkNumber(rec, 'logEverySteps', '', { optional: true, min: 0, integer: true }, issues);
+  checkNumber(rec, 'metricsEverySteps', '', { optional: true, min: 0, integer: true }, issues);
+  checkValidationOptions(o.validation, 'validation', issues);
+  checkCheckpointOptions(o.checkpoint, 'checkpoint', issues);
   if (o.lrSchedule !== undefined) issues.push(...validateLrSchedule(o.lrSchedule, 'lrSchedule'));
   if (o.objectives.length === 0)
     issues.push({ path: 'objectives', message: 'at least one objective is needed' });
