@@ -95,6 +95,8 @@ describe('train', () => {
     const last = result.history[3]!.train.ce!;
     expect(last).toBeLessThan(first);
     expect(result.validation!.accuracy[0]).toBeGreaterThan(0.8);
+    // The final validation is the last epoch's (no second pass over the split).
+    expect(result.validation).toEqual(result.history[3]!.validation);
     expect(result.test!.samples).toBe(48);
     const lines = readLines(join(runDir, 'metrics.jsonl'));
     const steps = lines.filter((l) => l.type === 'step');

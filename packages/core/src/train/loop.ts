@@ -878,8 +878,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let finalValidation: EvaluationResult | undefined;
     let finalTest: EvaluationResult | undefined;
     if (!interrupted) {
-      if (validationOn && validation !== undefined)
-        finalValidation = evaluateSplit(validation.split, validation.limit);
+      if (validationOn && validation !== undefined) {
+        // The last epoch's validation already describes the final network unless training stopped mid-epoch.
+        const last = history[history.length - 1];
+        finalValidation =
+          last?.validation !== undefined && last.step === pos.step
+            ? { ...last.validation, split: validation.split }
+            : evaluateSplit(validation.split, validation.limit);
+      }
       if ((options.evaluateTest ?? true) && dataset.info.sizes.test > 0) finalTest = evaluateSplit('test');
     }
     return {
