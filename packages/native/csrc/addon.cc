@@ -248,6 +248,41 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+std::vector<int64_t> IntsArg(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name,
+                             size_t rank, int64_t min);
+
+// binaryBroadcast(op, a, aShape, b, bShape, out, outShape): shapes of equal
+// rank; every a/b axis equals the output's or is 1.
+Napi::Value BinaryBroadcast(const Napi::CallbackInfo& info) {
+  static const char* names[4] = {"Add", "Sub", "Multiply", "RealDiv"};
+  const int64_t op = IntArg(info, 0, "binary", "op", 0);
+  if (op > 3) Fail(info.Env(), "binary", "op must be 0..3");
+  const std::string kernel = names[op];
+  if (!info[6].IsArray()) Fail(info.Env(), kernel, "outShape must be an array");
+  const size_t rank = info[6].As<Napi::Array>().Length();
+  if (rank < 1 || rank > 8) Fail(info.Env(), kernel, "rank must be 1..8");
+  const auto a_shape = IntsArg(info, 2, kernel, "aShape", rank, 1);
+  const auto b_shape = IntsArg(info, 4, kernel, "bShape", rank, 1);
+  const auto shape = IntsArg(info, 6, kernel, "outShape", rank, 1);
+  int64_t as[8], bs[8];
+  int64_t a_size = 1, b_size = 1, out_size = 1;
+  for (int d = static_cast<int>(rank) - 1; d >= 0; --d) {
+    if ((a_shape[d] != shape[d] && a_shape[d] != 1) || (b_shape[d] != shape[d] && b_shape[d] != 1)) {
+      Fail(info.Env(), kernel, "shapes do not broadcast on axis " + std::to_string(d));
+    }
+    as[d] = a_shape[d] == 1 ? 0 : a_size;
+    bs[d] = b_shape[d] == 1 ? 0 : b_size;
+    a_size = Product(info.Env(), kernel, {a_size, a_shape[d]});
+    b_size = Product(info.Env(), kernel, {b_size, b_shape[d]});
+    out_size = Product(info.Env(), kernel, {out_size, shape[d]});
+  }
+  const float* a = FloatArg(info, 1, kernel, "a", a_size);
+  const float* b = FloatArg(info, 3, kernel, "b", b_size);
+  float* out = FloatArg(info, 5, kernel, "out", out_size);
+  moprune::BinaryStrided(static_cast<int>(op), a, as, b, bs, out, shape.data(), static_cast<int>(rank));
+  return info.Env().Undefined();
+}
+
 // channelAffine(x, out, center, scale, shift)
 Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
   const std::string kernel = "FusedBatchNorm";
@@ -343,6 +378,7 @@ Napi::Value CopyBox(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("binaryBroadcast", Napi::Function::New(env, BinaryBroadcast));
   exports.Set("channelAffine", Napi::Function::New(env, ChannelAffine));
   exports.Set("sumAxes", Napi::Function::New(env, SumAxes));
   exports.Set("copyBox", Napi::Function::New(env, CopyBox));

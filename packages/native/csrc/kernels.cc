@@ -482,6 +482,51 @@ void Binary(int op, const float* a, int64_t a_size, const float* b, int64_t b_si
   });
 }
 
+template <typename F>
+void StridedRows(const float* a, const int64_t* as, const float* b, const int64_t* bs, float* out, const int64_t* shape,
+                 int rank, int64_t r0, int64_t r1, F f) {
+  const int64_t inner = shape[rank - 1];
+  const int64_t sa = as[rank - 1];
+  const int64_t sb = bs[rank - 1];
+  for (int64_t r = r0; r < r1; ++r) {
+    int64_t rest = r, ao = 0, bo = 0;
+    for (int d = rank - 2; d >= 0; --d) {
+      const int64_t idx = rest % shape[d];
+      rest /= shape[d];
+      ao += idx * as[d];
+      bo += idx * bs[d];
+    }
+    float* o = out + r * inner;
+    for (int64_t i = 0; i < inner; ++i) o[i] = f(a[ao + i * sa], b[bo + i * sb]);
+  }
+}
+
+void BinaryStrided(int op, const float* a, const int64_t* a_strides, const float* b, const int64_t* b_strides, float* out,
+                   const int64_t* shape, int rank) {
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d) total *= shape[d];
+  const int64_t rows = total / shape[rank - 1];
+  const int parts = PartsForElements(total);
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    switch (op) {
+      case 0:
+        StridedRows(a, a_strides, b, b_strides, out, shape, rank, r0, r1, [](float x, float y) { return x + y; });
+        break;
+      case 1:
+        StridedRows(a, a_strides, b, b_strides, out, shape, rank, r0, r1, [](float x, float y) { return x - y; });
+        break;
+      case 2:
+        StridedRows(a, a_strides, b, b_strides, out, shape, rank, r0, r1, [](float x, float y) { return x * y; });
+        break;
+      default:
+        StridedRows(a, a_strides, b, b_strides, out, shape, rank, r0, r1, [](float x, float y) { return x / y; });
+        break;
+    }
+  });
+}
+
 void ChannelAffine(const float* x, float* out, int64_t size, const float* center, const float* scale, const float* shift,
                    int64_t channels) {
   const int64_t rows = size / channels;

@@ -48,6 +48,10 @@ void Binary(int op, const float* a, int64_t a_size, const float* b, int64_t b_si
 // out[r, c] = (x[r, c] - center[c]) * scale[c] + shift[c] over size / channels rows (batch norm).
 void ChannelAffine(const float* x, float* out, int64_t size, const float* center, const float* scale, const float* shift,
                    int64_t channels);
+// General broadcasting: out (shape, rank >= 1) from a and b read with the
+// given element strides (0 on broadcast axes). op as in Binary.
+void BinaryStrided(int op, const float* a, const int64_t* a_strides, const float* b, const int64_t* b_strides, float* out,
+                   const int64_t* shape, int rank);
 // op: 0 relu (NaN stays NaN), 1 step (x > 0 ? 1 : alpha; NaN stays NaN).
 void Unary(int op, const float* x, float* out, int64_t size, float alpha);
 // x viewed as [outer, mid, inner]: out[o, i] = sum over m of x[o, m, i],

@@ -30,69 +30,75 @@ class ThreadPool {
     Stop();
     stop_ = false;
     for (int i = 1; i < threads; ++i) {
-      workers_.emplace_back([this, i] { WorkerLoop(i); });
+      workers_.emplace_back([this] { WorkerLoop(); });
     }
   }
 
-  // Runs fn(part) for part in [0, parts) with parts <= size(); part 0 runs on
-  // the calling thread. Rethrows the first exception a part threw.
+  // Runs fn(part) for part in [0, parts) with parts <= size(). Parts are
+  // claimed, not assigned: the caller keeps claiming until none is left, so a
+  // worker the OS has not scheduled yet (a loaded machine) never holds up the
+  // job, it just finds nothing left to do. Rethrows the first exception.
   void Run(int parts, const std::function<void(int)>& fn) {
     if (parts <= 1 || workers_.empty()) {
       for (int p = 0; p < parts; ++p) fn(p);
       return;
     }
-    if (parts > size()) parts = size();
     std::lock_guard<std::mutex> serial(run_mutex_);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       job_ = &fn;
       job_parts_ = parts;
-      pending_ = parts - 1;
+      next_part_ = 0;
+      completed_ = 0;
       error_ = nullptr;
       ++generation_;
     }
     start_cv_.notify_all();
-    std::exception_ptr own;
-    try {
-      fn(0);
-    } catch (...) {
-      own = std::current_exception();
-    }
+    Work();
     std::unique_lock<std::mutex> lock(mutex_);
-    done_cv_.wait(lock, [this] { return pending_ == 0; });
+    done_cv_.wait(lock, [this] { return completed_ == job_parts_; });
     job_ = nullptr;
-    if (own) std::rethrow_exception(own);
     if (error_) std::rethrow_exception(error_);
   }
 
  private:
-  void WorkerLoop(int index) {
+  // Claims and runs parts of the current job until none is left.
+  void Work() {
+    for (;;) {
+      const std::function<void(int)>* job = nullptr;
+      int part = 0;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (job_ == nullptr || next_part_ >= job_parts_) return;
+        part = next_part_++;
+        job = job_;
+      }
+      std::exception_ptr err;
+      try {
+        (*job)(part);
+      } catch (...) {
+        err = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (err && !error_) error_ = err;
+      if (++completed_ == job_parts_) done_cv_.notify_one();
+    }
+  }
+
+  void WorkerLoop() {
     std::size_t seen = 0;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       seen = generation_;
     }
     for (;;) {
-      const std::function<void(int)>* job = nullptr;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
         if (stop_) return;
         seen = generation_;
-        if (index >= job_parts_) continue;
-        job = job_;
       }
-      std::exception_ptr err;
-      try {
-        (*job)(index);
-      } catch (...) {
-        err = std::current_exception();
-      }
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (err && !error_) error_ = err;
-        if (--pending_ == 0) done_cv_.notify_one();
-      }
+      Work();
     }
   }
 
@@ -113,7 +119,8 @@ class ThreadPool {
   std::condition_variable done_cv_;
   const std::function<void(int)>* job_ = nullptr;
   int job_parts_ = 0;
-  int pending_ = 0;
+  int next_part_ = 0;
+  int completed_ = 0;
   std::size_t generation_ = 0;
   bool stop_ = false;
   std::exception_ptr error_;

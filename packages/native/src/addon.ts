@@ -46,6 +46,16 @@ export interface NativeAddon {
   avgPoolGrad(dy: Float32Array, out: Float32Array, geometry: number[]): void;
   /** op: 0 add, 1 sub, 2 mul, 3 div; `out.length` = the larger input length, a multiple of both. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** General broadcast: shapes of equal rank, each axis equal to out's or 1. */
+  binaryBroadcast(
+    op: number,
+    a: Float32Array,
+    aShape: number[],
+    b: Float32Array,
+    bShape: number[],
+    out: Float32Array,
+    outShape: number[],
+  ): void;
   /** out[r, c] = (x[r, c] − center[c]) · scale[c] + shift[c]; channels = scale.length. */
   channelAffine(
     x: Float32Array,

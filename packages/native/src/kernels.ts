@@ -509,8 +509,9 @@ function pool(kind: PoolKind, addon: NativeAddon): KernelFunc {
 
 /**
  * True when `shape`, without its leading 1s, is the tail of `out`: then
- * element i of the output reads element i % size of the operand, which is the
- * only broadcast the native loop does (bias over channels, scalars, equal shapes).
+ * element i of the output reads element i % size of the operand, the fast
+ * loop (bias over channels, scalars, equal shapes); other broadcasts walk
+ * per-axis strides.
  */
 function isSuffixBroadcast(shape: readonly number[], out: readonly number[]): boolean {
   let start = 0;
@@ -535,13 +536,27 @@ function binary(kernel: keyof typeof BINARY_OPS, addon: NativeAddon): KernelFunc
     } catch (error) {
       throw badShape(kernel, 'shapes do not broadcast', { a, b }, error);
     }
-    if (isEmpty(outShape) || !isSuffixBroadcast(a.shape, outShape) || !isSuffixBroadcast(b.shape, outShape)) {
-      return runCpu(kernel, args);
-    }
+    if (isEmpty(outShape)) return runCpu(kernel, args);
     const out = new Float32Array(util.sizeFromShape(outShape));
     const av = f32(args.backend, a);
     const bv = f32(args.backend, b);
-    call(kernel, { a, b }, () => addon.binary(BINARY_OPS[kernel], av, bv, out));
+    if (isSuffixBroadcast(a.shape, outShape) && isSuffixBroadcast(b.shape, outShape)) {
+      call(kernel, { a, b }, () => addon.binary(BINARY_OPS[kernel], av, bv, out));
+    } else {
+      const rank = Math.max(outShape.length, 1);
+      const padded = (s: readonly number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
+      call(kernel, { a, b }, () =>
+        addon.binaryBroadcast(
+          BINARY_OPS[kernel],
+          av,
+          padded(a.shape),
+          bv,
+          padded(b.shape),
+          out,
+          padded(outShape),
+        ),
+      );
+    }
     return output(args.backend, outShape, out);
   };
 }
