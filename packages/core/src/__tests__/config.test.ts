@@ -189,6 +189,7 @@ describe('experiment configs', () => {
     const result = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as ExperimentSummary;
     expect(result).toEqual(JSON.parse(JSON.stringify(summary)));
     expect(result.status).toBe('completed');
+    expect(result.environment).toEqual({ backend: 'cpu', tfjsCore: tf.version_core, node: process.version });
     expect(result.steps).toBe(18);
     expect(result.test!.samples).toBe(48);
     expect(result.metrics.params).toBe(6 * 8 + 8 + 8 * 2 + 8 * 3 + 3);

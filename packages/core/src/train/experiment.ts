@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { CoreError, formatIssues, type Issue } from '../errors.js';
 import type { Objective, Pruner, Solver } from '../interfaces.js';
 import type { JsonObject, JsonValue } from '../json.js';
@@ -305,6 +306,8 @@ export interface ExperimentSummary {
    * value, validation and test figures and network metrics; null when no epoch qualified.
    */
   readonly best: JsonObject | null;
+  /** Where the last session ran: tfjs backend and versions (runs on different backends differ in the last bits). */
+  readonly environment: { readonly backend: string; readonly tfjsCore: string; readonly node: string };
 }
 
 /** What {@link runExperiment} returns. */
@@ -373,6 +376,7 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
   const metricsFn = options.metrics ?? defaultMetrics;
   const summaryBase = () => ({
     name: config.name ?? null,
+    environment: { backend: tf.getBackend(), tfjsCore: tf.version_core, node: process.version },
     components: {
       model: config.model,
       dataset: config.dataset,
