@@ -1,0 +1,34 @@
+import { MopruneError, type MopruneErrorOptions } from '@moprune/core';
+
+/** Codes thrown by @moprune/cli. */
+export type CliErrorCode =
+  /** The command line is wrong: unknown command/option, missing or extra argument (exit 2). */
+  | 'USAGE'
+  /** `reproduce` names an experiment that is not registered (exit 2). */
+  | 'UNKNOWN_EXPERIMENT'
+  /** An experiment with that name is already registered. */
+  | 'DUPLICATE_EXPERIMENT'
+  /** An experiment definition or option is malformed. */
+  | 'INVALID_EXPERIMENT'
+  /** A file named on the command line is missing or unreadable. */
+  | 'FILE_NOT_FOUND'
+  /** A file named on the command line is not valid JSON. */
+  | 'INVALID_JSON'
+  /** The output directory already holds a run and neither --resume nor --force was given. */
+  | 'RUN_EXISTS'
+  /** An experiment module could not be imported. */
+  | 'MODULE_LOAD_FAILED';
+
+/** An error thrown by @moprune/cli. `name` is always `'CliError'`. */
+export class CliError extends MopruneError<CliErrorCode> {
+  constructor(code: CliErrorCode, message: string, options: MopruneErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'CliError';
+  }
+}
+
+/** True for the codes that mean "the command line is wrong" (exit status 2). */
+export function isUsageError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'USAGE' || code === 'UNKNOWN_EXPERIMENT';
+}

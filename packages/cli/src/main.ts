@@ -1,0 +1,456 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ExperimentSummary, JsonObject } from '@moprune/core';
+import type { PaperComparison } from '@moprune/report';
+import { COMMANDS, type CommandSpec, commandUsage, mainUsage } from './cli-spec.js';
+import { BACKEND_CHOICES, loadComponents, paretoTools, startBackend } from './components.js';
+import { CliError, isUsageError } from './errors.js';
+import {
+  EXPERIMENTS_ENV_VAR,
+  type ExperimentMode,
+  getExperiment,
+  listExperiments,
+  loadExperimentModules,
+} from './experiments.js';
+import { createProgress, type ProgressStream, trainProgress } from './progress.js';
+
+/** Exit statuses of `moprune`. */
+export const EXIT = {
+  /** Success. */
+  OK: 0,
+  /** The command ran and failed (bad config contents, missing file, non-finite loss …). */
+  FAILURE: 1,
+  /** The command line is wrong (unknown command/option, missing argument). */
+  USAGE: 2,
+  /** Stopped by Ctrl-C / SIGINT after writing a checkpoint (128 + SIGINT). */
+  INTERRUPTED: 130,
+} as const;
+
+/** Where {@link main} reads and writes; the bin passes the process's, tests pass doubles. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  /** Messages, errors and the progress line (drawn only when `isTTY`). */
+  readonly stderr: ProgressStream;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborted on SIGINT. */
+  readonly signal?: AbortSignal;
+}
+
+/** The CLI's version (from its package.json). */
+export function cliVersion(): string {
+  const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+  return pkg.version;
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function parseCommand(spec: CommandSpec, argv: readonly string[]): { values: Values; positionals: string[] } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const o of spec.options) {
+    options[o.name] = {
+      type: o.type,
+      ...(o.short === undefined ? {} : { short: o.short }),
+      ...(o.multiple ? { multiple: true } : {}),
+    };
+  }
+  try {
+    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    return { values: parsed.values as Values, positionals: parsed.positionals };
+  } catch (e) {
+    const valid = spec.options.map((o) => `--${o.name}`).join(', ');
+    throw new CliError(
+      'USAGE',
+      `${(e as Error).message.split('\n')[0]!.split('. To specify')[0]}\nvalid options of '${spec.name}': ${valid}`,
+      {
+        cause: e,
+        details: { command: spec.name },
+      },
+    );
+  }
+}
+
+function usageError(spec: CommandSpec, message: string): CliError {
+  return new CliError('USAGE', message, { details: { command: spec.name } });
+}
+
+function onePositional(spec: CommandSpec, positionals: readonly string[], what: string): string {
+  if (positionals.length === 0) throw usageError(spec, `missing ${what}`);
+  if (positionals.length > 1) throw usageError(spec, `unexpected argument '${positionals[1]}'`);
+  return positionals[0]!;
+}
+
+function readJsonFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(
+      'FILE_NOT_FOUND',
+      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      {
+        cause: e,
+        details: { file },
+      },
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CliError('INVALID_JSON', `${what} ${file} is not valid JSON: ${(e as Error).message}`, {
+      cause: e,
+      details: { file },
+    });
+  }
+}
+
+const RUN_FILES = ['config.json', 'result.json', 'metrics.jsonl', 'checkpoint'];
+
+/**
+ * Guards an output directory: an existing run there is never overwritten
+ * silently (core's fresh run would discard its checkpoints).
+ */
+function prepareOutDir(
+  dir: string,
+  resume: boolean,
+  force: boolean,
+  resumeHint: string,
+  anyFile: boolean,
+): void {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    return;
+  }
+  const entries = readdirSync(dir);
+  const occupied = anyFile ? entries.length > 0 : entries.some((e) => RUN_FILES.includes(e));
+  if (occupied && !resume && !force) {
+    throw new CliError(
+      'RUN_EXISTS',
+      `${dir} already holds a run; continue it with ${resumeHint} --resume, or start over with --force`,
+      { details: { dir } },
+    );
+  }
+}
+
+function backendOption(spec: CommandSpec, v: Values): (typeof BACKEND_CHOICES)[number] | undefined {
+  const b = v.backend as string | undefined;
+  if (b === undefined) return undefined;
+  if (!(BACKEND_CHOICES as readonly string[]).includes(b)) {
+    throw usageError(spec, `--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${b}'`);
+  }
+  return b as (typeof BACKEND_CHOICES)[number];
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+function summaryLines(dir: string, s: ExperimentSummary): string[] {
+  const lines = [`run: ${dir} (${s.status}, ${s.steps} steps, ${(s.wallTimeMs / 1000).toFixed(1)} s)`];
+  const acc = (e: JsonObject | null) =>
+    Array.isArray(e?.accuracy) ? mean(e.accuracy as number[]) : undefined;
+  const v = acc(s.validation);
+  const t = acc(s.test);
+  if (v !== undefined) lines.push(`validation accuracy: ${pct(v)}`);
+  if (t !== undefined) lines.push(`test accuracy: ${pct(t)}`);
+  if (typeof s.metrics.sparsity === 'number')
+    lines.push(`sparsity (all parameters): ${pct(s.metrics.sparsity)}`);
+  return lines;
+}
+
+async function cmdTrain(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const { values: v, positionals } = parseCommand(spec, argv);
+  if (v.help) {
+    io.stdout.write(`${commandUsage(spec)}\n`);
+    return EXIT.OK;
+  }
+  const file = resolve(io.cwd, onePositional(spec, positionals, 'the config file argument <config.json>'));
+  const backend = backendOption(spec, v);
+  const config = readJsonFile(file, 'config');
+  await loadComponents();
+  const core = await import('@moprune/core');
+  const issues = core.validateExperimentConfig(config);
+  if (issues.length > 0) {
+    throw new core.CoreError(
+      'INVALID_CONFIG',
+      `invalid experiment config ${file}:\n${core.formatIssues(issues)}`,
+      {
+        issues,
+        details: { file },
+      },
+    );
+  }
+  const name =
+    typeof (config as { name?: unknown }).name === 'string'
+      ? (config as { name: string }).name
+      : basename(file).replace(/\.json$/i, '');
+  const outDir = resolve(io.cwd, (v.out as string | undefined) ?? join('results', 'train', name));
+  const resume = v.resume === true;
+  prepareOutDir(outDir, resume, v.force === true, `moprune train ${file} --out ${outDir}`, false);
+  const log = (line: string) => progress.log(line);
+  const progress = createProgress({ stream: io.stderr, ...(v.quiet ? { enabled: false } : {}) });
+  try {
+    await startBackend(backend, io.env, log);
+    if (resume && !existsSync(join(outDir, 'checkpoint', 'latest'))) {
+      log(`moprune: no checkpoint in ${outDir}; starting from the beginning`);
+    }
+    const bar = trainProgress(progress);
+    const signal = io.signal ?? new AbortController().signal;
+    let summary: ExperimentSummary;
+    try {
+      ({ summary } = await core.runExperiment(config, {
+        runDir: outDir,
+        resume: resume ? 'auto' : false,
+        signal,
+        callbacks: [bar],
+        ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
+        ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+      }));
+    } finally {
+      bar.finish();
+    }
+    if (summary.status === 'interrupted') {
+      log(
+        `moprune: interrupted at step ${summary.steps}; checkpoint written. Continue with: moprune train ${file} --out ${outDir} --resume`,
+      );
+      return EXIT.INTERRUPTED;
+    }
+    const { writeReport } = await import('@moprune/report');
+    const written = await writeReport(outDir, { pareto: await paretoTools() });
+    for (const l of summaryLines(outDir, summary)) io.stdout.write(`${l}\n`);
+    io.stdout.write(`report: ${written.files[written.files.length - 1]}\n`);
+    return EXIT.OK;
+  } finally {
+    progress.close();
+  }
+}
+
+function isPaperComparison(v: unknown): v is PaperComparison {
+  const p = v as PaperComparison | null;
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    typeof p.source === 'string' &&
+    Array.isArray(p.figures) &&
+    p.figures.every(
+      (f) => typeof f.label === 'string' && typeof f.paper === 'number' && typeof f.fact === 'string',
+    )
+  );
+}
+
+async function cmdReport(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const { values: v, positionals } = parseCommand(spec, argv);
+  if (v.help) {
+    io.stdout.write(`${commandUsage(spec)}\n`);
+    return EXIT.OK;
+  }
+  const dir = resolve(io.cwd, onePositional(spec, positionals, 'the directory argument <dir>'));
+  let paper: PaperComparison | undefined;
+  if (typeof v.paper === 'string') {
+    const file = resolve(io.cwd, v.paper);
+    const p = readJsonFile(file, 'paper figures');
+    if (!isPaperComparison(p)) {
+      throw new CliError(
+        'INVALID_JSON',
+        `${file} must be { "source": string, "figures": [{ "label": string, "paper": number, "fact": string, … }] }`,
+        { details: { file } },
+      );
+    }
+    paper = p;
+  }
+  const { writeReport } = await import('@moprune/report');
+  const written = await writeReport(dir, {
+    pareto: await paretoTools(),
+    ...(paper === undefined ? {} : { paper }),
+  });
+  io.stdout.write(`${written.kind} report:\n`);
+  for (const f of written.files) io.stdout.write(`  ${f}\n`);
+  return EXIT.OK;
+}
+
+const KINDS = ['experiments', 'models', 'datasets', 'objectives', 'solvers', 'pruners'] as const;
+
+function moduleList(v: Values, env: CliIo['env']): string[] {
+  const fromEnv = (env[EXPERIMENTS_ENV_VAR] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return [...fromEnv, ...((v.module as string[] | undefined) ?? [])];
+}
+
+async function cmdList(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const { values: v, positionals } = parseCommand(spec, argv);
+  if (v.help) {
+    io.stdout.write(`${commandUsage(spec)}\n`);
+    return EXIT.OK;
+  }
+  if (positionals.length > 1) throw usageError(spec, `unexpected argument '${positionals[1]}'`);
+  const kind = positionals[0];
+  if (kind !== undefined && !(KINDS as readonly string[]).includes(kind)) {
+    throw usageError(spec, `unknown kind '${kind}'; one of: ${KINDS.join(', ')}`);
+  }
+  await loadExperimentModules(moduleList(v, io.env), io.cwd);
+  await loadComponents();
+  const { registries } = await import('@moprune/core');
+  const r = registries();
+  const entries: Record<string, { name: string; description: string }[]> = {
+    experiments: listExperiments().map((e) => ({ name: e.name, description: e.description })),
+  };
+  for (const k of KINDS.slice(1) as ('models' | 'datasets' | 'objectives' | 'solvers' | 'pruners')[]) {
+    const reg = r[k];
+    entries[k] = reg.types().map((t) => ({ name: t, description: reg.get(t)?.description ?? '' }));
+  }
+  const shown = kind === undefined ? KINDS : [kind];
+  if (v.json) {
+    io.stdout.write(`${JSON.stringify(Object.fromEntries(shown.map((k) => [k, entries[k]])), null, 2)}\n`);
+    return EXIT.OK;
+  }
+  const out: string[] = [];
+  for (const k of shown) {
+    out.push(`${k}:`);
+    const list = entries[k]!;
+    if (list.length === 0) out.push('  (none registered)');
+    const w = Math.max(0, ...list.map((e) => e.name.length)) + 2;
+    for (const e of list) out.push(`  ${e.name.padEnd(w)}${e.description}`);
+    out.push('');
+  }
+  io.stdout.write(`${out.join('\n').trimEnd()}\n`);
+  return EXIT.OK;
+}
+
+async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const { values: v, positionals } = parseCommand(spec, argv);
+  if (v.help) {
+    io.stdout.write(`${commandUsage(spec)}\n`);
+    return EXIT.OK;
+  }
+  const name = onePositional(spec, positionals, 'the experiment argument (see moprune list experiments)');
+  if (v.quick && v.full) throw usageError(spec, '--quick and --full exclude each other');
+  const mode: ExperimentMode = v.quick ? 'quick' : 'full';
+  let seed: number | undefined;
+  if (v.seed !== undefined) {
+    const s = String(v.seed);
+    if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))) {
+      throw usageError(spec, `--seed must be an integer ≥ 0, got '${s}'`);
+    }
+    seed = Number(s);
+  }
+  const backend = backendOption(spec, v);
+  await loadExperimentModules(moduleList(v, io.env), io.cwd);
+  const def = getExperiment(name);
+  if (def === undefined) {
+    const known = listExperiments().map((e) => e.name);
+    throw new CliError(
+      'UNKNOWN_EXPERIMENT',
+      `unknown experiment '${name}'; ${
+        known.length === 0
+          ? `none is registered (install an experiment package, or pass --module / set ${EXPERIMENTS_ENV_VAR})`
+          : `registered: ${known.join(', ')}`
+      }`,
+      { details: { experiment: name } },
+    );
+  }
+  const runSeed = seed ?? def.defaultSeed ?? 0;
+  const outDir = resolve(
+    io.cwd,
+    (v.out as string | undefined) ?? join('results', name, `${mode}-seed${runSeed}`),
+  );
+  const resume = v.resume === true;
+  const again = `moprune reproduce ${name} --${mode} --seed ${runSeed} --out ${outDir}`;
+  prepareOutDir(outDir, resume, v.force === true, again, true);
+  const progress = createProgress({ stream: io.stderr, ...(v.quiet ? { enabled: false } : {}) });
+  const log = (line: string) => progress.log(line);
+  try {
+    await loadComponents();
+    await startBackend(backend, io.env, log);
+    log(`moprune: ${name}, ${mode} mode (${def.modes[mode]}), seed ${runSeed}, output ${outDir}`);
+    const outcome = await def.run({
+      mode,
+      seed: runSeed,
+      outDir,
+      resume,
+      signal: io.signal ?? new AbortController().signal,
+      progress,
+      log,
+      ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
+      ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+    });
+    if (outcome.status === 'interrupted') {
+      log(`moprune: interrupted; checkpoints written. Continue with: ${again} --resume`);
+      return EXIT.INTERRUPTED;
+    }
+    const { writeReport } = await import('@moprune/report');
+    const reportDir = resolve(outDir, outcome.reportDir ?? '.');
+    const written = await writeReport(reportDir, {
+      pareto: await paretoTools(),
+      ...(def.paper === undefined ? {} : { paper: def.paper }),
+    });
+    for (const l of outcome.summary ?? []) io.stdout.write(`${l}\n`);
+    io.stdout.write(`report: ${written.files[written.files.length - 1]}\n`);
+    return EXIT.OK;
+  } finally {
+    progress.close();
+  }
+}
+
+const HANDLERS: Record<string, (spec: CommandSpec, argv: readonly string[], io: CliIo) => Promise<number>> = {
+  reproduce: cmdReproduce,
+  train: cmdTrain,
+  report: cmdReport,
+  list: cmdList,
+};
+
+function printError(e: unknown, io: CliIo): void {
+  const err = e as { code?: unknown; message?: unknown; stack?: unknown; details?: { command?: unknown } };
+  const code = typeof err.code === 'string' ? err.code : 'INTERNAL';
+  io.stderr.write(`moprune: error ${code}: ${String(err.message ?? e)}\n`);
+  if (isUsageError(e)) {
+    const spec = COMMANDS.find((c) => c.name === err.details?.command);
+    io.stderr.write(`\n${spec === undefined ? mainUsage() : commandUsage(spec)}\n`);
+  } else if (code === 'INTERNAL' && io.env.MOPRUNE_DEBUG && typeof err.stack === 'string') {
+    io.stderr.write(`${err.stack}\n`);
+  }
+}
+
+/**
+ * Runs `moprune` with `argv` (without the node and script paths) and
+ * returns the exit status (see {@link EXIT}); never throws and never calls
+ * `process.exit`, so tests can run it in-process.
+ */
+export async function main(argv: readonly string[], io?: Partial<CliIo>): Promise<number> {
+  const full: CliIo = {
+    stdout: io?.stdout ?? process.stdout,
+    stderr: io?.stderr ?? process.stderr,
+    cwd: io?.cwd ?? process.cwd(),
+    env: io?.env ?? process.env,
+    ...(io?.signal === undefined ? {} : { signal: io.signal }),
+  };
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined) {
+      full.stderr.write(`${mainUsage()}\n`);
+      return EXIT.USAGE;
+    }
+    if (command === '--help' || command === '-h' || command === 'help') {
+      const spec = COMMANDS.find((c) => c.name === rest[0]);
+      full.stdout.write(`${spec === undefined ? mainUsage() : commandUsage(spec)}\n`);
+      return EXIT.OK;
+    }
+    if (command === '--version' || command === '-v') {
+      full.stdout.write(`${cliVersion()}\n`);
+      return EXIT.OK;
+    }
+    const spec = COMMANDS.find((c) => c.name === command);
+    if (spec === undefined) {
+      throw new CliError(
+        'USAGE',
+        `unknown ${command.startsWith('-') ? 'option' : 'command'} '${command}'; commands: ${COMMANDS.map((c) => c.name).join(', ')}`,
+      );
+    }
+    return await HANDLERS[spec.name]!(spec, rest, full);
+  } catch (e) {
+    printError(e, full);
+    return isUsageError(e) ? EXIT.USAGE : EXIT.FAILURE;
+  }
+}

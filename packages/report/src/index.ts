@@ -1,0 +1,54 @@
+// Run directory → Markdown tables and headless SVG plots. Imports only types from @moprune/core.
+export { writeTextAtomic } from './atomic.js';
+export { ReportError, type ReportErrorCode } from './errors.js';
+export { type LayerCount, layerCounts, runFacts } from './facts.js';
+export {
+  type Align,
+  complexityTable,
+  type FigureFormat,
+  formatCount,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  historyTable,
+  layerTable,
+  markdownTable,
+  type PaperComparison,
+  type PaperFigure,
+  paperTable,
+  summaryTable,
+} from './markdown.js';
+export {
+  bucketMeans,
+  type FrontPlotOptions,
+  type FrontPlotPoint,
+  frontPlotSpec,
+  type LinePlotOptions,
+  linePlotSpec,
+  MARK_NAMES,
+  renderSvg,
+  type Series,
+  type VegaLiteSpec,
+  weightsPlotSpec,
+} from './plots.js';
+export {
+  type ParetoTools,
+  type RenderedReport,
+  type ReportManifest,
+  type ReportOptions,
+  renderRunReport,
+  renderSweepReport,
+  type SweepRun,
+  type WrittenReport,
+  writeReport,
+} from './report.js';
+export {
+  type EpochLine,
+  listRunDirs,
+  type ParamCount,
+  parseMetricsJsonl,
+  type RunData,
+  readCheckpointCounts,
+  readRun,
+  type StepLine,
+} from './run.js';
