@@ -114,6 +114,36 @@ export function loadNativeAddon(): NativeAddonLoad {
   return cached;
 }
 
+/**
+ * OpenBLAS 0.3.21 (Debian 12) does not know AMD Zen 4/5 and runs its AVX2
+ * kernels there (and machines are often set up with OPENBLAS_CORETYPE=Haswell
+ * to pin that fallback); its AVX-512 'SkylakeX' sgemm measured 1.5–1.8× faster
+ * on this project's Zen 5 machines (see README). So on a CPU with the AVX-512
+ * subsets those kernels need, an unset or AVX2-level core type (Haswell, Zen)
+ * is raised to SkylakeX, the kernel OpenBLAS itself picks on Intel AVX-512
+ * CPUs. MOPRUNE_OPENBLAS_CORETYPE, when set, is used as given. This must run
+ * before the shared library loads: OpenBLAS reads the variable once, then.
+ */
+function chooseOpenBlasCore(): void {
+  const forced = process.env.MOPRUNE_OPENBLAS_CORETYPE;
+  if (forced) {
+    process.env.OPENBLAS_CORETYPE = forced;
+    return;
+  }
+  const current = (process.env.OPENBLAS_CORETYPE ?? '').toLowerCase();
+  if (!['', 'haswell', 'zen'].includes(current) || process.platform !== 'linux' || process.arch !== 'x64')
+    return;
+  try {
+    const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+    const flags = new Set(/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1]?.trim().split(/\s+/) ?? []);
+    if (['avx512f', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => flags.has(f))) {
+      process.env.OPENBLAS_CORETYPE = 'SkylakeX';
+    }
+  } catch {
+    // No /proc: keep OpenBLAS's own choice.
+  }
+}
+
 function tryLoad(): NativeAddonLoad {
   const path = nativeAddonPath();
   if (!existsSync(path)) {
@@ -126,6 +156,7 @@ function tryLoad(): NativeAddonLoad {
       reason: `addon ${path} not built: ${why} (rebuild: pnpm --filter @moprune/native build:addon)`,
     };
   }
+  chooseOpenBlasCore();
   try {
     const require = createRequire(import.meta.url);
     const addon = require(path) as NativeAddon;
