@@ -141,6 +141,8 @@ describe('train', () => {
     });
     expect(counts[0]).toBe(counts[2]);
     expect(pruner.draws.length).toBe(Math.floor(18 / 4));
+    // Pruner figures are logged beside the run's metrics.
+    expect(r.history.map((h) => h.metrics['test-magnitude.prunes'])).toEqual([1, 3, 4]);
     const mask = r.net.getMask('fc1/kernel')!;
     const w = r.net.params.get('fc1/kernel')!;
     // Masked weights are exactly zero after training.

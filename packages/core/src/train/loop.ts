@@ -119,7 +119,11 @@ export interface TrainOptions {
   readonly validation?: ValidationOptions | false;
   /** Evaluate the test split once training completes. @default true */
   readonly evaluateTest?: boolean;
-  /** Figures computed per epoch (and every `metricsEverySteps`) and logged: sparsity, nnz, FLOPs … */
+  /**
+   * Figures computed per epoch (and every `metricsEverySteps`) and logged:
+   * sparsity, nnz, FLOPs … Pruners' own `metrics()` are logged beside them as
+   * `<pruner name>.<figure>`.
+   */
   readonly metrics?: (net: Network) => Readonly<Record<string, number>>;
   /** Also compute `metrics` every this many steps (0 = per epoch only). @default 0 */
   readonly metricsEverySteps?: number;
@@ -207,11 +211,11 @@ export function streamSeeds(seed: number): StreamSeeds {
   };
 }
 
-/** Unique keys for objectives: their names, `#i`-suffixed where names repeat. */
-export function objectiveKeys(objectives: readonly Objective[]): string[] {
+/** Unique keys for named components (objectives, pruners): their names, `#i`-suffixed where names repeat. */
+export function objectiveKeys(items: readonly { readonly name: string }[]): string[] {
   const counts = new Map<string, number>();
-  for (const o of objectives) counts.set(o.name, (counts.get(o.name) ?? 0) + 1);
-  return objectives.map((o, i) => ((counts.get(o.name) ?? 0) > 1 ? `${o.name}#${i}` : o.name));
+  for (const o of items) counts.set(o.name, (counts.get(o.name) ?? 0) + 1);
+  return items.map((o, i) => ((counts.get(o.name) ?? 0) > 1 ? `${o.name}#${i}` : o.name));
 }
 
 /** Thrown inside a step's first forward pass when an objective is not finite; never escapes {@link train}. */
@@ -385,6 +389,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const metricsPath = options.runDir === undefined ? undefined : join(options.runDir, 'metrics.jsonl');
   const logEvery = options.logEverySteps ?? 1;
   const metricsEvery = options.metricsEverySteps ?? 0;
+  const prunerKeys = objectiveKeys(pruners);
 
   let net = options.net;
   let baseLr = options.baseLearningRate ?? solver.learningRate;
@@ -568,6 +573,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         return { accuracy: mean(r.accuracy), loss: mean(r.loss) };
       },
     });
+
+    /** The run's `metrics` figures and every pruner's `metrics()` as `<pruner>.<figure>`. */
+    const figures = (): Record<string, number> => {
+      const out: Record<string, number> = options.metrics ? { ...options.metrics(net) } : {};
+      for (const [i, p] of pruners.entries()) {
+        if (!p.metrics) continue;
+        for (const [k, v] of Object.entries(p.metrics())) out[`${prunerKeys[i]}.${k}`] = v;
+      }
+      return out;
+    };
 
     const applyPrunerResult = (r: PrunerStepResult | undefined) => {
       const next = r?.replaceNetwork;
@@ -761,10 +776,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               epochSums[k] = (epochSums[k] ?? 0) + v;
             }
             epochCount += 1;
-            const stepMetrics =
-              options.metrics !== undefined && metricsEvery > 0 && pos.step % metricsEvery === 0
-                ? options.metrics(net)
-                : undefined;
+            const stepMetrics = metricsEvery > 0 && pos.step % metricsEvery === 0 ? figures() : undefined;
             if (logEvery > 0 && pos.step % logEvery === 0) {
               log({
                 type: 'step',
@@ -828,7 +840,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const validate =
         validationOn && validation !== undefined && ((epoch + 1) % validation.everyEpochs === 0 || isLast);
       const val = validate ? evaluateSplit(validation!.split, validation!.limit) : undefined;
-      const metrics = options.metrics ? { ...options.metrics(net) } : {};
+      const metrics = figures();
       const train = meanRecord(epochSums, epochCount);
       const record: EpochRecord = {
         epoch,
