@@ -1,0 +1,38 @@
+export {
+  ADAM_LR,
+  BASELINE_L1,
+  type BaselineOptimizer,
+  baselineConfig,
+  biobjectives,
+  CONV_L2,
+  type ConfigOptions,
+  FULL,
+  ITP_THRESHOLD,
+  MOMENTUM,
+  madamConfig,
+  QUICK,
+  type Scale,
+  SMGD_LR,
+  smgdConfig,
+  TINY,
+  vggConfig,
+  weightedSumConfig,
+} from './configs.js';
+export { type DefinitionRunOptions, definition } from './definition.js';
+export { reinersMetrics } from './metrics.js';
+export {
+  type Candidate,
+  gridLambda2,
+  KNEE_RULE,
+  type KneeStrategy,
+  type Mode,
+  type Part,
+  type ProgressEvent,
+  type ReproduceOptions,
+  type ReproduceSummary,
+  type RunFigures,
+  registerComponents,
+  reproduce,
+  SCALES,
+  type SweepSummary,
+} from './reproduce.js';

@@ -1,0 +1,419 @@
+/**
+ * `reproduce()`: the Reiners et al. (2020) experiments composed from the
+ * moprune packages. Every training run goes through core's `runExperiment`
+ * into its own run directory under `outDir` (config.json, metrics.jsonl,
+ * result.json, checkpoint/); the knee searches add a `sweep.json` per strategy
+ * and the whole call a `summary.json`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type ExperimentSummary,
+  type JsonObject,
+  type JsonValue,
+  runExperiment,
+  type TrainCallback,
+  writeJsonAtomic,
+} from '@moprune/core';
+import { loadCifar10 } from '@moprune/datasets';
+import '@moprune/datasets/register';
+import { registerModels } from '@moprune/models';
+import { registerObjectives } from '@moprune/objectives';
+import '@moprune/pruners';
+import {
+  bisectionSearch,
+  dichotomicSearch,
+  gridSearch,
+  hypervolume2d,
+  kneeByDistance,
+  kneeByLambdaJump,
+  nonDominatedIndices,
+  REINERS2020_LAMBDA2_GRID,
+  registerSolvers,
+  runWeightSearch,
+  type WeightSearch,
+} from '@moprune/solvers';
+import {
+  type BaselineOptimizer,
+  baselineConfig,
+  FULL,
+  madamConfig,
+  QUICK,
+  type Scale,
+  smgdConfig,
+  TINY,
+  vggConfig,
+  weightedSumConfig,
+} from './configs.js';
+import { reinersMetrics } from './metrics.js';
+
+/** Run sizes: the paper's (`full`), minutes (`quick`), seconds (`tiny`, for tests). */
+export type Mode = 'quick' | 'full' | 'tiny';
+/** Which part of the paper to run. */
+export type Part = 'smgd' | 'madam' | 'knee' | 'baselines' | 'vgg' | 'all';
+/** Weight-search strategies of the knee search. */
+export type KneeStrategy = 'grid' | 'bisection' | 'dichotomic';
+
+/** The scales behind the modes. */
+export const SCALES: Readonly<Record<Mode, Scale>> = { quick: QUICK, full: FULL, tiny: TINY };
+
+/** The knee rule this experiment uses, as written into every sweep summary. */
+export const KNEE_RULE =
+  'kneeByDistance: the non-dominated candidate farthest from the line through the two extremes of the front, objectives normalized to [0, 1] over the front; candidates scored on the validation split';
+
+/** Options of {@link reproduce}. */
+export interface ReproduceOptions {
+  /** @default 'quick' */
+  readonly mode?: Mode;
+  /** @default 'all' */
+  readonly part?: Part;
+  /** Knee-search strategy (or several, run one after the other). @default 'grid' */
+  readonly strategy?: KneeStrategy | readonly KneeStrategy[];
+  /** The seed of every run (init, shuffle, split). @default 1 */
+  readonly seed?: number;
+  /** Root of the run directories. */
+  readonly outDir: string;
+  /**
+   * Reuse completed runs whose config.json matches and continue interrupted
+   * ones from their checkpoints. Without it every run starts afresh. @default false
+   */
+  readonly resume?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** ITP regrowth (`true` = reference behaviour). @default true */
+  readonly regrow?: boolean;
+  /** Directory holding `cifar-10-batches-bin/` for the VGG part. @default MOPRUNE_DATA_DIR */
+  readonly dataDir?: string;
+  /** Overrides of the mode's scale (e.g. `{ epochs: 5 }`). */
+  readonly scale?: Partial<Scale>;
+}
+
+/** What {@link reproduce} reports while it runs. */
+export type ProgressEvent =
+  | { readonly type: 'run-start'; readonly run: string; readonly runDir: string; readonly epochs: number }
+  | {
+      readonly type: 'epoch';
+      readonly run: string;
+      readonly epoch: number;
+      readonly epochs: number;
+      readonly train: Readonly<Record<string, number>>;
+      readonly accuracy: number | null;
+      readonly split: string | null;
+      readonly denseKernelsRemoved: number;
+    }
+  | { readonly type: 'run-end'; readonly run: string; readonly figures: RunFigures; readonly reused: boolean }
+  | { readonly type: 'skipped'; readonly run: string; readonly reason: string }
+  | { readonly type: 'knee'; readonly strategy: KneeStrategy; readonly sweep: SweepSummary };
+
+/** The paper's figures of one finished (or interrupted) run. */
+export interface RunFigures {
+  readonly run: string;
+  readonly runDir: string;
+  readonly status: ExperimentSummary['status'];
+  readonly epochsCompleted: number;
+  readonly wallTimeMs: number;
+  readonly testAccuracy: number | null;
+  readonly validationAccuracy: number | null;
+  /**
+   * Final (f1, f2) on the evaluation split (validation, else test): f1 = the
+   * split's mean cross-entropy + c·Σw²(conv kernels), f2 = Σ|w|(dense kernels)
+   * + c·Σw²(conv kernels), c the run's conv L2 weight. Null without evaluation.
+   */
+  readonly objectives: { readonly f1: number; readonly f2: number } | null;
+  /** The data-independent terms: Σ|w| over the dense kernels, Σw² over the conv kernels. */
+  readonly params: { readonly denseL1: number; readonly convL2: number };
+  readonly denseKernels: { readonly nonzero: number; readonly total: number; readonly removed: number };
+  /** Non-zero / total dense-kernel entries per dense layer. */
+  readonly denseLayers: Readonly<Record<string, { readonly nonzero: number; readonly total: number }>>;
+}
+
+/** One knee-search candidate as written to sweep.json. */
+export interface Candidate {
+  readonly index: number;
+  readonly lambda: readonly number[];
+  /** (f1, f2) on the validation split: the point the search and the knee rule see. */
+  readonly f: readonly number[];
+  readonly figures: RunFigures;
+}
+
+/** A knee search's summary (sweep.json). */
+export interface SweepSummary {
+  readonly strategy: KneeStrategy;
+  readonly candidateEpochs: number;
+  readonly selectedOn: 'validation';
+  readonly candidates: readonly Candidate[];
+  /** Indices (into `candidates`) of the non-dominated candidates, sorted by f2. */
+  readonly front: readonly number[];
+  /** Index of the knee (into `candidates`). */
+  readonly knee: number;
+  readonly kneeRule: string;
+  /** What the reference's λ1/λ2-jump rule would have picked, for comparison. */
+  readonly referenceRuleKnee: number;
+  /** Hypervolume of the front against the worst value of each objective among the candidates × 1.1. */
+  readonly hypervolume: { readonly value: number; readonly reference: readonly number[] };
+  /** The knee's λ retrained for the full epochs (null when interrupted before). */
+  readonly retrain: RunFigures | null;
+}
+
+/** What {@link reproduce} returns (and writes to `outDir/summary.json`). */
+export interface ReproduceSummary {
+  readonly experiment: 'reiners2020';
+  readonly mode: Mode;
+  readonly part: Part;
+  readonly seed: number;
+  readonly regrow: boolean;
+  readonly scale: Scale;
+  readonly date: string;
+  readonly wallTimeMs: number;
+  /** True when the abort signal stopped a run; rerun with `resume` to continue. */
+  readonly interrupted: boolean;
+  readonly runs: Readonly<Record<string, RunFigures>>;
+  readonly knee: Readonly<Partial<Record<KneeStrategy, SweepSummary>>>;
+  /** Parts not run, and why (e.g. CIFAR-10 not supplied). */
+  readonly skipped: Readonly<Record<string, string>>;
+}
+
+class Interrupted extends Error {}
+
+/** Registers every component the configs name (idempotent). */
+export function registerComponents(): void {
+  registerModels();
+  registerSolvers();
+  registerObjectives();
+}
+
+function number(x: JsonValue | undefined): number | null {
+  return typeof x === 'number' ? x : null;
+}
+
+/** The conv-L2 weight c inside a config's first objective (`sum` terms), 0 when it has none. */
+function convL2Weight(config: JsonObject): number {
+  const first = (config.objectives as JsonObject[])[0];
+  const terms = (first?.terms as JsonObject[] | undefined) ?? [];
+  for (const t of terms) if ((t.objective as JsonObject).type === 'l2') return t.weight as number;
+  return 0;
+}
+
+function figuresOf(run: string, runDir: string, s: ExperimentSummary, c: number): RunFigures {
+  const m = s.metrics;
+  const denseL1 = m.denseL1 ?? 0;
+  const convL2 = m.convL2 ?? 0;
+  const layers: Record<string, { nonzero: number; total: number }> = {};
+  for (const [k, v] of Object.entries(m)) {
+    const hit = /^denseKernel\.(.+)\.nonzero$/.exec(k);
+    if (hit) layers[hit[1]!] = { nonzero: v, total: m[`denseKernel.${hit[1]}.total`] ?? 0 };
+  }
+  const evalSplit = s.validation ?? s.test;
+  const ce = evalSplit ? number((evalSplit.loss as JsonValue[])[0]) : null;
+  const accuracy = (e: JsonObject | null) => (e ? number((e.accuracy as JsonValue[])[0]) : null);
+  return {
+    run,
+    runDir,
+    status: s.status,
+    epochsCompleted: s.epochsCompleted,
+    wallTimeMs: s.wallTimeMs,
+    testAccuracy: accuracy(s.test),
+    validationAccuracy: s.validation?.split === 'validation' ? accuracy(s.validation) : null,
+    objectives: ce === null ? null : { f1: ce + c * convL2, f2: denseL1 + c * convL2 },
+    params: { denseL1, convL2 },
+    denseKernels: {
+      nonzero: m['denseKernels.nonzero'] ?? 0,
+      total: m['denseKernels.total'] ?? 0,
+      removed: m['denseKernels.removed'] ?? 0,
+    },
+    denseLayers: layers,
+  };
+}
+
+/** The λ2 values of a grid of `n` candidates: `n` evenly spaced entries of the paper's 26-value grid. */
+export function gridLambda2(n: number): number[] {
+  const g = REINERS2020_LAMBDA2_GRID;
+  if (n >= g.length) return [...g];
+  if (n <= 1) return [g[0]!];
+  return Array.from({ length: n }, (_, i) => g[Math.round((i * (g.length - 1)) / (n - 1))]!);
+}
+
+function makeSearch(strategy: KneeStrategy, scale: Scale, seed: number): WeightSearch {
+  switch (strategy) {
+    case 'grid':
+      return gridSearch({ lambdas: gridLambda2(scale.maxCandidates).map((l2) => [1 - l2, l2]) });
+    case 'bisection':
+      return bisectionSearch({ maxEvaluations: scale.maxCandidates });
+    case 'dichotomic':
+      // The stochastic variant (perturb a repeated λ) keeps the search going; seeded.
+      return dichotomicSearch({ maxEvaluations: scale.maxCandidates, seed });
+  }
+}
+
+/**
+ * Runs the chosen part(s) of the reproduction; see {@link ReproduceOptions}.
+ * Parts run in the order smgd, madam, knee, baselines, vgg. With `part: 'vgg'`
+ * a missing CIFAR-10 directory throws the dataset's `MISSING_FILES` error
+ * before any training; with `part: 'all'` the VGG part is skipped (and the
+ * reason recorded) when CIFAR-10 is not there.
+ * @returns the summary also written to `outDir/summary.json`.
+ */
+export async function reproduce(options: ReproduceOptions): Promise<ReproduceSummary> {
+  registerComponents();
+  const mode = options.mode ?? 'quick';
+  const part = options.part ?? 'all';
+  const seed = options.seed ?? 1;
+  const regrow = options.regrow ?? true;
+  const scale: Scale = { ...SCALES[mode], ...(options.scale ?? {}) };
+  const strategies: readonly KneeStrategy[] =
+    typeof options.strategy === 'string' ? [options.strategy] : (options.strategy ?? ['grid']);
+  const base = { scale, seed, regrow };
+  const progress = options.onProgress ?? (() => {});
+  const t0 = performance.now();
+  const runs: Record<string, RunFigures> = {};
+  const knee: Partial<Record<KneeStrategy, SweepSummary>> = {};
+  const skipped: Record<string, string> = {};
+  const wants = (p: Exclude<Part, 'all'>) => part === 'all' || part === p;
+
+  // Fail fast: the VGG part needs CIFAR-10, checked before any (long) training.
+  let runVgg = wants('vgg');
+  if (runVgg) {
+    try {
+      await loadCifar10(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+    } catch (e) {
+      if (part === 'vgg') throw e;
+      runVgg = false;
+      skipped.vgg = e instanceof Error ? e.message : String(e);
+      progress({ type: 'skipped', run: 'vgg', reason: skipped.vgg });
+    }
+  }
+
+  const runOne = async (run: string, config: JsonObject, runDir: string): Promise<RunFigures> => {
+    const resultPath = join(runDir, 'result.json');
+    const configPath = join(runDir, 'config.json');
+    if (options.resume && existsSync(resultPath) && existsSync(configPath)) {
+      const same = JSON.stringify(JSON.parse(readFileSync(configPath, 'utf8'))) === JSON.stringify(config);
+      const saved = JSON.parse(readFileSync(resultPath, 'utf8')) as ExperimentSummary;
+      if (same && saved.status === 'completed') {
+        const figures = figuresOf(run, runDir, saved, convL2Weight(config));
+        progress({ type: 'run-end', run, figures, reused: true });
+        return figures;
+      }
+    }
+    const training = config.training as JsonObject;
+    const epochs = training.epochs as number;
+    progress({ type: 'run-start', run, runDir, epochs });
+    const callback: TrainCallback = {
+      name: 'reiners2020-progress',
+      onEpochEnd: (e) => {
+        progress({
+          type: 'epoch',
+          run,
+          epoch: e.epoch + 1,
+          epochs,
+          train: e.train,
+          accuracy: e.validation?.accuracy[0] ?? null,
+          split: e.validation?.split ?? null,
+          denseKernelsRemoved: e.metrics['denseKernels.removed'] ?? 0,
+        });
+        return undefined;
+      },
+    };
+    const { summary } = await runExperiment(config, {
+      runDir,
+      resume: options.resume ? 'auto' : false,
+      metrics: reinersMetrics,
+      callbacks: [callback],
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    });
+    const figures = figuresOf(run, runDir, summary, convL2Weight(config));
+    progress({ type: 'run-end', run, figures, reused: false });
+    if (summary.status === 'interrupted') {
+      runs[run] = figures;
+      throw new Interrupted();
+    }
+    return figures;
+  };
+
+  const record = async (run: string, config: JsonObject, runDir: string) => {
+    runs[run] = await runOne(run, config, runDir);
+  };
+
+  const kneeSearch = async (strategy: KneeStrategy): Promise<SweepSummary> => {
+    const dir = join(options.outDir, `knee-${strategy}`);
+    const search = makeSearch(strategy, scale, seed);
+    const candidates: Candidate[] = [];
+    await runWeightSearch(search, async (lambda) => {
+      const index = candidates.length;
+      const run = `knee-${strategy}/candidate-${String(index).padStart(2, '0')}`;
+      const figures = await runOne(
+        run,
+        weightedSumConfig({ ...base, lambda }),
+        join(dir, `candidate-${String(index).padStart(2, '0')}`),
+      );
+      const o = figures.objectives;
+      // A non-finite candidate would already have failed its run (NON_FINITE_LOSS).
+      const f = o === null ? [Number.NaN, Number.NaN] : [o.f1, o.f2];
+      candidates.push({ index, lambda, f, figures });
+      return f;
+    });
+    const points = candidates.map((c) => c.f);
+    const front = nonDominatedIndices(points).sort((a, b) => points[a]![1]! - points[b]![1]!);
+    const kneeIndex = kneeByDistance(points);
+    const reference = [0, 1].map((j) => 1.1 * Math.max(...points.map((p) => p[j]!)));
+    const partial: SweepSummary = {
+      strategy,
+      candidateEpochs: scale.candidateEpochs,
+      selectedOn: 'validation',
+      candidates,
+      front,
+      knee: kneeIndex,
+      kneeRule: KNEE_RULE,
+      referenceRuleKnee: kneeByLambdaJump(candidates.map((c) => ({ lambda: c.lambda, f: c.f }))),
+      hypervolume: { value: hypervolume2d(points, reference), reference },
+      retrain: null,
+    };
+    writeJsonAtomic(join(dir, 'sweep.json'), partial as unknown as JsonObject);
+    const retrain = await runOne(
+      `knee-${strategy}/retrain`,
+      weightedSumConfig({ ...base, lambda: candidates[kneeIndex]!.lambda, epochs: scale.epochs }),
+      join(dir, 'retrain'),
+    );
+    const sweep = { ...partial, retrain };
+    writeJsonAtomic(join(dir, 'sweep.json'), sweep as unknown as JsonObject);
+    progress({ type: 'knee', strategy, sweep });
+    return sweep;
+  };
+
+  let interrupted = false;
+  try {
+    if (wants('smgd')) await record('smgd', smgdConfig(base), join(options.outDir, 'smgd'));
+    if (wants('madam')) await record('madam', madamConfig(base), join(options.outDir, 'madam'));
+    if (wants('knee')) for (const s of strategies) knee[s] = await kneeSearch(s);
+    if (wants('baselines')) {
+      for (const optimizer of ['adam', 'sgd'] as BaselineOptimizer[]) {
+        await record(
+          `baseline-${optimizer}`,
+          baselineConfig({ ...base, optimizer }),
+          join(options.outDir, 'baselines', optimizer),
+        );
+      }
+    }
+    if (runVgg) await record('vgg', vggConfig(base), join(options.outDir, 'vgg'));
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    interrupted = true;
+  }
+  const summary: ReproduceSummary = {
+    experiment: 'reiners2020',
+    mode,
+    part,
+    seed,
+    regrow,
+    scale,
+    date: new Date().toISOString(),
+    wallTimeMs: performance.now() - t0,
+    interrupted,
+    runs,
+    knee,
+    skipped,
+  };
+  writeJsonAtomic(join(options.outDir, 'summary.json'), summary as unknown as JsonObject);
+  return summary;
+}
