@@ -32,7 +32,7 @@ export interface FrontPlotOptions {
 const WIDTH = 480;
 const HEIGHT = 320;
 
-/** Mark names: they become the SVG group classes (`mark-symbol role-mark <name>`), which tests and readers can select. */
+/** Layer names; Vega renders each layer's marks in an SVG group of class `<name>_marks` (e.g. `mark-symbol role-mark front_points_marks`), which tests and readers can select. */
 export const MARK_NAMES = {
   frontLine: 'front_line',
   frontPoints: 'front_points',
@@ -99,7 +99,7 @@ export function frontPlotSpec(points: readonly FrontPlotPoint[], options: FrontP
       {
         name: MARK_NAMES.dominatedPoints,
         transform: [only('dominated')],
-        mark: { type: 'point', shape: 'cross', filled: true, color: '#9e9e9e', size: 50 },
+        mark: { type: 'point', shape: 'cross', filled: true, color: '#9e9e9e', size: 90 },
         encoding: { x, y, tooltip },
       },
       {

@@ -277,7 +277,11 @@ export async function renderSweepReport(
         : ` Knee: \`${usable[knee]!.name}\` (${kneeRule ?? 'chosen by the experiment'}).`),
     '',
   );
-  const rows = runs.map(({ name, run }, i) => {
+  // Rows in front order (by the x objective); runs without values last, by name.
+  const xOf = (i: number) => facts[i]![`${split}.objectives.${xKey}`] ?? Number.POSITIVE_INFINITY;
+  const order = runs.map((_, i) => i).sort((a, b) => xOf(a) - xOf(b) || (a < b ? -1 : 1));
+  const rows = order.map((i) => {
+    const { name, run } = runs[i]!;
     const f = facts[i]!;
     const u = usable.findIndex((r) => r.name === name);
     const dense =
@@ -333,7 +337,17 @@ export async function renderSweepReport(
         ...(knee === undefined ? {} : { knee }),
       }),
     );
-    out.push('## Front', '', '![Pareto front](front.svg)', '');
+    out.push(
+      '## Front',
+      '',
+      '![Pareto front](front.svg)',
+      '',
+      front === undefined
+        ? 'Circles: candidates (no non-dominated filter was given).'
+        : 'Filled circles joined by the line: non-dominated candidates; grey crosses: dominated ones' +
+            (knee === undefined ? '.' : '; red diamond: the knee.'),
+      '',
+    );
     const accKey = usable.some((r) => r.f['test.accuracy'] !== undefined)
       ? 'test.accuracy'
       : 'validation.accuracy';
