@@ -100,8 +100,9 @@ export const CONV_L2 = { lenet: 1e-4, vgg: 1e-6 } as const;
 /** Fixed ℓ1 weight of the dense kernels in the baselines: LeNet-5 3e-4, VGG 0.03 (reference `lambdadense`). */
 export const BASELINE_L1 = { lenet: 3e-4, vgg: 0.03 } as const;
 
-const DENSE_KERNELS = { ops: ['dense'], roles: ['kernel'] } as const;
-const CONV_KERNELS = { ops: ['conv2d'], roles: ['kernel'] } as const;
+// Functions, so that every config gets its own objects (callers may edit a config).
+const denseKernels = (): JsonObject => ({ ops: ['dense'], roles: ['kernel'] });
+const convKernels = (): JsonObject => ({ ops: ['conv2d'], roles: ['kernel'] });
 
 /** Options shared by the config builders. */
 export interface ConfigOptions {
@@ -121,13 +122,13 @@ export function biobjectives(convL2: number | false): JsonObject[] {
   const l2 =
     convL2 === false
       ? []
-      : [{ weight: convL2, objective: { type: 'l2', name: 'convL2', params: CONV_KERNELS } }];
+      : [{ weight: convL2, objective: { type: 'l2', name: 'convL2', params: convKernels() } }];
   return [
     { type: 'sum', name: 'f1', terms: [{ objective: { type: 'crossEntropy', name: 'ce' } }, ...l2] },
     {
       type: 'sum',
       name: 'f2',
-      terms: [{ objective: { type: 'l1', name: 'denseL1', params: DENSE_KERNELS } }, ...l2],
+      terms: [{ objective: { type: 'l1', name: 'denseL1', params: denseKernels() } }, ...l2],
     },
   ];
 }
@@ -247,10 +248,10 @@ function penalizedLoss(l1: number, convL2: number | false): JsonObject {
     name: 'loss',
     terms: [
       { objective: { type: 'crossEntropy', name: 'ce' } },
-      { weight: l1, objective: { type: 'l1', name: 'denseL1', params: DENSE_KERNELS } },
+      { weight: l1, objective: { type: 'l1', name: 'denseL1', params: denseKernels() } },
       ...(convL2 === false
         ? []
-        : [{ weight: convL2, objective: { type: 'l2', name: 'convL2', params: CONV_KERNELS } }]),
+        : [{ weight: convL2, objective: { type: 'l2', name: 'convL2', params: convKernels() } }]),
     ],
   };
 }

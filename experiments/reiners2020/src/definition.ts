@@ -1,38 +1,165 @@
-import { type Mode, type ReproduceOptions, type ReproduceSummary, reproduce } from './reproduce.js';
+import { join, relative } from 'node:path';
+import type { ExperimentDefinition, ExperimentOutcome, ExperimentRunOptions } from '@moprune/cli';
+import { writeJsonAtomic } from '@moprune/core';
+import { KNEE_RULE, type ReproduceSummary, type RunFigures, reproduce } from './reproduce.js';
 
-/** Options the `moprune reproduce reiners2020` command passes to {@link definition}'s `run`. */
-export interface DefinitionRunOptions {
-  readonly mode: Mode;
-  readonly outDir: string;
-  readonly seed?: number;
-  readonly resume?: boolean;
-  readonly signal?: AbortSignal;
-  readonly onProgress?: ReproduceOptions['onProgress'];
-  /** Any other {@link ReproduceOptions} (part, strategy, regrow, dataDir …). */
-  readonly extra?: Omit<ReproduceOptions, 'mode' | 'outDir' | 'seed' | 'resume' | 'signal' | 'onProgress'>;
+/**
+ * The paper's figures the report sets beside the SMGD + ITP run: the
+ * reference's marked LeNet-5 solution (Fig. 4 of arXiv 2008.13590 / the
+ * repository's front plot) keeps 2,107/48,000, 300/10,080 and 170/840 dense
+ * weights at test accuracy ≈ 0.989; the abstract claims up to 98% of the dense
+ * edges removed.
+ */
+export const PAPER = {
+  source: 'Reiners, Klamroth, Stiglmayr (2020), arXiv 2008.13590',
+  figures: [
+    {
+      label: 'test accuracy',
+      paper: 0.989,
+      fact: 'test.accuracy',
+      format: 'percent',
+      note: 'marked solution',
+    },
+    {
+      label: 'dense-layer weights removed',
+      paper: 0.98,
+      fact: 'denseKernels.removedFraction',
+      format: 'percent',
+      note: 'abstract: "up to 98%"',
+    },
+    {
+      label: 'fc1 kernel non-zero',
+      paper: 2107,
+      fact: 'kernel.fc1.nonzero',
+      format: 'count',
+      note: 'of 48,000',
+    },
+    {
+      label: 'fc2 kernel non-zero',
+      paper: 300,
+      fact: 'kernel.fc2.nonzero',
+      format: 'count',
+      note: 'of 10,080',
+    },
+    { label: 'fc3 kernel non-zero', paper: 170, fact: 'kernel.fc3.nonzero', format: 'count', note: 'of 840' },
+  ],
+} as const;
+
+/** The acceptance bar of issue #7: SMGD + ITP, 30 epochs, no pre-training. */
+export const ACCEPTANCE = { denseKernelsRemoved: 0.95, testAccuracy: 0.985 } as const;
+
+/** True when a run meets {@link ACCEPTANCE}. */
+export function meetsAcceptance(f: RunFigures): boolean {
+  return (
+    f.status === 'completed' &&
+    f.denseKernels.removed >= ACCEPTANCE.denseKernelsRemoved &&
+    (f.testAccuracy ?? 0) >= ACCEPTANCE.testAccuracy
+  );
+}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(2)}%`);
+
+/** Headline lines of a reproduction (what `moprune reproduce` prints at the end). */
+export function headline(summary: ReproduceSummary): string[] {
+  const lines: string[] = [];
+  for (const f of Object.values(summary.runs)) {
+    lines.push(
+      `${f.run}: ${f.status}, ${f.epochsCompleted} epochs, test accuracy ${pct(f.testAccuracy)}, dense weights removed ${pct(f.denseKernels.removed)} (${f.denseKernels.nonzero}/${f.denseKernels.total} kept)`,
+    );
+  }
+  for (const [strategy, sweep] of Object.entries(summary.knee)) {
+    const knee = sweep.candidates[sweep.knee]!;
+    lines.push(
+      `knee (${strategy}, selected on validation): ${sweep.candidates.length} candidates, ${sweep.front.length} non-dominated, knee λ2 = ${knee.lambda[1]}` +
+        (sweep.retrain
+          ? `; retrained: test accuracy ${pct(sweep.retrain.testAccuracy)}, dense removed ${pct(sweep.retrain.denseKernels.removed)}`
+          : ''),
+    );
+  }
+  const smgd = summary.runs.smgd;
+  if (smgd && summary.mode === 'full') {
+    lines.push(
+      `acceptance (≥ ${pct(ACCEPTANCE.denseKernelsRemoved)} dense weights removed at ≥ ${pct(ACCEPTANCE.testAccuracy)} test accuracy): ${meetsAcceptance(smgd) ? 'met' : 'not met'}`,
+    );
+  }
+  for (const [part, reason] of Object.entries(summary.skipped))
+    lines.push(`${part} skipped: ${reason.split('\n')[0]}`);
+  return lines;
+}
+
+/** Writes report.json (title, notes, knee) into the SMGD run and each knee sweep for `moprune report`. */
+function writeManifests(outDir: string, summary: ReproduceSummary): void {
+  if (summary.runs.smgd) {
+    writeJsonAtomic(join(outDir, 'smgd', 'report.json'), {
+      title: 'Reiners et al. (2020): SMGD + ITP, LeNet-5 (Reiners variant) on MNIST',
+      notes: [
+        `Mode ${summary.mode}, seed ${summary.seed}, ITP regrow ${summary.regrow}. Trained on all 60,000 training images; the test split is evaluated every epoch for monitoring only.`,
+      ],
+    });
+  }
+  for (const [strategy, sweep] of Object.entries(summary.knee)) {
+    writeJsonAtomic(join(outDir, `knee-${strategy}`, 'report.json'), {
+      title: `Reiners et al. (2020): weighted-sum knee search (${strategy}), LeNet-5 on MNIST`,
+      knee: `candidate-${String(sweep.knee).padStart(2, '0')}`,
+      kneeRule: KNEE_RULE,
+      ...(sweep.retrain ? { final: 'retrain' } : {}),
+      notes: [
+        `Candidates train ${sweep.candidateEpochs} epochs on MNIST minus a validation split and are placed on the front by their validation figures (the reference used the test set).`,
+      ],
+    });
+  }
 }
 
 /**
- * This experiment for an experiment registry (the `moprune reproduce` command):
- * its name, what it runs, the modes it offers, and `run`, which is {@link reproduce}.
+ * Where the CLI writes report.md: the SMGD run, else the first run that ran,
+ * else the first knee sweep (relative to `outDir`).
  */
-export const definition = {
+function reportDirOf(outDir: string, summary: ReproduceSummary): string {
+  const run = summary.runs.smgd ?? Object.values(summary.runs)[0];
+  if (run) return relative(outDir, run.runDir) || '.';
+  const strategy = Object.keys(summary.knee)[0];
+  return strategy === undefined ? '.' : `knee-${strategy}`;
+}
+
+/**
+ * The `moprune reproduce reiners2020` experiment: every part of
+ * {@link reproduce} with the grid knee search; the report is the SMGD + ITP
+ * run's (the issue's acceptance run) with the paper's figures beside it.
+ */
+export const experiment = {
   name: 'reiners2020',
   description:
-    'Reiners, Klamroth & Stiglmayr (2020): SMGD/MAdam + intra-training pruning of LeNet-5 on MNIST, weighted-sum knee search (grid, bisection, dichotomic), Adam/SGD + l1 baselines, VGG-like on CIFAR-10',
+    'Reiners, Klamroth & Stiglmayr (2020): SMGD/MAdam + intra-training pruning of LeNet-5 on MNIST, weighted-sum knee search, Adam/SGD + l1 baselines, VGG-like on CIFAR-10',
   modes: {
-    quick: 'reduced data and epochs: minutes on 2 cores, a front of >= 5 non-dominated points',
-    full: "the paper's settings: 30 epochs at batch 32 (LeNet-5), 10-epoch knee candidates, 125 epochs (VGG)",
+    quick: '6,000 MNIST images, 2-epoch runs, 10 one-epoch grid candidates: minutes on 2 cores',
+    full: "the paper's settings: LeNet-5 30 epochs at batch 32, 10-epoch knee candidates, VGG 125 epochs (needs CIFAR-10)",
   },
-  run(options: DefinitionRunOptions): Promise<ReproduceSummary> {
-    return reproduce({
-      ...(options.extra ?? {}),
+  defaultSeed: 1,
+  paper: PAPER,
+  async run(options: ExperimentRunOptions): Promise<ExperimentOutcome> {
+    const summary = await reproduce({
       mode: options.mode,
       outDir: options.outDir,
-      ...(options.seed === undefined ? {} : { seed: options.seed }),
-      ...(options.resume === undefined ? {} : { resume: options.resume }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      seed: options.seed,
+      resume: options.resume,
+      signal: options.signal,
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      onProgress: (e) => {
+        if (e.type === 'run-start') options.log(`${e.run}: ${e.epochs} epochs`);
+        else if (e.type === 'epoch')
+          options.log(
+            `${e.run}: epoch ${e.epoch}/${e.epochs}, ${e.split ?? ''} accuracy ${pct(e.accuracy)}, dense weights removed ${pct(e.denseKernelsRemoved)}`,
+          );
+        else if (e.type === 'skipped') options.log(`${e.run} skipped: ${e.reason}`);
+      },
     });
+    writeManifests(options.outDir, summary);
+    return {
+      status: summary.interrupted ? 'interrupted' : 'completed',
+      reportDir: reportDirOf(options.outDir, summary),
+      summary: headline(summary),
+    };
   },
-} as const;
+} satisfies ExperimentDefinition;
+
+export default experiment;

@@ -18,7 +18,14 @@ export {
   vggConfig,
   weightedSumConfig,
 } from './configs.js';
-export { type DefinitionRunOptions, definition } from './definition.js';
+export {
+  ACCEPTANCE,
+  experiment,
+  experiment as default,
+  headline,
+  meetsAcceptance,
+  PAPER,
+} from './definition.js';
 export { reinersMetrics } from './metrics.js';
 export {
   type Candidate,
@@ -28,6 +35,8 @@ export {
   type Mode,
   type Part,
   type ProgressEvent,
+  Reiners2020Error,
+  type Reiners2020ErrorCode,
   type ReproduceOptions,
   type ReproduceSummary,
   type RunFigures,
@@ -35,4 +44,5 @@ export {
   reproduce,
   SCALES,
   type SweepSummary,
+  validateReproduceOptions,
 } from './reproduce.js';

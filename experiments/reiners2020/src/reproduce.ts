@@ -9,8 +9,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ExperimentSummary,
+  formatIssues,
+  type Issue,
   type JsonObject,
   type JsonValue,
+  MopruneError,
   runExperiment,
   type TrainCallback,
   writeJsonAtomic,
@@ -175,6 +178,57 @@ export interface ReproduceSummary {
 
 class Interrupted extends Error {}
 
+/** Codes of {@link Reiners2020Error}. */
+export type Reiners2020ErrorCode = 'INVALID_OPTIONS';
+
+/** A bad {@link ReproduceOptions} value; `issues` name every offending field. `name` is always `'Reiners2020Error'`. */
+export class Reiners2020Error extends MopruneError<Reiners2020ErrorCode> {
+  constructor(code: Reiners2020ErrorCode, message: string, issues: readonly Issue[]) {
+    super(code, message, { issues });
+    this.name = 'Reiners2020Error';
+  }
+}
+
+const MODES: readonly Mode[] = ['quick', 'full', 'tiny'];
+const PARTS: readonly Part[] = ['smgd', 'madam', 'knee', 'baselines', 'vgg', 'all'];
+const STRATEGIES: readonly KneeStrategy[] = ['grid', 'bisection', 'dichotomic'];
+const POSITIVE_SCALE_KEYS = [
+  'epochs',
+  'candidateEpochs',
+  'batchSize',
+  'maxCandidates',
+  'vggEpochs',
+  'vggBatchSize',
+] as const;
+
+/** Every problem with the options of {@link reproduce} (empty when valid). */
+export function validateReproduceOptions(options: ReproduceOptions): Issue[] {
+  const issues: Issue[] = [];
+  const oneOf = <T>(path: string, v: unknown, allowed: readonly T[]) => {
+    if (v !== undefined && !allowed.includes(v as T))
+      issues.push({ path, message: `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}` });
+  };
+  oneOf('mode', options.mode, MODES);
+  oneOf('part', options.part, PARTS);
+  const strategies = typeof options.strategy === 'string' ? [options.strategy] : (options.strategy ?? []);
+  if (Array.isArray(options.strategy) && options.strategy.length === 0)
+    issues.push({ path: 'strategy', message: 'needs at least one strategy' });
+  strategies.forEach((s, i) => {
+    oneOf(typeof options.strategy === 'string' ? 'strategy' : `strategy[${i}]`, s, STRATEGIES);
+  });
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0))
+    issues.push({ path: 'seed', message: `must be an integer ≥ 0, got ${seed}` });
+  if (typeof options.outDir !== 'string' || options.outDir === '')
+    issues.push({ path: 'outDir', message: 'is required: the directory the run directories go into' });
+  for (const key of POSITIVE_SCALE_KEYS) {
+    const v = options.scale?.[key];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+      issues.push({ path: `scale.${key}`, message: `must be an integer ≥ 1, got ${v}` });
+  }
+  return issues;
+}
+
 /** Registers every component the configs name (idempotent). */
 export function registerComponents(): void {
   registerModels();
@@ -252,8 +306,18 @@ function makeSearch(strategy: KneeStrategy, scale: Scale, seed: number): WeightS
  * before any training; with `part: 'all'` the VGG part is skipped (and the
  * reason recorded) when CIFAR-10 is not there.
  * @returns the summary also written to `outDir/summary.json`.
+ * @throws Reiners2020Error `INVALID_OPTIONS` (every problem listed) before any work;
+ *   the errors of core's `runExperiment` (a run whose config.json differs when resuming …).
  */
 export async function reproduce(options: ReproduceOptions): Promise<ReproduceSummary> {
+  const issues = validateReproduceOptions(options);
+  if (issues.length > 0) {
+    throw new Reiners2020Error(
+      'INVALID_OPTIONS',
+      `invalid reproduce options:\n${formatIssues(issues)}`,
+      issues,
+    );
+  }
   registerComponents();
   const mode = options.mode ?? 'quick';
   const part = options.part ?? 'all';

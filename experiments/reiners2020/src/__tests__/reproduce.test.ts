@@ -1,0 +1,203 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@moprune/backend';
+import { validateExperimentConfig } from '@moprune/core';
+import { REINERS2020_LAMBDA2_GRID } from '@moprune/solvers';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  baselineConfig,
+  experiment,
+  FULL,
+  gridLambda2,
+  headline,
+  madamConfig,
+  type ProgressEvent,
+  registerComponents,
+  reproduce,
+  type SweepSummary,
+  smgdConfig,
+  validateReproduceOptions,
+  vggConfig,
+  weightedSumConfig,
+} from '../index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'reiners2020-'));
+
+beforeAll(async () => {
+  await initBackend({ silent: true });
+  registerComponents();
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+
+describe('configs', () => {
+  const base = { scale: FULL, seed: 1 };
+  it('every full-size config is a valid experiment config', () => {
+    for (const c of [
+      smgdConfig(base),
+      madamConfig(base),
+      weightedSumConfig({ ...base, lambda: [0.99, 0.01] }),
+      weightedSumConfig({ ...base, lambda: [0.99, 0.01], epochs: FULL.epochs }),
+      baselineConfig({ ...base, optimizer: 'adam' }),
+      baselineConfig({ ...base, optimizer: 'sgd' }),
+      vggConfig(base),
+    ]) {
+      expect(validateExperimentConfig(c), String(c.name)).toEqual([]);
+    }
+  });
+
+  it("carries the paper's settings", () => {
+    const smgd = smgdConfig(base);
+    expect(smgd.solver).toEqual({ type: 'smgd', lr: 0.01, momentum: 0.9, decay: 0.01 / 30 });
+    expect(smgd.training).toMatchObject({ epochs: 30, batchSize: 32, seed: 1 });
+    expect(smgd.pruners).toEqual([{ type: 'itp', threshold: 0.001, regrow: true }]);
+    expect(smgd.dataset).toEqual({ type: 'mnist' });
+    expect(smgdConfig({ ...base, regrow: false }).pruners).toEqual([
+      { type: 'itp', threshold: 0.001, regrow: false },
+    ]);
+    // The knee candidates hold out a validation split and never evaluate the test set.
+    const candidate = weightedSumConfig({ ...base, lambda: [0.9, 0.1] });
+    expect(candidate.dataset).toEqual({ type: 'mnist', validationSize: 5000, splitSeed: 1 });
+    expect(candidate.training).toMatchObject({
+      epochs: 10,
+      evaluateTest: false,
+      validation: { split: 'validation' },
+    });
+    expect(baselineConfig({ ...base, optimizer: 'sgd' }).training).toMatchObject({
+      lrSchedule: { type: 'inverseTime', decay: 'lrOverEpochs', unit: 'step' },
+    });
+    expect(vggConfig(base).training).toMatchObject({ epochs: 125, batchSize: 64 });
+  });
+
+  it('spreads a reduced grid over the paper grid, endpoints included', () => {
+    const g = gridLambda2(10);
+    expect(g).toHaveLength(10);
+    expect(g[0]).toBe(0);
+    expect(g[9]).toBe(0.1);
+    for (let i = 1; i < g.length; i++) expect(g[i]!).toBeGreaterThan(g[i - 1]!);
+    expect(gridLambda2(100)).toEqual([...REINERS2020_LAMBDA2_GRID]);
+  });
+});
+
+describe('reproduce (tiny)', () => {
+  it('rejects bad options before any work, naming each field', async () => {
+    expect(
+      validateReproduceOptions({
+        outDir: '',
+        mode: 'huge' as 'full',
+        strategy: ['grid', 'x' as 'grid'],
+        seed: -1,
+      }).map((i) => i.path),
+    ).toEqual(['mode', 'strategy[1]', 'seed', 'outDir']);
+    await expect(reproduce({ outDir: join(root, 'bad'), scale: { epochs: 0 } })).rejects.toMatchObject({
+      name: 'Reiners2020Error',
+      code: 'INVALID_OPTIONS',
+    });
+    expect(existsSync(join(root, 'bad'))).toBe(false);
+  });
+
+  it('fails fast on the VGG part without CIFAR-10, naming the missing files', async () => {
+    const empty = mkdtempSync(join(root, 'no-cifar-'));
+    const outDir = join(root, 'vgg');
+    const error = await reproduce({ mode: 'tiny', part: 'vgg', outDir, dataDir: empty }).catch((e) => e);
+    expect(error).toMatchObject({ name: 'DatasetError', code: 'MISSING_FILES' });
+    expect(String(error.message)).toContain('data_batch_1.bin');
+    expect(existsSync(outDir)).toBe(false);
+  });
+
+  it('runs the knee search end to end: candidates, front, knee, retrain, files; resume reuses them', async () => {
+    const outDir = join(root, 'knee');
+    const events: ProgressEvent[] = [];
+    const before = tf.memory().numTensors;
+    const summary = await reproduce({
+      mode: 'tiny',
+      part: 'knee',
+      seed: 3,
+      outDir,
+      onProgress: (e) => events.push(e),
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    const sweep = summary.knee.grid as SweepSummary;
+    expect(sweep.candidates.map((c) => c.lambda)).toEqual([
+      [1, 0],
+      [0.9, 0.1],
+    ]);
+    for (const c of sweep.candidates) {
+      expect(c.f).toHaveLength(2);
+      expect(c.f.every(Number.isFinite)).toBe(true);
+      expect(c.figures.status).toBe('completed');
+      expect(c.figures.testAccuracy).toBeNull();
+      expect(c.figures.validationAccuracy).toBeGreaterThan(0);
+      expect(existsSync(join(c.figures.runDir, 'result.json'))).toBe(true);
+      expect(existsSync(join(c.figures.runDir, 'config.json'))).toBe(true);
+    }
+    // λ2 = 0.1 pulls the dense ℓ1 far below the unpenalized run's.
+    expect(sweep.candidates[1]!.f[1]!).toBeLessThan(sweep.candidates[0]!.f[1]!);
+    expect(sweep.candidates[1]!.figures.denseKernels.removed).toBeGreaterThan(
+      sweep.candidates[0]!.figures.denseKernels.removed,
+    );
+    expect(sweep.front.length).toBeGreaterThanOrEqual(1);
+    expect(sweep.front).toContain(sweep.knee);
+    const f2 = sweep.front.map((i) => sweep.candidates[i]!.f[1]!);
+    expect(f2).toEqual([...f2].sort((a, b) => a - b));
+    expect(sweep.selectedOn).toBe('validation');
+    expect(sweep.kneeRule).toContain('kneeByDistance');
+    expect(sweep.hypervolume.value).toBeGreaterThan(0);
+    expect(sweep.retrain?.status).toBe('completed');
+    expect(sweep.retrain?.testAccuracy).toBeGreaterThan(0);
+    expect(sweep.retrain?.denseKernels.total).toBe(58_920);
+    expect(Object.keys(sweep.retrain?.denseLayers ?? {}).sort()).toEqual(['fc1', 'fc2', 'fc3']);
+    const onDisk = readJson(join(outDir, 'knee-grid', 'sweep.json'));
+    expect(onDisk.front).toEqual(sweep.front);
+    expect(onDisk.knee).toBe(sweep.knee);
+    expect(readJson(join(outDir, 'summary.json')).knee.grid.knee).toBe(sweep.knee);
+    expect(events.filter((e) => e.type === 'epoch')).toHaveLength(3);
+    expect(events.at(-1)?.type).toBe('knee');
+
+    // Resuming reuses every completed run untouched (same config.json).
+    const result = join(outDir, 'knee-grid', 'retrain', 'result.json');
+    const mtime = statSync(result).mtimeMs;
+    const again: ProgressEvent[] = [];
+    const resumed = await reproduce({
+      mode: 'tiny',
+      part: 'knee',
+      seed: 3,
+      outDir,
+      resume: true,
+      onProgress: (e) => again.push(e),
+    });
+    expect(again.filter((e) => e.type === 'run-end').every((e) => e.type === 'run-end' && e.reused)).toBe(
+      true,
+    );
+    expect(again.some((e) => e.type === 'epoch')).toBe(false);
+    expect(statSync(result).mtimeMs).toBe(mtime);
+    expect(resumed.knee.grid?.knee).toBe(sweep.knee);
+  });
+
+  it('runs SMGD + ITP, logging c1/c2, and summarizes it in the headline lines', async () => {
+    const outDir = join(root, 'smgd');
+    const summary = await reproduce({ mode: 'tiny', part: 'smgd', seed: 5, outDir });
+    const smgd = summary.runs.smgd!;
+    expect(smgd.status).toBe('completed');
+    expect(smgd.testAccuracy).toBeGreaterThan(0.1);
+    expect(smgd.denseKernels.nonzero).toBe(
+      Object.values(smgd.denseLayers).reduce((a, l) => a + l.nonzero, 0),
+    );
+    expect(smgd.objectives?.f2).toBeGreaterThan(smgd.params.denseL1);
+    const metrics = readFileSync(join(outDir, 'smgd', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    // SMGD logs its min-norm weights (c1, c2) on the simplex.
+    const step = metrics.map((l) => JSON.parse(l)).find((r) => r.type === 'step');
+    expect(step.weights).toHaveLength(2);
+    expect(step.weights[0] + step.weights[1]).toBeCloseTo(1, 9);
+    const lines = headline(summary);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^smgd: completed, 1 epochs, test accuracy \d+\.\d\d%, dense weights removed/);
+    expect(experiment.name).toBe('reiners2020');
+    expect(Object.keys(experiment.modes)).toEqual(['quick', 'full']);
+  });
+});
