@@ -1,0 +1,311 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runExperiment } from '@moprune/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  COMMANDS,
+  EXIT,
+  type ExperimentDefinition,
+  listExperiments,
+  main,
+  registerExperiment,
+  trainProgress,
+  unregisterExperiment,
+} from '../index.js';
+import { memoryIo, tinyConfig } from './helpers.js';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'moprune-cli-'));
+});
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('usage', () => {
+  it('--help prints every command and exits 0', async () => {
+    const m = memoryIo(root);
+    expect(await main(['--help'], m.io)).toBe(EXIT.OK);
+    for (const c of COMMANDS) expect(m.stdout()).toContain(`${c.name} ${c.args}`);
+    expect(m.stderr()).toBe('');
+  });
+
+  it('no command prints the usage to stderr and exits 2', async () => {
+    const m = memoryIo(root);
+    expect(await main([], m.io)).toBe(EXIT.USAGE);
+    expect(m.stderr()).toContain('Usage: moprune <command>');
+  });
+
+  it('an unknown command exits 2 with the error code, the valid commands and the usage', async () => {
+    const m = memoryIo(root);
+    expect(await main(['trian'], m.io)).toBe(EXIT.USAGE);
+    expect(m.stderr()).toContain(
+      "moprune: error USAGE: unknown command 'trian'; commands: reproduce, train, report, list",
+    );
+    expect(m.stderr()).toContain('Usage: moprune <command>');
+    expect(m.stdout()).toBe('');
+  });
+
+  it('an unknown flag exits 2 and lists the command’s valid options', async () => {
+    const m = memoryIo(root);
+    expect(await main(['train', 'x.json', '--epochs', '3'], m.io)).toBe(EXIT.USAGE);
+    expect(m.stderr()).toContain("Unknown option '--epochs'");
+    expect(m.stderr()).toContain("valid options of 'train': --out, --resume, --force, --backend");
+    expect(m.stderr()).toContain('Usage: moprune train <config.json> [options]');
+  });
+
+  it('every command has --help (exit 0, its own usage) and `help <command>` works too', async () => {
+    for (const c of COMMANDS) {
+      const m = memoryIo(root);
+      expect(await main([c.name, '--help'], m.io)).toBe(EXIT.OK);
+      expect(m.stdout()).toContain(`Usage: moprune ${c.name} ${c.args} [options]`);
+      for (const o of c.options) expect(m.stdout()).toContain(`--${o.name}`);
+    }
+    const m = memoryIo(root);
+    expect(await main(['help', 'report'], m.io)).toBe(EXIT.OK);
+    expect(m.stdout()).toContain('Usage: moprune report <dir>');
+  });
+
+  it('--version prints the package version', async () => {
+    const m = memoryIo(root);
+    expect(await main(['--version'], m.io)).toBe(EXIT.OK);
+    expect(m.stdout()).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('missing and extra arguments and bad values are usage errors (exit 2)', async () => {
+    for (const argv of [
+      ['train'],
+      ['train', 'a.json', 'b.json'],
+      ['report'],
+      ['list', 'gizmos'],
+      ['reproduce', 'x', '--quick', '--full'],
+      ['reproduce', 'x', '--seed', '-1'],
+      ['train', 'a.json', '--backend', 'gpu'],
+    ]) {
+      const m = memoryIo(root);
+      expect(await main(argv, m.io), argv.join(' ')).toBe(EXIT.USAGE);
+      expect(m.stderr()).toContain('moprune: error USAGE');
+    }
+  });
+});
+
+describe('list', () => {
+  it('lists every registered component kind with descriptions', async () => {
+    const m = memoryIo(root);
+    expect(await main(['list'], m.io)).toBe(EXIT.OK);
+    const out = m.stdout();
+    for (const heading of ['experiments:', 'models:', 'datasets:', 'objectives:', 'solvers:', 'pruners:']) {
+      expect(out).toContain(heading);
+    }
+    for (const name of ['mlp', 'lenet5', 'mnist', 'crossEntropy', 'l1', 'smgd', 'weighted-sum', 'itp']) {
+      expect(out).toMatch(new RegExp(`\\n  ${name} +\\S`));
+    }
+  });
+
+  it('one kind as JSON', async () => {
+    const m = memoryIo(root);
+    expect(await main(['list', 'solvers', '--json'], m.io)).toBe(EXIT.OK);
+    const json = JSON.parse(m.stdout()) as { solvers: { name: string; description: string }[] };
+    expect(Object.keys(json)).toEqual(['solvers']);
+    expect(json.solvers.map((s) => s.name)).toEqual(['chebyshev-al', 'madam', 'smgd', 'weighted-sum']);
+  });
+
+  it('imports experiment modules given with --module (a plain exported definition registers)', async () => {
+    const file = join(root, 'exp-module.mjs');
+    writeFileSync(
+      file,
+      `export const experiment = { name: 'from-module', description: 'loaded by path', modes: { quick: 'q', full: 'f' }, run: async () => ({ status: 'completed' }) };\n`,
+    );
+    const m = memoryIo(root);
+    expect(await main(['list', 'experiments', '--module', './exp-module.mjs'], m.io)).toBe(EXIT.OK);
+    expect(m.stdout()).toMatch(/from-module +loaded by path/);
+    unregisterExperiment('from-module');
+    const bad = memoryIo(root);
+    expect(await main(['list', '--module', './missing.mjs'], bad.io)).toBe(EXIT.FAILURE);
+    expect(bad.stderr()).toContain('MODULE_LOAD_FAILED');
+  });
+});
+
+describe('train', () => {
+  it('trains a JSON config, writes the run and its report, prints the headline figures', async () => {
+    writeFileSync(join(root, 'tiny.json'), JSON.stringify(tinyConfig()));
+    const m = memoryIo(root);
+    expect(await main(['train', 'tiny.json', '--out', 'runs/tiny'], m.io)).toBe(EXIT.OK);
+    const dir = join(root, 'runs/tiny');
+    for (const f of [
+      'config.json',
+      'metrics.jsonl',
+      'result.json',
+      'report.md',
+      'weights.svg',
+      'sparsity.svg',
+    ]) {
+      expect(existsSync(join(dir, f)), f).toBe(true);
+    }
+    const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
+    expect(result.status).toBe('completed');
+    expect(result.steps).toBe(16);
+    expect(m.stdout()).toContain(`run: ${dir} (completed, 16 steps`);
+    expect(m.stdout()).toMatch(/test accuracy: \d+\.\d\d%/);
+    expect(m.stdout()).toContain(`report: ${join(dir, 'report.md')}`);
+    // Not a TTY: no progress line.
+    expect(m.stderr()).not.toContain('\r');
+    expect(m.stderr()).not.toContain('batch [');
+  });
+
+  it('refuses to overwrite a run without --resume or --force (exit 1, RUN_EXISTS)', async () => {
+    const m = memoryIo(root);
+    expect(await main(['train', 'tiny.json', '--out', 'runs/tiny'], m.io)).toBe(EXIT.FAILURE);
+    expect(m.stderr()).toContain('moprune: error RUN_EXISTS');
+    expect(m.stderr()).toContain('--resume');
+  });
+
+  it('--resume of a finished run keeps it finished', async () => {
+    const m = memoryIo(root);
+    expect(await main(['train', 'tiny.json', '--out', 'runs/tiny', '--resume'], m.io)).toBe(EXIT.OK);
+    const result = JSON.parse(readFileSync(join(root, 'runs/tiny/result.json'), 'utf8'));
+    expect(result.steps).toBe(16);
+    expect(result.resumedFromStep).toBe(16);
+  });
+
+  it('an invalid config exits 1 listing every problem with its path, before writing anything', async () => {
+    const bad = tinyConfig();
+    (bad.objectives[0] as { type: string }).type = 'cross-entropy';
+    (bad.training as { epochs: number }).epochs = 0;
+    writeFileSync(join(root, 'bad.json'), JSON.stringify(bad));
+    const m = memoryIo(root);
+    expect(await main(['train', 'bad.json', '--out', 'runs/bad'], m.io)).toBe(EXIT.FAILURE);
+    expect(m.stderr()).toContain('moprune: error INVALID_CONFIG');
+    expect(m.stderr()).toContain("objectives[0].type: unknown objective 'cross-entropy'");
+    expect(m.stderr()).toContain('training.epochs');
+    expect(existsSync(join(root, 'runs/bad'))).toBe(false);
+  });
+
+  it('a missing or malformed config file exits 1 with FILE_NOT_FOUND / INVALID_JSON', async () => {
+    const m = memoryIo(root);
+    expect(await main(['train', 'nope.json'], m.io)).toBe(EXIT.FAILURE);
+    expect(m.stderr()).toContain('moprune: error FILE_NOT_FOUND');
+    writeFileSync(join(root, 'broken.json'), '{ "name": ');
+    const b = memoryIo(root);
+    expect(await main(['train', 'broken.json'], b.io)).toBe(EXIT.FAILURE);
+    expect(b.stderr()).toContain('moprune: error INVALID_JSON');
+  });
+});
+
+describe('report', () => {
+  it('writes the report of a run directory', async () => {
+    const m = memoryIo(root);
+    expect(await main(['report', 'runs/tiny'], m.io)).toBe(EXIT.OK);
+    expect(m.stdout()).toContain('run report:');
+    expect(m.stdout()).toContain(join(root, 'runs/tiny/report.md'));
+    expect(readFileSync(join(root, 'runs/tiny/report.md'), 'utf8')).toContain('## Weights kept per layer');
+  });
+
+  it('adds paper figures from --paper', async () => {
+    writeFileSync(
+      join(root, 'paper.json'),
+      JSON.stringify({
+        source: 'Reiners et al. (2020)',
+        figures: [
+          { label: 'dense weights kept', paper: 2577, fact: 'denseKernels.nonzero', format: 'count' },
+        ],
+      }),
+    );
+    const m = memoryIo(root);
+    expect(await main(['report', 'runs/tiny', '--paper', 'paper.json'], m.io)).toBe(EXIT.OK);
+    expect(readFileSync(join(root, 'runs/tiny/report.md'), 'utf8')).toContain(
+      '| dense weights kept | 2,577 |',
+    );
+  });
+
+  it('a directory without runs exits 1 with RUN_NOT_FOUND', async () => {
+    mkdirSync(join(root, 'empty'), { recursive: true });
+    const m = memoryIo(root);
+    expect(await main(['report', 'empty'], m.io)).toBe(EXIT.FAILURE);
+    expect(m.stderr()).toContain('moprune: error RUN_NOT_FOUND');
+  });
+});
+
+describe('reproduce', () => {
+  /** A stand-in for experiments/reiners2020: a two-candidate sweep through core's runExperiment. */
+  const fake: ExperimentDefinition = {
+    name: 'fake2020',
+    description: 'two tiny candidates',
+    modes: { quick: '1 epoch each', full: '2 epochs each' },
+    defaultSeed: 5,
+    paper: {
+      source: 'Fake (2020)',
+      figures: [{ label: 'test accuracy', paper: 0.9, fact: 'test.accuracy', format: 'percent' }],
+    },
+    async run(o) {
+      const candidates = o.progress.task('candidate', 2, { unit: 'runs' });
+      for (const [i, solver] of [
+        { type: 'weighted-sum', weights: [1, 0] },
+        { type: 'smgd', lr: 0.05 },
+      ].entries()) {
+        const config = tinyConfig({ epochs: o.mode === 'quick' ? 1 : 2, name: `c${i}` });
+        const bar = trainProgress(o.progress);
+        const { summary } = await runExperiment(
+          { ...config, solver, training: { ...config.training, seed: o.seed } },
+          {
+            runDir: join(o.outDir, `c${i}`),
+            resume: o.resume ? 'auto' : false,
+            signal: o.signal,
+            callbacks: [bar],
+          },
+        );
+        bar.finish();
+        if (summary.status === 'interrupted') return { status: 'interrupted' };
+        candidates.tick();
+      }
+      candidates.done();
+      return { status: 'completed', summary: [`mode ${o.mode}, seed ${o.seed}`] };
+    },
+  };
+
+  it('runs a registered experiment and reports its sweep with the paper figures', async () => {
+    registerExperiment(fake);
+    try {
+      const m = memoryIo(root);
+      expect(await main(['reproduce', 'fake2020', '--quick'], m.io)).toBe(EXIT.OK);
+      const out = join(root, 'results/fake2020/quick-seed5');
+      expect(m.stdout()).toContain('mode quick, seed 5');
+      expect(m.stdout()).toContain(`report: ${join(out, 'report.md')}`);
+      const md = readFileSync(join(out, 'report.md'), 'utf8');
+      expect(md).toContain('| c0 | completed |');
+      expect(md).toContain('| c1 | completed |');
+      expect(md).toContain('Against Fake (2020)');
+      expect(existsSync(join(out, 'front.svg'))).toBe(true);
+      expect(m.stderr()).toContain('fake2020, quick mode (1 epoch each), seed 5');
+    } finally {
+      unregisterExperiment('fake2020');
+    }
+  });
+
+  it('an unknown experiment exits 2 naming the registered ones', async () => {
+    registerExperiment(fake);
+    try {
+      const m = memoryIo(root);
+      expect(await main(['reproduce', 'reiners2019'], m.io)).toBe(EXIT.USAGE);
+      expect(m.stderr()).toContain(
+        "moprune: error UNKNOWN_EXPERIMENT: unknown experiment 'reiners2019'; registered: fake2020",
+      );
+    } finally {
+      unregisterExperiment('fake2020');
+    }
+    expect(listExperiments().map((e) => e.name)).not.toContain('fake2020');
+  });
+
+  it('registration rejects malformed and duplicate definitions', () => {
+    expect(() => registerExperiment({ ...fake, name: 'Bad Name' })).toThrow(
+      expect.objectContaining({ name: 'CliError', code: 'INVALID_EXPERIMENT' }),
+    );
+    registerExperiment(fake);
+    registerExperiment(fake);
+    expect(() => registerExperiment({ ...fake })).toThrow(
+      expect.objectContaining({ code: 'DUPLICATE_EXPERIMENT' }),
+    );
+    unregisterExperiment('fake2020');
+  });
+});
