@@ -375,7 +375,31 @@ Napi::Value CopyBox(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// transpose(x, shape, perm, out)
+Napi::Value Transpose(const Napi::CallbackInfo& info) {
+  const std::string kernel = "Transpose";
+  if (!info[1].IsArray()) Fail(info.Env(), kernel, "shape must be an array");
+  const size_t rank = info[1].As<Napi::Array>().Length();
+  if (rank > 8) Fail(info.Env(), kernel, "rank above 8");
+  const auto shape = IntsArg(info, 1, kernel, "shape", rank, 0);
+  const auto perm = IntsArg(info, 2, kernel, "perm", rank, 0);
+  std::vector<bool> seen(rank, false);
+  int64_t size = 1;
+  for (size_t d = 0; d < rank; ++d) {
+    if (perm[d] >= static_cast<int64_t>(rank) || seen[static_cast<size_t>(perm[d])]) {
+      Fail(info.Env(), kernel, "perm is not a permutation of 0.." + std::to_string(rank - 1));
+    }
+    seen[static_cast<size_t>(perm[d])] = true;
+    size = Product(info.Env(), kernel, {size, shape[d]});
+  }
+  const float* x = FloatArg(info, 0, kernel, "x", size);
+  float* out = FloatArg(info, 3, kernel, "out", size);
+  moprune::Transpose(static_cast<int>(rank), x, shape.data(), perm.data(), out);
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("binaryBroadcast", Napi::Function::New(env, BinaryBroadcast));

@@ -603,11 +603,11 @@ void CopyBoxDim(int d, int rank, const float* src, const int64_t* src_stride, co
                 const int64_t* dst_stride, const int64_t* box) {
   const int64_t n = box[d];
   if (d == rank - 1) {
-    if (src_step[d] == 1) {
+    const int64_t s = src_stride[d] * src_step[d];
+    if (s == 1 && dst_stride[d] == 1) {
       std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
     } else {
-      const int64_t s = src_step[d];
-      for (int64_t i = 0; i < n; ++i) dst[i] = src[i * s];
+      for (int64_t i = 0; i < n; ++i) dst[i * dst_stride[d]] = src[i * s];
     }
     return;
   }
@@ -619,28 +619,20 @@ void CopyBoxDim(int d, int rank, const float* src, const int64_t* src_stride, co
 
 }  // namespace
 
-void CopyBox(int rank, const float* src, const int64_t* src_shape, const int64_t* src_begin, const int64_t* src_step,
-             float* dst, const int64_t* dst_shape, const int64_t* dst_begin, const int64_t* box) {
-  int64_t src_stride[8], dst_stride[8];
-  int64_t so = 0, dof = 0, total = 1;
-  int64_t ss = 1, ds = 1;
-  for (int d = rank - 1; d >= 0; --d) {
-    src_stride[d] = ss;
-    dst_stride[d] = ds;
-    ss *= src_shape[d];
-    ds *= dst_shape[d];
-  }
-  for (int d = 0; d < rank; ++d) {
-    so += src_begin[d] * src_stride[d];
-    dof += dst_begin[d] * dst_stride[d];
-    total *= box[d];
-  }
+namespace {
+
+// Copies the box `box` from src (element strides src_stride) into dst
+// (strides dst_stride), in parallel over the box's first axis.
+void CopyStrided(int rank, const float* src, const int64_t* src_stride, float* dst, const int64_t* dst_stride,
+                 const int64_t* box) {
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d) total *= box[d];
   if (total == 0) return;
   if (rank == 0) {
-    dst[dof] = src[so];
+    dst[0] = src[0];
     return;
   }
-  // Parallel over the outermost axis of the box.
+  const int64_t ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
   const int parts = PartsForElements(total) == 1 ? 1 : static_cast<int>(std::min<int64_t>(g_threads, box[0]));
   RunParts(parts, [&](int p) {
     int64_t begin, end;
@@ -649,9 +641,43 @@ void CopyBox(int rank, const float* src, const int64_t* src_shape, const int64_t
     std::copy(box, box + rank, sub_box);
     sub_box[0] = end - begin;
     if (sub_box[0] == 0) return;
-    CopyBoxDim(0, rank, src + so + begin * src_stride[0] * src_step[0], src_stride, src_step,
-               dst + dof + begin * dst_stride[0], dst_stride, sub_box);
+    CopyBoxDim(0, rank, src + begin * src_stride[0], src_stride, ones, dst + begin * dst_stride[0], dst_stride, sub_box);
   });
+}
+
+void RowMajorStrides(int rank, const int64_t* shape, int64_t* strides) {
+  int64_t s = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    strides[d] = s;
+    s *= shape[d];
+  }
+}
+
+}  // namespace
+
+void CopyBox(int rank, const float* src, const int64_t* src_shape, const int64_t* src_begin, const int64_t* src_step,
+             float* dst, const int64_t* dst_shape, const int64_t* dst_begin, const int64_t* box) {
+  int64_t src_stride[8], dst_stride[8], step_stride[8];
+  RowMajorStrides(rank, src_shape, src_stride);
+  RowMajorStrides(rank, dst_shape, dst_stride);
+  int64_t so = 0, dof = 0;
+  for (int d = 0; d < rank; ++d) {
+    so += src_begin[d] * src_stride[d];
+    dof += dst_begin[d] * dst_stride[d];
+    step_stride[d] = src_stride[d] * src_step[d];
+  }
+  CopyStrided(rank, src + so, step_stride, dst + dof, dst_stride, box);
+}
+
+void Transpose(int rank, const float* x, const int64_t* shape, const int64_t* perm, float* out) {
+  int64_t x_stride[8], src_stride[8], out_shape[8], out_stride[8];
+  RowMajorStrides(rank, shape, x_stride);
+  for (int d = 0; d < rank; ++d) {
+    out_shape[d] = shape[perm[d]];
+    src_stride[d] = x_stride[perm[d]];
+  }
+  RowMajorStrides(rank, out_shape, out_stride);
+  CopyStrided(rank, x, src_stride, out, out_stride, out_shape);
 }
 
 }  // namespace moprune

@@ -63,4 +63,7 @@ void SumAxes(const float* x, float* out, int64_t outer, int64_t mid, int64_t inn
 void CopyBox(int rank, const float* src, const int64_t* src_shape, const int64_t* src_begin, const int64_t* src_step,
              float* dst, const int64_t* dst_shape, const int64_t* dst_begin, const int64_t* box);
 
+// out = x with axes permuted: out axis d is x axis perm[d]. Callers check perm.
+void Transpose(int rank, const float* x, const int64_t* shape, const int64_t* perm, float* out);
+
 }  // namespace moprune

@@ -56,6 +56,8 @@ export interface NativeAddon {
     out: Float32Array,
     outShape: number[],
   ): void;
+  /** out = x with axes permuted (out axis d is x axis perm[d]). */
+  transpose(x: Float32Array, shape: number[], perm: number[], out: Float32Array): void;
   /** out[r, c] = (x[r, c] − center[c]) · scale[c] + shift[c]; channels = scale.length. */
   channelAffine(
     x: Float32Array,

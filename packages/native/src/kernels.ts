@@ -41,6 +41,7 @@ export const NATIVE_KERNEL_NAMES = [
   'StridedSlice',
   'PadV2',
   'FusedBatchNorm',
+  'Transpose',
 ] as const;
 
 type Args = { inputs: NamedTensorInfoMap; backend: MathBackendCPU; attrs: NamedAttrMap };
@@ -753,6 +754,30 @@ function stridedSlice(addon: NativeAddon): KernelFunc {
   };
 }
 
+function transpose(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const x = input(args, 'Transpose', 'x');
+    const perm = args.attrs.perm as number[];
+    const rank = x.shape.length;
+    if (
+      !Array.isArray(perm) ||
+      perm.length !== rank ||
+      [...perm].sort((p, q) => p - q).some((p, i) => p !== i)
+    ) {
+      throw badShape('Transpose', `perm ${JSON.stringify(perm)} is not a permutation of the ${rank} axes`, {
+        x,
+      });
+    }
+    if (x.dtype !== 'float32' || isEmpty(x.shape)) return runCpu('Transpose', args);
+    const outShape = perm.map((p) => x.shape[p]!);
+    const out = new Float32Array(util.sizeFromShape(outShape));
+    const xv = f32(args.backend, x);
+    call('Transpose', { x }, () => addon.transpose(xv, [...x.shape], perm, out));
+    return output(args.backend, outShape, out);
+  };
+}
+
 function padV2(addon: NativeAddon): KernelFunc {
   return (raw) => {
     const args = raw as unknown as Args;
@@ -812,6 +837,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     StridedSlice: stridedSlice(addon),
     PadV2: padV2(addon),
     FusedBatchNorm: fusedBatchNorm(addon),
+    Transpose: transpose(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

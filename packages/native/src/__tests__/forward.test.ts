@@ -433,25 +433,33 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
       ),
     );
 
-  prop([box, seed], { seed: 94, numRuns: RUNS })('Slice, StridedSlice and PadV2', async ([s, spec], seed) => {
-    const xv = values(
-      seed,
-      s.reduce((p, d) => p * d, 1),
-    );
-    const begin = spec.map(([b]) => b);
-    const size = spec.map(([b, n], i) => Math.min(n, s[i]! - b));
-    const [cpu, native] = await bothBackends(() => tf.slice(tf.tensor(xv, s), begin, size));
-    expect(maxRelDiff(cpu, native)).toBe(0);
-    const end = begin.map((b, i) => b + size[i]!);
-    const strides = spec.map(([, , st]) => st);
-    const [cpuS, nativeS] = await bothBackends(() => tf.stridedSlice(tf.tensor(xv, s), begin, end, strides));
-    expect(maxRelDiff(cpuS, nativeS)).toBe(0);
-    const paddings = spec.map(([b, , st]): [number, number] => [b % 3, st - 1]);
-    const [cpuP, nativeP] = await bothBackends(() =>
-      tf.pad(tf.tensor(xv, s), paddings, seed % 2 === 0 ? 0 : 1.5),
-    );
-    expect(maxRelDiff(cpuP, nativeP)).toBe(0);
-  });
+  prop([box, seed], { seed: 94, numRuns: RUNS })(
+    'Slice, StridedSlice, Transpose and PadV2',
+    async ([s, spec], seed) => {
+      const xv = values(
+        seed,
+        s.reduce((p, d) => p * d, 1),
+      );
+      const begin = spec.map(([b]) => b);
+      const size = spec.map(([b, n], i) => Math.min(n, s[i]! - b));
+      const [cpu, native] = await bothBackends(() => tf.slice(tf.tensor(xv, s), begin, size));
+      expect(maxRelDiff(cpu, native)).toBe(0);
+      const end = begin.map((b, i) => b + size[i]!);
+      const strides = spec.map(([, , st]) => st);
+      const [cpuS, nativeS] = await bothBackends(() =>
+        tf.stridedSlice(tf.tensor(xv, s), begin, end, strides),
+      );
+      expect(maxRelDiff(cpuS, nativeS)).toBe(0);
+      const perm = s.map((_, i) => i).sort((p, q) => ((p * 7 + seed) % 5) - ((q * 7 + seed) % 5));
+      const [cpuT, nativeT] = await bothBackends(() => tf.transpose(tf.tensor(xv, s), perm));
+      expect(maxRelDiff(cpuT, nativeT)).toBe(0);
+      const paddings = spec.map(([b, , st]): [number, number] => [b % 3, st - 1]);
+      const [cpuP, nativeP] = await bothBackends(() =>
+        tf.pad(tf.tensor(xv, s), paddings, seed % 2 === 0 ? 0 : 1.5),
+      );
+      expect(maxRelDiff(cpuP, nativeP)).toBe(0);
+    },
+  );
 
   prop(
     [
