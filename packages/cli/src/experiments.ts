@@ -139,7 +139,9 @@ export function unregisterExperiment(name: string): boolean {
 
 /**
  * Experiment packages the CLI imports when they are installed, so that
- * `moprune reproduce reiners2020` works with no flag. Missing ones are skipped.
+ * `moprune list` shows them and `moprune reproduce reiners2020` works with no
+ * flag (reproduce also tries `@moprune/experiment-<name>` for any name).
+ * Missing ones are skipped.
  */
 export const KNOWN_EXPERIMENT_MODULES: readonly string[] = ['@moprune/experiment-reiners2020'];
 

@@ -11,6 +11,7 @@ import {
   EXPERIMENTS_ENV_VAR,
   type ExperimentMode,
   getExperiment,
+  KNOWN_EXPERIMENT_MODULES,
   listExperiments,
   loadExperimentModules,
 } from './experiments.js';
@@ -337,7 +338,12 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
     seed = Number(s);
   }
   const backend = backendOption(spec, v);
-  await loadExperimentModules(moduleList(v, io.env), io.cwd);
+  // By convention the package of experiment <name> is @moprune/experiment-<name>; try it when installed.
+  const conventional = `@moprune/experiment-${name}`;
+  await loadExperimentModules(moduleList(v, io.env), io.cwd, [
+    ...KNOWN_EXPERIMENT_MODULES.filter((m) => m !== conventional),
+    ...(/^[a-z0-9][a-z0-9-]*$/.test(name) ? [conventional] : []),
+  ]);
   const def = getExperiment(name);
   if (def === undefined) {
     const known = listExperiments().map((e) => e.name);
