@@ -400,14 +400,14 @@ void AvgPoolGrad(const ConvGeom& g, const float* dy, float* dx) {
     int64_t b0, b1;
     Split(g.batch, parts, p, &b0, &b1);
     std::fill(dx + b0 * image, dx + b1 * image, 0.0f);
+    // tfjs's AvgPoolGrad kernel contract (cpu and wasm alike): divide by the
+    // whole window, even where it hangs over the padding. @moprune/backend's
+    // AvgPool gradient rescales border windows on top of exactly this.
+    const float scale = 1.0f / static_cast<float>(g.filter_h * g.filter_w);
     for (int64_t n = b0; n < b1; ++n) {
       float* dxn = dx + n * image;
       for (int64_t oh = 0; oh < g.out_h; ++oh) {
         for (int64_t ow = 0; ow < g.out_w; ++ow) {
-          int64_t count = 0;
-          ForWindow(g, oh, ow, [&](int64_t, int64_t) { ++count; });
-          if (count == 0) continue;
-          const float scale = 1.0f / static_cast<float>(count);
           const float* d = dy + ((n * g.out_h + oh) * g.out_w + ow) * c;
           ForWindow(g, oh, ow, [&](int64_t ih, int64_t iw) {
             float* dst = dxn + (ih * g.in_w + iw) * c;

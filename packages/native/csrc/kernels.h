@@ -37,8 +37,10 @@ void BiasActivation(float* y, int64_t size, const float* bias, int64_t channels,
 // Pooling over NHWC with g.in_c == g.out_c channels (filter is a window, no weights).
 void MaxPool(const ConvGeom& g, const float* x, float* y);
 void MaxPoolGrad(const ConvGeom& g, const float* x, const float* dy, float* dx);
-// Average over the in-bounds part of each window (padding is not counted), as TensorFlow does.
+// Average over the in-bounds part of each window (padding is not counted), as tfjs and TensorFlow do.
 void AvgPool(const ConvGeom& g, const float* x, float* y);
+// Spreads dy / (filter_h * filter_w) over each window's in-bounds pixels: tfjs's
+// kernel contract, which is not the exact adjoint of AvgPool at padded borders.
 void AvgPoolGrad(const ConvGeom& g, const float* dy, float* dx);
 
 // out[i] = a[i % a_size] op b[i % b_size] over out_size elements; op: 0 add,

