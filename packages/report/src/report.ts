@@ -53,7 +53,10 @@ export interface ReportManifest {
   readonly knee?: string;
   /** Sweep: how the knee was chosen. */
   readonly kneeRule?: string;
-  /** Sweep: the subdirectory of the final run (e.g. the knee retrained for the full epochs); its figures are compared with the paper. */
+  /**
+   * Sweep: the subdirectory of the final run (e.g. the knee retrained for the full epochs); its figures
+   * are compared with the paper. It is listed in the candidate table but not placed on the front.
+   */
   readonly final?: string;
   /** Free text placed under the title (selection split, deviations from the paper …). */
   readonly notes?: readonly string[];
@@ -242,10 +245,13 @@ export async function renderSweepReport(
   }
   const [yKey, xKey] = keys;
   const facts = runs.map(({ run }) => runFacts(run));
+  // The final run (e.g. the knee retrained for the full epochs) is not a candidate of the search:
+  // trained longer, it would sit off the front it was chosen from.
   const usable = runs
     .map((r, i) => ({ ...r, f: facts[i]! }))
     .filter(
       (r) =>
+        r.name !== manifest.final &&
         Number.isFinite(r.f[`${split}.objectives.${yKey}`]) &&
         Number.isFinite(r.f[`${split}.objectives.${xKey}`]),
     );
@@ -298,7 +304,7 @@ export async function renderSweepReport(
       f['test.accuracy'] === undefined ? '—' : formatPercent(f['test.accuracy']),
       dense,
       u >= 0 && frontSet.has(u) ? 'yes' : front === undefined ? '—' : '',
-      u >= 0 && u === knee ? '**knee**' : '',
+      name === manifest.final ? 'final run' : u >= 0 && u === knee ? '**knee**' : '',
     ];
   });
   out.push(

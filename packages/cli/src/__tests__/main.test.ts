@@ -297,6 +297,39 @@ describe('reproduce', () => {
     expect(listExperiments().map((e) => e.name)).not.toContain('fake2020');
   });
 
+  it('finds @moprune/experiment-<name> installed in the working directory; an interrupted experiment exits 130', async () => {
+    const cwd = join(root, 'project');
+    const pkg = join(cwd, 'node_modules/@moprune/experiment-conv');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({
+        name: '@moprune/experiment-conv',
+        version: '0.0.0',
+        type: 'module',
+        exports: './index.mjs',
+      }),
+    );
+    writeFileSync(
+      join(pkg, 'index.mjs'),
+      `export const experiment = { name: 'conv', description: 'by convention', modes: { quick: 'q', full: 'f' },
+        run: async (o) => ({ status: o.signal.aborted ? 'interrupted' : 'completed' }) };\n`,
+    );
+    const controller = new AbortController();
+    controller.abort();
+    const m = memoryIo(cwd);
+    try {
+      expect(
+        await main(['reproduce', 'conv', '--quick', '--seed', '7'], { ...m.io, signal: controller.signal }),
+      ).toBe(EXIT.INTERRUPTED);
+      expect(m.stderr()).toContain(
+        `Continue with: moprune reproduce conv --quick --seed 7 --out ${join(cwd, 'results/conv/quick-seed7')} --resume`,
+      );
+    } finally {
+      unregisterExperiment('conv');
+    }
+  });
+
   it('registration rejects malformed and duplicate definitions', () => {
     expect(() => registerExperiment({ ...fake, name: 'Bad Name' })).toThrow(
       expect.objectContaining({ name: 'CliError', code: 'INVALID_EXPERIMENT' }),

@@ -163,6 +163,62 @@ describe('a sweep', () => {
   });
 });
 
+describe('a sweep with a final run', () => {
+  it('keeps the final run off the front, tables it, and reports it with the paper', async () => {
+    writeFileSync(
+      join(sweep, 'report.json'),
+      JSON.stringify({
+        final: 'l2-0.05',
+        paper: { source: 'P', figures: [{ label: 'steps', paper: 16, fact: 'steps', format: 'count' }] },
+      }),
+    );
+    try {
+      await writeReport(sweep, { pareto });
+      const svg = parseSvg(readFileSync(join(sweep, 'front.svg'), 'utf8'));
+      expect(markCount(svg, 'front_points') + markCount(svg, 'dominated_points')).toBe(LAMBDAS.length - 1);
+      const md = readFileSync(join(sweep, 'report.md'), 'utf8');
+      expect(md).toContain(
+        `${LAMBDAS.length} runs; ${LAMBDAS.length - 1} with validation objectives placed on the front`,
+      );
+      expect(md).toMatch(/\| l2-0\.05 \| completed \|.*\| final run \|/);
+      expect(md).toContain('## Final run: l2-0.05');
+      expect(md).toContain('| steps | 16 | 16 | ±0 |');
+    } finally {
+      rmSync(join(sweep, 'report.json'));
+    }
+  });
+});
+
+describe('a failed run', () => {
+  it('reports the error without per-epoch tables', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moprune-failed-'));
+    try {
+      const real = JSON.parse(readFileSync(join(sweep, 'l2-0', 'result.json'), 'utf8'));
+      writeFileSync(
+        join(dir, 'result.json'),
+        JSON.stringify({
+          ...real,
+          status: 'failed',
+          steps: 3,
+          epochsCompleted: 0,
+          validation: null,
+          test: null,
+          metrics: {},
+          history: [],
+          error: { code: 'NON_FINITE_LOSS', message: "objective 'l1' is NaN at step 3", details: {} },
+        }),
+      );
+      const r = await renderRunReport(readRun(dir));
+      expect(r.markdown).toContain("| error | NON_FINITE_LOSS: objective 'l1' is NaN at step 3 |");
+      expect(r.markdown).not.toContain('## Training');
+      expect(r.markdown).not.toContain('## Parameters and MACs');
+      expect(Object.keys(r.svgs)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('errors', () => {
   it('a directory that is neither a run nor a sweep is RUN_NOT_FOUND, recognized as a moprune error', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'moprune-empty-'));
