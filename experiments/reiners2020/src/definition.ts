@@ -93,7 +93,9 @@ function writeManifests(outDir: string, summary: ReproduceSummary): void {
     writeJsonAtomic(join(outDir, 'smgd', 'report.json'), {
       title: 'Reiners et al. (2020): SMGD + ITP, LeNet-5 (Reiners variant) on MNIST',
       notes: [
-        `Mode ${summary.mode}, seed ${summary.seed}, ITP regrow ${summary.regrow}. Trained on all 60,000 training images; the test split is evaluated every epoch for monitoring only.`,
+        `Mode ${summary.mode}, seed ${summary.seed}, ITP regrow ${summary.regrow}. Trained on ${
+          summary.scale.limit === undefined ? 'all 60,000' : `the first ${summary.scale.limit} of the 60,000`
+        } MNIST training images; the test split is evaluated every epoch for monitoring only (the "validation" figures of this run are test-split figures; nothing is selected on them).`,
       ],
     });
   }
