@@ -98,7 +98,8 @@ export function createProgress(options: ProgressOptions): ProgressReporter & { c
         `${rate > 0 ? ` ${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)} ${s.unit}/s` : ''} ETA ${formatEta(eta)}`,
     );
     const text = parts.join(' › ');
-    const cols = Math.max(20, (stream.columns ?? 100) - 1);
+    // A pty without a size reports 0 columns: treat as unknown.
+    const cols = Math.max(20, (stream.columns || 100) - 1);
     return text.length > cols ? `${text.slice(0, cols - 1)}…` : text;
   };
   const draw = (force: boolean) => {
