@@ -550,7 +550,12 @@ void Unary(int op, const float* x, float* out, int64_t size, float alpha) {
     if (op == 0) {
       for (int64_t i = begin; i < end; ++i) out[i] = x[i] < 0.0f ? 0.0f : x[i];
     } else {
-      for (int64_t i = begin; i < end; ++i) out[i] = x[i] > 0.0f ? 1.0f : (x[i] != x[i] ? x[i] : alpha);
+      // Two selects instead of nested branches, so the loop vectorizes.
+      for (int64_t i = begin; i < end; ++i) {
+        const float v = x[i];
+        const float r = v > 0.0f ? 1.0f : alpha;
+        out[i] = v != v ? v : r;
+      }
     }
   });
 }
