@@ -177,6 +177,32 @@ describe('reproduce (tiny)', () => {
     expect(resumed.knee.grid?.knee).toBe(sweep.knee);
   });
 
+  // The dichotomic search runs the same path (its λ rule is tested in @moprune/solvers).
+  it('runs an adaptive strategy (bisection) up to its evaluation cap', async () => {
+    const outDir = join(root, 'adaptive');
+    const summary = await reproduce({
+      mode: 'tiny',
+      part: 'knee',
+      strategy: 'bisection',
+      seed: 3,
+      outDir,
+      scale: { maxCandidates: 3 },
+    });
+    const sweep = summary.knee.bisection!;
+    const lambdas = sweep.candidates.map((c) => c.lambda);
+    expect(lambdas).toHaveLength(3);
+    expect(lambdas.slice(0, 2)).toEqual([
+      [1, 0],
+      [0.9, 0.1],
+    ]);
+    const third = lambdas[2]!;
+    expect(third[0]! + third[1]!).toBeCloseTo(1, 12);
+    // Both initial candidates are non-dominated (λ2 = 0.1 trades CE for ℓ1): their midpoint comes next.
+    expect(third[1]!).toBeCloseTo(0.05, 12);
+    expect(existsSync(join(outDir, 'knee-bisection', 'sweep.json'))).toBe(true);
+    expect(sweep.retrain?.status).toBe('completed');
+  });
+
   it('runs SMGD + ITP, logging c1/c2, and summarizes it in the headline lines', async () => {
     const outDir = join(root, 'smgd');
     const summary = await reproduce({ mode: 'tiny', part: 'smgd', seed: 5, outDir });
