@@ -155,6 +155,32 @@ describe('train', () => {
     o.solver.dispose();
   });
 
+  it('an abort from outside the loop (a timer, as a SIGINT handler would) stops the run mid-epoch', async () => {
+    const o = baseOptions();
+    const controller = new AbortController();
+    let steps = 0;
+    const r = await train({
+      ...o,
+      validation: false,
+      evaluateTest: false,
+      signal: controller.signal,
+      callbacks: [
+        {
+          name: 'arm',
+          onStepEnd: () => {
+            steps++;
+            if (steps === 3) setTimeout(() => controller.abort(), 0);
+          },
+        },
+      ],
+    });
+    expect(r.interrupted).toBe(true);
+    expect(r.steps).toBeGreaterThanOrEqual(3);
+    expect(r.steps).toBeLessThan(6);
+    r.net.dispose();
+    o.solver.dispose();
+  });
+
   it('an aborted run checkpoints, and resuming reaches bit-identical weights (mid-epoch, with pruner)', async () => {
     const reference = baseOptions();
     const full = await train({

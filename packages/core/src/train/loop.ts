@@ -741,6 +741,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           [Symbol.iterator]();
         try {
           while (pos.batch < batchesPerEpoch) {
+            // Give Node a turn between steps so a SIGINT handler can abort the
+            // signal mid-epoch (a synchronous step never lets timers or signals run).
+            if (signal !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
             if (signal?.aborted) {
               interrupted = true;
               break outer;
