@@ -301,8 +301,8 @@ Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
 // unary(op, x, out, alpha)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   const int64_t op = IntArg(info, 0, "unary", "op", 0);
-  if (op > 1) Fail(info.Env(), "unary", "op must be 0 or 1");
-  const std::string kernel = op == 0 ? "Relu" : "Step";
+  if (op > 2) Fail(info.Env(), "unary", "op must be 0, 1 or 2");
+  const std::string kernel = op == 0 ? "Relu" : op == 1 ? "Step" : "Square";
   auto x = AnyFloats(info, 1, kernel, "x");
   float* out = FloatArg(info, 2, kernel, "out", static_cast<int64_t>(x.ElementLength()));
   if (!info[3].IsNumber()) Fail(info.Env(), kernel, "alpha must be a number");

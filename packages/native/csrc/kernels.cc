@@ -549,12 +549,14 @@ void Unary(int op, const float* x, float* out, int64_t size, float alpha) {
     Split(size, parts, p, &begin, &end);
     if (op == 0) {
       for (int64_t i = begin; i < end; ++i) out[i] = x[i] < 0.0f ? 0.0f : x[i];
+    } else if (op == 2) {
+      for (int64_t i = begin; i < end; ++i) out[i] = x[i] * x[i];
     } else {
-      // Two selects instead of nested branches, so the loop vectorizes.
+      // Ordered compares only: NaN fails both and passes through. This
+      // form vectorizes; a NaN test (v != v) kept the loop scalar.
       for (int64_t i = begin; i < end; ++i) {
         const float v = x[i];
-        const float r = v > 0.0f ? 1.0f : alpha;
-        out[i] = v != v ? v : r;
+        out[i] = v > 0.0f ? 1.0f : (v <= 0.0f ? alpha : v);
       }
     }
   });

@@ -54,7 +54,7 @@ void ChannelAffine(const float* x, float* out, int64_t size, const float* center
 // given element strides (0 on broadcast axes). op as in Binary.
 void BinaryStrided(int op, const float* a, const int64_t* a_strides, const float* b, const int64_t* b_strides, float* out,
                    const int64_t* shape, int rank);
-// op: 0 relu (NaN stays NaN), 1 step (x > 0 ? 1 : alpha; NaN stays NaN).
+// op: 0 relu (NaN stays NaN), 1 step (x > 0 ? 1 : alpha; NaN stays NaN), 2 square.
 void Unary(int op, const float* x, float* out, int64_t size, float alpha);
 // x viewed as [outer, mid, inner]: out[o, i] = sum over m of x[o, m, i],
 // accumulated in double.

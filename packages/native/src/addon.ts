@@ -66,7 +66,7 @@ export interface NativeAddon {
     scale: Float32Array,
     shift: Float32Array,
   ): void;
-  /** op: 0 relu, 1 step (x > 0 ? 1 : alpha). */
+  /** op: 0 relu, 1 step (x > 0 ? 1 : alpha), 2 square. */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** Sums x viewed as [outer, mid, inner] over mid into out [outer, inner]. */
   sumAxes(x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;

@@ -35,6 +35,7 @@ export const NATIVE_KERNEL_NAMES = [
   'RealDiv',
   'Relu',
   'Step',
+  'Square',
   'Sum',
   'Mean',
   'Slice',
@@ -562,7 +563,9 @@ function binary(kernel: keyof typeof BINARY_OPS, addon: NativeAddon): KernelFunc
   };
 }
 
-function unary(kernel: 'Relu' | 'Step', addon: NativeAddon): KernelFunc {
+const UNARY_OPS = { Relu: 0, Step: 1, Square: 2 } as const;
+
+function unary(kernel: keyof typeof UNARY_OPS, addon: NativeAddon): KernelFunc {
   return (raw) => {
     const args = raw as unknown as Args;
     const x = input(args, kernel, 'x');
@@ -570,7 +573,7 @@ function unary(kernel: 'Relu' | 'Step', addon: NativeAddon): KernelFunc {
     const out = new Float32Array(util.sizeFromShape(x.shape));
     const xv = f32(args.backend, x);
     const alpha = kernel === 'Step' ? Number(args.attrs.alpha ?? 0) : 0;
-    call(kernel, { x }, () => addon.unary(kernel === 'Relu' ? 0 : 1, xv, out, alpha));
+    call(kernel, { x }, () => addon.unary(UNARY_OPS[kernel], xv, out, alpha));
     return output(args.backend, [...x.shape], out);
   };
 }
@@ -831,6 +834,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     RealDiv: binary('RealDiv', addon),
     Relu: unary('Relu', addon),
     Step: unary('Step', addon),
+    Square: unary('Square', addon),
     Sum: reduce('Sum', addon),
     Mean: reduce('Mean', addon),
     Slice: slice(addon),

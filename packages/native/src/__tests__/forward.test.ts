@@ -374,17 +374,20 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
   });
 
   prop([shape, fc.double({ min: -1, max: 1, noNaN: true }), seed], { seed: 90, numRuns: RUNS })(
-    'Relu and Step (NaN kept)',
+    'Relu, Step and Square (NaN and ±Inf included)',
     async (s, alpha, seed) => {
       const xv = values(
         seed,
         s.reduce((p, d) => p * d, 1),
       );
       if (xv.length > 1) xv[1] = Number.NaN;
+      if (xv.length > 3) [xv[2], xv[3]] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
       const [cpuR, nativeR] = await bothBackends(() => tf.relu(tf.tensor(xv, s)));
       expect(maxRelDiff(cpuR, nativeR)).toBe(0);
       const [cpuS, nativeS] = await bothBackends(() => tf.step(tf.tensor(xv, s), alpha));
       expect(maxRelDiff(cpuS, nativeS)).toBe(0);
+      const [cpuQ, nativeQ] = await bothBackends(() => tf.square(tf.tensor(xv, s)));
+      expect(maxRelDiff(cpuQ, nativeQ)).toBe(0);
     },
   );
 
