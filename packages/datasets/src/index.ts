@@ -1,3 +1,6 @@
+// Importing the package registers every dataset type (as the other @moprune packages do).
+import './register.js';
+
 export {
   ArrayDataset,
   type ArrayDatasetOptions,

@@ -1,3 +1,8 @@
+import { registerObjectives } from './catalog.js';
+
+// Importing the package registers every objective type (as the other @moprune packages do).
+registerObjectives();
+
 export {
   createObjective,
   objectiveTypes,
