@@ -115,6 +115,11 @@ export interface ConfigOptions {
   readonly regrow?: boolean;
   /** Add the conv-kernel L2 penalty to both objectives, as the reference does. @default true */
   readonly convL2?: boolean;
+  /**
+   * SMGD's starting rate (the reference reads it from the terminal); its decay
+   * stays lr/epochs. @default {@link SMGD_LR}
+   */
+  readonly smgdLr?: number;
 }
 
 /** The two objectives: f1 = CE (+ c·‖conv kernels‖²), f2 = Σ|w| of the dense kernels (+ the same L2). */
@@ -185,12 +190,13 @@ function lenetModel(): JsonObject {
  */
 export function smgdConfig(o: ConfigOptions): JsonObject {
   const { scale } = o;
+  const lr = o.smgdLr ?? SMGD_LR;
   return {
     name: 'reiners2020-lenet5-smgd-itp',
     model: lenetModel(),
     dataset: mnist(0, o.seed),
     objectives: biobjectives(o.convL2 === false ? false : CONV_L2.lenet),
-    solver: { type: 'smgd', lr: SMGD_LR, momentum: MOMENTUM, decay: SMGD_LR / scale.epochs },
+    solver: { type: 'smgd', lr, momentum: MOMENTUM, decay: lr / scale.epochs },
     pruners: [itp(o.regrow ?? true)],
     training: lenetTraining(scale, o.seed, scale.epochs, 'test'),
   };
@@ -292,12 +298,13 @@ export function baselineConfig(o: ConfigOptions & { optimizer: BaselineOptimizer
  */
 export function vggConfig(o: ConfigOptions): JsonObject {
   const { scale } = o;
+  const lr = o.smgdLr ?? SMGD_LR;
   return {
     name: 'reiners2020-vgg-cifar10-smgd-itp',
     model: { type: 'vgg-like' },
     dataset: { type: 'cifar10', normalization: 'zscore' },
     objectives: biobjectives(o.convL2 === false ? false : CONV_L2.vgg),
-    solver: { type: 'smgd', lr: SMGD_LR, momentum: MOMENTUM, decay: SMGD_LR / scale.vggEpochs },
+    solver: { type: 'smgd', lr, momentum: MOMENTUM, decay: lr / scale.vggEpochs },
     pruners: [itp(o.regrow ?? true)],
     training: {
       epochs: scale.vggEpochs,

@@ -89,6 +89,8 @@ export interface ReproduceOptions {
   readonly dataDir?: string;
   /** Overrides of the mode's scale (e.g. `{ epochs: 5 }`). */
   readonly scale?: Partial<Scale>;
+  /** SMGD's starting rate (SMGD on LeNet-5 and VGG). @default 0.01 (see `SMGD_LR`) */
+  readonly smgdLr?: number;
 }
 
 /** What {@link reproduce} reports while it runs. */
@@ -216,6 +218,9 @@ export function validateReproduceOptions(options: ReproduceOptions): Issue[] {
   strategies.forEach((s, i) => {
     oneOf(typeof options.strategy === 'string' ? 'strategy' : `strategy[${i}]`, s, STRATEGIES);
   });
+  const lr = options.smgdLr;
+  if (lr !== undefined && !(Number.isFinite(lr) && lr > 0))
+    issues.push({ path: 'smgdLr', message: `must be a finite number > 0, got ${lr}` });
   const seed = options.seed;
   if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0))
     issues.push({ path: 'seed', message: `must be an integer ≥ 0, got ${seed}` });
@@ -326,7 +331,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   const scale: Scale = { ...SCALES[mode], ...(options.scale ?? {}) };
   const strategies: readonly KneeStrategy[] =
     typeof options.strategy === 'string' ? [options.strategy] : (options.strategy ?? ['grid']);
-  const base = { scale, seed, regrow };
+  const base = { scale, seed, regrow, ...(options.smgdLr === undefined ? {} : { smgdLr: options.smgdLr }) };
   const progress = options.onProgress ?? (() => {});
   const t0 = performance.now();
   const runs: Record<string, RunFigures> = {};

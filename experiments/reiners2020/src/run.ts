@@ -1,6 +1,6 @@
 /**
  * `pnpm --filter @moprune/experiment-reiners2020 reproduce [--quick|--full] [--part smgd|madam|knee|baselines|vgg|all]
- *   [--strategy grid,bisection,dichotomic] [--seed N] [--out DIR] [--resume] [--mask] [--data-dir DIR]`
+ *   [--strategy grid,bisection,dichotomic] [--seed N] [--out DIR] [--resume] [--mask] [--data-dir DIR] [--lr SMGD_RATE]`
  *
  * Picks the fastest backend (`initBackend`), runs {@link reproduce}, prints one
  * line per epoch and a table of the figures. Ctrl-C stops at the next batch
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     resume: { type: 'boolean', default: false },
     mask: { type: 'boolean', default: false },
     'data-dir': { type: 'string' },
+    lr: { type: 'string' },
   },
 });
 if (values.quick && values.full) throw new Error('choose one of --quick and --full');
@@ -63,6 +64,7 @@ const summary = await reproduce({
   signal: controller.signal,
   onProgress: log,
   ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+  ...(values.lr === undefined ? {} : { smgdLr: Number(values.lr) }),
 });
 
 const row = (f: RunFigures) =>

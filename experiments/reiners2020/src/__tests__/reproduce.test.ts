@@ -55,6 +55,13 @@ describe('configs', () => {
     expect(smgd.training).toMatchObject({ epochs: 30, batchSize: 32, seed: 1 });
     expect(smgd.pruners).toEqual([{ type: 'itp', threshold: 0.001, regrow: true }]);
     expect(smgd.dataset).toEqual({ type: 'mnist' });
+    // Another starting rate keeps decay = lr/epochs.
+    expect(smgdConfig({ ...base, smgdLr: 0.1 }).solver).toEqual({
+      type: 'smgd',
+      lr: 0.1,
+      momentum: 0.9,
+      decay: 0.1 / 30,
+    });
     expect(smgdConfig({ ...base, regrow: false }).pruners).toEqual([
       { type: 'itp', threshold: 0.001, regrow: false },
     ]);
