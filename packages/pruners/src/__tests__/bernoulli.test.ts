@@ -1,7 +1,7 @@
 import { createNetwork, isMopruneError, type NetworkSpec, Rng } from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
 import { createBernoulliGatePruner } from '../index.js';
 import { describePrunerConformance } from '../testing/index.js';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,8 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { createNetwork, isMopruneError, type NetworkSpec, Rng } from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
 import { affinityPropagation, createGrowlPruner, owlWeights, proxOwl, rowSimilarity } from '../index.js';
 import { describePrunerConformance } from '../testing/index.js';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 

@@ -6,9 +6,9 @@ import {
   type Objective,
   Rng,
 } from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
 import { createLobsterPruner, createRelevancePruner } from '../index.js';
 import { describePrunerConformance } from '../testing/index.js';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 

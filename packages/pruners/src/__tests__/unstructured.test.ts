@@ -1,7 +1,7 @@
 import { createNetwork, isMopruneError, type MopruneError, type NetworkSpec, Rng } from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
 import { createItpPruner, createMagnitudePruner, scheduleAt } from '../index.js';
 import { describePrunerConformance } from '../testing/index.js';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { fc, test } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -64,3 +64,18 @@ export function keepLargest(
   }
   return keep;
 }
+
+/** Zeros of the targets' masks, their total size, and the ratio (a pruner's `metrics()` core). */
+export function maskSparsity(
+  net: Network,
+  targets: readonly string[],
+): { sparsity: number; zeros: number; total: number } {
+  let zeros = 0;
+  let total = 0;
+  for (const name of targets) {
+    total += net.params.get(name)!.size;
+    const m = net.getMask(name);
+    if (m) zeros += countZeros(m.dataSync() as Float32Array);
+  }
+  return { sparsity: total === 0 ? 0 : zeros / total, zeros, total };
+}

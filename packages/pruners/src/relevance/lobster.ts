@@ -11,7 +11,8 @@ import {
 import { PrunerError, throwIfIssues } from '../errors.js';
 import { ConfigChecker } from '../internal/config.js';
 import { applyGlobalCut, readCutState, restoreCut } from '../internal/global-cut.js';
-import { countZeros } from '../internal/masks.js';
+import { maskSparsity } from '../internal/masks.js';
+import { requireTargets } from '../internal/targets.js';
 
 /** Config of {@link createLobsterPruner}. */
 export interface LobsterConfig {
@@ -86,16 +87,7 @@ export function createLobsterPruner(config: Omit<LobsterConfig, 'type'> & { type
     init(ctx) {
       net = ctx.net;
       every = config.every ?? ctx.stepsPerEpoch;
-      targets = selectParams(ctx.net, selector);
-      if (targets.length === 0) {
-        throw new PrunerError(
-          'INVALID_CONFIG',
-          'lobster pruner: the parameter selector matches no parameter',
-          {
-            issues: [{ path: 'params', message: 'matches no parameter of the network' }],
-          },
-        );
-      }
+      targets = requireTargets(ctx.net, selector, 'lobster');
     },
     async afterStep(ctx) {
       net = ctx.net;
@@ -140,14 +132,8 @@ export function createLobsterPruner(config: Omit<LobsterConfig, 'type'> & { type
     targets: () => targets,
     metrics() {
       if (!net) return {};
-      let zeros = 0;
-      let total = 0;
-      for (const name of targets) {
-        const m = net.getMask(name);
-        total += net.params.get(name)!.size;
-        if (m) zeros += countZeros(m.dataSync() as Float32Array);
-      }
-      return { sparsity: total === 0 ? 0 : zeros / total, zeros, total, cuts };
+      const { sparsity, zeros, total } = maskSparsity(net, targets);
+      return { sparsity, zeros, total, cuts };
     },
     state(): ComponentState {
       return { json: { targets, best: Number.isFinite(best) ? best : null, wait, cuts, every }, arrays: {} };

@@ -12,7 +12,8 @@ import {
 import { PrunerError, throwIfIssues } from '../errors.js';
 import { ConfigChecker } from '../internal/config.js';
 import { applyGlobalCut, readCutState } from '../internal/global-cut.js';
-import { countZeros } from '../internal/masks.js';
+import { maskSparsity } from '../internal/masks.js';
+import { requireTargets } from '../internal/targets.js';
 
 /** Config of {@link createRelevancePruner}. */
 export interface RelevanceConfig {
@@ -118,16 +119,7 @@ export function createRelevancePruner(
     init(ctx) {
       net = ctx.net;
       stepsPerEpoch = ctx.stepsPerEpoch;
-      targets = selectParams(ctx.net, selector);
-      if (targets.length === 0) {
-        throw new PrunerError(
-          'INVALID_CONFIG',
-          'relevance pruner: the parameter selector matches no parameter',
-          {
-            issues: [{ path: 'params', message: 'matches no parameter of the network' }],
-          },
-        );
-      }
+      targets = requireTargets(ctx.net, selector, 'relevance');
     },
     async afterStep(ctx) {
       net = ctx.net;
@@ -157,15 +149,9 @@ export function createRelevancePruner(
     targets: () => targets,
     metrics() {
       if (!net) return {};
-      let zeros = 0;
-      let total = 0;
-      for (const name of targets) {
-        const m = net.getMask(name);
-        total += net.params.get(name)!.size;
-        if (m) zeros += countZeros(m.dataSync() as Float32Array);
-      }
+      const { sparsity, zeros, total } = maskSparsity(net, targets);
       return {
-        sparsity: total === 0 ? 0 : zeros / total,
+        sparsity,
         zeros,
         total,
         gamma,

@@ -12,6 +12,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { PrunerError, throwIfIssues } from '../errors.js';
 import { ConfigChecker } from '../internal/config.js';
+import { requireTargets } from '../internal/targets.js';
 
 /** Config of {@link createItpPruner}. */
 export interface ItpConfig {
@@ -80,16 +81,7 @@ export function createItpPruner(config: Omit<ItpConfig, 'type'> & { type?: 'itp'
     config: json,
     init(ctx: PrunerInitContext) {
       net = ctx.net;
-      targets = selectParams(ctx.net, selector);
-      if (targets.length === 0) {
-        throw new PrunerError(
-          'INVALID_CONFIG',
-          `itp pruner: the selector ${JSON.stringify(selector)} matches no parameter`,
-          {
-            issues: [{ path: 'params', message: 'matches no parameter of the network' }],
-          },
-        );
-      }
+      targets = requireTargets(ctx.net, selector, 'itp');
       prune();
     },
     afterStep(ctx) {

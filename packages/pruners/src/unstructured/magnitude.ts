@@ -10,7 +10,8 @@ import {
 } from '@moprune/core';
 import { PrunerError, throwIfIssues } from '../errors.js';
 import { ConfigChecker } from '../internal/config.js';
-import { countZeros, keepLargest, maskValues, setMaskValues } from '../internal/masks.js';
+import { countZeros, keepLargest, maskSparsity, maskValues, setMaskValues } from '../internal/masks.js';
+import { requireTargets } from '../internal/targets.js';
 import { type SparsitySchedule, scheduleAt, validateSchedule } from './schedules.js';
 
 /** Config of {@link createMagnitudePruner}. */
@@ -54,7 +55,7 @@ export function createMagnitudePruner(
   let net: Network | undefined;
   let targets: string[] = [];
   let lastPruneStep = -1;
-  let sparsity = 0;
+  let scheduled = 0;
 
   const pruneTo = async (n: Network, target: number): Promise<void> => {
     const mags: Float32Array[] = [];
@@ -87,16 +88,7 @@ export function createMagnitudePruner(
     config: json,
     init(ctx) {
       net = ctx.net;
-      targets = selectParams(ctx.net, selector);
-      if (targets.length === 0) {
-        throw new PrunerError(
-          'INVALID_CONFIG',
-          `magnitude pruner: the selector ${JSON.stringify(selector)} matches no parameter`,
-          {
-            issues: [{ path: 'params', message: 'matches no parameter of the network' }],
-          },
-        );
-      }
+      targets = requireTargets(ctx.net, selector, 'magnitude');
     },
     async afterStep(ctx) {
       net = ctx.net;
@@ -104,7 +96,7 @@ export function createMagnitudePruner(
       if (at.prune && at.sparsity > 0) {
         await pruneTo(ctx.net, at.sparsity);
         lastPruneStep = ctx.step;
-        sparsity = at.sparsity;
+        scheduled = at.sparsity;
       } else if (net.maskedParams().length > 0) {
         // Optimizer updates may have moved masked weights; masks still hold.
         ctx.net.applyMasks();
@@ -114,18 +106,11 @@ export function createMagnitudePruner(
     targets: () => targets,
     metrics() {
       if (!net) return {};
-      let zeros = 0;
-      let total = 0;
-      for (const name of targets) {
-        const m = net.getMask(name);
-        const size = net.params.get(name)!.size;
-        total += size;
-        if (m) zeros += countZeros(m.dataSync() as Float32Array);
-      }
-      return { sparsity: total === 0 ? 0 : zeros / total, zeros, total, scheduledSparsity: sparsity };
+      const { sparsity, zeros, total } = maskSparsity(net, targets);
+      return { sparsity, zeros, total, scheduledSparsity: scheduled };
     },
     state(): ComponentState {
-      return { json: { targets, lastPruneStep, sparsity }, arrays: {} };
+      return { json: { targets, lastPruneStep, sparsity: scheduled }, arrays: {} };
     },
     load(state) {
       const s = state.json;
@@ -141,7 +126,7 @@ export function createMagnitudePruner(
       }
       targets = s.targets as string[];
       lastPruneStep = s.lastPruneStep;
-      sparsity = s.sparsity;
+      scheduled = s.sparsity;
     },
   };
 }
