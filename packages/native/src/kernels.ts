@@ -171,6 +171,22 @@ function convInfo(
 
 const isEmpty = (shape: readonly number[]) => shape.some((d) => d === 0);
 
+/** Below this many elements the zero fill is too cheap to skip. */
+const UNFILLED_MIN = 1 << 14;
+
+/**
+ * A fresh output array. When the kernel about to run writes every element
+ * (`everyElementWritten`), large arrays skip the zero fill that
+ * `new Float32Array` pays (about a third of the cost of allocating an output).
+ * Arrays are never reused: the cpu data store hands its arrays out through
+ * `dataSync()`, so a recycled one could change under a caller's feet.
+ */
+function newOutput(size: number, everyElementWritten: boolean): Float32Array {
+  if (!everyElementWritten || size < UNFILLED_MIN) return new Float32Array(size);
+  const bytes = Buffer.allocUnsafeSlow(size * 4);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, size);
+}
+
 function output(backend: MathBackendCPU, shape: number[], values: Float32Array): TensorInfo {
   return backend.makeTensorInfo(shape, 'float32', values);
 }
@@ -213,7 +229,7 @@ function matMulCore(kernel: string, args: Args, addon: NativeAddon): TensorInfo 
   // the cpu kernel keeps the rarer mixed broadcasts.
   if (!(batchA === 1 || batchB === 1 || util.arraysEqual(outerA, outerB))) return null;
   const outShape = [...outer, m, n];
-  const out = new Float32Array(util.sizeFromShape(outShape));
+  const out = newOutput(util.sizeFromShape(outShape), ka > 0);
   if (out.length > 0 && ka > 0) {
     const av = f32(args.backend, a);
     const bv = f32(args.backend, b);
@@ -342,7 +358,7 @@ function conv2DCore(kernel: string, args: Args, addon: NativeAddon): TensorInfo 
       'channelsLast',
     ),
   );
-  const out = new Float32Array(util.sizeFromShape(info.outShape));
+  const out = newOutput(util.sizeFromShape(info.outShape), !isEmpty(xs) && !isEmpty(fs));
   if (out.length > 0 && !isEmpty(xs) && !isEmpty(fs)) {
     const xv = f32(args.backend, x);
     const fv = f32(args.backend, filter);
@@ -396,7 +412,7 @@ function conv2DBackpropInput(addon: NativeAddon): KernelFunc {
     if (!util.arraysEqual(dy.shape, info.outShape)) {
       throw badShape(kernel, `dy must have shape [${info.outShape}] for inputShape [${xs}]`, tensors);
     }
-    const out = new Float32Array(util.sizeFromShape(xs));
+    const out = newOutput(util.sizeFromShape(xs), !isEmpty(dy.shape) && !isEmpty(fs));
     if (out.length > 0 && !isEmpty(dy.shape) && !isEmpty(fs)) {
       const dyv = f32(args.backend, dy);
       const fv = f32(args.backend, filter);
@@ -433,7 +449,7 @@ function conv2DBackpropFilter(addon: NativeAddon): KernelFunc {
     if (!util.arraysEqual(dy.shape, info.outShape)) {
       throw badShape(kernel, `dy must have shape [${info.outShape}] for x and filterShape [${fs}]`, tensors);
     }
-    const out = new Float32Array(util.sizeFromShape(fs));
+    const out = newOutput(util.sizeFromShape(fs), !isEmpty(dy.shape) && !isEmpty(xs));
     if (out.length > 0 && !isEmpty(dy.shape) && !isEmpty(xs)) {
       const xv = f32(args.backend, x);
       const dyv = f32(args.backend, dy);
@@ -474,7 +490,7 @@ function pool(kind: PoolKind, addon: NativeAddon): KernelFunc {
       const tensors = { x };
       const info = poolInfo(kind, args, x, tensors);
       if (commonDtype(kind, tensors) !== 'float32') return runCpu(kind, args);
-      const out = new Float32Array(util.sizeFromShape(info.outShape));
+      const out = newOutput(util.sizeFromShape(info.outShape), !isEmpty(x.shape));
       if (out.length > 0 && !isEmpty(x.shape)) {
         const xv = f32(backend, x);
         const g = geometry(info);
@@ -492,7 +508,7 @@ function pool(kind: PoolKind, addon: NativeAddon): KernelFunc {
     if (!util.arraysEqual(dy.shape, info.outShape)) {
       throw badShape(kind, `dy must have the pooled shape [${info.outShape}]`, tensors);
     }
-    const out = new Float32Array(util.sizeFromShape(x.shape));
+    const out = newOutput(util.sizeFromShape(x.shape), !isEmpty(dy.shape));
     if (out.length > 0 && !isEmpty(dy.shape)) {
       const dyv = f32(backend, dy);
       const g = geometry(info);
@@ -539,7 +555,7 @@ function binary(kernel: keyof typeof BINARY_OPS, addon: NativeAddon): KernelFunc
       throw badShape(kernel, 'shapes do not broadcast', { a, b }, error);
     }
     if (isEmpty(outShape)) return runCpu(kernel, args);
-    const out = new Float32Array(util.sizeFromShape(outShape));
+    const out = newOutput(util.sizeFromShape(outShape), true);
     const av = f32(args.backend, a);
     const bv = f32(args.backend, b);
     if (isSuffixBroadcast(a.shape, outShape) && isSuffixBroadcast(b.shape, outShape)) {
@@ -570,7 +586,7 @@ function unary(kernel: keyof typeof UNARY_OPS, addon: NativeAddon): KernelFunc {
     const args = raw as unknown as Args;
     const x = input(args, kernel, 'x');
     if (x.dtype !== 'float32' || isEmpty(x.shape)) return runCpu(kernel, args);
-    const out = new Float32Array(util.sizeFromShape(x.shape));
+    const out = newOutput(util.sizeFromShape(x.shape), true);
     const xv = f32(args.backend, x);
     const alpha = kernel === 'Step' ? Number(args.attrs.alpha ?? 0) : 0;
     call(kernel, { x }, () => addon.unary(UNARY_OPS[kernel], xv, out, alpha));
@@ -607,7 +623,7 @@ function reduce(kernel: 'Sum' | 'Mean', addon: NativeAddon): KernelFunc {
     const outer = util.sizeFromShape(x.shape.slice(0, first));
     const mid = util.sizeFromShape(x.shape.slice(first, last + 1));
     const inner = util.sizeFromShape(x.shape.slice(last + 1, rank));
-    const out = new Float32Array(outer * inner);
+    const out = newOutput(outer * inner, true);
     const xv = f32(args.backend, x);
     call(kernel, { x }, () => addon.sumAxes(xv, out, outer, mid, inner));
     if (kernel === 'Mean') {
@@ -651,7 +667,7 @@ function fusedBatchNorm(addon: NativeAddon): KernelFunc {
     const factor = new Float32Array(channels);
     for (let c = 0; c < channels; c++) factor[c] = scales[c]! / Math.sqrt(variances[c]! + eps);
     const shift = expand(offset, 0);
-    const out = new Float32Array(util.sizeFromShape(x.shape));
+    const out = newOutput(util.sizeFromShape(x.shape), true);
     const xv = f32(args.backend, x);
     call('FusedBatchNorm', tensors, () => addon.channelAffine(xv, out, center, factor, shift));
     return output(args.backend, [...x.shape], out);
@@ -685,7 +701,7 @@ function slice(addon: NativeAddon): KernelFunc {
     if (x.dtype !== 'float32' || isEmpty(size) || slice_util.isSliceContinous(x.shape, begin, size)) {
       return runCpu('Slice', args);
     }
-    const out = new Float32Array(util.sizeFromShape(size));
+    const out = newOutput(util.sizeFromShape(size), true);
     const xv = f32(args.backend, x);
     call('Slice', { x }, () =>
       addon.copyBox(
@@ -738,7 +754,7 @@ function stridedSlice(addon: NativeAddon): KernelFunc {
     ) {
       return runCpu('StridedSlice', args);
     }
-    const out = new Float32Array(util.sizeFromShape(box));
+    const out = newOutput(util.sizeFromShape(box), true);
     const xv = f32(args.backend, x);
     call('StridedSlice', { x }, () =>
       addon.copyBox(
@@ -774,7 +790,7 @@ function transpose(addon: NativeAddon): KernelFunc {
     }
     if (x.dtype !== 'float32' || isEmpty(x.shape)) return runCpu('Transpose', args);
     const outShape = perm.map((p) => x.shape[p]!);
-    const out = new Float32Array(util.sizeFromShape(outShape));
+    const out = newOutput(util.sizeFromShape(outShape), true);
     const xv = f32(args.backend, x);
     call('Transpose', { x }, () => addon.transpose(xv, [...x.shape], perm, out));
     return output(args.backend, outShape, out);
