@@ -6,13 +6,13 @@
 // bench/results/train-step.json and prints a table.
 //
 //   node bench/train-step.mjs [--networks lenet5,lenet300,resnet20] [--backends cpu-stock,cpu,wasm,native,tensorflow,pytorch]
-//                             [--batch 128] [--runs 20] [--budget 60] [--include-slow]
+//                             [--batch 128] [--runs 20] [--budget 60] [--include-slow] [--print]
 //
 // Every backend runs in its own child process: stock `cpu` must not see
 // moprune's gradient registrations, and one backend's warm state must not
 // flatter another's.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +34,10 @@ const { values: args } = parseArgs({
     // Seconds of measurement per network on cpu/cpu-stock before runs are capped (never below 3).
     budget: { type: 'string', default: '60' },
     'include-slow': { type: 'boolean', default: false },
+    // Print the table of the last results file instead of measuring.
+    print: { type: 'boolean', default: false },
+    // PyTorch's intra-op threads. Default: every core, as a user would run it.
+    'torch-threads': { type: 'string', default: String(cpus().length) },
   },
 });
 const batch = Number(args.batch);
@@ -216,7 +220,7 @@ function runPytorch() {
       '--warmup',
       '3',
       '--threads',
-      String(cpus().length),
+      args['torch-threads'],
       '--networks',
       args.networks,
     ],
@@ -240,8 +244,11 @@ function printTable(rows) {
     'max',
     'samples/s',
     'time ÷ PyTorch',
+    'min ÷ PyTorch min',
     'speedup vs cpu-stock',
   ];
+  // Under CPU contention medians swing widely (a 2-thread PyTorch suffers most); the ratio of
+  // minimums estimates uncontended speed better, so both are shown.
   const body = rows.map((r) => {
     const torch = find(r.network, 'pytorch');
     const stock = find(r.network, 'cpu-stock');
@@ -254,6 +261,7 @@ function printTable(rows) {
       fmt(r.msPerStep?.max),
       fmt(r.samplesPerSec, 0),
       m && torch ? `${(m / torch.msPerStep.median).toFixed(2)}×` : '—',
+      m && torch ? `${(r.msPerStep.min / torch.msPerStep.min).toFixed(2)}×` : '—',
       m && stock ? `${(stock.msPerStep.median / m).toFixed(1)}×` : '—',
     ];
   });
@@ -269,6 +277,12 @@ function printTable(rows) {
 
 async function main() {
   if (args.child) return child(args.backend);
+  if (args.print) {
+    const saved = JSON.parse(readFileSync(join(here, 'results', 'train-step.json'), 'utf8'));
+    printTable(saved.rows);
+    console.log(`\n${saved.date}, load average at start ${saved.machine.loadAverageAtStart}`);
+    return;
+  }
   const wanted = args.backends.split(',');
   const unknown = wanted.filter((b) => !ALL_BACKENDS.includes(b));
   if (unknown.length > 0)
