@@ -93,6 +93,28 @@ describe('Bernoulli gate pruner', () => {
     net.dispose();
   });
 
+  it('polarization pushes θ away from ½ toward 0 and 1 (flattening prior)', async () => {
+    const net = createNetwork(gatedMlp, { seed: 6 });
+    const p = createBernoulliGatePruner({ polarization: 0.1 });
+    init(p, net);
+    const [theta1] = p.variables!();
+    theta1!.assign(tf.tensor1d([0.2, 0.5, 0.7, 0.95, 0.02, 1]));
+    await p.afterStep({
+      net,
+      step: 0,
+      epoch: 0,
+      rng: Rng.fromSeed(0),
+      evaluate: async () => ({ accuracy: 1, loss: 0 }),
+    });
+    // θ + 0.1·(2θ − 1), clipped: 0.14, 0.5, 0.74, 1 (0.99 → 1.04 clipped), 0 (0.02 − 0.096), 1
+    const got = Array.from(theta1!.dataSync());
+    const want = [0.14, 0.5, 0.74, 1, 0, 1];
+    for (const [i, w] of want.entries()) expect(got[i]).toBeCloseTo(w, 6);
+    expect(() => createBernoulliGatePruner({ polarization: 0.9 })).toThrow(/polarization/);
+    p.dispose!();
+    net.dispose();
+  });
+
   it('removes units whose θ stayed 0 for the patience window — after warm-up only — and keeps outputs', async () => {
     const net = createNetwork(gatedMlp, { seed: 3 });
     const p = createBernoulliGatePruner({ patience: 3, warmupSteps: 4 });

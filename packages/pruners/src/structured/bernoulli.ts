@@ -40,6 +40,14 @@ export interface BernoulliGateConfig {
   readonly maxWeightRms?: number;
   /** Remove structures physically (compaction) at the end of every epoch. @default true */
   readonly removePhysically?: boolean;
+  /**
+   * Strength ρ of a flattening prior that drives θ to {0, 1}: after every
+   * step, θ ← θ + ρ·(2θ − 1) (a gradient step on the concave penalty
+   * ρ·θ(1 − θ), largest at ½), then projected onto [0,1]. Our stand-in for the
+   * "flattening hyper-prior" of the authors' earlier work (arXiv 2406.04549),
+   * whose exact form is not public. @default 0 (off)
+   */
+  readonly polarization?: number;
 }
 
 /** Every problem with a Bernoulli-gate config. */
@@ -52,7 +60,9 @@ export function validateBernoulliGateConfig(config: JsonObject): Issue[] {
     'warmupSteps',
     'maxWeightRms',
     'removePhysically',
+    'polarization',
   ]);
+  c.number('polarization', { min: 0, max: 0.5 });
   c.oneOf('sites', ['all', 'units', 'layers']);
   c.number('thetaInit', { min: 0, max: 1 });
   c.oneOf('estimator', ['straightThrough']);
@@ -270,8 +280,15 @@ export function createBernoulliGatePruner(
     },
     afterStep(ctx) {
       lastStep = ctx.step;
+      const rho = config.polarization ?? 0;
       for (const s of sites) {
-        const projected = tf.clipByValue(s.theta, 0, 1);
+        const projected = tf.tidy(() =>
+          tf.clipByValue(
+            rho > 0 ? tf.add(s.theta, tf.mul(rho, tf.sub(tf.mul(s.theta, 2), 1))) : s.theta,
+            0,
+            1,
+          ),
+        );
         s.theta.assign(projected);
         projected.dispose();
         const theta = s.theta.dataSync();
