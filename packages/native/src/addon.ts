@@ -23,6 +23,8 @@ export interface NativeAddonInfo {
  */
 export interface NativeAddon {
   setThreads(threads: number): void;
+  /** Tells glibc's malloc to keep freed memory for reuse (see backend.ts); false where unsupported. */
+  keepFreedMemory(): boolean;
   info(): NativeAddonInfo;
   matMul(
     a: Float32Array,
