@@ -352,11 +352,13 @@ void MaxPoolGrad(const ConvGeom& g, const float* x, const float* dy, float* dx) 
           // The first strict maximum wins, as in tfjs's maxPoolPositions.
           ForWindow(g, oh, ow, [&](int64_t ih, int64_t iw) {
             const int64_t base = (ih * g.in_w + iw) * c;
+            // Selects, not branches: which tap wins is data-dependent and
+            // mispredicts; these compile to conditional moves.
             for (int64_t i = 0; i < c; ++i) {
-              if (xn[base + i] > best[i]) {
-                best[i] = xn[base + i];
-                where[i] = base + i;
-              }
+              const float v = xn[base + i];
+              const bool wins = v > best[i];
+              best[i] = wins ? v : best[i];
+              where[i] = wins ? base + i : where[i];
             }
           });
           const float* d = dy + ((n * g.out_h + oh) * g.out_w + ow) * c;
