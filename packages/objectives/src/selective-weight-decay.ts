@@ -97,7 +97,10 @@ export class SelectiveWeightDecay implements Objective {
    */
   setParameter(name: string, value: number): void {
     if (name !== 'gamma') {
-      throw new ObjectiveError('INVALID_ARGUMENT', `${this.name} has no run-time parameter '${name}'; only 'gamma'`);
+      throw new ObjectiveError(
+        'INVALID_ARGUMENT',
+        `${this.name} has no run-time parameter '${name}'; only 'gamma'`,
+      );
     }
     this.gamma = value;
   }

@@ -73,7 +73,9 @@ describe('selective weight decay', () => {
     // …and through core's Objective.setParameter, which pruners use.
     swd.setParameter('gamma', 0.5);
     expect(swd.gamma).toBe(0.5);
-    expect(() => swd.setParameter('alpha', 1)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => swd.setParameter('alpha', 1)).toThrowError(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
 
     // Preparing again replaces (and frees) the previous factors.
     swd.prepare(ctx);

@@ -6,7 +6,7 @@ export class ConfigChecker {
 
   constructor(
     private readonly config: JsonObject,
-    private readonly known: readonly string[],
+    readonly known: readonly string[],
   ) {
     for (const key of Object.keys(config)) {
       if (key !== 'type' && !known.includes(key)) {

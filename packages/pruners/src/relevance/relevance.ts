@@ -6,7 +6,6 @@ import {
   type ParamSelector,
   type Pruner,
   type PrunerStepContext,
-  selectParams,
   validateParamSelector,
 } from '@moprune/core';
 import { PrunerError, throwIfIssues } from '../errors.js';

@@ -6,7 +6,6 @@ import {
   type ParamSelector,
   type Pruner,
   type PrunerInitContext,
-  selectParams,
   validateParamSelector,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';

@@ -5,7 +5,6 @@ import {
   type Network,
   type ParamSelector,
   type Pruner,
-  selectParams,
   validateParamSelector,
 } from '@moprune/core';
 import { PrunerError, throwIfIssues } from '../errors.js';
