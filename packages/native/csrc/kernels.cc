@@ -105,9 +105,19 @@ void Im2Col(const ConvGeom& g, const float* x, int64_t r0, int64_t r1, float* co
     const int64_t ow = r % g.out_w;
     const float* xn = x + n * g.in_h * g.in_w * c;
     float* dst = col + (r - r0) * ColK(g);
+    const int64_t iw0 = ow * g.stride_w - g.pad_left;
+    // With unit dilation an in-bounds window row is one contiguous run of filter_w * c floats.
+    const bool row_contiguous = g.dilation_w == 1 && iw0 >= 0 && iw0 + g.filter_w <= g.in_w;
     for (int64_t kh = 0; kh < g.filter_h; ++kh) {
       const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
       const bool row_ok = ih >= 0 && ih < g.in_h;
+      if (row_ok && row_contiguous) {
+        const float* src = xn + (ih * g.in_w + iw0) * c;
+        const int64_t run = g.filter_w * c;
+        for (int64_t i = 0; i < run; ++i) dst[i] = src[i];
+        dst += run;
+        continue;
+      }
       for (int64_t kw = 0; kw < g.filter_w; ++kw, dst += c) {
         const int64_t iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
         if (row_ok && iw >= 0 && iw < g.in_w) {
@@ -131,9 +141,18 @@ void Col2ImAdd(const ConvGeom& g, const float* col, int64_t r0, int64_t r1, floa
     const int64_t ow = r % g.out_w;
     float* dxn = dx + n * g.in_h * g.in_w * c;
     const float* src = col + (r - r0) * ColK(g);
+    const int64_t iw0 = ow * g.stride_w - g.pad_left;
+    const bool row_contiguous = g.dilation_w == 1 && iw0 >= 0 && iw0 + g.filter_w <= g.in_w;
     for (int64_t kh = 0; kh < g.filter_h; ++kh) {
       const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
       const bool row_ok = ih >= 0 && ih < g.in_h;
+      if (row_ok && row_contiguous) {
+        float* dst = dxn + (ih * g.in_w + iw0) * c;
+        const int64_t run = g.filter_w * c;
+        for (int64_t i = 0; i < run; ++i) dst[i] += src[i];
+        src += run;
+        continue;
+      }
       for (int64_t kw = 0; kw < g.filter_w; ++kw, src += c) {
         const int64_t iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
         if (row_ok && iw >= 0 && iw < g.in_w) {
