@@ -125,8 +125,8 @@ export interface RunFigures {
    * + c·Σw²(conv kernels), c the run's conv L2 weight. Null without evaluation.
    */
   readonly objectives: { readonly f1: number; readonly f2: number } | null;
-  /** The data-independent terms: Σ|w| over the dense kernels, Σw² over the conv kernels. */
-  readonly params: { readonly denseL1: number; readonly convL2: number };
+  /** The data-independent terms: Σ|w| over the dense kernels, Σw² over the conv kernels (null when not logged). */
+  readonly params: { readonly denseL1: number; readonly convL2: number } | null;
   readonly denseKernels: { readonly nonzero: number; readonly total: number; readonly removed: number };
   /** Non-zero / total dense-kernel entries per dense layer. */
   readonly denseLayers: Readonly<Record<string, { readonly nonzero: number; readonly total: number }>>;
@@ -255,8 +255,9 @@ function convL2Weight(config: JsonObject): number {
 
 function figuresOf(run: string, runDir: string, s: ExperimentSummary, c: number): RunFigures {
   const m = s.metrics;
-  const denseL1 = m.denseL1 ?? 0;
-  const convL2 = m.convL2 ?? 0;
+  // Runs written by other metric functions lack the terms: then there is no (f1, f2).
+  const denseL1 = m.denseL1;
+  const convL2 = m.convL2;
   const layers: Record<string, { nonzero: number; total: number }> = {};
   for (const [k, v] of Object.entries(m)) {
     const hit = /^denseKernel\.(.+)\.nonzero$/.exec(k);
@@ -273,8 +274,11 @@ function figuresOf(run: string, runDir: string, s: ExperimentSummary, c: number)
     wallTimeMs: s.wallTimeMs,
     testAccuracy: accuracy(s.test),
     validationAccuracy: s.validation?.split === 'validation' ? accuracy(s.validation) : null,
-    objectives: ce === null ? null : { f1: ce + c * convL2, f2: denseL1 + c * convL2 },
-    params: { denseL1, convL2 },
+    objectives:
+      ce === null || denseL1 === undefined || convL2 === undefined
+        ? null
+        : { f1: ce + c * convL2, f2: denseL1 + c * convL2 },
+    params: denseL1 === undefined || convL2 === undefined ? null : { denseL1, convL2 },
     denseKernels: {
       nonzero: m['denseKernels.nonzero'] ?? 0,
       total: m['denseKernels.total'] ?? 0,

@@ -219,7 +219,7 @@ describe('reproduce (tiny)', () => {
     expect(smgd.denseKernels.nonzero).toBe(
       Object.values(smgd.denseLayers).reduce((a, l) => a + l.nonzero, 0),
     );
-    expect(smgd.objectives?.f2).toBeGreaterThan(smgd.params.denseL1);
+    expect(smgd.objectives?.f2).toBeGreaterThan(smgd.params!.denseL1);
     const metrics = readFileSync(join(outDir, 'smgd', 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n');
