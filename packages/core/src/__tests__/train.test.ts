@@ -170,6 +170,7 @@ describe('train', () => {
           onStepEnd: () => {
             steps++;
             if (steps === 3) setTimeout(() => controller.abort(), 0);
+            return undefined;
           },
         },
       ],
