@@ -18,7 +18,7 @@ export interface EvidenceScale {
 }
 
 /** The paper-scale evidence: full MNIST, 10 epochs. */
-export const FULL: EvidenceScale = { epochs: 10, batchSize: 128, seed: 1 };
+export const FULL: EvidenceScale = { epochs: 10, batchSize: 64, seed: 1 };
 
 /** The small version CI runs: 2,000 samples, 2 epochs. */
 export const SMOKE: EvidenceScale = { epochs: 2, limit: 2000, evalLimit: 1000, batchSize: 64, seed: 1 };
@@ -42,7 +42,7 @@ function base(s: EvidenceScale, name: string, gates: boolean): JsonObject {
       logEverySteps: 50,
       ...(s.limit === undefined ? {} : { limit: s.limit }),
     },
-    solver: { type: 'weighted-sum', weights: [1], optimizer: { type: 'adam', lr: 0.001 } },
+    solver: { type: 'weighted-sum', weights: [1], optimizer: { type: 'adam', lr: 0.002 } },
     objectives: [{ type: 'crossEntropy' }],
   };
 }
@@ -55,7 +55,7 @@ function base(s: EvidenceScale, name: string, gates: boolean): JsonObject {
 export function magnitudeConfig(s: EvidenceScale): JsonObject {
   const spe = stepsPerEpoch(s);
   const begin = spe;
-  const end = Math.max(begin + 1, Math.round(spe * s.epochs * 0.7));
+  const end = Math.max(begin + 1, Math.round(spe * s.epochs * 0.6));
   return {
     ...base(s, 'lenet300-magnitude-95', false),
     pruners: [
@@ -81,7 +81,7 @@ export function magnitudeConfig(s: EvidenceScale): JsonObject {
  * weighted sum with Adam. θ starts at 1; a unit whose θ stays 0 for half an
  * epoch after the first epoch is removed physically at the epoch's end.
  */
-export function gatesConfig(s: EvidenceScale, complexityWeight = 0.5): JsonObject {
+export function gatesConfig(s: EvidenceScale, complexityWeight = 0.35): JsonObject {
   const spe = stepsPerEpoch(s);
   return {
     ...base(s, 'lenet300-bernoulli-gates', true),
@@ -98,6 +98,7 @@ export function gatesConfig(s: EvidenceScale, complexityWeight = 0.5): JsonObjec
         thetaInit: 1,
         patience: Math.max(1, Math.round(spe / 2)),
         warmupSteps: spe,
+        polarization: 0.0003,
       },
     ],
   };
@@ -111,21 +112,21 @@ export function gatesConfig(s: EvidenceScale, complexityWeight = 0.5): JsonObjec
  * (The paper prunes 4% every 250 steps from a pre-trained model over 120
  * epochs; from scratch in 10 epochs needs a faster cadence.)
  */
-export function relevanceConfig(s: EvidenceScale, floor = 0.98): JsonObject {
+export function relevanceConfig(s: EvidenceScale, floor = 0.97): JsonObject {
   const spe = stepsPerEpoch(s);
   return {
     ...base(s, 'lenet300-relevance', false),
-    objectives: [{ type: 'crossEntropy' }, { type: 'selectiveWeightDecay', alpha: 1, gamma: 0.001 }],
-    solver: { type: 'weighted-sum', weights: [0.5, 0.5], optimizer: { type: 'adam', lr: 0.001 } },
+    objectives: [{ type: 'crossEntropy' }, { type: 'selectiveWeightDecay', alpha: 1, gamma: 0.0001 }],
+    solver: { type: 'weighted-sum', weights: [0.5, 0.5], optimizer: { type: 'adam', lr: 0.002 } },
     pruners: [
       {
         type: 'relevance',
-        every: Math.max(1, Math.round(spe / 10)),
-        fraction: 0.1,
+        every: Math.max(1, Math.round(spe / 16)),
+        fraction: 0.08,
         floor,
-        maxSparsity: 0.97,
+        maxSparsity: 0.955,
         params: { roles: ['kernel'] },
-        gamma: { initial: 0.001, decaySteps: spe },
+        gamma: { initial: 0.0001, decaySteps: spe },
       },
     ],
   };

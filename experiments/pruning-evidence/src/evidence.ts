@@ -4,9 +4,11 @@
  * units, and for the gated run the inference time of the compacted network
  * against the dense architecture (same batch, same process, interleaved).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   compact,
+  countParams,
   createNetwork,
   type JsonObject,
   type Network,
@@ -35,6 +37,8 @@ export interface EvidenceRow {
   readonly hiddenUnitsTotal: number;
   readonly params: { readonly dense: number; readonly nonzero: number; readonly compacted: number };
   readonly wallTimeMs: number;
+  /** Per-epoch wall time (s): falls as structures are removed physically. */
+  readonly epochSeconds: readonly number[];
   /** Only for runs whose structures were removed: ms per batch of 128, dense vs compacted. */
   readonly inference?: { readonly denseMs: number; readonly compactedMs: number; readonly speedup: number };
 }
@@ -70,6 +74,13 @@ export function timeInference(nets: readonly Network[], runs = 30): number[] {
   }
   x.dispose();
   return times.map(median);
+}
+
+function epochSeconds(metricsFile: string): number[] {
+  return readFileSync(metricsFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"epoch"'))
+    .map((l) => Math.round((JSON.parse(l) as { timeMs: number }).timeMs / 100) / 10);
 }
 
 function hiddenUnits(net: Network): { kept: number; total: number } {
@@ -111,13 +122,13 @@ export async function runEvidence(options: EvidenceOptions): Promise<EvidenceRow
       total += p.total;
     }
     const units = hiddenUnits(net);
+    const denseSpec = registries().models.create(
+      { type: 'lenet-300-100' },
+      { inputShape: [28, 28, 1], classes: [10] },
+    );
     let inference: EvidenceRow['inference'];
     if (key === 'gates') {
-      const spec = registries().models.create(
-        { type: 'lenet-300-100' },
-        { inputShape: [28, 28, 1], classes: [10] },
-      );
-      const dense = createNetwork(spec, { seed: 0 });
+      const dense = createNetwork(denseSpec, { seed: 0 });
       const small = compact(net);
       const [denseMs, compactedMs] = timeInference([dense, small]);
       inference = { denseMs: denseMs!, compactedMs: compactedMs!, speedup: denseMs! / compactedMs! };
@@ -133,11 +144,12 @@ export async function runEvidence(options: EvidenceOptions): Promise<EvidenceRow
       hiddenUnitsKept: units.kept,
       hiddenUnitsTotal: units.total,
       params: {
-        dense: metrics.dense.params,
+        dense: countParams(denseSpec),
         nonzero: metrics.nonzero.params,
         compacted: metrics.compacted.params,
       },
       wallTimeMs: summary.wallTimeMs,
+      epochSeconds: epochSeconds(join(options.outDir, key, 'metrics.jsonl')),
       ...(inference ? { inference } : {}),
     });
     net.dispose();

@@ -46,6 +46,6 @@ for (const r of rows) {
       r.inference
         ? `${r.inference.denseMs.toFixed(2)} → ${r.inference.compactedMs.toFixed(2)} (${r.inference.speedup.toFixed(1)}×)`
         : '—'
-    } | ${(r.wallTimeMs / 1000).toFixed(0)} s |`,
+    } | ${(r.wallTimeMs / 1000).toFixed(0)} s | ${r.epochSeconds.join(', ')} |`,
   );
 }
