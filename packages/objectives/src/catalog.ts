@@ -29,14 +29,22 @@ export interface SumTerm {
  * terms stay reachable (e.g. to drive a nested selective weight decay's γ).
  */
 export class SumObjective implements Objective {
+  /**
+   * Present only when some term has a `prepare` step: core's evaluation skips
+   * objectives that need one, so a sum of plain terms must not claim it.
+   */
+  readonly prepare?: (ctx: PrepareContext) => void;
+
   constructor(
     readonly name: string,
     readonly config: JsonObject,
     readonly terms: readonly SumTerm[],
-  ) {}
-
-  prepare(ctx: PrepareContext): void {
-    for (const t of this.terms) t.objective.prepare?.(ctx);
+  ) {
+    if (terms.some((t) => t.objective.prepare !== undefined)) {
+      this.prepare = (ctx: PrepareContext) => {
+        for (const t of this.terms) t.objective.prepare?.(ctx);
+      };
+    }
   }
 
   value(ctx: ObjectiveContext): tf.Scalar {

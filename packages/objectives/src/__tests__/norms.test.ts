@@ -104,6 +104,8 @@ describe('sum objective', () => {
         { weight: 1e-4, objective: { type: 'l2', params: { ops: ['conv2d'], roles: ['kernel'] } } },
       ],
     }) as SumObjective;
+    // No term needs a prepare pass, so the sum claims none (core's evaluation skips objectives that do).
+    expect(f1.prepare).toBeUndefined();
     expect(f1.name).toBe('f1');
     expect(f1.terms).toHaveLength(2);
     const ce = read(crossEntropy(logits, batch.y[0]!));

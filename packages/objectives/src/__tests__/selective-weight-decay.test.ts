@@ -135,7 +135,7 @@ describe('selective weight decay', () => {
         { objective: { type: 'selectiveWeightDecay', gamma: 1, params: { names: ['fc/bias'] } } },
       ],
     }) as SumObjective;
-    sum.prepare(ctx);
+    sum.prepare!(ctx);
     expect(read(sum.value(context(n)))).toBeCloseTo(3 + Math.exp(-1) * 9, 5);
     (sum.terms[1]!.objective as SelectiveWeightDecay).gamma = 0;
     expect(read(sum.value(context(n)))).toBeCloseTo(3, 5);
