@@ -35,9 +35,9 @@ const rows = await runEvidence({
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 console.log(`\nbackend: ${backend.backend} (${backend.reason}); scale: ${JSON.stringify(scale)}\n`);
 console.log(
-  '| run | test accuracy | kernel weights removed | hidden units kept | params (dense → non-zero → compacted) | inference ms, batch 128 (dense → compacted) | wall time |',
+  '| run | test accuracy | kernel weights removed | hidden units kept | params (dense → non-zero → compacted) | inference ms, batch 128 (dense → compacted) | wall time | s per epoch |',
 );
-console.log('| --- | ---: | ---: | ---: | --- | --- | ---: |');
+console.log('| --- | ---: | ---: | ---: | --- | --- | ---: | --- |');
 for (const r of rows) {
   console.log(
     `| ${r.run} | ${r.testAccuracy === null ? '—' : pct(r.testAccuracy)} | ${pct(r.kernelSparsity)} | ${r.hiddenUnitsKept}/${r.hiddenUnitsTotal} (${pct(
