@@ -14,11 +14,13 @@ export interface EvidenceScale {
   /** Evaluate validation/test on the first `evalLimit` samples only. */
   readonly evalLimit?: number;
   readonly batchSize: number;
+  /** Batch size of the gated run (its θ need more, smaller steps). @default batchSize */
+  readonly gatesBatchSize?: number;
   readonly seed: number;
 }
 
 /** The paper-scale evidence: full MNIST, 10 epochs. */
-export const FULL: EvidenceScale = { epochs: 10, batchSize: 64, seed: 1 };
+export const FULL: EvidenceScale = { epochs: 10, batchSize: 64, gatesBatchSize: 32, seed: 1 };
 
 /** The small version (the README's demo): 10,000 samples, 3 epochs. CI's test runs it smaller still. */
 export const SMOKE: EvidenceScale = { epochs: 3, limit: 10_000, evalLimit: 2000, batchSize: 64, seed: 1 };
@@ -81,7 +83,8 @@ export function magnitudeConfig(s: EvidenceScale): JsonObject {
  * weighted sum with Adam. θ starts at 1; a unit whose θ stays 0 for half an
  * epoch after the first epoch is removed physically at the epoch's end.
  */
-export function gatesConfig(s: EvidenceScale, complexityWeight = 0.35): JsonObject {
+export function gatesConfig(scale: EvidenceScale, complexityWeight = 0.35): JsonObject {
+  const s = { ...scale, batchSize: scale.gatesBatchSize ?? scale.batchSize };
   const spe = stepsPerEpoch(s);
   return {
     ...base(s, 'lenet300-bernoulli-gates', true),
