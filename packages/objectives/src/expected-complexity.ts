@@ -21,6 +21,11 @@ export interface ComplexityReference {
   readonly params: number;
   /** Multiply–accumulates per sample. */
   readonly macs: number;
+  /**
+   * Unit/filter gates (live units). Only read when the `units` weight is > 0;
+   * @default the unit gates of the network the objective first sees
+   */
+  readonly units?: number;
 }
 
 /** Options of {@link expectedComplexity}. */
@@ -31,6 +36,17 @@ export interface ExpectedComplexityOptions {
   readonly beta?: number;
   /** `'mixture'`: (1 − β)·C_unit + β·C_layer; `'joint'`: the exact expectation with every gate random (β unused). @default 'mixture' */
   readonly mode?: 'mixture' | 'joint';
+  /**
+   * Weight ω of the expected number of live units/filters beside FLOPs and
+   * parameters: C = (1 − ω)·[α·E[MACs]/MACs₀ + (1 − α)·E[params]/params₀] +
+   * ω·E[units]/units₀. A moprune extension (the paper's cost has FLOPs and
+   * parameters only, so ω = 0 is the paper): with a parameter cost a unit's
+   * price is its fan-in + fan-out, which makes narrow late layers nearly free
+   * and wide early layers expensive; ω > 0 adds the same price to every unit,
+   * for users who count neurons (hardware with per-neuron cost, a unit budget).
+   * @default 0
+   */
+  readonly units?: number;
   /** Totals to normalize by. @default the totals of `net` itself */
   readonly reference?: ComplexityReference;
 }
@@ -54,7 +70,9 @@ interface ComplexityPlan {
   /** Parameter count and MACs of parameters no gate touches. */
   readonly constParams: number;
   readonly constMacs: number;
-  readonly totals: ComplexityReference;
+  readonly totals: ComplexityReference & { readonly units: number };
+  /** The unit/filter gate sites (their keep-probabilities count live units). */
+  readonly unitSites: readonly GateSite[];
 }
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -192,13 +210,15 @@ function planComplexity(net: Network): ComplexityPlan {
       axes: [...axes].map(([axis, sites]) => ({ axis, sites: [...sites.values()] })),
     });
   }
-  return { gated, constParams, constMacs, totals: { params, macs } };
+  const unitSites = net.gateSites.filter((site) => site.kind === 'unit');
+  const units = unitSites.reduce((n, site) => n + site.size, 0);
+  return { gated, constParams, constMacs, totals: { params, macs, units }, unitSites };
 }
 
 const plans = new PerNetwork(planComplexity);
 
-/** The dense-network totals (trainable parameters, MACs per sample) of `net`. */
-export function complexityTotals(net: Network): ComplexityReference {
+/** The dense-network totals (trainable parameters, MACs per sample, unit gates) of `net`. */
+export function complexityTotals(net: Network): ComplexityReference & { readonly units: number } {
   return plans.get(net).totals;
 }
 
@@ -274,6 +294,24 @@ export function expectedCounts(
 }
 
 /**
+ * Expected live units/filters: the sum of the unit gates' keep-probabilities
+ * (a site without an entry counts all its units as kept). Layer gates are not
+ * taken into account — a unit inside a block that is switched off still
+ * counts — so the units term suits unit-gated networks and `'mixture'` mode.
+ */
+export function expectedUnits(net: Network, probabilities: Readonly<Record<string, tf.Tensor>>): tf.Scalar {
+  const plan = plans.get(net);
+  return tf.tidy(() => {
+    let units: tf.Scalar = tf.scalar(0);
+    for (const site of plan.unitSites) {
+      const p = probabilitiesOf(site, probabilities);
+      units = tf.add(units, p ? tf.sum(p) : site.size);
+    }
+    return units;
+  });
+}
+
+/**
  * The expected complexity of a gated network, normalized so the dense
  * network has C = 1 (Guenter & Sideris' reconstruction):
  * C(random) = α·E[MACs]/MACs₀ + (1 − α)·E[params]/params₀.
@@ -287,6 +325,10 @@ export function expectedCounts(
  * price is that each part ignores the other kind's gates (a unit inside a
  * nearly-off block still pays its full-width cost). `'joint'` is the exact
  * expectation with all gates random (β unused), for when that interplay matters.
+ *
+ * With `units` = ω > 0 the unit part (and the joint expectation) becomes
+ * (1 − ω)·C + ω·E[units]/units₀ (see {@link ExpectedComplexityOptions.units});
+ * the layer part holds units at 1, so C(all kept) = 1 still.
  */
 export function expectedComplexity(
   net: Network,
@@ -295,7 +337,12 @@ export function expectedComplexity(
 ): tf.Scalar {
   const alpha = options.alpha ?? 0.5;
   const beta = options.beta ?? 0.5;
+  const omega = options.units ?? 0;
   const ref = options.reference ?? complexityTotals(net);
+  const units0 = ref.units ?? complexityTotals(net).units;
+  if (omega > 0 && !(units0 > 0)) {
+    throw new ObjectiveError('UNSUPPORTED_NETWORK', 'units > 0 needs a network with unit/filter gates');
+  }
   if (alpha > 0 && !(ref.macs > 0)) {
     throw new ObjectiveError(
       'UNSUPPORTED_NETWORK',
@@ -310,7 +357,10 @@ export function expectedComplexity(
       const { params, macs } = expectedCounts(net, probabilities, random);
       const m = alpha > 0 ? tf.mul(macs, alpha / ref.macs) : tf.scalar(0);
       const p = alpha < 1 ? tf.mul(params, (1 - alpha) / ref.params) : tf.scalar(0);
-      return tf.add(m, p);
+      const c: tf.Scalar = tf.add(m, p);
+      if (omega === 0) return c;
+      const u = random.unit ? tf.div(expectedUnits(net, probabilities), units0) : tf.scalar(1);
+      return tf.add(tf.mul(c, 1 - omega), tf.mul(u, omega));
     };
     if ((options.mode ?? 'mixture') === 'joint') return normalized({ unit: true, layer: true });
     const unit = tf.mul(normalized({ unit: true, layer: false }), 1 - beta);
@@ -323,6 +373,7 @@ interface ComplexityConfig {
   readonly alpha: number;
   readonly beta: number;
   readonly mode: 'mixture' | 'joint';
+  readonly units: number;
   readonly coefficient: number;
   readonly reference: ComplexityReference | undefined;
 }
@@ -334,13 +385,14 @@ interface ComplexityConfig {
  * compacted checkpoint must configure `reference` to keep the same scale.
  */
 function complexityObjective(o: ComplexityConfig, config: JsonObject): Objective {
-  let reference = o.reference;
+  let reference: ComplexityReference | undefined;
   return {
     name: o.name,
     config,
     value(ctx) {
-      reference ??= complexityTotals(ctx.net);
-      const options = { alpha: o.alpha, beta: o.beta, mode: o.mode, reference };
+      // Totals not configured come from the first network seen (units₀ too).
+      reference ??= { ...complexityTotals(ctx.net), ...o.reference };
+      const options = { alpha: o.alpha, beta: o.beta, mode: o.mode, units: o.units, reference };
       return tf.tidy(() =>
         tf.mul(expectedComplexity(ctx.net, ctx.gateProbabilities, options), o.coefficient),
       );
@@ -348,7 +400,7 @@ function complexityObjective(o: ComplexityConfig, config: JsonObject): Objective
   };
 }
 
-/** `{ type: 'expectedComplexity', alpha?, beta?, mode?, coefficient?, reference?: { params, macs }, name? }`. */
+/** `{ type: 'expectedComplexity', alpha?, beta?, mode?, units?, coefficient?, reference?: { params, macs, units? }, name? }`. */
 export const expectedComplexityDefinition: ObjectiveDefinition<ComplexityConfig> = {
   type: 'expectedComplexity',
   description: 'expected normalized FLOPs/params of a network with Bernoulli unit and layer gates',
@@ -364,6 +416,7 @@ export const expectedComplexityDefinition: ObjectiveDefinition<ComplexityConfig>
       reference = {
         params: rr.requiredNumber('params', { minExclusive: 0 }),
         macs: rr.requiredNumber('macs', { minExclusive: 0 }),
+        ...(rr.config.units === undefined ? {} : { units: rr.requiredNumber('units', { minExclusive: 0 }) }),
       };
       rr.rejectUnknown();
     }
@@ -371,6 +424,7 @@ export const expectedComplexityDefinition: ObjectiveDefinition<ComplexityConfig>
       alpha,
       beta,
       mode,
+      units: r.number('units', 0, { min: 0, max: 1 }),
       reference,
       coefficient: r.number('coefficient', 1, { min: 0 }),
       name: readName(r, 'expectedComplexity'),

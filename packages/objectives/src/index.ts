@@ -29,6 +29,7 @@ export {
   expectedComplexity,
   expectedComplexityDefinition,
   expectedCounts,
+  expectedUnits,
   type RandomGates,
 } from './expected-complexity.js';
 export {

@@ -57,10 +57,11 @@ describe('config validation', () => {
           alpha: 2,
           mode: 'joint',
           beta: 0.5,
-          reference: { params: 0 },
+          units: 1.5,
+          reference: { params: 0, units: -1 },
         }),
       ),
-    ).toEqual(['alpha', 'beta', 'reference.macs', 'reference.params']);
+    ).toEqual(['alpha', 'beta', 'reference.macs', 'reference.params', 'reference.units', 'units']);
     expect(
       paths(validateObjectiveConfig({ type: 'selectiveWeightDecay', alpha: 0, factor: 'inverse' })),
     ).toEqual(['alpha', 'factor']);

@@ -5,7 +5,13 @@ import type { Network, NodeInfo, StructureGroup } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, fakeNetwork, read } from './fake-network.js';
-import { complexityTotals, createObjective, expectedComplexity, expectedCounts } from './imports.js';
+import {
+  complexityTotals,
+  createObjective,
+  expectedComplexity,
+  expectedCounts,
+  expectedUnits,
+} from './imports.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -78,7 +84,7 @@ describe('expected complexity: hand-computed', () => {
   afterAll(() => net.dispose());
 
   it('reads params₀ and MACs₀ from the network', () => {
-    expect(complexityTotals(net)).toEqual({ params: 157, macs: 960 });
+    expect(complexityTotals(net)).toEqual({ params: 157, macs: 960, units: 2 });
   });
 
   it('E[params] and E[MACs] with g1 = [0.5, 0.25], blk = 0.8', () => {
@@ -113,10 +119,36 @@ describe('expected complexity: hand-computed', () => {
     tf.dispose(Object.values(probs));
   });
 
+  it('units ω: (1 − ω)·C + ω·E[units]/units₀ on the unit part; the layer part holds units at 1', () => {
+    const probs = { g1: tf.tensor1d([0.5, 0.25]), blk: tf.scalar(0.8) };
+    const before = tf.memory().numTensors;
+    expect(read(expectedUnits(net, probs))).toBeCloseTo(0.75, 6);
+    expect(read(expectedUnits(net, {}))).toBe(2);
+    const cUnit = 0.5 * (420 / 960) + 0.5 * (122 / 157);
+    const cLayer = 0.5 * (844.8 / 960) + 0.5 * (149.4 / 157);
+    const w = 0.4;
+    expect(read(expectedComplexity(net, probs, { beta: 0.3, units: w }))).toBeCloseTo(
+      0.7 * ((1 - w) * cUnit + w * (0.75 / 2)) + 0.3 * ((1 - w) * cLayer + w),
+      5,
+    );
+    const cJoint = 0.5 * (376.8 / 960) + 0.5 * (118.9 / 157);
+    expect(read(expectedComplexity(net, probs, { mode: 'joint', units: 1 }))).toBeCloseTo(0.75 / 2, 6);
+    expect(read(expectedComplexity(net, probs, { mode: 'joint', units: 0 }))).toBeCloseTo(cJoint, 5);
+    // units₀ comes from the reference when given (e.g. the dense net before compaction).
+    const ref = { params: 157, macs: 960, units: 10 };
+    expect(read(expectedComplexity(net, probs, { mode: 'joint', units: 1, reference: ref }))).toBeCloseTo(
+      0.075,
+      6,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(Object.values(probs));
+  });
+
   it('is 1 for the dense network, with missing sites treated as always kept', () => {
     const ones = { g1: tf.ones([2]), blk: tf.scalar(1) };
     expect(read(expectedComplexity(net, ones))).toBeCloseTo(1, 6);
     expect(read(expectedComplexity(net, {}, { mode: 'joint' }))).toBeCloseTo(1, 6);
+    expect(read(expectedComplexity(net, ones, { units: 0.7, beta: 0.2 }))).toBeCloseTo(1, 6);
     tf.dispose(Object.values(ones));
   });
 
@@ -210,11 +242,11 @@ describe('expected complexity: multilinearity', () => {
 
   const prob = fc.double({ min: 0, max: 1, noNaN: true });
   test.prop(
-    [fc.tuple(prob, prob, prob), prob, prob, fc.constantFrom<'mixture' | 'joint'>('mixture', 'joint')],
+    [fc.tuple(prob, prob, prob), prob, prob, fc.constantFrom<'mixture' | 'joint'>('mixture', 'joint'), prob],
     { seed: 5, numRuns: 40 },
-  )('∂C/∂p equals C(p = 1) − C(p = 0) for every gate', ([p0, p1, g], alpha, beta, mode) => {
+  )('∂C/∂p equals C(p = 1) − C(p = 0) for every gate', ([p0, p1, g], alpha, beta, mode, units) => {
     const before = tf.memory().numTensors;
-    const options = mode === 'joint' ? { alpha, mode } : { alpha, beta, mode };
+    const options = mode === 'joint' ? { alpha, mode, units } : { alpha, beta, mode, units };
     const c = (a: number, b: number, blk: number) =>
       tf.tidy(
         () =>
