@@ -6,7 +6,11 @@
 // bench/results/train-step.json and prints a table.
 //
 //   node bench/train-step.mjs [--networks lenet5,lenet300,resnet20] [--backends cpu-stock,cpu,wasm,native,tensorflow,pytorch]
-//                             [--batch 128] [--runs 20] [--budget 60] [--include-slow] [--print]
+//                             [--batch 128] [--runs 20] [--budget 60] [--include-slow] [--print] [--out file.json]
+//                             [--torch-threads N]
+//
+// MOPRUNE_NATIVE_THREADS=1 with --torch-threads 1 compares single-thread CPU
+// time, the figure that stays stable on a shared machine.
 //
 // Every backend runs in its own child process: stock `cpu` must not see
 // moprune's gradient registrations, and one backend's warm state must not
@@ -36,6 +40,8 @@ const { values: args } = parseArgs({
     'include-slow': { type: 'boolean', default: false },
     // Print the table of the last results file instead of measuring.
     print: { type: 'boolean', default: false },
+    // Results file (default bench/results/train-step.json).
+    out: { type: 'string' },
     // PyTorch's intra-op threads. Default: every core, as a user would run it.
     'torch-threads': { type: 'string', default: String(cpus().length) },
   },
@@ -120,11 +126,18 @@ async function child(backend) {
     const planned =
       !capped || first * runs <= budgetMs ? runs : Math.max(MIN_RUNS, Math.floor(budgetMs / first));
     const times = [];
+    // CPU time of the whole process (all threads) per step: on a shared
+    // machine it varies far less than wall time, and with one thread it is
+    // the time the step would take on an idle core.
+    const cpuTimes = [];
     const before = tf.memory().numTensors;
     for (let i = 0; i < planned; i++) {
+      const c0 = process.cpuUsage();
       t0 = performance.now();
       step();
       times.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpuTimes.push((c.user + c.system) / 1000);
     }
     const leaked = tf.memory().numTensors - before;
     dispose();
@@ -137,13 +150,14 @@ async function child(backend) {
       backend,
       batch,
       msPerStep,
+      cpuMsPerStep: stats(cpuTimes),
       samplesPerSec: batch / (msPerStep.median / 1000),
       runs: planned,
       tfBackend,
       ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
     });
     process.stderr.write(
-      `  ${backend} ${network}: ${msPerStep.median.toFixed(1)} ms/step (${planned} runs)\n`,
+      `  ${backend} ${network}: ${msPerStep.median.toFixed(1)} ms/step, ${stats(cpuTimes).median.toFixed(1)} ms CPU (${planned} runs)\n`,
     );
   }
   process.stdout.write(`${JSON.stringify({ rows })}\n`);
@@ -245,6 +259,8 @@ function printTable(rows) {
     'samples/s',
     'time ÷ PyTorch',
     'min ÷ PyTorch min',
+    'CPU ms',
+    'CPU ÷ PyTorch CPU',
     'speedup vs cpu-stock',
   ];
   // Under CPU contention medians swing widely (a 2-thread PyTorch suffers most); the ratio of
@@ -262,13 +278,19 @@ function printTable(rows) {
       fmt(r.samplesPerSec, 0),
       m && torch ? `${(m / torch.msPerStep.median).toFixed(2)}×` : '—',
       m && torch ? `${(r.msPerStep.min / torch.msPerStep.min).toFixed(2)}×` : '—',
+      fmt(r.cpuMsPerStep?.median),
+      r.cpuMsPerStep && torch?.cpuMsPerStep
+        ? `${(r.cpuMsPerStep.median / torch.cpuMsPerStep.median).toFixed(2)}×`
+        : '—',
       m && stock ? `${(stock.msPerStep.median / m).toFixed(1)}×` : '—',
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(`\nTraining step, batch ${batch} (median of up to ${runs} after warm-up)`);
+  console.log(
+    `\nTraining step, batch ${batch} (median of up to ${runs} after warm-up; CPU = process CPU time per step, all threads)`,
+  );
   console.log(line(header));
   console.log(widths.map((w) => '─'.repeat(w)).join('  '));
   for (const b of body) console.log(line(b));
@@ -280,7 +302,9 @@ async function main() {
   if (args.print) {
     const saved = JSON.parse(readFileSync(join(here, 'results', 'train-step.json'), 'utf8'));
     printTable(saved.rows);
-    console.log(`\n${saved.date}, load average at start ${saved.machine.loadAverageAtStart}`);
+    console.log(
+      `\n${saved.date}, load average at start ${saved.machine.loadAverageAtStart}, at end ${saved.machine.loadAverageAtEnd ?? '—'}; native threads ${saved.machine.nativeThreads ?? 'all'}, torch threads ${saved.machine.torchThreads ?? '—'}`,
+    );
     return;
   }
   const wanted = args.backends.split(',');
@@ -299,16 +323,21 @@ async function main() {
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       loadAverageAtStart: Number(load.toFixed(2)),
+      loadAverageAtEnd: Number(loadavg()[0].toFixed(2)),
+      nativeThreads: process.env.MOPRUNE_NATIVE_THREADS ? Number(process.env.MOPRUNE_NATIVE_THREADS) : 'all',
+      torchThreads: Number(args['torch-threads']),
     },
     rows,
   };
-  const file = join(here, 'results', 'train-step.json');
+  const file = args.out ?? join(here, 'results', 'train-step.json');
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(result, null, 2)}\n`);
   renameSync(tmp, file);
   printTable(rows);
-  console.log(`\nwrote ${file} (load average at start ${load.toFixed(2)} on ${cpus().length} cores)`);
+  console.log(
+    `\nwrote ${file} (load average at start ${load.toFixed(2)}, at end ${result.machine.loadAverageAtEnd} on ${cpus().length} cores; MOPRUNE_NATIVE_THREADS=${process.env.MOPRUNE_NATIVE_THREADS ?? 'unset'}, torch threads ${args['torch-threads']})`,
+  );
 }
 
 await main();

@@ -101,17 +101,21 @@ def measure(name, batch, runs, warmup):
 
     for _ in range(warmup):
         step()
-    times = []
+    times, cpu_times = [], []
     for _ in range(runs):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1000)
+        # Process CPU time, all threads: comparable with the Node side's process.cpuUsage().
+        cpu_times.append((time.process_time() - c0) * 1000)
     median = statistics.median(times)
     return {
         "network": name,
         "backend": "pytorch",
         "batch": batch,
         "msPerStep": {"median": median, "min": min(times), "max": max(times)},
+        "cpuMsPerStep": {"median": statistics.median(cpu_times), "min": min(cpu_times), "max": max(cpu_times)},
         "samplesPerSec": batch / (median / 1000),
         "runs": runs,
     }

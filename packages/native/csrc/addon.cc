@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "conv_onednn.h"
 #include "kernels.h"
 
 namespace {
@@ -141,7 +142,20 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("config", openblas_get_config());
   o.Set("corename", openblas_get_corename());
   o.Set("threads", moprune::Threads());
+  o.Set("convolution", moprune::ConvImplementation());
+  const char* onednn = moprune::OneDnnVersion();
+  o.Set("onednn", onednn == nullptr ? info.Env().Null() : Napi::String::New(info.Env(), onednn));
   return o;
+}
+
+// setConvImplementation('onednn' | 'im2col'): false when oneDNN is not built in.
+Napi::Value SetConvImplementation(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) Fail(info.Env(), "setConvImplementation", "name must be a string");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name != "onednn" && name != "im2col") {
+    Fail(info.Env(), "setConvImplementation", "name must be 'onednn' or 'im2col', got '" + name + "'");
+  }
+  return Napi::Boolean::New(info.Env(), moprune::SetConvImplementation(name == "onednn"));
 }
 
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
@@ -395,6 +409,28 @@ Napi::Value CopyBox(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// broadcastTo(x, xShape, out, outShape): equal ranks, each x axis 1 or the output's.
+Napi::Value BroadcastTo(const Napi::CallbackInfo& info) {
+  const std::string kernel = "Tile";
+  if (info.Length() < 4 || !info[3].IsArray()) Fail(info.Env(), kernel, "outShape must be an array");
+  const size_t rank = info[3].As<Napi::Array>().Length();
+  if (rank < 1 || rank > 8) Fail(info.Env(), kernel, "rank must be 1..8");
+  const auto x_shape = IntsArg(info, 1, kernel, "xShape", rank, 0);
+  const auto out_shape = IntsArg(info, 3, kernel, "outShape", rank, 0);
+  int64_t x_size = 1, out_size = 1;
+  for (size_t d = 0; d < rank; ++d) {
+    if (x_shape[d] != out_shape[d] && x_shape[d] != 1) {
+      Fail(info.Env(), kernel, "x does not broadcast to the output on axis " + std::to_string(d));
+    }
+    x_size = Product(info.Env(), kernel, {x_size, x_shape[d]});
+    out_size = Product(info.Env(), kernel, {out_size, out_shape[d]});
+  }
+  const float* x = FloatArg(info, 0, kernel, "x", x_size);
+  float* out = FloatArg(info, 2, kernel, "out", out_size);
+  if (out_size > 0) moprune::BroadcastTo(static_cast<int>(rank), x, x_shape.data(), out, out_shape.data());
+  return info.Env().Undefined();
+}
+
 // transpose(x, shape, perm, out)
 Napi::Value Transpose(const Napi::CallbackInfo& info) {
   const std::string kernel = "Transpose";
@@ -420,6 +456,7 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("transpose", Napi::Function::New(env, Transpose));
+  exports.Set("broadcastTo", Napi::Function::New(env, BroadcastTo));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("binaryBroadcast", Napi::Function::New(env, BinaryBroadcast));
@@ -428,6 +465,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyBox", Napi::Function::New(env, CopyBox));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setConvImplementation", Napi::Function::New(env, SetConvImplementation));
   exports.Set("keepFreedMemory", Napi::Function::New(env, KeepFreedMemory));
   exports.Set("matMul", Napi::Function::New(env, MatMul));
   exports.Set("conv2D", Napi::Function::New(env, Conv2D));

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "conv_onednn.h"
 #include "thread_pool.h"
 
 namespace moprune {
@@ -76,6 +77,16 @@ void Split(int64_t total, int parts, int part, int64_t* begin, int64_t* end) {
   const int64_t extra = total % parts;
   *begin = part * base + std::min<int64_t>(part, extra);
   *end = *begin + base + (part < extra ? 1 : 0);
+}
+
+// Which convolution kernels run: oneDNN's when built in (see conv_onednn.cc), else im2col + sgemm.
+bool g_use_onednn = OneDnnAvailable();
+
+const ParallelHooks& Hooks() {
+  static const ParallelHooks hooks{
+      [](int64_t flops, int64_t units) { return PartsFor(flops, units); },
+      [](int parts, const std::function<void(int)>& fn) { RunParts(parts, fn); }};
+  return hooks;
 }
 
 int64_t ColK(const ConvGeom& g) { return g.filter_h * g.filter_w * g.in_c; }
@@ -196,6 +207,14 @@ int Threads() {
   return g_threads;
 }
 
+bool SetConvImplementation(bool onednn) {
+  if (onednn && !OneDnnAvailable()) return false;
+  g_use_onednn = onednn;
+  return true;
+}
+
+const char* ConvImplementation() { return g_use_onednn ? "onednn" : "im2col"; }
+
 void MatMul(const float* a, const float* b, float* out, int64_t batch_a, int64_t batch_b, int64_t m,
             int64_t n, int64_t k, bool trans_a, bool trans_b) {
   const int64_t lda = trans_a ? m : k;
@@ -226,6 +245,7 @@ void Conv2D(const ConvGeom& g, const float* x, const float* w, float* y) {
   const int64_t k = ColK(g);
   const int64_t rows = g.batch * g.out_h * g.out_w;
   Pool();
+  if (g_use_onednn && !IsPointwise(g) && OneDnnConv2D(g, x, w, y, Hooks())) return;
   if (IsPointwise(g)) {
     Gemm(false, false, rows, g.out_c, k, x, k, w, g.out_c, 0.0f, y, g.out_c);
     return;
@@ -248,6 +268,7 @@ void Conv2DBackpropInput(const ConvGeom& g, const float* dy, const float* w, flo
   const int64_t k = ColK(g);
   const int64_t plane = g.out_h * g.out_w;
   Pool();
+  if (g_use_onednn && !IsPointwise(g) && OneDnnConv2DBackpropInput(g, dy, w, dx, Hooks())) return;
   if (IsPointwise(g)) {
     Gemm(false, true, g.batch * plane, g.in_c, g.out_c, dy, g.out_c, w, g.out_c, 0.0f, dx, g.in_c);
     return;
@@ -275,6 +296,7 @@ void Conv2DBackpropFilter(const ConvGeom& g, const float* x, const float* dy, fl
   const int64_t k = ColK(g);
   const int64_t rows = g.batch * g.out_h * g.out_w;
   Pool();
+  if (g_use_onednn && !IsPointwise(g) && OneDnnConv2DBackpropFilter(g, x, dy, dw, Hooks())) return;
   if (IsPointwise(g)) {
     Gemm(true, false, k, g.out_c, rows, x, k, dy, g.out_c, 0.0f, dw, g.out_c);
     return;
@@ -711,6 +733,35 @@ void CopyBox(int rank, const float* src, const int64_t* src_shape, const int64_t
     step_stride[d] = src_stride[d] * src_step[d];
   }
   CopyStrided(rank, src + so, step_stride, dst + dof, dst_stride, box);
+}
+
+void BroadcastTo(int rank, const float* x, const int64_t* x_shape, float* out, const int64_t* out_shape) {
+  int64_t x_stride[8], src_stride[8], out_stride[8];
+  RowMajorStrides(rank, x_shape, x_stride);
+  RowMajorStrides(rank, out_shape, out_stride);
+  for (int d = 0; d < rank; ++d) src_stride[d] = x_shape[d] == 1 ? 0 : x_stride[d];
+  // The common case (a per-channel or per-row gradient spread over a batch):
+  // x equals the output's trailing axes and repeats along the leading ones.
+  // The output is then x, doubled by memcpy until full: no per-row work.
+  int tail = rank;
+  while (tail > 0 && x_shape[tail - 1] == out_shape[tail - 1]) --tail;
+  bool leading_only = true;
+  for (int d = 0; d < tail; ++d) leading_only = leading_only && x_shape[d] == 1;
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d) total *= out_shape[d];
+  if (leading_only) {
+    int64_t block = 1;
+    for (int d = tail; d < rank; ++d) block *= x_shape[d];
+    if (total == 0 || block == 0) return;
+    std::memcpy(out, x, static_cast<size_t>(block) * sizeof(float));
+    for (int64_t filled = block; filled < total;) {
+      const int64_t n = std::min(filled, total - filled);
+      std::memcpy(out + filled, out, static_cast<size_t>(n) * sizeof(float));
+      filled += n;
+    }
+    return;
+  }
+  CopyStrided(rank, x, src_stride, out, out_stride, out_shape);
 }
 
 void Transpose(int rank, const float* x, const int64_t* shape, const int64_t* perm, float* out) {

@@ -18,6 +18,11 @@ struct ConvGeom {
 
 void SetThreads(int threads);
 int Threads();
+// Convolutions on oneDNN (true) or im2col + sgemm (false). Returns false,
+// changing nothing, when asked for oneDNN in an addon built without it.
+bool SetConvImplementation(bool onednn);
+// "onednn" or "im2col".
+const char* ConvImplementation();
 
 // out[batch] = op(a[batch % batch_a]) x op(b[batch % batch_b]); op = transpose when flagged.
 // a holds batch_a matrices of m x k (k x m when trans_a), b holds batch_b of k x n (n x k).
@@ -64,6 +69,10 @@ void SumAxes(const float* x, float* out, int64_t outer, int64_t mid, int64_t inn
 // Callers check that both boxes lie inside their tensors.
 void CopyBox(int rank, const float* src, const int64_t* src_shape, const int64_t* src_begin, const int64_t* src_step,
              float* dst, const int64_t* dst_shape, const int64_t* dst_begin, const int64_t* box);
+
+// out (shape out_shape) = x broadcast to it: x_shape has the same rank, each
+// axis equal to the output's or 1. Callers check the shapes.
+void BroadcastTo(int rank, const float* x, const int64_t* x_shape, float* out, const int64_t* out_shape);
 
 // out = x with axes permuted: out axis d is x axis perm[d]. Callers check perm.
 void Transpose(int rank, const float* x, const int64_t* shape, const int64_t* perm, float* out);

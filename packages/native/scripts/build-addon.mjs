@@ -16,6 +16,7 @@ import {
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findOneDnn } from './onednn.mjs';
 import { findOpenBlas } from './openblas.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,9 +34,15 @@ function unavailable(reason) {
 if (process.env.MOPRUNE_NATIVE_SKIP_BUILD === '1') unavailable('MOPRUNE_NATIVE_SKIP_BUILD=1');
 
 const addonFile = join(root, 'build', 'Release', 'moprune_native.node');
-/** The addon is current when it is newer than every source it is built from. */
+// Which optional libraries the addon was built with: installing oneDNN later
+// (or setting MOPRUNE_NATIVE_ONEDNN=0) must rebuild it.
+const featuresFile = join(root, 'build', 'features.json');
+const onednn = findOneDnn();
+const features = JSON.stringify({ onednn: 'reason' in onednn ? null : onednn.lib });
+/** The addon is current when it is newer than every source it is built from and has the same libraries. */
 function upToDate() {
   if (process.argv.includes('--force') || !existsSync(addonFile)) return false;
+  if (!existsSync(featuresFile) || readFileSync(featuresFile, 'utf8') !== features) return false;
   const built = statSync(addonFile).mtimeMs;
   const sources = [
     join(root, 'binding.gyp'),
@@ -128,4 +135,9 @@ if (result.status !== 0 || !existsSync(addonFile)) {
     `node-gyp exited with ${result.status ?? result.signal}`;
   unavailable(`build failed: ${firstError.trim().slice(0, 200)}; full log in build/build.log`);
 }
-console.log(`@moprune/native: built the OpenBLAS kernels (${blas.lib})`);
+writeFileSync(featuresFile, features);
+console.log(
+  `@moprune/native: built the OpenBLAS kernels (${blas.lib}), convolutions on ${
+    'reason' in onednn ? `im2col + sgemm (${onednn.reason})` : `oneDNN (${onednn.lib})`
+  }`,
+);

@@ -12,6 +12,10 @@ export interface NativeAddonInfo {
   readonly corename: string;
   /** Threads the kernels use (our pool and OpenBLAS alike). */
   readonly threads: number;
+  /** Convolution kernels in use: oneDNN's direct kernels or im2col + sgemm. */
+  readonly convolution: 'onednn' | 'im2col';
+  /** oneDNN's version when the addon was built with it, else null. */
+  readonly onednn: string | null;
 }
 
 /**
@@ -23,6 +27,8 @@ export interface NativeAddonInfo {
  */
 export interface NativeAddon {
   setThreads(threads: number): void;
+  /** Chooses the convolution kernels; false (nothing changed) for 'onednn' in an addon built without it. */
+  setConvImplementation(name: 'onednn' | 'im2col'): boolean;
   /** Tells glibc's malloc to keep freed memory for reuse (see backend.ts); false where unsupported. */
   keepFreedMemory(): boolean;
   info(): NativeAddonInfo;
@@ -58,6 +64,8 @@ export interface NativeAddon {
     out: Float32Array,
     outShape: number[],
   ): void;
+  /** out = x broadcast to outShape (same rank; each x axis 1 or equal to out's). */
+  broadcastTo(x: Float32Array, xShape: number[], out: Float32Array, outShape: number[]): void;
   /** out = x with axes permuted (out axis d is x axis perm[d]). */
   transpose(x: Float32Array, shape: number[], perm: number[], out: Float32Array): void;
   /** out[r, c] = (x[r, c] − center[c]) · scale[c] + shift[c]; channels = scale.length. */

@@ -35,6 +35,12 @@ export interface NativeBackendOptions {
    * @default 2.5
    */
   readonly priority?: number;
+  /**
+   * Convolution kernels: oneDNN's direct kernels (`'onednn'`, when the addon
+   * was built with oneDNN) or im2col + OpenBLAS sgemm (`'im2col'`).
+   * @default the environment variable MOPRUNE_NATIVE_CONV, else 'onednn' when built in
+   */
+  readonly convolution?: 'onednn' | 'im2col';
 }
 
 /** Result of {@link registerNativeBackend}: never throws for a missing addon, says why instead. */
@@ -57,6 +63,14 @@ function threadsFrom(options: NativeBackendOptions): number | undefined {
   return raw;
 }
 
+function convolutionFrom(options: NativeBackendOptions): 'onednn' | 'im2col' | undefined {
+  const raw = options.convolution ?? (process.env.MOPRUNE_NATIVE_CONV || undefined);
+  if (raw === undefined || raw === 'onednn' || raw === 'im2col') return raw;
+  throw new NativeError('INVALID_OPTION', `convolution must be 'onednn' or 'im2col', got '${String(raw)}'`, {
+    issues: [{ path: 'convolution', message: "must be 'onednn' or 'im2col'" }],
+  });
+}
+
 /**
  * Registers the TensorFlow.js backend `'native'`: the cpu backend with its hot
  * kernels (see {@link NATIVE_KERNEL_NAMES}) replaced by OpenBLAS-backed C++.
@@ -67,15 +81,22 @@ function threadsFrom(options: NativeBackendOptions): number | undefined {
  *
  * @returns `{ ok: true, name: 'native', info }`, or `{ ok: false, reason }` with a
  * one-line reason when the addon is not built or cannot load.
- * @throws NativeError `INVALID_OPTION` for a bad `threads` value.
+ * @throws NativeError `INVALID_OPTION` for a bad `threads` or `convolution` value, or
+ * `convolution: 'onednn'` (or MOPRUNE_NATIVE_CONV=onednn) in an addon built without oneDNN.
  */
 export function tryRegisterNativeBackend(options: NativeBackendOptions = {}): NativeRegistration {
   const threads = threadsFrom(options);
+  const conv = convolutionFrom(options);
   if (registered) {
-    if (registered.ok && threads !== undefined) {
+    if (registered.ok && (threads !== undefined || options.convolution !== undefined)) {
       const loaded = loadNativeAddon();
       if (loaded.ok) {
-        loaded.addon.setThreads(threads);
+        if (threads !== undefined) loaded.addon.setThreads(threads);
+        if (options.convolution !== undefined && !loaded.addon.setConvImplementation(options.convolution)) {
+          throw new NativeError('INVALID_OPTION', "convolution 'onednn' requested, but the addon was built without oneDNN", {
+            issues: [{ path: 'convolution', message: 'oneDNN is not built in' }],
+          });
+        }
         registered = { ...registered, info: loaded.addon.info() };
       }
     }
@@ -88,6 +109,12 @@ export function tryRegisterNativeBackend(options: NativeBackendOptions = {}): Na
   }
   const { addon } = loaded;
   if (threads !== undefined) addon.setThreads(threads);
+  // A forced oneDNN in an addon without it is a set-up error, not a reason to fall back silently.
+  if (conv !== undefined && !addon.setConvImplementation(conv)) {
+    throw new NativeError('INVALID_OPTION', "convolution 'onednn' requested, but the addon was built without oneDNN", {
+      issues: [{ path: 'convolution', message: 'oneDNN is not built in' }],
+    });
+  }
   // Every op allocates its output afresh; by default glibc maps and unmaps big
   // blocks each time, and the page faults cost more than a relu itself
   // (1.3 ms vs 0.2 ms on a 128×28×28×6 tensor). MOPRUNE_NATIVE_MALLOC=default keeps glibc's policy.

@@ -43,6 +43,7 @@ export const NATIVE_KERNEL_NAMES = [
   'PadV2',
   'FusedBatchNorm',
   'Transpose',
+  'Tile',
 ] as const;
 
 type Args = { inputs: NamedTensorInfoMap; backend: MathBackendCPU; attrs: NamedAttrMap };
@@ -831,6 +832,31 @@ function padV2(addon: NativeAddon): KernelFunc {
   };
 }
 
+/**
+ * Tile where it is a broadcast (every axis either has size 1 or is not
+ * repeated): what `tf.broadcastTo` runs, e.g. in `@moprune/backend`'s Mean and
+ * Sum gradients. Other repetitions use the cpu kernel.
+ */
+function tile(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const x = input(args, 'Tile', 'x');
+    const reps = args.attrs.reps as number[];
+    if (!Array.isArray(reps) || reps.length !== x.shape.length || reps.some((r) => !Number.isInteger(r) || r < 0)) {
+      throw badShape('Tile', `reps ${JSON.stringify(reps)} must hold one non-negative integer per axis`, { x });
+    }
+    const broadcast = x.shape.every((d, i) => d === 1 || reps[i] === 1);
+    if (x.dtype !== 'float32' || x.shape.length === 0 || !broadcast) return runCpu('Tile', args);
+    const outShape = x.shape.map((d, i) => d * reps[i]!);
+    const out = newOutput(util.sizeFromShape(outShape), true);
+    if (out.length > 0) {
+      const xv = f32(args.backend, x);
+      call('Tile', { x }, () => addon.broadcastTo(xv, [...x.shape], out, outShape));
+    }
+    return output(args.backend, outShape, out);
+  };
+}
+
 /** The kernel configs that replace the cpu kernels of {@link NATIVE_KERNEL_NAMES} on the native backend. */
 export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
   const funcs: Record<(typeof NATIVE_KERNEL_NAMES)[number], KernelFunc> = {
@@ -858,6 +884,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     PadV2: padV2(addon),
     FusedBatchNorm: fusedBatchNorm(addon),
     Transpose: transpose(addon),
+    Tile: tile(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGradConfig } from './AvgPool_grad.js';
 import { conv2DGradConfig } from './Conv2D_grad.js';
 import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';
+import { meanGradConfig, sumGradConfig } from './Reduce_grad.js';
 import { stridedSliceGradConfig } from './StridedSlice_grad.js';
 
 /** Every gradient moprune registers, replacing tfjs's for all backends. */
@@ -11,6 +12,8 @@ export const gradientConfigs: readonly GradConfig[] = [
   stridedSliceGradConfig,
   avgPoolGradConfig,
   fusedBatchNormGradConfig,
+  meanGradConfig,
+  sumGradConfig,
 ];
 
 /**

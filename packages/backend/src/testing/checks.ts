@@ -184,6 +184,15 @@ const meanCheck: GradientCheck<NhwcCase> = {
   reference: (_, [x]) => ref.spatialMean(x!),
 };
 
+const sumCheck: GradientCheck<NhwcCase> = {
+  name: 'Sum',
+  runs: 10,
+  cases: nhwcCases,
+  inputShapes: (c) => [nhwc(c)],
+  forward: (_, [x]) => tf.sum(x!, [0, 2]),
+  reference: (_, [x]) => ref.sumBatchWidth(x!),
+};
+
 const padCases = fc.record({
   shape: fc.array(dim(1, 4), { minLength: 1, maxLength: 4 }),
   pads: fc.array(fc.tuple(dim(0, 2), dim(0, 2)), { minLength: 4, maxLength: 4 }),
@@ -239,7 +248,8 @@ const stridedSliceCheck: GradientCheck<StridedSliceCase> = {
  * Every check of the suite: moprune's own gradients and kernel wrappers
  * (Conv2D, StridedSlice, BatchMatMul, _FusedMatMul) and the stock gradients
  * of the other ops the moprune models train through (pooling, ELU/ReLU,
- * training-mode batch norm, padding, global average pooling), because a
+ * training-mode batch norm, padding, global average pooling, sums over
+ * non-adjacent axes), because a
  * backend must get all of them right.
  */
 // biome-ignore lint/suspicious/noExplicitAny: a heterogeneous list of checks, each typed by its own case.
@@ -255,4 +265,5 @@ export const GRADIENT_CHECKS: readonly GradientCheck<any>[] = [
   batchNormCheck,
   padCheck,
   meanCheck,
+  sumCheck,
 ];

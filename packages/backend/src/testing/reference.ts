@@ -250,3 +250,13 @@ export function spatialMean(x: Arr): Arr {
   });
   return { data: out, shape: [b, c] };
 }
+
+/** Sum of an NHWC tensor over its batch and width axes (0 and 2), shape [h, c]: a reduction over non-adjacent axes. */
+export function sumBatchWidth(x: Arr): Arr {
+  const [, h, , c] = x.shape as [number, number, number, number];
+  const out = new Float64Array(h * c);
+  forEachIndex(x.shape, (index, flat) => {
+    out[index[1]! * c + index[3]!]! += x.data[flat]!;
+  });
+  return { data: out, shape: [h, c] };
+}
