@@ -16,6 +16,7 @@ import { expectedComplexityDefinition } from './expected-complexity.js';
 import { groupL21Definition, growlDefinition } from './group-norms.js';
 import { l1Definition, l2Definition } from './norms.js';
 import { selectiveWeightDecayDefinition } from './selective-weight-decay.js';
+import { sensitivityDecayDefinition } from './sensitivity-decay.js';
 
 /** One weighted term of a {@link SumObjective}. */
 export interface SumTerm {
@@ -149,6 +150,7 @@ const DEFINITIONS: ReadonlyMap<string, ObjectiveDefinition> = new Map(
       growlDefinition,
       expectedComplexityDefinition,
       selectiveWeightDecayDefinition,
+      sensitivityDecayDefinition,
       sumDefinition,
     ] as ObjectiveDefinition[]
   ).map((d) => [d.type, d]),

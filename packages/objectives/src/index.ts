@@ -57,3 +57,12 @@ export {
   selectiveWeightDecayDefinition,
 } from './selective-weight-decay.js';
 export { effectiveParam, PARAM_ROLES, type ParamSelector, parseSelector, selectParams } from './selector.js';
+export {
+  type OutputSensitivityOptions,
+  outputCount,
+  outputSensitivity,
+  SensitivityDecay,
+  type SensitivityDecayOptions,
+  type SensitivityOf,
+  sensitivityDecayDefinition,
+} from './sensitivity-decay.js';

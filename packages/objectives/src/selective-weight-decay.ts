@@ -1,19 +1,23 @@
-import type { JsonObject, Objective, ObjectiveContext, PrepareContext } from '@moprune/core';
+import type { JsonObject, PrepareContext } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ObjectiveDefinition } from './define.js';
 import { readName } from './define.js';
 import { ObjectiveError } from './errors.js';
-import { effectiveParam, type ParamSelector, readSelector, selectParams } from './selector.js';
+import { FactorDecay } from './factor-decay.js';
+import { type ParamSelector, readSelector, selectParams } from './selector.js';
 
 /**
  * The irrelevance factor s(w) from a weight's data-loss gradient g.
  * - `'exponential'`: s = exp(−|g|/α) ∈ (0, 1] (Bonetta & Cancelliere 2023, the paper's form).
+ * - `'lobster'`: s = max(0, 1 − |g|/α) ∈ [0, 1], LOBSTER's loss-based
+ *   insensitivity (Tartaglione et al. 2022; α = 1 is the paper's form): weights
+ *   whose loss gradient reaches α in magnitude get no decay at all.
  * - `'reference'`: s = 1/(1 − α|g|), as written in the authors' companion
  *   code. It is likely a sign slip: it grows with relevance (the opposite of
  *   the paper's intent) and has a pole at |g| = 1/α, where it turns negative.
  *   Offered only to reproduce that code.
  */
-export type IrrelevanceFactor = 'exponential' | 'reference';
+export type IrrelevanceFactor = 'exponential' | 'lobster' | 'reference';
 
 /** Options of {@link SelectiveWeightDecay}. */
 export interface SelectiveWeightDecayOptions {
@@ -51,16 +55,15 @@ export const SELECTIVE_DECAY_DEFAULT_PARAMS: ParamSelector = {
  * `dispose()`). `gamma` is writable so a pruner's decay/reset schedule can
  * drive it between steps.
  */
-export class SelectiveWeightDecay implements Objective {
+export class SelectiveWeightDecay extends FactorDecay {
   readonly name: string;
   readonly config: JsonObject;
   readonly alpha: number;
   readonly factor: IrrelevanceFactor;
   readonly params: ParamSelector;
-  private gammaValue: number;
-  private factors: Map<string, tf.Tensor> | undefined;
 
   constructor(options: SelectiveWeightDecayOptions = {}, config?: JsonObject) {
+    super();
     this.alpha = options.alpha ?? 1;
     this.factor = options.factor ?? 'exponential';
     this.params = options.params ?? SELECTIVE_DECAY_DEFAULT_PARAMS;
@@ -68,49 +71,21 @@ export class SelectiveWeightDecay implements Objective {
     if (!(this.alpha > 0) || !Number.isFinite(this.alpha)) {
       throw new ObjectiveError('INVALID_ARGUMENT', `alpha must be a finite number > 0, got ${this.alpha}`);
     }
-    this.gammaValue = 0;
     this.gamma = options.gamma ?? 1e-3;
     this.config = config ?? {
       type: 'selectiveWeightDecay',
       alpha: this.alpha,
-      gamma: this.gammaValue,
+      gamma: this.gamma,
       factor: this.factor,
     };
   }
 
-  /** Current strength γ. */
-  get gamma(): number {
-    return this.gammaValue;
-  }
-
-  /** Sets γ (finite, ≥ 0); takes effect at the next `value` call. */
-  set gamma(value: number) {
-    if (!Number.isFinite(value) || value < 0) {
-      throw new ObjectiveError('INVALID_ARGUMENT', `gamma must be a finite number ≥ 0, got ${value}`);
-    }
-    this.gammaValue = value;
-  }
-
-  /**
-   * Sets a hyperparameter at run time (core's `Objective.setParameter`): only
-   * `'gamma'`, which a relevance pruner decays and resets during training.
-   */
-  setParameter(name: string, value: number): void {
-    if (name !== 'gamma') {
-      throw new ObjectiveError(
-        'INVALID_ARGUMENT',
-        `${this.name} has no run-time parameter '${name}'; only 'gamma'`,
-      );
-    }
-    this.gamma = value;
-  }
-
   /** The current factors s(w) by parameter name (owned by this objective; do not dispose). */
   irrelevance(): ReadonlyMap<string, tf.Tensor> | undefined {
-    return this.factors;
+    return this.factors();
   }
 
-  prepare(ctx: PrepareContext): void {
+  protected computeFactors(ctx: PrepareContext): Map<string, tf.Tensor> {
     const names = selectParams(ctx.net, this.params, this.name);
     const grads = ctx.dataGradients();
     const next = new Map<string, tf.Tensor>();
@@ -131,9 +106,14 @@ export class SelectiveWeightDecay implements Objective {
           name,
           tf.tidy(() => {
             const magnitude = tf.abs(g);
-            return this.factor === 'exponential'
-              ? tf.exp(tf.div(magnitude, -this.alpha))
-              : tf.reciprocal(tf.sub(1, tf.mul(magnitude, this.alpha)));
+            switch (this.factor) {
+              case 'exponential':
+                return tf.exp(tf.div(magnitude, -this.alpha));
+              case 'lobster':
+                return tf.relu(tf.sub(1, tf.div(magnitude, this.alpha)));
+              case 'reference':
+                return tf.reciprocal(tf.sub(1, tf.mul(magnitude, this.alpha)));
+            }
           }),
         );
       }
@@ -141,41 +121,7 @@ export class SelectiveWeightDecay implements Objective {
       for (const t of next.values()) t.dispose();
       throw error;
     }
-    this.disposeFactors();
-    this.factors = next;
-  }
-
-  value(ctx: ObjectiveContext): tf.Scalar {
-    const factors = this.factors;
-    if (!factors) {
-      throw new ObjectiveError(
-        'NOT_PREPARED',
-        `${this.name}: value() before prepare(); the loop must call prepare first`,
-      );
-    }
-    return tf.tidy(() => {
-      let total: tf.Scalar = tf.scalar(0);
-      for (const [name, s] of factors) {
-        const w = effectiveParam(ctx.net, name);
-        if (w.shape.length !== s.shape.length || w.shape.some((d, i) => d !== s.shape[i])) {
-          throw new ObjectiveError(
-            'NOT_PREPARED',
-            `${this.name}: '${name}' changed shape since prepare() (compaction?); call prepare again`,
-          );
-        }
-        total = tf.add(total, tf.sum(tf.mul(s, tf.square(w))));
-      }
-      return tf.mul(total, this.gammaValue);
-    });
-  }
-
-  private disposeFactors(): void {
-    if (this.factors) for (const t of this.factors.values()) t.dispose();
-    this.factors = undefined;
-  }
-
-  dispose(): void {
-    this.disposeFactors();
+    return next;
   }
 }
 
@@ -190,11 +136,12 @@ interface SwdConfig {
 /** `{ type: 'selectiveWeightDecay', alpha?, gamma?, factor?, params?, name? }`. */
 export const selectiveWeightDecayDefinition: ObjectiveDefinition<SwdConfig> = {
   type: 'selectiveWeightDecay',
-  description: 'Bonetta 2023: γ·Σ exp(−|∂L/∂w|/α)·w², relevance from a first backward pass',
+  description:
+    'Bonetta 2023: γ·Σ exp(−|∂L/∂w|/α)·w², relevance from a first backward pass (factor: lobster = LOBSTER 2022)',
   parse: (r) => ({
     alpha: r.number('alpha', 1, { minExclusive: 0 }),
     gamma: r.number('gamma', 1e-3, { min: 0 }),
-    factor: r.oneOf('factor', ['exponential', 'reference'] as const, 'exponential'),
+    factor: r.oneOf('factor', ['exponential', 'lobster', 'reference'] as const, 'exponential'),
     params: readSelector(r, 'params', SELECTIVE_DECAY_DEFAULT_PARAMS),
     name: readName(r, 'selectiveWeightDecay'),
   }),

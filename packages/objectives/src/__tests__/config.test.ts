@@ -111,6 +111,7 @@ describe('registerObjectives', () => {
       'l2',
       'nll',
       'selectiveWeightDecay',
+      'sensitivityDecay',
       'sum',
     ]);
     expect(paths(registry.validate({ type: 'l2', coefficient: -1 }))).toEqual(['coefficient']);
