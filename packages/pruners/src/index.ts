@@ -4,10 +4,13 @@ export { PrunerError, type PrunerErrorCode } from './errors.js';
 export {
   createLobsterPruner,
   createRelevancePruner,
+  createSensitivityPruner,
   type LobsterConfig,
   type RelevanceConfig,
+  type SensitivityConfig,
   validateLobsterConfig,
   validateRelevanceConfig,
+  validateSensitivityConfig,
 } from './relevance/index.js';
 export {
   affinityPropagation,

@@ -6,6 +6,7 @@
 import { type JsonObject, registries } from '@moprune/core';
 import { createLobsterPruner, validateLobsterConfig } from './relevance/lobster.js';
 import { createRelevancePruner, validateRelevanceConfig } from './relevance/relevance.js';
+import { createSensitivityPruner, validateSensitivityConfig } from './relevance/sensitivity.js';
 import { createBernoulliGatePruner, validateBernoulliGateConfig } from './structured/bernoulli.js';
 import { createGrowlPruner, validateGrowlConfig } from './structured/growl.js';
 import { createItpPruner, validateItpConfig } from './unstructured/itp.js';
@@ -50,6 +51,15 @@ if (!pruners.has('lobster')) {
       'LOBSTER: on a validation-loss plateau, the largest global magnitude cut within (1 + twt) of the loss',
     validate: validateLobsterConfig,
     create: (c: JsonObject) => createLobsterPruner(c),
+  });
+}
+if (!pruners.has('sensitivity')) {
+  pruners.register({
+    type: 'sensitivity',
+    description:
+      'Tartaglione et al. 2018: threshold |w| < T globally, T raised by bisection as far as validation accuracy holds',
+    validate: validateSensitivityConfig,
+    create: (c: JsonObject) => createSensitivityPruner(c),
   });
 }
 if (!pruners.has('growl')) {

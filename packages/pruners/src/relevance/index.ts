@@ -2,3 +2,8 @@ import '../register.js';
 
 export { createLobsterPruner, type LobsterConfig, validateLobsterConfig } from './lobster.js';
 export { createRelevancePruner, type RelevanceConfig, validateRelevanceConfig } from './relevance.js';
+export {
+  createSensitivityPruner,
+  type SensitivityConfig,
+  validateSensitivityConfig,
+} from './sensitivity.js';

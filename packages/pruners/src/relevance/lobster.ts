@@ -1,17 +1,13 @@
 import {
-  type ComponentState,
   type Issue,
   type JsonObject,
-  type Network,
   type ParamSelector,
   type Pruner,
   validateParamSelector,
 } from '@moprune/core';
-import { PrunerError, throwIfIssues } from '../errors.js';
+import { throwIfIssues } from '../errors.js';
 import { ConfigChecker } from '../internal/config.js';
-import { applyGlobalCut, readCutState, restoreCut } from '../internal/global-cut.js';
-import { maskSparsity } from '../internal/masks.js';
-import { requireTargets } from '../internal/targets.js';
+import { createValidationCutPruner } from '../internal/validation-cut.js';
 
 /** Config of {@link createLobsterPruner}. */
 export interface LobsterConfig {
@@ -58,95 +54,25 @@ export function validateLobsterConfig(config: JsonObject): Issue[] {
  * plateaus, find by bisection the largest global magnitude cut that keeps the
  * validation loss within (1 + twt) of its current value, and apply it. The
  * loss-sensitivity decay w·ReLU(1 − |∂L/∂w|) is the `selectiveWeightDecay`
- * objective with the LOBSTER factor in @moprune/objectives.
+ * objective with `factor: 'lobster'` in @moprune/objectives.
  *
  * The bisection assumes the loss grows with the cut size (true for magnitude
  * cuts in practice); each probe masks a candidate cut, evaluates, and restores
- * the weights and masks exactly.
+ * the weights and masks exactly. The same machinery, with an accuracy budget
+ * and no plateau wait, is the `sensitivity` pruner (Tartaglione et al. 2018).
  */
 export function createLobsterPruner(config: Omit<LobsterConfig, 'type'> & { type?: 'lobster' } = {}): Pruner {
   const json: JsonObject = { type: 'lobster', ...(config as unknown as JsonObject) };
   throwIfIssues('lobster pruner', validateLobsterConfig(json));
-  const patience = config.patience ?? 2;
-  const minDelta = config.minDelta ?? 0.001;
-  const twt = config.twt ?? 0.05;
-  const bisectionSteps = config.bisectionSteps ?? 12;
-  const maxSparsity = config.maxSparsity ?? 0.999;
-  const selector = config.params ?? { roles: ['kernel'] };
-  let every = config.every ?? 1;
-  let net: Network | undefined;
-  let targets: string[] = [];
-  let best = Number.POSITIVE_INFINITY;
-  let wait = 0;
-  let cuts = 0;
-
-  return {
+  return createValidationCutPruner({
     name: 'lobster',
     config: json,
-    init(ctx) {
-      net = ctx.net;
-      every = config.every ?? ctx.stepsPerEpoch;
-      targets = requireTargets(ctx.net, selector, 'lobster');
-    },
-    async afterStep(ctx) {
-      net = ctx.net;
-      if ((ctx.step + 1) % every !== 0) {
-        if (ctx.net.maskedParams().length > 0) ctx.net.applyMasks();
-        return undefined;
-      }
-      const { loss } = await ctx.evaluate('validation');
-      if (loss < best * (1 - minDelta)) {
-        best = loss;
-        wait = 0;
-      } else {
-        wait++;
-      }
-      if (wait < patience) {
-        if (ctx.net.maskedParams().length > 0) ctx.net.applyMasks();
-        return undefined;
-      }
-      const state = await readCutState(ctx.net, targets);
-      const limit = Math.floor(state.total * (1 - maxSparsity));
-      let lo = 0;
-      let hi = Math.max(0, state.liveCount - limit);
-      const budget = (1 + twt) * loss;
-      for (let i = 0; i < bisectionSteps && lo < hi; i++) {
-        const mid = Math.ceil((lo + hi) / 2);
-        applyGlobalCut(ctx.net, state, mid);
-        const probe = await ctx.evaluate('validation');
-        restoreCut(ctx.net, state);
-        if (probe.loss <= budget) lo = mid;
-        else hi = mid - 1;
-      }
-      if (lo > 0) {
-        applyGlobalCut(ctx.net, state, lo);
-        cuts++;
-      } else if (ctx.net.maskedParams().length > 0) {
-        ctx.net.applyMasks();
-      }
-      wait = 0;
-      best = Number.POSITIVE_INFINITY;
-      return undefined;
-    },
-    targets: () => targets,
-    metrics() {
-      if (!net) return {};
-      const { sparsity, zeros, total } = maskSparsity(net, targets);
-      return { sparsity, zeros, total, cuts };
-    },
-    state(): ComponentState {
-      return { json: { targets, best: Number.isFinite(best) ? best : null, wait, cuts, every }, arrays: {} };
-    },
-    load(state) {
-      const s = state.json;
-      if (!Array.isArray(s.targets) || typeof s.wait !== 'number' || typeof s.cuts !== 'number') {
-        throw new PrunerError('STATE_MISMATCH', 'lobster pruner: state lacks targets/wait/cuts');
-      }
-      targets = s.targets as string[];
-      best = typeof s.best === 'number' ? s.best : Number.POSITIVE_INFINITY;
-      wait = s.wait;
-      cuts = s.cuts;
-      if (typeof s.every === 'number') every = s.every;
-    },
-  };
+    every: config.every,
+    patience: config.patience ?? 2,
+    minDelta: config.minDelta ?? 0.001,
+    budget: { metric: 'loss', tolerance: config.twt ?? 0.05 },
+    bisectionSteps: config.bisectionSteps ?? 12,
+    maxSparsity: config.maxSparsity ?? 0.999,
+    selector: config.params ?? { roles: ['kernel'] },
+  });
 }
