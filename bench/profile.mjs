@@ -1,34 +1,76 @@
-// Per-kernel time of one training step: `node bench/profile.mjs <backend> <network> [batch]`.
-// Prints the kernels by total time (tf.profile), to see what remains to optimize.
+// Per-kernel time of one training step:
+//   node bench/profile.mjs <backend> <network> [batch] [--steps N]
+// Prints the kernels by total time and what the step spends outside kernels
+// (tfjs bookkeeping, gradient code, JavaScript kernels' glue), to see what
+// remains to optimize. Times are process CPU time (all threads), which a
+// shared machine disturbs far less than wall time; run with
+// MOPRUNE_NATIVE_THREADS=1 to read them as single-core times.
 import '@tensorflow/tfjs-layers';
+import { parseArgs } from 'node:util';
 import { initBackend } from '@moprune/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { makeTrainStep } from './nets.mjs';
 
-const [backend = 'wasm', network = 'lenet5', batch = '128'] = process.argv.slice(2);
-await initBackend({ backend });
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { steps: { type: 'string', default: '5' } },
+});
+const [backend = 'wasm', network = 'lenet5', batch = '128'] = positionals;
+const steps = Number(opts.steps);
+const { tfBackend } = await initBackend({ backend });
+
+// Wrap every kernel of the backend to add up its CPU time and calls, keyed by kernel name.
+const byKernel = new Map();
+let inKernel = 0;
+for (const config of tf.getKernelsForBackend(tfBackend)) {
+  const inner = config.kernelFunc;
+  tf.unregisterKernel(config.kernelName, tfBackend);
+  tf.registerKernel({
+    ...config,
+    kernelFunc: (args) => {
+      // Kernels that call other kernels through the engine count once, at the outside.
+      if (inKernel++ > 0) {
+        try {
+          return inner(args);
+        } finally {
+          inKernel--;
+        }
+      }
+      const c0 = process.cpuUsage();
+      try {
+        return inner(args);
+      } finally {
+        const c = process.cpuUsage(c0);
+        inKernel--;
+        const e = byKernel.get(config.kernelName) ?? { ms: 0, calls: 0 };
+        e.ms += (c.user + c.system) / 1000;
+        e.calls += 1;
+        byKernel.set(config.kernelName, e);
+      }
+    },
+  });
+}
+
 const { step, dispose } = makeTrainStep(tf, network, Number(batch));
 step();
 step();
+byKernel.clear();
+const c0 = process.cpuUsage();
 const t0 = performance.now();
-const info = await tf.profile(() => {
-  step();
-});
-const wall = performance.now() - t0;
-const byKernel = new Map();
-for (const k of info.kernels) {
-  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-  const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-  e.ms += ms;
-  e.calls += 1;
-  byKernel.set(k.name, e);
-}
+for (let i = 0; i < steps; i++) step();
+const wall = (performance.now() - t0) / steps;
+const cpu = process.cpuUsage(c0);
+const stepCpu = (cpu.user + cpu.system) / 1000 / steps;
 const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
-const total = rows.reduce((s, [, e]) => s + e.ms, 0);
+const inKernels = rows.reduce((s, [, e]) => s + e.ms, 0) / steps;
+const calls = rows.reduce((s, [, e]) => s + e.calls, 0) / steps;
 console.log(
-  `${network} on ${backend}, batch ${batch}: profiled step ${wall.toFixed(1)} ms wall, ${total.toFixed(1)} ms in kernels`,
+  `${network} on ${backend}, batch ${batch}, mean of ${steps} steps: ${stepCpu.toFixed(1)} ms CPU (${wall.toFixed(1)} ms wall), ` +
+    `${inKernels.toFixed(1)} ms in ${calls.toFixed(0)} kernel calls, ${(stepCpu - inKernels).toFixed(1)} ms outside kernels`,
 );
-for (const [name, e] of rows.slice(0, 25)) {
-  console.log(`${name.padEnd(24)} ${e.ms.toFixed(2).padStart(9)} ms ${String(e.calls).padStart(5)} calls`);
+for (const [name, e] of rows.slice(0, 30)) {
+  console.log(
+    `${name.padEnd(24)} ${(e.ms / steps).toFixed(2).padStart(9)} ms ${String(e.calls / steps).padStart(6)} calls`,
+  );
 }
 dispose();

@@ -1,5 +1,8 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
+  type BackendValues,
+  type DataId,
+  type DataType,
   findBackendFactory,
   getKernelsForBackend,
   registerBackend,
@@ -8,6 +11,7 @@ import {
 import { loadNativeAddon, type NativeAddonInfo } from './addon.js';
 import { NativeError } from './errors.js';
 import { NATIVE_BACKEND_NAME, NATIVE_KERNEL_NAMES, nativeKernelConfigs } from './kernels.js';
+import { outputPool } from './pool.js';
 
 /**
  * The `cpu` backend's storage (plain TypedArrays in `data`), so every cpu
@@ -19,6 +23,36 @@ class NativeBackend extends MathBackendCPU {
     super();
     // MathBackendCPU's first write prints "install tfjs-node to speed things up"; here that advice is wrong.
     (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  // The hooks below tell the output pool (pool.ts) when an array enters the
+  // store, is handed out, or is dropped, so only arrays nobody else can see are reused.
+
+  override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
+    outputPool.stored(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: DataId, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+    outputPool.stored(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: DataId): BackendValues {
+    if (this.data.has(dataId)) outputPool.exposed(this.data.get(dataId).values);
+    return super.readSync(dataId);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) outputPool.released(values);
+    return released;
+  }
+
+  override dispose(): void {
+    outputPool.clear();
+    super.dispose();
   }
 }
 

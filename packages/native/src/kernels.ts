@@ -13,6 +13,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
 import { NativeError } from './errors.js';
+import { outputPool } from './pool.js';
 
 /** Name under which the backend registers with TensorFlow.js. */
 export const NATIVE_BACKEND_NAME = 'native';
@@ -172,20 +173,13 @@ function convInfo(
 
 const isEmpty = (shape: readonly number[]) => shape.some((d) => d === 0);
 
-/** Below this many elements the zero fill is too cheap to skip. */
-const UNFILLED_MIN = 1 << 14;
-
 /**
- * A fresh output array. When the kernel about to run writes every element
- * (`everyElementWritten`), large arrays skip the zero fill that
- * `new Float32Array` pays (about a third of the cost of allocating an output).
- * Arrays are never reused: the cpu data store hands its arrays out through
- * `dataSync()`, so a recycled one could change under a caller's feet.
+ * A fresh output array, recycled from disposed tensors when possible (see
+ * pool.ts). `everyElementWritten`: the kernel about to run writes every
+ * element, so the array need not be zeroed.
  */
 function newOutput(size: number, everyElementWritten: boolean): Float32Array {
-  if (!everyElementWritten || size < UNFILLED_MIN) return new Float32Array(size);
-  const bytes = Buffer.allocUnsafeSlow(size * 4);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, size);
+  return outputPool.take(size, !everyElementWritten);
 }
 
 function output(backend: MathBackendCPU, shape: number[], values: Float32Array): TensorInfo {
@@ -811,7 +805,7 @@ function padV2(addon: NativeAddon): KernelFunc {
     if (x.dtype !== 'float32' || isEmpty(x.shape)) return runCpu('PadV2', args);
     const before = paddings.map((p) => p[0]);
     const outShape = x.shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
-    const out = new Float32Array(util.sizeFromShape(outShape));
+    const out = newOutput(util.sizeFromShape(outShape), false);
     const constant = Number(args.attrs.constantValue ?? 0);
     if (constant !== 0) out.fill(constant);
     const xv = f32(args.backend, x);
