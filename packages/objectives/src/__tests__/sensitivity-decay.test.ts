@@ -184,51 +184,60 @@ describe('output sensitivity (Tartaglione et al. 2018)', () => {
     net.dispose();
   });
 
-  test.prop([fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 1, max: 3 }), fc.boolean()], {
-    seed: 20181,
-    numRuns: 12,
-  })('S ≥ 0, factor = max(0, 1 − S) ∈ [0, 1], S ≥ 1 ⇒ no decay gradient, no leaks', (seed, n, probs) => {
-    const net = createNetwork(specWith(3), { seed });
-    // Large inputs push some sensitivities above 1 (on logits especially).
-    const x = tf.randomNormal([n, 2], 0, 4, 'float32', seed);
-    const before = tf.memory().numTensors;
-    const of = probs ? 'probabilities' : 'outputs';
-    const s = readMap(outputSensitivity(net, x, NAMES, { of }));
-    const decay = new SensitivityDecay({ gamma: 1, of });
-    decay.prepare(prepareContext(net, x));
-    decay.prepare(prepareContext(net, x)); // a second prepare replaces (and frees) the first factors
-    const variables = NAMES.map((name) => net.params.get(name)!);
-    const { value, grads } = tf.variableGrads(() => decay.value(context(net)), variables);
-    value.dispose();
-    for (const [i, name] of NAMES.entries()) {
-      const factor = readAll(decay.insensitivity()!.get(name)!.clone());
-      const g = readAll(grads[variables[i]!.name]!);
-      const w = readAll(variables[i]!.clone());
-      s[name]!.forEach((si, j) => {
-        expect(si).toBeGreaterThanOrEqual(0);
-        expect(factor[j]!).toBeGreaterThanOrEqual(0);
-        expect(factor[j]!).toBeLessThanOrEqual(1);
-        expect(factor[j]!).toBeCloseTo(Math.max(0, 1 - si), 5);
-        if (si >= 1 + 1e-5) expect(Math.abs(g[j]!)).toBe(0);
-        else expect(g[j]!).toBeCloseTo(2 * factor[j]! * w[j]!, 4);
-      });
-    }
-    decay.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-    x.dispose();
-    net.dispose();
-  });
+  test.prop(
+    [
+      fc.integer({ min: 0, max: 10_000 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.boolean(),
+      fc.constantFrom(1, 0.5, 0.01),
+    ],
+    { seed: 20181, numRuns: 16 },
+  )(
+    'S ≥ 0, factor = max(0, 1 − S/α) ∈ [0, 1], S ≥ α ⇒ no decay gradient, no leaks',
+    (seed, n, probs, alpha) => {
+      const net = createNetwork(specWith(3), { seed });
+      // Large inputs push some sensitivities above 1 (on logits especially).
+      const x = tf.randomNormal([n, 2], 0, 4, 'float32', seed);
+      const before = tf.memory().numTensors;
+      const of = probs ? 'probabilities' : 'outputs';
+      const s = readMap(outputSensitivity(net, x, NAMES, { of }));
+      const decay = new SensitivityDecay({ gamma: 1, of, alpha });
+      decay.prepare(prepareContext(net, x));
+      decay.prepare(prepareContext(net, x)); // a second prepare replaces (and frees) the first factors
+      const variables = NAMES.map((name) => net.params.get(name)!);
+      const { value, grads } = tf.variableGrads(() => decay.value(context(net)), variables);
+      value.dispose();
+      for (const [i, name] of NAMES.entries()) {
+        const factor = readAll(decay.insensitivity()!.get(name)!.clone());
+        const g = readAll(grads[variables[i]!.name]!);
+        const w = readAll(variables[i]!.clone());
+        s[name]!.forEach((si, j) => {
+          expect(si).toBeGreaterThanOrEqual(0);
+          expect(factor[j]!).toBeGreaterThanOrEqual(0);
+          expect(factor[j]!).toBeLessThanOrEqual(1);
+          expect(factor[j]!).toBeCloseTo(Math.max(0, 1 - si / alpha), 5);
+          if (si >= alpha * (1 + 1e-5)) expect(Math.abs(g[j]!)).toBe(0);
+          else expect(g[j]!).toBeCloseTo(2 * factor[j]! * w[j]!, 4);
+        });
+      }
+      decay.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      x.dispose();
+      net.dispose();
+    },
+  );
 
   it('is registered, validates its config field by field and builds from JSON', () => {
     expect(objectiveTypes()).toContain('sensitivityDecay');
     const issues = validateObjectiveConfig({
       type: 'sensitivityDecay',
       gamma: -1,
+      alpha: 0,
       of: 'logits',
       outputsPerStep: 0.5,
       seed: 1.5,
     });
-    expect(issues.map((i) => i.path).sort()).toEqual(['gamma', 'of', 'outputsPerStep', 'seed']);
+    expect(issues.map((i) => i.path).sort()).toEqual(['alpha', 'gamma', 'of', 'outputsPerStep', 'seed']);
     try {
       createObjective({ type: 'sensitivityDecay', outputsPerStep: 0 });
       expect.unreachable();
