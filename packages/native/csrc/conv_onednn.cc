@@ -35,6 +35,14 @@ using Tag = memory::format_tag;
 
 enum Kind : int64_t { kForward = 0, kBackwardData = 1, kBackwardWeights = 2 };
 
+// OpenMP's thread count for the calling thread is 1 (see the top of the file).
+// It must be set before a primitive is *created* too: oneDNN fixes a
+// primitive's thread count when it builds it and later starts an OpenMP team
+// of that size regardless (a 2-thread team of spinning workers cost 10x).
+void SingleThreaded() {
+  if (omp_get_max_threads() != 1) omp_set_num_threads(1);
+}
+
 dnnl::engine& Engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
@@ -69,6 +77,7 @@ int64_t PadEnd(int64_t in, int64_t out, int64_t filter, int64_t stride, int64_t 
 }
 
 std::shared_ptr<Entry> Lookup(const ConvGeom& g, Kind kind, int64_t batch) {
+  SingleThreaded();
   const Key key = MakeKey(g, kind, batch);
   std::lock_guard<std::mutex> lock(g_cache_mutex);
   auto it = g_cache.find(key);
@@ -133,8 +142,7 @@ std::vector<uint8_t>& ThreadScratch(size_t bytes) {
 }
 
 void Execute(Entry* e, std::unordered_map<int, memory>&& args) {
-  // Keeps oneDNN from starting an OpenMP team on this thread (see the top of the file).
-  if (omp_get_max_threads() != 1) omp_set_num_threads(1);
+  SingleThreaded();
   std::vector<uint8_t>& scratch = ThreadScratch(e->scratch_bytes);
   args.emplace(DNNL_ARG_SCRATCHPAD,
                memory(memory::desc({static_cast<memory::dim>(e->scratch_bytes)}, memory::data_type::u8, Tag::x),
@@ -148,7 +156,7 @@ void ReorderWeightsIn(const Entry* e, const float* w, std::vector<float>& out) {
   out.resize(e->weights.get_size() / sizeof(float) + 1);
   memory src(e->weights_user, Engine(), const_cast<float*>(w));
   memory dst(e->weights, Engine(), out.data());
-  if (omp_get_max_threads() != 1) omp_set_num_threads(1);
+  SingleThreaded();
   dnnl::reorder(src, dst).execute(ThreadStream(), src, dst);
   ThreadStream().wait();
 }
@@ -256,6 +264,7 @@ bool OneDnnConv2DBackpropFilter(const ConvGeom& g, const float* x, const float* 
                 {DNNL_ARG_DIFF_DST, memory(e->dst, Engine(), const_cast<float*>(dy + b0 * y_image))},
                 {DNNL_ARG_DIFF_WEIGHTS, diff_w}});
     memory user(e->weights_user, Engine(), p == 0 ? dw : partial[static_cast<size_t>(p - 1)].data());
+    SingleThreaded();
     dnnl::reorder(diff_w, user).execute(ThreadStream(), diff_w, user);
     ThreadStream().wait();
   });
