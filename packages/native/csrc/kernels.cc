@@ -373,10 +373,109 @@ void MaxPool(const ConvGeom& g, const float* x, float* y) {
   });
 }
 
+namespace {
+
+// Windows that tile the input (stride = window, no padding or dilation): each
+// input pixel belongs to at most one window, so dx is written once, in order,
+// with no zero fill and no scattered adds. LeNet's 2x2/2 pools: 5x faster.
+bool TiledPool(const ConvGeom& g) {
+  return g.stride_h == g.filter_h && g.stride_w == g.filter_w && g.dilation_h == 1 && g.dilation_w == 1 &&
+         g.pad_top == 0 && g.pad_left == 0 && g.out_h * g.filter_h <= g.in_h && g.out_w * g.filter_w <= g.in_w;
+}
+
+// One window's max-pool gradient for channels [i, i + width) with width 4
+// (whole SSE registers) or 1 (the _ss forms): select masks instead of
+// branches, because which tap wins is random and branches mispredicted
+// (3.6 ms for LeNet-5's first pool gradient, 0.6 ms this way).
+template <bool kWide>
+inline void TiledWindow(const ConvGeom& g, const float* xw, const float* d, float* dxw, int64_t i) {
+#if defined(__SSE2__)
+  const auto load = [](const float* p) { return kWide ? _mm_loadu_ps(p) : _mm_load_ss(p); };
+  const int64_t c = g.in_c;
+  __m128 best = _mm_set1_ps(-std::numeric_limits<float>::infinity());
+  __m128i winner = _mm_set1_epi32(-1);
+  int32_t tap = 0;
+  // The first strict maximum wins and NaN never does, as in tfjs's maxPoolPositions.
+  for (int64_t kh = 0; kh < g.filter_h; ++kh) {
+    for (int64_t kw = 0; kw < g.filter_w; ++kw, ++tap) {
+      const __m128 v = load(xw + (kh * g.in_w + kw) * c + i);
+      const __m128 wins = _mm_cmpgt_ps(v, best);
+      best = _mm_or_ps(_mm_and_ps(wins, v), _mm_andnot_ps(wins, best));
+      const __m128i w = _mm_castps_si128(wins);
+      winner = _mm_or_si128(_mm_and_si128(w, _mm_set1_epi32(tap)), _mm_andnot_si128(w, winner));
+    }
+  }
+  const __m128 dv = load(d + i);
+  tap = 0;
+  for (int64_t kh = 0; kh < g.filter_h; ++kh) {
+    for (int64_t kw = 0; kw < g.filter_w; ++kw, ++tap) {
+      const __m128 hit = _mm_castsi128_ps(_mm_cmpeq_epi32(winner, _mm_set1_epi32(tap)));
+      float* dst = dxw + (kh * g.in_w + kw) * g.in_c + i;
+      if (kWide) {
+        _mm_storeu_ps(dst, _mm_and_ps(hit, dv));
+      } else {
+        _mm_store_ss(dst, _mm_and_ps(hit, dv));
+      }
+    }
+  }
+#else
+  const int64_t c = g.in_c;
+  const int64_t width = kWide ? 4 : 1;
+  for (int64_t j = i; j < i + width; ++j) {
+    float best = -std::numeric_limits<float>::infinity();
+    int64_t winner = -1, tap = 0;
+    for (int64_t kh = 0; kh < g.filter_h; ++kh) {
+      for (int64_t kw = 0; kw < g.filter_w; ++kw, ++tap) {
+        const float v = xw[(kh * g.in_w + kw) * c + j];
+        if (v > best) best = v, winner = tap;
+      }
+    }
+    tap = 0;
+    for (int64_t kh = 0; kh < g.filter_h; ++kh) {
+      for (int64_t kw = 0; kw < g.filter_w; ++kw, ++tap) dxw[(kh * g.in_w + kw) * c + j] = winner == tap ? d[j] : 0.0f;
+    }
+  }
+#endif
+}
+
+void TiledMaxPoolGrad(const ConvGeom& g, const float* x, const float* dy, float* dx, int64_t b0, int64_t b1) {
+  const int64_t c = g.in_c;
+  const int64_t row = g.in_w * c;
+  const int64_t covered_w = g.out_w * g.filter_w * c;
+  for (int64_t n = b0; n < b1; ++n) {
+    const float* xn = x + n * g.in_h * row;
+    float* dxn = dx + n * g.in_h * row;
+    // Pixels no window covers (right and bottom edges) get no gradient.
+    for (int64_t ih = 0; ih < g.in_h; ++ih) {
+      const int64_t from = ih < g.out_h * g.filter_h ? covered_w : 0;
+      std::fill(dxn + ih * row + from, dxn + (ih + 1) * row, 0.0f);
+    }
+    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const int64_t base = (oh * g.filter_h * g.in_w + ow * g.filter_w) * c;
+        const float* d = dy + ((n * g.out_h + oh) * g.out_w + ow) * c;
+        int64_t i = 0;
+        for (; i + 4 <= c; i += 4) TiledWindow<true>(g, xn + base, d, dxn + base, i);
+        for (; i < c; ++i) TiledWindow<false>(g, xn + base, d, dxn + base, i);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void MaxPoolGrad(const ConvGeom& g, const float* x, const float* dy, float* dx) {
   const int64_t c = g.in_c;
   const int64_t image = g.in_h * g.in_w * c;
   const int parts = PartsFor(PoolFlops(g), g.batch);
+  if (TiledPool(g)) {
+    RunParts(parts, [&](int p) {
+      int64_t b0, b1;
+      Split(g.batch, parts, p, &b0, &b1);
+      TiledMaxPoolGrad(g, x, dy, dx, b0, b1);
+    });
+    return;
+  }
   RunParts(parts, [&](int p) {
     int64_t b0, b1;
     Split(g.batch, parts, p, &b0, &b1);

@@ -340,6 +340,42 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
     );
   }
 
+  // Windows that tile the input take a separate path (masks, no scatter): check ties (the first
+  // maximum wins), NaN (never wins), channel counts around the 4-wide groups, uncovered edges.
+  prop(
+    [
+      fc.record({
+        n: fc.integer({ min: 1, max: 3 }),
+        h: fc.integer({ min: 1, max: 9 }),
+        w: fc.integer({ min: 1, max: 9 }),
+        c: fc.integer({ min: 1, max: 9 }),
+        fh: fc.integer({ min: 1, max: 3 }),
+        fw: fc.integer({ min: 1, max: 3 }),
+        nan: fc.boolean(),
+        seed,
+      }),
+    ],
+    { seed: 95, numRuns: RUNS },
+  )('MaxPoolGrad with tiling windows (ties, NaN)', async (p) => {
+    fc.pre(p.h >= p.fh && p.w >= p.fw);
+    // Three levels only, so windows often hold equal maxima.
+    const xv = values(p.seed, p.n * p.h * p.w * p.c).map((v) => Math.round(v));
+    if (p.nan) xv[0] = Number.NaN;
+    const outShape: [number, number, number, number] = [p.n, Math.floor(p.h / p.fh), Math.floor(p.w / p.fw), p.c];
+    const dyv = values(
+      p.seed + 1,
+      outShape.reduce((a, d) => a * d, 1),
+    );
+    const [cpu, native] = await bothBackends(() => {
+      const input = tf.tensor4d(xv, [p.n, p.h, p.w, p.c]);
+      const attrs = { filterSize: [p.fh, p.fw], strides: [p.fh, p.fw], pad: 'valid' };
+      const output = tf.maxPool(input, [p.fh, p.fw], [p.fh, p.fw], 'valid');
+      const dy = tf.tensor4d(dyv, outShape);
+      return tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, attrs) as tf.Tensor;
+    });
+    expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
+  });
+
   const shape = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 4 });
   /** A second operand broadcasting against `s`: equal, a suffix (bias), size-1 dims in front, a scalar, or a non-suffix broadcast (cpu path). */
   const partner = (s: number[]) =>
