@@ -28,6 +28,19 @@ constexpr int64_t kMaxDim = std::numeric_limits<int>::max();
   throw Napi::RangeError::New(env, "moprune native " + kernel + ": " + what);
 }
 
+// Runs a kernel, turning a C++ exception (oneDNN's errors, std::bad_alloc)
+// into a JS error: node-addon-api would otherwise let it terminate the process.
+template <typename F>
+void Guard(const Napi::Env& env, const std::string& kernel, F fn) {
+  try {
+    fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    Fail(env, kernel, std::string("failed: ") + e.what());
+  }
+}
+
 int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name,
                int64_t min) {
   if (i >= info.Length() || !info[i].IsNumber()) Fail(info.Env(), kernel, std::string(name) + " must be a number");
@@ -189,7 +202,7 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   const float* x = FloatArg(info, 0, kernel + " (" + GeomText(g) + ")", "x", XSize(env, kernel, g));
   const float* w = FloatArg(info, 1, kernel + " (" + GeomText(g) + ")", "filter", WSize(env, kernel, g));
   float* y = FloatArg(info, 2, kernel + " (" + GeomText(g) + ")", "out", YSize(env, kernel, g));
-  moprune::Conv2D(g, x, w, y);
+  Guard(env, kernel, [&] { moprune::Conv2D(g, x, w, y); });
   return env.Undefined();
 }
 
@@ -200,7 +213,7 @@ Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
   const float* dy = FloatArg(info, 0, kernel + " (" + GeomText(g) + ")", "dy", YSize(env, kernel, g));
   const float* w = FloatArg(info, 1, kernel + " (" + GeomText(g) + ")", "filter", WSize(env, kernel, g));
   float* dx = FloatArg(info, 2, kernel + " (" + GeomText(g) + ")", "out", XSize(env, kernel, g));
-  moprune::Conv2DBackpropInput(g, dy, w, dx);
+  Guard(env, kernel, [&] { moprune::Conv2DBackpropInput(g, dy, w, dx); });
   return env.Undefined();
 }
 
@@ -211,7 +224,7 @@ Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
   const float* x = FloatArg(info, 0, kernel + " (" + GeomText(g) + ")", "x", XSize(env, kernel, g));
   const float* dy = FloatArg(info, 1, kernel + " (" + GeomText(g) + ")", "dy", YSize(env, kernel, g));
   float* dw = FloatArg(info, 2, kernel + " (" + GeomText(g) + ")", "out", WSize(env, kernel, g));
-  moprune::Conv2DBackpropFilter(g, x, dy, dw);
+  Guard(env, kernel, [&] { moprune::Conv2DBackpropFilter(g, x, dy, dw); });
   return env.Undefined();
 }
 
