@@ -33,7 +33,13 @@ class NativeBackend extends MathBackendCPU {
     return super.write(values, shape, dtype);
   }
 
-  override move(dataId: DataId, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+  override move(
+    dataId: DataId,
+    values: BackendValues,
+    shape: number[],
+    dtype: DataType,
+    refCount: number,
+  ): void {
     outputPool.stored(values);
     super.move(dataId, values, shape, dtype, refCount);
   }
@@ -127,9 +133,13 @@ export function tryRegisterNativeBackend(options: NativeBackendOptions = {}): Na
       if (loaded.ok) {
         if (threads !== undefined) loaded.addon.setThreads(threads);
         if (options.convolution !== undefined && !loaded.addon.setConvImplementation(options.convolution)) {
-          throw new NativeError('INVALID_OPTION', "convolution 'onednn' requested, but the addon was built without oneDNN", {
-            issues: [{ path: 'convolution', message: 'oneDNN is not built in' }],
-          });
+          throw new NativeError(
+            'INVALID_OPTION',
+            "convolution 'onednn' requested, but the addon was built without oneDNN",
+            {
+              issues: [{ path: 'convolution', message: 'oneDNN is not built in' }],
+            },
+          );
         }
         registered = { ...registered, info: loaded.addon.info() };
       }
@@ -145,9 +155,13 @@ export function tryRegisterNativeBackend(options: NativeBackendOptions = {}): Na
   if (threads !== undefined) addon.setThreads(threads);
   // A forced oneDNN in an addon without it is a set-up error, not a reason to fall back silently.
   if (conv !== undefined && !addon.setConvImplementation(conv)) {
-    throw new NativeError('INVALID_OPTION', "convolution 'onednn' requested, but the addon was built without oneDNN", {
-      issues: [{ path: 'convolution', message: 'oneDNN is not built in' }],
-    });
+    throw new NativeError(
+      'INVALID_OPTION',
+      "convolution 'onednn' requested, but the addon was built without oneDNN",
+      {
+        issues: [{ path: 'convolution', message: 'oneDNN is not built in' }],
+      },
+    );
   }
   // Every op allocates its output afresh; by default glibc maps and unmaps big
   // blocks each time, and the page faults cost more than a relu itself

@@ -836,8 +836,14 @@ function tile(addon: NativeAddon): KernelFunc {
     const args = raw as unknown as Args;
     const x = input(args, 'Tile', 'x');
     const reps = args.attrs.reps as number[];
-    if (!Array.isArray(reps) || reps.length !== x.shape.length || reps.some((r) => !Number.isInteger(r) || r < 0)) {
-      throw badShape('Tile', `reps ${JSON.stringify(reps)} must hold one non-negative integer per axis`, { x });
+    if (
+      !Array.isArray(reps) ||
+      reps.length !== x.shape.length ||
+      reps.some((r) => !Number.isInteger(r) || r < 0)
+    ) {
+      throw badShape('Tile', `reps ${JSON.stringify(reps)} must hold one non-negative integer per axis`, {
+        x,
+      });
     }
     const broadcast = x.shape.every((d, i) => d === 1 || reps[i] === 1);
     if (x.dtype !== 'float32' || x.shape.length === 0 || !broadcast) return runCpu('Tile', args);

@@ -58,7 +58,13 @@ function checkInput(g: Geometry, dy: [number, number, number, number]) {
       tf.engine().runKernel(
         'Conv2DBackpropInput',
         {
-          dy: tf.tensor4d(values(g.seed, dy.reduce((p, d) => p * d, 1)), dy),
+          dy: tf.tensor4d(
+            values(
+              g.seed,
+              dy.reduce((p, d) => p * d, 1),
+            ),
+            dy,
+          ),
           filter: tf.tensor4d(values(g.seed + 1, g.k * g.k * g.cin * g.cout), [g.k, g.k, g.cin, g.cout]),
         },
         { inputShape: [g.n, g.h, g.w, g.cin], strides: g.stride, pad: g.pad, dataFormat: 'NHWC' },
@@ -73,7 +79,13 @@ function checkFilter(g: Geometry, dy: [number, number, number, number]) {
         'Conv2DBackpropFilter',
         {
           x: tf.tensor4d(values(g.seed, g.n * g.h * g.w * g.cin), [g.n, g.h, g.w, g.cin]),
-          dy: tf.tensor4d(values(g.seed + 1, dy.reduce((p, d) => p * d, 1)), dy),
+          dy: tf.tensor4d(
+            values(
+              g.seed + 1,
+              dy.reduce((p, d) => p * d, 1),
+            ),
+            dy,
+          ),
         },
         { filterShape: [g.k, g.k, g.cin, g.cout], strides: g.stride, pad: g.pad, dataFormat: 'NHWC' },
       ) as tf.Tensor,
@@ -131,7 +143,11 @@ describe.each(implementations)(`convolutions on %s agree with cpu${skipReason}`,
     use();
     for (const g of [big, { ...big, stride: 2 }]) {
       const dy = outShape(g, false)!;
-      for (const [cpu, native] of [await checkForward(g), await checkInput(g, dy), await checkFilter(g, dy)]) {
+      for (const [cpu, native] of [
+        await checkForward(g),
+        await checkInput(g, dy),
+        await checkFilter(g, dy),
+      ]) {
         expect(maxRelDiff(cpu, native)).toBeLessThan(CONV_TOL);
       }
     }

@@ -361,7 +361,12 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
     // Three levels only, so windows often hold equal maxima.
     const xv = values(p.seed, p.n * p.h * p.w * p.c).map((v) => Math.round(v));
     if (p.nan) xv[0] = Number.NaN;
-    const outShape: [number, number, number, number] = [p.n, Math.floor(p.h / p.fh), Math.floor(p.w / p.fw), p.c];
+    const outShape: [number, number, number, number] = [
+      p.n,
+      Math.floor(p.h / p.fh),
+      Math.floor(p.w / p.fw),
+      p.c,
+    ];
     const dyv = values(
       p.seed + 1,
       outShape.reduce((a, d) => a * d, 1),

@@ -132,34 +132,47 @@ describe(`bad input is a typed error, never a crash${skipReason}`, () => {
     expect(tf.getBackend()).toBe('native');
   });
 
-  nativeIt('odd geometries (padding beyond the window, outputs past the input) agree across convolution kernels', () => {
-    const loaded = loadNativeAddon();
-    if (!loaded.ok) throw new Error(loaded.reason);
-    const { addon } = loaded;
-    const seq = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 7) % 11) - 5);
-    const geometries = [
-      [1, 4, 4, 1, 2, 2, 1, 9, 9, 1, 1, 1, 1, 3, 3],
-      [2, 3, 5, 2, 3, 3, 3, 1, 1, 3, 3, 2, 2, 0, 0],
-      [1, 5, 5, 2, 1, 1, 2, 2, 2, 3, 3, 1, 1, 0, 0],
-    ];
-    for (const g of geometries) {
-      const [n, h, w, cin, kh, kw, cout, oh, ow] = g as [number, number, number, number, number, number, number, number, number];
-      const run = (impl: 'onednn' | 'im2col') => {
-        if (!addon.setConvImplementation(impl)) return null;
-        const y = new Float32Array(n * oh * ow * cout);
-        const dx = new Float32Array(n * h * w * cin);
-        const dw = new Float32Array(kh * kw * cin * cout);
-        addon.conv2D(seq(n * h * w * cin), seq(kh * kw * cin * cout), y, g);
-        addon.conv2DBackpropInput(seq(n * oh * ow * cout), seq(kh * kw * cin * cout), dx, g);
-        addon.conv2DBackpropFilter(seq(n * h * w * cin), seq(n * oh * ow * cout), dw, g);
-        return [...y, ...dx, ...dw];
-      };
-      const reference = run('im2col');
-      const onednn = run('onednn');
-      if (onednn !== null) expect(onednn).toEqual(reference);
-    }
-    addon.setConvImplementation(registration.ok ? registration.info.convolution : 'im2col');
-  });
+  nativeIt(
+    'odd geometries (padding beyond the window, outputs past the input) agree across convolution kernels',
+    () => {
+      const loaded = loadNativeAddon();
+      if (!loaded.ok) throw new Error(loaded.reason);
+      const { addon } = loaded;
+      const seq = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 7) % 11) - 5);
+      const geometries = [
+        [1, 4, 4, 1, 2, 2, 1, 9, 9, 1, 1, 1, 1, 3, 3],
+        [2, 3, 5, 2, 3, 3, 3, 1, 1, 3, 3, 2, 2, 0, 0],
+        [1, 5, 5, 2, 1, 1, 2, 2, 2, 3, 3, 1, 1, 0, 0],
+      ];
+      for (const g of geometries) {
+        const [n, h, w, cin, kh, kw, cout, oh, ow] = g as [
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        const run = (impl: 'onednn' | 'im2col') => {
+          if (!addon.setConvImplementation(impl)) return null;
+          const y = new Float32Array(n * oh * ow * cout);
+          const dx = new Float32Array(n * h * w * cin);
+          const dw = new Float32Array(kh * kw * cin * cout);
+          addon.conv2D(seq(n * h * w * cin), seq(kh * kw * cin * cout), y, g);
+          addon.conv2DBackpropInput(seq(n * oh * ow * cout), seq(kh * kw * cin * cout), dx, g);
+          addon.conv2DBackpropFilter(seq(n * h * w * cin), seq(n * oh * ow * cout), dw, g);
+          return [...y, ...dx, ...dw];
+        };
+        const reference = run('im2col');
+        const onednn = run('onednn');
+        if (onednn !== null) expect(onednn).toEqual(reference);
+      }
+      addon.setConvImplementation(registration.ok ? registration.info.convolution : 'im2col');
+    },
+  );
 
   nativeIt('the raw addon validates types, integers and buffer lengths itself', () => {
     const loaded = loadNativeAddon();
