@@ -40,7 +40,8 @@ describe('objectives on createNetwork networks', () => {
     const net = createNetwork(RESNET, { seed: 1 });
     // Dense totals: conv0 18+2, c1 54+3, bn1 6, c2 54+2, bn2 4, fc 96+3 = 242 params;
     // MACs 16·18 + 16·54 + 16·54 + 96 = 2112.
-    expect(complexityTotals(net)).toEqual({ params: 242, macs: 2112 });
+    // Unit gates: g1 (3 filters of c1) + g2 (2 filters of c2) = 5.
+    expect(complexityTotals(net)).toEqual({ params: 242, macs: 2112, units: 5 });
     expect(complexityTotals(net).params).toBe(net.nodes.reduce((s, n) => s + n.params, 0));
     const p = [0.5, 1, 0]; // g1, Σ = 1.5
     const q = [0.25, 0.75]; // g2, Σ = 1
