@@ -163,3 +163,37 @@ describe('Conv2D gradient with NCHW data', () => {
     });
   });
 });
+
+describe('wasm UnsortedSegmentSum kernel (the gradient of tf.gather)', () => {
+  const x = Array.from({ length: 5 * 2 * 3 }, (_, i) => (i % 7) - 2.5);
+  it.each([
+    [[5, 2, 3], [2, 0, 2, 1, 0], 3],
+    [[5], [4, 4, -1, 0, 9], 5],
+    [[5, 6], [0, 0, 0, 0, 0], 1],
+  ] as [number[], number[], number][])('matches cpu for x %j, ids %j, %i segments', async (shape, ids, n) => {
+    const run = () =>
+      tf.tidy(() => {
+        const data = x.slice(
+          0,
+          shape.reduce((a, b) => a * b, 1),
+        );
+        const y = tf.unsortedSegmentSum(tf.tensor(data, shape), tf.tensor1d(ids, 'int32'), n);
+        return { shape: y.shape, values: Array.from(y.dataSync()) };
+      });
+    const expected = await on('cpu', run);
+    expect(await on('wasm', run)).toEqual(expected);
+  });
+
+  it('lets tf.gather be differentiated on wasm, with repeated indices accumulating', async () => {
+    const run = () =>
+      tf.tidy(() => {
+        const w = tf.tensor1d([1, 2, 3]);
+        const g = tf.grad((p: tf.Tensor) =>
+          tf.sum(tf.mul(tf.gather(p, tf.tensor1d([2, 0, 2, 3], 'int32')), 2)),
+        )(tf.concat([w, tf.ones([1])]));
+        return Array.from(g.dataSync());
+      });
+    expect(await on('wasm', run)).toEqual([2, 0, 4, 2]);
+    expect(await on('cpu', run)).toEqual([2, 0, 4, 2]);
+  });
+});

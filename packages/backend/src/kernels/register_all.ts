@@ -3,6 +3,7 @@ import { registerWasmBatchMatMul } from './BatchMatMul_wasm.js';
 import { registerWasmConv2D } from './Conv2D_wasm.js';
 import { registerWasmMaxPoolGrad } from './MaxPoolGrad_wasm.js';
 import { registerWasmStridedSlice } from './StridedSlice_wasm.js';
+import { registerWasmUnsortedSegmentSum } from './UnsortedSegmentSum_wasm.js';
 
 /** Kernel replacements per tfjs backend name. Only wasm needs any. */
 const kernelRegistrations: Readonly<Record<string, readonly (() => void)[]>> = {
@@ -12,6 +13,7 @@ const kernelRegistrations: Readonly<Record<string, readonly (() => void)[]>> = {
     registerWasmConv2D,
     registerWasmMaxPoolGrad,
     registerWasmStridedSlice,
+    registerWasmUnsortedSegmentSum,
   ],
 };
 
