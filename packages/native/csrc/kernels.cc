@@ -454,9 +454,13 @@ void TiledMaxPoolGrad(const ConvGeom& g, const float* x, const float* dy, float*
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
         const int64_t base = (oh * g.filter_h * g.in_w + ow * g.filter_w) * c;
         const float* d = dy + ((n * g.out_h + oh) * g.out_w + ow) * c;
-        int64_t i = 0;
-        for (; i + 4 <= c; i += 4) TiledWindow<true>(g, xn + base, d, dxn + base, i);
-        for (; i < c; ++i) TiledWindow<false>(g, xn + base, d, dxn + base, i);
+        if (c < 4) {
+          for (int64_t i = 0; i < c; ++i) TiledWindow<false>(g, xn + base, d, dxn + base, i);
+          continue;
+        }
+        // The last group may overlap the one before (c = 6: channels 0-3, then 2-5):
+        // it recomputes and rewrites the same values, cheaper than single channels.
+        for (int64_t i = 0; i < c; i += 4) TiledWindow<true>(g, xn + base, d, dxn + base, std::min(i, c - 4));
       }
     }
   }
