@@ -123,10 +123,20 @@ function reportDirOf(outDir: string, summary: ReproduceSummary): string {
   return strategy === undefined ? '.' : `knee-${strategy}`;
 }
 
+/** Every other run and knee sweep of the summary, each of which gets its own report (relative to `outDir`). */
+function otherReportDirs(outDir: string, summary: ReproduceSummary, main: string): string[] {
+  const dirs = [
+    ...Object.values(summary.runs).map((run) => relative(outDir, run.runDir) || '.'),
+    ...Object.keys(summary.knee).map((strategy) => `knee-${strategy}`),
+  ];
+  return dirs.filter((d) => d !== main);
+}
+
 /**
  * The `moprune reproduce reiners2020` experiment: every part of
- * {@link reproduce} with the grid knee search; the report is the SMGD + ITP
- * run's (the issue's acceptance run) with the paper's figures beside it.
+ * {@link reproduce} with the grid knee search; the main report is the SMGD +
+ * ITP run's (the issue's acceptance run) with the paper's figures beside it,
+ * and every other run and the knee sweep (Pareto front, knee marked) get their own.
  */
 export const experiment = {
   name: 'reiners2020',
@@ -156,9 +166,11 @@ export const experiment = {
       },
     });
     writeManifests(options.outDir, summary);
+    const reportDir = reportDirOf(options.outDir, summary);
     return {
       status: summary.interrupted ? 'interrupted' : 'completed',
-      reportDir: reportDirOf(options.outDir, summary),
+      reportDir,
+      reportDirs: otherReportDirs(options.outDir, summary, reportDir),
       summary: headline(summary),
     };
   },

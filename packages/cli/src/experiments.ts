@@ -40,8 +40,13 @@ export interface ExperimentRunOptions {
 export interface ExperimentOutcome {
   /** `'interrupted'` when the abort signal stopped it (the CLI exits 130 and `--resume` continues). */
   readonly status: 'completed' | 'interrupted';
-  /** The run or sweep directory the CLI writes report.md into. @default outDir */
+  /** The run or sweep directory the CLI writes report.md into (its main report). @default outDir */
   readonly reportDir?: string;
+  /**
+   * Further run or sweep directories (relative to `outDir`) that get their own
+   * report.md and plots, written before the main one, e.g. every part of a reproduction.
+   */
+  readonly reportDirs?: readonly string[];
   /** Lines the CLI prints to stdout after the run (headline figures). */
   readonly summary?: readonly string[];
 }

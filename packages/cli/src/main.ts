@@ -387,12 +387,22 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
       return EXIT.INTERRUPTED;
     }
     const { writeReport } = await import('@moprune/report');
+    const pareto = await paretoTools();
     const reportDir = resolve(outDir, outcome.reportDir ?? '.');
+    const extra = [...new Set((outcome.reportDirs ?? []).map((d) => resolve(outDir, d)))].filter(
+      (d) => d !== reportDir,
+    );
+    const others: string[] = [];
+    for (const dir of extra) {
+      const w = await writeReport(dir, { pareto });
+      others.push(w.files[w.files.length - 1]!);
+    }
     const written = await writeReport(reportDir, {
-      pareto: await paretoTools(),
+      pareto,
       ...(def.paper === undefined ? {} : { paper: def.paper }),
     });
     for (const l of outcome.summary ?? []) io.stdout.write(`${l}\n`);
+    for (const f of others) io.stdout.write(`report: ${f}\n`);
     io.stdout.write(`report: ${written.files[written.files.length - 1]}\n`);
     return EXIT.OK;
   } finally {

@@ -260,7 +260,7 @@ describe('reproduce', () => {
         candidates.tick();
       }
       candidates.done();
-      return { status: 'completed', summary: [`mode ${o.mode}, seed ${o.seed}`] };
+      return { status: 'completed', summary: [`mode ${o.mode}, seed ${o.seed}`], reportDirs: ['c0'] };
     },
   };
 
@@ -272,6 +272,11 @@ describe('reproduce', () => {
       const out = join(root, 'results/fake2020/quick-seed5');
       expect(m.stdout()).toContain('mode quick, seed 5');
       expect(m.stdout()).toContain(`report: ${join(out, 'report.md')}`);
+      // The extra report directory (one run of the sweep) gets its own report, printed first.
+      expect(m.stdout()).toContain(
+        `report: ${join(out, 'c0', 'report.md')}\nreport: ${join(out, 'report.md')}`,
+      );
+      expect(readFileSync(join(out, 'c0', 'report.md'), 'utf8')).toContain('## Weights kept per layer');
       const md = readFileSync(join(out, 'report.md'), 'utf8');
       expect(md).toContain('| c0 | completed |');
       expect(md).toContain('| c1 | completed |');
