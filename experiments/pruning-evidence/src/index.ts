@@ -1,2 +1,10 @@
-export { type EvidenceScale, FULL, gatesConfig, magnitudeConfig, relevanceConfig, SMOKE } from './configs.js';
+export {
+  type EvidenceScale,
+  FULL,
+  gatesConfig,
+  LENET300_TOTALS,
+  magnitudeConfig,
+  relevanceConfig,
+  SMOKE,
+} from './configs.js';
 export { type EvidenceOptions, type EvidenceRow, runEvidence, timeInference } from './evidence.js';

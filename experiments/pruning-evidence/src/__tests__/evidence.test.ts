@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { createNetwork, registries } from '@moprune/core';
+import { registerModels } from '@moprune/models';
+import { complexityTotals } from '@moprune/objectives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runEvidence, SMOKE } from '../index.js';
+import { LENET300_TOTALS, runEvidence, SMOKE } from '../index.js';
 
 let out: string;
 beforeAll(async () => {
@@ -15,6 +18,17 @@ beforeAll(async () => {
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('pruning evidence (small-data version of the script CI runs)', () => {
+  it("fixes the gates' complexity reference to the dense gated LeNet-300-100's totals", () => {
+    registerModels();
+    const spec = registries().models.create(
+      { type: 'lenet-300-100', gates: 'units' },
+      { inputShape: [28, 28, 1], classes: [10] },
+    );
+    const net = createNetwork(spec, { seed: 0 });
+    expect(complexityTotals(net)).toEqual(LENET300_TOTALS);
+    net.dispose();
+  });
+
   it('runs magnitude, gate and relevance pruning on real MNIST and reports their figures', async () => {
     const start = tf.memory().numTensors;
     const rows = await runEvidence({
