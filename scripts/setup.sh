@@ -11,12 +11,21 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 
 # The native CPU kernels (@moprune/native) build against OpenBLAS when it is
-# present; without it they are skipped and moprune uses wasm instead.
+# present, and use oneDNN's convolutions when libdnnl-dev is there too; without
+# OpenBLAS they are skipped and moprune uses wasm instead.
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then
-    echo "setup: installing libopenblas-dev for the native kernels (apt-get)"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev >/dev/null) \
-      || echo "setup: could not install libopenblas-dev; native kernels will be unavailable (wasm is used)"
+  missing=()
+  for pkg in libopenblas-dev libdnnl-dev; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing ${missing[*]} for the native kernels (apt-get)"
+    apt-get update -qq || true
+    # One at a time: a package this distribution lacks must not keep the other out.
+    for pkg in "${missing[@]}"; do
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null \
+        || echo "setup: could not install $pkg; the native kernels fall back (no oneDNN: im2col convolutions; no OpenBLAS: wasm)"
+    done
   fi
 fi
 
