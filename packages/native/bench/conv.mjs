@@ -34,7 +34,9 @@ const SHAPES = [
 ];
 
 const random = (n) => Float32Array.from({ length: n }, () => Math.random() - 0.5);
-console.log(`convolutions, batch 128, ${args.threads} thread(s), best of ${reps} (ms): forward / input gradient / filter gradient`);
+console.log(
+  `convolutions, batch 128, ${args.threads} thread(s), best of ${reps} (ms): forward / input gradient / filter gradient`,
+);
 console.log(`${'shape'.padEnd(28)}${impls.map((i) => i.padStart(24)).join('')}`);
 for (const [name, n, h, w, cin, k, stride, pad, cout] of SHAPES) {
   const oh = stride === 1 ? (pad > 0 ? h : h - k + 1) : Math.ceil(h / stride);
@@ -62,7 +64,16 @@ for (const [name, n, h, w, cin, k, stride, pad, cout] of SHAPES) {
       });
     }
   }
-  const cells = impls.map((i) => best[i].map((t) => t.toFixed(2)).join(' / ').padStart(24));
+  const cells = impls.map((i) =>
+    best[i]
+      .map((t) => t.toFixed(2))
+      .join(' / ')
+      .padStart(24),
+  );
   console.log(`${name.padEnd(28)}${cells.join('')}`);
 }
-console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on this machine`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} on this machine`,
+);
