@@ -50,7 +50,7 @@ async function train(
         const h = tf.relu(tf.conv2d(x, c1, 1, 'same'));
         const r = tf.conv2d(h, c2, 1, 'same');
         const { mean, variance } = tf.moments(r, [0, 1, 2]);
-        const b = tf.relu(tf.add(tf.batchNorm(r, mean, variance, beta, gamma, 1e-5), h));
+        const b = tf.relu(tf.add(tf.batchNorm(r, mean, variance, beta, gamma, 1e-5), h)) as tf.Tensor4D;
         const p = tf.maxPool(b, 2, 2, 'valid');
         return tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.mean(p, [1, 2]), fc));
       },
