@@ -47,8 +47,8 @@ async function train(
   for (let step = 0; step < 4; step++) {
     const loss = optimizer.minimize(
       () => {
-        const h = tf.relu(tf.conv2d(x, c1, 1, 'same'));
-        const r = tf.conv2d(h, c2, 1, 'same');
+        const h = tf.relu(tf.conv2d(x, c1 as tf.Tensor4D, 1, 'same'));
+        const r = tf.conv2d(h, c2 as tf.Tensor4D, 1, 'same');
         const { mean, variance } = tf.moments(r, [0, 1, 2]);
         const b = tf.relu(tf.add(tf.batchNorm(r, mean, variance, beta, gamma, 1e-5), h)) as tf.Tensor4D;
         const p = tf.maxPool(b, 2, 2, 'valid');
