@@ -120,6 +120,33 @@ export interface ConfigOptions {
    * stays lr/epochs. @default {@link SMGD_LR}
    */
   readonly smgdLr?: number;
+  /**
+   * What k counts in SMGD's rate lr/(1 + decay·k), decay = lr/epochs:
+   * `'step'` — updates so far, the reference code's convention (Keras
+   * `decay`), so the rate falls to ≈ lr/19.75 by the end of 30 LeNet-5 epochs;
+   * `'epoch'` — epochs so far (k = updates / steps per epoch, continuous), the
+   * paper's formula read with k in epochs, so the rate falls only by 1/(1 + lr).
+   * @default 'step'
+   */
+  readonly smgdDecay?: 'step' | 'epoch';
+}
+
+/** MNIST training images (the SMGD runs train on all of them). */
+const MNIST_TRAIN = 60_000;
+/** CIFAR-10 training images. */
+const CIFAR10_TRAIN = 50_000;
+
+/** SMGD's per-update decay for `decay = lr/epochs` with k counted as {@link ConfigOptions.smgdDecay} says. */
+function smgdDecayPerUpdate(
+  o: ConfigOptions,
+  lr: number,
+  epochs: number,
+  trainSize: number,
+  batchSize: number,
+): number {
+  const perEpoch = lr / epochs;
+  if ((o.smgdDecay ?? 'step') === 'step') return perEpoch;
+  return perEpoch / Math.ceil(Math.min(trainSize, o.scale.limit ?? trainSize) / batchSize);
 }
 
 /** The two objectives: f1 = CE (+ c·‖conv kernels‖²), f2 = Σ|w| of the dense kernels (+ the same L2). */
@@ -186,7 +213,8 @@ function lenetModel(): JsonObject {
 /**
  * SMGD + ITP on LeNet-5 (Reiners variant) / MNIST: min-norm weights of the two
  * gradients every batch, momentum 0.9 (v ← μv − lr·d), lr/(1 + decay·k) with
- * decay = lr/epochs per step (Keras convention, k = steps so far).
+ * decay = lr/epochs and k = steps so far (Keras convention; `smgdDecay:
+ * 'epoch'` counts k in epochs instead).
  */
 export function smgdConfig(o: ConfigOptions): JsonObject {
   const { scale } = o;
@@ -196,7 +224,12 @@ export function smgdConfig(o: ConfigOptions): JsonObject {
     model: lenetModel(),
     dataset: mnist(0, o.seed),
     objectives: biobjectives(o.convL2 === false ? false : CONV_L2.lenet),
-    solver: { type: 'smgd', lr, momentum: MOMENTUM, decay: lr / scale.epochs },
+    solver: {
+      type: 'smgd',
+      lr,
+      momentum: MOMENTUM,
+      decay: smgdDecayPerUpdate(o, lr, scale.epochs, MNIST_TRAIN, scale.batchSize),
+    },
     pruners: [itp(o.regrow ?? true)],
     training: lenetTraining(scale, o.seed, scale.epochs, 'test'),
   };
@@ -304,7 +337,12 @@ export function vggConfig(o: ConfigOptions): JsonObject {
     model: { type: 'vgg-like' },
     dataset: { type: 'cifar10', normalization: 'zscore' },
     objectives: biobjectives(o.convL2 === false ? false : CONV_L2.vgg),
-    solver: { type: 'smgd', lr, momentum: MOMENTUM, decay: lr / scale.vggEpochs },
+    solver: {
+      type: 'smgd',
+      lr,
+      momentum: MOMENTUM,
+      decay: smgdDecayPerUpdate(o, lr, scale.vggEpochs, CIFAR10_TRAIN, scale.vggBatchSize),
+    },
     pruners: [itp(o.regrow ?? true)],
     training: {
       epochs: scale.vggEpochs,

@@ -91,6 +91,8 @@ export interface ReproduceOptions {
   readonly scale?: Partial<Scale>;
   /** SMGD's starting rate (SMGD on LeNet-5 and VGG). @default 0.01 (see `SMGD_LR`) */
   readonly smgdLr?: number;
+  /** What k counts in SMGD's lr/(1 + decay·k): `'step'` (reference code) or `'epoch'`. @default 'step' */
+  readonly smgdDecay?: 'step' | 'epoch';
 }
 
 /** What {@link reproduce} reports while it runs. */
@@ -218,6 +220,7 @@ export function validateReproduceOptions(options: ReproduceOptions): Issue[] {
   strategies.forEach((s, i) => {
     oneOf(typeof options.strategy === 'string' ? 'strategy' : `strategy[${i}]`, s, STRATEGIES);
   });
+  if (options.smgdDecay !== undefined) oneOf('smgdDecay', options.smgdDecay, ['step', 'epoch'] as const);
   const lr = options.smgdLr;
   if (lr !== undefined && !(Number.isFinite(lr) && lr > 0))
     issues.push({ path: 'smgdLr', message: `must be a finite number > 0, got ${lr}` });
@@ -335,7 +338,13 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   const scale: Scale = { ...SCALES[mode], ...(options.scale ?? {}) };
   const strategies: readonly KneeStrategy[] =
     typeof options.strategy === 'string' ? [options.strategy] : (options.strategy ?? ['grid']);
-  const base = { scale, seed, regrow, ...(options.smgdLr === undefined ? {} : { smgdLr: options.smgdLr }) };
+  const base = {
+    scale,
+    seed,
+    regrow,
+    ...(options.smgdLr === undefined ? {} : { smgdLr: options.smgdLr }),
+    ...(options.smgdDecay === undefined ? {} : { smgdDecay: options.smgdDecay }),
+  };
   const progress = options.onProgress ?? (() => {});
   const t0 = performance.now();
   const runs: Record<string, RunFigures> = {};

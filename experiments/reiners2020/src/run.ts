@@ -22,6 +22,7 @@ const { values } = parseArgs({
     mask: { type: 'boolean', default: false },
     'data-dir': { type: 'string' },
     lr: { type: 'string' },
+    'decay-per': { type: 'string' },
   },
 });
 if (values.quick && values.full) throw new Error('choose one of --quick and --full');
@@ -65,6 +66,7 @@ const summary = await reproduce({
   onProgress: log,
   ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
   ...(values.lr === undefined ? {} : { smgdLr: Number(values.lr) }),
+  ...(values['decay-per'] === undefined ? {} : { smgdDecay: values['decay-per'] as 'step' | 'epoch' }),
 });
 
 const row = (f: RunFigures) =>

@@ -62,6 +62,11 @@ describe('configs', () => {
       momentum: 0.9,
       decay: 0.1 / 30,
     });
+    // k counted in epochs: the same decay spread over the 1,875 steps of an epoch (60,000 / 32).
+    expect(smgdConfig({ ...base, smgdDecay: 'epoch' }).solver).toMatchObject({ decay: 0.01 / 30 / 1875 });
+    expect(vggConfig({ ...base, smgdDecay: 'epoch' }).solver).toMatchObject({
+      decay: 0.01 / 125 / Math.ceil(50_000 / 64),
+    });
     expect(smgdConfig({ ...base, regrow: false }).pruners).toEqual([
       { type: 'itp', threshold: 0.001, regrow: false },
     ]);
@@ -97,8 +102,9 @@ describe('reproduce (tiny)', () => {
         mode: 'huge' as 'full',
         strategy: ['grid', 'x' as 'grid'],
         seed: -1,
+        smgdDecay: 'update' as 'step',
       }).map((i) => i.path),
-    ).toEqual(['mode', 'strategy[1]', 'seed', 'outDir']);
+    ).toEqual(['mode', 'strategy[1]', 'smgdDecay', 'seed', 'outDir']);
     await expect(reproduce({ outDir: join(root, 'bad'), scale: { epochs: 0 } })).rejects.toMatchObject({
       name: 'Reiners2020Error',
       code: 'INVALID_OPTIONS',
