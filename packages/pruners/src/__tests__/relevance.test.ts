@@ -1,37 +1,14 @@
-import {
-  createNetwork,
-  isMopruneError,
-  type Network,
-  type NetworkSpec,
-  type Objective,
-  Rng,
-} from '@moprune/core';
+import { createNetwork, isMopruneError, type Objective, Rng } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLobsterPruner, createRelevancePruner } from '../index.js';
 import { describePrunerConformance } from '../testing/index.js';
+import { mlp, zerosOf } from './fixtures.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-const mlp: NetworkSpec = {
-  name: 'mlp',
-  inputShape: [10],
-  nodes: [
-    { id: 'fc1', op: 'dense', inputs: ['input'], units: 10 },
-    { id: 'relu', op: 'activation', inputs: ['fc1'], fn: 'relu' },
-    { id: 'out', op: 'dense', inputs: ['relu'], units: 5 },
-  ],
-  outputs: ['out'],
-};
-
-function zerosOf(net: Network, names: readonly string[]): number {
-  let z = 0;
-  for (const n of names) z += Array.from(net.params.get(n)!.dataSync()).filter((v) => v === 0).length;
-  return z;
-}
 
 function fakeObjective(log: number[]): Objective {
   return {

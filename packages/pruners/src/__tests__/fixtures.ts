@@ -1,0 +1,20 @@
+import type { Network, NetworkSpec } from '@moprune/core';
+
+/** A 10-10-5 ReLU MLP: small enough for the cpu backend, two kernels to prune across. */
+export const mlp: NetworkSpec = {
+  name: 'mlp',
+  inputShape: [10],
+  nodes: [
+    { id: 'fc1', op: 'dense', inputs: ['input'], units: 10 },
+    { id: 'relu', op: 'activation', inputs: ['fc1'], fn: 'relu' },
+    { id: 'out', op: 'dense', inputs: ['relu'], units: 5 },
+  ],
+  outputs: ['out'],
+};
+
+/** Exact zeros over the named parameters. */
+export function zerosOf(net: Network, names: readonly string[]): number {
+  let z = 0;
+  for (const n of names) z += Array.from(net.params.get(n)!.dataSync()).filter((v) => v === 0).length;
+  return z;
+}
