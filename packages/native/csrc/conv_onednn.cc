@@ -199,49 +199,44 @@ bool Prepare(const ConvGeom& g, Kind kind, const Slices& s, std::shared_ptr<Entr
 
 bool OneDnnAvailable() { return true; }
 
-bool OneDnnConv2D(const ConvGeom& g, const float* x, const float* w, float* y, const ParallelHooks& hooks) {
+// Forward and backward-data differ only in direction: forward reads x (the
+// primitive's src) and writes y (dst); backward-data reads dy (dst) and writes
+// dx (src). Both take the weights, reordered once into the primitive's layout.
+static bool ThroughWeights(const ConvGeom& g, Kind kind, const float* in, const float* w, float* out,
+                    const ParallelHooks& hooks) {
   if (!Supported(g)) return false;
   const Slices s = SliceBatch(g, hooks, Flops(g));
   std::shared_ptr<Entry> full, last;
-  if (!Prepare(g, kForward, s, &full, &last)) return false;
+  if (!Prepare(g, kind, s, &full, &last)) return false;
   // The slice of another batch size may have chosen another weights layout.
   std::vector<float> wp, wp_last;
   ReorderWeightsIn(full.get(), w, wp);
   const bool own_last = !(last->weights == full->weights);
   if (own_last) ReorderWeightsIn(last.get(), w, wp_last);
+  const bool forward = kind == kForward;
   const int64_t x_image = g.in_h * g.in_w * g.in_c;
   const int64_t y_image = g.out_h * g.out_w * g.out_c;
+  const int64_t in_image = forward ? x_image : y_image;
+  const int64_t out_image = forward ? y_image : x_image;
   hooks.run(s.parts, [&](int p) {
     Entry* e = (p == s.parts - 1 ? last : full).get();
     const int64_t b0 = p * s.per;
-    Execute(e, {{DNNL_ARG_SRC, memory(e->src, Engine(), const_cast<float*>(x + b0 * x_image))},
+    memory in_mem(forward ? e->src : e->dst, Engine(), const_cast<float*>(in + b0 * in_image));
+    memory out_mem(forward ? e->dst : e->src, Engine(), out + b0 * out_image);
+    Execute(e, {{forward ? DNNL_ARG_SRC : DNNL_ARG_DIFF_DST, in_mem},
                 {DNNL_ARG_WEIGHTS, memory(e->weights, Engine(), (own_last && e == last.get() ? wp_last : wp).data())},
-                {DNNL_ARG_DST, memory(e->dst, Engine(), y + b0 * y_image)}});
+                {forward ? DNNL_ARG_DST : DNNL_ARG_DIFF_SRC, out_mem}});
   });
   return true;
 }
 
+bool OneDnnConv2D(const ConvGeom& g, const float* x, const float* w, float* y, const ParallelHooks& hooks) {
+  return ThroughWeights(g, kForward, x, w, y, hooks);
+}
+
 bool OneDnnConv2DBackpropInput(const ConvGeom& g, const float* dy, const float* w, float* dx,
                                const ParallelHooks& hooks) {
-  if (!Supported(g)) return false;
-  const Slices s = SliceBatch(g, hooks, Flops(g));
-  std::shared_ptr<Entry> full, last;
-  if (!Prepare(g, kBackwardData, s, &full, &last)) return false;
-  // The slice of another batch size may have chosen another weights layout.
-  std::vector<float> wp, wp_last;
-  ReorderWeightsIn(full.get(), w, wp);
-  const bool own_last = !(last->weights == full->weights);
-  if (own_last) ReorderWeightsIn(last.get(), w, wp_last);
-  const int64_t x_image = g.in_h * g.in_w * g.in_c;
-  const int64_t y_image = g.out_h * g.out_w * g.out_c;
-  hooks.run(s.parts, [&](int p) {
-    Entry* e = (p == s.parts - 1 ? last : full).get();
-    const int64_t b0 = p * s.per;
-    Execute(e, {{DNNL_ARG_DIFF_DST, memory(e->dst, Engine(), const_cast<float*>(dy + b0 * y_image))},
-                {DNNL_ARG_WEIGHTS, memory(e->weights, Engine(), (own_last && e == last.get() ? wp_last : wp).data())},
-                {DNNL_ARG_DIFF_SRC, memory(e->src, Engine(), dx + b0 * x_image)}});
-  });
-  return true;
+  return ThroughWeights(g, kBackwardData, dy, w, dx, hooks);
 }
 
 bool OneDnnConv2DBackpropFilter(const ConvGeom& g, const float* x, const float* dy, float* dw,
