@@ -76,7 +76,9 @@ describe(`training on 'native'${skipReason}`, () => {
     const native = await train('native');
     expect(maxRelDiff(native.losses, cpu.losses)).toBeLessThan(1e-4);
     expect(native.losses[3]!).toBeLessThan(native.losses[0]!);
-    native.weights.forEach((w, i) => expect(maxRelDiff(w, cpu.weights[i]!)).toBeLessThan(1e-4));
+    native.weights.forEach((w, i) => {
+      expect(maxRelDiff(w, cpu.weights[i]!)).toBeLessThan(1e-4);
+    });
     expect(native.seen.map((s) => s[0])).toEqual(native.losses);
   });
 });
