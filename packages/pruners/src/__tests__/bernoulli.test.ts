@@ -1,4 +1,4 @@
-import { createNetwork, isMopruneError, type NetworkSpec, Rng } from '@moprune/core';
+import { createNetwork, isMopruneError, type Network, type NetworkSpec, Rng } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { createBernoulliGatePruner } from '../index.js';
 import { describePrunerConformance } from '../testing/index.js';
@@ -9,6 +9,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
+
+/** The step context a gate pruner sees at `step` (epoch 0, validation always perfect). */
+function stepCtx(net: Network, step = 0) {
+  return { net, step, epoch: 0, rng: Rng.fromSeed(step), evaluate: async () => ({ accuracy: 1, loss: 0 }) };
+}
 
 const gatedMlp: NetworkSpec = {
   name: 'gated-mlp',
@@ -81,13 +86,7 @@ describe('Bernoulli gate pruner', () => {
     init(p, net);
     const [theta1] = p.variables!();
     theta1!.assign(tf.tensor1d([-0.3, 1.4, 0.5, 0, 1, 2]));
-    await p.afterStep({
-      net,
-      step: 0,
-      epoch: 0,
-      rng: Rng.fromSeed(0),
-      evaluate: async () => ({ accuracy: 1, loss: 0 }),
-    });
+    await p.afterStep(stepCtx(net));
     expect(Array.from(theta1!.dataSync())).toEqual([0, 1, 0.5, 0, 1, 1]);
     p.dispose!();
     net.dispose();
@@ -99,13 +98,7 @@ describe('Bernoulli gate pruner', () => {
     init(p, net);
     const [theta1] = p.variables!();
     theta1!.assign(tf.tensor1d([0.2, 0.5, 0.7, 0.95, 0.02, 1]));
-    await p.afterStep({
-      net,
-      step: 0,
-      epoch: 0,
-      rng: Rng.fromSeed(0),
-      evaluate: async () => ({ accuracy: 1, loss: 0 }),
-    });
+    await p.afterStep(stepCtx(net));
     // θ + 0.1·(2θ − 1), clipped: 0.14, 0.5, 0.74, 1 (0.99 → 1.04 clipped), 0 (0.02 − 0.096), 1
     const got = Array.from(theta1!.dataSync());
     const want = [0.14, 0.5, 0.74, 1, 0, 1];
@@ -122,13 +115,7 @@ describe('Bernoulli gate pruner', () => {
     const [theta1, theta2] = p.variables!();
     theta1!.assign(tf.tensor1d([0, 1, 0, 1, 1, 1]));
     theta2!.assign(tf.tensor1d([1, 1, 1, 1, 0]));
-    const ctx = (step: number) => ({
-      net,
-      step,
-      epoch: 0,
-      rng: Rng.fromSeed(step),
-      evaluate: async () => ({ accuracy: 1, loss: 0 }),
-    });
+    const ctx = (step: number) => stepCtx(net, step);
     for (let s = 0; s < 3; s++) await p.afterStep(ctx(s));
     expect(await p.afterEpoch!(ctx(2))).toBeUndefined(); // patience met, but still warming up
     await p.afterStep(ctx(3));
@@ -159,13 +146,7 @@ describe('Bernoulli gate pruner', () => {
     init(p, net);
     const byId = new Map(net.gateSites.map((s, i) => [s.id, p.variables!()[i]!]));
     byId.get('b1')!.assign(tf.tensor1d([0]));
-    const ctx = {
-      net,
-      step: 0,
-      epoch: 0,
-      rng: Rng.fromSeed(0),
-      evaluate: async () => ({ accuracy: 1, loss: 0 }),
-    };
+    const ctx = stepCtx(net);
     await p.afterStep(ctx);
     const result = await p.afterEpoch!(ctx);
     const small = result!.replaceNetwork!;
