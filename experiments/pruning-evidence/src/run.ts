@@ -1,5 +1,5 @@
 /**
- * The pruning evidence script: `pnpm --filter @moprune/experiment-pruning-evidence evidence [--smoke] [--only magnitude,gates,relevance] [--out DIR] [--resume]`.
+ * The pruning evidence script: `pnpm --filter @moprune/experiment-pruning-evidence evidence [--smoke] [--only magnitude,gates,relevance] [--seed N] [--out DIR] [--resume]`.
  * Writes DIR/<run>/ (config.json, metrics.jsonl, result.json, checkpoint/) and DIR/evidence.json, and prints a table.
  */
 import { parseArgs } from 'node:util';
@@ -13,9 +13,15 @@ const { values } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'boolean', default: false },
+    seed: { type: 'string' },
   },
 });
-const scale = values.smoke ? SMOKE : FULL;
+if (values.seed !== undefined && !/^\d+$/.test(values.seed)) {
+  console.error(`evidence: --seed must be an integer ≥ 0, got '${values.seed}'`);
+  process.exit(2);
+}
+const base = values.smoke ? SMOKE : FULL;
+const scale = values.seed === undefined ? base : { ...base, seed: Number(values.seed) };
 const only = values.only?.split(',').map((s) => s.trim()) as
   | ('magnitude' | 'gates' | 'relevance')[]
   | undefined;
