@@ -12,6 +12,7 @@ import type {
 } from '../network-types.js';
 import { Rng } from '../rng.js';
 import type { NetworkSpec, NodeSpec } from '../spec.js';
+import { batchNormTraining } from './batch-norm.js';
 import { initBias, initKernel } from './init.js';
 import { nodeParams } from './params.js';
 import { deriveStructure } from './structure.js';
@@ -390,9 +391,8 @@ function compileNode(node: NodeSpec, ins: readonly number[], slots: ReadonlyMap<
         if (!ctx.training) {
           return tf.batchNorm(x, mean.variable, variance.variable, eff(beta), eff(gamma), eps);
         }
-        const axes = x.shape.slice(0, -1).map((_, i) => i);
-        const m = tf.moments(x, axes);
-        const y = tf.batchNorm(x, m.mean, m.variance, eff(beta), eff(gamma), eps);
+        const m = batchNormTraining(x, eff(gamma), eff(beta), eps);
+        const y = m.y;
         const newMean = tf.add(tf.mul(mean.variable, momentum), tf.mul(m.mean, 1 - momentum));
         const newVar = tf.add(tf.mul(variance.variable, momentum), tf.mul(m.variance, 1 - momentum));
         if (ctx.stateUpdates) {

@@ -1,4 +1,12 @@
 // Network interpreter, masks, metrics, compaction and export (see ../network-types.ts).
+export {
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+  BATCH_NORM_TRAINING_KERNEL,
+  type BatchNormTrainingAttrs,
+  type BatchNormTrainingResult,
+  batchNormTraining,
+  hasBatchNormTrainingKernels,
+} from './batch-norm.js';
 export { type CompactGates, type CompactOptions, compact } from './compact.js';
 export { type CreateNetworkOptions, createNetwork, networkFromValues } from './create.js';
 export { loadLayersModelFromDir, saveLayersModel, toLayersModel } from './export.js';
