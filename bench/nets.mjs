@@ -1,6 +1,9 @@
-// The benchmark networks, written directly with tf ops and variables so the
-// benchmark depends on nothing but tfjs-core (and optionally @moprune/backend).
+// The benchmark networks, written directly with tf ops and variables, plus
+// @moprune/core's training-mode batch norm — the op moprune's networks run
+// (one kernel pair on backends that register it, tf.moments + tf.batchNorm
+// elsewhere), as PyTorch's side runs nn.BatchNorm2d.
 // bench/train_step.py defines the same networks in PyTorch: keep them in step.
+import { batchNormTraining } from '@moprune/core';
 
 /** Deterministic pseudo-random numbers (mulberry32) so every run trains the same weights. */
 function rng(seed) {
@@ -107,10 +110,7 @@ function resnet20(tf, seed) {
   specs.fcb = [10];
   const p = makeParams(tf, specs, seed);
   // Training-mode batch norm: normalize with the batch's own moments.
-  const bn = (h, key) => {
-    const { mean, variance } = tf.moments(h, [0, 1, 2]);
-    return tf.batchNorm(h, mean, variance, p[`${key}.beta`], p[`${key}.gamma`], 1e-5);
-  };
+  const bn = (h, key) => batchNormTraining(h, p[`${key}.gamma`], p[`${key}.beta`], 1e-5).y;
   const apply = (x) => {
     let h = tf.relu(bn(tf.conv2d(x, p.stem, 1, 'same'), 'stem'));
     for (const { name, stride, cin: ci, cout } of blocks) {

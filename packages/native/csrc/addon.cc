@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -345,6 +346,60 @@ Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+float EpsilonArg(const Napi::CallbackInfo& info, size_t i, const std::string& kernel) {
+  const double eps = info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1.0;
+  if (!(eps > 0.0) || !std::isfinite(eps)) Fail(info.Env(), kernel, "epsilon must be a finite number > 0");
+  return static_cast<float>(eps);
+}
+
+// Channels of a batch-norm call: scale's length, which must divide x's size.
+int64_t BatchNormChannels(const Napi::CallbackInfo& info, const std::string& kernel, int64_t size, int64_t channels) {
+  if (channels == 0 || size % channels != 0) {
+    Fail(info.Env(), kernel,
+         "x's size " + std::to_string(size) + " is not a multiple of the channel count " + std::to_string(channels));
+  }
+  return channels;
+}
+
+// batchNormTraining(x, scale, offset, epsilon, y, mean, variance)
+Napi::Value BatchNormTraining(const Napi::CallbackInfo& info) {
+  const std::string kernel = "MopruneBatchNormTraining";
+  auto x = AnyFloats(info, 0, kernel, "x");
+  auto scale = AnyFloats(info, 1, kernel, "scale");
+  const int64_t size = static_cast<int64_t>(x.ElementLength());
+  const int64_t channels = BatchNormChannels(info, kernel, size, static_cast<int64_t>(scale.ElementLength()));
+  const float* offset = FloatArg(info, 2, kernel, "offset", channels);
+  const float eps = EpsilonArg(info, 3, kernel);
+  float* y = FloatArg(info, 4, kernel, "y", size);
+  float* mean = FloatArg(info, 5, kernel, "mean", channels);
+  float* variance = FloatArg(info, 6, kernel, "variance", channels);
+  Guard(info.Env(), kernel, [&] {
+    moprune::BatchNormTraining(x.Data(), scale.Data(), offset, y, mean, variance, size / channels, channels, eps);
+  });
+  return info.Env().Undefined();
+}
+
+// batchNormTrainingGrad(dy, x, scale, mean, variance, epsilon, dx, dscale, doffset)
+Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo& info) {
+  const std::string kernel = "MopruneBatchNormTrainingGrad";
+  auto x = AnyFloats(info, 1, kernel, "x");
+  auto scale = AnyFloats(info, 2, kernel, "scale");
+  const int64_t size = static_cast<int64_t>(x.ElementLength());
+  const int64_t channels = BatchNormChannels(info, kernel, size, static_cast<int64_t>(scale.ElementLength()));
+  const float* dy = FloatArg(info, 0, kernel, "dy", size);
+  const float* mean = FloatArg(info, 3, kernel, "mean", channels);
+  const float* variance = FloatArg(info, 4, kernel, "variance", channels);
+  const float eps = EpsilonArg(info, 5, kernel);
+  float* dx = FloatArg(info, 6, kernel, "dx", size);
+  float* dscale = FloatArg(info, 7, kernel, "dscale", channels);
+  float* doffset = FloatArg(info, 8, kernel, "doffset", channels);
+  Guard(info.Env(), kernel, [&] {
+    moprune::BatchNormTrainingGrad(dy, x.Data(), scale.Data(), mean, variance, dx, dscale, doffset, size / channels,
+                                   channels, eps);
+  });
+  return info.Env().Undefined();
+}
+
 // unary(op, x, out, alpha)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   const int64_t op = IntArg(info, 0, "unary", "op", 0);
@@ -474,6 +529,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("binaryBroadcast", Napi::Function::New(env, BinaryBroadcast));
   exports.Set("channelAffine", Napi::Function::New(env, ChannelAffine));
+  exports.Set("batchNormTraining", Napi::Function::New(env, BatchNormTraining));
+  exports.Set("batchNormTrainingGrad", Napi::Function::New(env, BatchNormTrainingGrad));
   exports.Set("sumAxes", Napi::Function::New(env, SumAxes));
   exports.Set("copyBox", Napi::Function::New(env, CopyBox));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

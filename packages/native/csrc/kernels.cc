@@ -7,6 +7,7 @@
 #endif
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -690,6 +691,154 @@ void ChannelAffine(const float* x, float* out, int64_t size, const float* center
       for (int64_t c = 0; c < channels; ++c) yr[c] = (xr[c] - center[c]) * scale[c] + shift[c];
     }
   });
+}
+
+namespace {
+
+// Rows per float accumulation block before it is added into double: short
+// enough that float rounding stays small, long enough that the inner loop is
+// plain float SIMD.
+constexpr int64_t kBlockRows = 64;
+
+// Parts for a per-channel reduction over `rows`: each part needs its own
+// accumulators, so never more parts than rows.
+int PartsForRows(int64_t rows, int64_t channels) {
+  return static_cast<int>(std::min<int64_t>(PartsForElements(rows * channels), std::max<int64_t>(rows, 1)));
+}
+
+// Adds to s[c] the sum of (a[r, c] - ka[c]) and to q[c] the sum of
+// (a[r, c] - ka[c]) * (b[r, c] - kb[c]) over rows [r0, r1); b == nullptr means b = a, kb = ka.
+void AccumulatePairs(const float* a, const float* ka, const float* b, const float* kb, int64_t r0, int64_t r1,
+                     int64_t channels, double* s, double* q) {
+  std::vector<float> fs(static_cast<size_t>(channels)), fq(static_cast<size_t>(channels));
+  float* __restrict bs = fs.data();
+  float* __restrict bq = fq.data();
+  for (int64_t blk = r0; blk < r1; blk += kBlockRows) {
+    const int64_t stop = std::min(r1, blk + kBlockRows);
+    std::fill(fs.begin(), fs.end(), 0.0f);
+    std::fill(fq.begin(), fq.end(), 0.0f);
+    for (int64_t r = blk; r < stop; ++r) {
+      const float* __restrict ar = a + r * channels;
+      if (b == nullptr) {
+        for (int64_t c = 0; c < channels; ++c) {
+          const float d = ar[c] - ka[c];
+          bs[c] += d;
+          bq[c] += d * d;
+        }
+      } else {
+        const float* __restrict br = b + r * channels;
+        for (int64_t c = 0; c < channels; ++c) {
+          const float d = ar[c] - ka[c];
+          bs[c] += d;
+          bq[c] += d * (br[c] - kb[c]);
+        }
+      }
+    }
+    for (int64_t c = 0; c < channels; ++c) {
+      s[c] += bs[c];
+      q[c] += bq[c];
+    }
+  }
+}
+
+// out[r, c] = u[r, c] * alpha[c] + (v[r, c] - center[c]) * beta[c] + gamma[c] over all
+// rows, in parallel; v == nullptr drops the middle term and uses center for u instead:
+// out = (u - center) * alpha + gamma.
+void ChannelCombine(const float* u, const float* alpha, const float* v, const float* center, const float* beta,
+                    const float* gamma, float* out, int64_t rows, int64_t channels) {
+  const int parts = PartsForRows(rows, channels);
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* __restrict ur = u + r * channels;
+      float* __restrict yr = out + r * channels;
+      if (v == nullptr) {
+        for (int64_t c = 0; c < channels; ++c) yr[c] = (ur[c] - center[c]) * alpha[c] + gamma[c];
+      } else {
+        const float* __restrict vr = v + r * channels;
+        for (int64_t c = 0; c < channels; ++c) yr[c] = ur[c] * alpha[c] + (vr[c] - center[c]) * beta[c] + gamma[c];
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void BatchNormTraining(const float* x, const float* scale, const float* offset, float* y, float* mean,
+                       float* variance, int64_t rows, int64_t channels, float epsilon) {
+  if (rows == 0) {
+    std::fill(mean, mean + channels, std::numeric_limits<float>::quiet_NaN());
+    std::fill(variance, variance + channels, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  const int parts = PartsForRows(rows, channels);
+  const size_t c = static_cast<size_t>(channels);
+  std::vector<double> acc(static_cast<size_t>(parts) * 2 * c, 0.0);
+  const float* shift = x;  // the first row
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    double* s = acc.data() + static_cast<size_t>(p) * 2 * c;
+    AccumulatePairs(x, shift, nullptr, nullptr, r0, r1, channels, s, s + c);
+  });
+  std::vector<float> a(c);
+  for (size_t k = 0; k < c; ++k) {
+    double s = 0.0, q = 0.0;
+    for (int p = 0; p < parts; ++p) {
+      s += acc[static_cast<size_t>(p) * 2 * c + k];
+      q += acc[static_cast<size_t>(p) * 2 * c + c + k];
+    }
+    const double m = s / static_cast<double>(rows);
+    const double var = std::max(0.0, q / static_cast<double>(rows) - m * m);
+    const double mu = static_cast<double>(shift[k]) + m;
+    mean[k] = static_cast<float>(mu);
+    variance[k] = static_cast<float>(var);
+    const double factor = static_cast<double>(scale[k]) / std::sqrt(var + static_cast<double>(epsilon));
+    a[k] = static_cast<float>(factor);
+  }
+  ChannelCombine(x, a.data(), nullptr, mean, nullptr, offset, y, rows, channels);
+}
+
+void BatchNormTrainingGrad(const float* dy, const float* x, const float* scale, const float* mean,
+                           const float* variance, float* dx, float* dscale, float* doffset, int64_t rows,
+                           int64_t channels, float epsilon) {
+  const size_t c = static_cast<size_t>(channels);
+  if (rows == 0) {
+    std::fill(dscale, dscale + channels, 0.0f);
+    std::fill(doffset, doffset + channels, 0.0f);
+    return;
+  }
+  const int parts = PartsForRows(rows, channels);
+  std::vector<double> acc(static_cast<size_t>(parts) * 2 * c, 0.0);
+  const std::vector<float> zero(c, 0.0f);
+  // Per channel: sum dy and sum dy * (x - mean).
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    double* s = acc.data() + static_cast<size_t>(p) * 2 * c;
+    AccumulatePairs(dy, zero.data(), x, mean, r0, r1, channels, s, s + c);
+  });
+  // dx = A*dy + B*(x - mean) + G with A = scale*r, B = -scale*r^2*dscale/rows, G = -A*doffset/rows.
+  std::vector<float> a(c), bcoef(c), g(c);
+  const double n = static_cast<double>(rows);
+  for (size_t k = 0; k < c; ++k) {
+    double sdy = 0.0, sdx = 0.0;
+    for (int p = 0; p < parts; ++p) {
+      sdy += acc[static_cast<size_t>(p) * 2 * c + k];
+      sdx += acc[static_cast<size_t>(p) * 2 * c + c + k];
+    }
+    const double r = 1.0 / std::sqrt(static_cast<double>(variance[k]) + static_cast<double>(epsilon));
+    const double ds = sdx * r;
+    doffset[k] = static_cast<float>(sdy);
+    dscale[k] = static_cast<float>(ds);
+    const double ak = static_cast<double>(scale[k]) * r;
+    const double bk = -ak * r * ds / n;
+    a[k] = static_cast<float>(ak);
+    bcoef[k] = static_cast<float>(bk);
+    g[k] = static_cast<float>(-ak * sdy / n);
+  }
+  ChannelCombine(dy, a.data(), x, mean, bcoef.data(), g.data(), dx, rows, channels);
 }
 
 void Unary(int op, const float* x, float* out, int64_t size, float alpha) {

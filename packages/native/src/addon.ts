@@ -76,6 +76,32 @@ export interface NativeAddon {
     scale: Float32Array,
     shift: Float32Array,
   ): void;
+  /**
+   * Training-mode batch norm of x viewed as [rows, channels] (channels =
+   * scale.length): writes the batch mean and biased variance per channel
+   * and y = (x − mean)·scale/√(variance + epsilon) + offset.
+   */
+  batchNormTraining(
+    x: Float32Array,
+    scale: Float32Array,
+    offset: Float32Array,
+    epsilon: number,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+  ): void;
+  /** The exact gradient of {@link NativeAddon.batchNormTraining}'s y (see `@moprune/core`'s kernel contract). */
+  batchNormTrainingGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    scale: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    epsilon: number,
+    dx: Float32Array,
+    dscale: Float32Array,
+    doffset: Float32Array,
+  ): void;
   /** op: 0 relu, 1 step (x > 0 ? 1 : alpha), 2 square. */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** Sums x viewed as [outer, mid, inner] over mid into out [outer, inner]. */

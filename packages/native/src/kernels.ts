@@ -1,3 +1,4 @@
+import { BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL } from '@moprune/core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
   backend_util,
@@ -45,6 +46,8 @@ export const NATIVE_KERNEL_NAMES = [
   'FusedBatchNorm',
   'Transpose',
   'Tile',
+  BATCH_NORM_TRAINING_KERNEL,
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
 ] as const;
 
 type Args = { inputs: NamedTensorInfoMap; backend: MathBackendCPU; attrs: NamedAttrMap };
@@ -669,6 +672,92 @@ function fusedBatchNorm(addon: NativeAddon): KernelFunc {
   };
 }
 
+/** Checks a batch-norm kernel's inputs: float32, x of rank ≥ 2, per-channel parameters of shape [C]. */
+function batchNormInputs(kernel: string, args: Args, names: readonly string[]) {
+  const tensors = Object.fromEntries(names.map((n) => [n, input(args, kernel, n)])) as Record<
+    string,
+    TensorInfo
+  >;
+  const x = tensors.x!;
+  if (commonDtype(kernel, tensors) !== 'float32') {
+    throw new NativeError('BAD_DTYPE', `${kernel}: inputs must be float32 (${shapesText(tensors)})`, {
+      details: { kernel },
+    });
+  }
+  if (x.shape.length < 2) throw badShape(kernel, 'x must have rank >= 2 (channels last)', tensors);
+  const channels = x.shape[x.shape.length - 1]!;
+  for (const [name, t] of Object.entries(tensors)) {
+    const perChannel = name !== 'x' && name !== 'dy';
+    const ok = perChannel
+      ? t.shape.length === 1 && t.shape[0] === channels
+      : util.arraysEqual(t.shape, x.shape);
+    if (!ok) {
+      throw badShape(
+        kernel,
+        `${name} must have shape ${perChannel ? `[${channels}]` : shapeText(x)}`,
+        tensors,
+      );
+    }
+  }
+  const epsilon = Number(args.attrs.epsilon);
+  if (!(epsilon > 0) || !Number.isFinite(epsilon)) {
+    throw badShape(kernel, `epsilon must be a finite number > 0, got ${String(args.attrs.epsilon)}`, tensors);
+  }
+  return { tensors, x, channels, epsilon };
+}
+
+/** `@moprune/core`'s training-mode batch norm: y, batch mean, batch variance in one pass pair. */
+function batchNormTraining(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = BATCH_NORM_TRAINING_KERNEL;
+    const { tensors, x, channels, epsilon } = batchNormInputs(kernel, args, ['x', 'scale', 'offset']);
+    const y = newOutput(util.sizeFromShape(x.shape), true);
+    const mean = new Float32Array(channels);
+    const variance = new Float32Array(channels);
+    const [xv, sv, ov] = [tensors.x!, tensors.scale!, tensors.offset!].map((t) => f32(args.backend, t)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
+    call(kernel, tensors, () => addon.batchNormTraining(xv, sv, ov, epsilon, y, mean, variance));
+    return [
+      output(args.backend, [...x.shape], y),
+      output(args.backend, [channels], mean),
+      output(args.backend, [channels], variance),
+    ];
+  };
+}
+
+/** The gradient kernel of {@link batchNormTraining}: dx, dscale, doffset in two passes. */
+function batchNormTrainingGrad(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = BATCH_NORM_TRAINING_GRAD_KERNEL;
+    const { tensors, x, channels, epsilon } = batchNormInputs(kernel, args, [
+      'dy',
+      'x',
+      'scale',
+      'mean',
+      'variance',
+    ]);
+    const dx = newOutput(util.sizeFromShape(x.shape), true);
+    const dscale = new Float32Array(channels);
+    const doffset = new Float32Array(channels);
+    const [dyv, xv, sv, mv, vv] = ['dy', 'x', 'scale', 'mean', 'variance'].map((n) =>
+      f32(args.backend, tensors[n]!),
+    ) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    call(kernel, tensors, () =>
+      addon.batchNormTrainingGrad(dyv, xv, sv, mv, vv, epsilon, dx, dscale, doffset),
+    );
+    return [
+      output(args.backend, [...x.shape], dx),
+      output(args.backend, [channels], dscale),
+      output(args.backend, [channels], doffset),
+    ];
+  };
+}
+
 // ---------------------------------------------------------------- data movement
 
 /** Slice: contiguous slices stay the cpu kernel's zero-copy views; others copy natively. */
@@ -885,6 +974,8 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     FusedBatchNorm: fusedBatchNorm(addon),
     Transpose: transpose(addon),
     Tile: tile(addon),
+    [BATCH_NORM_TRAINING_KERNEL]: batchNormTraining(addon),
+    [BATCH_NORM_TRAINING_GRAD_KERNEL]: batchNormTrainingGrad(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,
