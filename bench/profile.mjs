@@ -37,13 +37,16 @@ for (const config of tf.getKernelsForBackend(tfBackend)) {
         }
       }
       const c0 = process.cpuUsage();
+      const w0 = performance.now();
       try {
         return inner(args);
       } finally {
         const c = process.cpuUsage(c0);
+        const wall = performance.now() - w0;
         inKernel--;
-        const e = byKernel.get(config.kernelName) ?? { ms: 0, calls: 0 };
+        const e = byKernel.get(config.kernelName) ?? { ms: 0, wall: 0, calls: 0 };
         e.ms += (c.user + c.system) / 1000;
+        e.wall += wall;
         e.calls += 1;
         byKernel.set(config.kernelName, e);
       }
@@ -63,14 +66,16 @@ const cpu = process.cpuUsage(c0);
 const stepCpu = (cpu.user + cpu.system) / 1000 / steps;
 const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const inKernels = rows.reduce((s, [, e]) => s + e.ms, 0) / steps;
+const inKernelsWall = rows.reduce((s, [, e]) => s + e.wall, 0) / steps;
 const calls = rows.reduce((s, [, e]) => s + e.calls, 0) / steps;
 console.log(
   `${network} on ${backend}, batch ${batch}, mean of ${steps} steps: ${stepCpu.toFixed(1)} ms CPU (${wall.toFixed(1)} ms wall), ` +
-    `${inKernels.toFixed(1)} ms in ${calls.toFixed(0)} kernel calls, ${(stepCpu - inKernels).toFixed(1)} ms outside kernels`,
+    `${inKernels.toFixed(1)} ms CPU (${inKernelsWall.toFixed(1)} ms wall) in ${calls.toFixed(0)} kernel calls, ` +
+    `${(stepCpu - inKernels).toFixed(1)} ms CPU (${(wall - inKernelsWall).toFixed(1)} ms wall) outside kernels`,
 );
 for (const [name, e] of rows.slice(0, 30)) {
   console.log(
-    `${name.padEnd(24)} ${(e.ms / steps).toFixed(2).padStart(9)} ms ${String(e.calls / steps).padStart(6)} calls`,
+    `${name.padEnd(30)} ${(e.ms / steps).toFixed(2).padStart(9)} ms CPU ${(e.wall / steps).toFixed(2).padStart(9)} ms wall ${String(e.calls / steps).padStart(6)} calls`,
   );
 }
 dispose();

@@ -37,6 +37,26 @@ describe(`native kernels on large shapes equal the cpu kernels${skipReason}`, ()
           { filterShape: [3, 3, 8, 16], strides: 2, pad: 'same', dataFormat: 'NHWC' },
         ) as tf.Tensor,
     matMul: () => tf.matMul(tf.tensor2d(xv, [256, 256]), tf.tensor2d(xv.subarray(0, 256 * 64), [256, 64])),
+    // One product split over threads: by output rows (m ≥ n) or by columns (n > m), every transpose.
+    ...Object.fromEntries(
+      [
+        [300, 96],
+        [96, 300],
+      ].flatMap(([m, n]) =>
+        [false, true].flatMap((ta) =>
+          [false, true].map((tb) => [
+            `matMul ${m}x${n}x128${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`,
+            () =>
+              tf.matMul(
+                tf.tensor2d(xv.subarray(0, m! * 128), ta ? [128, m!] : [m!, 128]),
+                tf.tensor2d(xv.subarray(1000, 1000 + n! * 128), tb ? [n!, 128] : [128, n!]),
+                ta,
+                tb,
+              ),
+          ]),
+        ),
+      ),
+    ),
     'batched matMul': () =>
       tf.matMul(tf.tensor3d(xv, [64, 32, 32]), tf.tensor3d(xv, [64, 32, 32]), false, true),
     maxPool: () => tf.maxPool(x(), 3, 1, 'same'),
