@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "conv_onednn.h"
@@ -374,10 +375,154 @@ void BiasActivation(float* y, int64_t size, const float* bias, int64_t channels,
   });
 }
 
+namespace {
+
+// 2x2 windows at stride 2 inside the input (LeNet's pools): with the channel
+// count a compile-time constant the per-window loops unroll and vectorize;
+// the generic loops spent most of their time on loop overhead for C = 6
+// (LeNet-5's first pool at batch 128: forward 0.41 -> 0.08 ms, gradient
+// 0.46 -> 0.27 ms; its second, C = 16: 0.06 -> 0.03 and 0.125 -> 0.06 ms).
+bool Pool2x2(const ConvGeom& g) {
+  return g.filter_h == 2 && g.filter_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.dilation_h == 1 &&
+         g.dilation_w == 1 && g.pad_top == 0 && g.pad_left == 0 && g.out_h * 2 <= g.in_h && g.out_w * 2 <= g.in_w;
+}
+
+// Calls f(std::integral_constant<int, C>) for the channel counts with a
+// specialized loop; false for the others.
+template <typename F>
+bool WithChannels(int64_t c, F f) {
+  switch (c) {
+    case 1: f(std::integral_constant<int, 1>{}); return true;
+    case 2: f(std::integral_constant<int, 2>{}); return true;
+    case 3: f(std::integral_constant<int, 3>{}); return true;
+    case 4: f(std::integral_constant<int, 4>{}); return true;
+    case 6: f(std::integral_constant<int, 6>{}); return true;
+    case 8: f(std::integral_constant<int, 8>{}); return true;
+    case 16: f(std::integral_constant<int, 16>{}); return true;
+    case 32: f(std::integral_constant<int, 32>{}); return true;
+    case 64: f(std::integral_constant<int, 64>{}); return true;
+    default: return false;
+  }
+}
+
+// `v > m ? v : m` from -inf skips NaN inputs, which is what tfjs's cpu pool does.
+inline float Keep(float m, float v) { return v > m ? v : m; }
+
+#if defined(__SSE2__)
+// One 2x2 window's gradient for 4 channels, t/b = the window's top/bottom row
+// at those channels (right taps `c` floats on): dy goes to the first tap equal
+// to the NaN-skipping maximum — the first strict maximum of a left-to-right
+// scan — and nowhere when the window has only -inf/NaN. Compare masks, not
+// branches: which tap wins is random.
+inline void Grad2x2Group(const float* t, const float* b, const float* d, float* dt, float* db, int64_t c) {
+  const __m128 ninf = _mm_set1_ps(-std::numeric_limits<float>::infinity());
+  const auto keep = [](__m128 m, __m128 v) {
+    const __m128 g = _mm_cmpgt_ps(v, m);
+    return _mm_or_ps(_mm_and_ps(g, v), _mm_andnot_ps(g, m));
+  };
+  const __m128 v0 = _mm_loadu_ps(t), v1 = _mm_loadu_ps(t + c), v2 = _mm_loadu_ps(b), v3 = _mm_loadu_ps(b + c);
+  const __m128 m = keep(keep(keep(keep(ninf, v0), v1), v2), v3);
+  __m128 open = _mm_cmpgt_ps(m, ninf);
+  const __m128 e0 = _mm_and_ps(open, _mm_cmpeq_ps(v0, m));
+  open = _mm_andnot_ps(e0, open);
+  const __m128 e1 = _mm_and_ps(open, _mm_cmpeq_ps(v1, m));
+  open = _mm_andnot_ps(e1, open);
+  const __m128 e2 = _mm_and_ps(open, _mm_cmpeq_ps(v2, m));
+  const __m128 e3 = _mm_andnot_ps(e2, open);
+  const __m128 dv = _mm_loadu_ps(d);
+  _mm_storeu_ps(dt, _mm_and_ps(e0, dv));
+  _mm_storeu_ps(dt + c, _mm_and_ps(e1, dv));
+  _mm_storeu_ps(db, _mm_and_ps(e2, dv));
+  _mm_storeu_ps(db + c, _mm_and_ps(e3, dv));
+}
+#endif
+
+template <int C>
+void MaxPool2x2Rows(const ConvGeom& g, const float* x, float* y, int64_t r0, int64_t r1) {
+  const int64_t row = g.in_w * C;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / g.out_h;
+    const int64_t oh = r % g.out_h;
+    const float* top = x + (n * g.in_h + 2 * oh) * row;
+    float* out = y + r * g.out_w * C;
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      const float* __restrict t = top + 2 * ow * C;
+      const float* __restrict b = t + row;
+      float* __restrict o = out + ow * C;
+      for (int i = 0; i < C; ++i) {
+        float m = Keep(-std::numeric_limits<float>::infinity(), t[i]);
+        m = Keep(m, t[C + i]);
+        m = Keep(m, b[i]);
+        o[i] = Keep(m, b[C + i]);
+      }
+    }
+  }
+}
+
+// Gradient over images [b0, b1): each dy goes to the first strict maximum of its window.
+template <int C>
+void MaxPoolGrad2x2Images(const ConvGeom& g, const float* x, const float* dy, float* dx, int64_t b0, int64_t b1) {
+  const int64_t row = g.in_w * C;
+  for (int64_t n = b0; n < b1; ++n) {
+    const float* xn = x + n * g.in_h * row;
+    float* dxn = dx + n * g.in_h * row;
+    // Pixels no window covers (an odd last row or column) get no gradient.
+    for (int64_t ih = 0; ih < g.in_h; ++ih) {
+      const int64_t from = ih < g.out_h * 2 ? g.out_w * 2 * C : 0;
+      std::fill(dxn + ih * row + from, dxn + (ih + 1) * row, 0.0f);
+    }
+    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const int64_t base = (2 * oh * g.in_w + 2 * ow) * C;
+        const float* __restrict t = xn + base;
+        const float* __restrict b = t + row;
+        const float* __restrict d = dy + ((n * g.out_h + oh) * g.out_w + ow) * C;
+        float* __restrict dt = dxn + base;
+        float* __restrict db = dt + row;
+#if defined(__SSE2__)
+        if (C >= 4) {
+          // Groups of 4 channels; the last may overlap the one before (C = 6:
+          // channels 0-3, then 2-5) and rewrites the same values.
+          for (int i = 0; i < C; i += 4) {
+            const int j = i + 4 <= C ? i : C - 4;
+            Grad2x2Group(t + j, b + j, d + j, dt + j, db + j, C);
+          }
+          continue;
+        }
+#endif
+        for (int i = 0; i < C; ++i) {
+          // The first tap equal to the window's maximum is the first strict
+          // maximum of a left-to-right scan; a window of -inf/NaN has none.
+          const float m = Keep(Keep(Keep(Keep(-std::numeric_limits<float>::infinity(), t[i]), t[C + i]), b[i]), b[C + i]);
+          const bool has = m > -std::numeric_limits<float>::infinity();
+          const bool e0 = t[i] == m;
+          const bool e1 = t[C + i] == m;
+          const bool e2 = b[i] == m;
+          dt[i] = has && e0 ? d[i] : 0.0f;
+          dt[C + i] = has && !e0 && e1 ? d[i] : 0.0f;
+          db[i] = has && !e0 && !e1 && e2 ? d[i] : 0.0f;
+          db[C + i] = has && !e0 && !e1 && !e2 ? d[i] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void MaxPool(const ConvGeom& g, const float* x, float* y) {
   const int64_t c = g.in_c;
   const int64_t rows = g.batch * g.out_h;
   const int parts = PartsFor(PoolFlops(g), rows);
+  if (Pool2x2(g) && WithChannels(c, [&](auto k) {
+        RunParts(parts, [&](int p) {
+          int64_t r0, r1;
+          Split(rows, parts, p, &r0, &r1);
+          MaxPool2x2Rows<decltype(k)::value>(g, x, y, r0, r1);
+        });
+      })) {
+    return;
+  }
   RunParts(parts, [&](int p) {
     int64_t r0, r1;
     Split(rows, parts, p, &r0, &r1);
@@ -497,6 +642,15 @@ void MaxPoolGrad(const ConvGeom& g, const float* x, const float* dy, float* dx) 
   const int64_t c = g.in_c;
   const int64_t image = g.in_h * g.in_w * c;
   const int parts = PartsFor(PoolFlops(g), g.batch);
+  if (Pool2x2(g) && WithChannels(c, [&](auto k) {
+        RunParts(parts, [&](int p) {
+          int64_t b0, b1;
+          Split(g.batch, parts, p, &b0, &b1);
+          MaxPoolGrad2x2Images<decltype(k)::value>(g, x, dy, dx, b0, b1);
+        });
+      })) {
+    return;
+  }
   if (TiledPool(g)) {
     RunParts(parts, [&](int p) {
       int64_t b0, b1;

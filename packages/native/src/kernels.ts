@@ -488,6 +488,14 @@ function pool(kind: PoolKind, addon: NativeAddon): KernelFunc {
       const tensors = { x };
       const info = poolInfo(kind, args, x, tensors);
       if (commonDtype(kind, tensors) !== 'float32') return runCpu(kind, args);
+      // A 1x1 window that keeps the shape is the identity in tfjs's cpu kernels (NaN stays NaN).
+      if (
+        info.filterHeight === 1 &&
+        info.filterWidth === 1 &&
+        util.arraysEqual(info.inShape, info.outShape)
+      ) {
+        return runCpu(kind, args);
+      }
       const out = newOutput(util.sizeFromShape(info.outShape), !isEmpty(x.shape));
       if (out.length > 0 && !isEmpty(x.shape)) {
         const xv = f32(backend, x);

@@ -352,15 +352,22 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
         fh: fc.integer({ min: 1, max: 3 }),
         fw: fc.integer({ min: 1, max: 3 }),
         nan: fc.boolean(),
+        dead: fc.boolean(),
         seed,
       }),
     ],
     { seed: 95, numRuns: RUNS },
-  )('MaxPoolGrad with tiling windows (ties, NaN)', async (p) => {
+  )('MaxPool and MaxPoolGrad with tiling windows (ties, NaN, -Infinity)', async (p) => {
     fc.pre(p.h >= p.fh && p.w >= p.fw);
     // Three levels only, so windows often hold equal maxima.
     const xv = values(p.seed, p.n * p.h * p.w * p.c).map((v) => Math.round(v));
+    // A first image of -Infinity: windows with no strict maximum get no gradient.
+    if (p.dead) xv.fill(Number.NEGATIVE_INFINITY, 0, p.h * p.w * p.c);
     if (p.nan) xv[0] = Number.NaN;
+    const [cpuY, nativeY] = await bothBackends(() =>
+      tf.maxPool(tf.tensor4d(xv, [p.n, p.h, p.w, p.c]), [p.fh, p.fw], [p.fh, p.fw], 'valid'),
+    );
+    expect(maxRelDiff(cpuY, nativeY)).toBeLessThan(TOL);
     const outShape: [number, number, number, number] = [
       p.n,
       Math.floor(p.h / p.fh),
