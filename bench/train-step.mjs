@@ -7,7 +7,12 @@
 //
 //   node bench/train-step.mjs [--networks lenet5,lenet300,resnet20] [--backends cpu-stock,cpu,wasm,native,tensorflow,pytorch]
 //                             [--batch 128] [--runs 20] [--budget 60] [--include-slow] [--print] [--out file.json]
-//                             [--torch-threads N]
+//                             [--torch-threads N] [--rounds N]
+//
+// --rounds N repeats the whole measurement N times, alternating the order of
+// the backends, and reports per network the median of the rounds' medians
+// (min of minimums, max of maximums) plus the range of the per-round ratios
+// to PyTorch: on a machine whose speed drifts, one round's ratio says little.
 //
 // MOPRUNE_NATIVE_THREADS=1 with --torch-threads 1 compares single-thread CPU
 // time, the figure that stays stable on a shared machine.
@@ -38,16 +43,20 @@ const { values: args } = parseArgs({
     // Seconds of measurement per network on cpu/cpu-stock before runs are capped (never below 3).
     budget: { type: 'string', default: '60' },
     'include-slow': { type: 'boolean', default: false },
-    // Print the table of the last results file instead of measuring.
+    // Print the table of the last results file (or of --out) instead of measuring.
     print: { type: 'boolean', default: false },
     // Results file (default bench/results/train-step.json).
     out: { type: 'string' },
     // PyTorch's intra-op threads. Default: every core, as a user would run it.
     'torch-threads': { type: 'string', default: String(cpus().length) },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const batch = Number(args.batch);
 const runs = Number(args.runs);
+const rounds = Number(args.rounds);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new Error(`--rounds must be a positive integer, got ${args.rounds}`);
 const budgetMs = Number(args.budget) * 1000;
 const MIN_RUNS = 3;
 
@@ -243,6 +252,52 @@ function runPytorch() {
   return lastJsonLine(out).rows;
 }
 
+/** Range of the per-round median ratios to PyTorch ("0.71–0.80×"), when both rows come from several rounds. */
+function roundRatios(row, torch) {
+  const mine = row.roundMedians;
+  const theirs = torch?.roundMedians;
+  if (!mine || !theirs || mine.length !== theirs.length || row.backend === 'pytorch') return '—';
+  const ratios = mine.map((m, i) => m / theirs[i]);
+  return `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`;
+}
+
+/** One row per network and backend from several rounds' rows (see --rounds). */
+function mergeRounds(perRound) {
+  const median = (xs) => stats(xs).median;
+  const merged = [];
+  for (const first of perRound[0]) {
+    const same = perRound
+      .map((rows) => rows.find((r) => r.network === first.network && r.backend === first.backend))
+      .filter((r) => r?.msPerStep);
+    if (same.length < perRound.length) {
+      merged.push(first);
+      continue;
+    }
+    const msPerStep = {
+      median: median(same.map((r) => r.msPerStep.median)),
+      min: Math.min(...same.map((r) => r.msPerStep.min)),
+      max: Math.max(...same.map((r) => r.msPerStep.max)),
+    };
+    const notes = [...new Set(same.map((r) => r.note).filter(Boolean))];
+    merged.push({
+      ...first,
+      msPerStep,
+      cpuMsPerStep: first.cpuMsPerStep
+        ? {
+            median: median(same.map((r) => r.cpuMsPerStep.median)),
+            min: Math.min(...same.map((r) => r.cpuMsPerStep.min)),
+            max: Math.max(...same.map((r) => r.cpuMsPerStep.max)),
+          }
+        : first.cpuMsPerStep,
+      samplesPerSec: batch / (msPerStep.median / 1000),
+      runs: same.reduce((n, r) => n + (r.runs ?? 0), 0),
+      roundMedians: same.map((r) => r.msPerStep.median),
+      ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+    });
+  }
+  return merged;
+}
+
 function fmt(x, digits = 1) {
   return x === null || x === undefined ? '—' : x.toFixed(digits);
 }
@@ -262,6 +317,7 @@ function printTable(rows) {
     'CPU ms',
     'CPU ÷ PyTorch CPU',
     'speedup vs cpu-stock',
+    'rounds ÷ PyTorch',
   ];
   // Under CPU contention medians swing widely (a 2-thread PyTorch suffers most); the ratio of
   // minimums estimates uncontended speed better, so both are shown.
@@ -283,6 +339,7 @@ function printTable(rows) {
         ? `${(r.cpuMsPerStep.median / torch.cpuMsPerStep.median).toFixed(2)}×`
         : '—',
       m && stock ? `${(stock.msPerStep.median / m).toFixed(1)}×` : '—',
+      roundRatios(r, torch),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -300,7 +357,7 @@ function printTable(rows) {
 async function main() {
   if (args.child) return child(args.backend);
   if (args.print) {
-    const saved = JSON.parse(readFileSync(join(here, 'results', 'train-step.json'), 'utf8'));
+    const saved = JSON.parse(readFileSync(args.out ?? join(here, 'results', 'train-step.json'), 'utf8'));
     printTable(saved.rows);
     console.log(
       `\n${saved.date}, load average at start ${saved.machine.loadAverageAtStart}, at end ${saved.machine.loadAverageAtEnd ?? '—'}; native threads ${saved.machine.nativeThreads ?? 'all'}, torch threads ${saved.machine.torchThreads ?? '—'}`,
@@ -312,8 +369,18 @@ async function main() {
   if (unknown.length > 0)
     throw new Error(`unknown backend(s) ${unknown.join(', ')}; known: ${ALL_BACKENDS.join(', ')}`);
   const load = loadavg()[0];
-  const rows = [];
-  for (const backend of wanted) rows.push(...(backend === 'pytorch' ? runPytorch() : runChild(backend)));
+  const perRound = [];
+  for (let round = 0; round < rounds; round++) {
+    // Alternate the order so a drift in machine speed does not always favour the same backend.
+    const order = round % 2 === 0 ? wanted : [...wanted].reverse();
+    if (rounds > 1) process.stderr.write(`train-step: round ${round + 1} of ${rounds}\n`);
+    const rows = [];
+    for (const backend of order) rows.push(...(backend === 'pytorch' ? runPytorch() : runChild(backend)));
+    // Rows in the order the backends were asked for, whatever order they ran in.
+    rows.sort((a, b) => wanted.indexOf(a.backend) - wanted.indexOf(b.backend));
+    perRound.push(rows);
+  }
+  const rows = rounds === 1 ? perRound[0] : mergeRounds(perRound);
   const result = {
     date: new Date().toISOString(),
     machine: {
@@ -327,7 +394,9 @@ async function main() {
       nativeThreads: process.env.MOPRUNE_NATIVE_THREADS ? Number(process.env.MOPRUNE_NATIVE_THREADS) : 'all',
       torchThreads: Number(args['torch-threads']),
     },
+    rounds,
     rows,
+    ...(rounds > 1 ? { perRound } : {}),
   };
   const file = args.out ?? join(here, 'results', 'train-step.json');
   mkdirSync(dirname(file), { recursive: true });
