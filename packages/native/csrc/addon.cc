@@ -400,6 +400,17 @@ Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// reluGrad(dy, x, out)
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  const std::string kernel = "MopruneReluGrad";
+  auto x = AnyFloats(info, 1, kernel, "x");
+  const int64_t size = static_cast<int64_t>(x.ElementLength());
+  const float* dy = FloatArg(info, 0, kernel, "dy", size);
+  float* out = FloatArg(info, 2, kernel, "out", size);
+  moprune::ReluGrad(dy, x.Data(), out, size);
+  return info.Env().Undefined();
+}
+
 // unary(op, x, out, alpha)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   const int64_t op = IntArg(info, 0, "unary", "op", 0);
@@ -527,6 +538,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("broadcastTo", Napi::Function::New(env, BroadcastTo));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("binaryBroadcast", Napi::Function::New(env, BinaryBroadcast));
   exports.Set("channelAffine", Napi::Function::New(env, ChannelAffine));
   exports.Set("batchNormTraining", Napi::Function::New(env, BatchNormTraining));

@@ -1051,6 +1051,31 @@ void Unary(int op, const float* x, float* out, int64_t size, float alpha) {
   });
 }
 
+void ReluGrad(const float* dy, const float* x, float* out, int64_t size) {
+  const int parts = PartsForElements(size);
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(size, parts, p, &begin, &end);
+    int64_t i = begin;
+#if defined(__SSE2__)
+    // Compare masks, not branches (the signs of activations are random).
+    const __m128 zero = _mm_setzero_ps();
+    for (; i + 4 <= end; i += 4) {
+      const __m128 v = _mm_loadu_ps(x + i);
+      const __m128 d = _mm_loadu_ps(dy + i);
+      const __m128 pos = _mm_cmpgt_ps(v, zero);
+      const __m128 r = _mm_or_ps(_mm_and_ps(pos, d), _mm_andnot_ps(pos, _mm_mul_ps(d, zero)));
+      const __m128 nan = _mm_cmpunord_ps(v, v);
+      _mm_storeu_ps(out + i, _mm_or_ps(_mm_andnot_ps(nan, r), _mm_and_ps(nan, v)));
+    }
+#endif
+    for (; i < end; ++i) {
+      const float v = x[i];
+      out[i] = v > 0.0f ? dy[i] : (v <= 0.0f ? dy[i] * 0.0f : v);
+    }
+  });
+}
+
 namespace {
 
 // Rows added in float before their sum joins the double accumulator: float

@@ -73,6 +73,9 @@ void BinaryStrided(int op, const float* a, const int64_t* a_strides, const float
                    const int64_t* shape, int rank);
 // op: 0 relu (NaN stays NaN), 1 step (x > 0 ? 1 : alpha; NaN stays NaN), 2 square.
 void Unary(int op, const float* x, float* out, int64_t size, float alpha);
+// ReLU's gradient in one pass: out = dy where x > 0, dy * 0 where x <= 0 (NaN
+// for an infinite or NaN dy), NaN where x is NaN — tfjs's dy * step(x).
+void ReluGrad(const float* dy, const float* x, float* out, int64_t size);
 // x viewed as [outer, mid, inner]: out[o, i] = sum over m of x[o, m, i],
 // accumulated in double.
 void SumAxes(const float* x, float* out, int64_t outer, int64_t mid, int64_t inner);

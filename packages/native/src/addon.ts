@@ -102,6 +102,8 @@ export interface NativeAddon {
     dscale: Float32Array,
     doffset: Float32Array,
   ): void;
+  /** out = dy where x > 0, dy·0 where x ≤ 0, NaN where x is NaN (tfjs's dy·step(x)), in one pass. */
+  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
   /** op: 0 relu, 1 step (x > 0 ? 1 : alpha), 2 square. */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** Sums x viewed as [outer, mid, inner] over mid into out [outer, inner]. */

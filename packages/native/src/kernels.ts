@@ -48,7 +48,15 @@ export const NATIVE_KERNEL_NAMES = [
   'Tile',
   BATCH_NORM_TRAINING_KERNEL,
   BATCH_NORM_TRAINING_GRAD_KERNEL,
+  'MopruneReluGrad',
 ] as const;
+
+/**
+ * The one-pass ReLU gradient kernel `@moprune/backend`'s Relu gradient calls
+ * when the active backend registers it (its `RELU_GRAD_KERNEL`; this package
+ * does not depend on @moprune/backend, a test checks the two names agree).
+ */
+export const RELU_GRAD_KERNEL_NAME = 'MopruneReluGrad';
 
 type Args = { inputs: NamedTensorInfoMap; backend: MathBackendCPU; attrs: NamedAttrMap };
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -600,6 +608,30 @@ function unary(kernel: keyof typeof UNARY_OPS, addon: NativeAddon): KernelFunc {
   };
 }
 
+/** `@moprune/backend`'s one-pass Relu gradient: dx from dy and x. */
+function reluGrad(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = RELU_GRAD_KERNEL_NAME;
+    const dy = input(args, kernel, 'dy');
+    const x = input(args, kernel, 'x');
+    const tensors = { dy, x };
+    if (commonDtype(kernel, tensors) !== 'float32') {
+      throw new NativeError('BAD_DTYPE', `${kernel}: inputs must be float32 (${shapesText(tensors)})`, {
+        details: { kernel },
+      });
+    }
+    if (!util.arraysEqual(dy.shape, x.shape))
+      throw badShape(kernel, 'dy and x must have the same shape', tensors);
+    const out = newOutput(util.sizeFromShape(x.shape), true);
+    if (out.length > 0) {
+      const [dv, xv] = [f32(args.backend, dy), f32(args.backend, x)];
+      call(kernel, tensors, () => addon.reluGrad(dv, xv, out));
+    }
+    return output(args.backend, [...x.shape], out);
+  };
+}
+
 /**
  * Sum or Mean over one contiguous block of axes (bias gradients, batch-norm
  * moments, global average pooling, per-row losses) runs natively; other axis
@@ -984,6 +1016,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     Tile: tile(addon),
     [BATCH_NORM_TRAINING_KERNEL]: batchNormTraining(addon),
     [BATCH_NORM_TRAINING_GRAD_KERNEL]: batchNormTrainingGrad(addon),
+    MopruneReluGrad: reluGrad(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

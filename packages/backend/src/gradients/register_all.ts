@@ -4,6 +4,7 @@ import { avgPoolGradConfig } from './AvgPool_grad.js';
 import { conv2DGradConfig } from './Conv2D_grad.js';
 import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';
 import { meanGradConfig, sumGradConfig } from './Reduce_grad.js';
+import { reluGradConfig } from './Relu_grad.js';
 import { stridedSliceGradConfig } from './StridedSlice_grad.js';
 
 /** Every gradient moprune registers, replacing tfjs's for all backends. */
@@ -14,6 +15,7 @@ export const gradientConfigs: readonly GradConfig[] = [
   fusedBatchNormGradConfig,
   meanGradConfig,
   sumGradConfig,
+  reluGradConfig,
 ];
 
 /**
