@@ -110,11 +110,13 @@ function resnet20(tf, seed) {
   specs.fcb = [10];
   const p = makeParams(tf, specs, seed);
   // Training-mode batch norm: normalize with the batch's own moments.
-  const bn = (h, key) => batchNormTraining(h, p[`${key}.gamma`], p[`${key}.beta`], 1e-5).y;
+  // relu: true fuses the ReLU after a batch norm, as @moprune/core does for a batchNorm node followed by a relu.
+  const bn = (h, key, relu = false) =>
+    batchNormTraining(h, p[`${key}.gamma`], p[`${key}.beta`], 1e-5, { relu }).y;
   const apply = (x) => {
-    let h = tf.relu(bn(tf.conv2d(x, p.stem, 1, 'same'), 'stem'));
+    let h = bn(tf.conv2d(x, p.stem, 1, 'same'), 'stem', true);
     for (const { name, stride, cin: ci, cout } of blocks) {
-      let r = tf.relu(bn(tf.conv2d(h, p[`${name}.c1`], stride, 'same'), `${name}.c1`));
+      let r = bn(tf.conv2d(h, p[`${name}.c1`], stride, 'same'), `${name}.c1`, true);
       r = bn(tf.conv2d(r, p[`${name}.c2`], 1, 'same'), `${name}.c2`);
       let s = h;
       if (stride !== 1 || ci !== cout) {

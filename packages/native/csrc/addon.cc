@@ -361,7 +361,7 @@ int64_t BatchNormChannels(const Napi::CallbackInfo& info, const std::string& ker
   return channels;
 }
 
-// batchNormTraining(x, scale, offset, epsilon, y, mean, variance)
+// batchNormTraining(x, scale, offset, epsilon, relu, y, mean, variance)
 Napi::Value BatchNormTraining(const Napi::CallbackInfo& info) {
   const std::string kernel = "MopruneBatchNormTraining";
   auto x = AnyFloats(info, 0, kernel, "x");
@@ -370,16 +370,18 @@ Napi::Value BatchNormTraining(const Napi::CallbackInfo& info) {
   const int64_t channels = BatchNormChannels(info, kernel, size, static_cast<int64_t>(scale.ElementLength()));
   const float* offset = FloatArg(info, 2, kernel, "offset", channels);
   const float eps = EpsilonArg(info, 3, kernel);
-  float* y = FloatArg(info, 4, kernel, "y", size);
-  float* mean = FloatArg(info, 5, kernel, "mean", channels);
-  float* variance = FloatArg(info, 6, kernel, "variance", channels);
+  const bool relu = BoolArg(info, 4, kernel, "relu");
+  float* y = FloatArg(info, 5, kernel, "y", size);
+  float* mean = FloatArg(info, 6, kernel, "mean", channels);
+  float* variance = FloatArg(info, 7, kernel, "variance", channels);
   Guard(info.Env(), kernel, [&] {
-    moprune::BatchNormTraining(x.Data(), scale.Data(), offset, y, mean, variance, size / channels, channels, eps);
+    moprune::BatchNormTraining(x.Data(), scale.Data(), offset, y, mean, variance, size / channels, channels, eps,
+                               relu);
   });
   return info.Env().Undefined();
 }
 
-// batchNormTrainingGrad(dy, x, scale, mean, variance, epsilon, dx, dscale, doffset)
+// batchNormTrainingGrad(dy, x, scale, offset, mean, variance, epsilon, relu, dx, dscale, doffset)
 Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo& info) {
   const std::string kernel = "MopruneBatchNormTrainingGrad";
   auto x = AnyFloats(info, 1, kernel, "x");
@@ -387,15 +389,17 @@ Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo& info) {
   const int64_t size = static_cast<int64_t>(x.ElementLength());
   const int64_t channels = BatchNormChannels(info, kernel, size, static_cast<int64_t>(scale.ElementLength()));
   const float* dy = FloatArg(info, 0, kernel, "dy", size);
-  const float* mean = FloatArg(info, 3, kernel, "mean", channels);
-  const float* variance = FloatArg(info, 4, kernel, "variance", channels);
-  const float eps = EpsilonArg(info, 5, kernel);
-  float* dx = FloatArg(info, 6, kernel, "dx", size);
-  float* dscale = FloatArg(info, 7, kernel, "dscale", channels);
-  float* doffset = FloatArg(info, 8, kernel, "doffset", channels);
+  const float* offset = FloatArg(info, 3, kernel, "offset", channels);
+  const float* mean = FloatArg(info, 4, kernel, "mean", channels);
+  const float* variance = FloatArg(info, 5, kernel, "variance", channels);
+  const float eps = EpsilonArg(info, 6, kernel);
+  const bool relu = BoolArg(info, 7, kernel, "relu");
+  float* dx = FloatArg(info, 8, kernel, "dx", size);
+  float* dscale = FloatArg(info, 9, kernel, "dscale", channels);
+  float* doffset = FloatArg(info, 10, kernel, "doffset", channels);
   Guard(info.Env(), kernel, [&] {
-    moprune::BatchNormTrainingGrad(dy, x.Data(), scale.Data(), mean, variance, dx, dscale, doffset, size / channels,
-                                   channels, eps);
+    moprune::BatchNormTrainingGrad(dy, x.Data(), scale.Data(), offset, mean, variance, dx, dscale, doffset,
+                                   size / channels, channels, eps, relu);
   });
   return info.Env().Undefined();
 }

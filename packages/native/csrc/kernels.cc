@@ -943,8 +943,74 @@ void ChannelCombine(const float* u, const float* alpha, const float* v, const fl
 
 }  // namespace
 
+namespace {
+
+// scale / sqrt(variance + epsilon) from the float outputs, computed the same
+// way by the forward kernel and its gradient, so that the gradient recomputes
+// bit for bit the pre-activations the forward kernel clamped.
+float BatchNormFactor(float scale, float variance, float epsilon) {
+  return static_cast<float>(static_cast<double>(scale) /
+                            std::sqrt(static_cast<double>(variance) + static_cast<double>(epsilon)));
+}
+
+// The ReLU gradient of one pre-activation, as tfjs's dy * step(pre): dy where
+// pre > 0, dy * 0 where pre <= 0 (NaN for an infinite or NaN dy), NaN for a NaN pre.
+inline float ReluMasked(float pre, float d) { return pre > 0.0f ? d : (pre <= 0.0f ? d * 0.0f : pre); }
+
+#if defined(__SSE2__)
+// ReluMasked on 4 lanes with compare masks: the sign of pre is random, and the
+// scalar form compiles to branches that mispredicted (10x slower gradient).
+inline __m128 ReluMasked4(__m128 pre, __m128 d) {
+  const __m128 zero = _mm_setzero_ps();
+  const __m128 pos = _mm_cmpgt_ps(pre, zero);
+  const __m128 r = _mm_or_ps(_mm_and_ps(pos, d), _mm_andnot_ps(pos, _mm_mul_ps(d, zero)));
+  const __m128 nan = _mm_cmpunord_ps(pre, pre);
+  return _mm_or_ps(_mm_andnot_ps(nan, r), _mm_and_ps(nan, pre));
+}
+#endif
+
+// For the fused ReLU: s[c] += sum of g and q[c] += sum of g * (x - mean) over
+// rows [r0, r1), g = dy masked by the recomputed pre-activation (x - mean) * a + offset.
+void AccumulateReluMasked(const float* dy, const float* x, const float* mean, const float* a, const float* offset,
+                          int64_t r0, int64_t r1, int64_t channels, double* s, double* q) {
+  std::vector<float> fs(static_cast<size_t>(channels)), fq(static_cast<size_t>(channels));
+  float* __restrict bs = fs.data();
+  float* __restrict bq = fq.data();
+  for (int64_t blk = r0; blk < r1; blk += kBlockRows) {
+    const int64_t stop = std::min(r1, blk + kBlockRows);
+    std::fill(fs.begin(), fs.end(), 0.0f);
+    std::fill(fq.begin(), fq.end(), 0.0f);
+    for (int64_t r = blk; r < stop; ++r) {
+      const float* __restrict dr = dy + r * channels;
+      const float* __restrict xr = x + r * channels;
+      int64_t c = 0;
+#if defined(__SSE2__)
+      for (; c + 4 <= channels; c += 4) {
+        const __m128 xm = _mm_sub_ps(_mm_loadu_ps(xr + c), _mm_loadu_ps(mean + c));
+        const __m128 pre = _mm_add_ps(_mm_mul_ps(xm, _mm_loadu_ps(a + c)), _mm_loadu_ps(offset + c));
+        const __m128 g = ReluMasked4(pre, _mm_loadu_ps(dr + c));
+        _mm_storeu_ps(bs + c, _mm_add_ps(_mm_loadu_ps(bs + c), g));
+        _mm_storeu_ps(bq + c, _mm_add_ps(_mm_loadu_ps(bq + c), _mm_mul_ps(g, xm)));
+      }
+#endif
+      for (; c < channels; ++c) {
+        const float xm = xr[c] - mean[c];
+        const float g = ReluMasked(xm * a[c] + offset[c], dr[c]);
+        bs[c] += g;
+        bq[c] += g * xm;
+      }
+    }
+    for (int64_t c = 0; c < channels; ++c) {
+      s[c] += bs[c];
+      q[c] += bq[c];
+    }
+  }
+}
+
+}  // namespace
+
 void BatchNormTraining(const float* x, const float* scale, const float* offset, float* y, float* mean,
-                       float* variance, int64_t rows, int64_t channels, float epsilon) {
+                       float* variance, int64_t rows, int64_t channels, float epsilon, bool relu) {
   if (rows == 0) {
     std::fill(mean, mean + channels, std::numeric_limits<float>::quiet_NaN());
     std::fill(variance, variance + channels, std::numeric_limits<float>::quiet_NaN());
@@ -968,19 +1034,32 @@ void BatchNormTraining(const float* x, const float* scale, const float* offset, 
       q += acc[static_cast<size_t>(p) * 2 * c + c + k];
     }
     const double m = s / static_cast<double>(rows);
-    const double var = std::max(0.0, q / static_cast<double>(rows) - m * m);
-    const double mu = static_cast<double>(shift[k]) + m;
-    mean[k] = static_cast<float>(mu);
-    variance[k] = static_cast<float>(var);
-    const double factor = static_cast<double>(scale[k]) / std::sqrt(var + static_cast<double>(epsilon));
-    a[k] = static_cast<float>(factor);
+    mean[k] = static_cast<float>(static_cast<double>(shift[k]) + m);
+    variance[k] = static_cast<float>(std::max(0.0, q / static_cast<double>(rows) - m * m));
+    a[k] = BatchNormFactor(scale[k], variance[k], epsilon);
   }
-  ChannelCombine(x, a.data(), nullptr, mean, nullptr, offset, y, rows, channels);
+  if (!relu) {
+    ChannelCombine(x, a.data(), nullptr, mean, nullptr, offset, y, rows, channels);
+    return;
+  }
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    const float* __restrict av = a.data();
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* __restrict xr = x + r * channels;
+      float* __restrict yr = y + r * channels;
+      for (int64_t k = 0; k < channels; ++k) {
+        const float pre = (xr[k] - mean[k]) * av[k] + offset[k];
+        yr[k] = pre < 0.0f ? 0.0f : pre;  // NaN stays NaN, as in tfjs's relu
+      }
+    }
+  });
 }
 
-void BatchNormTrainingGrad(const float* dy, const float* x, const float* scale, const float* mean,
+void BatchNormTrainingGrad(const float* dy, const float* x, const float* scale, const float* offset, const float* mean,
                            const float* variance, float* dx, float* dscale, float* doffset, int64_t rows,
-                           int64_t channels, float epsilon) {
+                           int64_t channels, float epsilon, bool relu) {
   const size_t c = static_cast<size_t>(channels);
   if (rows == 0) {
     std::fill(dscale, dscale + channels, 0.0f);
@@ -990,14 +1069,20 @@ void BatchNormTrainingGrad(const float* dy, const float* x, const float* scale, 
   const int parts = PartsForRows(rows, channels);
   std::vector<double> acc(static_cast<size_t>(parts) * 2 * c, 0.0);
   const std::vector<float> zero(c, 0.0f);
-  // Per channel: sum dy and sum dy * (x - mean).
+  std::vector<float> factor(c);
+  for (size_t k = 0; k < c; ++k) factor[k] = BatchNormFactor(scale[k], variance[k], epsilon);
+  // Per channel: sum g and sum g * (x - mean), g = dy (masked by the ReLU when fused).
   RunParts(parts, [&](int p) {
     int64_t r0, r1;
     Split(rows, parts, p, &r0, &r1);
     double* s = acc.data() + static_cast<size_t>(p) * 2 * c;
-    AccumulatePairs(dy, zero.data(), x, mean, r0, r1, channels, s, s + c);
+    if (relu) {
+      AccumulateReluMasked(dy, x, mean, factor.data(), offset, r0, r1, channels, s, s + c);
+    } else {
+      AccumulatePairs(dy, zero.data(), x, mean, r0, r1, channels, s, s + c);
+    }
   });
-  // dx = A*dy + B*(x - mean) + G with A = scale*r, B = -scale*r^2*dscale/rows, G = -A*doffset/rows.
+  // dx = A*g + B*(x - mean) + G with A = scale*r, B = -scale*r^2*dscale/rows, G = -A*doffset/rows.
   std::vector<float> a(c), bcoef(c), g(c);
   const double n = static_cast<double>(rows);
   for (size_t k = 0; k < c; ++k) {
@@ -1016,7 +1101,37 @@ void BatchNormTrainingGrad(const float* dy, const float* x, const float* scale, 
     bcoef[k] = static_cast<float>(bk);
     g[k] = static_cast<float>(-ak * sdy / n);
   }
-  ChannelCombine(dy, a.data(), x, mean, bcoef.data(), g.data(), dx, rows, channels);
+  if (!relu) {
+    ChannelCombine(dy, a.data(), x, mean, bcoef.data(), g.data(), dx, rows, channels);
+    return;
+  }
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    const float* __restrict fv = factor.data();
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* __restrict dr = dy + r * channels;
+      const float* __restrict xr = x + r * channels;
+      float* __restrict out = dx + r * channels;
+      int64_t k = 0;
+#if defined(__SSE2__)
+      for (; k + 4 <= channels; k += 4) {
+        const __m128 xm = _mm_sub_ps(_mm_loadu_ps(xr + k), _mm_loadu_ps(mean + k));
+        const __m128 pre = _mm_add_ps(_mm_mul_ps(xm, _mm_loadu_ps(fv + k)), _mm_loadu_ps(offset + k));
+        const __m128 gv = ReluMasked4(pre, _mm_loadu_ps(dr + k));
+        const __m128 v = _mm_add_ps(_mm_add_ps(_mm_mul_ps(gv, _mm_loadu_ps(a.data() + k)),
+                                               _mm_mul_ps(xm, _mm_loadu_ps(bcoef.data() + k))),
+                                    _mm_loadu_ps(g.data() + k));
+        _mm_storeu_ps(out + k, v);
+      }
+#endif
+      for (; k < channels; ++k) {
+        const float xm = xr[k] - mean[k];
+        const float gv = ReluMasked(xm * fv[k] + offset[k], dr[k]);
+        out[k] = gv * a[k] + xm * bcoef[k] + g[k];
+      }
+    }
+  });
 }
 
 void Unary(int op, const float* x, float* out, int64_t size, float alpha) {

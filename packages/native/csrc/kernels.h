@@ -56,17 +56,20 @@ void Binary(int op, const float* a, int64_t a_size, const float* b, int64_t b_si
 void ChannelAffine(const float* x, float* out, int64_t size, const float* center, const float* scale, const float* shift,
                    int64_t channels);
 // Training-mode batch norm of x viewed as [rows, channels]: mean and (biased)
-// variance per channel over the rows, then y = (x - mean) * scale / sqrt(variance
-// + epsilon) + offset. Moments are accumulated in double around the first
-// row's values (shifted sums), so a large common offset does not cancel.
+// variance per channel over the rows, then y = (x - mean) * a + offset with
+// a = scale / sqrt(variance + epsilon), clamped at 0 when `relu` (a fused
+// ReLU). Moments are accumulated in double around the first row's values
+// (shifted sums), so a large common offset does not cancel.
 void BatchNormTraining(const float* x, const float* scale, const float* offset, float* y, float* mean,
-                       float* variance, int64_t rows, int64_t channels, float epsilon);
-// Its exact gradient (batch statistics included), per channel over the rows:
-// doffset = sum dy, dscale = sum dy * xhat, dx = scale * r / rows * (rows * dy -
+                       float* variance, int64_t rows, int64_t channels, float epsilon, bool relu);
+// Its exact gradient (batch statistics included), per channel over the rows,
+// with g = dy, or with `relu` dy masked as tfjs's dy * step(pre) by the
+// pre-activation the forward kernel computed (recomputed bit for bit):
+// doffset = sum g, dscale = sum g * xhat, dx = scale * r / rows * (rows * g -
 // doffset - xhat * dscale), with r = 1 / sqrt(variance + epsilon), xhat = (x - mean) * r.
-void BatchNormTrainingGrad(const float* dy, const float* x, const float* scale, const float* mean,
+void BatchNormTrainingGrad(const float* dy, const float* x, const float* scale, const float* offset, const float* mean,
                            const float* variance, float* dx, float* dscale, float* doffset, int64_t rows,
-                           int64_t channels, float epsilon);
+                           int64_t channels, float epsilon, bool relu);
 // General broadcasting: out (shape, rank >= 1) from a and b read with the
 // given element strides (0 on broadcast axes). op as in Binary.
 void BinaryStrided(int op, const float* a, const int64_t* a_strides, const float* b, const int64_t* b_strides, float* out,

@@ -79,13 +79,15 @@ export interface NativeAddon {
   /**
    * Training-mode batch norm of x viewed as [rows, channels] (channels =
    * scale.length): writes the batch mean and biased variance per channel
-   * and y = (x − mean)·scale/√(variance + epsilon) + offset.
+   * and y = (x − mean)·scale/√(variance + epsilon) + offset, clamped at 0
+   * when `relu`.
    */
   batchNormTraining(
     x: Float32Array,
     scale: Float32Array,
     offset: Float32Array,
     epsilon: number,
+    relu: boolean,
     y: Float32Array,
     mean: Float32Array,
     variance: Float32Array,
@@ -95,9 +97,11 @@ export interface NativeAddon {
     dy: Float32Array,
     x: Float32Array,
     scale: Float32Array,
+    offset: Float32Array,
     mean: Float32Array,
     variance: Float32Array,
     epsilon: number,
+    relu: boolean,
     dx: Float32Array,
     dscale: Float32Array,
     doffset: Float32Array,

@@ -743,7 +743,11 @@ function batchNormInputs(kernel: string, args: Args, names: readonly string[]) {
   if (!(epsilon > 0) || !Number.isFinite(epsilon)) {
     throw badShape(kernel, `epsilon must be a finite number > 0, got ${String(args.attrs.epsilon)}`, tensors);
   }
-  return { tensors, x, channels, epsilon };
+  const relu = args.attrs.relu ?? false;
+  if (typeof relu !== 'boolean') {
+    throw badShape(kernel, `relu must be a boolean, got ${JSON.stringify(relu)}`, tensors);
+  }
+  return { tensors, x, channels, epsilon, relu };
 }
 
 /** `@moprune/core`'s training-mode batch norm: y, batch mean, batch variance in one pass pair. */
@@ -751,7 +755,7 @@ function batchNormTraining(addon: NativeAddon): KernelFunc {
   return (raw) => {
     const args = raw as unknown as Args;
     const kernel = BATCH_NORM_TRAINING_KERNEL;
-    const { tensors, x, channels, epsilon } = batchNormInputs(kernel, args, ['x', 'scale', 'offset']);
+    const { tensors, x, channels, epsilon, relu } = batchNormInputs(kernel, args, ['x', 'scale', 'offset']);
     const y = newOutput(util.sizeFromShape(x.shape), true);
     const mean = new Float32Array(channels);
     const variance = new Float32Array(channels);
@@ -760,7 +764,7 @@ function batchNormTraining(addon: NativeAddon): KernelFunc {
       Float32Array,
       Float32Array,
     ];
-    call(kernel, tensors, () => addon.batchNormTraining(xv, sv, ov, epsilon, y, mean, variance));
+    call(kernel, tensors, () => addon.batchNormTraining(xv, sv, ov, epsilon, relu, y, mean, variance));
     return [
       output(args.backend, [...x.shape], y),
       output(args.backend, [channels], mean),
@@ -774,21 +778,21 @@ function batchNormTrainingGrad(addon: NativeAddon): KernelFunc {
   return (raw) => {
     const args = raw as unknown as Args;
     const kernel = BATCH_NORM_TRAINING_GRAD_KERNEL;
-    const { tensors, x, channels, epsilon } = batchNormInputs(kernel, args, [
-      'dy',
-      'x',
-      'scale',
-      'mean',
-      'variance',
-    ]);
+    const names = ['dy', 'x', 'scale', 'offset', 'mean', 'variance'] as const;
+    const { tensors, x, channels, epsilon, relu } = batchNormInputs(kernel, args, names);
     const dx = newOutput(util.sizeFromShape(x.shape), true);
     const dscale = new Float32Array(channels);
     const doffset = new Float32Array(channels);
-    const [dyv, xv, sv, mv, vv] = ['dy', 'x', 'scale', 'mean', 'variance'].map((n) =>
-      f32(args.backend, tensors[n]!),
-    ) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    const [dyv, xv, sv, ov, mv, vv] = names.map((n) => f32(args.backend, tensors[n]!)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
     call(kernel, tensors, () =>
-      addon.batchNormTrainingGrad(dyv, xv, sv, mv, vv, epsilon, dx, dscale, doffset),
+      addon.batchNormTrainingGrad(dyv, xv, sv, ov, mv, vv, epsilon, relu, dx, dscale, doffset),
     );
     return [
       output(args.backend, [...x.shape], dx),

@@ -24,7 +24,7 @@ type CpuBackend = {
   data: { get(id: object): { values: Float32Array } };
   makeTensorInfo(shape: number[], dtype: 'float32', v: Float32Array): tf.TensorInfo;
 };
-const calls = { forward: 0, backward: 0 };
+const calls = { forward: 0, backward: 0, fusedRelu: 0 };
 
 function values(backend: CpuBackend, t: tf.TensorInfo): Float32Array {
   return backend.data.get(t.dataId).values;
@@ -38,7 +38,8 @@ function registerReferenceKernels(): void {
       calls.forward++;
       const b = backend as unknown as CpuBackend;
       const { x, scale, offset } = inputs as Record<string, tf.TensorInfo>;
-      const eps = (attrs as { epsilon: number }).epsilon;
+      const { epsilon: eps, relu } = attrs as { epsilon: number; relu?: boolean };
+      if (relu) calls.fusedRelu++;
       const xv = values(b, x!);
       const c = x!.shape[x!.shape.length - 1]!;
       const n = xv.length / c;
@@ -58,7 +59,8 @@ function registerReferenceKernels(): void {
       const y = new Float32Array(xv.length);
       for (let i = 0; i < xv.length; i++) {
         const k = i % c;
-        y[i] = (g[k]! * (xv[i]! - mean[k]!)) / Math.sqrt(variance[k]! + eps) + o[k]!;
+        const pre = (g[k]! * (xv[i]! - mean[k]!)) / Math.sqrt(variance[k]! + eps) + o[k]!;
+        y[i] = relu && pre < 0 ? 0 : pre;
       }
       return [
         b.makeTensorInfo(x!.shape, 'float32', y),
@@ -73,11 +75,19 @@ function registerReferenceKernels(): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       calls.backward++;
       const b = backend as unknown as CpuBackend;
-      const { dy, x, scale, mean, variance } = inputs as Record<string, tf.TensorInfo>;
-      const eps = (attrs as { epsilon: number }).epsilon;
-      const [dyv, xv, g, mu, v] = [dy, x, scale, mean, variance].map((t) => values(b, t!)) as Float32Array[];
+      const { dy, x, scale, offset, mean, variance } = inputs as Record<string, tf.TensorInfo>;
+      const { epsilon: eps, relu } = attrs as { epsilon: number; relu?: boolean };
+      const [dyRaw, xv, g, o, mu, v] = [dy, x, scale, offset, mean, variance].map((t) =>
+        values(b, t!),
+      ) as Float32Array[];
       const c = x!.shape[x!.shape.length - 1]!;
       const n = xv!.length / c;
+      // With the fused ReLU, dy flows only where the pre-activation was positive.
+      const dyv = dyRaw!.map((d, i) => {
+        const k = i % c;
+        const pre = (g![k]! * (xv![i]! - mu![k]!)) / Math.sqrt(v![k]! + eps) + o![k]!;
+        return !relu || pre > 0 ? d : 0;
+      });
       const dscale = new Float32Array(c);
       const doffset = new Float32Array(c);
       for (let i = 0; i < xv!.length; i++) {
@@ -113,11 +123,11 @@ function seeded(shape: number[], seed: number, shift = 0): tf.Tensor {
 }
 
 /** y, mean, variance and the gradients of Σ w⊙y (w fixed) for x, scale and offset. */
-function run(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, w: tf.Tensor, eps: number) {
+function run(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, w: tf.Tensor, eps: number, relu = false) {
   return tf.tidy(() => {
-    const { y, mean, variance } = batchNormTraining(x, scale, offset, eps);
+    const { y, mean, variance } = batchNormTraining(x, scale, offset, eps, { relu });
     const grads = tf.grads((a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) =>
-      tf.sum(tf.mul(batchNormTraining(a, s, o, eps).y, w)),
+      tf.sum(tf.mul(batchNormTraining(a, s, o, eps, { relu }).y, w)),
     )([x, scale, offset]);
     return [y, mean, variance, ...grads].map((t) => t.arraySync());
   });
@@ -160,16 +170,17 @@ describe('batchNormTraining', () => {
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 0, max: 1000 }),
         fc.constantFrom(1e-5, 1e-3, 0.1),
-        (lead, channels, seed, eps) => {
+        fc.boolean(),
+        (lead, channels, seed, eps, relu) => {
           const shape = [...lead, channels];
           const x = seeded(shape, seed, 3);
           const scale = seeded([channels], seed + 1);
           const offset = seeded([channels], seed + 2);
           const w = seeded(shape, seed + 3);
-          const composed = run(x, scale, offset, w, eps);
+          const composed = run(x, scale, offset, w, eps, relu);
           registerReferenceKernels();
           const before = { ...calls };
-          const fused = run(x, scale, offset, w, eps);
+          const fused = run(x, scale, offset, w, eps, relu);
           // One forward for the values and one forward + one backward for the gradients.
           expect(calls.forward - before.forward).toBe(2);
           expect(calls.backward - before.backward).toBe(1);
@@ -214,6 +225,53 @@ describe('batchNormTraining', () => {
     expect(tf.memory().numTensors).toBe(live);
     expect(calls.backward - before.backward).toBe(3);
     net.dispose();
+    x.dispose();
+  });
+
+  it('fuses a relu into the batchNorm before it, with the values and gradients of the two nodes', () => {
+    const spec = (bnIsOutput: boolean): NetworkSpec => ({
+      name: 'bn-relu',
+      inputShape: [5, 5, 2],
+      nodes: [
+        { id: 'conv', op: 'conv2d', inputs: ['input'], filters: 3, kernelSize: [3, 3], padding: 'same' },
+        { id: 'bn', op: 'batchNorm', inputs: ['conv'] },
+        { id: 'relu', op: 'activation', inputs: ['bn'], fn: 'relu' },
+        { id: 'gap', op: 'globalAvgPool', inputs: ['relu'] },
+        { id: 'out', op: 'dense', inputs: ['gap'], units: 2 },
+      ],
+      // A batchNorm that is also an output keeps its own value: no fusion.
+      outputs: bnIsOutput ? ['out', 'bn'] : ['out'],
+    });
+    const x = seeded([4, 5, 5, 2], 12);
+    const results = (bnIsOutput: boolean, training: boolean) => {
+      const net = createNetwork(spec(bnIsOutput), { seed: 5 });
+      if (bnIsOutput) {
+        // The batchNorm output is the normalized value, not clamped by the relu after it.
+        const bn = tf.tidy(() => tf.min(net.apply(x, { training })[1]!).dataSync()[0]!);
+        expect(bn).toBeLessThan(0);
+      }
+      const out = tf.tidy(() => {
+        const { grads, value } = tf.variableGrads(() => tf.sum(tf.square(net.apply(x, { training })[0]!)));
+        return [
+          value,
+          ...Object.keys(grads)
+            .sort()
+            .map((k) => grads[k]!),
+        ].map((t) => t.arraySync());
+      });
+      net.dispose();
+      return out;
+    };
+    for (const kernels of [false, true]) {
+      if (kernels) registerReferenceKernels();
+      for (const training of [true, false]) {
+        const before = calls.fusedRelu;
+        const fused = results(false, training);
+        if (kernels && training) expect(calls.fusedRelu - before).toBe(1);
+        const plain = results(true, training);
+        for (const [i, p] of plain.entries()) expectClose(fused[i], p, 1e-5);
+      }
+    }
     x.dispose();
   });
 });

@@ -180,12 +180,16 @@ class NetworkImpl implements Network {
     spec.nodes.forEach((n, i) => {
       index.set(n.id, i + 1);
     });
+    const fused = fusedBatchNormRelus(spec);
     this.steps = spec.nodes.map((n) =>
-      compileNode(
-        n,
-        n.inputs.map((id) => index.get(id)!),
-        slots,
-      ),
+      fused.relus.has(n.id)
+        ? passThrough(index.get(n.inputs[0]!)!)
+        : compileNode(
+            n,
+            n.inputs.map((id) => index.get(id)!),
+            slots,
+            fused.batchNorms.has(n.id),
+          ),
     );
     this.outputIndex = spec.outputs.map((id) => index.get(id)!);
     const structure = deriveStructure(spec, infos);
@@ -315,7 +319,42 @@ function layerGate(g: tf.Tensor, rank: number): tf.Tensor {
   return tf.reshape(g, [g.shape[0]!, ...new Array<number>(rank - 1).fill(1)]);
 }
 
-function compileNode(node: NodeSpec, ins: readonly number[], slots: ReadonlyMap<string, Slot>): Step {
+/**
+ * The batchNorm → relu pairs that run as one fused op: a relu activation whose
+ * input is a batchNorm node with no other consumer and that is not an output.
+ * The batchNorm applies the ReLU itself (`batchNormTraining`'s `relu`, one
+ * pass over the activation fewer each way on backends with the kernels; the
+ * same values as the two nodes) and the relu node passes its input through.
+ */
+function fusedBatchNormRelus(spec: NetworkSpec): { batchNorms: Set<string>; relus: Set<string> } {
+  const consumers = new Map<string, number>();
+  for (const n of spec.nodes) for (const id of n.inputs) consumers.set(id, (consumers.get(id) ?? 0) + 1);
+  const outputs = new Set(spec.outputs);
+  const byId = new Map(spec.nodes.map((n) => [n.id, n]));
+  const batchNorms = new Set<string>();
+  const relus = new Set<string>();
+  for (const n of spec.nodes) {
+    if (n.op !== 'activation' || n.fn !== 'relu' || n.inputs.length !== 1) continue;
+    const source = byId.get(n.inputs[0]!);
+    if (source?.op === 'batchNorm' && consumers.get(source.id) === 1 && !outputs.has(source.id)) {
+      batchNorms.add(source.id);
+      relus.add(n.id);
+    }
+  }
+  return { batchNorms, relus };
+}
+
+/** A node whose value is its input's (a relu folded into the batchNorm before it). */
+function passThrough(input: number): Step {
+  return (v) => v[input]!;
+}
+
+function compileNode(
+  node: NodeSpec,
+  ins: readonly number[],
+  slots: ReadonlyMap<string, Slot>,
+  fuseRelu = false,
+): Step {
   const a = ins[0]!;
   const slot = (role: ParamRole) => slots.get(`${node.id}/${role}`);
   switch (node.op) {
@@ -389,9 +428,10 @@ function compileNode(node: NodeSpec, ins: readonly number[], slots: ReadonlyMap<
       return (v, ctx) => {
         const x = v[a]!;
         if (!ctx.training) {
-          return tf.batchNorm(x, mean.variable, variance.variable, eff(beta), eff(gamma), eps);
+          const y = tf.batchNorm(x, mean.variable, variance.variable, eff(beta), eff(gamma), eps);
+          return fuseRelu ? tf.relu(y) : y;
         }
-        const m = batchNormTraining(x, eff(gamma), eff(beta), eps);
+        const m = batchNormTraining(x, eff(gamma), eff(beta), eps, { relu: fuseRelu });
         const y = m.y;
         const newMean = tf.add(tf.mul(mean.variable, momentum), tf.mul(m.mean, 1 - momentum));
         const newVar = tf.add(tf.mul(variance.variable, momentum), tf.mul(m.variance, 1 - momentum));

@@ -3,6 +3,7 @@ export {
   BATCH_NORM_TRAINING_GRAD_KERNEL,
   BATCH_NORM_TRAINING_KERNEL,
   type BatchNormTrainingAttrs,
+  type BatchNormTrainingOptions,
   type BatchNormTrainingResult,
   batchNormTraining,
   hasBatchNormTrainingKernels,

@@ -20,6 +20,7 @@ async function run(
   seed: number,
   shift: number,
   epsilon: number,
+  relu = false,
 ): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   const before = tf.memory().numTensors;
@@ -30,9 +31,9 @@ async function run(
     const scale = tf.tensor1d(values(seed + 1, channels).map((v) => v + 1.5));
     const offset = tf.tensor1d(values(seed + 2, channels));
     const w = tf.tensor(values(seed + 3, n), shape);
-    const { y, mean, variance } = batchNormTraining(x, scale, offset, epsilon);
+    const { y, mean, variance } = batchNormTraining(x, scale, offset, epsilon, { relu });
     const grads = tf.grads((a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) =>
-      tf.sum(tf.mul(batchNormTraining(a, s, o, epsilon).y, w)),
+      tf.sum(tf.mul(batchNormTraining(a, s, o, epsilon, { relu }).y, w)),
     )([x, scale, offset]);
     return [y, mean, variance, ...grads].map((t) => t.dataSync() as Float32Array);
   });
@@ -65,10 +66,12 @@ describe(`training-mode batch norm kernels${skipReason}`, () => {
         fc.integer({ min: 0, max: 10_000 }),
         fc.constantFrom(0, 3, -20),
         fc.constantFrom(1e-5, 1e-3),
-        async (lead, channels, seed, shift, epsilon) => {
+        fc.boolean(),
+        async (lead, channels, seed, shift, epsilon, relu) => {
           const shape = [...lead, channels];
-          const cpu = await run('cpu', shape, seed, shift, epsilon);
-          const native = await run('native', shape, seed, shift, epsilon);
+          // relu: the fused kernels on native, tf.relu after the composed ops on cpu.
+          const cpu = await run('cpu', shape, seed, shift, epsilon, relu);
+          const native = await run('native', shape, seed, shift, epsilon, relu);
           native.forEach((v, i) => {
             expect(maxRelDiff(v, cpu[i]!)).toBeLessThan(5e-4);
           });
@@ -86,6 +89,12 @@ describe(`training-mode batch norm kernels${skipReason}`, () => {
       for (const shift of [0, 1000]) {
         const cpu = await run('cpu', [64, 8, 8, 16], 5, shift, 1e-5);
         const native = await run('native', [64, 8, 8, 16], 5, shift, 1e-5);
+        const cpuRelu = await run('cpu', [64, 8, 8, 16], 5, shift, 1e-5, true);
+        const nativeRelu = await run('native', [64, 8, 8, 16], 5, shift, 1e-5, true);
+        nativeRelu.forEach((v, i) => {
+          expect(maxRelDiff(v, cpuRelu[i]!)).toBeLessThan(shift === 0 ? 5e-4 : 2e-2);
+        });
+        expect(Math.min(...nativeRelu[0]!)).toBe(0);
         // cpu's composed ops lose ~1e-4 relative to cancellation at offset 1000; ours accumulate in double.
         native.forEach((v, i) => {
           expect(maxRelDiff(v, cpu[i]!)).toBeLessThan(shift === 0 ? 5e-4 : 2e-2);
@@ -119,8 +128,11 @@ describe(`training-mode batch norm kernels${skipReason}`, () => {
       name: 'NativeError',
       code: 'BAD_DTYPE',
     });
+    expect(run({ x, scale: ok, offset: ok }, { epsilon: 1e-3, relu: 1 }).message).toContain(
+      'relu must be a boolean',
+    );
     const e2 = run(
-      { dy: tf.ones([4, 2]), x, scale: ok, mean: ok, variance: ok },
+      { dy: tf.ones([4, 2]), x, scale: ok, offset: ok, mean: ok, variance: ok },
       { epsilon: 1e-3 },
       BATCH_NORM_TRAINING_GRAD_KERNEL,
     );
