@@ -7,10 +7,13 @@
 // Waiting: a training step calls hundreds of kernels back to back, most of
 // them a millisecond or less. Waking a worker blocked on a condition variable
 // took ~18 us on this VM (a 70k-element relu: 19 us on one thread, 37 us on
-// two), so a worker that finishes a job spins for a short while (SpinTime) on the
-// job counter before it blocks, and so does the caller waiting for the last
-// part. Spinning is bounded: an idle pool sleeps, it does not burn a core.
-// MOPRUNE_NATIVE_SPIN_US sets the spin (microseconds, default 200; 0 = block
+// two; an idle vCPU has to be rescheduled by the hypervisor), so a worker that
+// finishes a job spins for a while (SpinTime) on the job counter before it
+// blocks, and so does the caller waiting for the last part. LeNet-5 step at
+// batch 128 (median ms, 3 alternating runs each): spin 0.2 ms 5.8/5.7/6.6,
+// 1 ms 5.3/5.3/5.0, 5 ms 5.1/5.0/4.6 — the default is 5 ms (OpenMP runtimes
+// spin for longer: libgomp ~300k iterations, Intel's KMP_BLOCKTIME 200 ms). Spinning is bounded: an idle pool sleeps, it does not burn a core.
+// MOPRUNE_NATIVE_SPIN_US sets the spin (microseconds, default 5000; 0 = block
 // at once, for a machine shared with other busy processes).
 #pragma once
 
@@ -37,7 +40,7 @@ class ThreadPool {
   static std::chrono::microseconds SpinTime() {
     static const std::chrono::microseconds spin = [] {
       const char* e = std::getenv("MOPRUNE_NATIVE_SPIN_US");
-      const long v = e == nullptr ? 200 : std::strtol(e, nullptr, 10);
+      const long v = e == nullptr ? 5000 : std::strtol(e, nullptr, 10);
       return std::chrono::microseconds(v < 0 ? 0 : v > 100000 ? 100000 : v);
     }();
     return spin;
