@@ -8,8 +8,8 @@ export {
 export { avgPoolGradConfig } from './gradients/AvgPool_grad.js';
 export { conv2DGradConfig } from './gradients/Conv2D_grad.js';
 export { fusedBatchNormGradConfig } from './gradients/FusedBatchNorm_grad.js';
-export { gradientConfigs, registerGradients } from './gradients/register_all.js';
 export { RELU_GRAD_KERNEL, reluGradConfig } from './gradients/Relu_grad.js';
+export { gradientConfigs, registerGradients } from './gradients/register_all.js';
 export { stridedSliceGradConfig } from './gradients/StridedSlice_grad.js';
 export {
   BACKEND_ENV_VAR,

@@ -25,7 +25,9 @@ export const reluGradConfig: GradConfig = {
     return {
       x: () =>
         g.dtype === 'float32' && tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined
-          ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: g, x } as unknown as tf.NamedTensorMap) as tf.Tensor)
+          ? (tf
+              .engine()
+              .runKernel(RELU_GRAD_KERNEL, { dy: g, x } as unknown as tf.NamedTensorMap) as tf.Tensor)
           : tf.mul(g, tf.cast(tf.step(x), 'float32')),
     };
   },
