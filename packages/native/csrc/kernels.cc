@@ -884,39 +884,45 @@ int PartsForRows(int64_t rows, int64_t channels) {
   return static_cast<int>(std::min<int64_t>(PartsForElements(rows * channels), std::max<int64_t>(rows, 1)));
 }
 
-// Adds to s[c] the sum of (a[r, c] - ka[c]) and to q[c] the sum of
-// (a[r, c] - ka[c]) * (b[r, c] - kb[c]) over rows [r0, r1); b == nullptr means b = a, kb = ka.
-void AccumulatePairs(const float* a, const float* ka, const float* b, const float* kb, int64_t r0, int64_t r1,
-                     int64_t channels, double* s, double* q) {
+// Calls add_row(r, bs, bq) for rows [r0, r1), where add_row adds one row's
+// terms into the float block sums bs[c], bq[c]; every kBlockRows rows the block
+// sums are added into the double totals s[c], q[c].
+template <typename AddRow>
+void AccumulateBlocks(int64_t r0, int64_t r1, int64_t channels, double* s, double* q, AddRow add_row) {
   std::vector<float> fs(static_cast<size_t>(channels)), fq(static_cast<size_t>(channels));
-  float* __restrict bs = fs.data();
-  float* __restrict bq = fq.data();
   for (int64_t blk = r0; blk < r1; blk += kBlockRows) {
     const int64_t stop = std::min(r1, blk + kBlockRows);
     std::fill(fs.begin(), fs.end(), 0.0f);
     std::fill(fq.begin(), fq.end(), 0.0f);
-    for (int64_t r = blk; r < stop; ++r) {
-      const float* __restrict ar = a + r * channels;
-      if (b == nullptr) {
-        for (int64_t c = 0; c < channels; ++c) {
-          const float d = ar[c] - ka[c];
-          bs[c] += d;
-          bq[c] += d * d;
-        }
-      } else {
-        const float* __restrict br = b + r * channels;
-        for (int64_t c = 0; c < channels; ++c) {
-          const float d = ar[c] - ka[c];
-          bs[c] += d;
-          bq[c] += d * (br[c] - kb[c]);
-        }
-      }
-    }
+    for (int64_t r = blk; r < stop; ++r) add_row(r, fs.data(), fq.data());
     for (int64_t c = 0; c < channels; ++c) {
-      s[c] += bs[c];
-      q[c] += bq[c];
+      s[c] += fs[static_cast<size_t>(c)];
+      q[c] += fq[static_cast<size_t>(c)];
     }
   }
+}
+
+// Adds to s[c] the sum of (a[r, c] - ka[c]) and to q[c] the sum of
+// (a[r, c] - ka[c]) * (b[r, c] - kb[c]) over rows [r0, r1); b == nullptr means b = a, kb = ka.
+void AccumulatePairs(const float* a, const float* ka, const float* b, const float* kb, int64_t r0, int64_t r1,
+                     int64_t channels, double* s, double* q) {
+  AccumulateBlocks(r0, r1, channels, s, q, [&](int64_t r, float* __restrict bs, float* __restrict bq) {
+    const float* __restrict ar = a + r * channels;
+    if (b == nullptr) {
+      for (int64_t c = 0; c < channels; ++c) {
+        const float d = ar[c] - ka[c];
+        bs[c] += d;
+        bq[c] += d * d;
+      }
+    } else {
+      const float* __restrict br = b + r * channels;
+      for (int64_t c = 0; c < channels; ++c) {
+        const float d = ar[c] - ka[c];
+        bs[c] += d;
+        bq[c] += d * (br[c] - kb[c]);
+      }
+    }
+  });
 }
 
 // out[r, c] = u[r, c] * alpha[c] + (v[r, c] - center[c]) * beta[c] + gamma[c] over all
@@ -973,38 +979,26 @@ inline __m128 ReluMasked4(__m128 pre, __m128 d) {
 // rows [r0, r1), g = dy masked by the recomputed pre-activation (x - mean) * a + offset.
 void AccumulateReluMasked(const float* dy, const float* x, const float* mean, const float* a, const float* offset,
                           int64_t r0, int64_t r1, int64_t channels, double* s, double* q) {
-  std::vector<float> fs(static_cast<size_t>(channels)), fq(static_cast<size_t>(channels));
-  float* __restrict bs = fs.data();
-  float* __restrict bq = fq.data();
-  for (int64_t blk = r0; blk < r1; blk += kBlockRows) {
-    const int64_t stop = std::min(r1, blk + kBlockRows);
-    std::fill(fs.begin(), fs.end(), 0.0f);
-    std::fill(fq.begin(), fq.end(), 0.0f);
-    for (int64_t r = blk; r < stop; ++r) {
-      const float* __restrict dr = dy + r * channels;
-      const float* __restrict xr = x + r * channels;
-      int64_t c = 0;
+  AccumulateBlocks(r0, r1, channels, s, q, [&](int64_t r, float* __restrict bs, float* __restrict bq) {
+    const float* __restrict dr = dy + r * channels;
+    const float* __restrict xr = x + r * channels;
+    int64_t c = 0;
 #if defined(__SSE2__)
-      for (; c + 4 <= channels; c += 4) {
-        const __m128 xm = _mm_sub_ps(_mm_loadu_ps(xr + c), _mm_loadu_ps(mean + c));
-        const __m128 pre = _mm_add_ps(_mm_mul_ps(xm, _mm_loadu_ps(a + c)), _mm_loadu_ps(offset + c));
-        const __m128 g = ReluMasked4(pre, _mm_loadu_ps(dr + c));
-        _mm_storeu_ps(bs + c, _mm_add_ps(_mm_loadu_ps(bs + c), g));
-        _mm_storeu_ps(bq + c, _mm_add_ps(_mm_loadu_ps(bq + c), _mm_mul_ps(g, xm)));
-      }
+    for (; c + 4 <= channels; c += 4) {
+      const __m128 xm = _mm_sub_ps(_mm_loadu_ps(xr + c), _mm_loadu_ps(mean + c));
+      const __m128 pre = _mm_add_ps(_mm_mul_ps(xm, _mm_loadu_ps(a + c)), _mm_loadu_ps(offset + c));
+      const __m128 g = ReluMasked4(pre, _mm_loadu_ps(dr + c));
+      _mm_storeu_ps(bs + c, _mm_add_ps(_mm_loadu_ps(bs + c), g));
+      _mm_storeu_ps(bq + c, _mm_add_ps(_mm_loadu_ps(bq + c), _mm_mul_ps(g, xm)));
+    }
 #endif
-      for (; c < channels; ++c) {
-        const float xm = xr[c] - mean[c];
-        const float g = ReluMasked(xm * a[c] + offset[c], dr[c]);
-        bs[c] += g;
-        bq[c] += g * xm;
-      }
+    for (; c < channels; ++c) {
+      const float xm = xr[c] - mean[c];
+      const float g = ReluMasked(xm * a[c] + offset[c], dr[c]);
+      bs[c] += g;
+      bq[c] += g * xm;
     }
-    for (int64_t c = 0; c < channels; ++c) {
-      s[c] += bs[c];
-      q[c] += bq[c];
-    }
-  }
+  });
 }
 
 }  // namespace

@@ -7,7 +7,7 @@ import {
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect } from 'vitest';
-import { maxRelDiff, nativeIt, registration, skipReason, values } from './helpers.js';
+import { maxRelDiff, nativeIt, registration, skipReason, thrown, values } from './helpers.js';
 
 /**
  * y, mean, variance of `batchNormTraining` and the gradients of Σ w⊙y for x,
@@ -39,15 +39,6 @@ async function run(
   });
   expect(tf.memory().numTensors).toBe(before);
   return out;
-}
-
-function thrown(fn: () => unknown): { name: string; code?: string; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as { name: string; code?: string; message: string };
-  }
-  throw new Error('expected a throw');
 }
 
 describe(`training-mode batch norm kernels${skipReason}`, () => {

@@ -61,3 +61,13 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Float32 sums of a few hundred terms in another order differ by ~1e-6 relative. */
 export const TOL = 2e-5;
+
+/** The error `fn` throws (fails the test when it does not throw). */
+export function thrown(fn: () => unknown): { name: string; code?: string; message: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as { name: string; code?: string; message: string };
+  }
+  throw new Error('expected a throw');
+}

@@ -1,16 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, vi } from 'vitest';
 import { loadNativeAddon, registerNativeBackend, tryRegisterNativeBackend } from '../index.js';
-import { nativeIt, registration, skipReason, values } from './helpers.js';
-
-function thrown(fn: () => unknown): { name: string; code?: string; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as { name: string; code?: string; message: string };
-  }
-  throw new Error('expected a throw');
-}
+import { nativeIt, registration, skipReason, thrown, values } from './helpers.js';
 
 describe(`hand-computed results${skipReason}`, () => {
   nativeIt('conv2d, maxPool, avgPool and matMul on a 3x3 image', async () => {
