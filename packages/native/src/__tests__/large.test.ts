@@ -57,6 +57,21 @@ describe(`native kernels on large shapes equal the cpu kernels${skipReason}`, ()
         ),
       ),
     ),
+    // Few-channel bias (repeated into a longer period) in both operand orders, and the
+    // few-column row sums (grouped rows, then the rows left over): 4,099 rows of C channels.
+    ...Object.fromEntries(
+      [3, 6, 7].flatMap((c) => [
+        [
+          `add bias of ${c}`,
+          () => tf.add(tf.tensor2d(xv.subarray(0, 4099 * c), [4099, c]), tf.tensor1d(xv.subarray(9, 9 + c))),
+        ],
+        [
+          `bias of ${c} minus x`,
+          () => tf.sub(tf.tensor1d(xv.subarray(9, 9 + c)), tf.tensor2d(xv.subarray(0, 4099 * c), [4099, c])),
+        ],
+        [`sum of 4099 rows of ${c}`, () => tf.sum(tf.tensor2d(xv.subarray(0, 4099 * c), [4099, c]), 0)],
+      ]),
+    ),
     'batched matMul': () =>
       tf.matMul(tf.tensor3d(xv, [64, 32, 32]), tf.tensor3d(xv, [64, 32, 32]), false, true),
     maxPool: () => tf.maxPool(x(), 3, 1, 'same'),
