@@ -32,31 +32,47 @@ const here = dirname(fileURLToPath(import.meta.url));
 const ALL_NETWORKS = ['lenet5', 'lenet300', 'resnet20'];
 const ALL_BACKENDS = ['cpu-stock', 'cpu', 'wasm', 'native', 'tensorflow', 'pytorch'];
 
-const { values: args } = parseArgs({
-  options: {
-    child: { type: 'boolean', default: false },
-    backend: { type: 'string' },
-    networks: { type: 'string', default: ALL_NETWORKS.join(',') },
-    backends: { type: 'string', default: ALL_BACKENDS.join(',') },
-    batch: { type: 'string', default: '128' },
-    runs: { type: 'string', default: '20' },
-    // Seconds of measurement per network on cpu/cpu-stock before runs are capped (never below 3).
-    budget: { type: 'string', default: '60' },
-    'include-slow': { type: 'boolean', default: false },
-    // Print the table of the last results file (or of --out) instead of measuring.
-    print: { type: 'boolean', default: false },
-    // Results file (default bench/results/train-step.json).
-    out: { type: 'string' },
-    // PyTorch's intra-op threads. Default: every core, as a user would run it.
-    'torch-threads': { type: 'string', default: String(cpus().length) },
-    rounds: { type: 'string', default: '1' },
-  },
-});
+const USAGE = `usage: node bench/train-step.mjs [--networks ${ALL_NETWORKS.join(',')}] [--backends ${ALL_BACKENDS.join(',')}]
+       [--batch 128] [--runs 20] [--rounds 1] [--budget 60] [--include-slow] [--torch-threads N] [--out file.json] [--print]`;
+
+function parseCli() {
+  try {
+    return parseArgs({ options: CLI_OPTIONS }).values;
+  } catch (error) {
+    // An unknown or malformed flag (or --help): say what is accepted, exit 2.
+    process.stderr.write(
+      `${error instanceof Error && !process.argv.includes('--help') ? `${error.message}\n` : ''}${USAGE}\n`,
+    );
+    process.exit(process.argv.includes('--help') ? 0 : 2);
+  }
+}
+
+const CLI_OPTIONS = {
+  child: { type: 'boolean', default: false },
+  backend: { type: 'string' },
+  networks: { type: 'string', default: ALL_NETWORKS.join(',') },
+  backends: { type: 'string', default: ALL_BACKENDS.join(',') },
+  batch: { type: 'string', default: '128' },
+  runs: { type: 'string', default: '20' },
+  // Seconds of measurement per network on cpu/cpu-stock before runs are capped (never below 3).
+  budget: { type: 'string', default: '60' },
+  'include-slow': { type: 'boolean', default: false },
+  // Print the table of the last results file (or of --out) instead of measuring.
+  print: { type: 'boolean', default: false },
+  // Results file (default bench/results/train-step.json).
+  out: { type: 'string' },
+  // PyTorch's intra-op threads. Default: every core, as a user would run it.
+  'torch-threads': { type: 'string', default: String(cpus().length) },
+  rounds: { type: 'string', default: '1' },
+};
+const args = parseCli();
 const batch = Number(args.batch);
 const runs = Number(args.runs);
 const rounds = Number(args.rounds);
-if (!Number.isInteger(rounds) || rounds < 1)
-  throw new Error(`--rounds must be a positive integer, got ${args.rounds}`);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  process.stderr.write(`--rounds must be a positive integer, got ${args.rounds}\n${USAGE}\n`);
+  process.exit(2);
+}
 const budgetMs = Number(args.budget) * 1000;
 const MIN_RUNS = 3;
 
