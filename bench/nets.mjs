@@ -1,9 +1,11 @@
 // The benchmark networks, written directly with tf ops and variables, plus
-// @moprune/core's training-mode batch norm — the op moprune's networks run
-// (one kernel pair on backends that register it, tf.moments + tf.batchNorm
-// elsewhere), as PyTorch's side runs nn.BatchNorm2d.
+// the two fused ops of @moprune/core that moprune's networks run: its
+// training-mode batch norm (one kernel pair on backends that register it,
+// tf.moments + tf.batchNorm elsewhere; PyTorch's side runs nn.BatchNorm2d) and
+// its bias + ReLU (createNetwork applies it to a dense or conv2d layer's bias
+// when a relu follows; tf.relu(tf.add(...)) elsewhere).
 // bench/train_step.py defines the same networks in PyTorch: keep them in step.
-import { batchNormTraining } from '@moprune/core';
+import { batchNormTraining, biasAddRelu } from '@moprune/core';
 
 /** Deterministic pseudo-random numbers (mulberry32) so every run trains the same weights. */
 function rng(seed) {
@@ -60,13 +62,13 @@ function lenet5(tf, seed) {
     seed,
   );
   const apply = (x) => {
-    let h = tf.relu(tf.add(tf.conv2d(x, p.c1, 1, 'same'), p.c1b));
+    let h = biasAddRelu(tf.conv2d(x, p.c1, 1, 'same'), p.c1b);
     h = tf.maxPool(h, 2, 2, 'valid');
-    h = tf.relu(tf.add(tf.conv2d(h, p.c2, 1, 'valid'), p.c2b));
+    h = biasAddRelu(tf.conv2d(h, p.c2, 1, 'valid'), p.c2b);
     h = tf.maxPool(h, 2, 2, 'valid');
     h = tf.reshape(h, [h.shape[0], 400]);
-    h = tf.relu(tf.add(tf.matMul(h, p.f1), p.f1b));
-    h = tf.relu(tf.add(tf.matMul(h, p.f2), p.f2b));
+    h = biasAddRelu(tf.matMul(h, p.f1), p.f1b);
+    h = biasAddRelu(tf.matMul(h, p.f2), p.f2b);
     return tf.add(tf.matMul(h, p.f3), p.f3b);
   };
   return { params: p, apply, inputShape: [28, 28, 1] };
@@ -80,8 +82,8 @@ function lenet300(tf, seed) {
   );
   const apply = (x) => {
     let h = tf.reshape(x, [x.shape[0], 784]);
-    h = tf.relu(tf.add(tf.matMul(h, p.f1), p.f1b));
-    h = tf.relu(tf.add(tf.matMul(h, p.f2), p.f2b));
+    h = biasAddRelu(tf.matMul(h, p.f1), p.f1b);
+    h = biasAddRelu(tf.matMul(h, p.f2), p.f2b);
     return tf.add(tf.matMul(h, p.f3), p.f3b);
   };
   return { params: p, apply, inputShape: [784] };

@@ -7,7 +7,12 @@
 //
 //   node bench/train-step.mjs [--networks lenet5,lenet300,resnet20] [--backends cpu-stock,cpu,wasm,native,tensorflow,pytorch]
 //                             [--batch 128] [--runs 20] [--budget 60] [--include-slow] [--print] [--out file.json]
-//                             [--torch-threads N] [--rounds N]
+//                             [--torch-threads N] [--rounds N] [--warmup-seconds 1]
+//
+// Before its timed runs every network warms up the same way on every side,
+// PyTorch's included: untimed steps until --warmup-seconds have passed (at
+// least one step, at most 200), so JIT compilation, heap growth and buffer
+// pools have settled — the steady state a training run spends its time in.
 //
 // --rounds N repeats the whole measurement N times, alternating the order of
 // the backends, and reports per network the median of the rounds' medians
@@ -33,7 +38,8 @@ const ALL_NETWORKS = ['lenet5', 'lenet300', 'resnet20'];
 const ALL_BACKENDS = ['cpu-stock', 'cpu', 'wasm', 'native', 'tensorflow', 'pytorch'];
 
 const USAGE = `usage: node bench/train-step.mjs [--networks ${ALL_NETWORKS.join(',')}] [--backends ${ALL_BACKENDS.join(',')}]
-       [--batch 128] [--runs 20] [--rounds 1] [--budget 60] [--include-slow] [--torch-threads N] [--out file.json] [--print]`;
+       [--batch 128] [--runs 20] [--rounds 1] [--warmup-seconds 1] [--budget 60] [--include-slow] [--torch-threads N]
+       [--out file.json] [--print]`;
 
 function parseCli() {
   try {
@@ -64,10 +70,18 @@ const CLI_OPTIONS = {
   // PyTorch's intra-op threads. Default: every core, as a user would run it.
   'torch-threads': { type: 'string', default: String(cpus().length) },
   rounds: { type: 'string', default: '1' },
+  'warmup-seconds': { type: 'string', default: '1' },
 };
 const args = parseCli();
 const batch = Number(args.batch);
 const runs = Number(args.runs);
+const warmupSeconds = Number(args['warmup-seconds']);
+if (!Number.isFinite(warmupSeconds) || warmupSeconds < 0) {
+  process.stderr.write(`--warmup-seconds must be a number >= 0, got ${args['warmup-seconds']}\n${USAGE}\n`);
+  process.exit(2);
+}
+/** Most untimed warm-up steps per network (see --warmup-seconds); train_step.py uses the same. */
+const MAX_WARMUP_STEPS = 200;
 const rounds = Number(args.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) {
   process.stderr.write(`--rounds must be a positive integer, got ${args.rounds}\n${USAGE}\n`);
@@ -144,8 +158,12 @@ async function child(backend) {
     let t0 = performance.now();
     step();
     const first = performance.now() - t0;
-    // A second warm-up step when steps are cheap (kernel setup, heap growth).
-    if (first < 1000) step();
+    // Warm-up (see --warmup-seconds): untimed steps until the time is up.
+    let warmupSteps = 1;
+    while (warmupSteps < MAX_WARMUP_STEPS && performance.now() - t0 < warmupSeconds * 1000) {
+      step();
+      warmupSteps++;
+    }
     // Only the JavaScript cpu backends take seconds to minutes per step; they are capped by the time budget.
     const capped = backend === 'cpu' || backend === 'cpu-stock';
     const planned =
@@ -178,6 +196,7 @@ async function child(backend) {
       cpuMsPerStep: stats(cpuTimes),
       samplesPerSec: batch / (msPerStep.median / 1000),
       runs: planned,
+      warmupSteps,
       tfBackend,
       ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
     });
@@ -225,6 +244,8 @@ function runChild(backend) {
       args.runs,
       '--budget',
       args.budget,
+      '--warmup-seconds',
+      args['warmup-seconds'],
       ...(args['include-slow'] ? ['--include-slow'] : []),
     ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 },
@@ -256,8 +277,10 @@ function runPytorch() {
       args.batch,
       '--runs',
       args.runs,
-      '--warmup',
-      '3',
+      '--warmup-seconds',
+      args['warmup-seconds'],
+      '--max-warmup',
+      String(MAX_WARMUP_STEPS),
       '--threads',
       args['torch-threads'],
       '--networks',

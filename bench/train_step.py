@@ -1,7 +1,10 @@
 """PyTorch CPU baseline for bench/train-step.mjs: the same networks as bench/nets.mjs,
 one SGD training step (forward, backward, update) at a given batch size.
 
-Usage: python3 bench/train_step.py --batch 128 --runs 20 --warmup 3 --threads 2 --networks lenet5,lenet300,resnet20
+Usage: python3 bench/train_step.py --batch 128 --runs 20 --warmup-seconds 1 --max-warmup 200 --threads 2
+         --networks lenet5,lenet300,resnet20
+Warm-up as bench/train-step.mjs does it: untimed steps until --warmup-seconds have
+passed (at least one, at most --max-warmup).
 Prints one JSON object {"torch", "threads", "rows": [...]} on stdout.
 """
 import argparse
@@ -84,7 +87,7 @@ NETWORKS = {
 }
 
 
-def measure(name, batch, runs, warmup):
+def measure(name, batch, runs, warmup_seconds, max_warmup):
     torch.manual_seed(1)
     make, shape = NETWORKS[name]
     net = make()
@@ -99,8 +102,12 @@ def measure(name, batch, runs, warmup):
         opt.step()
         return loss.item()
 
-    for _ in range(warmup):
+    start = time.perf_counter()
+    step()
+    warmup_steps = 1
+    while warmup_steps < max_warmup and time.perf_counter() - start < warmup_seconds:
         step()
+        warmup_steps += 1
     times, cpu_times = [], []
     for _ in range(runs):
         c0 = time.process_time()
@@ -118,6 +125,7 @@ def measure(name, batch, runs, warmup):
         "cpuMsPerStep": {"median": statistics.median(cpu_times), "min": min(cpu_times), "max": max(cpu_times)},
         "samplesPerSec": batch / (median / 1000),
         "runs": runs,
+        "warmupSteps": warmup_steps,
     }
 
 
@@ -125,14 +133,15 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--runs", type=int, default=20)
-    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--warmup-seconds", type=float, default=1.0)
+    p.add_argument("--max-warmup", type=int, default=200)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--networks", default="lenet5,lenet300,resnet20")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     rows = []
     for name in a.networks.split(","):
-        row = measure(name, a.batch, a.runs, a.warmup)
+        row = measure(name, a.batch, a.runs, a.warmup_seconds, a.max_warmup)
         row["threads"] = torch.get_num_threads()
         row["note"] = f"PyTorch {torch.__version__} CPU, {torch.get_num_threads()} threads"
         rows.append(row)

@@ -415,6 +415,39 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// biasAddRelu(x, bias, out): out[i] = max(x[i] + bias[i % C], 0), C = bias's length.
+Napi::Value BiasAddRelu(const Napi::CallbackInfo& info) {
+  const std::string kernel = "MopruneBiasAddRelu";
+  auto x = AnyFloats(info, 0, kernel, "x");
+  auto bias = AnyFloats(info, 1, kernel, "bias");
+  const int64_t size = static_cast<int64_t>(x.ElementLength());
+  const int64_t channels = static_cast<int64_t>(bias.ElementLength());
+  if (channels == 0 || size % channels != 0) {
+    Fail(info.Env(), kernel,
+         "x's " + std::to_string(size) + " values are not rows of the bias's " + std::to_string(channels));
+  }
+  float* out = FloatArg(info, 2, kernel, "out", size);
+  moprune::Binary(4, x.Data(), size, bias.Data(), channels, out, size);
+  return info.Env().Undefined();
+}
+
+// biasAddReluGrad(dy, y, dx, dbias): dx = dy * step(y), dbias[c] = sum of dx's column c, C = dbias's length.
+Napi::Value BiasAddReluGrad(const Napi::CallbackInfo& info) {
+  const std::string kernel = "MopruneBiasAddReluGrad";
+  auto y = AnyFloats(info, 1, kernel, "y");
+  auto dbias = AnyFloats(info, 3, kernel, "dbias");
+  const int64_t size = static_cast<int64_t>(y.ElementLength());
+  const int64_t channels = static_cast<int64_t>(dbias.ElementLength());
+  if (channels == 0 || size % channels != 0) {
+    Fail(info.Env(), kernel,
+         "y's " + std::to_string(size) + " values are not rows of the bias's " + std::to_string(channels));
+  }
+  const float* dy = FloatArg(info, 0, kernel, "dy", size);
+  float* dx = FloatArg(info, 2, kernel, "dx", size);
+  moprune::BiasAddReluGrad(dy, y.Data(), size / channels, channels, dx, dbias.Data());
+  return info.Env().Undefined();
+}
+
 // unary(op, x, out, alpha)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   const int64_t op = IntArg(info, 0, "unary", "op", 0);
@@ -543,6 +576,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("biasAddRelu", Napi::Function::New(env, BiasAddRelu));
+  exports.Set("biasAddReluGrad", Napi::Function::New(env, BiasAddReluGrad));
   exports.Set("binaryBroadcast", Napi::Function::New(env, BinaryBroadcast));
   exports.Set("channelAffine", Napi::Function::New(env, ChannelAffine));
   exports.Set("batchNormTraining", Napi::Function::New(env, BatchNormTraining));

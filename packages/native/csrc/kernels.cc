@@ -828,8 +828,15 @@ void Binary(int op, const float* a, int64_t a_size, const float* b, int64_t b_si
       case 2:
         BinaryLoop(a, a_size, b, b_size, out, begin, end, [](float x, float y) { return x * y; });
         break;
-      default:
+      case 3:
         BinaryLoop(a, a_size, b, b_size, out, begin, end, [](float x, float y) { return x / y; });
+        break;
+      default:
+        // Add then ReLU (a bias and its activation); NaN stays NaN, as tfjs's relu.
+        BinaryLoop(a, a_size, b, b_size, out, begin, end, [](float x, float y) {
+          const float s = x + y;
+          return s < 0.0f ? 0.0f : s;
+        });
         break;
     }
   });
@@ -1184,28 +1191,37 @@ void Unary(int op, const float* x, float* out, int64_t size, float alpha) {
   });
 }
 
+namespace {
+
+// out[i] = dy[i] * step(x[i]) over [begin, end), exactly as tfjs's ReLU gradient.
+void ReluGradRange(const float* dy, const float* x, float* out, int64_t begin, int64_t end) {
+  int64_t i = begin;
+#if defined(__SSE2__)
+  // Compare masks, not branches (the signs of activations are random).
+  const __m128 zero = _mm_setzero_ps();
+  for (; i + 4 <= end; i += 4) {
+    const __m128 v = _mm_loadu_ps(x + i);
+    const __m128 d = _mm_loadu_ps(dy + i);
+    const __m128 pos = _mm_cmpgt_ps(v, zero);
+    const __m128 r = _mm_or_ps(_mm_and_ps(pos, d), _mm_andnot_ps(pos, _mm_mul_ps(d, zero)));
+    const __m128 nan = _mm_cmpunord_ps(v, v);
+    _mm_storeu_ps(out + i, _mm_or_ps(_mm_andnot_ps(nan, r), _mm_and_ps(nan, v)));
+  }
+#endif
+  for (; i < end; ++i) {
+    const float v = x[i];
+    out[i] = v > 0.0f ? dy[i] : (v <= 0.0f ? dy[i] * 0.0f : v);
+  }
+}
+
+}  // namespace
+
 void ReluGrad(const float* dy, const float* x, float* out, int64_t size) {
   const int parts = PartsForElements(size);
   RunParts(parts, [&](int p) {
     int64_t begin, end;
     Split(size, parts, p, &begin, &end);
-    int64_t i = begin;
-#if defined(__SSE2__)
-    // Compare masks, not branches (the signs of activations are random).
-    const __m128 zero = _mm_setzero_ps();
-    for (; i + 4 <= end; i += 4) {
-      const __m128 v = _mm_loadu_ps(x + i);
-      const __m128 d = _mm_loadu_ps(dy + i);
-      const __m128 pos = _mm_cmpgt_ps(v, zero);
-      const __m128 r = _mm_or_ps(_mm_and_ps(pos, d), _mm_andnot_ps(pos, _mm_mul_ps(d, zero)));
-      const __m128 nan = _mm_cmpunord_ps(v, v);
-      _mm_storeu_ps(out + i, _mm_or_ps(_mm_andnot_ps(nan, r), _mm_and_ps(nan, v)));
-    }
-#endif
-    for (; i < end; ++i) {
-      const float v = x[i];
-      out[i] = v > 0.0f ? dy[i] : (v <= 0.0f ? dy[i] * 0.0f : v);
-    }
+    ReluGradRange(dy, x, out, begin, end);
   });
 }
 
@@ -1281,6 +1297,33 @@ void SumAxes(const float* x, float* out, int64_t outer, int64_t mid, int64_t inn
       for (const auto& a : acc) total += a[static_cast<size_t>(j)];
       out[j] = static_cast<float>(total);
     }
+  }
+}
+
+void BiasAddReluGrad(const float* dy, const float* y, int64_t rows, int64_t channels, float* dx, float* dbias) {
+  const int64_t size = rows * channels;
+  const int parts = PartsForElements(size) == 1 ? 1 : static_cast<int>(std::min<int64_t>(g_threads, rows));
+  // Rows go in blocks of ~16 KB: a block's dx is summed into the bias gradient
+  // while it is still in L1, so the gradient costs one pass over dy and y
+  // instead of a ReLU-gradient pass and a reduction pass. Blocks hold whole
+  // groups of the few-column fold (AccumulateRows, C < 8).
+  const int64_t group = channels < 8 ? std::max<int64_t>(1, 64 / channels) : 1;
+  const int64_t block = std::max<int64_t>(group, (4096 / channels) / group * group);
+  std::vector<std::vector<double>> acc(static_cast<size_t>(parts), std::vector<double>(static_cast<size_t>(channels)));
+  RunParts(parts, [&](int p) {
+    int64_t r0, r1;
+    Split(rows, parts, p, &r0, &r1);
+    double* a = acc[static_cast<size_t>(p)].data();
+    for (int64_t b0 = r0; b0 < r1; b0 += block) {
+      const int64_t b1 = std::min(r1, b0 + block);
+      ReluGradRange(dy, y, dx, b0 * channels, b1 * channels);
+      AccumulateRows(dx + b0 * channels, b1 - b0, channels, a);
+    }
+  });
+  for (int64_t c = 0; c < channels; ++c) {
+    double total = 0.0;
+    for (const auto& a : acc) total += a[static_cast<size_t>(c)];
+    dbias[c] = static_cast<float>(total);
   }
 }
 

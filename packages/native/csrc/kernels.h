@@ -49,8 +49,9 @@ void AvgPool(const ConvGeom& g, const float* x, float* y);
 void AvgPoolGrad(const ConvGeom& g, const float* dy, float* dx);
 
 // out[i] = a[i % a_size] op b[i % b_size] over out_size elements; op: 0 add,
-// 1 sub, 2 mul, 3 div. Callers ensure both sizes divide out_size and that the
-// smaller operand's shape is a suffix of the output's (so `%` broadcasts it).
+// 1 sub, 2 mul, 3 div, 4 add then ReLU (max(a + b, 0), NaN stays NaN).
+// Callers ensure both sizes divide out_size and that the smaller operand's
+// shape is a suffix of the output's (so `%` broadcasts it).
 void Binary(int op, const float* a, int64_t a_size, const float* b, int64_t b_size, float* out, int64_t out_size);
 // out[r, c] = (x[r, c] - center[c]) * scale[c] + shift[c] over size / channels rows (batch norm).
 void ChannelAffine(const float* x, float* out, int64_t size, const float* center, const float* scale, const float* shift,
@@ -79,6 +80,9 @@ void Unary(int op, const float* x, float* out, int64_t size, float alpha);
 // ReLU's gradient in one pass: out = dy where x > 0, dy * 0 where x <= 0 (NaN
 // for an infinite or NaN dy), NaN where x is NaN — tfjs's dy * step(x).
 void ReluGrad(const float* dy, const float* x, float* out, int64_t size);
+// Gradient of y = max(x + bias, 0) over x viewed as [rows, channels]: dx = dy * step(y)
+// (as ReluGrad) and dbias[c] = the sum of dx[., c], in one pass.
+void BiasAddReluGrad(const float* dy, const float* y, int64_t rows, int64_t channels, float* dx, float* dbias);
 // x viewed as [outer, mid, inner]: out[o, i] = sum over m of x[o, m, i],
 // accumulated in double.
 void SumAxes(const float* x, float* out, int64_t outer, int64_t mid, int64_t inner);

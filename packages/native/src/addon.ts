@@ -108,6 +108,10 @@ export interface NativeAddon {
   ): void;
   /** out = dy where x > 0, dy·0 where x ≤ 0, NaN where x is NaN (tfjs's dy·step(x)), in one pass. */
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
+  /** out = max(x + bias, 0) with bias (C floats) repeating along x; NaN stays NaN. */
+  biasAddRelu(x: Float32Array, bias: Float32Array, out: Float32Array): void;
+  /** dx = dy·step(y) (as reluGrad) and dbias = column sums of dx, rows of dbias.length, in one pass. */
+  biasAddReluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array): void;
   /** op: 0 relu, 1 step (x > 0 ? 1 : alpha), 2 square. */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** Sums x viewed as [outer, mid, inner] over mid into out [outer, inner]. */

@@ -1,4 +1,9 @@
-import { BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL } from '@moprune/core';
+import {
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+  BATCH_NORM_TRAINING_KERNEL,
+  BIAS_ADD_RELU_GRAD_KERNEL,
+  BIAS_ADD_RELU_KERNEL,
+} from '@moprune/core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
   backend_util,
@@ -48,6 +53,8 @@ export const NATIVE_KERNEL_NAMES = [
   'Tile',
   BATCH_NORM_TRAINING_KERNEL,
   BATCH_NORM_TRAINING_GRAD_KERNEL,
+  BIAS_ADD_RELU_KERNEL,
+  BIAS_ADD_RELU_GRAD_KERNEL,
   'MopruneReluGrad',
 ] as const;
 
@@ -127,6 +134,15 @@ function runCpu(kernelName: string, args: Args): TensorInfo {
 }
 
 /** Calls the addon and turns its RangeError into a NativeError naming the shapes. */
+/** Throws unless every tensor is float32 (the fused kernels have no cpu fallback for other dtypes). */
+function requireFloat32(kernel: string, tensors: Record<string, TensorInfo>): void {
+  if (commonDtype(kernel, tensors) !== 'float32') {
+    throw new NativeError('BAD_DTYPE', `${kernel}: inputs must be float32 (${shapesText(tensors)})`, {
+      details: { kernel },
+    });
+  }
+}
+
 function call(kernel: string, tensors: Record<string, TensorInfo | undefined>, fn: () => void): void {
   try {
     fn();
@@ -616,11 +632,7 @@ function reluGrad(addon: NativeAddon): KernelFunc {
     const dy = input(args, kernel, 'dy');
     const x = input(args, kernel, 'x');
     const tensors = { dy, x };
-    if (commonDtype(kernel, tensors) !== 'float32') {
-      throw new NativeError('BAD_DTYPE', `${kernel}: inputs must be float32 (${shapesText(tensors)})`, {
-        details: { kernel },
-      });
-    }
+    requireFloat32(kernel, tensors);
     if (!util.arraysEqual(dy.shape, x.shape))
       throw badShape(kernel, 'dy and x must have the same shape', tensors);
     const out = newOutput(util.sizeFromShape(x.shape), true);
@@ -629,6 +641,51 @@ function reluGrad(addon: NativeAddon): KernelFunc {
       call(kernel, tensors, () => addon.reluGrad(dv, xv, out));
     }
     return output(args.backend, [...x.shape], out);
+  };
+}
+
+/** `@moprune/core`'s bias + ReLU: y = max(x + bias, 0) in one pass. */
+function biasAddRelu(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = BIAS_ADD_RELU_KERNEL;
+    const x = input(args, kernel, 'x');
+    const bias = input(args, kernel, 'bias');
+    const tensors = { x, bias };
+    requireFloat32(kernel, tensors);
+    const channels = x.shape[x.shape.length - 1];
+    if (x.shape.length < 1 || bias.shape.length !== 1 || bias.shape[0] !== channels) {
+      throw badShape(kernel, "bias must have shape [C], C = x's last axis", tensors);
+    }
+    const out = newOutput(util.sizeFromShape(x.shape), true);
+    if (out.length > 0) {
+      const [xv, bv] = [f32(args.backend, x), f32(args.backend, bias)];
+      call(kernel, tensors, () => addon.biasAddRelu(xv, bv, out));
+    }
+    return output(args.backend, [...x.shape], out);
+  };
+}
+
+/** The gradient kernel of {@link biasAddRelu}: dx and dbias in one pass over dy and y. */
+function biasAddReluGrad(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = BIAS_ADD_RELU_GRAD_KERNEL;
+    const dy = input(args, kernel, 'dy');
+    const y = input(args, kernel, 'y');
+    const tensors = { dy, y };
+    requireFloat32(kernel, tensors);
+    if (y.shape.length < 1) throw badShape(kernel, 'y must have rank >= 1 (channels last)', tensors);
+    if (!util.arraysEqual(dy.shape, y.shape))
+      throw badShape(kernel, 'dy and y must have the same shape', tensors);
+    const channels = y.shape[y.shape.length - 1]!;
+    const dx = newOutput(util.sizeFromShape(y.shape), true);
+    const dbias = new Float32Array(channels);
+    if (dx.length > 0) {
+      const [dyv, yv] = [f32(args.backend, dy), f32(args.backend, y)];
+      call(kernel, tensors, () => addon.biasAddReluGrad(dyv, yv, dx, dbias));
+    }
+    return [output(args.backend, [...y.shape], dx), output(args.backend, [channels], dbias)];
   };
 }
 
@@ -719,11 +776,7 @@ function batchNormInputs(kernel: string, args: Args, names: readonly string[]) {
     TensorInfo
   >;
   const x = tensors.x!;
-  if (commonDtype(kernel, tensors) !== 'float32') {
-    throw new NativeError('BAD_DTYPE', `${kernel}: inputs must be float32 (${shapesText(tensors)})`, {
-      details: { kernel },
-    });
-  }
+  requireFloat32(kernel, tensors);
   if (x.shape.length < 2) throw badShape(kernel, 'x must have rank >= 2 (channels last)', tensors);
   const channels = x.shape[x.shape.length - 1]!;
   for (const [name, t] of Object.entries(tensors)) {
@@ -1021,6 +1074,8 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     [BATCH_NORM_TRAINING_KERNEL]: batchNormTraining(addon),
     [BATCH_NORM_TRAINING_GRAD_KERNEL]: batchNormTrainingGrad(addon),
     MopruneReluGrad: reluGrad(addon),
+    [BIAS_ADD_RELU_KERNEL]: biasAddRelu(addon),
+    [BIAS_ADD_RELU_GRAD_KERNEL]: biasAddReluGrad(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

@@ -13,6 +13,7 @@ import type {
 import { Rng } from '../rng.js';
 import type { NetworkSpec, NodeSpec } from '../spec.js';
 import { batchNormTraining } from './batch-norm.js';
+import { biasAddRelu } from './bias-relu.js';
 import { initBias, initKernel } from './init.js';
 import { nodeParams } from './params.js';
 import { deriveStructure } from './structure.js';
@@ -180,7 +181,7 @@ class NetworkImpl implements Network {
     spec.nodes.forEach((n, i) => {
       index.set(n.id, i + 1);
     });
-    const fused = fusedBatchNormRelus(spec);
+    const fused = fusedRelus(spec);
     this.steps = spec.nodes.map((n) =>
       fused.relus.has(n.id)
         ? passThrough(index.get(n.inputs[0]!)!)
@@ -188,7 +189,7 @@ class NetworkImpl implements Network {
             n,
             n.inputs.map((id) => index.get(id)!),
             slots,
-            fused.batchNorms.has(n.id),
+            fused.producers.has(n.id),
           ),
     );
     this.outputIndex = spec.outputs.map((id) => index.get(id)!);
@@ -320,31 +321,36 @@ function layerGate(g: tf.Tensor, rank: number): tf.Tensor {
 }
 
 /**
- * The batchNorm → relu pairs that run as one fused op: a relu activation whose
- * input is a batchNorm node with no other consumer and that is not an output.
- * The batchNorm applies the ReLU itself (`batchNormTraining`'s `relu`, one
- * pass over the activation fewer each way on backends with the kernels; the
- * same values as the two nodes) and the relu node passes its input through.
+ * The producer → relu pairs that run as one fused op: a relu activation whose
+ * input is a batchNorm, or a dense/conv2d node with a bias, that has no other
+ * consumer and is not an output. The producer applies the ReLU itself —
+ * `batchNormTraining`'s `relu`, or {@link biasAddRelu} for the bias — one pass
+ * over the activation fewer each way on backends with the kernels, the same
+ * values as the two nodes — and the relu node passes its input through.
  */
-function fusedBatchNormRelus(spec: NetworkSpec): { batchNorms: Set<string>; relus: Set<string> } {
+function fusedRelus(spec: NetworkSpec): { producers: Set<string>; relus: Set<string> } {
   const consumers = new Map<string, number>();
   for (const n of spec.nodes) for (const id of n.inputs) consumers.set(id, (consumers.get(id) ?? 0) + 1);
   const outputs = new Set(spec.outputs);
   const byId = new Map(spec.nodes.map((n) => [n.id, n]));
-  const batchNorms = new Set<string>();
+  const producers = new Set<string>();
   const relus = new Set<string>();
   for (const n of spec.nodes) {
     if (n.op !== 'activation' || n.fn !== 'relu' || n.inputs.length !== 1) continue;
     const source = byId.get(n.inputs[0]!);
-    if (source?.op === 'batchNorm' && consumers.get(source.id) === 1 && !outputs.has(source.id)) {
-      batchNorms.add(source.id);
+    if (!source || consumers.get(source.id) !== 1 || outputs.has(source.id)) continue;
+    const fusable =
+      source.op === 'batchNorm' ||
+      ((source.op === 'dense' || source.op === 'conv2d') && source.useBias !== false);
+    if (fusable) {
+      producers.add(source.id);
       relus.add(n.id);
     }
   }
-  return { batchNorms, relus };
+  return { producers, relus };
 }
 
-/** A node whose value is its input's (a relu folded into the batchNorm before it). */
+/** A node whose value is its input's (a relu folded into the node before it). */
 function passThrough(input: number): Step {
   return (v) => v[input]!;
 }
@@ -363,7 +369,8 @@ function compileNode(
       const b = slot('bias');
       return (v) => {
         const y = tf.matMul(v[a]!, eff(k));
-        return b ? tf.add(y, eff(b)) : y;
+        if (!b) return fuseRelu ? tf.relu(y) : y;
+        return fuseRelu ? biasAddRelu(y, eff(b)) : tf.add(y, eff(b));
       };
     }
     case 'conv2d': {
@@ -381,7 +388,8 @@ function compileNode(
           'NHWC',
           [dil[0], dil[1]],
         );
-        return b ? tf.add(y, eff(b)) : y;
+        if (!b) return fuseRelu ? tf.relu(y) : y;
+        return fuseRelu ? biasAddRelu(y, eff(b)) : tf.add(y, eff(b));
       };
     }
     case 'maxPool':

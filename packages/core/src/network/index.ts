@@ -8,6 +8,12 @@ export {
   batchNormTraining,
   hasBatchNormTrainingKernels,
 } from './batch-norm.js';
+export {
+  BIAS_ADD_RELU_GRAD_KERNEL,
+  BIAS_ADD_RELU_KERNEL,
+  biasAddRelu,
+  hasBiasAddReluKernels,
+} from './bias-relu.js';
 export { type CompactGates, type CompactOptions, compact } from './compact.js';
 export { type CreateNetworkOptions, createNetwork, networkFromValues } from './create.js';
 export { loadLayersModelFromDir, saveLayersModel, toLayersModel } from './export.js';
