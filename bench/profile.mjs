@@ -1,5 +1,5 @@
 // Per-kernel time of one training step:
-//   node bench/profile.mjs <backend> <network> [batch] [--steps N]
+//   node bench/profile.mjs <backend> <network> [batch] [--steps N] [--warmup-seconds 1]
 // Prints the kernels by total time and what the step spends outside kernels
 // (tfjs bookkeeping, gradient code, JavaScript kernels' glue), to see what
 // remains to optimize. Times are process CPU time (all threads), which a
@@ -13,7 +13,7 @@ import { makeTrainStep } from './nets.mjs';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
-  options: { steps: { type: 'string', default: '5' } },
+  options: { steps: { type: 'string', default: '5' }, 'warmup-seconds': { type: 'string', default: '1' } },
 });
 const [backend = 'wasm', network = 'lenet5', batch = '128'] = positionals;
 const steps = Number(opts.steps);
@@ -55,8 +55,13 @@ for (const config of tf.getKernelsForBackend(tfBackend)) {
 }
 
 const { step, dispose } = makeTrainStep(tf, network, Number(batch));
-step();
-step();
+// Warm-up as bench/train-step.mjs does it: untimed steps for --warmup-seconds (at least 1, at most 200).
+const w0 = performance.now();
+let warmup = 0;
+do {
+  step();
+  warmup++;
+} while (warmup < 200 && performance.now() - w0 < Number(opts['warmup-seconds']) * 1000);
 byKernel.clear();
 const c0 = process.cpuUsage();
 const t0 = performance.now();
