@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "moprune_native",
-      "sources": ["csrc/addon.cc", "csrc/kernels.cc", "csrc/conv_onednn.cc"],
+      "sources": ["csrc/addon.cc", "csrc/kernels.cc", "csrc/conv_onednn.cc", "csrc/conv_direct.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/openblas.mjs include)",

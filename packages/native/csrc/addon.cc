@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "conv_direct.h"
 #include "conv_onednn.h"
 #include "kernels.h"
 
@@ -159,6 +160,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("convolution", moprune::ConvImplementation());
   const char* onednn = moprune::OneDnnVersion();
   o.Set("onednn", onednn == nullptr ? info.Env().Null() : Napi::String::New(info.Env(), onednn));
+  const char* direct = moprune::DirectConvIsa();
+  o.Set("directConvolution", direct == nullptr ? info.Env().Null() : Napi::String::New(info.Env(), direct));
   return o;
 }
 
@@ -170,6 +173,17 @@ Napi::Value SetConvImplementation(const Napi::CallbackInfo& info) {
     Fail(info.Env(), "setConvImplementation", "name must be 'onednn' or 'im2col', got '" + name + "'");
   }
   return Napi::Boolean::New(info.Env(), moprune::SetConvImplementation(name == "onednn"));
+}
+
+// setDirectConvolution('auto' | 'avx512' | 'avx2' | 'off'): the one-input-channel
+// direct kernels (conv_direct.cc); false when the CPU lacks that instruction set.
+Napi::Value SetDirectConvolution(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) Fail(info.Env(), "setDirectConvolution", "mode must be a string");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name != "auto" && name != "avx512" && name != "avx2" && name != "off") {
+    Fail(info.Env(), "setDirectConvolution", "mode must be 'auto', 'avx512', 'avx2' or 'off', got '" + name + "'");
+  }
+  return Napi::Boolean::New(info.Env(), moprune::SetDirectConvIsa(name.c_str()));
 }
 
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
@@ -587,6 +601,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setConvImplementation", Napi::Function::New(env, SetConvImplementation));
+  exports.Set("setDirectConvolution", Napi::Function::New(env, SetDirectConvolution));
   exports.Set("keepFreedMemory", Napi::Function::New(env, KeepFreedMemory));
   exports.Set("matMul", Napi::Function::New(env, MatMul));
   exports.Set("conv2D", Napi::Function::New(env, Conv2D));

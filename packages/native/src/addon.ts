@@ -16,6 +16,12 @@ export interface NativeAddonInfo {
   readonly convolution: 'onednn' | 'im2col';
   /** oneDNN's version when the addon was built with it, else null. */
   readonly onednn: string | null;
+  /**
+   * The one-input-channel, stride-1 direct convolution (forward always; filter
+   * gradient when `convolution` is 'im2col'): the instruction set it runs on,
+   * or null on CPUs without AVX2 + FMA (or when switched off).
+   */
+  readonly directConvolution: 'avx512' | 'avx2' | null;
 }
 
 /**
@@ -29,6 +35,12 @@ export interface NativeAddon {
   setThreads(threads: number): void;
   /** Chooses the convolution kernels; false (nothing changed) for 'onednn' in an addon built without it. */
   setConvImplementation(name: 'onednn' | 'im2col'): boolean;
+  /**
+   * The direct one-input-channel kernels: 'auto' (the best the CPU has), one
+   * instruction set, or 'off' (the general path). For benchmarks and tests;
+   * false (nothing changed) when the CPU lacks that instruction set.
+   */
+  setDirectConvolution(mode: 'auto' | 'avx512' | 'avx2' | 'off'): boolean;
   /** Tells glibc's malloc to keep freed memory for reuse (see backend.ts); false where unsupported. */
   keepFreedMemory(): boolean;
   info(): NativeAddonInfo;
