@@ -3,15 +3,25 @@
 // 128 — forward, input gradient, filter gradient — on oneDNN's direct kernels
 // against im2col + OpenBLAS sgemm, called through the addon on preallocated
 // arrays. Runs interleave the two implementations and keep each one's best
-// (the machine is shared); the table prints the load average.
+// (the machine is shared); the table prints the load average. The oneDNN and
+// im2col columns run with the one-input-channel direct kernel switched off;
+// the `direct` columns (shapes with one input channel and stride 1 only) run
+// the direct kernel's forward and filter gradient, AVX-512 and AVX2 variants
+// (the filter gradient with `im2col` selected, the only setting that
+// dispatches it; the input gradient there is the general path, oneDNN when
+// built in).
 //
-//   node packages/native/bench/conv.mjs [--threads 1] [--reps 15]
+//   node packages/native/bench/conv.mjs [--threads 1] [--reps 15] [--only LeNet]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadNativeAddon } from '../dist/index.js';
 
 const { values: args } = parseArgs({
-  options: { threads: { type: 'string', default: '1' }, reps: { type: 'string', default: '15' } },
+  options: {
+    threads: { type: 'string', default: '1' },
+    reps: { type: 'string', default: '15' },
+    only: { type: 'string', default: '' },
+  },
 });
 const loaded = loadNativeAddon();
 if (!loaded.ok) throw new Error(loaded.reason);
@@ -19,7 +29,19 @@ const { addon } = loaded;
 addon.setThreads(Number(args.threads));
 addon.keepFreedMemory();
 const reps = Number(args.reps);
-const impls = addon.info().onednn ? ['onednn', 'im2col'] : ['im2col'];
+const general = addon.info().onednn ? ['onednn', 'im2col'] : ['im2col'];
+const best = addon.info().directConvolution;
+const direct = best === 'avx512' ? ['avx512', 'avx2'] : best ? [best] : [];
+const impls = [...general, ...direct.map((isa) => `direct ${isa}`)];
+const select = (impl) => {
+  if (impl.startsWith('direct ')) {
+    addon.setConvImplementation(general[0]);
+    addon.setDirectConvolution(impl.slice('direct '.length));
+  } else {
+    addon.setConvImplementation(impl);
+    addon.setDirectConvolution('off');
+  }
+};
 
 // [name, n, h, w, cin, k, stride, padTop, cout] with tfjs's 'same'/'valid' padding.
 const SHAPES = [
@@ -39,6 +61,8 @@ console.log(
 );
 console.log(`${'shape'.padEnd(28)}${impls.map((i) => i.padStart(24)).join('')}`);
 for (const [name, n, h, w, cin, k, stride, pad, cout] of SHAPES) {
+  if (!name.includes(args.only)) continue;
+  const runs = impls.filter((i) => !i.startsWith('direct ') || (cin === 1 && stride === 1));
   const oh = stride === 1 ? (pad > 0 ? h : h - k + 1) : Math.ceil(h / stride);
   const ow = oh;
   const g = [n, h, w, cin, k, k, cout, oh, ow, stride, stride, 1, 1, pad, pad];
@@ -48,30 +72,32 @@ for (const [name, n, h, w, cin, k, stride, pad, cout] of SHAPES) {
   const y = new Float32Array(dy.length);
   const dx = new Float32Array(x.length);
   const dw = new Float32Array(f.length);
-  const best = Object.fromEntries(impls.map((i) => [i, [Infinity, Infinity, Infinity]]));
+  const times = Object.fromEntries(runs.map((i) => [i, [Infinity, Infinity, Infinity]]));
   for (let r = 0; r < reps; r++) {
-    for (const impl of impls) {
-      addon.setConvImplementation(impl);
+    for (const impl of runs) {
+      select(impl);
+      const direct = impl.startsWith('direct ');
       const calls = [
         () => addon.conv2D(x, f, y, g),
         () => addon.conv2DBackpropInput(dy, f, dx, g),
-        () => addon.conv2DBackpropFilter(x, dy, dw, g),
+        () => {
+          if (direct) addon.setConvImplementation('im2col');
+          addon.conv2DBackpropFilter(x, dy, dw, g);
+        },
       ];
       calls.forEach((call, j) => {
         const t0 = performance.now();
         call();
-        best[impl][j] = Math.min(best[impl][j], performance.now() - t0);
+        times[impl][j] = Math.min(times[impl][j], performance.now() - t0);
       });
     }
   }
   const cells = impls.map((i) =>
-    best[i]
-      .map((t) => t.toFixed(2))
-      .join(' / ')
-      .padStart(24),
+    (times[i] ? times[i].map((t) => t.toFixed(2)).join(' / ') : '—').padStart(24),
   );
   console.log(`${name.padEnd(28)}${cells.join('')}`);
 }
+addon.setDirectConvolution('auto');
 console.log(
   `load average ${loadavg()
     .map((l) => l.toFixed(2))
