@@ -11,6 +11,7 @@ import {
   hasBatchNormTrainingKernels,
   type NetworkSpec,
 } from '../index.js';
+import { type CpuBackend, unregisterCpuKernels, values } from './fixtures/cpu-kernels.js';
 import { tensorsLeakedByTraining } from './fixtures/leak-check.js';
 
 beforeAll(async () => {
@@ -21,15 +22,7 @@ beforeAll(async () => {
 // registered on `cpu` for a test so that batchNormTraining takes its kernel
 // path; the op's fallback (tf.moments + tf.batchNorm, differentiated by tfjs)
 // is the reference it must match.
-type CpuBackend = {
-  data: { get(id: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: 'float32', v: Float32Array): tf.TensorInfo;
-};
 const calls = { forward: 0, backward: 0, fusedRelu: 0 };
-
-function values(backend: CpuBackend, t: tf.TensorInfo): Float32Array {
-  return backend.data.get(t.dataId).values;
-}
 
 function registerReferenceKernels(): void {
   tf.registerKernel({
@@ -113,11 +106,7 @@ function registerReferenceKernels(): void {
   });
 }
 
-afterEach(() => {
-  for (const name of [BATCH_NORM_TRAINING_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL]) {
-    if (tf.getKernel(name, 'cpu')) tf.unregisterKernel(name, 'cpu');
-  }
-});
+afterEach(() => unregisterCpuKernels([BATCH_NORM_TRAINING_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL]));
 
 function seeded(shape: number[], seed: number, shift = 0): tf.Tensor {
   return tf.tidy(() => tf.add(tf.randomNormal(shape, 0, 1.5, 'float32', seed), shift));
