@@ -8,8 +8,8 @@
 //
 // The addon is compiled for the x86-64 baseline, so the kernels are compiled
 // twice inside `#pragma GCC target` regions (AVX-512F; AVX2 + FMA) and chosen
-// at run time with __builtin_cpu_supports. Other CPUs (and other compilers)
-// keep the general kernels: DirectConvApplies is false there.
+// at run time with __builtin_cpu_supports. Other CPUs (and other compilers,
+// clang included) keep the general kernels: DirectConvApplies is false there.
 #include "conv_direct.h"
 
 #include <algorithm>
@@ -18,7 +18,9 @@
 #include <utility>
 #include <vector>
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+// GCC only: clang also defines __GNUC__ but ignores `#pragma GCC target`, and
+// the AVX-512 intrinsics would then fail to compile, losing the whole addon.
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
 #define MOPRUNE_DIRECT_X86 1
 #include <immintrin.h>
 #endif
