@@ -141,6 +141,20 @@ function resnet20(tf, seed) {
   return { params: p, apply, inputShape: [32, 32, 3] };
 }
 
+/**
+ * Warm-up shared by the benchmarks: untimed calls of `step` until `seconds`
+ * have passed since `start` (`done` steps already ran since then; at least
+ * one step in all, at most `max`). Returns the number of warm-up steps.
+ */
+export function warmUp(step, seconds, { start = performance.now(), done = 0, max = 200 } = {}) {
+  let steps = done;
+  while (steps < 1 || (steps < max && performance.now() - start < seconds * 1000)) {
+    step();
+    steps++;
+  }
+  return steps;
+}
+
 /** The benchmark networks by name. */
 export const NETWORKS = { lenet5, lenet300, resnet20 };
 

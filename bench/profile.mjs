@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@moprune/backend';
 import * as tf from '@tensorflow/tfjs-core';
-import { makeTrainStep } from './nets.mjs';
+import { makeTrainStep, warmUp } from './nets.mjs';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -55,13 +55,8 @@ for (const config of tf.getKernelsForBackend(tfBackend)) {
 }
 
 const { step, dispose } = makeTrainStep(tf, network, Number(batch));
-// Warm-up as bench/train-step.mjs does it: untimed steps for --warmup-seconds (at least 1, at most 200).
-const w0 = performance.now();
-let warmup = 0;
-do {
-  step();
-  warmup++;
-} while (warmup < 200 && performance.now() - w0 < Number(opts['warmup-seconds']) * 1000);
+// Warm-up as bench/train-step.mjs does it (untimed steps for --warmup-seconds).
+warmUp(step, Number(opts['warmup-seconds']));
 byKernel.clear();
 const c0 = process.cpuUsage();
 const t0 = performance.now();

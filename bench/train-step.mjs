@@ -80,7 +80,7 @@ if (!Number.isFinite(warmupSeconds) || warmupSeconds < 0) {
   process.stderr.write(`--warmup-seconds must be a number >= 0, got ${args['warmup-seconds']}\n${USAGE}\n`);
   process.exit(2);
 }
-/** Most untimed warm-up steps per network (see --warmup-seconds); train_step.py uses the same. */
+/** Most untimed warm-up steps per network (see --warmup-seconds); train_step.py is passed the same. */
 const MAX_WARMUP_STEPS = 200;
 const rounds = Number(args.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) {
@@ -140,7 +140,7 @@ async function child(backend) {
       throw e;
     }
   }
-  const { makeTrainStep } = await import('./nets.mjs');
+  const { makeTrainStep, warmUp } = await import('./nets.mjs');
   const rows = [];
   for (const network of args.networks.split(',')) {
     if (backend === 'cpu-stock' && network === 'resnet20' && !args['include-slow']) {
@@ -159,11 +159,7 @@ async function child(backend) {
     step();
     const first = performance.now() - t0;
     // Warm-up (see --warmup-seconds): untimed steps until the time is up.
-    let warmupSteps = 1;
-    while (warmupSteps < MAX_WARMUP_STEPS && performance.now() - t0 < warmupSeconds * 1000) {
-      step();
-      warmupSteps++;
-    }
+    const warmupSteps = warmUp(step, warmupSeconds, { start: t0, done: 1, max: MAX_WARMUP_STEPS });
     // Only the JavaScript cpu backends take seconds to minutes per step; they are capped by the time budget.
     const capped = backend === 'cpu' || backend === 'cpu-stock';
     const planned =

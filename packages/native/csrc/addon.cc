@@ -429,17 +429,25 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The bias's channel count C, checked to divide the `size` values of `name` into rows.
+int64_t BiasChannels(Napi::Env env, const std::string& kernel, const char* name, int64_t size,
+                     const Napi::Float32Array& bias) {
+  const int64_t channels = static_cast<int64_t>(bias.ElementLength());
+  if (channels == 0 || size % channels != 0) {
+    Fail(env, kernel,
+         std::string(name) + "'s " + std::to_string(size) + " values are not rows of the bias's " +
+             std::to_string(channels));
+  }
+  return channels;
+}
+
 // biasAddRelu(x, bias, out): out[i] = max(x[i] + bias[i % C], 0), C = bias's length.
 Napi::Value BiasAddRelu(const Napi::CallbackInfo& info) {
   const std::string kernel = "MopruneBiasAddRelu";
   auto x = AnyFloats(info, 0, kernel, "x");
   auto bias = AnyFloats(info, 1, kernel, "bias");
   const int64_t size = static_cast<int64_t>(x.ElementLength());
-  const int64_t channels = static_cast<int64_t>(bias.ElementLength());
-  if (channels == 0 || size % channels != 0) {
-    Fail(info.Env(), kernel,
-         "x's " + std::to_string(size) + " values are not rows of the bias's " + std::to_string(channels));
-  }
+  const int64_t channels = BiasChannels(info.Env(), kernel, "x", size, bias);
   float* out = FloatArg(info, 2, kernel, "out", size);
   moprune::Binary(4, x.Data(), size, bias.Data(), channels, out, size);
   return info.Env().Undefined();
@@ -451,11 +459,7 @@ Napi::Value BiasAddReluGrad(const Napi::CallbackInfo& info) {
   auto y = AnyFloats(info, 1, kernel, "y");
   auto dbias = AnyFloats(info, 3, kernel, "dbias");
   const int64_t size = static_cast<int64_t>(y.ElementLength());
-  const int64_t channels = static_cast<int64_t>(dbias.ElementLength());
-  if (channels == 0 || size % channels != 0) {
-    Fail(info.Env(), kernel,
-         "y's " + std::to_string(size) + " values are not rows of the bias's " + std::to_string(channels));
-  }
+  const int64_t channels = BiasChannels(info.Env(), kernel, "y", size, dbias);
   const float* dy = FloatArg(info, 0, kernel, "dy", size);
   float* dx = FloatArg(info, 2, kernel, "dx", size);
   moprune::BiasAddReluGrad(dy, y.Data(), size / channels, channels, dx, dbias.Data());

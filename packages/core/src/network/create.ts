@@ -355,6 +355,12 @@ function passThrough(input: number): Step {
   return (v) => v[input]!;
 }
 
+/** A dense/conv2d output plus its bias (if any), followed by the fused ReLU when `relu`. */
+function withBias(y: tf.Tensor, bias: Slot | undefined, relu: boolean): tf.Tensor {
+  if (!bias) return relu ? tf.relu(y) : y;
+  return relu ? biasAddRelu(y, eff(bias)) : tf.add(y, eff(bias));
+}
+
 function compileNode(
   node: NodeSpec,
   ins: readonly number[],
@@ -369,8 +375,7 @@ function compileNode(
       const b = slot('bias');
       return (v) => {
         const y = tf.matMul(v[a]!, eff(k));
-        if (!b) return fuseRelu ? tf.relu(y) : y;
-        return fuseRelu ? biasAddRelu(y, eff(b)) : tf.add(y, eff(b));
+        return withBias(y, b, fuseRelu);
       };
     }
     case 'conv2d': {
@@ -388,8 +393,7 @@ function compileNode(
           'NHWC',
           [dil[0], dil[1]],
         );
-        if (!b) return fuseRelu ? tf.relu(y) : y;
-        return fuseRelu ? biasAddRelu(y, eff(b)) : tf.add(y, eff(b));
+        return withBias(y, b, fuseRelu);
       };
     }
     case 'maxPool':
