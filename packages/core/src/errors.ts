@@ -55,7 +55,8 @@ export type CoreErrorCode =
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_NOT_FOUND'
   | 'INVALID_ARGUMENT'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'UNSUPPORTED_OP';
 
 /** An error thrown by @moprune/core. `name` is always `'CoreError'`. */
 export class CoreError extends MopruneError<CoreErrorCode> {

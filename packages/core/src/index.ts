@@ -56,15 +56,18 @@ export type {
   Conv2dNode,
   DenseNode,
   DropoutNode,
+  EmbeddingNode,
   FlattenNode,
   GateNode,
   GlobalAvgPoolNode,
   InitializerName,
+  LayerNormNode,
   MixNode,
   NetworkSpec,
   NodeBase,
   NodeSpec,
   PadShortcutNode,
   Pool2dNode,
+  SelfAttentionNode,
 } from './spec.js';
 export * from './train/index.js';

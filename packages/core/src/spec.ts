@@ -27,7 +27,11 @@ export interface NodeBase {
   readonly inputs: readonly string[];
 }
 
-/** Fully connected layer on a rank-2 input `[batch, in]`. */
+/**
+ * Fully connected layer on the last axis: per-sample input `[in]` gives
+ * `[units]`; a sequence `[T, in]` gives `[T, units]` (the same kernel at every
+ * position, as Keras' Dense on rank-3 input).
+ */
 export interface DenseNode extends NodeBase {
   readonly op: 'dense';
   readonly units: number;
@@ -64,7 +68,7 @@ export interface Pool2dNode extends NodeBase {
   readonly padding?: 'same' | 'valid';
 }
 
-/** Global average pooling: NHWC → `[batch, C]`. */
+/** Global average pooling: NHWC → `[batch, C]`, or a sequence `[batch, T, C]` → `[batch, C]` (mean over positions). */
 export interface GlobalAvgPoolNode extends NodeBase {
   readonly op: 'globalAvgPool';
 }
@@ -137,6 +141,58 @@ export interface MixNode extends NodeBase {
   readonly init?: readonly number[];
 }
 
+/**
+ * Token embedding: a per-sample input `[T]` of integer token ids (carried as
+ * floats, as datasets yield them) becomes `[T, dim]`. Parameter
+ * `${id}/kernel` `[vocab, dim]` is the table — an embedding is a dense layer
+ * on one-hot tokens, and is computed that way (one-hot × table, whose
+ * gradient is a plain matmul on every backend); with `positions` a learned
+ * `${id}/bias` `[T, dim]` is added per position. Ids outside `[0, vocab)`
+ * embed to the zero vector (tf.oneHot's rule).
+ */
+export interface EmbeddingNode extends NodeBase {
+  readonly op: 'embedding';
+  readonly vocab: number;
+  readonly dim: number;
+  /** Learned positional embedding (`bias` `[T, dim]`). @default true */
+  readonly positions?: boolean;
+  /** Initializer of the table and of the positional embedding. @default 'glorotUniform' */
+  readonly init?: InitializerName;
+}
+
+/**
+ * Layer normalization over the last axis (Ba et al. 2016): per position,
+ * (x − mean)/sqrt(var + ε)·gamma + beta with the statistics of that
+ * position's features (the same in training and inference). Parameters
+ * `gamma`, `beta` `[C]`.
+ */
+export interface LayerNormNode extends NodeBase {
+  readonly op: 'layerNorm';
+  /** @default 1e-5 (PyTorch's LayerNorm) */
+  readonly epsilon?: number;
+}
+
+/**
+ * Multi-head scaled dot-product self-attention (Vaswani et al. 2017) on a
+ * sequence `[T, d]`: q, k, v = x·kernel + bias with `kernel` `[d, 3d]` (the
+ * three projections side by side, PyTorch's `in_proj_weight` transposed) and
+ * `bias` `[3d]`, split into `heads` heads of d/heads features;
+ * softmax(q·kᵀ/sqrt(d/heads))·v per head, heads concatenated back to `[T, d]`.
+ * The output projection is an ordinary `dense` node after it, so it is
+ * selected, regularized and pruned like any dense kernel.
+ */
+export interface SelfAttentionNode extends NodeBase {
+  readonly op: 'selfAttention';
+  /** Number of heads; must divide d. */
+  readonly heads: number;
+  /** Position i attends only to positions ≤ i. @default false */
+  readonly causal?: boolean;
+  /** @default true */
+  readonly useBias?: boolean;
+  /** Initializer of the projection kernel. @default 'glorotUniform' */
+  readonly init?: InitializerName;
+}
+
 /** Every node kind. */
 export type NodeSpec =
   | DenseNode
@@ -150,7 +206,10 @@ export type NodeSpec =
   | GateNode
   | AddNode
   | PadShortcutNode
-  | MixNode;
+  | MixNode
+  | EmbeddingNode
+  | LayerNormNode
+  | SelfAttentionNode;
 
 /** A whole network: nodes in topological order, and which nodes are outputs. */
 export interface NetworkSpec {

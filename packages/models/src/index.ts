@@ -25,4 +25,5 @@ export {
   resnet32,
   resnet56,
 } from './resnet.js';
+export { type TransformerClassifierOptions, transformerClassifier } from './transformer.js';
 export { type VggLikeOptions, vggLike } from './vgg.js';

@@ -4,11 +4,12 @@ import { lenet5Definition } from './lenet5.js';
 import { lenet300100Definition, mlpDefinition } from './mlp.js';
 import { hpsDefinition, mdmtnDefinition } from './multitask.js';
 import { resnetDefinition } from './resnet.js';
+import { transformerDefinition } from './transformer.js';
 import { vggLikeDefinition } from './vgg.js';
 
 /**
  * The registry entries of every model in this package, by `type`: `mlp`,
- * `lenet-300-100`, `lenet5`, `vgg-like`, `resnet`, `hps`, `mdmtn`. A config is
+ * `lenet-300-100`, `lenet5`, `vgg-like`, `resnet`, `hps`, `mdmtn`, `transformer`. A config is
  * the builder's options without `inputShape` and `classes`, which come from the
  * {@link ModelContext} (the dataset).
  */
@@ -20,6 +21,7 @@ export const modelRegistrations: readonly Registration<NetworkSpec, ModelContext
   resnetDefinition,
   hpsDefinition,
   mdmtnDefinition,
+  transformerDefinition,
 ].map(registrationOf);
 
 /**

@@ -244,13 +244,120 @@ const stridedSliceCheck: GradientCheck<StridedSliceCase> = {
     ),
 };
 
+const softmaxCases = fc.record({ rows: dim(1, 4), c: dim(1, 6) });
+type SoftmaxCase = typeof softmaxCases extends fc.Arbitrary<infer T> ? T : never;
+const softmaxCheck: GradientCheck<SoftmaxCase> = {
+  name: 'Softmax',
+  runs: 15,
+  cases: softmaxCases,
+  inputShapes: (c) => [[c.rows, c.c]],
+  forward: (_, [x]) => tf.softmax(x!),
+  reference: (_, [x]) => ref.softmax(x!),
+};
+
+const transposeCases = fc.record({
+  shape: fc.tuple(dim(1, 3), dim(1, 3), dim(1, 3), dim(1, 3)),
+  perm: fc.constantFrom<number[]>([0, 2, 1, 3], [0, 1, 3, 2], [3, 2, 1, 0], [1, 0, 3, 2], [2, 0, 3, 1]),
+});
+type TransposeCase = typeof transposeCases extends fc.Arbitrary<infer T> ? T : never;
+const transposeCheck: GradientCheck<TransposeCase> = {
+  name: 'Transpose',
+  runs: 15,
+  cases: transposeCases,
+  inputShapes: (c) => [[...c.shape]],
+  forward: (c, [x]) => tf.transpose(x!, c.perm),
+  reference: (c, [x]) => ref.transpose(x!, c.perm),
+};
+
+// The sequence ops of a Transformer block, composed exactly as @moprune/core's
+// embedding, layerNorm and selfAttention nodes compose them (network/sequence.ts).
+
+const LN_EPSILON = 1e-5;
+const sequenceCases = fc.record({ batch: dim(1, 2), t: dim(1, 4), c: dim(1, 5) });
+type SequenceCase = typeof sequenceCases extends fc.Arbitrary<infer T> ? T : never;
+const layerNormCheck: GradientCheck<SequenceCase> = {
+  name: 'LayerNorm',
+  runs: 20,
+  // One feature has variance 0 and a flat output; at least 2.
+  cases: sequenceCases.filter((c) => c.c >= 2),
+  inputShapes: (c) => [[c.batch, c.t, c.c], [c.c], [c.c]],
+  forward: (_, [x, gamma, beta]) => {
+    const mean = tf.mean(x!, 2, true);
+    const centered = tf.sub(x!, mean);
+    const variance = tf.mean(tf.square(centered), 2, true);
+    return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, LN_EPSILON))), gamma!), beta!);
+  },
+  reference: (_, [x, gamma, beta]) => ref.layerNorm(x!, gamma!, beta!, LN_EPSILON),
+};
+
+const embeddingCases = fc.record({ vocab: dim(2, 6), dim: dim(1, 4), n: dim(1, 6) }).chain((c) =>
+  fc.record({
+    vocab: fc.constant(c.vocab),
+    dim: fc.constant(c.dim),
+    // One id past the table on purpose: it embeds to zero and gets no gradient.
+    ids: fc.array(dim(0, c.vocab), { minLength: c.n, maxLength: c.n }),
+  }),
+);
+type EmbeddingCase = typeof embeddingCases extends fc.Arbitrary<infer T> ? T : never;
+const embeddingCheck: GradientCheck<EmbeddingCase> = {
+  name: 'Embedding',
+  runs: 15,
+  cases: embeddingCases,
+  inputShapes: (c) => [[c.vocab, c.dim]],
+  forward: (c, [table]) =>
+    tf.matMul(tf.cast(tf.oneHot(tf.tensor1d(c.ids, 'int32'), c.vocab), 'float32'), table!),
+  reference: (c, [table]) => ref.embedding(c.ids, table!),
+};
+
+const attentionCases = fc.record({
+  batch: dim(1, 2),
+  t: dim(1, 4),
+  heads: dim(1, 2),
+  dh: dim(1, 3),
+  causal: fc.boolean(),
+});
+type AttentionCase = typeof attentionCases extends fc.Arbitrary<infer T> ? T : never;
+const attentionCheck: GradientCheck<AttentionCase> = {
+  name: 'SelfAttention',
+  runs: 25,
+  cases: attentionCases,
+  inputShapes: (c) => {
+    const d = c.heads * c.dh;
+    return [[c.batch, c.t, d], [d, 3 * d], [3 * d]];
+  },
+  forward: (c, [x, kernel, bias]) => {
+    const d = c.heads * c.dh;
+    const qkv = tf.add(tf.matMul(tf.reshape(x!, [c.batch * c.t, d]), kernel!), bias!);
+    const heads = (p: tf.Tensor) =>
+      tf.reshape(tf.transpose(tf.reshape(p, [c.batch, c.t, c.heads, c.dh]), [0, 2, 1, 3]), [
+        c.batch * c.heads,
+        c.t,
+        c.dh,
+      ]);
+    const [q, k, v] = tf.split(qkv, 3, 1).map(heads) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    let scores = tf.mul(tf.matMul(q, tf.transpose(k, [0, 2, 1])), 1 / Math.sqrt(c.dh));
+    if (c.causal) {
+      const mask = tf.sub(tf.linalg.bandPart(tf.ones([c.t, c.t]), -1, 0), 1);
+      scores = tf.add(scores, tf.mul(mask, 1e9));
+    }
+    const out = tf.matMul(tf.softmax(scores), v);
+    return tf.reshape(tf.transpose(tf.reshape(out, [c.batch, c.heads, c.t, c.dh]), [0, 2, 1, 3]), [
+      c.batch,
+      c.t,
+      d,
+    ]);
+  },
+  reference: (c, [x, kernel, bias]) => ref.selfAttention(x!, kernel!, bias!, c.heads, c.causal),
+};
+
 /**
  * Every check of the suite: moprune's own gradients and kernel wrappers
  * (Conv2D, StridedSlice, BatchMatMul, _FusedMatMul) and the stock gradients
  * of the other ops the moprune models train through (pooling, ELU/ReLU,
  * training-mode batch norm, padding, global average pooling, sums over
- * non-adjacent axes), because a
- * backend must get all of them right.
+ * non-adjacent axes), and those of a Transformer encoder block (softmax,
+ * transpose, layer norm, one-hot embedding, multi-head self-attention as
+ * @moprune/core composes them), because a backend must get all of them right.
  */
 // biome-ignore lint/suspicious/noExplicitAny: a heterogeneous list of checks, each typed by its own case.
 export const GRADIENT_CHECKS: readonly GradientCheck<any>[] = [
@@ -266,4 +373,9 @@ export const GRADIENT_CHECKS: readonly GradientCheck<any>[] = [
   padCheck,
   meanCheck,
   sumCheck,
+  softmaxCheck,
+  transposeCheck,
+  layerNormCheck,
+  embeddingCheck,
+  attentionCheck,
 ];

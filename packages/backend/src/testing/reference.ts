@@ -260,3 +260,110 @@ export function sumBatchWidth(x: Arr): Arr {
   });
   return { data: out, shape: [h, c] };
 }
+
+/** Softmax over the last axis. */
+export function softmax(x: Arr): Arr {
+  const c = x.shape[x.shape.length - 1]!;
+  const out = new Float64Array(x.data.length);
+  for (let r = 0; r < x.data.length / c; r++) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < c; j++) max = Math.max(max, x.data[r * c + j]!);
+    let sum = 0;
+    for (let j = 0; j < c; j++) {
+      out[r * c + j] = Math.exp(x.data[r * c + j]! - max);
+      sum += out[r * c + j]!;
+    }
+    for (let j = 0; j < c; j++) out[r * c + j]! /= sum;
+  }
+  return { data: out, shape: x.shape };
+}
+
+/** Transpose of any rank: output axis i is input axis perm[i]. */
+export function transpose(x: Arr, perm: readonly number[]): Arr {
+  const shape = perm.map((p) => x.shape[p]!);
+  const inStrides = x.shape.map((_, i) => size(x.shape.slice(i + 1)));
+  const out = new Float64Array(x.data.length);
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let src = 0;
+    for (let i = 0; i < shape.length; i++) src += idx[i]! * inStrides[perm[i]!]!;
+    out[o] = x.data[src]!;
+    for (let i = shape.length - 1; i >= 0; i--) {
+      idx[i]!++;
+      if (idx[i]! < shape[i]!) break;
+      idx[i] = 0;
+    }
+  }
+  return { data: out, shape };
+}
+
+/** Layer normalization over the last axis: (x − mean)/sqrt(var + ε)·gamma + beta, biased variance. */
+export function layerNorm(x: Arr, gamma: Arr, beta: Arr, epsilon: number): Arr {
+  const c = x.shape[x.shape.length - 1]!;
+  const out = new Float64Array(x.data.length);
+  for (let r = 0; r < x.data.length / c; r++) {
+    let mean = 0;
+    for (let j = 0; j < c; j++) mean += x.data[r * c + j]!;
+    mean /= c;
+    let variance = 0;
+    for (let j = 0; j < c; j++) variance += (x.data[r * c + j]! - mean) ** 2;
+    variance /= c;
+    const inv = 1 / Math.sqrt(variance + epsilon);
+    for (let j = 0; j < c; j++) {
+      out[r * c + j] = (x.data[r * c + j]! - mean) * inv * gamma.data[j]! + beta.data[j]!;
+    }
+  }
+  return { data: out, shape: x.shape };
+}
+
+/** Embedding lookup: row `ids[i]` of `table` ([vocab, dim]) per id; ids outside the table give zeros. */
+export function embedding(ids: readonly number[], table: Arr): Arr {
+  const [vocab, dim] = [table.shape[0]!, table.shape[1]!];
+  const out = new Float64Array(ids.length * dim);
+  ids.forEach((id, i) => {
+    if (id < 0 || id >= vocab) return;
+    for (let j = 0; j < dim; j++) out[i * dim + j] = table.data[id * dim + j]!;
+  });
+  return { data: out, shape: [ids.length, dim] };
+}
+
+/**
+ * Multi-head scaled dot-product self-attention of x ([batch, T, d]) with the
+ * projections kernel ([d, 3d]: query | key | value) and bias ([3d]); heads
+ * concatenated, no output projection. `causal` hides later positions.
+ */
+export function selfAttention(x: Arr, kernel: Arr, bias: Arr, heads: number, causal: boolean): Arr {
+  const [batch, t, d] = [x.shape[0]!, x.shape[1]!, x.shape[2]!];
+  const dh = d / heads;
+  const qkv = addBias(
+    matMul(
+      { data: x.data, shape: [1, batch * t, d] },
+      { data: kernel.data, shape: [1, d, 3 * d] },
+      false,
+      false,
+    ),
+    bias,
+  );
+  const at = (b: number, i: number, part: number, h: number, j: number) =>
+    qkv.data[(b * t + i) * 3 * d + part * d + h * dh + j]!;
+  const out = new Float64Array(batch * t * d);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < t; i++) {
+        const scores = new Float64Array(t);
+        for (let k = 0; k < t; k++) {
+          let s = 0;
+          for (let j = 0; j < dh; j++) s += at(b, i, 0, h, j) * at(b, k, 1, h, j);
+          scores[k] = causal && k > i ? Number.NEGATIVE_INFINITY : s / Math.sqrt(dh);
+        }
+        const p = softmax({ data: scores, shape: [t] }).data;
+        for (let j = 0; j < dh; j++) {
+          let v = 0;
+          for (let k = 0; k < t; k++) v += p[k]! * at(b, k, 2, h, j);
+          out[(b * t + i) * d + h * dh + j] = v;
+        }
+      }
+    }
+  }
+  return { data: out, shape: [batch, t, d] };
+}

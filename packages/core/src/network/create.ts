@@ -16,6 +16,7 @@ import { batchNormTraining } from './batch-norm.js';
 import { biasAddRelu } from './bias-relu.js';
 import { initBias, initKernel } from './init.js';
 import { nodeParams } from './params.js';
+import { embed, layerNorm, selfAttention } from './sequence.js';
 import { deriveStructure } from './structure.js';
 import { analyzeSpec, INPUT_ID } from './validate.js';
 
@@ -58,12 +59,16 @@ function initialValues(
   rng: Rng,
 ): Float32Array {
   const n = info.shape.reduce((a, b) => a * b, 1);
-  const init = node.op === 'dense' || node.op === 'conv2d' ? (node.init ?? 'glorotUniform') : 'zeros';
+  const init =
+    node.op === 'dense' || node.op === 'conv2d' || node.op === 'embedding' || node.op === 'selfAttention'
+      ? (node.init ?? 'glorotUniform')
+      : 'zeros';
   switch (info.role) {
     case 'kernel':
       return initKernel(init, info.shape, rng);
     case 'bias':
-      return initBias(init, kernelShape, rng);
+      // An embedding's bias is its positional table, drawn like the token table.
+      return node.op === 'embedding' ? initKernel(init, info.shape, rng) : initBias(init, kernelShape, rng);
     case 'gamma':
     case 'movingVariance':
       return new Float32Array(n).fill(1);
@@ -374,8 +379,12 @@ function compileNode(
       const k = slot('kernel')!;
       const b = slot('bias');
       return (v) => {
-        const y = tf.matMul(v[a]!, eff(k));
-        return withBias(y, b, fuseRelu);
+        const x = v[a]!;
+        if (x.rank === 2) return withBias(tf.matMul(x, eff(k)), b, fuseRelu);
+        // A sequence: one 2-D product over every position (the fast matmul path on every backend).
+        const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]!]);
+        const y = withBias(tf.matMul(flat, eff(k)), b, fuseRelu);
+        return tf.reshape(y, [...x.shape.slice(0, -1), y.shape[1]!]);
       };
     }
     case 'conv2d': {
@@ -406,7 +415,10 @@ function compileNode(
       return (v) => pool(v[a] as tf.Tensor4D, size, strides, pad);
     }
     case 'globalAvgPool':
-      return (v) => tf.mean(v[a]!, [1, 2]);
+      return (v) => {
+        const x = v[a]!;
+        return tf.mean(x, x.rank === 3 ? [1] : [1, 2]);
+      };
     case 'flatten':
       return (v) => {
         const x = v[a]!;
@@ -510,6 +522,24 @@ function compileNode(
             ])
           : x;
       };
+    }
+    case 'embedding': {
+      const k = slot('kernel')!;
+      const b = slot('bias');
+      return (v) => embed(v[a]!, eff(k), b ? eff(b) : undefined);
+    }
+    case 'layerNorm': {
+      const gamma = slot('gamma')!;
+      const beta = slot('beta')!;
+      const eps = node.epsilon ?? 1e-5;
+      return (v) => layerNorm(v[a]!, eff(gamma), eff(beta), eps);
+    }
+    case 'selfAttention': {
+      const k = slot('kernel')!;
+      const b = slot('bias');
+      const heads = node.heads;
+      const causal = node.causal === true;
+      return (v) => selfAttention(v[a]!, eff(k), b ? eff(b) : undefined, { heads, causal });
     }
     case 'mix': {
       const alpha = slot('alpha')!;

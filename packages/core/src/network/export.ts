@@ -18,6 +18,14 @@ function toTensor(t: HostTensor): tf.Tensor {
   return tf.tensor(t.data, [...t.shape], 'float32');
 }
 
+function unsupported(id: string, op: string, why: string): CoreError {
+  return new CoreError(
+    'UNSUPPORTED_OP',
+    `toLayersModel: node '${id}' (op '${op}') cannot be exported to a standard tf.LayersModel: ${why}; run the network with moprune's Network.apply instead`,
+    { details: { node: id, op } },
+  );
+}
+
 /**
  * Exports `net` as a standard `tf.LayersModel` (functional model, one input,
  * one output per spec output) with the effective (masked) weights copied, so
@@ -35,6 +43,11 @@ function toTensor(t: HostTensor): tf.Tensor {
  *   exported output is exp of the network's.
  * - `flatten` of an already flat tensor is dropped (tfjs-layers' Flatten
  *   requires rank ≥ 3).
+ * - `layerNorm` exports as LayerNormalization, `embedding` without positions
+ *   as Embedding, `dense` on a sequence as Dense (it acts on the last axis).
+ *
+ * @throws CoreError `UNSUPPORTED_OP` naming the node and op for what has no
+ *   built-in layer: `selfAttention`, and `embedding` with positions.
  */
 export function toLayersModel(net: Network): tfl.LayersModel {
   const spec = net.spec;
@@ -95,8 +108,30 @@ export function toLayersModel(net: Network): tfl.LayersModel {
         break;
       }
       case 'globalAvgPool':
-        out = apply(tfl.layers.globalAveragePooling2d({ name }), x);
+        out = apply(
+          shapeOf(node.inputs[0]!).length === 2
+            ? tfl.layers.globalAveragePooling1d({ name })
+            : tfl.layers.globalAveragePooling2d({ name }),
+          x,
+        );
         break;
+      case 'layerNorm': {
+        const layer = tfl.layers.layerNormalization({ axis: -1, epsilon: node.epsilon ?? 1e-5, name });
+        out = apply(layer, x);
+        weights.push([layer, [param(node.id, 'gamma')!, param(node.id, 'beta')!]]);
+        break;
+      }
+      case 'embedding': {
+        if (node.positions !== false) {
+          throw unsupported(node.id, node.op, 'its learned positional embedding has no built-in layer');
+        }
+        const layer = tfl.layers.embedding({ inputDim: node.vocab, outputDim: node.dim, name });
+        out = apply(layer, x);
+        weights.push([layer, [param(node.id, 'kernel')!]]);
+        break;
+      }
+      case 'selfAttention':
+        throw unsupported(node.id, node.op, 'tfjs-layers has no attention layer');
       case 'flatten':
         out = shapeOf(node.inputs[0]!).length === 1 ? x : apply(tfl.layers.flatten({ name }), x);
         break;

@@ -27,4 +27,5 @@ export {
   type NonzeroCount,
   networkMetrics,
 } from './metrics.js';
+export { embed, layerNorm, type SelfAttentionOptions, selfAttention } from './sequence.js';
 export { validateSpec } from './validate.js';

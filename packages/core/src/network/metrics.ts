@@ -88,6 +88,19 @@ export function countMacs(spec: NetworkSpec): number {
   return totals(checkedAnalysis(spec).infos).macs;
 }
 
+/**
+ * How many multiply–accumulates one non-zero kernel weight of a node costs per
+ * sample: once per output position (conv: outH·outW; dense and attention
+ * projections on a sequence: T; plain dense: 1); an embedding table is a
+ * lookup (0).
+ */
+function positionsPerWeight(op: string, node: NodeInfo): number {
+  const out = node.outputShape;
+  if (op === 'conv2d') return out[0]! * out[1]!;
+  if (op === 'embedding') return 0;
+  return out.slice(0, -1).reduce((a, b) => a * b, 1);
+}
+
 /** Complexity figures of `net` in its current (masked) state. Reads every parameter to the host. */
 export function networkMetrics(net: Network, options: NetworkMetricsOptions = {}): NetworkMetrics {
   const values = effectiveValues(net);
@@ -104,10 +117,7 @@ export function networkMetrics(net: Network, options: NetworkMetricsOptions = {}
     const prev = nodes[info.node] ?? { nonzero: 0, total: 0 };
     nodes[info.node] = { nonzero: prev.nonzero + nonzero, total: prev.total + t.data.length };
     nzParams += nonzero;
-    if (info.role === 'kernel') {
-      const out = infoById.get(info.node)!.outputShape;
-      nzMacs += info.op === 'conv2d' ? nonzero * out[0]! * out[1]! : nonzero;
-    }
+    if (info.role === 'kernel') nzMacs += nonzero * positionsPerWeight(info.op, infoById.get(info.node)!);
   }
   const structure = deriveStructure(net.spec, net.nodes);
   const closedBlocks = foldGates(net.spec, structure, values, options.gates ?? {});

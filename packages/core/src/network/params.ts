@@ -14,7 +14,7 @@ export function nodeParams(node: NodeSpec, inputShapes: readonly (readonly numbe
   const x = inputShapes[0]!;
   switch (node.op) {
     case 'dense': {
-      const out = [mk('kernel', [x[0]!, node.units])];
+      const out = [mk('kernel', [x[x.length - 1]!, node.units])];
       if (node.useBias !== false) out.push(mk('bias', [node.units]));
       return out;
     }
@@ -34,6 +34,21 @@ export function nodeParams(node: NodeSpec, inputShapes: readonly (readonly numbe
     }
     case 'mix':
       return [mk('alpha', [inputShapes.length])];
+    case 'embedding': {
+      const out = [mk('kernel', [node.vocab, node.dim])];
+      if (node.positions !== false) out.push(mk('bias', [x[0]!, node.dim]));
+      return out;
+    }
+    case 'layerNorm': {
+      const c = x[x.length - 1]!;
+      return [mk('gamma', [c]), mk('beta', [c])];
+    }
+    case 'selfAttention': {
+      const d = x[x.length - 1]!;
+      const out = [mk('kernel', [d, 3 * d])];
+      if (node.useBias !== false) out.push(mk('bias', [3 * d]));
+      return out;
+    }
     default:
       return [];
   }

@@ -91,8 +91,11 @@ function followChannels(
       }
       let nextLayout = layout;
       if (n.op === 'flatten') {
+        // Flattening [H, W, C] or [T, C] spreads channel c over every position, with stride C.
         const s = shapes.get(id)!;
-        if (s.length === 3) nextLayout = { repeat: s[0]! * s[1]!, stride: s[2]! };
+        if (s.length >= 2) {
+          nextLayout = { repeat: s.slice(0, -1).reduce((a, b) => a * b, 1), stride: s[s.length - 1]! };
+        }
       } else if (!isChannelwise(n)) {
         return false;
       }

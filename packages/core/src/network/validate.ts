@@ -19,6 +19,9 @@ const OPS = new Set([
   'add',
   'padShortcut',
   'mix',
+  'embedding',
+  'layerNorm',
+  'selfAttention',
 ]);
 
 const ACTIVATIONS = new Set(['relu', 'elu', 'tanh', 'sigmoid', 'softmax', 'logSoftmax', 'linear']);
@@ -198,17 +201,25 @@ function inferNode(
   };
   switch (node.op) {
     case 'dense': {
-      let ok = needRank(1);
+      let ok = true;
+      if (x.length !== 1 && x.length !== 2) {
+        add(
+          `${p}.inputs`,
+          `dense needs a per-sample input [in] or a sequence [T, in], got shape [${x.join(',')}]`,
+        );
+        ok = false;
+      }
       if (!isPosInt(node.units)) {
         add(`${p}.units`, `must be a positive integer, got ${String(node.units)}`);
         ok = false;
       }
       if (!checkInit(node.init) || !ok) return undefined;
-      const inN = x[0]!;
+      const inN = x[x.length - 1]!;
+      const positions = x.length === 2 ? x[0]! : 1;
       return {
-        shape: [node.units],
+        shape: [...x.slice(0, -1), node.units],
         params: inN * node.units + (node.useBias === false ? 0 : node.units),
-        macs: inN * node.units,
+        macs: positions * inN * node.units,
       };
     }
     case 'conv2d': {
@@ -283,8 +294,14 @@ function inferNode(
       return { shape: [oh, ow, x[2]!], params: 0, macs: 0 };
     }
     case 'globalAvgPool':
-      if (!needRank(3)) return undefined;
-      return { shape: [x[2]!], params: 0, macs: 0 };
+      if (x.length !== 2 && x.length !== 3) {
+        add(
+          `${p}.inputs`,
+          `globalAvgPool needs an image [H, W, C] or a sequence [T, C], got shape [${x.join(',')}]`,
+        );
+        return undefined;
+      }
+      return { shape: [x[x.length - 1]!], params: 0, macs: 0 };
     case 'flatten':
       return { shape: [x.reduce((a, b) => a * b, 1)], params: 0, macs: 0 };
     case 'activation':
@@ -335,6 +352,59 @@ function inferNode(
         }
       }
       return { shape: x, params: node.op === 'mix' ? ins.length : 0, macs: 0 };
+    }
+    case 'embedding': {
+      let ok = needRank(1);
+      if (!isPosInt(node.vocab) || node.vocab < 2) {
+        add(`${p}.vocab`, `must be an integer ≥ 2, got ${String(node.vocab)}`);
+        ok = false;
+      }
+      if (!isPosInt(node.dim)) {
+        add(`${p}.dim`, `must be a positive integer, got ${String(node.dim)}`);
+        ok = false;
+      }
+      if (node.positions !== undefined && typeof node.positions !== 'boolean') {
+        add(`${p}.positions`, 'must be true or false');
+        ok = false;
+      }
+      if (!checkInit(node.init) || !ok) return undefined;
+      const t = x[0]!;
+      // A lookup: no multiply–accumulates (the counting rule counts products with weights).
+      return {
+        shape: [t, node.dim],
+        params: node.vocab * node.dim + (node.positions === false ? 0 : t * node.dim),
+        macs: 0,
+      };
+    }
+    case 'layerNorm': {
+      if (node.epsilon !== undefined && !(typeof node.epsilon === 'number' && node.epsilon > 0)) {
+        add(`${p}.epsilon`, 'must be > 0');
+        return undefined;
+      }
+      return { shape: x, params: 2 * x[x.length - 1]!, macs: 0 };
+    }
+    case 'selfAttention': {
+      let ok = needRank(2);
+      if (!isPosInt(node.heads)) {
+        add(`${p}.heads`, `must be a positive integer, got ${String(node.heads)}`);
+        ok = false;
+      }
+      if (node.causal !== undefined && typeof node.causal !== 'boolean') {
+        add(`${p}.causal`, 'must be true or false');
+        ok = false;
+      }
+      if (!checkInit(node.init) || !ok) return undefined;
+      const [t, d] = [x[0]!, x[1]!];
+      if (d % node.heads !== 0) {
+        add(`${p}.heads`, `${node.heads} heads do not divide the ${d} features of the input`);
+        return undefined;
+      }
+      // Projections (T·d·3d) plus the two products with the attention matrix (2·T·T·d).
+      return {
+        shape: [t, d],
+        params: 3 * d * d + (node.useBias === false ? 0 : 3 * d),
+        macs: 3 * t * d * d + 2 * t * t * d,
+      };
     }
     case 'padShortcut': {
       if (!needRank(3)) return undefined;

@@ -41,6 +41,7 @@ describe('registry', () => {
       'resnet',
       'hps',
       'mdmtn',
+      'transformer',
     ]);
     // A second registration (e.g. a second copy of the package) is a no-op, not a duplicate error.
     expect(() => registerModels()).not.toThrow();

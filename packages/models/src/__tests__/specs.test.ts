@@ -11,6 +11,7 @@ import {
   resnet,
   resnet20,
   resnet56,
+  transformerClassifier,
   vggLike,
 } from '../index.js';
 
@@ -33,6 +34,7 @@ describe('every builder', () => {
     ['mdmtn', mdmtn()],
     ['hps cifar10Mnist', hps({ variant: 'cifar10Mnist' })],
     ['mdmtn cifar10Mnist', mdmtn({ variant: 'cifar10Mnist', classes: [10, 10, 5] })],
+    ['transformer', transformerClassifier({ vocab: 12, inputShape: [10, 1, 1], blocks: 2 })],
   ];
   it.each(all)('%s: a spec core accepts, with unique ids and JSON-only data', (_, spec) => {
     expect(validateSpec(spec)).toEqual([]);
@@ -186,5 +188,39 @@ describe('multi-task nets', () => {
       ['task2.fc', 10],
       ['task3.fc', 4],
     ]);
+  });
+});
+
+describe('transformerClassifier', () => {
+  it('builds pre-norm encoder blocks on a flattened token sequence', () => {
+    const spec = transformerClassifier({
+      vocab: 12,
+      dim: 8,
+      heads: 4,
+      ffDim: 16,
+      inputShape: [10, 1, 1],
+      classes: 5,
+    });
+    expect(spec.inputShape).toEqual([10]);
+    const nodes = byId(spec);
+    expect(nodes.get('embed')).toMatchObject({ op: 'embedding', vocab: 12, dim: 8 });
+    expect(nodes.get('block1.attention')).toMatchObject({
+      op: 'selfAttention',
+      heads: 4,
+      inputs: ['block1.ln1'],
+    });
+    expect(nodes.get('block1.attend')).toMatchObject({ op: 'add', inputs: ['embed', 'block1.projection'] });
+    expect(nodes.get('block1.ff1')).toMatchObject({ op: 'dense', units: 16 });
+    expect(nodes.get('head')).toMatchObject({ op: 'dense', units: 5, inputs: ['pool'] });
+    expect(spec.outputs).toEqual(['head']);
+  });
+
+  it('rejects heads that do not divide dim, and a vocabulary below 2', () => {
+    expect(() => transformerClassifier({ vocab: 12, dim: 10, heads: 4 })).toThrow(
+      expect.objectContaining({ name: 'ModelError', code: 'INVALID_CONFIG' }),
+    );
+    expect(() => transformerClassifier({ vocab: 1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG' }),
+    );
   });
 });
