@@ -24,6 +24,7 @@ export type {
   SolverStepResult,
   SplitName,
   StepProblem,
+  UpdateContext,
 } from './interfaces.js';
 export type { JsonObject, JsonValue } from './json.js';
 export * from './network/index.js';

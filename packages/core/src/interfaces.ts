@@ -89,6 +89,13 @@ export interface PrepareContext {
   dataGradients(): ReadonlyMap<string, tf.Tensor>;
 }
 
+/** What {@link Objective.afterUpdate} gets. */
+export interface UpdateContext {
+  readonly net: Network;
+  /** The learning rate the step used. */
+  readonly learningRate: number;
+}
+
 /**
  * One objective f_i: a scalar to minimize. Data terms read `outputs`,
  * parameter terms read `net.params`, complexity terms read gate probabilities.
@@ -107,6 +114,14 @@ export interface Objective {
    * unknown names.
    */
   setParameter?(name: string, value: number): void;
+  /**
+   * A decoupled update, applied by the loop right after the optimizer step
+   * (before masks are re-applied and pruners run): what the objective does to
+   * the weights directly instead of through the gradient the optimizer sees —
+   * e.g. LOBSTER's w ← w − λ·s(w)·w, or AdamW-style decoupled weight decay.
+   * Reads what `prepare` computed for this step.
+   */
+  afterUpdate?(ctx: UpdateContext): void;
   /** Frees tensors held by the objective. */
   dispose?(): void;
 }
@@ -187,11 +202,25 @@ export interface PrunerStepContext {
   /** 0-based global step that just finished. */
   readonly step: number;
   readonly epoch: number;
+  /**
+   * 0-based index of that step's batch within its epoch (the epoch's own
+   * count, as a PyTorch loop's `i` in `for i, batch in enumerate(loader)`);
+   * in `afterEpoch`, the epoch's batch count.
+   */
+  readonly batch: number;
+  /** Batches of this epoch. */
+  readonly batchesPerEpoch: number;
   readonly rng: Rng;
   /** The run's objectives, so a pruner can drive their parameters (see {@link Objective.setParameter}). */
   readonly objectives?: readonly Objective[];
   /** Evaluates a split (validation by default) — for pruners gated by a validation floor. */
   evaluate(split?: 'validation' | 'test'): Promise<{ accuracy: number; loss: number }>;
+  /**
+   * Appends a record to the run's log (`metrics.jsonl`) as
+   * `{ type: 'pruner', pruner, step, epoch, batch, …record }` — e.g. a
+   * validation check and what the pruner decided. A no-op without a run directory.
+   */
+  log(record: JsonObject): void;
 }
 
 /** What {@link Pruner.afterStep} may ask the loop to do. */

@@ -1,4 +1,4 @@
-import type { JsonObject, Objective, ObjectiveContext, PrepareContext } from '@moprune/core';
+import type { JsonObject, Objective, ObjectiveContext, PrepareContext, UpdateContext } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { ObjectiveError } from './errors.js';
 import { effectiveParam, type ParamSelector } from './selector.js';
@@ -10,13 +10,30 @@ import { effectiveParam, type ParamSelector } from './selector.js';
  * ∂R/∂w = 2γ·s(w)·w. Subclasses only say how the factors are computed.
  * `gamma` is writable (and reachable through `setParameter('gamma', …)`) so a
  * pruner's schedule can drive it between steps.
+ *
+ * Decoupled (`decoupled: true`): the decay does not go through the loss and
+ * the optimizer; after the optimizer step (core's `afterUpdate`) every
+ * selected weight becomes w ← w − γ·s(w)·w_t, with w_t and s(w) from before
+ * the step — LOBSTER's and Tartaglione et al.'s update
+ * w_{t+1} = w_t − η∂L/∂w − λ·s·w_t with λ = γ, exactly, whatever the
+ * optimizer. (Through the loss, plain SGD at rate η gives the same step with
+ * γ = λ/(2η); momentum and Adam precondition the decay, so the two differ.)
+ * `value` then reports R for the logs as a constant without gradient.
  */
 export abstract class FactorDecay implements Objective {
   abstract readonly name: string;
   abstract readonly config: JsonObject;
   abstract readonly params: ParamSelector;
+  /** Apply the decay after the optimizer step instead of through the loss. */
+  readonly decoupled: boolean;
   private gammaValue = 0;
   private current: Map<string, tf.Tensor> | undefined;
+  /** s(w)·w_t of this step (decoupled only), by parameter name. */
+  private decay: Map<string, tf.Tensor> | undefined;
+
+  constructor(decoupled = false) {
+    this.decoupled = decoupled;
+  }
 
   /** The factors s(w) for this step, by parameter name; the caller disposes them on error. */
   protected abstract computeFactors(ctx: PrepareContext): Map<string, tf.Tensor>;
@@ -58,6 +75,25 @@ export abstract class FactorDecay implements Objective {
     const next = this.computeFactors(ctx);
     this.disposeFactors();
     this.current = next;
+    if (this.decoupled) {
+      this.decay = new Map();
+      for (const [name, s] of next) {
+        this.decay.set(
+          name,
+          tf.tidy(() => tf.mul(s, effectiveParam(ctx.net, name))),
+        );
+      }
+    }
+  }
+
+  /** Decoupled: w ← w − γ·s(w)·w_t after the optimizer step (a no-op otherwise). */
+  afterUpdate(ctx: UpdateContext): void {
+    if (!this.decoupled || this.decay === undefined || this.gammaValue === 0) return;
+    for (const [name, d] of this.decay) {
+      const w = ctx.net.params.get(name);
+      if (w === undefined || w.size !== d.size) continue;
+      tf.tidy(() => w.assign(tf.sub(w, tf.mul(d, this.gammaValue))));
+    }
   }
 
   value(ctx: ObjectiveContext): tf.Scalar {
@@ -80,13 +116,17 @@ export abstract class FactorDecay implements Objective {
         }
         total = tf.add(total, tf.sum(tf.mul(s, tf.square(w))));
       }
-      return tf.mul(total, this.gammaValue);
+      const r: tf.Scalar = tf.mul(total, this.gammaValue);
+      // Decoupled: the same figure for the logs, as a constant the optimizer's gradient never sees.
+      return this.decoupled ? tf.scalar(r.dataSync()[0]!) : r;
     });
   }
 
   private disposeFactors(): void {
     if (this.current) for (const t of this.current.values()) t.dispose();
     this.current = undefined;
+    if (this.decay) for (const t of this.decay.values()) t.dispose();
+    this.decay = undefined;
   }
 
   dispose(): void {

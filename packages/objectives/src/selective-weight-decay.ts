@@ -36,6 +36,12 @@ export interface SelectiveWeightDecayOptions {
   readonly params?: ParamSelector;
   /** @default 'selectiveWeightDecay' */
   readonly name?: string;
+  /**
+   * Apply the decay after the optimizer step, w ← w − γ·s(w)·w, instead of
+   * through the loss (see {@link FactorDecay}): LOBSTER's update with λ = γ.
+   * @default false
+   */
+  readonly decoupled?: boolean;
 }
 
 /** The default parameter selector of {@link SelectiveWeightDecay}. */
@@ -63,7 +69,7 @@ export class SelectiveWeightDecay extends FactorDecay {
   readonly params: ParamSelector;
 
   constructor(options: SelectiveWeightDecayOptions = {}, config?: JsonObject) {
-    super();
+    super(options.decoupled ?? false);
     this.alpha = options.alpha ?? 1;
     this.factor = options.factor ?? 'exponential';
     this.params = options.params ?? SELECTIVE_DECAY_DEFAULT_PARAMS;
@@ -77,6 +83,7 @@ export class SelectiveWeightDecay extends FactorDecay {
       alpha: this.alpha,
       gamma: this.gamma,
       factor: this.factor,
+      ...(this.decoupled ? { decoupled: true } : {}),
     };
   }
 
@@ -131,9 +138,10 @@ interface SwdConfig {
   readonly factor: IrrelevanceFactor;
   readonly params: ParamSelector;
   readonly name: string;
+  readonly decoupled: boolean;
 }
 
-/** `{ type: 'selectiveWeightDecay', alpha?, gamma?, factor?, params?, name? }`. */
+/** `{ type: 'selectiveWeightDecay', alpha?, gamma?, factor?, params?, name?, decoupled? }`. */
 export const selectiveWeightDecayDefinition: ObjectiveDefinition<SwdConfig> = {
   type: 'selectiveWeightDecay',
   description:
@@ -144,6 +152,7 @@ export const selectiveWeightDecayDefinition: ObjectiveDefinition<SwdConfig> = {
     factor: r.oneOf('factor', ['exponential', 'lobster', 'reference'] as const, 'exponential'),
     params: readSelector(r, 'params', SELECTIVE_DECAY_DEFAULT_PARAMS),
     name: readName(r, 'selectiveWeightDecay'),
+    decoupled: r.boolean('decoupled', false),
   }),
   build: (o, config) => new SelectiveWeightDecay(o, config),
 };

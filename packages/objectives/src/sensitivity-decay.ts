@@ -181,6 +181,12 @@ export interface SensitivityDecayOptions {
   readonly params?: ParamSelector;
   /** @default 'sensitivityDecay' */
   readonly name?: string;
+  /**
+   * Apply the decay after the optimizer step, w ← w − γ·max(0, 1 − S/α)·w
+   * (the paper's update with λ = γ, not scaled by the learning rate), instead
+   * of through the loss (see {@link FactorDecay}). @default false
+   */
+  readonly decoupled?: boolean;
 }
 
 /**
@@ -209,7 +215,7 @@ export class SensitivityDecay extends FactorDecay {
   private readonly rng: Rng;
 
   constructor(options: SensitivityDecayOptions = {}, config?: JsonObject) {
-    super();
+    super(options.decoupled ?? false);
     this.alpha = options.alpha ?? 1;
     this.of = options.of ?? 'probabilities';
     this.from = options.from ?? 'logits';
@@ -241,6 +247,7 @@ export class SensitivityDecay extends FactorDecay {
       of: this.of,
       from: this.from,
       ...(this.outputsPerStep === undefined ? {} : { outputsPerStep: this.outputsPerStep, seed: this.seed }),
+      ...(this.decoupled ? { decoupled: true } : {}),
     };
   }
 
@@ -291,9 +298,10 @@ interface SensitivityConfig {
   readonly seed: number;
   readonly params: ParamSelector;
   readonly name: string;
+  readonly decoupled: boolean;
 }
 
-/** `{ type: 'sensitivityDecay', gamma?, alpha?, of?, from?, outputsPerStep?, seed?, params?, name? }`. */
+/** `{ type: 'sensitivityDecay', gamma?, alpha?, of?, from?, outputsPerStep?, seed?, params?, name?, decoupled? }`. */
 export const sensitivityDecayDefinition: ObjectiveDefinition<SensitivityConfig> = {
   type: 'sensitivityDecay',
   description: 'Tartaglione 2018: γ·Σ max(0, 1 − S/α)·w², S = (1/C)·Σ_k |∂y_k/∂w| output sensitivity',
@@ -309,6 +317,7 @@ export const sensitivityDecayDefinition: ObjectiveDefinition<SensitivityConfig> 
       seed: r.number('seed', 0, { integer: true }),
       params: readSelector(r, 'params', SELECTIVE_DECAY_DEFAULT_PARAMS),
       name: readName(r, 'sensitivityDecay'),
+      decoupled: r.boolean('decoupled', false),
     };
   },
   build: (o, config) =>
@@ -321,6 +330,7 @@ export const sensitivityDecayDefinition: ObjectiveDefinition<SensitivityConfig> 
         seed: o.seed,
         params: o.params,
         name: o.name,
+        decoupled: o.decoupled,
         ...(o.outputsPerStep === undefined ? {} : { outputsPerStep: o.outputsPerStep }),
       },
       config,

@@ -1,11 +1,13 @@
 import './register.js';
 
 export { PrunerError, type PrunerErrorCode } from './errors.js';
+export type { CheckRecord, KeepConfig, KeepRule } from './internal/checks.js';
 export {
   createLobsterPruner,
   createRelevancePruner,
   createSensitivityPruner,
   type LobsterConfig,
+  RELEVANCE_DEFAULT_PARAMS,
   type RelevanceConfig,
   type SensitivityConfig,
   validateLobsterConfig,

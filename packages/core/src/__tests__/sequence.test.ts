@@ -284,7 +284,7 @@ describe('a Transformer encoder as a Network', () => {
     net.applyMasks();
     const small = compact(net);
     expect(small.params.get('ff1/kernel')!.shape).toEqual([SMALL.d, SMALL.ff - 2]);
-    expect(networkMetrics(net).units['ff1']).toEqual({ live: SMALL.ff - 2, total: SMALL.ff });
+    expect(networkMetrics(net).units.ff1).toEqual({ live: SMALL.ff - 2, total: SMALL.ff });
     const x = tokens(6, SMALL.t, SMALL.vocab, 9);
     const a = net.apply(x)[0]!.dataSync();
     const b = small.apply(x)[0]!.dataSync();

@@ -7,6 +7,7 @@ import type { JsonObject, JsonValue } from '../json.js';
 import { createNetwork, networkMetrics } from '../network/index.js';
 import type { Network } from '../network-types.js';
 import { registries } from '../registry.js';
+import type { NetworkSpec } from '../spec.js';
 import { writeJsonAtomic } from './atomic.js';
 import {
   type EarlyStoppingOptions,
@@ -61,6 +62,14 @@ export interface TrainingConfig {
   /** Patience-based early stopping. */
   readonly earlyStopping?: EarlyStoppingOptions;
   /**
+   * Start from the weights and masks of a network snapshot (a directory
+   * written by `saveNetworkSnapshot`, e.g. a pretraining run's `best/`)
+   * instead of a fresh initialization — a pretrained dense model to prune.
+   * Its spec must equal the one the model config builds. A relative path is
+   * resolved against the working directory.
+   */
+  readonly initFrom?: string;
+  /**
    * Keep a snapshot of the best epoch in `<runDir>/best` (see {@link keepBest});
    * result.json then reports its validation and test figures under `best`.
    */
@@ -101,6 +110,7 @@ const TRAINING_KEYS = [
   'dropLast',
   'earlyStopping',
   'keepBest',
+  'initFrom',
 ];
 
 const MONITOR_RE = /^(validation\.loss|validation\.accuracy|(validation\.objectives|train|metrics)\.\S+)$/;
@@ -135,6 +145,11 @@ function validateTraining(t: unknown, path: string, issues: Issue[]): void {
   checkNumber(t, 'logEverySteps', path, { optional: true, min: 0, integer: true }, issues);
   checkNumber(t, 'metricsEverySteps', path, { optional: true, min: 0, integer: true }, issues);
   checkNumber(t, 'limit', path, { optional: true, min: 1, integer: true }, issues);
+  if (t.initFrom !== undefined && (typeof t.initFrom !== 'string' || t.initFrom === ''))
+    issues.push({
+      path: joinPath(path, 'initFrom'),
+      message: 'must be a non-empty path of a network snapshot',
+    });
   checkValidationOptions(t.validation, joinPath(path, 'validation'), issues);
   checkCheckpointOptions(t.checkpoint, joinPath(path, 'checkpoint'), issues);
   if (t.earlyStopping !== undefined) {
@@ -260,6 +275,28 @@ export function defaultMetrics(net: Network): Record<string, number> {
   return out;
 }
 
+/** The network of a snapshot directory, which must hold a network over `spec`. */
+function initialNetwork(dir: string, spec: NetworkSpec): Network {
+  const snap = loadNetworkSnapshot(dir);
+  if (snap === undefined) {
+    throw new CoreError('CHECKPOINT_NOT_FOUND', `training.initFrom: no network snapshot in ${dir}`, {
+      details: { file: dir },
+    });
+  }
+  if (JSON.stringify(snap.net.spec) !== JSON.stringify(spec)) {
+    snap.net.dispose();
+    throw new CoreError(
+      'INVALID_CONFIG',
+      `training.initFrom: the snapshot in ${dir} holds network '${snap.net.spec.name}', not the one the model config builds ('${spec.name}')`,
+      {
+        issues: [{ path: 'training.initFrom', message: 'holds another network than the model config' }],
+        details: { file: dir },
+      },
+    );
+  }
+  return snap.net;
+}
+
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
   /** The run directory: config.json, metrics.jsonl, result.json and checkpoint/ are written here and nowhere else. */
@@ -341,6 +378,12 @@ const evalJson = (e: EvaluationResult | undefined): JsonObject | null =>
 export async function runExperiment(config: unknown, options: RunExperimentOptions): Promise<ExperimentRun> {
   assertExperimentConfig(config);
   const { runDir } = options;
+  const initFrom = config.training.initFrom;
+  if (initFrom !== undefined && !existsSync(initFrom)) {
+    throw new CoreError('CHECKPOINT_NOT_FOUND', `training.initFrom: no network snapshot at ${initFrom}`, {
+      details: { file: initFrom },
+    });
+  }
   const configPath = join(runDir, 'config.json');
   if (options.resume && existsSync(configPath)) {
     const saved = JSON.parse(readFileSync(configPath, 'utf8')) as JsonValue;
@@ -386,7 +429,10 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
     } as JsonObject,
   });
   try {
-    net = createNetwork(spec, { seed: streamSeeds(t.seed).init });
+    net =
+      initFrom === undefined
+        ? createNetwork(spec, { seed: streamSeeds(t.seed).init })
+        : initialNetwork(initFrom, spec);
     for (const c of config.objectives) objectives.push(r.objectives.create(c, undefined));
     solver = r.solvers.create(config.solver, undefined);
     for (const c of config.pruners ?? []) pruners.push(r.pruners.create(c, undefined));

@@ -319,7 +319,7 @@ function toRecord(e: EvaluationResult): NonNullable<EpochRecord['validation']> {
 /**
  * Trains a network: epochs × batches of the training split; per step the
  * objectives' optional `prepare`, ONE `solver.step` (which applies the update),
- * BatchNorm state updates, mask re-application, and every pruner's `afterStep`
+ * BatchNorm state updates, the objectives' decoupled `afterUpdate`s, mask re-application, and every pruner's `afterStep`
  * (a returned `replaceNetwork` is swapped in and the solver's state rebuilt
  * through `resetVariables`); per epoch the solver's `endEpoch`, the pruners'
  * `afterEpoch`, validation, metrics and callbacks.
@@ -561,12 +561,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         ...(limit === undefined || limit === Number.MAX_SAFE_INTEGER ? {} : { limit }),
       });
 
-    const prunerContext = (step: number, epoch: number, i: number): PrunerStepContext => ({
+    const prunerContext = (step: number, epoch: number, batch: number, i: number): PrunerStepContext => ({
       net,
       step,
       epoch,
+      batch,
+      batchesPerEpoch: batchCounts[epoch] ?? batchCounts[batchCounts.length - 1]!,
       rng: prunerRngs[i]!,
       objectives,
+      log: (record) => log({ type: 'pruner', pruner: prunerKeys[i]!, step, epoch, batch, ...record }),
       evaluate: async (split = 'validation') => {
         const r = evaluateSplit(split, validation?.limit);
         const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -686,6 +689,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         if (first !== undefined) net.assignStateUpdates(first);
         for (const su of rest) for (const u of su) u.value.dispose();
         updates.length = 0;
+        for (const o of objectives) o.afterUpdate?.({ net, learningRate: solver.learningRate });
         if (net.maskedParams().length > 0) net.applyMasks();
         return result;
       } finally {
@@ -767,7 +771,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             const step = pos.step;
             const batchIndex = pos.batch;
             for (const [i, p] of pruners.entries()) {
-              applyPrunerResult(await p.afterStep(prunerContext(step, epoch, i)));
+              applyPrunerResult(await p.afterStep(prunerContext(step, epoch, batchIndex, i)));
             }
             pos.step += 1;
             pos.batch += 1;
@@ -837,7 +841,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       // ─── End of epoch ───
       solver.endEpoch?.(epoch);
       for (const [i, p] of pruners.entries()) {
-        if (p.afterEpoch) applyPrunerResult(await p.afterEpoch(prunerContext(pos.step, epoch, i)));
+        if (p.afterEpoch)
+          applyPrunerResult(await p.afterEpoch(prunerContext(pos.step, epoch, batchCounts[epoch]!, i)));
       }
       const isLast = epoch === epochs - 1;
       const validate =

@@ -12,7 +12,16 @@ beforeAll(async () => {
 
 /** The step context a gate pruner sees at `step` (epoch 0, validation always perfect). */
 function stepCtx(net: Network, step = 0) {
-  return { net, step, epoch: 0, rng: Rng.fromSeed(step), evaluate: async () => ({ accuracy: 1, loss: 0 }) };
+  return {
+    net,
+    step,
+    epoch: 0,
+    batch: step,
+    batchesPerEpoch: Number.MAX_SAFE_INTEGER,
+    rng: Rng.fromSeed(step),
+    evaluate: async () => ({ accuracy: 1, loss: 0 }),
+    log: () => {},
+  };
 }
 
 const gatedMlp: NetworkSpec = {

@@ -1,4 +1,4 @@
-import type { Network, NetworkSpec } from '@moprune/core';
+import { type Network, type NetworkSpec, type PrunerStepContext, Rng } from '@moprune/core';
 
 /** A 10-10-5 ReLU MLP: small enough for the cpu backend, two kernels to prune across. */
 export const mlp: NetworkSpec = {
@@ -17,4 +17,25 @@ export function zerosOf(net: Network, names: readonly string[]): number {
   let z = 0;
   for (const n of names) z += Array.from(net.params.get(n)!.dataSync()).filter((v) => v === 0).length;
   return z;
+}
+
+/** A step context at global step `step` of epochs of `perEpoch` batches. */
+export function stepContext(
+  net: Network,
+  step: number,
+  perEpoch: number,
+  evaluate: PrunerStepContext['evaluate'],
+  extra: Partial<PrunerStepContext> = {},
+): PrunerStepContext {
+  return {
+    net,
+    step,
+    epoch: Math.floor(step / perEpoch),
+    batch: step % perEpoch,
+    batchesPerEpoch: perEpoch,
+    rng: Rng.fromSeed(step),
+    evaluate,
+    log: () => {},
+    ...extra,
+  };
 }

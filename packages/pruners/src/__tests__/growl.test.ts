@@ -98,8 +98,11 @@ describe('GrOWL pruner', () => {
     net,
     step,
     epoch: 0,
+    batch: step,
+    batchesPerEpoch: Number.MAX_SAFE_INTEGER,
     rng: Rng.fromSeed(step),
     evaluate: async () => ({ accuracy: 1, loss: 0 }),
+    log: () => {},
   });
 
   it('groups rows of hidden dense kernels, leaves the task head alone, zeroes small rows under the cap', async () => {

@@ -2,7 +2,7 @@ import { createNetwork, isMopruneError, type Network, Rng, registries } from '@m
 import * as tf from '@tensorflow/tfjs-core';
 import { createLobsterPruner, createSensitivityPruner, validateSensitivityConfig } from '../index.js';
 import { describePrunerConformance } from '../testing/index.js';
-import { mlp, zerosOf } from './fixtures.js';
+import { mlp, stepContext, zerosOf } from './fixtures.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -24,7 +24,7 @@ describe('sensitivity pruner (Tartaglione et al. 2018)', () => {
     const sorted = absValues(net, targets).sort((a, b) => a - b);
     // Accuracy holds at 0.9 until more than 30 weights are zero, then drops.
     const evaluate = async () => ({ accuracy: zerosOf(net, targets) <= 30 ? 0.9 : 0.8, loss: 1 });
-    const ctx = (step: number) => ({ net, step, epoch: 0, rng: Rng.fromSeed(step), evaluate });
+    const ctx = (step: number) => stepContext(net, step, 5, evaluate);
     await p.afterStep(ctx(0)); // not a check
     expect(zerosOf(net, targets)).toBe(0);
     await p.afterStep(ctx(1)); // check: no plateau wait by default
@@ -51,7 +51,7 @@ describe('sensitivity pruner (Tartaglione et al. 2018)', () => {
     };
     const p = createSensitivityPruner({ every: 1, tolerance: 0.0125, bisectionSteps: 20 });
     p.init({ net, rng: Rng.fromSeed(0), totalSteps: 10, stepsPerEpoch: 1 });
-    await p.afterStep({ net, step: 0, epoch: 0, rng: Rng.fromSeed(0), evaluate });
+    await p.afterStep(stepContext(net, 0, 1, evaluate));
     expect(zerosOf(net, targets)).toBe(12); // 0.95 − 12/1000 ≥ 0.95 − 0.0125 > 0.95 − 13/1000
     net.dispose();
 
@@ -62,7 +62,7 @@ describe('sensitivity pruner (Tartaglione et al. 2018)', () => {
       pr.init({ net: n, rng: Rng.fromSeed(0), totalSteps: 10, stepsPerEpoch: 1 });
       const ev = async () => ({ accuracy: 1, loss: 1 + zerosOf(n, targets) / 100 });
       for (let step = 0; step < 3; step++) {
-        await pr.afterStep({ net: n, step, epoch: 0, rng: Rng.fromSeed(step), evaluate: ev });
+        await pr.afterStep(stepContext(n, step, 1, ev));
       }
       const out = Array.from(n.params.get('fc1/kernel')!.dataSync());
       n.dispose();

@@ -22,7 +22,16 @@ const mlp: NetworkSpec = {
 };
 
 function ctx(net: ReturnType<typeof createNetwork>, step: number) {
-  return { net, step, epoch: 0, rng: Rng.fromSeed(step), evaluate: async () => ({ accuracy: 1, loss: 0 }) };
+  return {
+    net,
+    step,
+    epoch: 0,
+    batch: step,
+    batchesPerEpoch: Number.MAX_SAFE_INTEGER,
+    rng: Rng.fromSeed(step),
+    evaluate: async () => ({ accuracy: 1, loss: 0 }),
+    log: () => {},
+  };
 }
 
 describe('ITP pruner (Reiners et al. 2020)', () => {

@@ -1,5 +1,13 @@
-import type { ComponentState, JsonObject, Network, ParamSelector, Pruner } from '@moprune/core';
+import type {
+  ComponentState,
+  JsonObject,
+  Network,
+  ParamSelector,
+  Pruner,
+  PrunerStepContext,
+} from '@moprune/core';
 import { PrunerError } from '../errors.js';
+import { CheckLedger, type KeepConfig } from './checks.js';
 import { applyGlobalCut, type CutState, readCutState, restoreCut } from './global-cut.js';
 import { maskSparsity } from './masks.js';
 import { requireTargets } from './targets.js';
@@ -28,6 +36,10 @@ export interface ValidationCutSettings {
   readonly bisectionSteps: number;
   readonly maxSparsity: number;
   readonly selector: ParamSelector;
+  /** Cut only when validation accuracy is strictly above this; also the keep floor. 0 = always. */
+  readonly floor: number;
+  readonly evaluateTest: boolean;
+  readonly keep: KeepConfig | undefined;
 }
 
 /**
@@ -71,22 +83,70 @@ function cutThreshold(state: CutState, prune: number): number {
 }
 
 /**
- * A pruner that, at validation checks (optionally only once the validation
- * loss has plateaued), applies the largest global magnitude cut that keeps
- * the validation figure within `budget`. LOBSTER's rule and Tartaglione et
- * al. 2018's thresholding are both this pruner with different settings.
+ * A pruner that, at validation checks (every `every` mini-batches of an
+ * epoch, counted within the epoch; optionally only once the validation loss
+ * has plateaued, and only while validation accuracy is above `floor`),
+ * applies the largest global magnitude cut that keeps the validation figure
+ * within `budget`. LOBSTER's rule and Tartaglione et al. 2018's thresholding
+ * are both this pruner with different settings. Checks are logged and the
+ * kept checkpoint handed back as the relevance pruner does (see CheckLedger).
  */
 export function createValidationCutPruner(s: ValidationCutSettings): Pruner {
   let every = s.every ?? 1;
   let net: Network | undefined;
   let targets: string[] = [];
+  let totalSteps = Number.POSITIVE_INFINITY;
   let best = Number.POSITIVE_INFINITY;
   let wait = 0;
   let cuts = 0;
   let threshold = 0;
+  const ledger = new CheckLedger({
+    pruner: s.name,
+    floor: s.floor,
+    evaluateTest: s.evaluateTest,
+    keep: s.keep,
+  });
 
   const reapply = (n: Network): void => {
     if (n.maskedParams().length > 0) n.applyMasks();
+  };
+
+  const check = async (ctx: PrunerStepContext): Promise<void> => {
+    const current = await ledger.measure(ctx);
+    const state = await readCutState(ctx.net, targets);
+    await ledger.record(ctx, current, state.liveCount, state.total);
+    if (current.loss < best * (1 - s.minDelta)) {
+      best = current.loss;
+      wait = 0;
+    } else {
+      wait++;
+    }
+    if (wait < s.patience || !ledger.meetsFloor(current.accuracy)) {
+      ledger.settle(ctx, 0);
+      return;
+    }
+    const limit = Math.floor(state.total * (1 - s.maxSparsity));
+    const budget = s.budget;
+    const prune = await largestAcceptableCut(
+      ctx.net,
+      state,
+      state.liveCount - limit,
+      s.bisectionSteps,
+      async () => {
+        const probe = await ctx.evaluate('validation');
+        return budget.metric === 'loss'
+          ? probe.loss <= (1 + budget.tolerance) * current.loss
+          : probe.accuracy >= current.accuracy - budget.tolerance;
+      },
+    );
+    if (prune > 0) {
+      threshold = cutThreshold(state, prune);
+      applyGlobalCut(ctx.net, state, prune);
+      cuts++;
+    }
+    ledger.settle(ctx, prune);
+    wait = 0;
+    best = Number.POSITIVE_INFINITY;
   };
 
   return {
@@ -94,68 +154,54 @@ export function createValidationCutPruner(s: ValidationCutSettings): Pruner {
     config: s.config,
     init(ctx) {
       net = ctx.net;
+      totalSteps = ctx.totalSteps;
       every = s.every ?? ctx.stepsPerEpoch;
+      if (every > ctx.stepsPerEpoch) {
+        throw new PrunerError(
+          'INVALID_CONFIG',
+          `${s.name} pruner: every = ${every} batches, but an epoch has only ${ctx.stepsPerEpoch}; checks count batches within the epoch, so none would ever run`,
+          { issues: [{ path: 'every', message: `must be ≤ the ${ctx.stepsPerEpoch} batches of an epoch` }] },
+        );
+      }
       targets = requireTargets(ctx.net, s.selector, s.name);
     },
     async afterStep(ctx) {
       net = ctx.net;
-      if ((ctx.step + 1) % every !== 0) {
-        reapply(ctx.net);
-        return undefined;
-      }
-      const current = await ctx.evaluate('validation');
-      if (current.loss < best * (1 - s.minDelta)) {
-        best = current.loss;
-        wait = 0;
-      } else {
-        wait++;
-      }
-      if (wait < s.patience) {
-        reapply(ctx.net);
-        return undefined;
-      }
-      const state = await readCutState(ctx.net, targets);
-      const limit = Math.floor(state.total * (1 - s.maxSparsity));
-      const budget = s.budget;
-      const prune = await largestAcceptableCut(
-        ctx.net,
-        state,
-        state.liveCount - limit,
-        s.bisectionSteps,
-        async () => {
-          const probe = await ctx.evaluate('validation');
-          return budget.metric === 'loss'
-            ? probe.loss <= (1 + budget.tolerance) * current.loss
-            : probe.accuracy >= current.accuracy - budget.tolerance;
-        },
-      );
-      if (prune > 0) {
-        threshold = cutThreshold(state, prune);
-        applyGlobalCut(ctx.net, state, prune);
-        cuts++;
-      } else {
-        reapply(ctx.net);
-      }
-      wait = 0;
-      best = Number.POSITIVE_INFINITY;
+      if ((ctx.batch + 1) % every === 0) await check(ctx);
+      if (!ledger.restoreIfLast(ctx, totalSteps)) reapply(ctx.net);
       return undefined;
     },
     targets: () => targets,
     metrics() {
       if (!net) return {};
       const { sparsity, zeros, total } = maskSparsity(net, targets);
-      return { sparsity, zeros, total, cuts, threshold };
+      return { sparsity, zeros, total, cuts, threshold, ...ledger.metrics() };
     },
     state(): ComponentState {
+      const l = ledger.state();
       return {
-        json: { targets, best: Number.isFinite(best) ? best : null, wait, cuts, every, threshold },
-        arrays: {},
+        json: {
+          targets,
+          best: Number.isFinite(best) ? best : null,
+          wait,
+          cuts,
+          every,
+          threshold,
+          checks: l.json,
+        },
+        arrays: l.arrays,
       };
     },
     load(state) {
       const j = state.json;
-      if (!Array.isArray(j.targets) || typeof j.wait !== 'number' || typeof j.cuts !== 'number') {
-        throw new PrunerError('STATE_MISMATCH', `${s.name} pruner: state lacks targets/wait/cuts`);
+      if (
+        !Array.isArray(j.targets) ||
+        typeof j.wait !== 'number' ||
+        typeof j.cuts !== 'number' ||
+        typeof j.checks !== 'object' ||
+        j.checks === null
+      ) {
+        throw new PrunerError('STATE_MISMATCH', `${s.name} pruner: state lacks targets/wait/cuts/checks`);
       }
       targets = j.targets as string[];
       best = typeof j.best === 'number' ? j.best : Number.POSITIVE_INFINITY;
@@ -163,6 +209,7 @@ export function createValidationCutPruner(s: ValidationCutSettings): Pruner {
       cuts = j.cuts;
       if (typeof j.every === 'number') every = j.every;
       threshold = typeof j.threshold === 'number' ? j.threshold : 0;
+      ledger.load({ json: j.checks as JsonObject, arrays: state.arrays });
     },
   };
 }

@@ -6,13 +6,14 @@ import {
   validateParamSelector,
 } from '@moprune/core';
 import { throwIfIssues } from '../errors.js';
+import { type KeepConfig, validateKeep } from '../internal/checks.js';
 import { ConfigChecker } from '../internal/config.js';
 import { createValidationCutPruner } from '../internal/validation-cut.js';
 
 /** Config of {@link createLobsterPruner}. */
 export interface LobsterConfig {
   readonly type: 'lobster';
-  /** Steps between validation checks. @default the run's steps per epoch */
+  /** Mini-batches between validation checks, counted within each epoch (as the relevance pruner's `every`). @default the run's steps per epoch */
   readonly every?: number;
   /** Checks without a relative improvement of the validation loss by `minDelta` before a plateau is declared. @default 2 */
   readonly patience?: number;
@@ -26,6 +27,16 @@ export interface LobsterConfig {
   readonly maxSparsity?: number;
   /** @default all kernels: `{ roles: ['kernel'] }` */
   readonly params?: ParamSelector;
+  /**
+   * Cut only when validation accuracy is strictly above this (0–1), so every
+   * method of one comparison is held to the same floor; also the floor a
+   * kept checkpoint must meet. @default 0 (no floor)
+   */
+  readonly floor?: number;
+  /** Also evaluate the test split at every check, for the log only. @default false */
+  readonly evaluateTest?: boolean;
+  /** Keep the best eligible check's network and end the run with it (see the relevance pruner). @default none */
+  readonly keep?: KeepConfig;
 }
 
 /** Every problem with a LOBSTER config. */
@@ -38,6 +49,9 @@ export function validateLobsterConfig(config: JsonObject): Issue[] {
     'bisectionSteps',
     'maxSparsity',
     'params',
+    'floor',
+    'evaluateTest',
+    'keep',
   ]);
   c.number('every', { min: 1, integer: true });
   c.number('patience', { min: 1, integer: true });
@@ -45,7 +59,10 @@ export function validateLobsterConfig(config: JsonObject): Issue[] {
   c.number('twt', { min: 0 });
   c.number('bisectionSteps', { min: 1, max: 64, integer: true });
   c.number('maxSparsity', { min: 0, max: 1, minOpen: true, maxOpen: true });
+  c.number('floor', { min: 0, max: 1 });
+  c.boolean('evaluateTest');
   c.add(validateParamSelector(config.params, 'params'));
+  c.add(validateKeep(config.keep, 'keep'));
   return c.issues;
 }
 
@@ -74,5 +91,8 @@ export function createLobsterPruner(config: Omit<LobsterConfig, 'type'> & { type
     bisectionSteps: config.bisectionSteps ?? 12,
     maxSparsity: config.maxSparsity ?? 0.999,
     selector: config.params ?? { roles: ['kernel'] },
+    floor: config.floor ?? 0,
+    evaluateTest: config.evaluateTest ?? false,
+    keep: config.keep,
   });
 }

@@ -6,13 +6,14 @@ import {
   validateParamSelector,
 } from '@moprune/core';
 import { throwIfIssues } from '../errors.js';
+import { type KeepConfig, validateKeep } from '../internal/checks.js';
 import { ConfigChecker } from '../internal/config.js';
 import { createValidationCutPruner } from '../internal/validation-cut.js';
 
 /** Config of {@link createSensitivityPruner}. */
 export interface SensitivityConfig {
   readonly type: 'sensitivity';
-  /** Steps between thresholding checks. @default the run's steps per epoch */
+  /** Mini-batches between thresholding checks, counted within each epoch (as the relevance pruner's `every`). @default the run's steps per epoch */
   readonly every?: number;
   /**
    * What "the validation performance holds" is measured on: `'accuracy'`
@@ -40,6 +41,15 @@ export interface SensitivityConfig {
   readonly maxSparsity?: number;
   /** Parameters thresholded, by one global |w| ranking. @default all kernels: `{ roles: ['kernel'] }` */
   readonly params?: ParamSelector;
+  /**
+   * Threshold only when validation accuracy is strictly above this (0–1);
+   * also the floor a kept checkpoint must meet. @default 0 (no floor)
+   */
+  readonly floor?: number;
+  /** Also evaluate the test split at every check, for the log only. @default false */
+  readonly evaluateTest?: boolean;
+  /** Keep the best eligible check's network and end the run with it (see the relevance pruner). @default none */
+  readonly keep?: KeepConfig;
 }
 
 /** Every problem with a sensitivity-pruner config. */
@@ -53,6 +63,9 @@ export function validateSensitivityConfig(config: JsonObject): Issue[] {
     'bisectionSteps',
     'maxSparsity',
     'params',
+    'floor',
+    'evaluateTest',
+    'keep',
   ]);
   c.number('every', { min: 1, integer: true });
   c.oneOf('metric', ['accuracy', 'loss']);
@@ -61,7 +74,10 @@ export function validateSensitivityConfig(config: JsonObject): Issue[] {
   c.number('minDelta', { min: 0 });
   c.number('bisectionSteps', { min: 1, max: 64, integer: true });
   c.number('maxSparsity', { min: 0, max: 1, minOpen: true, maxOpen: true });
+  c.number('floor', { min: 0, max: 1 });
+  c.boolean('evaluateTest');
   c.add(validateParamSelector(config.params, 'params'));
+  c.add(validateKeep(config.keep, 'keep'));
   return c.issues;
 }
 
@@ -101,5 +117,8 @@ export function createSensitivityPruner(
     bisectionSteps: config.bisectionSteps ?? 12,
     maxSparsity: config.maxSparsity ?? 0.999,
     selector: config.params ?? { roles: ['kernel'] },
+    floor: config.floor ?? 0,
+    evaluateTest: config.evaluateTest ?? false,
+    keep: config.keep,
   });
 }

@@ -157,12 +157,8 @@ async function runOnce(opts: PrunerConformanceOptions, spec: NetworkSpec, seed: 
   const pruner = opts.create(opts.config);
   const steps = opts.steps ?? 12;
   const evaluate = opts.evaluate ?? (() => ({ accuracy: 1, loss: 0 }));
-  pruner.init({
-    net,
-    rng: rng.fork('pruner'),
-    totalSteps: steps,
-    stepsPerEpoch: Math.max(1, Math.floor(steps / 3)),
-  });
+  const stepsPerEpoch = Math.max(1, Math.floor(steps / 3));
+  pruner.init({ net, rng: rng.fork('pruner'), totalSteps: steps, stepsPerEpoch });
   checkMasks(net, `${label} after init`);
   let before = snapshot(net);
   let tensorsAtStep1 = -1;
@@ -172,9 +168,12 @@ async function runOnce(opts: PrunerConformanceOptions, spec: NetworkSpec, seed: 
     const ctx = {
       net,
       step,
-      epoch: Math.floor(step / 4),
+      epoch: Math.floor(step / stepsPerEpoch),
+      batch: step % stepsPerEpoch,
+      batchesPerEpoch: stepsPerEpoch,
       rng: rng.fork(`step${step}`),
       evaluate: async () => evaluate(net),
+      log: () => {},
     };
     const result = await pruner.afterStep(ctx);
     if (result?.replaceNetwork) {
@@ -183,7 +182,7 @@ async function runOnce(opts: PrunerConformanceOptions, spec: NetworkSpec, seed: 
       replacedSince1 = true;
       before = snapshot(net);
     }
-    if ((step + 1) % 4 === 0 && pruner.afterEpoch) {
+    if ((step + 1) % stepsPerEpoch === 0 && pruner.afterEpoch) {
       const r = await pruner.afterEpoch({ ...ctx, net });
       if (r?.replaceNetwork) {
         net.dispose();

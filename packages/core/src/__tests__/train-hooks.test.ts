@@ -1,0 +1,202 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createNetwork,
+  type JsonObject,
+  type Objective,
+  type Pruner,
+  type PrunerStepContext,
+  registries,
+  runExperiment,
+  saveNetworkSnapshot,
+  train,
+} from '../index.js';
+import { blobDataset, crossEntropy, mlpSpec, weightedSum } from './fixtures/train-fixtures.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'moprune-hooks-'));
+  dirs.push(d);
+  return d;
+};
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  const r = registries();
+  r.models.register({
+    type: 'hookstest-mlp',
+    description: 'tiny MLP',
+    validate: () => [],
+    create: () => mlpSpec(8),
+  });
+  r.datasets.register({
+    type: 'hookstest-blobs',
+    description: 'Gaussian blobs',
+    validate: () => [],
+    create: () => blobDataset({ train: 40, validation: 16, test: 16 }),
+  });
+  r.objectives.register({
+    type: 'hookstest-ce',
+    description: 'CE',
+    validate: () => [],
+    create: () => crossEntropy(),
+  });
+  r.solvers.register({
+    type: 'hookstest-sgd',
+    description: 'plain SGD',
+    validate: () => [],
+    create: () => weightedSum([1], { type: 'sgd', lr: 0.1 }),
+  });
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('what pruners see after a step', () => {
+  it("the batch's index within its epoch, the epoch's batch count, and a log into metrics.jsonl", async () => {
+    const seen: [number, number, number, number][] = [];
+    const recorder: Pruner = {
+      name: 'recorder',
+      config: { type: 'recorder' },
+      init() {},
+      afterStep(ctx: PrunerStepContext) {
+        seen.push([ctx.step, ctx.epoch, ctx.batch, ctx.batchesPerEpoch]);
+        if (ctx.batch === 1) ctx.log({ event: 'check', value: ctx.step });
+        return undefined;
+      },
+      state: () => ({ json: {}, arrays: {} }),
+      load() {},
+    };
+    const runDir = tempDir();
+    const net = createNetwork(mlpSpec(8), { seed: 1 });
+    const result = await train({
+      net,
+      // 40 samples at batch 16: 3 batches per epoch (16, 16, 8).
+      dataset: blobDataset({ train: 40, validation: 16, test: 16 }),
+      objectives: [crossEntropy()],
+      solver: weightedSum([1], { type: 'sgd', lr: 0.1 }),
+      pruners: [recorder],
+      epochs: 2,
+      batchSize: 16,
+      seed: 1,
+      runDir,
+      checkpoint: false,
+    });
+    result.net.dispose();
+    expect(seen).toEqual([
+      [0, 0, 0, 3],
+      [1, 0, 1, 3],
+      [2, 0, 2, 3],
+      [3, 1, 0, 3],
+      [4, 1, 1, 3],
+      [5, 1, 2, 3],
+    ]);
+    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as JsonObject)
+      .filter((l) => l.type === 'pruner');
+    expect(lines).toEqual([
+      { type: 'pruner', pruner: 'recorder', step: 1, epoch: 0, batch: 1, event: 'check', value: 1 },
+      { type: 'pruner', pruner: 'recorder', step: 4, epoch: 1, batch: 1, event: 'check', value: 4 },
+    ]);
+  });
+});
+
+describe('decoupled objective updates', () => {
+  it('afterUpdate runs after the optimizer step and before masks are re-applied', async () => {
+    const order: string[] = [];
+    const decay: Objective = {
+      name: 'halve',
+      config: { type: 'halve' },
+      value: () => tf.scalar(0),
+      afterUpdate({ net, learningRate }) {
+        order.push(`update lr=${learningRate}`);
+        const k = net.params.get('fc2/kernel')!;
+        tf.tidy(() => k.assign(tf.mul(k, 0.5)));
+      },
+    };
+    const net = createNetwork(mlpSpec(8), { seed: 2 });
+    const mask = tf.onesLike(net.params.get('fc2/kernel')!).bufferSync();
+    mask.set(0, 0, 0);
+    const m = mask.toTensor();
+    net.setMask('fc2/kernel', m);
+    m.dispose();
+    net.applyMasks();
+    const solver = weightedSum([1, 0], { type: 'sgd', lr: 0.05 });
+    const inner = solver.step.bind(solver);
+    let afterSolver: Float32Array | undefined;
+    solver.step = (p) => {
+      const r = inner(p);
+      order.push('solver');
+      afterSolver = net.params.get('fc2/kernel')!.dataSync().slice() as Float32Array;
+      return r;
+    };
+    const result = await train({
+      net,
+      dataset: blobDataset({ train: 16, validation: 0, test: 0 }),
+      objectives: [crossEntropy(), decay],
+      solver,
+      epochs: 1,
+      batchSize: 16,
+      seed: 1,
+    });
+    expect(order).toEqual(['solver', 'update lr=0.05']);
+    const after = result.net.params.get('fc2/kernel')!.dataSync();
+    // Halved after the optimizer step, and the masked entry is 0 (masks re-applied afterwards).
+    after.forEach((v, i) => {
+      expect(v).toBeCloseTo(i === 0 ? 0 : afterSolver![i]! * 0.5, 6);
+    });
+    result.net.dispose();
+  });
+});
+
+describe('training.initFrom', () => {
+  const config = (initFrom?: string): JsonObject => ({
+    model: { type: 'hookstest-mlp' },
+    dataset: { type: 'hookstest-blobs' },
+    objectives: [{ type: 'hookstest-ce' }],
+    solver: { type: 'hookstest-sgd' },
+    training: { epochs: 1, batchSize: 40, seed: 3, ...(initFrom === undefined ? {} : { initFrom }) },
+  });
+
+  it('starts from the snapshot’s weights and masks', async () => {
+    const pre = createNetwork(mlpSpec(8), { seed: 99 });
+    const mask = tf.zerosLike(pre.params.get('fc1/kernel')!);
+    pre.setMask('fc1/kernel', mask);
+    mask.dispose();
+    pre.applyMasks();
+    const snapDir = join(tempDir(), 'pretrained');
+    saveNetworkSnapshot(snapDir, pre, 0);
+    pre.dispose();
+    const { net } = await runExperiment(config(snapDir), { runDir: tempDir(), keepNetwork: true });
+    // One SGD step later the fully masked kernel is still all zero: the masks came along.
+    expect(net!.maskedParams()).toEqual(['fc1/kernel']);
+    expect(Array.from(net!.params.get('fc1/kernel')!.dataSync()).every((v) => v === 0)).toBe(true);
+    net!.dispose();
+  });
+
+  it('a missing snapshot is CHECKPOINT_NOT_FOUND before anything is written', async () => {
+    const runDir = tempDir();
+    await expect(runExperiment(config(join(runDir, 'nothing-here')), { runDir })).rejects.toMatchObject({
+      name: 'CoreError',
+      code: 'CHECKPOINT_NOT_FOUND',
+    });
+    expect(() => readFileSync(join(runDir, 'config.json'))).toThrow();
+  });
+
+  it('a snapshot of another network is INVALID_CONFIG', async () => {
+    const other = createNetwork(mlpSpec(5), { seed: 1 });
+    const snapDir = join(tempDir(), 'other');
+    saveNetworkSnapshot(snapDir, other, 0);
+    other.dispose();
+    await expect(runExperiment(config(snapDir), { runDir: tempDir() })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+    });
+  });
+});
