@@ -10,8 +10,10 @@ import { epochOrder, range } from './order.js';
  *   (population) standard deviation computed over the **training split** only,
  *   so validation and test statistics never leak into the inputs (the usual
  *   VGG/ResNet-on-CIFAR preprocessing).
+ * - `'none'`: the byte values as they are (0–255): token ids of a sequence
+ *   dataset, which an `embedding` node reads as integers.
  */
-export type Normalization = 'scale' | 'zscore';
+export type Normalization = 'scale' | 'zscore' | 'none';
 
 /** The samples of one split, as bytes. */
 export interface SplitSource {
@@ -131,10 +133,10 @@ export class ArrayDataset implements Dataset {
     }
     this.splits = splits;
     this.normalization = options.normalization ?? 'scale';
-    if (this.normalization !== 'scale' && this.normalization !== 'zscore') {
+    if (this.normalization !== 'scale' && this.normalization !== 'zscore' && this.normalization !== 'none') {
       throw new DatasetError(
         'INVALID_OPTIONS',
-        `${name}: normalization must be 'scale' or 'zscore', got '${String(this.normalization)}'`,
+        `${name}: normalization must be 'scale', 'zscore' or 'none', got '${String(this.normalization)}'`,
       );
     }
     this.stats =
@@ -144,7 +146,8 @@ export class ArrayDataset implements Dataset {
     this.lut = new Float32Array(256 * c);
     for (let ch = 0; ch < c; ch++) {
       for (let v = 0; v < 256; v++) {
-        this.lut[ch * 256 + v] = (v / 255 - this.stats.mean[ch]!) / this.stats.std[ch]!;
+        this.lut[ch * 256 + v] =
+          this.normalization === 'none' ? v : (v / 255 - this.stats.mean[ch]!) / this.stats.std[ch]!;
       }
     }
     this.info = {

@@ -71,4 +71,5 @@ export {
   multiMnistSplits,
 } from './multi-mnist.js';
 export { epochOrder, type IndexSplit, splitIndices } from './order.js';
+export { type QueryCountOptions, queryCount } from './query-count.js';
 export { type AxisWeights, axisWeights, resizeGray } from './resize.js';

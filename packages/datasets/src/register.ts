@@ -16,6 +16,7 @@ import { loadCifar10Mnist } from './cifar10-mnist.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { loadMnist } from './mnist.js';
 import { loadMultiMnist } from './multi-mnist.js';
+import { queryCount } from './query-count.js';
 
 type FieldKind = 'string' | 'count' | 'boolean' | readonly string[];
 
@@ -44,7 +45,7 @@ function validator(fields: Readonly<Record<string, FieldKind>>): (config: JsonOb
   };
 }
 
-const NORMALIZATION = ['scale', 'zscore'] as const;
+const NORMALIZATION = ['scale', 'zscore', 'none'] as const;
 const SPLIT = { validationSize: 'count', splitSeed: 'count', normalization: NORMALIZATION } as const;
 const BUILD = {
   seed: 'count',
@@ -110,7 +111,52 @@ export const datasetRegistrations: readonly Registration<Dataset | Promise<Datas
     validate: validator({ dataDir: 'string', ...BUILD }),
     create: (config, ctx) => loadCifar10Mnist(options(config, ctx, ['dataDir', 'cacheDir'])),
   },
+  {
+    type: 'query-count',
+    description:
+      'synthetic sequences: how often the first token recurs in the rest (needs attention; seeded, no files)',
+    validate: (config) => {
+      const issues = validator({
+        length: 'count',
+        vocab: 'count',
+        maxCount: 'count',
+        seed: 'count',
+        trainSize: 'count',
+        validationSize: 'count',
+        testSize: 'count',
+      })(config);
+      if (issues.length > 0) return issues;
+      try {
+        queryCount(queryCountOptions(config));
+      } catch (e) {
+        return [{ path: '', message: e instanceof Error ? e.message : String(e) }];
+      }
+      return [];
+    },
+    create: (config) => queryCount(queryCountOptions(config)),
+  },
 ];
+
+/** The options of {@link queryCount} from a flat registry config. */
+function queryCountOptions(config: JsonObject): Parameters<typeof queryCount>[0] {
+  const n = (k: string) => config[k] as number | undefined;
+  const sizes: Record<string, number> = {};
+  for (const [key, split] of [
+    ['trainSize', 'train'],
+    ['validationSize', 'validation'],
+    ['testSize', 'test'],
+  ] as const) {
+    const v = n(key);
+    if (v !== undefined) sizes[split] = v;
+  }
+  return {
+    ...(n('length') === undefined ? {} : { length: n('length')! }),
+    ...(n('vocab') === undefined ? {} : { vocab: n('vocab')! }),
+    ...(n('maxCount') === undefined ? {} : { maxCount: n('maxCount')! }),
+    ...(n('seed') === undefined ? {} : { seed: n('seed')! }),
+    sizes,
+  };
+}
 
 const registry = registries().datasets;
 for (const registration of datasetRegistrations) {
