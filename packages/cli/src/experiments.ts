@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PaperComparison } from '@moprune/report';
+import type { OptionSpec } from './cli-spec.js';
 import { CliError } from './errors.js';
 import type { ProgressReporter } from './progress.js';
 
@@ -34,6 +35,11 @@ export interface ExperimentRunOptions {
   readonly dataDir?: string;
   /** `--cache-dir`: built data caches. */
   readonly cacheDir?: string;
+  /**
+   * The values of the experiment's own command-line options
+   * ({@link ExperimentDefinition.options}), by option name; absent options are absent.
+   */
+  readonly args: Readonly<Record<string, string | boolean | readonly string[]>>;
 }
 
 /** What an experiment's `run` resolves to. */
@@ -67,6 +73,13 @@ export interface ExperimentDefinition {
   readonly defaultSeed?: number;
   /** The paper's figures; the report sets them side by side with the measured ones. */
   readonly paper?: PaperComparison;
+  /**
+   * Command-line options of this experiment besides the common ones (e.g.
+   * `--method`), parsed by `moprune reproduce <name>` and shown in its
+   * `--help`; their values reach `run` as {@link ExperimentRunOptions.args}.
+   * Names must not repeat a common option.
+   */
+  readonly options?: readonly OptionSpec[];
   run(options: ExperimentRunOptions): Promise<ExperimentOutcome>;
 }
 
@@ -148,7 +161,10 @@ export function unregisterExperiment(name: string): boolean {
  * flag (reproduce also tries `@moprune/experiment-<name>` for any name).
  * Missing ones are skipped.
  */
-export const KNOWN_EXPERIMENT_MODULES: readonly string[] = ['@moprune/experiment-reiners2020'];
+export const KNOWN_EXPERIMENT_MODULES: readonly string[] = [
+  '@moprune/experiment-reiners2020',
+  '@moprune/experiment-bonetta2023',
+];
 
 /** The environment variable with more experiment modules (comma-separated specifiers or paths). */
 export const EXPERIMENTS_ENV_VAR = 'MOPRUNE_EXPERIMENTS';

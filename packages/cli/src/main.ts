@@ -320,7 +320,43 @@ async function cmdList(spec: CommandSpec, argv: readonly string[], io: CliIo): P
   return EXIT.OK;
 }
 
-async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+/**
+ * What `reproduce` needs before it can parse its options: the experiment
+ * name (the first argument that is neither an option nor the value of a
+ * common string option) and the `--module` values, so that the experiment's
+ * own options can join the parse.
+ */
+function prescanReproduce(spec: CommandSpec, argv: readonly string[]): { name?: string; modules: string[] } {
+  const takesValue = new Set(
+    spec.options
+      .filter((o) => o.type === 'string')
+      .flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]),
+  );
+  const modules: string[] = [];
+  let name: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--module' || a === '-m') modules.push(argv[i + 1] ?? '');
+    else if (a.startsWith('--module=')) modules.push(a.slice('--module='.length));
+    if (takesValue.has(a)) i++;
+    else if (!a.startsWith('-') && name === undefined) name = a;
+  }
+  return { ...(name === undefined ? {} : { name }), modules };
+}
+
+async function cmdReproduce(base: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const pre = prescanReproduce(base, argv);
+  if (pre.name !== undefined && /^[a-z0-9][a-z0-9-]*$/.test(pre.name)) {
+    // By convention the package of experiment <name> is @moprune/experiment-<name>; try it when installed.
+    const conventional = `@moprune/experiment-${pre.name}`;
+    await loadExperimentModules(moduleList({ module: pre.modules }, io.env), io.cwd, [
+      ...KNOWN_EXPERIMENT_MODULES.filter((m) => m !== conventional),
+      conventional,
+    ]);
+  }
+  const found = pre.name === undefined ? undefined : getExperiment(pre.name);
+  const spec: CommandSpec =
+    found?.options === undefined ? base : { ...base, options: [...base.options, ...found.options] };
   const { values: v, positionals } = parseCommand(spec, argv);
   if (v.help) {
     io.stdout.write(`${commandUsage(spec)}\n`);
@@ -338,12 +374,7 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
     seed = Number(s);
   }
   const backend = backendOption(spec, v);
-  // By convention the package of experiment <name> is @moprune/experiment-<name>; try it when installed.
-  const conventional = `@moprune/experiment-${name}`;
-  await loadExperimentModules(moduleList(v, io.env), io.cwd, [
-    ...KNOWN_EXPERIMENT_MODULES.filter((m) => m !== conventional),
-    ...(/^[a-z0-9][a-z0-9-]*$/.test(name) ? [conventional] : []),
-  ]);
+  if (found === undefined) await loadExperimentModules(moduleList(v, io.env), io.cwd);
   const def = getExperiment(name);
   if (def === undefined) {
     const known = listExperiments().map((e) => e.name);
@@ -363,7 +394,22 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
     (v.out as string | undefined) ?? join('results', name, `${mode}-seed${runSeed}`),
   );
   const resume = v.resume === true;
-  const again = `moprune reproduce ${name} --${mode} --seed ${runSeed} --out ${outDir}`;
+  const args: Record<string, string | boolean | readonly string[]> = Object.fromEntries(
+    (def.options ?? []).flatMap((o) => {
+      const value = v[o.name];
+      return value === undefined ? [] : [[o.name, value]];
+    }),
+  );
+  const argText = Object.entries(args)
+    .flatMap(([k, value]) =>
+      value === true
+        ? [`--${k}`]
+        : value === false
+          ? []
+          : (Array.isArray(value) ? value : [value]).map((x) => `--${k} ${x}`),
+    )
+    .join(' ');
+  const again = `moprune reproduce ${name} --${mode} --seed ${runSeed}${argText === '' ? '' : ` ${argText}`} --out ${outDir}`;
   prepareOutDir(outDir, resume, v.force === true, again, true);
   const progress = createProgress({ stream: io.stderr, ...(v.quiet ? { enabled: false } : {}) });
   const log = (line: string) => progress.log(line);
@@ -381,6 +427,7 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
       log,
       ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
       ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+      args,
     });
     if (outcome.status === 'interrupted') {
       log(`moprune: interrupted; checkpoints written. Continue with: ${again} --resume`);

@@ -288,6 +288,48 @@ describe('reproduce', () => {
     }
   });
 
+  it("parses an experiment's own options, shows them in --help, and names them in the resume command", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const withOptions: ExperimentDefinition = {
+      name: 'opts2023',
+      description: 'options only',
+      modes: { quick: 'q', full: 'f' },
+      options: [
+        { name: 'method', type: 'string', arg: 'LIST', help: 'Methods to run' },
+        { name: 'pretrain', type: 'boolean', help: 'Pretrain first' },
+      ],
+      async run(o) {
+        seen.push({ ...o.args });
+        return { status: 'interrupted' };
+      },
+    };
+    registerExperiment(withOptions);
+    try {
+      const help = memoryIo(root);
+      expect(await main(['reproduce', 'opts2023', '--help'], help.io)).toBe(EXIT.OK);
+      expect(help.stdout()).toContain('--method LIST');
+      expect(help.stdout()).toContain('Pretrain first');
+      const m = memoryIo(root);
+      expect(
+        await main(
+          ['reproduce', '--seed', '3', 'opts2023', '--quick', '--method', 'a,b', '--pretrain'],
+          m.io,
+        ),
+      ).toBe(EXIT.INTERRUPTED);
+      expect(seen).toEqual([{ method: 'a,b', pretrain: true }]);
+      expect(m.stderr()).toContain(
+        'moprune reproduce opts2023 --quick --seed 3 --method a,b --pretrain --out',
+      );
+      // Another experiment does not accept them.
+      registerExperiment(fake);
+      const bad = memoryIo(root);
+      expect(await main(['reproduce', 'fake2020', '--quick', '--method', 'a'], bad.io)).toBe(EXIT.USAGE);
+    } finally {
+      unregisterExperiment('opts2023');
+      unregisterExperiment('fake2020');
+    }
+  });
+
   it('an unknown experiment exits 2 naming the registered ones', async () => {
     registerExperiment(fake);
     try {
