@@ -20,9 +20,12 @@ export {
 } from './markdown.js';
 export {
   bucketMeans,
+  FRONTS_MARK_NAMES,
   type FrontPlotOptions,
   type FrontPlotPoint,
+  type FrontsPlotOptions,
   frontPlotSpec,
+  frontsPlotSpec,
   type LinePlotOptions,
   linePlotSpec,
   MARK_NAMES,

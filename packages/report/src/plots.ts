@@ -229,6 +229,104 @@ export function linePlotSpec(series: readonly Series[], options: LinePlotOptions
   };
 }
 
+/** Options of {@link frontsPlotSpec}. */
+export interface FrontsPlotOptions {
+  readonly title: string;
+  readonly xTitle: string;
+  readonly yTitle: string;
+  /** Log scale on x (e.g. % of weights remaining over decades). @default false */
+  readonly xLog?: boolean;
+  /** d3 formats of the axis labels, e.g. `'.1%'`. */
+  readonly xFormat?: string;
+  readonly yFormat?: string;
+  /** Reference points drawn as labelled black triangles (e.g. published results). @default none */
+  readonly references?: readonly FrontPlotPoint[];
+}
+
+/** Layer names of {@link frontsPlotSpec} (SVG groups `<name>_marks`). */
+export const FRONTS_MARK_NAMES = {
+  lines: 'fronts_lines',
+  points: 'fronts_points',
+  references: 'fronts_references',
+} as const;
+
+/**
+ * Several fronts on one plot — one per method, each a series of (x, y)
+ * points joined in the order given (e.g. error against % of weights
+ * remaining along a pruning run), plus optional labelled reference points.
+ * Points that cannot be drawn (non-finite, or ≤ 0 on a log axis) are left out.
+ */
+export function frontsPlotSpec(series: readonly Series[], options: FrontsPlotOptions): VegaLiteSpec {
+  const values: { x: number; y: number; series: string; order: number }[] = [];
+  for (const s of series) {
+    if (s.x.length !== s.y.length) {
+      throw new ReportError(
+        'INVALID_ARGUMENT',
+        `series '${s.name}' has ${s.x.length} x and ${s.y.length} y values`,
+      );
+    }
+    s.x.forEach((x, i) => {
+      const y = s.y[i]!;
+      if (Number.isFinite(x) && Number.isFinite(y) && (!options.xLog || x > 0)) {
+        values.push({ x, y, series: s.name, order: i });
+      }
+    });
+  }
+  const refs = (options.references ?? []).filter(
+    (p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!options.xLog || p.x > 0),
+  );
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    title: options.xTitle,
+    scale: options.xLog ? { type: 'log' } : { zero: false },
+    ...(options.xFormat === undefined ? {} : { axis: { format: options.xFormat } }),
+  };
+  const y = {
+    field: 'y',
+    type: 'quantitative',
+    title: options.yTitle,
+    scale: { zero: false },
+    ...(options.yFormat === undefined ? {} : { axis: { format: options.yFormat } }),
+  };
+  const color = { field: 'series', type: 'nominal', title: null };
+  return {
+    ...base(options.title),
+    layer: [
+      {
+        name: FRONTS_MARK_NAMES.lines,
+        data: { values },
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: { x, y, color, order: { field: 'order', type: 'quantitative' } },
+      },
+      {
+        name: FRONTS_MARK_NAMES.points,
+        data: { values },
+        mark: { type: 'point', filled: true, size: 30 },
+        encoding: { x, y, color, shape: { field: 'series', type: 'nominal', title: null } },
+      },
+      ...(refs.length === 0
+        ? []
+        : [
+            {
+              name: FRONTS_MARK_NAMES.references,
+              data: { values: refs.map((p) => ({ x: p.x, y: p.y, label: p.label })) },
+              layer: [
+                {
+                  mark: { type: 'point', shape: 'triangle-up', filled: true, color: 'black', size: 70 },
+                  encoding: { x, y },
+                },
+                {
+                  mark: { type: 'text', align: 'left', dx: 6, dy: -6, fontSize: 10 },
+                  encoding: { x, y, text: { field: 'label', type: 'nominal' } },
+                },
+              ],
+            },
+          ]),
+    ],
+  };
+}
+
 /**
  * The solver's objective weights over training (c1, c2 of SMGD/MAdam, or the
  * fixed λ of a weighted sum), one series per weight, bucket-averaged to at

@@ -6,6 +6,7 @@ import {
   formatDuration,
   formatPercent,
   frontPlotSpec,
+  frontsPlotSpec,
   markdownTable,
   type PaperComparison,
   paperTable,
@@ -151,5 +152,35 @@ describe('front plot SVG', () => {
     expect(() => frontPlotSpec(pts, { title: 't', xTitle: 'x', yTitle: 'y', knee: 5 })).toThrow(
       expect.objectContaining({ name: 'ReportError', code: 'INVALID_ARGUMENT' }),
     );
+  });
+});
+
+describe('fronts plot', () => {
+  it("draws every method's points, joined per method, and the labelled reference points", async () => {
+    const spec = frontsPlotSpec(
+      [
+        { name: 'relevance', x: [1, 0.5, 0.02], y: [0.01, 0.012, 0.02] },
+        { name: 'magnitude', x: [1, 0.5, 0, 0.1], y: [0.01, 0.013, 0.5, Number.NaN] },
+      ],
+      {
+        title: 'error vs weights remaining',
+        xTitle: 'weights remaining',
+        yTitle: 'test error',
+        xLog: true,
+        xFormat: '.1%',
+        references: [{ x: 0.013, y: 0.016, label: 'LOBSTER 2022' }],
+      },
+    );
+    const svg = await renderSvg(spec);
+    const root = parseSvg(svg);
+    // x = 0 cannot sit on a log axis and NaN is no point: 3 + 2 drawn.
+    expect(markCount(root, 'fronts_points')).toBe(5);
+    expect(markCount(root, 'fronts_lines')).toBeGreaterThan(0);
+    expect(svg).toContain('relevance');
+    expect(svg).toContain('magnitude');
+    expect(svg).toContain('LOBSTER 2022');
+    expect(() =>
+      frontsPlotSpec([{ name: 'a', x: [1], y: [] }], { title: 't', xTitle: 'x', yTitle: 'y' }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });

@@ -1,0 +1,260 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@moprune/backend';
+import { type JsonObject, loadNetworkSnapshot, validateExperimentConfig } from '@moprune/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DATASETS,
+  FULL,
+  METHODS,
+  NETS,
+  optionsFromArgs,
+  pretrainConfig,
+  pruneConfig,
+  type ReproduceSummary,
+  registerComponents,
+  reproduce,
+  transformerPretrainConfig,
+  transformerPruneConfig,
+  validateReproduceOptions,
+  writeSummary,
+} from '../index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'bonetta2023-'));
+
+beforeAll(async () => {
+  await initBackend({ silent: true });
+  registerComponents();
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('configs', () => {
+  const base = { scale: FULL, seed: 1 };
+  it('every full-size config is a valid experiment config', () => {
+    for (const net of NETS) {
+      for (const dataset of DATASETS) {
+        expect(validateExperimentConfig(pretrainConfig({ ...base, net, dataset }))).toEqual([]);
+        for (const method of METHODS) {
+          const c = pruneConfig({ ...base, net, dataset, method, pretrained: '/x/best' });
+          expect(validateExperimentConfig(c), String(c.name)).toEqual([]);
+        }
+      }
+    }
+    expect(validateExperimentConfig(transformerPretrainConfig(FULL))).toEqual([]);
+    expect(
+      validateExperimentConfig(transformerPruneConfig({ ...base, pretrained: '/t/best', floor: 0.9 })),
+    ).toEqual([]);
+  });
+
+  it("carries the paper's protocol, and the same harness for every method", () => {
+    const c = pruneConfig({
+      ...base,
+      net: 'lenet5',
+      dataset: 'mnist',
+      method: 'relevance',
+      pretrained: '/p/best',
+    });
+    expect(c.model).toEqual({ type: 'lenet5', variant: 'caffe' });
+    expect(c.dataset).toEqual({ type: 'mnist', validationSize: 5000, splitSeed: 0 });
+    expect(c.training).toMatchObject({ epochs: 120, batchSize: 100, seed: 1, initFrom: '/p/best' });
+    expect(c.objectives).toEqual([
+      { type: 'crossEntropy' },
+      {
+        type: 'selectiveWeightDecay',
+        alpha: 1,
+        gamma: 1e-3,
+        factor: 'exponential',
+        params: { roles: ['kernel', 'bias'] },
+      },
+    ]);
+    expect(c.solver).toEqual({
+      type: 'weighted-sum',
+      weights: [0.5, 0.5],
+      optimizer: { type: 'adam', lr: 1e-3 },
+    });
+    // 55,000 training images at batch 100: γ decays to 0 over the epoch's 550 steps.
+    expect(c.pruners).toEqual([
+      {
+        type: 'relevance',
+        every: 250,
+        floor: 0.98,
+        params: { roles: ['kernel', 'bias'] },
+        evaluateTest: true,
+        keep: { rule: 'sparsest' },
+        fraction: 0.04,
+        gamma: { initial: 1e-3, decaySteps: 550 },
+      },
+    ]);
+    const fashion = pruneConfig({
+      ...base,
+      net: 'lenet5',
+      dataset: 'fashion',
+      method: 'relevance',
+      pretrained: '/p/best',
+    });
+    expect(fashion.training).toMatchObject({ epochs: 75 });
+    expect((fashion.pruners as JsonObject[])[0]).toMatchObject({ floor: 0.905 });
+    const harness = (x: JsonObject) => {
+      const p = (x.pruners as JsonObject[])[0]!;
+      return {
+        training: x.training,
+        dataset: x.dataset,
+        every: p.every,
+        floor: p.floor,
+        params: p.params,
+        keep: p.keep,
+      };
+    };
+    for (const method of METHODS) {
+      const m = pruneConfig({ ...base, net: 'lenet5', dataset: 'mnist', method, pretrained: '/p/best' });
+      expect(harness(m), method).toEqual(harness(c));
+    }
+    // The companion code's factor, as an option.
+    const ref = pruneConfig({
+      ...base,
+      net: 'lenet5',
+      dataset: 'mnist',
+      method: 'relevance',
+      pretrained: '/p',
+      factor: 'reference',
+    });
+    expect((ref.objectives as JsonObject[])[1]).toMatchObject({ factor: 'reference' });
+    // LOBSTER's decay is decoupled (after the optimizer step).
+    const lobster = pruneConfig({
+      ...base,
+      net: 'lenet5',
+      dataset: 'mnist',
+      method: 'lobster',
+      pretrained: '/p',
+    });
+    expect((lobster.objectives as JsonObject[])[1]).toMatchObject({
+      factor: 'lobster',
+      decoupled: true,
+      gamma: 1e-4,
+    });
+  });
+});
+
+describe('bad input is refused before training', () => {
+  it('lists every bad option', async () => {
+    const issues = validateReproduceOptions({
+      outDir: root,
+      alpha: 0,
+      gamma: -1,
+      fraction: 1,
+      methods: ['relevance', 'obd' as never],
+      nets: ['vgg' as never],
+    });
+    expect(issues.map((i) => i.path)).toEqual(['methods', 'nets', 'alpha', 'gamma', 'fraction']);
+    const out = join(root, 'bad');
+    await expect(reproduce({ mode: 'tiny', outDir: out, alpha: -1 })).rejects.toMatchObject({
+      name: 'Bonetta2023Error',
+      code: 'INVALID_OPTIONS',
+    });
+    expect(existsSync(out)).toBe(false);
+    // The command line's numbers go through the same checks (NaN included).
+    expect(
+      validateReproduceOptions({ outDir: root, ...optionsFromArgs({ fraction: 'x', floor: '1.5' }) }).map(
+        (i) => i.path,
+      ),
+    ).toEqual(['fraction', 'floor']);
+    expect(optionsFromArgs({ net: 'transformer' })).toMatchObject({ images: false, transformer: true });
+    expect(optionsFromArgs({ net: 'lenet5,transformer', method: 'relevance' })).toMatchObject({
+      nets: ['lenet5'],
+      transformer: true,
+      methods: ['relevance'],
+    });
+  });
+
+  it('a missing pretrained checkpoint names the command that makes it (full mode never pretrains by itself)', async () => {
+    await expect(
+      reproduce({
+        mode: 'full',
+        outDir: join(root, 'full', 'out'),
+        nets: ['lenet5'],
+        datasets: ['fashion'],
+        transformer: false,
+      }),
+    ).rejects.toMatchObject({
+      name: 'Bonetta2023Error',
+      code: 'MISSING_PRETRAINED',
+      message: expect.stringContaining(
+        'moprune reproduce bonetta2023 --full --pretrain --net lenet5 --dataset fashion',
+      ),
+    });
+  });
+});
+
+describe('tiny end-to-end', () => {
+  let summary: ReproduceSummary;
+  const out = join(root, 'tiny', 'out');
+
+  beforeAll(async () => {
+    summary = await reproduce({ mode: 'tiny', outDir: out, seed: 2 });
+  }, 300_000);
+
+  it('pretrains, runs the four methods on one harness and the Transformer block, and writes the summary', async () => {
+    expect(summary.interrupted).toBe(false);
+    const c = summary.cases[0]!;
+    expect(Object.keys(c.runs)).toEqual(['relevance', 'lobster', 'tartaglione', 'magnitude']);
+    for (const f of Object.values(c.runs)) {
+      expect(f.status).toBe('completed');
+      expect(f.checks.length).toBeGreaterThan(0);
+      // The run ended with its kept checkpoint: its pruned entries are the check's.
+      const snap = loadNetworkSnapshot(join(f.runDir, 'final'))!;
+      let live = 0;
+      for (const name of ['fc1', 'fc2', 'fc3'].flatMap((n) => [`${n}/kernel`, `${n}/bias`])) {
+        const m = snap.net.getMask(name);
+        live += m ? Array.from(m.dataSync()).filter((v) => v !== 0).length : snap.net.params.get(name)!.size;
+      }
+      snap.net.dispose();
+      expect(live, f.method).toBe(f.kept!.live);
+      expect(f.deployment!.compactionMaxError).toBeLessThan(1e-4);
+      expect('dir' in f.deployment!.export).toBe(true);
+    }
+    expect(c.secondPass!.ratio).toBeGreaterThan(0);
+    const t = summary.transformer!;
+    expect(t.run.checks.length).toBeGreaterThan(0);
+    // Attention and positional embeddings have no built-in tf.layers equivalent: reported, not exported.
+    expect(t.run.deployment!.export).toMatchObject({
+      unsupported: expect.stringContaining("op 'embedding'"),
+    });
+    const files = await writeSummary(out, summary);
+    expect(files.map((f) => f.slice(out.length + 1))).toEqual([
+      'front-lenet300-mnist.svg',
+      'front-transformer.svg',
+      'summary.md',
+    ]);
+    const md = readFileSync(join(out, 'summary.md'), 'utf8');
+    expect(md).toContain('LOBSTER 2022 (approx.)');
+    expect(md).toContain('Second backward pass');
+    expect(readFileSync(join(out, 'front-lenet300-mnist.svg'), 'utf8')).toContain('<svg');
+    expect(tf.memory().numTensors).toBeLessThan(50);
+  });
+
+  it('a floor at or above the dense accuracy is refused before pruning', async () => {
+    await expect(
+      reproduce({ mode: 'tiny', outDir: out, seed: 2, floor: 0.99, transformer: false }),
+    ).rejects.toMatchObject({
+      name: 'Bonetta2023Error',
+      code: 'FLOOR_ABOVE_DENSE',
+    });
+  });
+
+  it('resuming reuses every completed run', async () => {
+    const lines: string[] = [];
+    const again = await reproduce({
+      mode: 'tiny',
+      outDir: out,
+      seed: 2,
+      resume: true,
+      methods: ['relevance'],
+      transformer: false,
+      log: (l) => lines.push(l),
+    });
+    expect(lines.some((l) => l.includes('completed earlier, reused'))).toBe(true);
+    expect(again.cases[0]!.runs.relevance!.kept).toEqual(summary.cases[0]!.runs.relevance!.kept);
+  }, 120_000);
+});

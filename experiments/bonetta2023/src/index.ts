@@ -1,0 +1,45 @@
+export {
+  ANCHORS,
+  DATASETS,
+  datasetConfig,
+  type Factor,
+  FULL,
+  type ImageDataset,
+  LOBSTER,
+  METHODS,
+  type Method,
+  modelConfig,
+  NETS,
+  type Net,
+  PAPER_DENSE,
+  PROTOCOL,
+  pretrainConfig,
+  pruneConfig,
+  QUICK,
+  type Scale,
+  stepsPerEpoch,
+  TARGETS,
+  TARTAGLIONE,
+  TINY,
+  type TransformerScale,
+  transformerPretrainConfig,
+  transformerPruneConfig,
+} from './configs.js';
+export { experiment, experiment as default, headline, optionsFromArgs } from './definition.js';
+export { type Deployment, measureDeployment, measureSecondPass, type SecondPassCost } from './measure.js';
+export {
+  Bonetta2023Error,
+  type Bonetta2023ErrorCode,
+  headlineOf,
+  type ImageCase,
+  type Mode,
+  type PruneFigures,
+  type ReproduceOptions,
+  type ReproduceSummary,
+  registerComponents,
+  reproduce,
+  SCALES,
+  validateReproduceOptions,
+} from './reproduce.js';
+export { type CheckPoint, readChecks, type Selection, selectSparsest } from './runs.js';
+export { writeSummary } from './summary.js';

@@ -1,0 +1,569 @@
+/**
+ * `reproduce()`: Bonetta & Cancelliere (2023) composed from the moprune
+ * packages. Every training run goes through core's `runExperiment` into its
+ * own run directory (config.json, metrics.jsonl, result.json, checkpoint/);
+ * this file only orders the runs, checks the inputs, reads the runs' logs
+ * and measures what the runs produced.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  type ExperimentSummary,
+  formatIssues,
+  type Issue,
+  type JsonObject,
+  MopruneError,
+  runExperiment,
+  saveNetworkSnapshot,
+  type TrainCallback,
+  writeJsonAtomic,
+} from '@moprune/core';
+import '@moprune/datasets/register';
+import { registerModels } from '@moprune/models';
+import { registerObjectives } from '@moprune/objectives';
+import '@moprune/pruners';
+import { registerSolvers } from '@moprune/solvers';
+import {
+  DATASETS,
+  type Factor,
+  FULL,
+  type ImageDataset,
+  METHODS,
+  type Method,
+  NETS,
+  type Net,
+  pretrainConfig,
+  pruneConfig,
+  QUICK,
+  type Scale,
+  TARGETS,
+  TINY,
+  transformerPretrainConfig,
+  transformerPruneConfig,
+} from './configs.js';
+import { type Deployment, measureDeployment, measureSecondPass, type SecondPassCost } from './measure.js';
+import { type CheckPoint, readChecks, type Selection, selectSparsest } from './runs.js';
+
+/** Run sizes: the paper's (`full`), minutes (`quick`), seconds (`tiny`, for tests). */
+export type Mode = 'full' | 'quick' | 'tiny';
+export const SCALES: Readonly<Record<Mode, Scale>> = { full: FULL, quick: QUICK, tiny: TINY };
+
+/** Options of {@link reproduce}. */
+export interface ReproduceOptions {
+  /** @default 'quick' */
+  readonly mode?: Mode;
+  /** Root of this reproduction's run directories. */
+  readonly outDir: string;
+  /** Seed of every pruning run (init streams, shuffle, sampled outputs). @default 1 */
+  readonly seed?: number;
+  /** @default all four */
+  readonly methods?: readonly Method[];
+  /** @default full: both; quick/tiny: lenet300 */
+  readonly nets?: readonly Net[];
+  /** @default full: both; quick/tiny: mnist */
+  readonly datasets?: readonly ImageDataset[];
+  /** Run the Transformer block part. @default true */
+  readonly transformer?: boolean;
+  /** Run the image-network part (pretraining and pruning). @default true */
+  readonly images?: boolean;
+  /**
+   * Train the dense starting checkpoints first (where missing). Full mode
+   * never pretrains on its own: a missing checkpoint is an error naming the
+   * command that makes it. Quick and tiny modes pretrain when missing.
+   * @default false
+   */
+  readonly pretrain?: boolean;
+  /** Where the dense checkpoints live. @default `<dirname(outDir)>/pretrained-<mode>` */
+  readonly pretrainedDir?: string;
+  /** α of s(w) = exp(−|g|/α) (> 0). @default 1 */
+  readonly alpha?: number;
+  /** Initial γ of the selective decay (≥ 0). @default 1e-3 (Transformer: the scale's 1e-5) */
+  readonly gamma?: number;
+  /** Fraction of the remaining weights cut per check, in (0, 1). @default 0.04 (full) */
+  readonly fraction?: number;
+  /** Validation floor in [0, 1), for every image dataset run. @default 0.98 MNIST, 0.905 Fashion-MNIST (full) */
+  readonly floor?: number;
+  /** The irrelevance factor: the paper's exponential or the companion code's 1/(1 − α|g|). @default 'exponential' */
+  readonly factor?: Factor;
+  /** Reuse completed runs whose config.json matches and continue interrupted ones. @default false */
+  readonly resume?: boolean;
+  readonly signal?: AbortSignal;
+  readonly dataDir?: string;
+  readonly cacheDir?: string;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+  /** Extra callbacks for every training run (e.g. a progress bar), made fresh per run. */
+  readonly callbacks?: () => TrainCallback[];
+  /** The command that runs this reproduction, for messages. @default `moprune reproduce bonetta2023` */
+  readonly command?: string;
+}
+
+/** Codes of {@link Bonetta2023Error}. */
+export type Bonetta2023ErrorCode =
+  /** An option is invalid; `issues` names every one. */
+  | 'INVALID_OPTIONS'
+  /** A pruning run needs a dense checkpoint that is not there; the message gives the command that makes it. */
+  | 'MISSING_PRETRAINED'
+  /** The validation floor is not below the dense model's validation accuracy: no check could ever prune. */
+  | 'FLOOR_ABOVE_DENSE';
+
+/** A bad input of {@link reproduce}, found before any pruning run. `name` is always `'Bonetta2023Error'`. */
+export class Bonetta2023Error extends MopruneError<Bonetta2023ErrorCode> {
+  constructor(
+    code: Bonetta2023ErrorCode,
+    message: string,
+    options: { issues?: readonly Issue[]; details?: JsonObject } = {},
+  ) {
+    super(code, message, options);
+    this.name = 'Bonetta2023Error';
+  }
+}
+
+/** Every problem with the options of {@link reproduce} (empty when valid). */
+export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
+  const issues: Issue[] = [];
+  const list = <T>(path: string, v: readonly unknown[] | undefined, allowed: readonly T[]) => {
+    if (v === undefined) return;
+    if (v.length === 0) issues.push({ path, message: `needs at least one of ${allowed.join(', ')}` });
+    for (const x of v) {
+      if (!allowed.includes(x as T))
+        issues.push({
+          path,
+          message: `unknown ${path.replace(/s$/, '')} '${String(x)}'; one of ${allowed.join(', ')}`,
+        });
+    }
+  };
+  if (o.mode !== undefined && !(o.mode in SCALES))
+    issues.push({ path: 'mode', message: `must be one of full, quick, tiny, got '${String(o.mode)}'` });
+  list('methods', o.methods, METHODS);
+  list('nets', o.nets, NETS);
+  list('datasets', o.datasets, DATASETS);
+  const num = (path: string, v: number | undefined, ok: (x: number) => boolean, want: string) => {
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && ok(v)))
+      issues.push({ path, message: `must be ${want}, got ${String(v)}` });
+  };
+  num('alpha', o.alpha, (x) => x > 0, 'a number > 0');
+  num('gamma', o.gamma, (x) => x >= 0, 'a number ≥ 0');
+  num('fraction', o.fraction, (x) => x > 0 && x < 1, 'a number in (0, 1)');
+  num('floor', o.floor, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  num('seed', o.seed, (x) => Number.isSafeInteger(x) && x >= 0, 'an integer ≥ 0');
+  if (o.factor !== undefined && o.factor !== 'exponential' && o.factor !== 'reference')
+    issues.push({
+      path: 'factor',
+      message: `must be 'exponential' or 'reference', got '${String(o.factor)}'`,
+    });
+  if (typeof o.outDir !== 'string' || o.outDir === '')
+    issues.push({ path: 'outDir', message: 'is required: the directory the run directories go into' });
+  if (o.images === false && o.transformer === false)
+    issues.push({
+      path: 'transformer',
+      message: 'nothing to run: both the image and the Transformer parts are off',
+    });
+  return issues;
+}
+
+/** Registers every component the configs name (idempotent). */
+export function registerComponents(): void {
+  registerModels();
+  registerSolvers();
+  registerObjectives();
+}
+
+/** One finished (or interrupted) pruning run. */
+export interface PruneFigures {
+  readonly run: string;
+  readonly runDir: string;
+  readonly method: Method | 'transformer';
+  readonly status: ExperimentSummary['status'];
+  readonly epochsCompleted: number;
+  readonly wallTimeMs: number;
+  /** Every validation check (the front), in order. */
+  readonly checks: readonly CheckPoint[];
+  /** The kept checkpoint: the sparsest check above the floor (what the run ended with). */
+  readonly kept: Selection | null;
+  /** The sparsest check within the acceptance's error on validation. */
+  readonly target: Selection | null;
+  /** Test figures of the run's final network (the kept one) on the whole test split. */
+  readonly testAccuracy: number | null;
+  /** Mean wall time of a training step (ms), from the run's step log. */
+  readonly stepMs: number | null;
+  readonly deployment: Deployment | null;
+}
+
+/** One network × dataset of the image part. */
+export interface ImageCase {
+  readonly net: Net;
+  readonly dataset: ImageDataset;
+  readonly floor: number;
+  readonly dense: {
+    readonly validationAccuracy: number;
+    readonly testAccuracy: number;
+    readonly dir: string;
+  };
+  readonly runs: Readonly<Partial<Record<Method, PruneFigures>>>;
+  readonly secondPass: SecondPassCost | null;
+}
+
+/** What {@link reproduce} returns (and writes to `outDir/summary.json`). */
+export interface ReproduceSummary {
+  readonly experiment: 'bonetta2023';
+  readonly mode: Mode;
+  readonly seed: number;
+  readonly date: string;
+  readonly wallTimeMs: number;
+  readonly interrupted: boolean;
+  readonly cases: readonly ImageCase[];
+  readonly transformer: {
+    readonly dense: { readonly validationAccuracy: number; readonly testAccuracy: number };
+    readonly floor: number;
+    readonly run: PruneFigures;
+  } | null;
+}
+
+class Interrupted extends Error {}
+
+function num(x: unknown): number | null {
+  return typeof x === 'number' ? x : null;
+}
+
+const mean = (xs: readonly number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+/** The command that pretrains what is missing. */
+function pretrainCommand(command: string, mode: Mode, net: Net, dataset: ImageDataset): string {
+  return `${command} --${mode === 'tiny' ? 'quick' : mode} --pretrain --net ${net} --dataset ${dataset} --method relevance`;
+}
+
+/**
+ * Runs the reproduction; see {@link ReproduceOptions}. Order: for each
+ * network and dataset, the dense checkpoint (pretrained or loaded), the
+ * floor check against it, then each method's pruning run with its
+ * compaction, export and timing, and the per-step cost of the second backward
+ * pass; then the Transformer block.
+ * @returns the summary also written to `outDir/summary.json`.
+ * @throws Bonetta2023Error `INVALID_OPTIONS` (every problem listed), `MISSING_PRETRAINED`
+ *   (with the command that makes the checkpoint), `FLOOR_ABOVE_DENSE` — all before any pruning run.
+ */
+export async function reproduce(options: ReproduceOptions): Promise<ReproduceSummary> {
+  const issues = validateReproduceOptions(options);
+  if (issues.length > 0) {
+    throw new Bonetta2023Error('INVALID_OPTIONS', `invalid reproduce options:\n${formatIssues(issues)}`, {
+      issues,
+    });
+  }
+  registerComponents();
+  const mode = options.mode ?? 'quick';
+  const scale = SCALES[mode];
+  const seed = options.seed ?? 1;
+  const small = mode !== 'full';
+  const methods = options.methods ?? METHODS;
+  const nets = options.nets ?? (small ? ['lenet300' as const] : NETS);
+  const datasets = options.datasets ?? (small ? ['mnist' as const] : DATASETS);
+  const pretrainedDir = options.pretrainedDir ?? join(dirname(options.outDir), `pretrained-${mode}`);
+  const command = options.command ?? 'moprune reproduce bonetta2023';
+  const log = options.log ?? (() => {});
+  const t0 = performance.now();
+  const pretrain = options.pretrain === true || small;
+
+  const runOne = async (
+    run: string,
+    config: JsonObject,
+    runDir: string,
+  ): Promise<{ summary: ExperimentSummary; reused: boolean }> => {
+    const resultPath = join(runDir, 'result.json');
+    const configPath = join(runDir, 'config.json');
+    if (options.resume && existsSync(resultPath) && existsSync(configPath)) {
+      const same = JSON.stringify(JSON.parse(readFileSync(configPath, 'utf8'))) === JSON.stringify(config);
+      const saved = JSON.parse(readFileSync(resultPath, 'utf8')) as ExperimentSummary;
+      if (same && saved.status === 'completed' && existsSync(join(runDir, 'final'))) {
+        log(`${run}: completed earlier, reused`);
+        return { summary: saved, reused: true };
+      }
+    }
+    const epochs = (config.training as JsonObject).epochs as number;
+    log(`${run}: ${epochs} epochs → ${runDir}`);
+    const progress: TrainCallback = {
+      name: 'bonetta2023-progress',
+      onEpochEnd: (e) => {
+        const acc = e.validation?.accuracy[0];
+        const live = Object.entries(e.metrics).find(([k]) => k.endsWith('.sparsity'))?.[1];
+        log(
+          `${run}: epoch ${e.epoch + 1}/${epochs}${acc === undefined ? '' : `, validation accuracy ${(100 * acc).toFixed(2)}%`}${
+            live === undefined ? '' : `, ${(100 * (1 - live)).toFixed(2)}% of the pruned parameters remaining`
+          }`,
+        );
+        return undefined;
+      },
+    };
+    const { summary, net } = await runExperiment(config, {
+      runDir,
+      resume: options.resume ? 'auto' : false,
+      keepNetwork: true,
+      callbacks: [progress, ...(options.callbacks?.() ?? [])],
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    });
+    try {
+      if (summary.status === 'interrupted') throw new Interrupted();
+      saveNetworkSnapshot(join(runDir, 'final'), net!, summary.steps, { run });
+    } finally {
+      net?.dispose();
+    }
+    return { summary, reused: false };
+  };
+
+  /** The dense checkpoint of a network and dataset: made (when allowed) or found, and its figures. */
+  const denseCheckpoint = async (
+    label: string,
+    dir: string,
+    config: JsonObject,
+    missing: () => Bonetta2023Error,
+  ): Promise<{ dir: string; validationAccuracy: number; testAccuracy: number }> => {
+    const best = join(dir, 'best');
+    if (!existsSync(join(dir, 'result.json')) || !existsSync(best)) {
+      if (!pretrain) throw missing();
+      const { summary } = await runExperiment(config, {
+        runDir: dir,
+        resume: options.resume ? 'auto' : false,
+        callbacks: [
+          {
+            name: 'bonetta2023-pretrain-progress',
+            onEpochEnd: (e) => {
+              log(
+                `${label}: epoch ${e.epoch + 1}, validation accuracy ${(100 * (e.validation?.accuracy[0] ?? 0)).toFixed(2)}%`,
+              );
+              return undefined;
+            },
+          },
+          ...(options.callbacks?.() ?? []),
+        ],
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+        ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+      });
+      if (summary.status === 'interrupted') throw new Interrupted();
+    }
+    const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as ExperimentSummary;
+    const b = result.best as { validation?: { accuracy: number[] }; test?: { accuracy: number[] } } | null;
+    return {
+      dir: best,
+      validationAccuracy: b?.validation?.accuracy[0] ?? Number.NaN,
+      testAccuracy: b?.test?.accuracy[0] ?? Number.NaN,
+    };
+  };
+
+  const figuresOf = async (
+    run: string,
+    runDir: string,
+    method: Method | 'transformer',
+    summary: ExperimentSummary,
+    target: { remaining: number; error: number } | undefined,
+    dense: string,
+    timingRounds: number,
+  ): Promise<PruneFigures> => {
+    const { checks, stepMs } = readChecks(runDir);
+    const kept = selectSparsest(checks, (c) => c.eligible);
+    const targetSel =
+      target === undefined ? null : selectSparsest(checks, (c) => 1 - c.validationAccuracy <= target.error);
+    const deployment = await measureDeployment({
+      dense,
+      pruned: join(runDir, 'final'),
+      exportDir: join(runDir, 'model'),
+      config: JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as JsonObject,
+      rounds: timingRounds,
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    });
+    return {
+      run,
+      runDir,
+      method,
+      status: summary.status,
+      epochsCompleted: summary.epochsCompleted,
+      wallTimeMs: summary.wallTimeMs,
+      checks,
+      kept,
+      target: targetSel,
+      testAccuracy: num((summary.test?.accuracy as unknown[] | undefined)?.[0]),
+      stepMs: mean(stepMs),
+      deployment,
+    };
+  };
+
+  const cases: ImageCase[] = [];
+  let transformer: ReproduceSummary['transformer'] = null;
+  let interrupted = false;
+  try {
+    if (options.images !== false) {
+      // Every dense checkpoint and floor is checked before the first (long) pruning run.
+      const plans: {
+        net: Net;
+        dataset: ImageDataset;
+        floor: number;
+        dense: Awaited<ReturnType<typeof denseCheckpoint>>;
+      }[] = [];
+      for (const net of nets) {
+        for (const dataset of datasets) {
+          const dir = join(pretrainedDir, `${net}-${dataset}`);
+          const dense = await denseCheckpoint(
+            `${net}-${dataset} pretraining`,
+            dir,
+            pretrainConfig({ scale, net, dataset }),
+            () =>
+              new Bonetta2023Error(
+                'MISSING_PRETRAINED',
+                `no pretrained ${net}/${dataset} checkpoint in ${dir}; make it with:\n  ${pretrainCommand(command, mode, net, dataset)}${
+                  options.pretrainedDir === undefined ? '' : ` --pretrained ${options.pretrainedDir}`
+                }`,
+                { details: { dir, net, dataset } },
+              ),
+          );
+          const floor = options.floor ?? scale.floor[dataset];
+          if (!(floor < dense.validationAccuracy)) {
+            throw new Bonetta2023Error(
+              'FLOOR_ABOVE_DENSE',
+              `the floor ${(100 * floor).toFixed(2)}% is not below the dense ${net}/${dataset} model's validation accuracy ${(100 * dense.validationAccuracy).toFixed(2)}% (${dense.dir}): no check would ever prune. Lower --floor, or pretrain a better dense model.`,
+              { details: { floor, dense: dense.validationAccuracy, net, dataset } },
+            );
+          }
+          plans.push({ net, dataset, floor, dense });
+        }
+      }
+      for (const p of plans) {
+        const runs: Partial<Record<Method, PruneFigures>> = {};
+        const caseDir = join(options.outDir, `${p.net}-${p.dataset}`);
+        const partial = (secondPass: SecondPassCost | null): ImageCase => ({
+          net: p.net,
+          dataset: p.dataset,
+          floor: p.floor,
+          dense: p.dense,
+          runs: { ...runs },
+          secondPass,
+        });
+        try {
+          for (const method of methods) {
+            const run = `${p.net}-${p.dataset}/${method}`;
+            const runDir = join(caseDir, method);
+            const config = pruneConfig({
+              scale,
+              seed,
+              net: p.net,
+              dataset: p.dataset,
+              method,
+              pretrained: p.dense.dir,
+              floor: p.floor,
+              ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
+              ...(options.gamma === undefined ? {} : { gamma: options.gamma }),
+              ...(options.fraction === undefined ? {} : { fraction: options.fraction }),
+              ...(options.factor === undefined ? {} : { factor: options.factor }),
+            });
+            const { summary } = await runOne(run, config, runDir);
+            runs[method] = await figuresOf(
+              run,
+              runDir,
+              method,
+              summary,
+              TARGETS[p.net][p.dataset],
+              p.dense.dir,
+              scale.timingRounds,
+            );
+            log(`${run}: ${headlineOf(runs[method]!)}`);
+          }
+        } catch (e) {
+          cases.push(partial(null));
+          throw e;
+        }
+        const secondPass =
+          methods.includes('relevance') && !options.signal?.aborted
+            ? await measureSecondPass({
+                config: pruneConfig({
+                  scale,
+                  seed,
+                  net: p.net,
+                  dataset: p.dataset,
+                  method: 'relevance',
+                  pretrained: p.dense.dir,
+                }),
+                rounds: scale.timingRounds,
+                ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+              })
+            : null;
+        if (secondPass) {
+          log(
+            `${p.net}-${p.dataset}: one step ${secondPass.oneBackwardMs.toFixed(2)} ms with one backward pass, ${secondPass.twoBackwardMs.toFixed(2)} ms with two (${secondPass.ratio.toFixed(2)}×)`,
+          );
+        }
+        cases.push(partial(secondPass));
+      }
+    }
+    if (options.transformer !== false) {
+      const dir = join(pretrainedDir, 'transformer');
+      const dense = await denseCheckpoint(
+        'transformer pretraining',
+        dir,
+        transformerPretrainConfig(scale),
+        () =>
+          new Bonetta2023Error(
+            'MISSING_PRETRAINED',
+            `no dense Transformer checkpoint in ${dir}; make it with:\n  ${command} --${mode === 'tiny' ? 'quick' : mode} --pretrain --net transformer`,
+            {
+              details: { dir },
+            },
+          ),
+      );
+      // The tolerated loss is one point of accuracy; the floor sits at the dense accuracy minus it, on validation.
+      const floor = Math.max(0, dense.validationAccuracy - 0.01);
+      const runDir = join(options.outDir, 'transformer', 'relevance');
+      const config = transformerPruneConfig({
+        scale,
+        seed,
+        pretrained: dense.dir,
+        floor,
+        ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
+        ...(options.gamma === undefined ? {} : { gamma: options.gamma }),
+        ...(options.factor === undefined ? {} : { factor: options.factor }),
+      });
+      const { summary } = await runOne('transformer/relevance', config, runDir);
+      const run = await figuresOf(
+        'transformer/relevance',
+        runDir,
+        'transformer',
+        summary,
+        undefined,
+        dense.dir,
+        scale.timingRounds,
+      );
+      log(`transformer/relevance: ${headlineOf(run)}`);
+      transformer = {
+        dense: { validationAccuracy: dense.validationAccuracy, testAccuracy: dense.testAccuracy },
+        floor,
+        run,
+      };
+    }
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    interrupted = true;
+  }
+  const summary: ReproduceSummary = {
+    experiment: 'bonetta2023',
+    mode,
+    seed,
+    date: new Date().toISOString(),
+    wallTimeMs: performance.now() - t0,
+    interrupted,
+    cases,
+    transformer,
+  };
+  writeJsonAtomic(join(options.outDir, 'summary.json'), summary as unknown as JsonObject);
+  return summary;
+}
+
+const pct = (x: number | null | undefined, digits = 2) =>
+  x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(digits)}%`;
+
+/** One line: the kept checkpoint's remaining weights and test error. */
+export function headlineOf(f: PruneFigures): string {
+  const k = f.kept;
+  return k === null
+    ? `${f.status}; no check above the floor`
+    : `${f.status}; kept check at step ${k.step}: ${pct(k.remaining, 3)} of the weights remaining, validation error ${pct(1 - k.validationAccuracy)}, test error ${pct(k.testAccuracy === null ? null : 1 - k.testAccuracy)}`;
+}

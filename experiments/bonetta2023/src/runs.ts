@@ -1,0 +1,73 @@
+/** Reading a run's log: its validation checks (the error-vs-sparsity front) and step times. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One validation check of a pruning run, as its pruner logged it (before the check's cut). */
+export interface CheckPoint {
+  readonly step: number;
+  readonly epoch: number;
+  /** Live pruned-parameter entries and their total. */
+  readonly live: number;
+  readonly total: number;
+  /** live / total. */
+  readonly remaining: number;
+  readonly validationAccuracy: number;
+  readonly testAccuracy: number | null;
+  /** Above the floor: the pruner could keep it. */
+  readonly eligible: boolean;
+  readonly pruned: number;
+}
+
+/** A selected check. */
+export type Selection = CheckPoint;
+
+/** The checks and the per-step wall times (ms) logged in `runDir/metrics.jsonl`. */
+export function readChecks(runDir: string): { checks: CheckPoint[]; stepMs: number[] } {
+  const file = join(runDir, 'metrics.jsonl');
+  const checks: CheckPoint[] = [];
+  const stepMs: number[] = [];
+  if (!existsSync(file)) return { checks, stepMs };
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line === '') continue;
+    const r = JSON.parse(line) as Record<string, unknown>;
+    if (r.type === 'step' && typeof r.timeMs === 'number') stepMs.push(r.timeMs);
+    if (r.type !== 'pruner' || r.event !== 'check') continue;
+    const live = r.live as number;
+    const total = r.total as number;
+    checks.push({
+      step: r.step as number,
+      epoch: r.epoch as number,
+      live,
+      total,
+      remaining: live / total,
+      validationAccuracy: r.validationAccuracy as number,
+      testAccuracy: typeof r.testAccuracy === 'number' ? r.testAccuracy : null,
+      eligible: r.eligible === true,
+      pruned: r.pruned as number,
+    });
+  }
+  return { checks, stepMs };
+}
+
+/**
+ * The sparsest check among those `qualifies` accepts (ties: higher validation
+ * accuracy, then the earlier check) — the pruners' `keep: { rule: 'sparsest' }`
+ * rule, so with "above the floor" it finds the checkpoint the run kept.
+ * Decided on validation figures only.
+ */
+export function selectSparsest(
+  checks: readonly CheckPoint[],
+  qualifies: (c: CheckPoint) => boolean,
+): Selection | null {
+  let best: CheckPoint | null = null;
+  for (const c of checks) {
+    if (!qualifies(c)) continue;
+    if (
+      best === null ||
+      c.live < best.live ||
+      (c.live === best.live && c.validationAccuracy > best.validationAccuracy)
+    )
+      best = c;
+  }
+  return best;
+}
