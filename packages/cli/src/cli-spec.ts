@@ -93,7 +93,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'The config is validated completely before any work; every problem is listed with its path.',
       'Output goes to --out (default results/train/<config name>): config.json, metrics.jsonl, result.json, checkpoint/, report.md and plots. Ctrl-C stops after a checkpoint (exit 130); --resume continues.',
     ],
-    options: [OUT, RESUME, FORCE, MODULE, BACKEND, DATA_DIR, CACHE_DIR, QUIET, HELP],
+    options: [OUT, RESUME, FORCE, BACKEND, MODULE, DATA_DIR, CACHE_DIR, QUIET, HELP],
   },
   {
     name: 'report',

@@ -243,25 +243,25 @@ function boundsText(b: NumberBounds): string {
   return parts.join(' and ');
 }
 
-/** A finite number within `bounds` (every bound it breaks is reported). */
+/** A finite number within `bounds`; a value that breaks any of them gets one issue naming them all. */
 export function number(bounds: NumberBounds = {}): Schema<number> {
   const what = bounds.integer ? 'an integer' : 'a number';
   const range = boundsText(bounds);
+  const description = range ? `${what} ${range}` : what;
   return new Schema(
-    range ? `${what} ${range}` : what,
+    description,
     ['number'],
     (v, path) => {
       if (typeof v !== 'number' || !Number.isFinite(v)) {
         return [{ path, message: `must be a finite number, got ${showValue(v)}` }];
       }
-      const issues: Issue[] = [];
-      const bad = (message: string) => issues.push({ path, message: `${message}, got ${v}` });
-      if (bounds.integer && !Number.isInteger(v)) bad('must be an integer');
-      if (bounds.min !== undefined && v < bounds.min) bad(`must be ≥ ${bounds.min}`);
-      if (bounds.gt !== undefined && v <= bounds.gt) bad(`must be > ${bounds.gt}`);
-      if (bounds.max !== undefined && v > bounds.max) bad(`must be ≤ ${bounds.max}`);
-      if (bounds.lt !== undefined && v >= bounds.lt) bad(`must be < ${bounds.lt}`);
-      return issues;
+      const ok =
+        (!bounds.integer || Number.isInteger(v)) &&
+        (bounds.min === undefined || v >= bounds.min) &&
+        (bounds.gt === undefined || v > bounds.gt) &&
+        (bounds.max === undefined || v <= bounds.max) &&
+        (bounds.lt === undefined || v < bounds.lt);
+      return ok ? [] : [{ path, message: `must be ${description}, got ${v}` }];
     },
     false,
   );
