@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
-import type { ExperimentDefinition, ExperimentOutcome, ExperimentRunOptions } from '@moprune/cli';
-import { trainProgress } from '@moprune/cli';
+import { defineExperiment, type ExperimentOutcome, type ExperimentRunOptions } from '@moprune/core';
 import { type Factor, type ImageDataset, type Method, type Net, TARGETS } from './configs.js';
 import { headlineOf, type ReproduceOptions, type ReproduceSummary, reproduce } from './reproduce.js';
 import { writeSummary } from './summary.js';
@@ -87,7 +86,7 @@ export function headline(summary: ReproduceSummary): string[] {
  * export, timing) and the Transformer block; `summary.md` and the fronts in
  * the output directory, the main report on the first pruning run.
  */
-export const experiment = {
+export const experiment = defineExperiment({
   name: 'bonetta2023',
   description:
     'Bonetta & Cancelliere (2023): relevance-gated weight decay + iterative pruning vs magnitude, LOBSTER, Tartaglione on LeNet-300-100/LeNet-5 (MNIST, Fashion-MNIST) and a Transformer block',
@@ -157,7 +156,6 @@ export const experiment = {
       resume: o.resume,
       signal: o.signal,
       log: o.log,
-      callbacks: () => [trainProgress(o.progress)],
       ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
       ...(o.cacheDir === undefined ? {} : { cacheDir: o.cacheDir }),
     });
@@ -172,6 +170,6 @@ export const experiment = {
       summary: [...headline(summary), `summary: ${files[files.length - 1]}`],
     };
   },
-} satisfies ExperimentDefinition;
+});
 
 export default experiment;

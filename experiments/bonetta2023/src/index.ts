@@ -36,7 +36,6 @@ export {
   type PruneFigures,
   type ReproduceOptions,
   type ReproduceSummary,
-  registerComponents,
   reproduce,
   SCALES,
   validateReproduceOptions,

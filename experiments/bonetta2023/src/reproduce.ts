@@ -19,10 +19,10 @@ import {
   writeJsonAtomic,
 } from '@moprune/core';
 import '@moprune/datasets/register';
-import { registerModels } from '@moprune/models';
-import { registerObjectives } from '@moprune/objectives';
+import '@moprune/models';
+import '@moprune/objectives';
 import '@moprune/pruners';
-import { registerSolvers } from '@moprune/solvers';
+import '@moprune/solvers';
 import {
   DATASETS,
   type Factor,
@@ -90,10 +90,8 @@ export interface ReproduceOptions {
   readonly signal?: AbortSignal;
   readonly dataDir?: string;
   readonly cacheDir?: string;
-  /** Progress lines. */
+  /** Progress lines (one per epoch, with the run's estimated time to its end). */
   readonly log?: (line: string) => void;
-  /** Extra callbacks for every training run (e.g. a progress bar), made fresh per run. */
-  readonly callbacks?: () => TrainCallback[];
   /** The command that runs this reproduction, for messages. @default `moprune reproduce bonetta2023` */
   readonly command?: string;
 }
@@ -162,13 +160,6 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
   return issues;
 }
 
-/** Registers every component the configs name (idempotent). */
-export function registerComponents(): void {
-  registerModels();
-  registerSolvers();
-  registerObjectives();
-}
-
 /** One finished (or interrupted) pruning run. */
 export interface PruneFigures {
   readonly run: string;
@@ -222,6 +213,31 @@ export interface ReproduceSummary {
 
 class Interrupted extends Error {}
 
+/**
+ * One log line per epoch: validation accuracy, the pruned fraction still
+ * live, and the run's estimated time to its end (the loop's step-rate
+ * estimate, evaluation time excluded).
+ */
+function epochLog(run: string, epochs: number, log: (line: string) => void): TrainCallback {
+  let eta: number | undefined;
+  return {
+    name: 'bonetta2023-progress',
+    onProgress: (p) => {
+      eta = p.etaMs;
+    },
+    onEpochEnd: (e) => {
+      const acc = e.validation?.accuracy[0];
+      const live = Object.entries(e.metrics).find(([k]) => k.endsWith('.sparsity'))?.[1];
+      log(
+        `${run}: epoch ${e.epoch + 1}/${epochs}${acc === undefined ? '' : `, validation accuracy ${(100 * acc).toFixed(2)}%`}${
+          live === undefined ? '' : `, ${(100 * (1 - live)).toFixed(2)}% of the pruned parameters remaining`
+        }${eta === undefined ? '' : `, about ${Math.round(eta / 60000)} min to go`}`,
+      );
+      return undefined;
+    },
+  };
+}
+
 function num(x: unknown): number | null {
   return typeof x === 'number' ? x : null;
 }
@@ -250,7 +266,6 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       issues,
     });
   }
-  registerComponents();
   const mode = options.mode ?? 'quick';
   const scale = SCALES[mode];
   const seed = options.seed ?? 1;
@@ -281,24 +296,11 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     }
     const epochs = (config.training as JsonObject).epochs as number;
     log(`${run}: ${epochs} epochs → ${runDir}`);
-    const progress: TrainCallback = {
-      name: 'bonetta2023-progress',
-      onEpochEnd: (e) => {
-        const acc = e.validation?.accuracy[0];
-        const live = Object.entries(e.metrics).find(([k]) => k.endsWith('.sparsity'))?.[1];
-        log(
-          `${run}: epoch ${e.epoch + 1}/${epochs}${acc === undefined ? '' : `, validation accuracy ${(100 * acc).toFixed(2)}%`}${
-            live === undefined ? '' : `, ${(100 * (1 - live)).toFixed(2)}% of the pruned parameters remaining`
-          }`,
-        );
-        return undefined;
-      },
-    };
     const { summary, net } = await runExperiment(config, {
       runDir,
       resume: options.resume ? 'auto' : false,
       keepNetwork: true,
-      callbacks: [progress, ...(options.callbacks?.() ?? [])],
+      callbacks: [epochLog(run, epochs, log)],
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
       ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
@@ -325,18 +327,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       const { summary } = await runExperiment(config, {
         runDir: dir,
         resume: options.resume ? 'auto' : false,
-        callbacks: [
-          {
-            name: 'bonetta2023-pretrain-progress',
-            onEpochEnd: (e) => {
-              log(
-                `${label}: epoch ${e.epoch + 1}, validation accuracy ${(100 * (e.validation?.accuracy[0] ?? 0)).toFixed(2)}%`,
-              );
-              return undefined;
-            },
-          },
-          ...(options.callbacks?.() ?? []),
-        ],
+        callbacks: [epochLog(label, (config.training as JsonObject).epochs as number, log)],
         ...(options.signal === undefined ? {} : { signal: options.signal }),
         ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
         ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),

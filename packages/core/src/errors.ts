@@ -48,6 +48,7 @@ export type CoreErrorCode =
   | 'INVALID_CONFIG'
   | 'UNKNOWN_REGISTRY_NAME'
   | 'DUPLICATE_REGISTRATION'
+  | 'INVALID_DEFINITION'
   | 'INVALID_SPEC'
   | 'SHAPE_MISMATCH'
   | 'UNKNOWN_PARAMETER'
@@ -56,7 +57,9 @@ export type CoreErrorCode =
   | 'CHECKPOINT_NOT_FOUND'
   | 'INVALID_ARGUMENT'
   | 'INTERRUPTED'
-  | 'UNSUPPORTED_OP';
+  | 'UNSUPPORTED_OP'
+  /** No TensorFlow.js backend is registered; the message says what to install. */
+  | 'NO_BACKEND';
 
 /** An error thrown by @moprune/core. `name` is always `'CoreError'`. */
 export class CoreError extends MopruneError<CoreErrorCode> {

@@ -1,3 +1,4 @@
+export { assertBackend, NO_BACKEND_HELP } from './backend-check.js';
 export {
   CoreError,
   type CoreErrorCode,
@@ -7,6 +8,19 @@ export {
   MopruneError,
   type MopruneErrorOptions,
 } from './errors.js';
+export type {
+  ExperimentDefinition,
+  ExperimentMode,
+  ExperimentOption,
+  ExperimentOutcome,
+  ExperimentRunOptions,
+  ExperimentSpec,
+  FigureFormat,
+  PaperComparison,
+  PaperFigure,
+  ProgressReporter,
+  ProgressTask,
+} from './experiments.js';
 export type {
   Batch,
   BatchOptions,
@@ -41,14 +55,49 @@ export type {
 } from './network-types.js';
 export {
   type ComponentConfig,
+  type ComponentDefinition,
+  type ComponentKind,
+  type ComponentSpec,
+  componentDefinition,
   type DatasetContext,
+  type DatasetDefinition,
+  type Definition,
+  DefinitionTable,
+  defineDataset,
+  defineExperiment,
+  defineModel,
+  defineObjective,
+  definePruner,
+  defineSolver,
+  isDefinition,
   type ModelContext,
-  type Registration,
+  type ModelDefinition,
+  type ObjectiveDefinition,
+  type PrunerDefinition,
   type Registries,
   Registry,
   registries,
+  type SolverDefinition,
+  throwIfIssues,
 } from './registry.js';
 export { Rng, type RngState } from './rng.js';
+export {
+  type AnySchema,
+  type ArrayOptions,
+  type Fields,
+  type Infer,
+  isJsonObject,
+  joinPath,
+  type NumberBounds,
+  type ObjectOf,
+  type ObjectOptions,
+  ObjectSchema,
+  PARAM_ROLES,
+  Schema,
+  type StringOptions,
+  showValue,
+} from './schema.js';
+export * as schema from './schema-builders.js';
 export { type ParamSelector, selectParams, validateParamSelector } from './select.js';
 export type {
   ActivationNode,

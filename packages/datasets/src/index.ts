@@ -1,5 +1,4 @@
-// Importing the package registers every dataset type (as the other @moprune packages do).
-import './register.js';
+// Importing the package defines (and so registers) every dataset type.
 
 export {
   ArrayDataset,
@@ -72,4 +71,14 @@ export {
 } from './multi-mnist.js';
 export { epochOrder, type IndexSplit, splitIndices } from './order.js';
 export { type QueryCountOptions, queryCount } from './query-count.js';
+export {
+  cifar10Dataset,
+  cifar10MnistDataset,
+  cifar100Dataset,
+  datasetDefinitions,
+  fashionMnistDataset,
+  mnistDataset,
+  multiMnistDataset,
+  queryCountDataset,
+} from './register.js';
 export { type AxisWeights, axisWeights, resizeGray } from './resize.js';

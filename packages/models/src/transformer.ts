@@ -1,16 +1,8 @@
-import type { InitializerName, NetworkSpec } from '@moprune/core';
+import { type InitializerName, type NetworkSpec, schema as s } from '@moprune/core';
 import { throwIfInvalid } from './errors.js';
 import { SpecBuilder } from './internal/builder.js';
-import type { ModelDefinition } from './internal/definition.js';
-import {
-  checkFields,
-  classesField,
-  type Field,
-  type FieldCheck,
-  initField,
-  inputShapeField,
-  integer,
-} from './internal/fields.js';
+import { defineBuiltModel } from './internal/definition.js';
+import { initField, singleTaskShape } from './internal/fields.js';
 
 /** Options of {@link transformerClassifier}. */
 export interface TransformerClassifierOptions {
@@ -38,19 +30,15 @@ export interface TransformerClassifierOptions {
   readonly init?: InitializerName;
 }
 
-const positive: FieldCheck = integer(1);
-const TRANSFORMER_FIELDS: readonly Field[] = [
-  { key: 'vocab', check: integer(2), required: true },
-  { key: 'dim', check: positive },
-  { key: 'heads', check: positive },
-  { key: 'ffDim', check: positive },
-  { key: 'blocks', check: positive },
-  {
-    key: 'causal',
-    check: (v, path) => (typeof v === 'boolean' ? [] : [{ path, message: 'must be true or false' }]),
-  },
-  initField(),
-];
+const TRANSFORMER_FIELDS = {
+  vocab: s.integer({ min: 2 }),
+  dim: s.integer({ min: 1 }).optional(),
+  heads: s.integer({ min: 1 }).optional(),
+  ffDim: s.integer({ min: 1 }).optional(),
+  blocks: s.integer({ min: 1 }).optional(),
+  causal: s.boolean().optional(),
+  init: initField,
+};
 
 /**
  * A small Transformer encoder for sequence classification, built from core's
@@ -67,7 +55,7 @@ const TRANSFORMER_FIELDS: readonly Field[] = [
  * @throws ModelError `INVALID_CONFIG` listing every bad option (e.g. heads not dividing dim).
  */
 export function transformerClassifier(options: TransformerClassifierOptions): NetworkSpec {
-  throwIfInvalid('transformer', checkFields(options, [...TRANSFORMER_FIELDS, inputShapeField, classesField]));
+  throwIfInvalid('transformer', s.object({ ...TRANSFORMER_FIELDS, ...singleTaskShape }).issues(options));
   const dim = options.dim ?? 32;
   const heads = options.heads ?? 2;
   if (dim % heads !== 0) {
@@ -102,12 +90,12 @@ export function transformerClassifier(options: TransformerClassifierOptions): Ne
   return b.build([out]);
 }
 
-/** Registry definition of {@link transformerClassifier}. */
-export const transformerDefinition: ModelDefinition = {
-  type: 'transformer',
+/** The registered model of {@link transformerClassifier}. */
+export const transformerModel = defineBuiltModel({
+  name: 'transformer',
   description:
     'small Transformer encoder classifier: embedding + positions, pre-norm blocks (multi-head self-attention, feed-forward), mean pooling',
   fields: TRANSFORMER_FIELDS,
   tasks: 'single',
   build: transformerClassifier,
-};
+});

@@ -1,5 +1,4 @@
-import './register.js';
-
+// Importing the package defines (and so registers) every pruner: `{ "type": "itp" | "magnitude" | … }` configs build them.
 export { PrunerError, type PrunerErrorCode } from './errors.js';
 export type { CheckRecord, KeepConfig, KeepRule } from './internal/checks.js';
 export {
@@ -7,37 +6,44 @@ export {
   createRelevancePruner,
   createSensitivityPruner,
   type LobsterConfig,
+  lobsterConfigSchema,
+  lobsterPruner,
   RELEVANCE_DEFAULT_PARAMS,
   type RelevanceConfig,
+  relevanceConfigSchema,
+  relevancePruner,
   type SensitivityConfig,
-  validateLobsterConfig,
-  validateRelevanceConfig,
-  validateSensitivityConfig,
+  sensitivityConfigSchema,
+  sensitivityPruner,
 } from './relevance/index.js';
 export {
   affinityPropagation,
   type BernoulliGateConfig,
+  bernoulliGateConfigSchema,
+  bernoulliGatePruner,
   createBernoulliGatePruner,
   createGrowlPruner,
   type GrowlConfig,
+  growlConfigSchema,
+  growlPruner,
   type OwlWeights,
   owlWeights,
   proxOwl,
   type RowSimilarity,
   rowSimilarity,
-  validateBernoulliGateConfig,
-  validateGrowlConfig,
 } from './structured/index.js';
 export {
   type ConstantSparsitySchedule,
   createItpPruner,
   createMagnitudePruner,
   type ItpConfig,
+  itpConfigSchema,
+  itpPruner,
   type MagnitudeConfig,
+  magnitudeConfigSchema,
+  magnitudePruner,
   type PolynomialDecaySchedule,
   type SparsitySchedule,
   scheduleAt,
-  validateItpConfig,
-  validateMagnitudeConfig,
-  validateSchedule,
+  sparsityScheduleSchema,
 } from './unstructured/index.js';

@@ -14,7 +14,6 @@ import {
   pretrainConfig,
   pruneConfig,
   type ReproduceSummary,
-  registerComponents,
   reproduce,
   transformerPretrainConfig,
   transformerPruneConfig,
@@ -26,7 +25,6 @@ const root = mkdtempSync(join(tmpdir(), 'bonetta2023-'));
 
 beforeAll(async () => {
   await initBackend({ silent: true });
-  registerComponents();
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -1,19 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment } from '@moprune/core';
+import { defineExperiment, type ExperimentSpec, registries, runExperiment } from '@moprune/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  COMMANDS,
-  EXIT,
-  type ExperimentDefinition,
-  listExperiments,
-  main,
-  registerExperiment,
-  trainProgress,
-  unregisterExperiment,
-} from '../index.js';
+import { COMMANDS, EXIT, listExperiments, main, trainProgress } from '../index.js';
 import { memoryIo, tinyConfig } from './helpers.js';
+
+const unregisterExperiment = (name: string) => registries().experiments.unregister(name);
 
 let root: string;
 beforeAll(() => {
@@ -229,7 +222,7 @@ describe('report', () => {
 
 describe('reproduce', () => {
   /** A stand-in for experiments/reiners2020: a two-candidate sweep through core's runExperiment. */
-  const fake: ExperimentDefinition = {
+  const fake: ExperimentSpec = {
     name: 'fake2020',
     description: 'two tiny candidates',
     modes: { quick: '1 epoch each', full: '2 epochs each' },
@@ -265,7 +258,7 @@ describe('reproduce', () => {
   };
 
   it('runs a registered experiment and reports its sweep with the paper figures', async () => {
-    registerExperiment(fake);
+    defineExperiment(fake);
     try {
       const m = memoryIo(root);
       expect(await main(['reproduce', 'fake2020', '--quick'], m.io)).toBe(EXIT.OK);
@@ -290,7 +283,7 @@ describe('reproduce', () => {
 
   it("parses an experiment's own options, shows them in --help, and names them in the resume command", async () => {
     const seen: Record<string, unknown>[] = [];
-    const withOptions: ExperimentDefinition = {
+    const withOptions: ExperimentSpec = {
       name: 'opts2023',
       description: 'options only',
       modes: { quick: 'q', full: 'f' },
@@ -303,7 +296,7 @@ describe('reproduce', () => {
         return { status: 'interrupted' };
       },
     };
-    registerExperiment(withOptions);
+    defineExperiment(withOptions);
     try {
       const help = memoryIo(root);
       expect(await main(['reproduce', 'opts2023', '--help'], help.io)).toBe(EXIT.OK);
@@ -321,7 +314,7 @@ describe('reproduce', () => {
         'moprune reproduce opts2023 --quick --seed 3 --method a,b --pretrain --out',
       );
       // Another experiment does not accept them.
-      registerExperiment(fake);
+      defineExperiment(fake);
       const bad = memoryIo(root);
       expect(await main(['reproduce', 'fake2020', '--quick', '--method', 'a'], bad.io)).toBe(EXIT.USAGE);
     } finally {
@@ -331,7 +324,7 @@ describe('reproduce', () => {
   });
 
   it('an unknown experiment exits 2 naming the registered ones', async () => {
-    registerExperiment(fake);
+    defineExperiment(fake);
     try {
       const m = memoryIo(root);
       expect(await main(['reproduce', 'reiners2019'], m.io)).toBe(EXIT.USAGE);
@@ -375,17 +368,5 @@ describe('reproduce', () => {
     } finally {
       unregisterExperiment('conv');
     }
-  });
-
-  it('registration rejects malformed and duplicate definitions', () => {
-    expect(() => registerExperiment({ ...fake, name: 'Bad Name' })).toThrow(
-      expect.objectContaining({ name: 'CliError', code: 'INVALID_EXPERIMENT' }),
-    );
-    registerExperiment(fake);
-    registerExperiment(fake);
-    expect(() => registerExperiment({ ...fake })).toThrow(
-      expect.objectContaining({ code: 'DUPLICATE_EXPERIMENT' }),
-    );
-    unregisterExperiment('fake2020');
   });
 });

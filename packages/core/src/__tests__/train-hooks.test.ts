@@ -7,13 +7,17 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createNetwork,
+  defineDataset,
+  defineModel,
+  defineObjective,
+  defineSolver,
   type JsonObject,
   type Objective,
   type Pruner,
   type PrunerStepContext,
-  registries,
   runExperiment,
   saveNetworkSnapshot,
+  schema,
   train,
 } from '../index.js';
 import { blobDataset, crossEntropy, mlpSpec, weightedSum } from './fixtures/train-fixtures.js';
@@ -27,29 +31,28 @@ const tempDir = () => {
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  const r = registries();
-  r.models.register({
-    type: 'hookstest-mlp',
+  defineModel({
+    name: 'hookstest-mlp',
     description: 'tiny MLP',
-    validate: () => [],
+    configSchema: schema.object({}),
     create: () => mlpSpec(8),
   });
-  r.datasets.register({
-    type: 'hookstest-blobs',
+  defineDataset({
+    name: 'hookstest-blobs',
     description: 'Gaussian blobs',
-    validate: () => [],
+    configSchema: schema.object({}),
     create: () => blobDataset({ train: 40, validation: 16, test: 16 }),
   });
-  r.objectives.register({
-    type: 'hookstest-ce',
+  defineObjective({
+    name: 'hookstest-ce',
     description: 'CE',
-    validate: () => [],
+    configSchema: schema.object({}),
     create: () => crossEntropy(),
   });
-  r.solvers.register({
-    type: 'hookstest-sgd',
+  defineSolver({
+    name: 'hookstest-sgd',
     description: 'plain SGD',
-    validate: () => [],
+    configSchema: schema.object({}),
     create: () => weightedSum([1], { type: 'sgd', lr: 0.1 }),
   });
 });

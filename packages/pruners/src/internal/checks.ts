@@ -1,7 +1,12 @@
-import type { ComponentState, Issue, JsonObject, Network, PrunerStepContext } from '@moprune/core';
+import {
+  type ComponentState,
+  type JsonObject,
+  type Network,
+  type PrunerStepContext,
+  schema as s,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { PrunerError } from '../errors.js';
-import { ConfigChecker } from './config.js';
 
 /**
  * Which validation check's network a validation-gated pruner hands back at
@@ -26,17 +31,11 @@ export interface KeepConfig {
   readonly minAccuracy?: number;
 }
 
-/** Problems with a `keep` option. */
-export function validateKeep(value: unknown, path: string): Issue[] {
-  if (value === undefined) return [];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return [{ path, message: "must be an object { rule?: 'sparsest' | 'bestValidation', minAccuracy? }" }];
-  }
-  const c = new ConfigChecker(value as JsonObject, ['rule', 'minAccuracy']);
-  c.oneOf('rule', ['sparsest', 'bestValidation']);
-  c.number('minAccuracy', { min: 0, max: 1 });
-  return c.issues.map((i) => ({ path: `${path}.${i.path}`, message: i.message }));
-}
+/** The schema of a `keep` option. */
+export const keepSchema = s.object({
+  rule: s.oneOf(['sparsest', 'bestValidation']).optional(),
+  minAccuracy: s.number({ min: 0, max: 1 }).optional(),
+});
 
 /** One validation check, as logged and kept in the pruner's state. */
 export interface CheckRecord {

@@ -1,14 +1,19 @@
-import '../register.js';
-
-export { createLobsterPruner, type LobsterConfig, validateLobsterConfig } from './lobster.js';
+export {
+  createLobsterPruner,
+  type LobsterConfig,
+  lobsterConfigSchema,
+  lobsterPruner,
+} from './lobster.js';
 export {
   createRelevancePruner,
   RELEVANCE_DEFAULT_PARAMS,
   type RelevanceConfig,
-  validateRelevanceConfig,
+  relevanceConfigSchema,
+  relevancePruner,
 } from './relevance.js';
 export {
   createSensitivityPruner,
   type SensitivityConfig,
-  validateSensitivityConfig,
+  sensitivityConfigSchema,
+  sensitivityPruner,
 } from './sensitivity.js';
