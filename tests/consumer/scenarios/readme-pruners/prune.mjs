@@ -30,8 +30,11 @@ await pruner.afterStep({
   net,
   step: 0,
   epoch: 0,
+  batch: 0,
+  batchesPerEpoch: 1,
   rng: Rng.fromSeed(0),
   evaluate: async () => ({ accuracy: 1, loss: 0 }),
+  log: () => {},
 });
 const m = networkMetrics(net);
 const kernels = ['fc1/kernel', 'out/kernel'].map((n) => m.params[n]);
