@@ -41,4 +41,5 @@ export {
   validateReproduceOptions,
 } from './reproduce.js';
 export { type CheckPoint, readChecks, type Selection, selectSparsest } from './runs.js';
+export { readSummaries, type SeedRow, type Spread, seedRows, spread } from './seeds.js';
 export { writeSummary } from './summary.js';

@@ -15,6 +15,8 @@ import {
   pruneConfig,
   type ReproduceSummary,
   reproduce,
+  seedRows,
+  spread,
   transformerPretrainConfig,
   transformerPruneConfig,
   validateReproduceOptions,
@@ -230,6 +232,16 @@ describe('tiny end-to-end', () => {
     expect(md).toContain('Second backward pass');
     expect(readFileSync(join(out, 'front-lenet300-mnist.svg'), 'utf8')).toContain('<svg');
     expect(tf.memory().numTensors).toBeLessThan(50);
+  });
+
+  it('aggregates seeds: mean and spread of the kept checkpoints', () => {
+    const other = { ...summary, seed: 3 };
+    const rows = seedRows([summary, other]);
+    const relevance = rows.find((r) => r.method === 'relevance')!;
+    expect(relevance.seeds).toEqual([2, 3]);
+    expect(relevance.kept!.remaining.mean).toBeCloseTo(summary.cases[0]!.runs.relevance!.kept!.remaining, 12);
+    expect(relevance.kept!.remaining.std).toBe(0);
+    expect(spread([1, 2, 3])).toEqual({ n: 3, mean: 2, std: 1, min: 1, max: 3 });
   });
 
   it('a floor at or above the dense accuracy is refused before pruning', async () => {
