@@ -18,10 +18,10 @@ import {
   writeJsonAtomic,
 } from '@moprune/core';
 import '@moprune/datasets/register';
-import { registerModels } from '@moprune/models';
+import '@moprune/models';
 import '@moprune/objectives/register';
 import '@moprune/pruners';
-import { registerSolvers } from '@moprune/solvers';
+import '@moprune/solvers';
 import * as tf from '@tensorflow/tfjs-core';
 import { denseConfig, type EvidenceScale, gatesConfig, magnitudeConfig, relevanceConfig } from './configs.js';
 
@@ -99,8 +99,6 @@ function hiddenUnits(net: Network): { kept: number; total: number } {
 
 /** Runs the selected evidence runs and writes `evidence.json` into `outDir`. */
 export async function runEvidence(options: EvidenceOptions): Promise<EvidenceRow[]> {
-  registerModels();
-  registerSolvers();
   const log = options.log ?? (() => {});
   const configs: Record<EvidenceRun, (s: EvidenceScale) => JsonObject> = {
     dense: denseConfig,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@moprune/backend';
 import { createNetwork, registries } from '@moprune/core';
-import { registerModels } from '@moprune/models';
+import '@moprune/models';
 import { complexityTotals } from '@moprune/objectives';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,6 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('pruning evidence (small-data version of the script CI runs)', () => {
   it("fixes the gates' complexity reference to the dense gated LeNet-300-100's totals", () => {
-    registerModels();
     const spec = registries().models.create(
       { type: 'lenet-300-100', gates: 'units' },
       { inputShape: [28, 28, 1], classes: [10] },
