@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExperimentSummary, JsonObject } from '@moprune/core';
 import type { PaperComparison } from '@moprune/report';
-import { COMMANDS, type CommandSpec, commandUsage, mainUsage } from './cli-spec.js';
+import { COMMANDS, type CommandSpec, commandUsage, INTERNAL_COMMANDS, mainUsage } from './cli-spec.js';
 import { BACKEND_CHOICES, loadComponents, paretoTools, startBackend } from './components.js';
 import { CliError, isUsageError } from './errors.js';
 import {
@@ -16,6 +16,18 @@ import {
   loadExperimentModules,
 } from './experiments.js';
 import { createProgress, type ProgressStream, trainProgress } from './progress.js';
+import {
+  absoluteModules,
+  type ExecutorFlags,
+  executorFromFlags,
+  isSweepFile,
+  parseMs,
+  parseWorkers,
+  serveTrialHostProcess,
+  storeDir,
+  trialHostCommand,
+} from './sweep.js';
+import { sweepDisplay, workerLine } from './sweep-progress.js';
 
 /** Exit statuses of `moprune`. */
 export const EXIT = {
@@ -410,11 +422,162 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
   }
 }
 
+function executorFlags(spec: CommandSpec, v: Values, io: CliIo): ExecutorFlags {
+  const workers = parseWorkers(v.workers as string | undefined, '--workers');
+  const redis = v.redis as string | undefined;
+  if (redis !== undefined && workers !== undefined) {
+    throw usageError(
+      spec,
+      '--workers sizes the local pool; with --redis start that many `moprune worker`s instead',
+    );
+  }
+  const backend = backendOption(spec, v);
+  return {
+    ...(workers === undefined ? {} : { workers }),
+    ...(redis === undefined ? {} : { redis }),
+    ...(typeof v.store === 'string' ? { store: storeDir(v.store, io.cwd) } : {}),
+    ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
+    ...(backend === undefined ? {} : { backend }),
+    ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
+    ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+    modules: absoluteModules(moduleList(v, io.env), io.cwd),
+  };
+}
+
+async function cmdSweep(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const { values: v, positionals } = parseCommand(spec, argv);
+  if (v.help) {
+    io.stdout.write(`${commandUsage(spec)}\n`);
+    return EXIT.OK;
+  }
+  const arg = onePositional(spec, positionals, 'the sweep file argument <sweep.json>');
+  if (!isSweepFile(arg, io.cwd)) {
+    throw usageError(
+      spec,
+      `'${arg}' is not a sweep file; a registered experiment runs its sweeps with: moprune reproduce ${arg} --workers N (or --redis URL --store DIR)`,
+    );
+  }
+  const flags = executorFlags(spec, v, io);
+  if (flags.redis !== undefined && flags.store === undefined) {
+    throw usageError(spec, '--redis needs --store: the directory every worker mounts');
+  }
+  const file = resolve(io.cwd, arg);
+  const doc = readJsonFile(file, 'sweep file');
+  const withDefaults =
+    typeof doc === 'object' && doc !== null && !Array.isArray(doc)
+      ? {
+          id: basename(file).replace(/\.json$/i, ''),
+          ...(doc as Record<string, unknown>),
+          ...(Array.isArray((doc as { modules?: unknown }).modules)
+            ? { modules: absoluteModules((doc as { modules: string[] }).modules, dirname(file)) }
+            : {}),
+        }
+      : doc;
+  await loadComponents();
+  const sweepModules = (withDefaults as { modules?: unknown }).modules;
+  await loadExperimentModules(
+    [...flags.modules, ...(Array.isArray(sweepModules) ? (sweepModules as string[]) : [])],
+    io.cwd,
+    [],
+  );
+  const { planSweep, runSweep } = await import('@moprune/sweep');
+  const plan = planSweep(withDefaults);
+  const store = flags.store ?? storeDir(undefined, io.cwd);
+  const executor = await executorFromFlags(flags, io.cwd);
+  const progress = createProgress({ stream: io.stderr, ...(v.quiet ? { enabled: false } : {}) });
+  const display = sweepDisplay(progress, io.stderr.isTTY === true && !v.quiet);
+  try {
+    const result = await runSweep(
+      { ...plan, modules: [...flags.modules, ...plan.modules] },
+      {
+        store,
+        executor,
+        ...(io.signal === undefined ? {} : { signal: io.signal }),
+        retryFailed: v['retry-failed'] === true,
+        onEvent: (e) => display.onEvent(e),
+      },
+    );
+    display.finish();
+    const done = result.trials.filter((t) => t.status === 'done').length;
+    const failed = result.trials.filter((t) => t.status === 'failed');
+    io.stdout.write(
+      `sweep ${result.sweep}: ${result.status}, ${done}/${result.trials.length} trials done${failed.length > 0 ? `, ${failed.length} failed` : ''}\nstate: ${result.stateFile}\n`,
+    );
+    for (const t of failed) io.stdout.write(`failed: ${t.id}: ${t.error?.code} ${t.error?.message}\n`);
+    if (result.status === 'interrupted') {
+      progress.log(
+        `moprune: interrupted; run the same command again to continue (only the missing trials run)`,
+      );
+      return EXIT.INTERRUPTED;
+    }
+    return result.status === 'completed' ? EXIT.OK : EXIT.FAILURE;
+  } finally {
+    display.finish();
+    progress.close();
+  }
+}
+
+async function cmdWorker(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const { values: v, positionals } = parseCommand(spec, argv);
+  if (v.help) {
+    io.stdout.write(`${commandUsage(spec)}\n`);
+    return EXIT.OK;
+  }
+  if (positionals.length > 0) throw usageError(spec, `unexpected argument '${positionals[0]}'`);
+  const flags = executorFlags(spec, v, io);
+  if (flags.redis === undefined || flags.store === undefined) {
+    throw usageError(
+      spec,
+      'a worker needs --redis URL and --store DIR (the directory every worker and the coordinator mount)',
+    );
+  }
+  const slots = parseWorkers(v.slots as string | undefined, '--slots');
+  const lockDurationMs = parseMs(v['lock-duration'] as string | undefined, '--lock-duration');
+  const stalledIntervalMs = parseMs(v['stalled-interval'] as string | undefined, '--stalled-interval');
+  const maxStalledCount = parseWorkers(v['max-stalled'] as string | undefined, '--max-stalled');
+  const { startSweepWorker } = await import('@moprune/sweep');
+  const worker = await startSweepWorker({
+    redis: flags.redis,
+    store: flags.store,
+    host: trialHostCommand(flags, io.cwd),
+    ...(flags.queue === undefined ? {} : { queue: flags.queue }),
+    ...(slots === undefined ? {} : { slots }),
+    ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
+    ...(stalledIntervalMs === undefined ? {} : { stalledIntervalMs }),
+    ...(maxStalledCount === undefined ? {} : { maxStalledCount }),
+    ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }),
+    ...(flags.cacheDir === undefined ? {} : { cacheDir: flags.cacheDir }),
+    onEvent: (e) => io.stderr.write(`${workerLine(e)}\n`),
+  });
+  // SIGINT (io.signal) and SIGTERM (service managers) both stop the worker gracefully.
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGTERM', stop);
+    if (io.signal?.aborted) stop();
+    io.signal?.addEventListener('abort', stop, { once: true });
+  });
+  io.stderr.write(
+    `moprune: worker ${worker.name} stopping: running trials checkpoint and go back to the queue\n`,
+  );
+  await worker.close();
+  return EXIT.OK;
+}
+
+async function cmdTrialHost(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const { values: v } = parseCommand(spec, argv);
+  const cwd = typeof v.cwd === 'string' ? v.cwd : io.cwd;
+  await serveTrialHostProcess(executorFlags(spec, v, { ...io, cwd }), cwd);
+  return EXIT.OK;
+}
+
 const HANDLERS: Record<string, (spec: CommandSpec, argv: readonly string[], io: CliIo) => Promise<number>> = {
   reproduce: cmdReproduce,
   train: cmdTrain,
   report: cmdReport,
   list: cmdList,
+  sweep: cmdSweep,
+  worker: cmdWorker,
+  '__trial-host': cmdTrialHost,
 };
 
 function printError(e: unknown, io: CliIo): void {
@@ -457,7 +620,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
       full.stdout.write(`${cliVersion()}\n`);
       return EXIT.OK;
     }
-    const spec = COMMANDS.find((c) => c.name === command);
+    const spec = [...COMMANDS, ...INTERNAL_COMMANDS].find((c) => c.name === command);
     if (spec === undefined) {
       throw new CliError(
         'USAGE',

@@ -188,6 +188,7 @@ export function bullmqExecutor(options: BullmqExecutorOptions): SweepExecutor {
   let events: QueueEvents | undefined;
   let poller: NodeJS.Timeout | undefined;
   let ctx: ExecutorContext | undefined;
+  const connections: Redis[] = [];
 
   const check = async (jobId: string) => {
     const w = watched.get(jobId);
@@ -274,6 +275,7 @@ export function bullmqExecutor(options: BullmqExecutorOptions): SweepExecutor {
     async start(context) {
       ctx = context;
       const connection = connect(options.redis);
+      connections.push(connection);
       let down = false;
       connection.on('error', (e) => {
         if (!down)
@@ -288,7 +290,10 @@ export function bullmqExecutor(options: BullmqExecutorOptions): SweepExecutor {
       });
       queue = new Queue(queueName, { connection, prefix });
       queue.on('error', () => {});
-      events = new QueueEvents(queueName, { connection: connect(options.redis), prefix });
+      const eventsConnection = connect(options.redis);
+      eventsConnection.on('error', () => {});
+      connections.push(eventsConnection);
+      events = new QueueEvents(queueName, { connection: eventsConnection, prefix });
       events.on('error', () => {});
       const on = (jobId: string) => watched.has(jobId) && safeCheck(jobId);
       events.on('active', ({ jobId }) => on(jobId));
@@ -336,6 +341,8 @@ export function bullmqExecutor(options: BullmqExecutorOptions): SweepExecutor {
       if (poller !== undefined) clearInterval(poller);
       await events?.close().catch(() => {});
       await queue?.close().catch(() => {});
+      // BullMQ leaves connections it was given open.
+      for (const c of connections.splice(0)) c.disconnect();
     },
   };
 }

@@ -186,8 +186,9 @@ export function checkStoreWritable(store: string): void {
   }
 }
 
+/** A trial's figures for the state file: its outcome without the per-epoch history and the echoed component configs. */
 const summarize = (o: TrialOutcome): JsonObject => {
-  const { history: _h, ...rest } = o.result;
+  const { history: _h, components: _c, ...rest } = o.result;
   return { status: o.status, ...rest };
 };
 

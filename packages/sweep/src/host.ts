@@ -126,6 +126,8 @@ export class TrialHost {
       env: { ...process.env, ...command.env, MOPRUNE_NATIVE_THREADS: String(threads) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
+      // Its own process group: a terminal's Ctrl-C reaches the coordinator, which stops the trial cleanly.
+      detached: true,
     });
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', onOutput);
@@ -147,6 +149,11 @@ export class TrialHost {
       });
       this.child.on('error', () => resolve());
     });
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.child.pid ?? -1;
   }
 
   /** True while the process can take a trial. */

@@ -82,7 +82,7 @@ export function localExecutor(options: LocalExecutorOptions): SweepExecutor {
     const threads = job.trial.threads ?? 1;
     const host = await pool!.acquire(threads);
     q.attempt += 1;
-    ctx!.events.started(job.trial.id, `local:${process.pid}`, q.attempt);
+    ctx!.events.started(job.trial.id, `local:${host.pid}`, q.attempt);
     const result = await host.run(job, {
       store: ctx!.store,
       onProgress: (p) => ctx!.events.progress(job.trial.id, p),
