@@ -485,7 +485,7 @@ async function cmdSweep(spec: CommandSpec, argv: readonly string[], io: CliIo): 
   const store = flags.store ?? storeDir(undefined, io.cwd);
   const executor = await executorFromFlags(flags, io.cwd);
   const progress = createProgress({ stream: io.stderr, ...(v.quiet ? { enabled: false } : {}) });
-  const display = sweepDisplay(progress, io.stderr.isTTY === true && !v.quiet);
+  const display = sweepDisplay(progress, v.quiet ? 'quiet' : io.stderr.isTTY === true ? 'tty' : 'lines');
   try {
     const result = await runSweep(
       { ...plan, modules: [...flags.modules, ...plan.modules] },

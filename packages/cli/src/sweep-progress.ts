@@ -22,14 +22,18 @@ export function sweepEta(
 const describe = (c: SweepCounts) =>
   `${c.done} done, ${c.running} running, ${c.failed} failed, ${c.pending} queued`;
 
+/** How a sweep is shown: a progress line (terminal), one line per trial event (file, pipe, CI), or failures only. */
+export type SweepDisplayMode = 'tty' | 'lines' | 'quiet';
+
 /**
  * Shows a sweep on `reporter`: on a terminal one line — a bar of finished
  * trials with done / running / failed and an ETA; otherwise (a file, a pipe,
- * CI) one plain line per trial event and per finished epoch of a trial.
+ * CI) one plain line per trial event and per finished epoch of a trial;
+ * `quiet` shows only failures and connection messages.
  */
 export function sweepDisplay(
   reporter: ProgressReporter,
-  tty: boolean,
+  mode: SweepDisplayMode,
   now: () => number = () => performance.now(),
 ): { onEvent(event: SweepEvent): void; finish(): void } {
   const start = now();
@@ -39,6 +43,7 @@ export function sweepDisplay(
   let task: ProgressTask | undefined;
   let label = '';
   let sweep = '';
+  const tty = mode === 'tty';
   const redraw = () => {
     if (!tty) return;
     const next = `sweep ${sweep} (${counts.running} running, ${counts.failed} failed)`;
@@ -59,9 +64,10 @@ export function sweepDisplay(
       if (e.type === 'start') {
         sweep = e.sweep;
         counts = e.counts;
-        reporter.log(
-          `moprune: sweep ${e.sweep} on the ${e.executor} executor${e.resumed ? ' (resumed from its state file)' : ''}: ${e.counts.proposed} trials proposed, ${describe(e.counts)}`,
-        );
+        if (mode !== 'quiet')
+          reporter.log(
+            `moprune: sweep ${e.sweep} on the ${e.executor} executor${e.resumed ? ' (resumed from its state file)' : ''}: ${e.counts.proposed} trials proposed, ${describe(e.counts)}`,
+          );
         redraw();
         return;
       }
@@ -80,7 +86,7 @@ export function sweepDisplay(
         if (e.status === 'done') finished++;
       }
       if (e.status === 'retry') fractions.delete(e.trial);
-      const tell = tty ? e.status === 'failed' || e.status === 'retry' : e.status !== 'queued';
+      const tell = mode === 'lines' ? e.status !== 'queued' : e.status === 'failed' || e.status === 'retry';
       if (tell) {
         const what =
           e.status === 'started'

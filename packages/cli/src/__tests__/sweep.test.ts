@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { mnistFixtureDir } from '@moprune/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from '../index.js';
 import { memoryIo } from './helpers.js';
@@ -49,20 +50,21 @@ async function until(what: string, check: () => boolean, timeoutMs = 60_000): Pr
   }
 }
 
-/** A tiny real experiment: an MLP on a few MNIST digits, CE + ℓ1 by SMGD, ITP. */
-function tiny(seed: number, hidden: number, limit = 128, epochs = 1, everySteps = 0) {
+/**
+ * A tiny real experiment: an MLP on the 40 MNIST-format fixture digits (32
+ * train, 8 validation, 8 steps an epoch), CE + ℓ1 by SMGD, ITP.
+ */
+function tiny(seed: number, hidden: number, epochs = 2, everySteps = 0) {
   return {
-    dataset: { type: 'mnist', validationSize: 1000 },
+    dataset: { type: 'mnist', dir: mnistFixtureDir, validationSize: 8 },
     model: { type: 'mlp', hidden: [hidden] },
     objectives: [{ type: 'crossEntropy' }, { type: 'l1' }],
     solver: { type: 'smgd', lr: 0.05 },
     pruners: [{ type: 'itp', threshold: 0.001 }],
     training: {
       epochs,
-      batchSize: 32,
+      batchSize: 4,
       seed,
-      limit,
-      validation: { limit: 100 },
       ...(everySteps > 0 ? { checkpoint: { everySteps, keep: 2 } } : {}),
     },
   };
@@ -114,7 +116,7 @@ describe('moprune sweep + worker on BullMQ', () => {
   let c: Cli;
 
   it('kill -9 of a worker mid-trial: another worker resumes the trial from its checkpoint; nothing is lost or finished twice', async () => {
-    const long = tiny(5, 16, 4096, 2, 16);
+    const long = tiny(5, 16, 40, 16);
     const file = sweepFile('kill', {
       id: 'kill',
       trials: [
@@ -151,7 +153,7 @@ describe('moprune sweep + worker on BullMQ', () => {
       .split('\n')
       .filter((l) => l.includes('"type":"step"'))
       .map((l) => JSON.parse(l).step as number);
-    expect(steps).toEqual(Array.from({ length: 256 }, (_, i) => i));
+    expect(steps).toEqual(Array.from({ length: 320 }, (_, i) => i));
     // Bit for bit what the uninterrupted run on the local pool wrote.
     expect(outcome(store(), 'kill', 'long')).toBe(outcome(join(root, 'ref'), 'kill', 'long'));
     expect(a.output()).not.toContain('kill/long done');
@@ -189,7 +191,7 @@ describe('moprune sweep + worker on BullMQ', () => {
   it('Redis restarted in the middle of a sweep: the sweep completes when it is back, nothing lost', async () => {
     const file = sweepFile('restart', {
       id: 'restart',
-      base: tiny(0, 8, 512),
+      base: tiny(0, 8, 6),
       seeds: [1, 2, 3, 4, 5, 6],
     });
     const { io, stderr } = memoryIo(root);
@@ -213,7 +215,7 @@ describe('moprune sweep + worker on BullMQ', () => {
   });
 
   it('a killed coordinator, restarted, picks up the state and enqueues only what is missing', async () => {
-    const file = sweepFile('coord', { id: 'coord', base: tiny(0, 8, 1024, 2), seeds: [1, 2, 3, 4, 5] });
+    const file = sweepFile('coord', { id: 'coord', base: tiny(0, 8, 10), seeds: [1, 2, 3, 4, 5] });
     const first = spawnCli(['sweep', file, '--redis', redis.url, '--store', store()], root);
     await until(
       'a finished trial',
