@@ -161,7 +161,7 @@ export interface SweepResult {
   readonly status: 'completed' | 'failed' | 'interrupted';
   /** Every trial, in proposal order. */
   readonly trials: readonly TrialRecord[];
-  /** The finished trials' outcomes, by trial id. */
+  /** The finished trials' outcomes, by trial id, in proposal order. */
   readonly outcomes: ReadonlyMap<string, TrialOutcome>;
   /** Where the state is. */
   readonly stateFile: string;
@@ -435,11 +435,16 @@ export async function runSweep(plan: SweepPlan, options: RunSweepOptions): Promi
           ? 'failed'
           : 'completed';
     save();
+    const ordered = new Map<string, TrialOutcome>();
+    for (const r of st.trials) {
+      const o = outcomes.get(r.id);
+      if (o !== undefined) ordered.set(r.id, o);
+    }
     return {
       sweep: plan.id,
       status: st.status as SweepResult['status'],
       trials: st.trials,
-      outcomes,
+      outcomes: ordered,
       stateFile: statePath(store, plan.id),
     };
   } catch (e) {
