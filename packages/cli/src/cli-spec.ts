@@ -72,6 +72,12 @@ const STORE: OptionSpec = {
   arg: 'DIR',
   help: 'Directory of the sweeps (state + run directories); with --redis one that every worker mounts (default results/sweeps)',
 };
+const WORKERS: OptionSpec = {
+  name: 'workers',
+  type: 'string',
+  arg: 'N',
+  help: 'Local pool: at most N trials at once (default: one single-thread trial per core)',
+};
 const QUEUE: OptionSpec = {
   name: 'queue',
   type: 'string',
@@ -88,6 +94,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: [
       'Modes: --full (default) runs the paper-sized experiment; --quick a short run of the same pipeline.',
       'Output goes to --out (default results/<experiment>/<mode>-seed<seed>). Ctrl-C stops after a checkpoint (exit 130); run the same command with --resume to continue.',
+      "An experiment's sweeps (knee-search candidates, preference vectors, seeds) run on a local pool of processes (--workers N, default one per core) or on BullMQ workers (--redis URL --store DIR; start 'moprune worker' on any machine that mounts DIR).",
     ],
     options: [
       { name: 'quick', type: 'boolean', help: 'Short run of the same pipeline' },
@@ -96,6 +103,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       OUT,
       RESUME,
       FORCE,
+      WORKERS,
+      REDIS,
+      STORE,
+      QUEUE,
       MODULE,
       BACKEND,
       DATA_DIR,

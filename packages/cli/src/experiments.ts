@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PaperComparison } from '@moprune/report';
+import type { SweepPlan, SweepResult } from '@moprune/sweep';
 import { CliError } from './errors.js';
 import type { ProgressReporter } from './progress.js';
 
@@ -34,6 +35,18 @@ export interface ExperimentRunOptions {
   readonly dataDir?: string;
   /** `--cache-dir`: built data caches. */
   readonly cacheDir?: string;
+  /**
+   * Runs a sweep (an experiment's candidates, preference vectors or seeds as
+   * trials; see `@moprune/sweep`) through the executor chosen on the command
+   * line: the local pool (`--workers N`, default one single-thread trial per
+   * core) or BullMQ workers (`--redis URL --store DIR`), with the sweep's
+   * progress display. Trials go to `<sweepStore>/<plan.id>/<trial id>`; the
+   * result has every finished trial's outcome. A sweep run again (`--resume`)
+   * takes the finished trials from the store and runs only the missing ones.
+   */
+  runSweep(plan: SweepPlan): Promise<SweepResult>;
+  /** Where {@link runSweep} puts the sweeps: `--store`, else `outDir`. */
+  readonly sweepStore: string;
 }
 
 /** What an experiment's `run` resolves to. */

@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExperimentSummary, JsonObject } from '@moprune/core';
 import type { PaperComparison } from '@moprune/report';
+import type { SweepPlan, SweepResult } from '@moprune/sweep';
 import { COMMANDS, type CommandSpec, commandUsage, INTERNAL_COMMANDS, mainUsage } from './cli-spec.js';
 import { BACKEND_CHOICES, loadComponents, paretoTools, startBackend } from './components.js';
 import { CliError, isUsageError } from './errors.js';
@@ -377,18 +378,43 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
   const resume = v.resume === true;
   const again = `moprune reproduce ${name} --${mode} --seed ${runSeed} --out ${outDir}`;
   prepareOutDir(outDir, resume, v.force === true, again, true);
+  const flags = executorFlags(spec, v, io);
+  if (flags.redis !== undefined && flags.store === undefined) {
+    throw usageError(spec, '--redis needs --store: the directory every worker mounts');
+  }
   const progress = createProgress({ stream: io.stderr, ...(v.quiet ? { enabled: false } : {}) });
   const log = (line: string) => progress.log(line);
+  const sweepStore = flags.store ?? outDir;
+  const signal = io.signal ?? new AbortController().signal;
+  const runExperimentSweep = async (plan: SweepPlan): Promise<SweepResult> => {
+    const { runSweep } = await import('@moprune/sweep');
+    const display = sweepDisplay(progress, v.quiet ? 'quiet' : io.stderr.isTTY === true ? 'tty' : 'lines');
+    try {
+      return await runSweep(
+        { ...plan, modules: [...flags.modules, ...plan.modules] },
+        {
+          store: sweepStore,
+          executor: await executorFromFlags(flags, io.cwd),
+          signal,
+          onEvent: (e) => display.onEvent(e),
+        },
+      );
+    } finally {
+      display.finish();
+    }
+  };
   try {
     await loadComponents();
     await startBackend(backend, io.env, log);
     log(`moprune: ${name}, ${mode} mode (${def.modes[mode]}), seed ${runSeed}, output ${outDir}`);
     const outcome = await def.run({
+      runSweep: runExperimentSweep,
+      sweepStore,
       mode,
       seed: runSeed,
       outDir,
       resume,
-      signal: io.signal ?? new AbortController().signal,
+      signal,
       progress,
       log,
       ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),

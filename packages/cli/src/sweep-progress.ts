@@ -73,7 +73,7 @@ export function sweepDisplay(
       }
       if (e.type === 'progress') {
         fractions.set(e.trial, e.progress.epochs > 0 ? e.progress.epoch / e.progress.epochs : 0);
-        if (!tty)
+        if (mode === 'lines')
           reporter.log(
             `moprune: trial ${e.trial}: epoch ${e.progress.epoch}/${e.progress.epochs} (step ${e.progress.step})`,
           );

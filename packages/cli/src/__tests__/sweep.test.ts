@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mnistFixtureDir } from '@moprune/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, main } from '../index.js';
+import { EXIT, main, registerExperiment, unregisterExperiment } from '../index.js';
 import { memoryIo } from './helpers.js';
 import { freePort, redisCli, startTestRedis, type TestRedis } from './redis.js';
 
@@ -333,6 +333,56 @@ describe('moprune sweep: bad input fails before anything is enqueued', () => {
       controller.abort();
       expect([EXIT.INTERRUPTED, EXIT.OK]).toContain(await first);
       rmSync(join(s, 'good'), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('moprune reproduce hands an experiment the sweep executor', () => {
+  it('--workers N runs the experiment’s sweep on the local pool, into --out; --redis without --store is a usage error', async () => {
+    const { planSweep } = await import('@moprune/sweep');
+    registerExperiment({
+      name: 'sweep-demo',
+      description: 'two tiny trials through options.runSweep (tests)',
+      modes: { quick: 'two tiny trials', full: 'the same' },
+      async run(o) {
+        const r = await o.runSweep(planSweep({ id: 'seeds', base: tiny(0, 4), seeds: [1, 2] }));
+        return {
+          status: r.status === 'interrupted' ? 'interrupted' : 'completed',
+          reportDir: join(o.sweepStore, 'seeds'),
+          summary: [`${r.outcomes.size} outcomes in ${o.sweepStore}`],
+        };
+      },
+    });
+    try {
+      const out = join(root, 'demo');
+      const { io, stdout, stderr } = memoryIo(root);
+      expect(
+        await main(
+          [
+            'reproduce',
+            'sweep-demo',
+            '--quick',
+            '--out',
+            out,
+            '--workers',
+            '2',
+            '--backend',
+            'cpu',
+            '--quiet',
+          ],
+          io,
+        ),
+        stderr(),
+      ).toBe(EXIT.OK);
+      expect(stdout(), stderr()).toContain(`2 outcomes in ${out}`);
+      expect(
+        readdirSync(join(out, 'seeds')).filter((d) => existsSync(join(out, 'seeds', d, 'outcome.json'))),
+      ).toHaveLength(2);
+      const bad = memoryIo(root);
+      expect(await main(['reproduce', 'sweep-demo', '--redis', redis.url], bad.io)).toBe(EXIT.USAGE);
+      expect(bad.stderr()).toContain('--redis needs --store');
+    } finally {
+      unregisterExperiment('sweep-demo');
     }
   });
 });
