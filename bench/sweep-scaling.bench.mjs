@@ -47,6 +47,12 @@ const redis = spawn(
   },
 );
 const url = `redis://127.0.0.1:${port}`;
+// The server and the workers must not outlive the benchmark, whatever ends it.
+const children = new Set([redis]);
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 await new Promise((r) => setTimeout(r, 500));
 
 const config = {
@@ -66,7 +72,13 @@ function run(args, onLine) {
       text += String(d);
       onLine?.(text);
     });
-  const exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  children.add(child);
+  const exited = new Promise((r) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      r(code);
+    }),
+  );
   return { child, exited, output: () => text };
 }
 
