@@ -55,7 +55,9 @@ export type CoreErrorCode =
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_NOT_FOUND'
   | 'INVALID_ARGUMENT'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  /** No TensorFlow.js backend is registered; the message says what to install. */
+  | 'NO_BACKEND';
 
 /** An error thrown by @moprune/core. `name` is always `'CoreError'`. */
 export class CoreError extends MopruneError<CoreErrorCode> {

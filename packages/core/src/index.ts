@@ -1,3 +1,4 @@
+export { assertBackend, NO_BACKEND_HELP } from './backend-check.js';
 export {
   CoreError,
   type CoreErrorCode,

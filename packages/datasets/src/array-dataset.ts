@@ -1,4 +1,11 @@
-import type { Batch, BatchOptions, Dataset, DatasetInfo, SplitName } from '@moprune/core';
+import {
+  assertBackend,
+  type Batch,
+  type BatchOptions,
+  type Dataset,
+  type DatasetInfo,
+  type SplitName,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { DatasetError } from './errors.js';
 import { epochOrder, range } from './order.js';
@@ -174,6 +181,7 @@ export class ArrayDataset implements Dataset {
 
   batches(split: SplitName, options: BatchOptions): Iterable<Batch> {
     const plan = this.plan(split, options);
+    assertBackend(`${this.info.name}.batches`);
     return { [Symbol.iterator]: () => this.iterate(plan) };
   }
 

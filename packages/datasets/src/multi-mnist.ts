@@ -136,7 +136,10 @@ export async function multiMnistSplits(options: MultiMnistOptions = {}): Promise
     testSize: options.testSize ?? 10_000,
   };
   checkBuildOptions('multi-mnist', seed, sizes, { trainAndValidation: 60_000, test: 10_000 });
-  const source = await readMnistDir(options.mnistDir ?? mnistDataPackageDir(), 'MultiMNIST source (MNIST)');
+  const source = await readMnistDir(
+    options.mnistDir ?? mnistDataPackageDir('mnistDir'),
+    'MultiMNIST source (MNIST)',
+  );
   checkBuildOptions('multi-mnist', seed, sizes, {
     trainAndValidation: source.train.count,
     test: source.test.count,

@@ -176,6 +176,61 @@ describe('toLayersModel / saveLayersModel', () => {
     net.dispose();
   });
 
+  it('exports the input shape the network was fed: flat [784] for an MLP on 28×28×1, without extra layers', () => {
+    const mlp = createNetwork(
+      {
+        name: 'mlp',
+        inputShape: [28, 28, 1],
+        nodes: [
+          { id: 'flatten', op: 'flatten', inputs: ['input'] },
+          { id: 'fc1', op: 'dense', inputs: ['flatten'], units: 5 },
+          { id: 'relu', op: 'activation', inputs: ['fc1'], fn: 'relu' },
+          { id: 'out', op: 'dense', inputs: ['relu'], units: 3 },
+        ],
+        outputs: ['out'],
+      },
+      { seed: 3 },
+    );
+    const x = tf.randomUniform([4, 784], 0, 1, 'float32', 2);
+    const image = toLayersModel(mlp);
+    expect(image.inputs[0]!.shape).toEqual([null, 28, 28, 1]);
+    const flat = toLayersModel(mlp, { inputShape: [784] });
+    expect(flat.inputs[0]!.shape).toEqual([null, 784]);
+    expect(flat.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'Dense', 'Activation', 'Dense']);
+    const [want] = mlp.apply(x);
+    const got = flat.predict(x) as tf.Tensor;
+    expectClose(got, want!);
+    tf.dispose([x, want!, got]);
+    image.dispose();
+    flat.dispose();
+    mlp.dispose();
+  });
+
+  it('starts with a Reshape when a conv net is exported for flat input, and refuses a shape of another size', () => {
+    const net = build();
+    const x = tf.randomNormal([3, 72], 0, 1, 'float32', 4);
+    const model = toLayersModel(net, { inputShape: [72] });
+    expect(model.inputs[0]!.shape).toEqual([null, 72]);
+    expect(model.layers[1]!.getClassName()).toBe('Reshape');
+    const want = reference(net, x);
+    const got = model.predict(x) as tf.Tensor[];
+    want.forEach((w, i) => {
+      expectClose(got[i]!, w);
+    });
+    tf.dispose([x, ...want, ...got]);
+    model.dispose();
+    for (const bad of [[71], [6, 6, 3], [0, 72], [72.5]]) {
+      let error: unknown;
+      try {
+        toLayersModel(net, { inputShape: bad });
+      } catch (e) {
+        error = e;
+      }
+      expect((error as { code?: string }).code, `inputShape [${bad}]`).toBe('SHAPE_MISMATCH');
+    }
+    net.dispose();
+  });
+
   it('reloads through tf.io.fromMemory as well', async () => {
     const net = build();
     const model = toLayersModel(net);

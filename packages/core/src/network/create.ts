@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertBackend } from '../backend-check.js';
 import { CoreError, formatIssues } from '../errors.js';
 import type {
   ApplyOptions,
@@ -87,6 +88,7 @@ function initialValues(
  */
 export function createNetwork(spec: NetworkSpec, options: CreateNetworkOptions): Network {
   const analysis = checkedAnalysis(spec);
+  assertBackend('createNetwork');
   const root = 'rng' in options ? Rng.fromSeed(options.rng.nextU32()) : Rng.fromSeed(options.seed);
   const values = new Map<string, tf.Tensor>();
   for (let i = 0; i < spec.nodes.length; i++) {

@@ -14,6 +14,33 @@ function layerName(id: string, used: Set<string>): string {
   return name;
 }
 
+/** Options of {@link toLayersModel} and {@link saveLayersModel}. */
+export interface ExportOptions {
+  /**
+   * Per-sample input shape of the exported model: any shape with as many
+   * values as the network's input, so a network fed flat `[n, 784]` batches
+   * (`layout: 'flat'`) exports as a model that takes `[null, 784]`. A flat
+   * shape whose only consumers are `flatten` nodes needs no extra layer;
+   * otherwise the model starts with a `Reshape` to the network's shape.
+   * @default the network's `spec.inputShape`
+   */
+  readonly inputShape?: readonly number[];
+}
+
+function exportInputShape(net: Network, options: ExportOptions): readonly number[] {
+  const own = net.spec.inputShape;
+  const shape = options.inputShape ?? own;
+  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  if (shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0) || size(shape) !== size(own)) {
+    throw new CoreError(
+      'SHAPE_MISMATCH',
+      `toLayersModel: inputShape [${shape.join(',')}] must be positive integers with ${size(own)} values in all, as network '${net.spec.name}''s input [${own.join(',')}]`,
+      { details: { expected: own, got: shape } },
+    );
+  }
+  return shape;
+}
+
 function toTensor(t: HostTensor): tf.Tensor {
   return tf.tensor(t.data, [...t.shape], 'float32');
 }
@@ -35,19 +62,41 @@ function toTensor(t: HostTensor): tf.Tensor {
  *   exported output is exp of the network's.
  * - `flatten` of an already flat tensor is dropped (tfjs-layers' Flatten
  *   requires rank ≥ 3).
+ *
+ * The model's input is `[null, ...spec.inputShape]` unless `options.inputShape`
+ * names another shape of the same size (e.g. `[784]` for a network trained on
+ * flat batches).
+ * @throws CoreError `SHAPE_MISMATCH` when `options.inputShape` has another size
  */
-export function toLayersModel(net: Network): tfl.LayersModel {
+export function toLayersModel(net: Network, options: ExportOptions = {}): tfl.LayersModel {
   const spec = net.spec;
+  const inputShape = exportInputShape(net, options);
   const values = effectiveValues(net);
   const used = new Set<string>();
-  const input = tfl.input({ shape: [...spec.inputShape], name: layerName('input', used) });
-  const sym = new Map<string, tfl.SymbolicTensor>([['input', input]]);
+  const input = tfl.input({ shape: [...inputShape], name: layerName('input', used) });
+  const sameShape =
+    inputShape.length === spec.inputShape.length && inputShape.every((d, i) => d === spec.inputShape[i]);
+  // A flat input needs no reshape when only `flatten` nodes read it (they become no-ops).
+  const flattenedOnly =
+    inputShape.length === 1 && spec.nodes.every((n) => !n.inputs.includes('input') || n.op === 'flatten');
+  const keepShape = sameShape || flattenedOnly;
+  const start = keepShape
+    ? input
+    : (tfl.layers
+        .reshape({ targetShape: [...spec.inputShape], name: layerName('input_reshape', used) })
+        .apply(input) as tfl.SymbolicTensor);
+  const sym = new Map<string, tfl.SymbolicTensor>([['input', start]]);
   const weights: [tfl.layers.Layer, HostTensor[]][] = [];
   const get = (id: string) => sym.get(id)!;
   const param = (id: string, role: string) => values.get(`${id}/${role}`);
   const apply = (layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor | tfl.SymbolicTensor[]) =>
     layer.apply(inputs) as tfl.SymbolicTensor;
-  const shapeOf = (id: string) => net.nodes.find((n) => n.id === id)?.outputShape ?? spec.inputShape;
+  const shapeOf = (id: string) =>
+    id === 'input'
+      ? keepShape
+        ? inputShape
+        : spec.inputShape
+      : net.nodes.find((n) => n.id === id)!.outputShape;
 
   for (const node of spec.nodes) {
     const name = layerName(node.id, used);
@@ -198,12 +247,13 @@ export function toLayersModel(net: Network): tfl.LayersModel {
  * `weights.bin` in the standard TensorFlow.js layers format, so a browser
  * can `tf.loadLayersModel('…/model.json')`. Each file is written to a
  * temporary name and renamed; `model.json` goes last, so it never points at
- * weights that are not there. Node only (uses `node:fs`).
+ * weights that are not there. Node only (uses `node:fs`). `options` as for
+ * {@link toLayersModel}.
  */
-export async function saveLayersModel(net: Network, dir: string): Promise<void> {
+export async function saveLayersModel(net: Network, dir: string, options: ExportOptions = {}): Promise<void> {
   const { mkdir, rename, writeFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
-  const model = toLayersModel(net);
+  const model = toLayersModel(net, options);
   try {
     await model.save(
       tf.io.withSaveHandler(async (artifacts) => {

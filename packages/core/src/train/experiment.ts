@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { assertBackend } from '../backend-check.js';
 import { CoreError, formatIssues, type Issue } from '../errors.js';
 import type { Objective, Pruner, Solver } from '../interfaces.js';
 import type { JsonObject, JsonValue } from '../json.js';
@@ -340,6 +341,7 @@ const evalJson = (e: EvaluationResult | undefined): JsonObject | null =>
  */
 export async function runExperiment(config: unknown, options: RunExperimentOptions): Promise<ExperimentRun> {
   assertExperimentConfig(config);
+  assertBackend('runExperiment');
   const { runDir } = options;
   const configPath = join(runDir, 'config.json');
   if (options.resume && existsSync(configPath)) {

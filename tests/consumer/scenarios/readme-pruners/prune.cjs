@@ -1,7 +1,8 @@
 // CommonJS consumer: the same packages through require().
 const { createNetwork, Rng } = require('@moprune/core');
 const { createItpPruner } = require('@moprune/pruners/unstructured');
-const tf = require('@tensorflow/tfjs');
+const tf = require('@tensorflow/tfjs-core');
+require('@tensorflow/tfjs-backend-cpu');
 
 (async () => {
   await tf.setBackend('cpu');

@@ -2,7 +2,8 @@
 // schedule created from JSON through the registry, check the mask invariants.
 import { compact, createNetwork, networkMetrics, Rng, registries } from '@moprune/core';
 import { createBernoulliGatePruner, PrunerError } from '@moprune/pruners';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 
 await tf.setBackend('cpu');
 const spec = {
