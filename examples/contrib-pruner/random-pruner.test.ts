@@ -3,13 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { registries } from '@moprune/core';
 import { beforeAll, expect, it } from 'vitest';
-import { createRandomPruner, type RandomPrunerConfig, registerRandomPruner } from './random-pruner.js';
+import { createRandomPruner, type RandomPrunerConfig } from './random-pruner.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-registerRandomPruner();
 
 it('is created from JSON through the registry, with config errors listed', () => {
   expect(registries().pruners.create({ type: 'random', fraction: 0.1 }, undefined).name).toBe('random');

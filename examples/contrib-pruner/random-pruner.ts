@@ -6,11 +6,10 @@
  */
 import {
   type ComponentState,
-  type Issue,
-  type JsonObject,
+  definePruner,
   type Network,
   type Pruner,
-  registries,
+  schema as s,
   selectParams,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -24,18 +23,11 @@ export interface RandomPrunerConfig {
   readonly every?: number;
 }
 
-/** Every problem with a random-pruner config. */
-export function validateRandomPrunerConfig(config: JsonObject): Issue[] {
-  const issues: Issue[] = [];
-  const { fraction, every } = config;
-  if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) {
-    issues.push({ path: 'fraction', message: `must be a number in (0, 1), got ${JSON.stringify(fraction)}` });
-  }
-  if (every !== undefined && (typeof every !== 'number' || !Number.isInteger(every) || every < 1)) {
-    issues.push({ path: 'every', message: `must be a positive integer, got ${JSON.stringify(every)}` });
-  }
-  return issues;
-}
+/** The random pruner's config fields besides `type`: every problem is reported with its path. */
+export const randomPrunerConfigSchema = s.object({
+  fraction: s.number({ gt: 0, lt: 1 }),
+  every: s.integer({ min: 1 }).optional(),
+});
 
 /** Builds the random pruner. */
 export function createRandomPruner(config: RandomPrunerConfig): Pruner {
@@ -88,14 +80,10 @@ export function createRandomPruner(config: RandomPrunerConfig): Pruner {
   };
 }
 
-/** Registers `{ "type": "random" }` so experiment configs can name it. Safe to call twice. */
-export function registerRandomPruner(): void {
-  const pruners = registries().pruners;
-  if (pruners.has('random')) return;
-  pruners.register({
-    type: 'random',
-    description: 'Example contributor pruner: removes a seeded random fraction of live kernel weights',
-    validate: validateRandomPrunerConfig,
-    create: (c) => createRandomPruner(c as unknown as RandomPrunerConfig),
-  });
-}
+/** `{ "type": "random", … }` configs build it: defined, and so registered, when this module loads. */
+export const randomPruner = definePruner({
+  name: 'random',
+  description: 'Example contributor pruner: removes a seeded random fraction of live kernel weights',
+  configSchema: randomPrunerConfigSchema,
+  create: (config) => createRandomPruner(config),
+});

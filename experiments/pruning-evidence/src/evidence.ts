@@ -18,10 +18,10 @@ import {
   writeJsonAtomic,
 } from '@moprune/core';
 import '@moprune/datasets/register';
-import { registerModels } from '@moprune/models';
+import '@moprune/models';
 import '@moprune/objectives/register';
 import '@moprune/pruners';
-import { registerSolvers } from '@moprune/solvers';
+import '@moprune/solvers';
 import * as tf from '@tensorflow/tfjs-core';
 import { type EvidenceScale, gatesConfig, magnitudeConfig, relevanceConfig } from './configs.js';
 
@@ -94,8 +94,6 @@ function hiddenUnits(net: Network): { kept: number; total: number } {
 
 /** Runs the selected evidence runs and writes `evidence.json` into `outDir`. */
 export async function runEvidence(options: EvidenceOptions): Promise<EvidenceRow[]> {
-  registerModels();
-  registerSolvers();
   const log = options.log ?? (() => {});
   const runs: [string, JsonObject][] = [
     ['magnitude', magnitudeConfig(options.scale)],

@@ -1,6 +1,10 @@
 import { join, relative } from 'node:path';
-import type { ExperimentDefinition, ExperimentOutcome, ExperimentRunOptions } from '@moprune/cli';
-import { writeJsonAtomic } from '@moprune/core';
+import {
+  defineExperiment,
+  type ExperimentOutcome,
+  type ExperimentRunOptions,
+  writeJsonAtomic,
+} from '@moprune/core';
 import { KNEE_RULE, type ReproduceSummary, type RunFigures, reproduce } from './reproduce.js';
 
 /**
@@ -137,8 +141,10 @@ function otherReportDirs(outDir: string, summary: ReproduceSummary, main: string
  * {@link reproduce} with the grid knee search; the main report is the SMGD +
  * ITP run's (the issue's acceptance run) with the paper's figures beside it,
  * and every other run and the knee sweep (Pareto front, knee marked) get their own.
+ * Defined (and so registered) when this module loads; the CLI finds it through
+ * `moprune.modules` in this package's and the workspace's package.json.
  */
-export const experiment = {
+export const experiment = defineExperiment({
   name: 'reiners2020',
   description:
     'Reiners, Klamroth & Stiglmayr (2020): SMGD/MAdam + intra-training pruning of LeNet-5 on MNIST, weighted-sum knee search, Adam/SGD + l1 baselines, VGG-like on CIFAR-10',
@@ -174,6 +180,6 @@ export const experiment = {
       summary: headline(summary),
     };
   },
-} satisfies ExperimentDefinition;
+});
 
 export default experiment;

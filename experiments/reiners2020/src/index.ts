@@ -40,7 +40,6 @@ export {
   type ReproduceOptions,
   type ReproduceSummary,
   type RunFigures,
-  registerComponents,
   reproduce,
   SCALES,
   type SweepSummary,

@@ -20,8 +20,8 @@ import {
 } from '@moprune/core';
 import { loadCifar10 } from '@moprune/datasets';
 import '@moprune/datasets/register';
-import { registerModels } from '@moprune/models';
-import { registerObjectives } from '@moprune/objectives';
+import '@moprune/models';
+import '@moprune/objectives';
 import '@moprune/pruners';
 import {
   bisectionSearch,
@@ -32,7 +32,6 @@ import {
   kneeByLambdaJump,
   nonDominatedIndices,
   REINERS2020_LAMBDA2_GRID,
-  registerSolvers,
   runWeightSearch,
   type WeightSearch,
 } from '@moprune/solvers';
@@ -237,13 +236,6 @@ export function validateReproduceOptions(options: ReproduceOptions): Issue[] {
   return issues;
 }
 
-/** Registers every component the configs name (idempotent). */
-export function registerComponents(): void {
-  registerModels();
-  registerSolvers();
-  registerObjectives();
-}
-
 function number(x: JsonValue | undefined): number | null {
   return typeof x === 'number' ? x : null;
 }
@@ -330,7 +322,6 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       issues,
     );
   }
-  registerComponents();
   const mode = options.mode ?? 'quick';
   const part = options.part ?? 'all';
   const seed = options.seed ?? 1;

@@ -57,7 +57,7 @@ const MODULE: OptionSpec = {
   type: 'string',
   multiple: true,
   arg: 'SPEC',
-  help: 'Import an experiment module (package name or path; repeatable; also $MOPRUNE_EXPERIMENTS)',
+  help: 'Import a module that defines components or experiments (package name or path; repeatable; also $MOPRUNE_MODULES and package.json "moprune.modules")',
 };
 
 const REDIS: OptionSpec = {
@@ -123,7 +123,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'The config is validated completely before any work; every problem is listed with its path.',
       'Output goes to --out (default results/train/<config name>): config.json, metrics.jsonl, result.json, checkpoint/, report.md and plots. Ctrl-C stops after a checkpoint (exit 130); --resume continues.',
     ],
-    options: [OUT, RESUME, FORCE, BACKEND, DATA_DIR, CACHE_DIR, QUIET, HELP],
+    options: [OUT, RESUME, FORCE, BACKEND, MODULE, DATA_DIR, CACHE_DIR, QUIET, HELP],
   },
   {
     name: 'sweep',

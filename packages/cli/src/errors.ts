@@ -6,17 +6,13 @@ export type CliErrorCode =
   | 'USAGE'
   /** `reproduce` names an experiment that is not registered (exit 2). */
   | 'UNKNOWN_EXPERIMENT'
-  /** An experiment with that name is already registered. */
-  | 'DUPLICATE_EXPERIMENT'
-  /** An experiment definition or option is malformed. */
-  | 'INVALID_EXPERIMENT'
   /** A file named on the command line is missing or unreadable. */
   | 'FILE_NOT_FOUND'
   /** A file named on the command line is not valid JSON. */
   | 'INVALID_JSON'
   /** The output directory already holds a run and neither --resume nor --force was given. */
   | 'RUN_EXISTS'
-  /** An experiment module could not be imported. */
+  /** A module (`--module`, `moprune.modules`, `$MOPRUNE_MODULES`) could not be imported. */
   | 'MODULE_LOAD_FAILED';
 
 /** An error thrown by @moprune/cli. `name` is always `'CliError'`. */

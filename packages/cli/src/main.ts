@@ -2,20 +2,20 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ExperimentSummary, JsonObject } from '@moprune/core';
+import type { ExperimentMode, ExperimentRunOptions, ExperimentSummary, JsonObject } from '@moprune/core';
 import type { PaperComparison } from '@moprune/report';
 import type { SweepPlan, SweepResult } from '@moprune/sweep';
 import { COMMANDS, type CommandSpec, commandUsage, INTERNAL_COMMANDS, mainUsage } from './cli-spec.js';
 import { BACKEND_CHOICES, loadComponents, paretoTools, startBackend } from './components.js';
 import { CliError, isUsageError } from './errors.js';
 import {
-  EXPERIMENTS_ENV_VAR,
-  type ExperimentMode,
   getExperiment,
-  KNOWN_EXPERIMENT_MODULES,
   listExperiments,
-  loadExperimentModules,
-} from './experiments.js';
+  loadModules,
+  MODULES_ENV_VAR,
+  type ModuleRequest,
+  projectModules,
+} from './modules.js';
 import { createProgress, type ProgressStream, trainProgress } from './progress.js';
 import {
   absoluteModules,
@@ -182,7 +182,7 @@ async function cmdTrain(spec: CommandSpec, argv: readonly string[], io: CliIo): 
   const file = resolve(io.cwd, onePositional(spec, positionals, 'the config file argument <config.json>'));
   const backend = backendOption(spec, v);
   const config = readJsonFile(file, 'config');
-  await loadComponents();
+  await loadComponentsAndModules(v, io);
   const core = await import('@moprune/core');
   const issues = core.validateExperimentConfig(config);
   if (issues.length > 0) {
@@ -285,12 +285,31 @@ async function cmdReport(spec: CommandSpec, argv: readonly string[], io: CliIo):
 
 const KINDS = ['experiments', 'models', 'datasets', 'objectives', 'solvers', 'pruners'] as const;
 
-function moduleList(v: Values, env: CliIo['env']): string[] {
-  const fromEnv = (env[EXPERIMENTS_ENV_VAR] ?? '')
+/** `$MOPRUNE_MODULES` and `--module`, in that order. */
+function cliModules(v: Values, io: CliIo): string[] {
+  const fromEnv = (io.env[MODULES_ENV_VAR] ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
   return [...fromEnv, ...((v.module as string[] | undefined) ?? [])];
+}
+
+/**
+ * Loads our component packages, then the project's modules (`moprune.modules`
+ * in the nearest package.json), `$MOPRUNE_MODULES` and `--module`, in that
+ * order, plus `extra` (optional modules such as an experiment's conventional package).
+ */
+async function loadComponentsAndModules(
+  v: Values,
+  io: CliIo,
+  extra: readonly ModuleRequest[] = [],
+): Promise<void> {
+  await loadComponents();
+  await loadModules([
+    ...projectModules(io.cwd),
+    ...cliModules(v, io).map((specifier) => ({ specifier, from: io.cwd })),
+    ...extra,
+  ]);
 }
 
 async function cmdList(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
@@ -304,8 +323,7 @@ async function cmdList(spec: CommandSpec, argv: readonly string[], io: CliIo): P
   if (kind !== undefined && !(KINDS as readonly string[]).includes(kind)) {
     throw usageError(spec, `unknown kind '${kind}'; one of: ${KINDS.join(', ')}`);
   }
-  await loadExperimentModules(moduleList(v, io.env), io.cwd);
-  await loadComponents();
+  await loadComponentsAndModules(v, io);
   const { registries } = await import('@moprune/core');
   const r = registries();
   const entries: Record<string, { name: string; description: string }[]> = {
@@ -352,11 +370,10 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
   }
   const backend = backendOption(spec, v);
   // By convention the package of experiment <name> is @moprune/experiment-<name>; try it when installed.
-  const conventional = `@moprune/experiment-${name}`;
-  await loadExperimentModules(moduleList(v, io.env), io.cwd, [
-    ...KNOWN_EXPERIMENT_MODULES.filter((m) => m !== conventional),
-    ...(/^[a-z0-9][a-z0-9-]*$/.test(name) ? [conventional] : []),
-  ]);
+  const conventional = /^[a-z0-9][a-z0-9-]*$/.test(name)
+    ? [{ specifier: `@moprune/experiment-${name}`, from: io.cwd, required: false }]
+    : [];
+  await loadComponentsAndModules(v, io, conventional);
   const def = getExperiment(name);
   if (def === undefined) {
     const known = listExperiments().map((e) => e.name);
@@ -364,7 +381,7 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
       'UNKNOWN_EXPERIMENT',
       `unknown experiment '${name}'; ${
         known.length === 0
-          ? `none is registered (install an experiment package, or pass --module / set ${EXPERIMENTS_ENV_VAR})`
+          ? `none is registered (install an experiment package, list it in package.json "moprune.modules", or pass --module / set ${MODULES_ENV_VAR})`
           : `registered: ${known.join(', ')}`
       }`,
       { details: { experiment: name } },
@@ -404,12 +421,10 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
     }
   };
   try {
-    await loadComponents();
     await startBackend(backend, io.env, log);
     log(`moprune: ${name}, ${mode} mode (${def.modes[mode]}), seed ${runSeed}, output ${outDir}`);
-    const outcome = await def.run({
-      runSweep: runExperimentSweep,
-      sweepStore,
+    const { withSweepHook } = await import('@moprune/sweep');
+    const runOptions: ExperimentRunOptions = {
       mode,
       seed: runSeed,
       outDir,
@@ -419,7 +434,8 @@ async function cmdReproduce(spec: CommandSpec, argv: readonly string[], io: CliI
       log,
       ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
       ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
-    });
+    };
+    const outcome = await def.run(withSweepHook(runOptions, { run: runExperimentSweep, store: sweepStore }));
     if (outcome.status === 'interrupted') {
       log(`moprune: interrupted; checkpoints written. Continue with: ${again} --resume`);
       return EXIT.INTERRUPTED;
@@ -466,7 +482,7 @@ function executorFlags(spec: CommandSpec, v: Values, io: CliIo): ExecutorFlags {
     ...(backend === undefined ? {} : { backend }),
     ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
     ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
-    modules: absoluteModules(moduleList(v, io.env), io.cwd),
+    modules: absoluteModules(cliModules(v, io), io.cwd),
   };
 }
 
@@ -499,12 +515,14 @@ async function cmdSweep(spec: CommandSpec, argv: readonly string[], io: CliIo): 
             : {}),
         }
       : doc;
-  await loadComponents();
   const sweepModules = (withDefaults as { modules?: unknown }).modules;
-  await loadExperimentModules(
-    [...flags.modules, ...(Array.isArray(sweepModules) ? (sweepModules as string[]) : [])],
-    io.cwd,
-    [],
+  await loadComponentsAndModules(
+    v,
+    io,
+    (Array.isArray(sweepModules) ? (sweepModules as string[]) : []).map((specifier) => ({
+      specifier,
+      from: io.cwd,
+    })),
   );
   const { planSweep, runSweep } = await import('@moprune/sweep');
   const plan = planSweep(withDefaults);

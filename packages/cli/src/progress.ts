@@ -1,28 +1,4 @@
-import type { ProgressInfo, TrainCallback } from '@moprune/core';
-
-/** One long loop (epochs, batches, sweep candidates) shown on the progress line. */
-export interface ProgressTask {
-  readonly label: string;
-  /** Sets how many units are done (and optionally a new total). */
-  update(done: number, total?: number): void;
-  /** Adds `n` done units. @default n = 1 */
-  tick(n?: number): void;
-  /** Overrides the rate-based ETA with a caller's estimate (ms), e.g. the training loop's. */
-  setEta(ms: number | undefined): void;
-  /** Removes the task from the line. */
-  done(): void;
-}
-
-/**
- * What experiments and commands report progress to. Tasks nest in creation
- * order: the line shows the outer tasks as `label done/total` and the
- * innermost as a bar with rate and ETA.
- */
-export interface ProgressReporter {
-  task(label: string, total: number, options?: { readonly unit?: string }): ProgressTask;
-  /** Prints a line (above the progress line on a terminal). */
-  log(line: string): void;
-}
+import type { ProgressInfo, ProgressReporter, ProgressTask, TrainCallback } from '@moprune/core';
 
 /** The output a progress line is drawn on (process.stderr or a test double). */
 export interface ProgressStream {

@@ -1,5 +1,6 @@
+import type { ProgressReporter, ProgressTask } from '@moprune/core';
 import type { SweepCounts, SweepEvent, WorkerEvent } from '@moprune/sweep';
-import { formatEta, type ProgressReporter, type ProgressTask } from './progress.js';
+import { formatEta } from './progress.js';
 
 /**
  * The ETA of the rest of a sweep from this session's pace: trials finished

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { HostCommand, SweepExecutor } from '@moprune/sweep';
 import { type BACKEND_CHOICES, loadComponents, startBackend } from './components.js';
 import { CliError } from './errors.js';
-import { loadExperimentModules } from './experiments.js';
+import { loadModules, projectModules } from './modules.js';
 
 /** The sweep and worker options the CLI reads, parsed. */
 export interface ExecutorFlags {
@@ -70,19 +70,21 @@ export async function executorFromFlags(flags: ExecutorFlags, cwd: string): Prom
 
 /**
  * The body of `moprune __trial-host`: registers every component, starts the
- * backend, imports `--module`s, then serves trials to its parent over IPC.
- * Module imports are remembered, so each is imported once per process.
+ * backend, loads the project's modules (`moprune.modules` in package.json) and
+ * `--module`s, then serves trials to its parent over IPC, importing each
+ * trial's modules once per process.
  */
 export async function serveTrialHostProcess(flags: ExecutorFlags, cwd: string): Promise<void> {
   await loadComponents();
   await startBackend(flags.backend, process.env, () => {});
   const imported = new Set<string>();
   const importModules = async (modules: readonly string[]) => {
-    const fresh = modules.filter((m) => !imported.has(m));
+    const fresh = [...new Set(modules)].filter((m) => !imported.has(m));
     if (fresh.length === 0) return;
-    await loadExperimentModules(fresh, cwd, []);
+    await loadModules(fresh.map((specifier) => ({ specifier, from: cwd })));
     for (const m of fresh) imported.add(m);
   };
+  await loadModules(projectModules(cwd));
   await importModules(flags.modules);
   const { serveTrialHost } = await import('@moprune/sweep');
   serveTrialHost({ importModules });

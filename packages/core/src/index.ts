@@ -9,6 +9,18 @@ export {
   type MopruneErrorOptions,
 } from './errors.js';
 export type {
+  ExperimentDefinition,
+  ExperimentMode,
+  ExperimentOutcome,
+  ExperimentRunOptions,
+  ExperimentSpec,
+  FigureFormat,
+  PaperComparison,
+  PaperFigure,
+  ProgressReporter,
+  ProgressTask,
+} from './experiments.js';
+export type {
   Batch,
   BatchOptions,
   ComponentState,
@@ -41,14 +53,49 @@ export type {
 } from './network-types.js';
 export {
   type ComponentConfig,
+  type ComponentDefinition,
+  type ComponentKind,
+  type ComponentSpec,
+  componentDefinition,
   type DatasetContext,
+  type DatasetDefinition,
+  type Definition,
+  DefinitionTable,
+  defineDataset,
+  defineExperiment,
+  defineModel,
+  defineObjective,
+  definePruner,
+  defineSolver,
+  isDefinition,
   type ModelContext,
-  type Registration,
+  type ModelDefinition,
+  type ObjectiveDefinition,
+  type PrunerDefinition,
   type Registries,
   Registry,
   registries,
+  type SolverDefinition,
+  throwIfIssues,
 } from './registry.js';
 export { Rng, type RngState } from './rng.js';
+export {
+  type AnySchema,
+  type ArrayOptions,
+  type Fields,
+  type Infer,
+  isJsonObject,
+  joinPath,
+  type NumberBounds,
+  type ObjectOf,
+  type ObjectOptions,
+  ObjectSchema,
+  PARAM_ROLES,
+  Schema,
+  type StringOptions,
+  showValue,
+} from './schema.js';
+export * as schema from './schema-builders.js';
 export { type ParamSelector, selectParams, validateParamSelector } from './select.js';
 export type {
   ActivationNode,

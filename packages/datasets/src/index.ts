@@ -1,5 +1,4 @@
-// Importing the package registers every dataset type (as the other @moprune packages do).
-import './register.js';
+// Importing the package defines (and so registers) every dataset type.
 
 export {
   ArrayDataset,
@@ -71,4 +70,13 @@ export {
   multiMnistSplits,
 } from './multi-mnist.js';
 export { epochOrder, type IndexSplit, splitIndices } from './order.js';
+export {
+  cifar10Dataset,
+  cifar10MnistDataset,
+  cifar100Dataset,
+  datasetDefinitions,
+  fashionMnistDataset,
+  mnistDataset,
+  multiMnistDataset,
+} from './register.js';
 export { type AxisWeights, axisWeights, resizeGray } from './resize.js';

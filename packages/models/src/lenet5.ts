@@ -1,15 +1,8 @@
-import type { InitializerName, NetworkSpec } from '@moprune/core';
+import { type InitializerName, type NetworkSpec, schema as s } from '@moprune/core';
 import { throwIfInvalid } from './errors.js';
 import { SpecBuilder } from './internal/builder.js';
-import type { ModelDefinition } from './internal/definition.js';
-import {
-  checkFields,
-  classesField,
-  type Field,
-  initField,
-  inputShapeField,
-  oneOf,
-} from './internal/fields.js';
+import { defineBuiltModel } from './internal/definition.js';
+import { initField, plainGatesField, singleTaskShape } from './internal/fields.js';
 import type { PlainGates } from './mlp.js';
 
 /**
@@ -90,11 +83,7 @@ const LAYOUTS: Readonly<Record<Lenet5Variant, Layout>> = {
 };
 
 const VARIANTS = Object.keys(LAYOUTS) as Lenet5Variant[];
-const LENET5_FIELDS: readonly Field[] = [
-  { key: 'variant', check: oneOf(VARIANTS) },
-  initField(),
-  { key: 'gates', check: oneOf(['none', 'units']) },
-];
+const LENET5_FIELDS = { variant: s.oneOf(VARIANTS).optional(), init: initField, gates: plainGatesField };
 
 /**
  * LeNet-5 in one of the three variants the papers use (see {@link Lenet5Variant}).
@@ -104,7 +93,7 @@ const LENET5_FIELDS: readonly Field[] = [
  * when the input is not `[H, W, C]` or too small.
  */
 export function lenet5(options: Lenet5Options = {}): NetworkSpec {
-  throwIfInvalid('lenet5', checkFields(options, [...LENET5_FIELDS, inputShapeField, classesField]));
+  throwIfInvalid('lenet5', s.object({ ...LENET5_FIELDS, ...singleTaskShape }).issues(options));
   const variant = options.variant ?? 'classic';
   const layout = LAYOUTS[variant];
   const init = options.init ?? layout.init;
@@ -136,12 +125,12 @@ export function lenet5(options: Lenet5Options = {}): NetworkSpec {
   return b.build([out]);
 }
 
-/** Registry definition of {@link lenet5}. */
-export const lenet5Definition: ModelDefinition = {
-  type: 'lenet5',
+/** The registered model of {@link lenet5}. */
+export const lenet5Model = defineBuiltModel({
+  name: 'lenet5',
   description:
     "LeNet-5: variant 'classic' (6/16, 5×5), 'reiners' (6/16, 3×3, avgpool) or 'caffe' (20-50-500)",
   fields: LENET5_FIELDS,
   tasks: 'single',
   build: lenet5,
-};
+});

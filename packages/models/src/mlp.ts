@@ -1,17 +1,8 @@
-import type { InitializerName, NetworkSpec } from '@moprune/core';
+import { type InitializerName, type NetworkSpec, schema as s } from '@moprune/core';
 import { throwIfInvalid } from './errors.js';
 import { SpecBuilder } from './internal/builder.js';
-import type { ModelDefinition } from './internal/definition.js';
-import {
-  arrayOf,
-  checkFields,
-  classesField,
-  type Field,
-  initField,
-  inputShapeField,
-  integer,
-  oneOf,
-} from './internal/fields.js';
+import { defineBuiltModel } from './internal/definition.js';
+import { initField, plainGatesField, singleTaskShape } from './internal/fields.js';
 
 /** Where a plain (non-residual) network may carry unit gates. */
 export type PlainGates = 'none' | 'units';
@@ -38,13 +29,13 @@ export interface MlpOptions {
 /** Options of {@link lenet300100}. */
 export type Lenet300100Options = Omit<MlpOptions, 'hidden' | 'activation'>;
 
-const PLAIN_GATES: readonly PlainGates[] = ['none', 'units'];
-const gatesField: Field = { key: 'gates', check: oneOf(PLAIN_GATES) };
-const activationField: Field = { key: 'activation', check: oneOf(['relu', 'elu', 'tanh', 'sigmoid']) };
-const hiddenField: Field = { key: 'hidden', check: arrayOf(integer(1)), required: true };
-
-const MLP_FIELDS: readonly Field[] = [hiddenField, activationField, initField(), gatesField];
-const LENET300_FIELDS: readonly Field[] = [initField(), gatesField];
+const MLP_FIELDS = {
+  hidden: s.array(s.integer({ min: 1 })),
+  activation: s.oneOf(['relu', 'elu', 'tanh', 'sigmoid']).optional(),
+  init: initField,
+  gates: plainGatesField,
+};
+const LENET300_FIELDS = { init: initField, gates: plainGatesField };
 
 function buildMlp(name: string, options: MlpOptions): NetworkSpec {
   const b = new SpecBuilder(name, options.inputShape ?? [28, 28, 1]);
@@ -68,7 +59,7 @@ function buildMlp(name: string, options: MlpOptions): NetworkSpec {
  * @throws ModelError `INVALID_CONFIG` listing every bad option; `INCOMPATIBLE_INPUT`.
  */
 export function mlp(options: MlpOptions): NetworkSpec {
-  throwIfInvalid('mlp', checkFields(options, [...MLP_FIELDS, inputShapeField, classesField]));
+  throwIfInvalid('mlp', s.object({ ...MLP_FIELDS, ...singleTaskShape }).issues(options));
   return buildMlp('mlp', options);
 }
 
@@ -81,24 +72,24 @@ export function mlp(options: MlpOptions): NetworkSpec {
  * @throws ModelError `INVALID_CONFIG` listing every bad option; `INCOMPATIBLE_INPUT`.
  */
 export function lenet300100(options: Lenet300100Options = {}): NetworkSpec {
-  throwIfInvalid('lenet-300-100', checkFields(options, [...LENET300_FIELDS, inputShapeField, classesField]));
+  throwIfInvalid('lenet-300-100', s.object({ ...LENET300_FIELDS, ...singleTaskShape }).issues(options));
   return buildMlp('lenet-300-100', { ...options, hidden: [300, 100] });
 }
 
-/** Registry definition of {@link mlp}. */
-export const mlpDefinition: ModelDefinition = {
-  type: 'mlp',
+/** The registered model of {@link mlp}. */
+export const mlpModel = defineBuiltModel({
+  name: 'mlp',
   description: 'Fully connected classifier with the given hidden layers (tests, demos)',
   fields: MLP_FIELDS,
   tasks: 'single',
   build: mlp,
-};
+});
 
-/** Registry definition of {@link lenet300100}. */
-export const lenet300100Definition: ModelDefinition = {
-  type: 'lenet-300-100',
+/** The registered model of {@link lenet300100}. */
+export const lenet300100Model = defineBuiltModel({
+  name: 'lenet-300-100',
   description: 'LeNet-300-100: 784-300-100-10 fully connected, ReLU (266,610 params on MNIST)',
   fields: LENET300_FIELDS,
   tasks: 'single',
   build: lenet300100,
-};
+});

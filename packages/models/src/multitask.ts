@@ -1,17 +1,8 @@
-import type { InitializerName, NetworkSpec } from '@moprune/core';
+import { type InitializerName, type NetworkSpec, schema as s } from '@moprune/core';
 import { throwIfInvalid } from './errors.js';
 import { SpecBuilder } from './internal/builder.js';
-import type { ModelDefinition } from './internal/definition.js';
-import {
-  arrayOf,
-  checkFields,
-  type Field,
-  finite,
-  initField,
-  inputShapeField,
-  oneOf,
-  taskClassesField,
-} from './internal/fields.js';
+import { defineBuiltModel } from './internal/definition.js';
+import { initField, multiTaskShape } from './internal/fields.js';
 
 /**
  * Which of Hotegni et al. 2023's architectures (sizes for its two benchmarks):
@@ -88,8 +79,11 @@ const LAYOUTS: Readonly<Record<MultiTaskVariant, Layout>> = {
 
 const BN = { epsilon: 1e-5, momentum: 0.9 } as const;
 
-const HPS_FIELDS: readonly Field[] = [{ key: 'variant', check: oneOf(Object.keys(LAYOUTS)) }, initField()];
-const MDMTN_FIELDS: readonly Field[] = [...HPS_FIELDS, { key: 'alphaInit', check: arrayOf(finite, 2, 2) }];
+const HPS_FIELDS = { variant: s.oneOf(Object.keys(LAYOUTS)).optional(), init: initField };
+const MDMTN_FIELDS = {
+  ...HPS_FIELDS,
+  alphaInit: s.array(s.number(), { minLength: 2, maxLength: 2 }).optional(),
+};
 
 function variantOf(options: HpsOptions): MultiTaskVariant {
   return options.variant ?? (options.inputShape?.[2] === 3 ? 'cifar10Mnist' : 'multiMnist');
@@ -156,7 +150,7 @@ function build(kind: 'hps' | 'mdmtn', options: MdmtnOptions): NetworkSpec {
  * @throws ModelError `INVALID_CONFIG` listing every bad option; `INCOMPATIBLE_INPUT`.
  */
 export function hps(options: HpsOptions = {}): NetworkSpec {
-  throwIfInvalid('hps', checkFields(options, [...HPS_FIELDS, inputShapeField, taskClassesField]));
+  throwIfInvalid('hps', s.object({ ...HPS_FIELDS, ...multiTaskShape }).issues(options));
   return build('hps', options);
 }
 
@@ -173,24 +167,24 @@ export function hps(options: HpsOptions = {}): NetworkSpec {
  * @throws ModelError `INVALID_CONFIG` listing every bad option; `INCOMPATIBLE_INPUT`.
  */
 export function mdmtn(options: MdmtnOptions = {}): NetworkSpec {
-  throwIfInvalid('mdmtn', checkFields(options, [...MDMTN_FIELDS, inputShapeField, taskClassesField]));
+  throwIfInvalid('mdmtn', s.object({ ...MDMTN_FIELDS, ...multiTaskShape }).issues(options));
   return build('mdmtn', options);
 }
 
-/** Registry definition of {@link hps}. */
-export const hpsDefinition: ModelDefinition = {
-  type: 'hps',
+/** The registered model of {@link hps}. */
+export const hpsModel = defineBuiltModel({
+  name: 'hps',
   description: "Hard-parameter-sharing multi-task net (Hotegni 2023), variant 'multiMnist' or 'cifar10Mnist'",
   fields: HPS_FIELDS,
   tasks: 'multi',
   build: hps,
-};
+});
 
-/** Registry definition of {@link mdmtn}. */
-export const mdmtnDefinition: ModelDefinition = {
-  type: 'mdmtn',
+/** The registered model of {@link mdmtn}. */
+export const mdmtnModel = defineBuiltModel({
+  name: 'mdmtn',
   description: "Monitored deep multi-task net (Hotegni 2023), variant 'multiMnist' or 'cifar10Mnist'",
   fields: MDMTN_FIELDS,
   tasks: 'multi',
   build: mdmtn,
-};
+});

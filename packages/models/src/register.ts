@@ -1,8 +1,6 @@
 /**
  * Side-effect entry: importing `@moprune/models/register` registers every model
- * in `registries().models` without pulling the builders into scope (the main
- * entry registers them too).
+ * (each is defined, and so registered, when its module loads; the main entry
+ * registers them too).
  */
-import { registerModels } from './registrations.js';
-
-registerModels();
+import './registrations.js';

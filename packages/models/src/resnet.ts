@@ -1,15 +1,8 @@
-import type { InitializerName, NetworkSpec } from '@moprune/core';
+import { type InitializerName, type NetworkSpec, schema as s } from '@moprune/core';
 import { throwIfInvalid } from './errors.js';
 import { SpecBuilder } from './internal/builder.js';
-import type { ModelDefinition } from './internal/definition.js';
-import {
-  checkFields,
-  classesField,
-  type Field,
-  initField,
-  inputShapeField,
-  oneOf,
-} from './internal/fields.js';
+import { defineBuiltModel } from './internal/definition.js';
+import { initField, singleTaskShape } from './internal/fields.js';
 
 /**
  * Gate sites of a ResNet (the Guenter & Sideris 2024 reconstruction):
@@ -44,21 +37,18 @@ const GATES: readonly ResnetGates[] = ['none', 'units', 'layers', 'units+layers'
 /** ResNet-1202, the deepest CIFAR ResNet of He et al.; a bound so a typo cannot build a huge spec. */
 const MAX_DEPTH = 1202;
 
-const depthField: Field = {
-  key: 'depth',
-  required: true,
-  check: (v, path) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= 8 && v <= MAX_DEPTH && (v - 2) % 6 === 0
-      ? []
-      : [
-          {
-            path,
-            message: `must be 6n + 2 for an integer n ≥ 1, at most ${MAX_DEPTH} (20, 32, 56 …), got ${JSON.stringify(v)}`,
-          },
-        ],
-};
+const depthField = s.custom<number>(`a depth 6n + 2 for an integer n ≥ 1, at most ${MAX_DEPTH}`, (v, path) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 8 && v <= MAX_DEPTH && (v - 2) % 6 === 0
+    ? []
+    : [
+        {
+          path,
+          message: `must be 6n + 2 for an integer n ≥ 1, at most ${MAX_DEPTH} (20, 32, 56 …), got ${JSON.stringify(v)}`,
+        },
+      ],
+);
 
-const RESNET_FIELDS: readonly Field[] = [depthField, initField(), { key: 'gates', check: oneOf(GATES) }];
+const RESNET_FIELDS = { depth: depthField, init: initField, gates: s.oneOf(GATES).optional() };
 
 /**
  * PyTorch's BatchNorm2d defaults (ε 1e-5, running-average factor 0.1, i.e. Keras
@@ -86,7 +76,7 @@ const BN = { epsilon: 1e-5, momentum: 0.9 } as const;
  * @throws ModelError `INVALID_CONFIG` listing every bad option; `INCOMPATIBLE_INPUT`.
  */
 export function resnet(options: ResnetOptions): NetworkSpec {
-  throwIfInvalid('resnet', checkFields(options, [...RESNET_FIELDS, inputShapeField, classesField]));
+  throwIfInvalid('resnet', s.object({ ...RESNET_FIELDS, ...singleTaskShape }).issues(options));
   const n = (options.depth - 2) / 6;
   const init = options.init ?? 'heNormal';
   const gates = options.gates ?? 'none';
@@ -149,11 +139,11 @@ export function resnet56(options: ResnetFixedDepthOptions = {}): NetworkSpec {
   return resnet({ ...options, depth: 56 });
 }
 
-/** Registry definition of {@link resnet}. */
-export const resnetDefinition: ModelDefinition = {
-  type: 'resnet',
+/** The registered model of {@link resnet}. */
+export const resnetModel = defineBuiltModel({
+  name: 'resnet',
   description: 'CIFAR ResNet (He et al. 2016), depth 6n+2, option-A shortcuts, optional unit/layer gates',
   fields: RESNET_FIELDS,
   tasks: 'single',
   build: resnet,
-};
+});

@@ -1,17 +1,8 @@
-import type { InitializerName, NetworkSpec } from '@moprune/core';
+import { type InitializerName, type NetworkSpec, schema as s } from '@moprune/core';
 import { throwIfInvalid } from './errors.js';
 import { SpecBuilder } from './internal/builder.js';
-import type { ModelDefinition } from './internal/definition.js';
-import {
-  arrayOf,
-  checkFields,
-  classesField,
-  type Field,
-  initField,
-  inputShapeField,
-  numberIn,
-  oneOf,
-} from './internal/fields.js';
+import { defineBuiltModel } from './internal/definition.js';
+import { initField, plainGatesField, singleTaskShape } from './internal/fields.js';
 import type { PlainGates } from './mlp.js';
 
 /** Options of {@link vggLike}. */
@@ -32,11 +23,11 @@ export interface VggLikeOptions {
   readonly gates?: PlainGates;
 }
 
-const VGG_FIELDS: readonly Field[] = [
-  { key: 'dropout', check: arrayOf(numberIn(0, 1), 3, 3) },
-  initField(),
-  { key: 'gates', check: oneOf(['none', 'units']) },
-];
+const VGG_FIELDS = {
+  dropout: s.array(s.number({ min: 0, lt: 1 }), { minLength: 3, maxLength: 3 }).optional(),
+  init: initField,
+  gates: plainGatesField,
+};
 
 /**
  * The VGG-like CIFAR-10 net of Reiners et al. 2020: three stages of two 3×3 `same`
@@ -51,7 +42,7 @@ const VGG_FIELDS: readonly Field[] = [
  * @throws ModelError `INVALID_CONFIG` listing every bad option; `INCOMPATIBLE_INPUT`.
  */
 export function vggLike(options: VggLikeOptions = {}): NetworkSpec {
-  throwIfInvalid('vgg-like', checkFields(options, [...VGG_FIELDS, inputShapeField, classesField]));
+  throwIfInvalid('vgg-like', s.object({ ...VGG_FIELDS, ...singleTaskShape }).issues(options));
   const init = options.init ?? 'glorotUniform';
   const rates = options.dropout ?? [0.2, 0.3, 0.4];
   const b = new SpecBuilder('vgg-like', options.inputShape ?? [32, 32, 3]);
@@ -77,12 +68,12 @@ export function vggLike(options: VggLikeOptions = {}): NetworkSpec {
   return b.build([out]);
 }
 
-/** Registry definition of {@link vggLike}. */
-export const vggLikeDefinition: ModelDefinition = {
-  type: 'vgg-like',
+/** The registered model of {@link vggLike}. */
+export const vggLikeModel = defineBuiltModel({
+  name: 'vgg-like',
   description:
     'VGG-like CIFAR-10 net of Reiners 2020: 3×[conv, conv] ELU+BN, dropout .2/.3/.4, Flatten(2048) → 10',
   fields: VGG_FIELDS,
   tasks: 'single',
   build: vggLike,
-};
+});

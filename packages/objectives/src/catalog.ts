@@ -1,8 +1,12 @@
 import {
+  type ObjectiveDefinition as CoreObjectiveDefinition,
+  defineObjective,
+  type Fields,
   type Issue,
   type JsonObject,
   type Objective,
   type ObjectiveContext,
+  ObjectSchema,
   type PrepareContext,
   type Registry,
   registries,
@@ -196,18 +200,32 @@ export function createObjective(config: JsonObject): Objective {
 }
 
 /**
- * Registers every objective type of this package in `registry` (by default
- * the process-wide `registries().objectives`). Idempotent: types already
- * present are left alone, so importing the package twice is harmless.
+ * The schema of one definition's config, checked by its `parse` (the
+ * objectives' own reader, until they are written in the schema vocabulary).
+ */
+function definitionSchema(def: ObjectiveDefinition): ObjectSchema<Fields> {
+  return new ObjectSchema(
+    {},
+    `a '${def.type}' objective config`,
+    (value, path) => validateDefinition(def, { ...(value as JsonObject), type: def.type }, path),
+    false,
+  );
+}
+
+/** Every objective type of this package, defined (and so registered) when this module loads. */
+export const objectiveDefinitions: readonly CoreObjectiveDefinition[] = [...DEFINITIONS.values()].map((def) =>
+  defineObjective({
+    name: def.type,
+    description: def.description,
+    configSchema: definitionSchema(def),
+    create: (config) => createFromDefinition(def, config as JsonObject),
+  }),
+);
+
+/**
+ * Registers every objective type of this package in `registry` (the
+ * process-wide one has them already). Idempotent.
  */
 export function registerObjectives(registry: Registry<Objective> = registries().objectives): void {
-  for (const def of DEFINITIONS.values()) {
-    if (registry.has(def.type)) continue;
-    registry.register({
-      type: def.type,
-      description: def.description,
-      validate: (config) => validateDefinition(def, config),
-      create: (config) => createFromDefinition(def, config),
-    });
-  }
+  for (const def of objectiveDefinitions) registry.register(def);
 }

@@ -1,10 +1,7 @@
-import { registerObjectives } from './catalog.js';
-
-// Importing the package registers every objective type (as the other @moprune packages do).
-registerObjectives();
-
+// Importing the package defines (and so registers) every objective type.
 export {
   createObjective,
+  objectiveDefinitions,
   objectiveTypes,
   registerObjectives,
   SumObjective,

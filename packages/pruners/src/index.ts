@@ -1,41 +1,47 @@
-import './register.js';
-
+// Importing the package defines (and so registers) every pruner: `{ "type": "itp" | "magnitude" | … }` configs build them.
 export { PrunerError, type PrunerErrorCode } from './errors.js';
 export {
   createLobsterPruner,
   createRelevancePruner,
   createSensitivityPruner,
   type LobsterConfig,
+  lobsterConfigSchema,
+  lobsterPruner,
   type RelevanceConfig,
+  relevanceConfigSchema,
+  relevancePruner,
   type SensitivityConfig,
-  validateLobsterConfig,
-  validateRelevanceConfig,
-  validateSensitivityConfig,
+  sensitivityConfigSchema,
+  sensitivityPruner,
 } from './relevance/index.js';
 export {
   affinityPropagation,
   type BernoulliGateConfig,
+  bernoulliGateConfigSchema,
+  bernoulliGatePruner,
   createBernoulliGatePruner,
   createGrowlPruner,
   type GrowlConfig,
+  growlConfigSchema,
+  growlPruner,
   type OwlWeights,
   owlWeights,
   proxOwl,
   type RowSimilarity,
   rowSimilarity,
-  validateBernoulliGateConfig,
-  validateGrowlConfig,
 } from './structured/index.js';
 export {
   type ConstantSparsitySchedule,
   createItpPruner,
   createMagnitudePruner,
   type ItpConfig,
+  itpConfigSchema,
+  itpPruner,
   type MagnitudeConfig,
+  magnitudeConfigSchema,
+  magnitudePruner,
   type PolynomialDecaySchedule,
   type SparsitySchedule,
   scheduleAt,
-  validateItpConfig,
-  validateMagnitudeConfig,
-  validateSchedule,
+  sparsityScheduleSchema,
 } from './unstructured/index.js';

@@ -1,6 +1,10 @@
+import type { FigureFormat, PaperComparison } from '@moprune/core';
 import { ReportError } from './errors.js';
 import { layerCounts, runFacts } from './facts.js';
 import type { RunData } from './run.js';
+
+/** The paper-figure types live in core (an experiment's definition carries them). */
+export type { FigureFormat, PaperComparison, PaperFigure } from '@moprune/core';
 
 /** Column alignment of {@link markdownTable}. */
 export type Align = 'left' | 'right';
@@ -170,30 +174,6 @@ export function historyTable(run: RunData): string | null {
     ['epoch', ...keys.map((k) => `train ${k}`), 'val. accuracy', 'sparsity', 'time'],
     rows,
   );
-}
-
-/** How a paper figure and its measured counterpart are printed. */
-export type FigureFormat = 'count' | 'percent' | 'number';
-
-/** One figure a paper reports, and the run fact it is compared with. */
-export interface PaperFigure {
-  /** What the figure is, e.g. "dense weights kept". */
-  readonly label: string;
-  /** The paper's value (fractions for percentages: 0.98 for 98%). */
-  readonly paper: number;
-  /** The key of the measured value in {@link runFacts} (e.g. `denseKernels.nonzero`). */
-  readonly fact: string;
-  /** @default 'number' */
-  readonly format?: FigureFormat;
-  /** Where the paper's figure comes from or how it was read ("Fig. 4, marked point"). */
-  readonly note?: string;
-}
-
-/** The figures of one paper that a reproduction compares against (plain JSON data). */
-export interface PaperComparison {
-  /** Citation, e.g. "Reiners, Klamroth, Stiglmayr (2020)". */
-  readonly source: string;
-  readonly figures: readonly PaperFigure[];
 }
 
 function formatAs(x: number | undefined, format: FigureFormat): string {

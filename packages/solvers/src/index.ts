@@ -1,3 +1,4 @@
+// Importing the package defines (and so registers) every solver: `{ "type": "smgd" | "madam" | … }` configs build them.
 export { type CodedIssue, SolverError, type SolverErrorCode } from './errors.js';
 export {
   frankWolfeMinNorm,
@@ -29,19 +30,26 @@ export {
   type WeightedResult,
   type WeightSearch,
 } from './pareto/index.js';
-export { registerSolvers, SOLVER_REGISTRATIONS } from './register.js';
 export { type GrowingBatchOptions, growingBatchSchedule } from './schedule.js';
 export {
   CHEBYSHEV_AL,
   type ChebyshevAlConfig,
+  chebyshevAlConfigSchema,
+  chebyshevAlSolver,
   createChebyshevAlSolver,
-  validateChebyshevAlConfig,
 } from './solvers/chebyshev-al.js';
-export { createMadamSolver, MADAM, type MadamConfig, validateMadamConfig } from './solvers/madam.js';
-export { createSmgdSolver, SMGD, type SmgdConfig, validateSmgdConfig } from './solvers/smgd.js';
+export {
+  createMadamSolver,
+  MADAM,
+  type MadamConfig,
+  madamConfigSchema,
+  madamSolver,
+} from './solvers/madam.js';
+export { createSmgdSolver, SMGD, type SmgdConfig, smgdConfigSchema, smgdSolver } from './solvers/smgd.js';
 export {
   createWeightedSumSolver,
-  validateWeightedSumConfig,
   WEIGHTED_SUM,
   type WeightedSumConfig,
+  weightedSumConfigSchema,
+  weightedSumSolver,
 } from './solvers/weighted-sum.js';

@@ -41,6 +41,7 @@ export {
 export { SweepError, type SweepErrorCode } from './errors.js';
 export type { ExecutorContext, ExecutorEvents, SweepExecutor } from './executor.js';
 export { type PreferenceGridOptions, preferenceGrid } from './grid.js';
+export { type SweepHook, sweepHookOf, withSweepHook } from './hook.js';
 export { type HostCommand, serveTrialHost, type TrialHostOptions } from './host.js';
 export { fitsLocalPool, type LocalExecutorOptions, localExecutor } from './local.js';
 export type { LockHolder, SweepLock } from './lock.js';

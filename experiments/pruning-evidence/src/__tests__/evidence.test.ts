@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { createNetwork, registries } from '@moprune/core';
-import { registerModels } from '@moprune/models';
+import '@moprune/models';
 import { complexityTotals } from '@moprune/objectives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LENET300_TOTALS, runEvidence, SMOKE } from '../index.js';
@@ -19,7 +19,6 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('pruning evidence (small-data version of the script CI runs)', () => {
   it("fixes the gates' complexity reference to the dense gated LeNet-300-100's totals", () => {
-    registerModels();
     const spec = registries().models.create(
       { type: 'lenet-300-100', gates: 'units' },
       { inputShape: [28, 28, 1], classes: [10] },

@@ -14,7 +14,6 @@ import {
   headline,
   madamConfig,
   type ProgressEvent,
-  registerComponents,
   reproduce,
   type SweepSummary,
   smgdConfig,
@@ -27,7 +26,6 @@ const root = mkdtempSync(join(tmpdir(), 'reiners2020-'));
 
 beforeAll(async () => {
   await initBackend({ silent: true });
-  registerComponents();
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -1,19 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment } from '@moprune/core';
+import { defineExperiment, type ExperimentSpec, registries, runExperiment } from '@moprune/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  COMMANDS,
-  EXIT,
-  type ExperimentDefinition,
-  listExperiments,
-  main,
-  registerExperiment,
-  trainProgress,
-  unregisterExperiment,
-} from '../index.js';
+import { COMMANDS, EXIT, listExperiments, main, trainProgress } from '../index.js';
 import { memoryIo, tinyConfig } from './helpers.js';
+
+const unregisterExperiment = (name: string) => registries().experiments.unregister(name);
 
 let root: string;
 beforeAll(() => {
@@ -229,7 +222,7 @@ describe('report', () => {
 
 describe('reproduce', () => {
   /** A stand-in for experiments/reiners2020: a two-candidate sweep through core's runExperiment. */
-  const fake: ExperimentDefinition = {
+  const fake: ExperimentSpec = {
     name: 'fake2020',
     description: 'two tiny candidates',
     modes: { quick: '1 epoch each', full: '2 epochs each' },
@@ -265,7 +258,7 @@ describe('reproduce', () => {
   };
 
   it('runs a registered experiment and reports its sweep with the paper figures', async () => {
-    registerExperiment(fake);
+    defineExperiment(fake);
     try {
       const m = memoryIo(root);
       expect(await main(['reproduce', 'fake2020', '--quick'], m.io)).toBe(EXIT.OK);
@@ -289,7 +282,7 @@ describe('reproduce', () => {
   });
 
   it('an unknown experiment exits 2 naming the registered ones', async () => {
-    registerExperiment(fake);
+    defineExperiment(fake);
     try {
       const m = memoryIo(root);
       expect(await main(['reproduce', 'reiners2019'], m.io)).toBe(EXIT.USAGE);
@@ -333,17 +326,5 @@ describe('reproduce', () => {
     } finally {
       unregisterExperiment('conv');
     }
-  });
-
-  it('registration rejects malformed and duplicate definitions', () => {
-    expect(() => registerExperiment({ ...fake, name: 'Bad Name' })).toThrow(
-      expect.objectContaining({ name: 'CliError', code: 'INVALID_EXPERIMENT' }),
-    );
-    registerExperiment(fake);
-    registerExperiment(fake);
-    expect(() => registerExperiment({ ...fake })).toThrow(
-      expect.objectContaining({ code: 'DUPLICATE_EXPERIMENT' }),
-    );
-    unregisterExperiment('fake2020');
   });
 });

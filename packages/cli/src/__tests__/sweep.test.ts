@@ -12,9 +12,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { defineExperiment, registries } from '@moprune/core';
 import { mnistFixtureDir } from '@moprune/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, main, registerExperiment, unregisterExperiment } from '../index.js';
+import { EXIT, main } from '../index.js';
 import { memoryIo } from './helpers.js';
 import { freePort, redisCli, startTestRedis, type TestRedis } from './redis.js';
 
@@ -339,17 +340,18 @@ describe('moprune sweep: bad input fails before anything is enqueued', () => {
 
 describe('moprune reproduce hands an experiment the sweep executor', () => {
   it('--workers N runs the experiment’s sweep on the local pool, into --out; --redis without --store is a usage error', async () => {
-    const { planSweep } = await import('@moprune/sweep');
-    registerExperiment({
+    const { planSweep, sweepHookOf } = await import('@moprune/sweep');
+    defineExperiment({
       name: 'sweep-demo',
       description: 'two tiny trials through options.runSweep (tests)',
       modes: { quick: 'two tiny trials', full: 'the same' },
       async run(o) {
-        const r = await o.runSweep(planSweep({ id: 'seeds', base: tiny(0, 4), seeds: [1, 2] }));
+        const hook = sweepHookOf(o)!;
+        const r = await hook.run(planSweep({ id: 'seeds', base: tiny(0, 4), seeds: [1, 2] }));
         return {
           status: r.status === 'interrupted' ? 'interrupted' : 'completed',
-          reportDir: join(o.sweepStore, 'seeds'),
-          summary: [`${r.outcomes.size} outcomes in ${o.sweepStore}`],
+          reportDir: join(hook.store, 'seeds'),
+          summary: [`${r.outcomes.size} outcomes in ${hook.store}`],
         };
       },
     });
@@ -382,7 +384,7 @@ describe('moprune reproduce hands an experiment the sweep executor', () => {
       expect(await main(['reproduce', 'sweep-demo', '--redis', redis.url], bad.io)).toBe(EXIT.USAGE);
       expect(bad.stderr()).toContain('--redis needs --store');
     } finally {
-      unregisterExperiment('sweep-demo');
+      registries().experiments.unregister('sweep-demo');
     }
   });
 });

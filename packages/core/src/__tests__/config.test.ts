@@ -6,15 +6,19 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  defineDataset,
+  defineModel,
+  defineObjective,
+  definePruner,
+  defineSolver,
   type ExperimentSummary,
   type Issue,
   isMopruneError,
   type JsonObject,
-  registries,
   resumeExperiment,
   runExperiment,
+  schema,
   validateExperimentConfig,
-  validateOptimizerConfig,
 } from '../index.js';
 import {
   blobDataset,
@@ -35,38 +39,35 @@ const tempDir = () => {
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  const r = registries();
-  r.models.register({
-    type: 'cfgtest-mlp',
+  const s = schema;
+  defineModel({
+    name: 'cfgtest-mlp',
     description: 'tiny MLP for config tests',
-    validate: (c) =>
-      c.hidden === undefined || (Number.isInteger(c.hidden) && (c.hidden as number) > 0)
-        ? []
-        : [{ path: 'hidden', message: 'must be a positive integer' }],
-    create: (c) => mlpSpec((c.hidden as number | undefined) ?? 8),
+    configSchema: s.object({ hidden: s.integer({ gt: 0 }).optional() }),
+    create: (c) => mlpSpec(c.hidden ?? 8),
   });
-  r.datasets.register({
-    type: 'cfgtest-blobs',
+  defineDataset({
+    name: 'cfgtest-blobs',
     description: 'Gaussian blobs',
-    validate: () => [],
+    configSchema: s.object({}),
     create: () => blobDataset(),
   });
-  r.objectives.register({
-    type: 'cfgtest-ce',
+  defineObjective({
+    name: 'cfgtest-ce',
     description: 'CE',
-    validate: () => [],
+    configSchema: s.object({}),
     create: () => crossEntropy(),
   });
-  r.objectives.register({
-    type: 'cfgtest-l1',
+  defineObjective({
+    name: 'cfgtest-l1',
     description: 'l1',
-    validate: () => [],
+    configSchema: s.object({}),
     create: () => l1Kernels(),
   });
-  r.objectives.register({
-    type: 'cfgtest-poison',
+  defineObjective({
+    name: 'cfgtest-poison',
     description: 'NaN from the third call on',
-    validate: () => [],
+    configSchema: s.object({}),
     create: () => {
       let calls = 0;
       return {
@@ -79,31 +80,25 @@ beforeAll(async () => {
       };
     },
   });
-  r.solvers.register({
-    type: 'cfgtest-weighted-sum',
+  defineSolver({
+    name: 'cfgtest-weighted-sum',
     description: 'weighted sum',
-    validate: (c) => {
-      const issues: Issue[] = [];
-      const w = c.weights;
-      if (!Array.isArray(w) || w.some((x) => typeof x !== 'number' || x < 0)) {
-        issues.push({ path: 'weights', message: 'must be an array of non-negative numbers' });
-      } else if (Math.abs((w as number[]).reduce((a, b) => a + b, 0) - 1) > 1e-9) {
-        issues.push({ path: 'weights', message: 'must sum to 1 (a point of the simplex)' });
-      }
-      issues.push(
-        ...validateOptimizerConfig(c.optimizer).map((i) => ({
-          path: i.path ? `optimizer.${i.path}` : 'optimizer',
-          message: i.message,
-        })),
-      );
-      return issues;
-    },
-    create: (c) => weightedSum(c.weights as number[], c.optimizer as never),
+    configSchema: s.object({
+      weights: s
+        .array(s.number({ min: 0 }))
+        .refine((w) =>
+          Math.abs(w.reduce((a, b) => a + b, 0) - 1) > 1e-9
+            ? 'must sum to 1 (a point of the simplex)'
+            : undefined,
+        ),
+      optimizer: s.optimizer(),
+    }),
+    create: (c) => weightedSum(c.weights, c.optimizer as never),
   });
-  r.pruners.register({
-    type: 'cfgtest-magnitude',
+  definePruner({
+    name: 'cfgtest-magnitude',
     description: 'magnitude',
-    validate: () => [],
+    configSchema: s.object({}),
     create: () => magnitudePruner(),
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type Issue, isMopruneError, type MopruneError, Registry } from '../index.js';
+import {
+  componentDefinition,
+  defineExperiment,
+  type ExperimentSpec,
+  isMopruneError,
+  type MopruneError,
+  Registry,
+  registries,
+  schema,
+} from '../index.js';
 
 interface Thing {
   size: number;
@@ -7,18 +16,14 @@ interface Thing {
 
 function makeRegistry() {
   const r = new Registry<Thing>('thing');
-  r.register({
-    type: 'box',
-    description: 'a box',
-    validate(c) {
-      const issues: Issue[] = [];
-      if (typeof c.size !== 'number' || c.size <= 0)
-        issues.push({ path: 'size', message: 'must be a positive number' });
-      if (typeof c.name !== 'string') issues.push({ path: 'name', message: 'must be a string' });
-      return issues;
-    },
-    create: (c) => ({ size: c.size as number }),
-  });
+  r.register(
+    componentDefinition('thing', {
+      name: 'box',
+      description: 'a box',
+      configSchema: schema.object({ size: schema.number({ gt: 0 }), name: schema.string() }),
+      create: (c: { size: number }) => ({ size: c.size }),
+    }),
+  );
   return r;
 }
 
@@ -50,7 +55,36 @@ describe('Registry', () => {
   it('refuses a duplicate registration', () => {
     const r = makeRegistry();
     expect(() =>
-      r.register({ type: 'box', description: '', validate: () => [], create: () => ({ size: 1 }) }),
+      r.register(
+        componentDefinition('thing', {
+          name: 'box',
+          description: '',
+          configSchema: schema.object({}),
+          create: () => ({ size: 1 }),
+        }),
+      ),
     ).toThrow(/already registered/);
+  });
+});
+
+describe('defineExperiment', () => {
+  const fake: ExperimentSpec = {
+    name: 'fake2020',
+    description: 'two tiny candidates',
+    modes: { quick: '1 epoch each', full: '2 epochs each' },
+    run: async () => ({ status: 'completed' }),
+  };
+
+  it('registration rejects malformed and duplicate definitions', () => {
+    expect(() => defineExperiment({ ...fake, name: 'Bad Name' })).toThrow(
+      expect.objectContaining({ name: 'CoreError', code: 'INVALID_DEFINITION' }),
+    );
+    const def = defineExperiment(fake);
+    registries().experiments.register(def);
+    expect(registries().experiments.get('fake2020')).toBe(def);
+    expect(() => defineExperiment({ ...fake, description: 'another experiment' })).toThrow(
+      expect.objectContaining({ code: 'DUPLICATE_REGISTRATION' }),
+    );
+    registries().experiments.unregister('fake2020');
   });
 });

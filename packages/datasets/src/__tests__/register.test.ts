@@ -2,7 +2,7 @@ import { cifarFixtureDataDir, mnistFixtureDir } from '@moprune/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import '../register.js';
 import { type Dataset, isMopruneError, registries } from '@moprune/core';
-import { datasetRegistrations } from '../register.js';
+import { datasetDefinitions } from '../register.js';
 import { tempDir } from './helpers.js';
 
 const datasets = registries().datasets;
@@ -12,7 +12,7 @@ describe('dataset registrations', () => {
     for (const type of ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'multi-mnist', 'cifar10-mnist']) {
       expect(datasets.has(type), type).toBe(true);
     }
-    for (const r of datasetRegistrations) expect(datasets.get(r.type)).toBe(r);
+    for (const r of datasetDefinitions) expect(datasets.get(r.name)).toBe(r);
   });
 
   it('reports every problem of a config at once', () => {

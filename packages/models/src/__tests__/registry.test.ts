@@ -8,8 +8,7 @@ import {
   ModelError,
   mdmtn,
   mlp,
-  modelRegistrations,
-  registerModels,
+  modelDefinitions,
   resnet,
   vggLike,
 } from '../index.js';
@@ -33,7 +32,7 @@ describe('registry', () => {
     expect(models.types()).toEqual(
       expect.arrayContaining(['hps', 'lenet-300-100', 'lenet5', 'mdmtn', 'mlp', 'resnet', 'vgg-like']),
     );
-    expect(modelRegistrations.map((r) => r.type)).toEqual([
+    expect(modelDefinitions.map((r) => r.name)).toEqual([
       'mlp',
       'lenet-300-100',
       'lenet5',
@@ -43,7 +42,9 @@ describe('registry', () => {
       'mdmtn',
     ]);
     // A second registration (e.g. a second copy of the package) is a no-op, not a duplicate error.
-    expect(() => registerModels()).not.toThrow();
+    expect(() => {
+      for (const d of modelDefinitions) models.register(d);
+    }).not.toThrow();
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { createNetwork, isMopruneError, type Network, Rng, registries } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { createLobsterPruner, createSensitivityPruner, validateSensitivityConfig } from '../index.js';
+import { createLobsterPruner, createSensitivityPruner, sensitivityPruner } from '../index.js';
 import { describePrunerConformance } from '../testing/index.js';
 import { mlp, zerosOf } from './fixtures.js';
 import '@tensorflow/tfjs-backend-cpu';
@@ -94,11 +94,11 @@ describe('sensitivity pruner (Tartaglione et al. 2018)', () => {
       const paths = (e as { issues: { path: string }[] }).issues.map((i) => i.path).sort();
       expect(paths).toEqual(['every', 'maxSparsity', 'metric', 'patience', 'tolerance']);
     }
-    expect(validateSensitivityConfig({ type: 'sensitivity', tolerance: 2 }).map((i) => i.path)).toEqual([
+    expect(sensitivityPruner.validate({ type: 'sensitivity', tolerance: 2 }).map((i) => i.path)).toEqual([
       'tolerance',
     ]);
-    expect(validateSensitivityConfig({ type: 'sensitivity', metric: 'loss', tolerance: 2 })).toEqual([]);
-    expect(validateSensitivityConfig({ type: 'sensitivity', typo: 1 }).map((i) => i.path)).toEqual(['typo']);
+    expect(sensitivityPruner.validate({ type: 'sensitivity', metric: 'loss', tolerance: 2 })).toEqual([]);
+    expect(sensitivityPruner.validate({ type: 'sensitivity', typo: 1 }).map((i) => i.path)).toEqual(['typo']);
   });
 
   it('is registered under its own type, described by the paper it implements', () => {

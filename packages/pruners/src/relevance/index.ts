@@ -1,9 +1,18 @@
-import '../register.js';
-
-export { createLobsterPruner, type LobsterConfig, validateLobsterConfig } from './lobster.js';
-export { createRelevancePruner, type RelevanceConfig, validateRelevanceConfig } from './relevance.js';
+export {
+  createLobsterPruner,
+  type LobsterConfig,
+  lobsterConfigSchema,
+  lobsterPruner,
+} from './lobster.js';
+export {
+  createRelevancePruner,
+  type RelevanceConfig,
+  relevanceConfigSchema,
+  relevancePruner,
+} from './relevance.js';
 export {
   createSensitivityPruner,
   type SensitivityConfig,
-  validateSensitivityConfig,
+  sensitivityConfigSchema,
+  sensitivityPruner,
 } from './sensitivity.js';

@@ -1,12 +1,5 @@
-import {
-  type Issue,
-  type JsonObject,
-  type ParamSelector,
-  type Pruner,
-  validateParamSelector,
-} from '@moprune/core';
+import { definePruner, type JsonObject, type ParamSelector, type Pruner, schema as s } from '@moprune/core';
 import { throwIfIssues } from '../errors.js';
-import { ConfigChecker } from '../internal/config.js';
 import { createValidationCutPruner } from '../internal/validation-cut.js';
 
 /** Config of {@link createLobsterPruner}. */
@@ -28,26 +21,16 @@ export interface LobsterConfig {
   readonly params?: ParamSelector;
 }
 
-/** Every problem with a LOBSTER config. */
-export function validateLobsterConfig(config: JsonObject): Issue[] {
-  const c = new ConfigChecker(config, [
-    'every',
-    'patience',
-    'minDelta',
-    'twt',
-    'bisectionSteps',
-    'maxSparsity',
-    'params',
-  ]);
-  c.number('every', { min: 1, integer: true });
-  c.number('patience', { min: 1, integer: true });
-  c.number('minDelta', { min: 0 });
-  c.number('twt', { min: 0 });
-  c.number('bisectionSteps', { min: 1, max: 64, integer: true });
-  c.number('maxSparsity', { min: 0, max: 1, minOpen: true, maxOpen: true });
-  c.add(validateParamSelector(config.params, 'params'));
-  return c.issues;
-}
+/** The schema of a LOBSTER config (besides `type`). */
+export const lobsterConfigSchema = s.object({
+  every: s.integer({ min: 1 }).optional(),
+  patience: s.integer({ min: 1 }).optional(),
+  minDelta: s.number({ min: 0 }).optional(),
+  twt: s.number({ min: 0 }).optional(),
+  bisectionSteps: s.integer({ min: 1, max: 64 }).optional(),
+  maxSparsity: s.number({ gt: 0, lt: 1 }).optional(),
+  params: s.paramSelector().optional(),
+});
 
 /**
  * LOBSTER's pruning rule (Tartaglione et al. 2022): when the validation loss
@@ -63,7 +46,7 @@ export function validateLobsterConfig(config: JsonObject): Issue[] {
  */
 export function createLobsterPruner(config: Omit<LobsterConfig, 'type'> & { type?: 'lobster' } = {}): Pruner {
   const json: JsonObject = { type: 'lobster', ...(config as unknown as JsonObject) };
-  throwIfIssues('lobster pruner', validateLobsterConfig(json));
+  throwIfIssues('lobster pruner', lobsterPruner.validate(json));
   return createValidationCutPruner({
     name: 'lobster',
     config: json,
@@ -76,3 +59,12 @@ export function createLobsterPruner(config: Omit<LobsterConfig, 'type'> & { type
     selector: config.params ?? { roles: ['kernel'] },
   });
 }
+
+/** The `lobster` pruner, registered: configs `{ "type": "lobster", … }` build it. */
+export const lobsterPruner = definePruner({
+  name: 'lobster',
+  description:
+    'LOBSTER: on a validation-loss plateau, the largest global magnitude cut within (1 + twt) of the loss',
+  configSchema: lobsterConfigSchema,
+  create: (c) => createLobsterPruner(c),
+});

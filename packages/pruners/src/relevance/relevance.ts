@@ -1,15 +1,14 @@
 import {
   type ComponentState,
-  type Issue,
+  definePruner,
   type JsonObject,
   type Network,
   type ParamSelector,
   type Pruner,
   type PrunerStepContext,
-  validateParamSelector,
+  schema as s,
 } from '@moprune/core';
 import { PrunerError, throwIfIssues } from '../errors.js';
-import { ConfigChecker } from '../internal/config.js';
 import { applyGlobalCut, readCutState } from '../internal/global-cut.js';
 import { maskSparsity } from '../internal/masks.js';
 import { requireTargets } from '../internal/targets.js';
@@ -42,30 +41,21 @@ export interface RelevanceConfig {
   };
 }
 
-/** Every problem with a relevance-pruner config. */
-export function validateRelevanceConfig(config: JsonObject): Issue[] {
-  const c = new ConfigChecker(config, ['every', 'fraction', 'floor', 'maxSparsity', 'params', 'gamma']);
-  c.number('every', { min: 1, integer: true });
-  c.number('fraction', { min: 0, max: 1, minOpen: true, maxOpen: true });
-  c.number('floor', { min: 0, max: 1 });
-  c.number('maxSparsity', { min: 0, max: 1, minOpen: true, maxOpen: true });
-  c.add(validateParamSelector(config.params, 'params'));
-  const g = config.gamma;
-  if (g !== undefined) {
-    if (typeof g !== 'object' || g === null || Array.isArray(g)) {
-      c.add([{ path: 'gamma', message: 'must be an object { initial, decaySteps?, objective? }' }]);
-    } else {
-      const gc = new ConfigChecker(g, ['initial', 'decaySteps', 'objective']);
-      gc.number('initial', { min: 0, required: true });
-      gc.number('decaySteps', { min: 1, integer: true });
-      if (g.objective !== undefined && typeof g.objective !== 'string') {
-        gc.add([{ path: 'objective', message: 'must be a string' }]);
-      }
-      c.add(gc.issues.map((i) => ({ path: `gamma.${i.path}`, message: i.message })));
-    }
-  }
-  return c.issues;
-}
+/** The schema of a relevance-pruner config (besides `type`). */
+export const relevanceConfigSchema = s.object({
+  every: s.integer({ min: 1 }).optional(),
+  fraction: s.number({ gt: 0, lt: 1 }).optional(),
+  floor: s.number({ min: 0, max: 1 }).optional(),
+  maxSparsity: s.number({ gt: 0, lt: 1 }).optional(),
+  params: s.paramSelector().optional(),
+  gamma: s
+    .object({
+      initial: s.number({ min: 0 }),
+      decaySteps: s.integer({ min: 1 }).optional(),
+      objective: s.string({ allowEmpty: true }).optional(),
+    })
+    .optional(),
+});
 
 /**
  * Relevance-based iterative pruning (Bonetta & Cancelliere 2023): every
@@ -80,7 +70,7 @@ export function createRelevancePruner(
   config: Omit<RelevanceConfig, 'type'> & { type?: 'relevance' } = {},
 ): Pruner {
   const json: JsonObject = { type: 'relevance', ...(config as unknown as JsonObject) };
-  throwIfIssues('relevance pruner', validateRelevanceConfig(json));
+  throwIfIssues('relevance pruner', relevancePruner.validate(json));
   const every = config.every ?? 250;
   const fraction = config.fraction ?? 0.04;
   const floor = config.floor ?? 0.98;
@@ -186,3 +176,12 @@ export function createRelevancePruner(
     },
   };
 }
+
+/** The `relevance` pruner, registered: configs `{ "type": "relevance", … }` build it. */
+export const relevancePruner = definePruner({
+  name: 'relevance',
+  description:
+    'Relevance-based iterative global magnitude pruning gated by a validation floor, γ reset (Bonetta & Cancelliere 2023)',
+  configSchema: relevanceConfigSchema,
+  create: (c) => createRelevancePruner(c),
+});

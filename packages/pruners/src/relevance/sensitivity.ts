@@ -1,12 +1,12 @@
 import {
-  type Issue,
+  definePruner,
   type JsonObject,
+  joinPath,
   type ParamSelector,
   type Pruner,
-  validateParamSelector,
+  schema as s,
 } from '@moprune/core';
 import { throwIfIssues } from '../errors.js';
-import { ConfigChecker } from '../internal/config.js';
 import { createValidationCutPruner } from '../internal/validation-cut.js';
 
 /** Config of {@link createSensitivityPruner}. */
@@ -42,28 +42,23 @@ export interface SensitivityConfig {
   readonly params?: ParamSelector;
 }
 
-/** Every problem with a sensitivity-pruner config. */
-export function validateSensitivityConfig(config: JsonObject): Issue[] {
-  const c = new ConfigChecker(config, [
-    'every',
-    'metric',
-    'tolerance',
-    'patience',
-    'minDelta',
-    'bisectionSteps',
-    'maxSparsity',
-    'params',
-  ]);
-  c.number('every', { min: 1, integer: true });
-  c.oneOf('metric', ['accuracy', 'loss']);
-  c.number('tolerance', config.metric === 'loss' ? { min: 0 } : { min: 0, max: 1 });
-  c.number('patience', { min: 0, integer: true });
-  c.number('minDelta', { min: 0 });
-  c.number('bisectionSteps', { min: 1, max: 64, integer: true });
-  c.number('maxSparsity', { min: 0, max: 1, minOpen: true, maxOpen: true });
-  c.add(validateParamSelector(config.params, 'params'));
-  return c.issues;
-}
+/** The schema of a sensitivity-pruner config (besides `type`); an accuracy tolerance is at most 1. */
+export const sensitivityConfigSchema = s
+  .object({
+    every: s.integer({ min: 1 }).optional(),
+    metric: s.oneOf(['accuracy', 'loss']).optional(),
+    tolerance: s.number({ min: 0 }).optional(),
+    patience: s.integer({ min: 0 }).optional(),
+    minDelta: s.number({ min: 0 }).optional(),
+    bisectionSteps: s.integer({ min: 1, max: 64 }).optional(),
+    maxSparsity: s.number({ gt: 0, lt: 1 }).optional(),
+    params: s.paramSelector().optional(),
+  })
+  .refine((c, path) =>
+    c.metric !== 'loss' && c.tolerance !== undefined && c.tolerance > 1
+      ? [{ path: joinPath(path, 'tolerance'), message: `must be ≤ 1 (an accuracy drop), got ${c.tolerance}` }]
+      : undefined,
+  );
 
 /**
  * The thresholding rule of Tartaglione et al. 2018 ("Learning Sparse Neural
@@ -90,7 +85,7 @@ export function createSensitivityPruner(
   config: Omit<SensitivityConfig, 'type'> & { type?: 'sensitivity' } = {},
 ): Pruner {
   const json: JsonObject = { type: 'sensitivity', ...(config as unknown as JsonObject) };
-  throwIfIssues('sensitivity pruner', validateSensitivityConfig(json));
+  throwIfIssues('sensitivity pruner', sensitivityPruner.validate(json));
   return createValidationCutPruner({
     name: 'sensitivity',
     config: json,
@@ -103,3 +98,12 @@ export function createSensitivityPruner(
     selector: config.params ?? { roles: ['kernel'] },
   });
 }
+
+/** The `sensitivity` pruner, registered: configs `{ "type": "sensitivity", … }` build it. */
+export const sensitivityPruner = definePruner({
+  name: 'sensitivity',
+  description:
+    'Tartaglione et al. 2018: threshold |w| < T globally, T raised by bisection as far as validation accuracy holds',
+  configSchema: sensitivityConfigSchema,
+  create: (c) => createSensitivityPruner(c),
+});

@@ -1,8 +1,8 @@
 import {
   type ComponentState,
   compact,
+  definePruner,
   type GateSite,
-  type Issue,
   type JsonObject,
   type Network,
   type Pruner,
@@ -10,10 +10,10 @@ import {
   type PrunerStepResult,
   Rng,
   type RngState,
+  schema as s,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { PrunerError, throwIfIssues } from '../errors.js';
-import { ConfigChecker } from '../internal/config.js';
 
 /** Config of {@link createBernoulliGatePruner}. */
 export interface BernoulliGateConfig {
@@ -50,28 +50,17 @@ export interface BernoulliGateConfig {
   readonly polarization?: number;
 }
 
-/** Every problem with a Bernoulli-gate config. */
-export function validateBernoulliGateConfig(config: JsonObject): Issue[] {
-  const c = new ConfigChecker(config, [
-    'sites',
-    'thetaInit',
-    'estimator',
-    'patience',
-    'warmupSteps',
-    'maxWeightRms',
-    'removePhysically',
-    'polarization',
-  ]);
-  c.number('polarization', { min: 0, max: 0.5 });
-  c.oneOf('sites', ['all', 'units', 'layers']);
-  c.number('thetaInit', { min: 0, max: 1 });
-  c.oneOf('estimator', ['straightThrough']);
-  c.number('patience', { min: 1, integer: true });
-  c.number('warmupSteps', { min: 0, integer: true });
-  c.number('maxWeightRms', { min: 0 });
-  c.boolean('removePhysically');
-  return c.issues;
-}
+/** The schema of a Bernoulli-gate config (besides `type`). */
+export const bernoulliGateConfigSchema = s.object({
+  sites: s.oneOf(['all', 'units', 'layers']).optional(),
+  thetaInit: s.number({ min: 0, max: 1 }).optional(),
+  estimator: s.oneOf(['straightThrough']).optional(),
+  patience: s.integer({ min: 1 }).optional(),
+  warmupSteps: s.integer({ min: 0 }).optional(),
+  maxWeightRms: s.number({ min: 0 }).optional(),
+  removePhysically: s.boolean().optional(),
+  polarization: s.number({ min: 0, max: 0.5 }).optional(),
+});
 
 interface SiteState {
   site: GateSite;
@@ -110,7 +99,7 @@ export function createBernoulliGatePruner(
   config: Omit<BernoulliGateConfig, 'type'> & { type?: 'bernoulliGates' } = {},
 ): Pruner {
   const json: JsonObject = { type: 'bernoulliGates', ...(config as unknown as JsonObject) };
-  throwIfIssues('bernoulliGates pruner', validateBernoulliGateConfig(json));
+  throwIfIssues('bernoulliGates pruner', bernoulliGatePruner.validate(json));
   const which = config.sites ?? 'all';
   const thetaInit = config.thetaInit ?? 1;
   const maxRms = config.maxWeightRms ?? Number.POSITIVE_INFINITY;
@@ -383,3 +372,12 @@ export function createBernoulliGatePruner(
     },
   };
 }
+
+/** The `bernoulliGates` pruner, registered: configs `{ "type": "bernoulliGates", … }` build it. */
+export const bernoulliGatePruner = definePruner({
+  name: 'bernoulliGates',
+  description:
+    'Variational Bernoulli gates on units/filters and blocks, removed physically during training (Guenter & Sideris 2024)',
+  configSchema: bernoulliGateConfigSchema,
+  create: (c) => createBernoulliGatePruner(c),
+});

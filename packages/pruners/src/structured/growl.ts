@@ -1,18 +1,17 @@
 import {
   type ComponentState,
-  type Issue,
+  definePruner,
   type JsonObject,
   type Network,
   type ParamSelector,
   type Pruner,
   type PrunerStepContext,
   type PrunerStepResult,
+  schema as s,
   selectParams,
-  validateParamSelector,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { PrunerError, throwIfIssues } from '../errors.js';
-import { ConfigChecker } from '../internal/config.js';
 import { countZeros, setMaskValues } from '../internal/masks.js';
 import { affinityPropagation, type RowSimilarity, rowSimilarity } from './affinity.js';
 import { type OwlWeights, owlWeights, proxOwl } from './owl.js';
@@ -53,63 +52,26 @@ export interface GrowlConfig {
   readonly tyingPreference?: number;
 }
 
-/** Every problem with a GrOWL config. */
-export function validateGrowlConfig(config: JsonObject): Issue[] {
-  const c = new ConfigChecker(config, [
-    'params',
-    'weights',
-    'strength',
-    'maxZeroFraction',
-    'every',
-    'freezeZeroGroups',
-    'tying',
-    'proxDisabled',
-    'tyingSimilarity',
-    'tyingPreference',
-  ]);
-  c.oneOf('tyingSimilarity', ['euclidean', 'normalizedInnerProduct']);
-  c.number('tyingPreference');
-  c.add(validateParamSelector(config.params, 'params'));
-  c.number('strength', { min: 0 });
-  c.boolean('freezeZeroGroups');
-  c.boolean('tying');
-  c.boolean('proxDisabled');
-  const w = config.weights;
-  if (w !== undefined) {
-    if (typeof w !== 'object' || w === null || Array.isArray(w)) {
-      c.add([
-        {
-          path: 'weights',
-          message: "must be { type: 'spike', beta1, beta2 } or { type: 'linear', lambda1, lambda2 }",
-        },
-      ]);
-    } else if (w.type === 'spike' || w.type === 'linear') {
-      const keys = w.type === 'spike' ? ['beta1', 'beta2'] : ['lambda1', 'lambda2'];
-      const wc = new ConfigChecker(w, keys);
-      for (const k of keys) wc.number(k, { min: 0, required: true });
-      c.add(wc.issues.map((i) => ({ path: `weights.${i.path}`, message: i.message })));
-    } else {
-      c.add([{ path: 'weights.type', message: "must be 'spike' or 'linear'" }]);
-    }
-  }
-  const cap = config.maxZeroFraction;
-  const okFraction = (v: unknown) => typeof v === 'number' && v >= 0 && v < 1;
-  if (
-    cap !== undefined &&
-    !(okFraction(cap) || (Array.isArray(cap) && cap.length > 0 && cap.every(okFraction)))
-  ) {
-    c.add([{ path: 'maxZeroFraction', message: 'must be a number in [0, 1) or a non-empty array of them' }]);
-  }
-  const every = config.every;
-  if (
-    every !== undefined &&
-    every !== 'epoch' &&
-    !(typeof every === 'number' && Number.isInteger(every) && every >= 1)
-  ) {
-    c.add([{ path: 'every', message: "must be 'epoch' or a positive integer" }]);
-  }
-  return c.issues;
-}
+const fraction = s.number({ min: 0, lt: 1 });
+
+/** The schema of a GrOWL config (besides `type`). */
+export const growlConfigSchema = s.object({
+  params: s.paramSelector().optional(),
+  weights: s
+    .tagged('type', {
+      spike: s.object({ beta1: s.number({ min: 0 }), beta2: s.number({ min: 0 }) }),
+      linear: s.object({ lambda1: s.number({ min: 0 }), lambda2: s.number({ min: 0 }) }),
+    })
+    .optional(),
+  strength: s.number({ min: 0 }).optional(),
+  maxZeroFraction: s.anyOf(fraction, s.array(fraction, { minLength: 1 })).optional(),
+  every: s.anyOf(s.literal('epoch'), s.integer({ min: 1 })).optional(),
+  freezeZeroGroups: s.boolean().optional(),
+  tying: s.boolean().optional(),
+  proxDisabled: s.boolean().optional(),
+  tyingSimilarity: s.oneOf(['euclidean', 'normalizedInnerProduct']).optional(),
+  tyingPreference: s.number().optional(),
+});
 
 /** Dense nodes whose output reaches a network output without passing another dense or conv node. */
 function headNodes(net: Network): Set<string> {
@@ -147,7 +109,7 @@ function headNodes(net: Network): Set<string> {
  */
 export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: 'growl' } = {}): Pruner {
   const json: JsonObject = { type: 'growl', ...(config as unknown as JsonObject) };
-  throwIfIssues('growl pruner', validateGrowlConfig(json));
+  throwIfIssues('growl pruner', growlPruner.validate(json));
   const weightSpec: OwlWeights = config.weights ?? { type: 'spike', beta1: 0.8, beta2: 0.2 };
   const strength = config.strength ?? 1e-3;
   const freeze = config.freezeZeroGroups ?? true;
@@ -317,3 +279,12 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
     },
   };
 }
+
+/** The `growl` pruner, registered: configs `{ "type": "growl", … }` build it. */
+export const growlPruner = definePruner({
+  name: 'growl',
+  description:
+    'GrOWL proximal step on dense-kernel rows with a per-layer zero-group cap and parameter tying (Hotegni et al. 2023)',
+  configSchema: growlConfigSchema,
+  create: (c) => createGrowlPruner(c),
+});

@@ -1,10 +1,9 @@
-import '../register.js';
-
 export { affinityPropagation, type RowSimilarity, rowSimilarity } from './affinity.js';
 export {
   type BernoulliGateConfig,
+  bernoulliGateConfigSchema,
+  bernoulliGatePruner,
   createBernoulliGatePruner,
-  validateBernoulliGateConfig,
 } from './bernoulli.js';
-export { createGrowlPruner, type GrowlConfig, validateGrowlConfig } from './growl.js';
+export { createGrowlPruner, type GrowlConfig, growlConfigSchema, growlPruner } from './growl.js';
 export { type OwlWeights, owlWeights, proxOwl } from './owl.js';

@@ -1,11 +1,19 @@
-import '../register.js';
-
-export { createItpPruner, type ItpConfig, validateItpConfig } from './itp.js';
-export { createMagnitudePruner, type MagnitudeConfig, validateMagnitudeConfig } from './magnitude.js';
+export {
+  createItpPruner,
+  type ItpConfig,
+  itpConfigSchema,
+  itpPruner,
+} from './itp.js';
+export {
+  createMagnitudePruner,
+  type MagnitudeConfig,
+  magnitudeConfigSchema,
+  magnitudePruner,
+} from './magnitude.js';
 export {
   type ConstantSparsitySchedule,
   type PolynomialDecaySchedule,
   type SparsitySchedule,
   scheduleAt,
-  validateSchedule,
+  sparsityScheduleSchema,
 } from './schedules.js';

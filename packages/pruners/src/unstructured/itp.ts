@@ -1,16 +1,15 @@
 import {
   type ComponentState,
-  type Issue,
+  definePruner,
   type JsonObject,
   type Network,
   type ParamSelector,
   type Pruner,
   type PrunerInitContext,
-  validateParamSelector,
+  schema as s,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { PrunerError, throwIfIssues } from '../errors.js';
-import { ConfigChecker } from '../internal/config.js';
 import { requireTargets } from '../internal/targets.js';
 
 /** Config of {@link createItpPruner}. */
@@ -30,14 +29,12 @@ export interface ItpConfig {
 
 const DEFAULT_PARAMS: ParamSelector = { ops: ['dense'], roles: ['kernel', 'bias'] };
 
-/** Every problem with an ITP config. */
-export function validateItpConfig(config: JsonObject): Issue[] {
-  const c = new ConfigChecker(config, ['threshold', 'regrow', 'params']);
-  c.number('threshold', { min: 0 });
-  c.boolean('regrow');
-  c.add(validateParamSelector(config.params, 'params'));
-  return c.issues;
-}
+/** The schema of an ITP config (besides `type`). */
+export const itpConfigSchema = s.object({
+  threshold: s.number({ min: 0 }).optional(),
+  regrow: s.boolean().optional(),
+  params: s.paramSelector().optional(),
+});
 
 /**
  * Intra-training pruning (Reiners, Klamroth & Stiglmayr 2020): after
@@ -46,7 +43,7 @@ export function validateItpConfig(config: JsonObject): Issue[] {
  */
 export function createItpPruner(config: Omit<ItpConfig, 'type'> & { type?: 'itp' } = {}): Pruner {
   const json: JsonObject = { type: 'itp', ...(config as JsonObject) };
-  throwIfIssues('itp pruner', validateItpConfig(json));
+  throwIfIssues('itp pruner', itpPruner.validate(json));
   const threshold = config.threshold ?? 0.001;
   const regrow = config.regrow ?? true;
   const selector = config.params ?? DEFAULT_PARAMS;
@@ -114,3 +111,11 @@ export function createItpPruner(config: Omit<ItpConfig, 'type'> & { type?: 'itp'
     },
   };
 }
+
+/** The `itp` pruner, registered: configs `{ "type": "itp", … }` build it. */
+export const itpPruner = definePruner({
+  name: 'itp',
+  description: 'Intra-training pruning: zero |w| ≤ threshold after every batch (Reiners et al. 2020)',
+  configSchema: itpConfigSchema,
+  create: (c) => createItpPruner(c),
+});

@@ -1,17 +1,16 @@
 import {
   type ComponentState,
-  type Issue,
+  definePruner,
   type JsonObject,
   type Network,
   type ParamSelector,
   type Pruner,
-  validateParamSelector,
+  schema as s,
 } from '@moprune/core';
 import { PrunerError, throwIfIssues } from '../errors.js';
-import { ConfigChecker } from '../internal/config.js';
 import { countZeros, keepLargest, maskSparsity, maskValues, setMaskValues } from '../internal/masks.js';
 import { requireTargets } from '../internal/targets.js';
-import { type SparsitySchedule, scheduleAt, validateSchedule } from './schedules.js';
+import { type SparsitySchedule, scheduleAt, sparsityScheduleSchema } from './schedules.js';
 
 /** Config of {@link createMagnitudePruner}. */
 export interface MagnitudeConfig {
@@ -28,15 +27,12 @@ export interface MagnitudeConfig {
   readonly params?: ParamSelector;
 }
 
-/** Every problem with a magnitude-pruner config. */
-export function validateMagnitudeConfig(config: JsonObject): Issue[] {
-  const c = new ConfigChecker(config, ['schedule', 'scope', 'params']);
-  if (config.schedule === undefined) c.add([{ path: 'schedule', message: 'is required' }]);
-  else c.add(validateSchedule(config.schedule, 'schedule'));
-  c.oneOf('scope', ['layer', 'global']);
-  c.add(validateParamSelector(config.params, 'params'));
-  return c.issues;
-}
+/** The schema of a magnitude-pruner config (besides `type`). */
+export const magnitudeConfigSchema = s.object({
+  schedule: sparsityScheduleSchema,
+  scope: s.oneOf(['layer', 'global']).optional(),
+  params: s.paramSelector().optional(),
+});
 
 /**
  * Magnitude pruning on a sparsity schedule. At each pruning step the live
@@ -48,7 +44,7 @@ export function createMagnitudePruner(
   config: Omit<MagnitudeConfig, 'type'> & { type?: 'magnitude' },
 ): Pruner {
   const json: JsonObject = { type: 'magnitude', ...(config as unknown as JsonObject) };
-  throwIfIssues('magnitude pruner', validateMagnitudeConfig(json));
+  throwIfIssues('magnitude pruner', magnitudePruner.validate(json));
   const scope = config.scope ?? 'layer';
   const selector = config.params ?? { roles: ['kernel'] };
   let net: Network | undefined;
@@ -129,3 +125,12 @@ export function createMagnitudePruner(
     },
   };
 }
+
+/** The `magnitude` pruner, registered: configs `{ "type": "magnitude", … }` build it. */
+export const magnitudePruner = definePruner({
+  name: 'magnitude',
+  description:
+    'Magnitude pruning on a TF-MOT-style sparsity schedule (polynomial decay / constant), layer-wise or global',
+  configSchema: magnitudeConfigSchema,
+  create: (c) => createMagnitudePruner(c),
+});

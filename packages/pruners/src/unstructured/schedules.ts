@@ -1,4 +1,4 @@
-import type { Issue, JsonObject } from '@moprune/core';
+import { joinPath, schema as s } from '@moprune/core';
 
 /**
  * Sparsity schedules with the semantics of the TensorFlow Model Optimization
@@ -61,72 +61,52 @@ export function scheduleAt(schedule: SparsitySchedule, step: number): { prune: b
   return { prune: inRange && turn, sparsity };
 }
 
-/** Every problem with a schedule config, with paths under `path`. */
-export function validateSchedule(value: unknown, path: string): Issue[] {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return [{ path, message: "must be an object with type 'polynomialDecay' or 'constantSparsity'" }];
-  }
-  const s = value as JsonObject;
-  const issues: Issue[] = [];
-  const num = (key: string, check: (v: number) => string | undefined, required = true) => {
-    const v = s[key];
-    if (v === undefined) {
-      if (required) issues.push({ path: `${path}.${key}`, message: 'is required' });
-      return;
-    }
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      issues.push({ path: `${path}.${key}`, message: `must be a finite number, got ${JSON.stringify(v)}` });
-      return;
-    }
-    const problem = check(v);
-    if (problem) issues.push({ path: `${path}.${key}`, message: problem });
-  };
-  const sparsity = (v: number) => (v >= 0 && v < 1 ? undefined : `must be in [0, 1), got ${v}`);
-  const step = (v: number) =>
-    Number.isInteger(v) && v >= 0 ? undefined : `must be a non-negative integer, got ${v}`;
-  const freq = (v: number) =>
-    Number.isInteger(v) && v >= 1 ? undefined : `must be a positive integer, got ${v}`;
-  if (s.type === 'polynomialDecay') {
-    num('initialSparsity', sparsity);
-    num('finalSparsity', sparsity);
-    num('beginStep', step);
-    num('endStep', step);
-    num('power', (v) => (v > 0 ? undefined : `must be > 0, got ${v}`), false);
-    num('frequency', freq, false);
-    if (typeof s.beginStep === 'number' && typeof s.endStep === 'number' && s.endStep <= s.beginStep) {
-      issues.push({
-        path: `${path}.endStep`,
-        message: `must be after beginStep (${s.beginStep}), got ${s.endStep}`,
-      });
-    }
-    if (
-      typeof s.initialSparsity === 'number' &&
-      typeof s.finalSparsity === 'number' &&
-      s.finalSparsity < s.initialSparsity
-    ) {
-      issues.push({
-        path: `${path}.finalSparsity`,
-        message: 'must be ≥ initialSparsity (sparsity only grows)',
-      });
-    }
-  } else if (s.type === 'constantSparsity') {
-    num('targetSparsity', sparsity);
-    num('beginStep', step, false);
-    num(
-      'endStep',
-      (v) => (Number.isInteger(v) && v >= -1 ? undefined : `must be an integer ≥ −1, got ${v}`),
-      false,
-    );
-    num('frequency', freq, false);
-    if (
-      typeof s.endStep === 'number' &&
-      s.endStep !== -1 &&
-      s.endStep < ((s.beginStep as number | undefined) ?? 0)
-    ) {
-      issues.push({ path: `${path}.endStep`, message: 'must not precede beginStep' });
-    }
-  } else {
-    issues.push({ path: `${path}.type`, message: "must be 'polynomialDecay' or 'constantSparsity'" });
-  }
-  return issues;
-}
+const sparsity = s.number({ min: 0, lt: 1 });
+const step = s.integer({ min: 0 });
+const frequency = s.integer({ min: 1 });
+
+/** The schema of a {@link SparsitySchedule}, told apart by `type`. */
+export const sparsityScheduleSchema = s.tagged('type', {
+  polynomialDecay: s
+    .object({
+      initialSparsity: sparsity,
+      finalSparsity: sparsity,
+      beginStep: step,
+      endStep: step,
+      power: s.number({ gt: 0 }).optional(),
+      frequency: frequency.optional(),
+      pruneAtEnd: s.boolean().optional(),
+    })
+    .refine((v, path) =>
+      v.endStep <= v.beginStep
+        ? [
+            {
+              path: joinPath(path, 'endStep'),
+              message: `must be after beginStep (${v.beginStep}), got ${v.endStep}`,
+            },
+          ]
+        : undefined,
+    )
+    .refine((v, path) =>
+      v.finalSparsity < v.initialSparsity
+        ? [
+            {
+              path: joinPath(path, 'finalSparsity'),
+              message: 'must be ≥ initialSparsity (sparsity only grows)',
+            },
+          ]
+        : undefined,
+    ),
+  constantSparsity: s
+    .object({
+      targetSparsity: sparsity,
+      beginStep: step.optional(),
+      endStep: s.integer({ min: -1 }).optional(),
+      frequency: frequency.optional(),
+    })
+    .refine((v, path) =>
+      v.endStep !== undefined && v.endStep !== -1 && v.endStep < (v.beginStep ?? 0)
+        ? [{ path: joinPath(path, 'endStep'), message: 'must not precede beginStep' }]
+        : undefined,
+    ),
+});

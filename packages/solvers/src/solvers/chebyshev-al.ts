@@ -1,25 +1,19 @@
 import {
   type ComponentState,
+  defineSolver,
   type JsonObject,
+  joinPath,
   type OptimizerConfig,
   resolveOptimizerConfig,
   type Solver,
   type SolverStepResult,
   type StepProblem,
-  validateOptimizerConfig,
+  schema as s,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type CodedIssue, SolverError, throwIfIssues } from '../errors.js';
 import { BoundOptimizer } from '../internal/bound-optimizer.js';
-import {
-  checkEnum,
-  checkKnownKeys,
-  checkNumber,
-  checkSimplex,
-  checkType,
-  numberList,
-  prefixIssues,
-} from '../internal/config.js';
+import { simplexSchema } from '../internal/config.js';
 import {
   checkGradientNorm,
   checkProblem,
@@ -74,57 +68,45 @@ export interface ChebyshevAlConfig {
   readonly t0?: number;
 }
 
-const KEYS = [
-  'type',
-  'preference',
-  'reference',
-  'epsilon',
-  'lambda0',
-  'mu0',
-  'rho',
-  'outerEvery',
-  'lrDecay',
-  'form',
-  'optimizer',
-  't0',
-];
+const numbers = s.array(s.number());
 
-/** Every problem with a Chebyshev-AL config (empty when valid). */
-export function validateChebyshevAlConfig(config: JsonObject): CodedIssue[] {
-  const issues: CodedIssue[] = [];
-  checkType(config, CHEBYSHEV_AL, issues);
-  checkKnownKeys(config, KEYS, issues);
-  checkSimplex(config, 'preference', issues);
-  const m = numberList(config.preference)?.length;
-  for (const key of ['reference', 'lambda0']) {
-    if (config[key] === undefined) continue;
-    const list = numberList(config[key]);
-    if (!list)
-      issues.push({
-        path: key,
-        message: `must be a list of finite numbers, got ${JSON.stringify(config[key])}`,
-      });
-    else if (m !== undefined && list.length !== m) {
-      issues.push({
-        path: key,
-        message: `needs ${m} entries (one per objective), got ${list.length}`,
-        code: 'OBJECTIVE_COUNT_MISMATCH',
-      });
-    } else if (key === 'lambda0' && list.some((l) => l < 0)) {
-      issues.push({ path: key, message: 'multipliers of inequality constraints must be ≥ 0' });
+/**
+ * The schema of a Chebyshev-AL config (besides `type`): `reference` and
+ * `lambda0` need one entry per objective of `preference`.
+ */
+export const chebyshevAlConfigSchema = s
+  .object({
+    preference: simplexSchema,
+    reference: numbers.optional(),
+    epsilon: s.number({ min: 0 }).optional(),
+    lambda0: numbers.optional(),
+    mu0: s.number({ gt: 0 }).optional(),
+    rho: s.number({ gt: 0 }).optional(),
+    outerEvery: s.integer({ min: 1 }).optional(),
+    lrDecay: s.number({ gt: 0 }).optional(),
+    form: s.oneOf(['textbook', 'reference']).optional(),
+    optimizer: s.optimizer().optional(),
+    t0: s.number().optional(),
+  })
+  .refine((c, path) => {
+    const issues: CodedIssue[] = [];
+    for (const key of ['reference', 'lambda0'] as const) {
+      const list = c[key];
+      if (list !== undefined && list.length !== c.preference.length) {
+        issues.push({
+          path: joinPath(path, key),
+          message: `needs ${c.preference.length} entries (one per objective), got ${list.length}`,
+          code: 'OBJECTIVE_COUNT_MISMATCH',
+        });
+      }
     }
-  }
-  checkNumber(config, 'epsilon', { optional: true, min: 0 }, issues);
-  checkNumber(config, 'mu0', { optional: true, gt: 0 }, issues);
-  checkNumber(config, 'rho', { optional: true, gt: 0 }, issues);
-  checkNumber(config, 'outerEvery', { optional: true, integer: true, min: 1 }, issues);
-  checkNumber(config, 'lrDecay', { optional: true, gt: 0 }, issues);
-  checkNumber(config, 't0', { optional: true }, issues);
-  checkEnum(config, 'form', ['textbook', 'reference'], issues);
-  if (config.optimizer !== undefined)
-    issues.push(...prefixIssues('optimizer', validateOptimizerConfig(config.optimizer)));
-  return issues;
-}
+    return issues;
+  })
+  .refine((c, path) =>
+    c.lambda0?.some((l) => l < 0)
+      ? [{ path: joinPath(path, 'lambda0'), message: 'multipliers of inequality constraints must be ≥ 0' }]
+      : undefined,
+  );
 
 class ChebyshevAlSolver implements Solver {
   readonly name = CHEBYSHEV_AL;
@@ -359,6 +341,14 @@ class ChebyshevAlSolver implements Solver {
  */
 export function createChebyshevAlSolver(config: ChebyshevAlConfig | JsonObject): Solver {
   const c = config as JsonObject;
-  throwIfIssues('chebyshev-al solver config', validateChebyshevAlConfig(c));
+  throwIfIssues('chebyshev-al solver config', chebyshevAlSolver.validate(c));
   return new ChebyshevAlSolver(c);
 }
+
+/** The `chebyshev-al` solver, registered: `{ "type": "chebyshev-al", … }` configs build it. */
+export const chebyshevAlSolver = defineSolver({
+  name: CHEBYSHEV_AL,
+  description: 'Weighted Chebyshev scalarization via augmented Lagrangian (Hotegni et al. 2023)',
+  configSchema: chebyshevAlConfigSchema,
+  create: (c) => createChebyshevAlSolver(c),
+});

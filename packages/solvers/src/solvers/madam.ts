@@ -1,7 +1,15 @@
-import type { ComponentState, JsonObject, Solver, SolverStepResult, StepProblem } from '@moprune/core';
+import {
+  type ComponentState,
+  defineSolver,
+  type JsonObject,
+  type Solver,
+  type SolverStepResult,
+  type StepProblem,
+  schema as s,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type CodedIssue, SolverError, throwIfIssues } from '../errors.js';
-import { checkFrankWolfe, checkKnownKeys, checkNumber, checkType } from '../internal/config.js';
+import { SolverError, throwIfIssues } from '../errors.js';
+import { frankWolfeSchema } from '../internal/config.js';
 import { checkProblem, disposeGradients } from '../internal/gradients.js';
 import { checkStateType, stateNumber } from '../internal/state.js';
 import { variableFrom } from '../internal/tensors.js';
@@ -29,19 +37,15 @@ export interface MadamConfig {
   readonly frankWolfe?: MinNormOptions;
 }
 
-/** Every problem with a MAdam config (empty when valid). */
-export function validateMadamConfig(config: JsonObject): CodedIssue[] {
-  const issues: CodedIssue[] = [];
-  checkType(config, MADAM, issues);
-  checkKnownKeys(config, ['type', 'lr', 'beta1', 'beta2', 'epsilon', 'decay', 'frankWolfe'], issues);
-  checkNumber(config, 'lr', { optional: true, min: 0 }, issues);
-  checkNumber(config, 'beta1', { optional: true, min: 0, lt: 1 }, issues);
-  checkNumber(config, 'beta2', { optional: true, min: 0, lt: 1 }, issues);
-  checkNumber(config, 'epsilon', { optional: true, gt: 0 }, issues);
-  checkNumber(config, 'decay', { optional: true, min: 0 }, issues);
-  checkFrankWolfe(config, issues);
-  return issues;
-}
+/** The schema of a MAdam config (besides `type`). */
+export const madamConfigSchema = s.object({
+  lr: s.number({ min: 0 }).optional(),
+  beta1: s.number({ min: 0, lt: 1 }).optional(),
+  beta2: s.number({ min: 0, lt: 1 }).optional(),
+  epsilon: s.number({ gt: 0 }).optional(),
+  decay: s.number({ min: 0 }).optional(),
+  frankWolfe: frankWolfeSchema.optional(),
+});
 
 type Shape = readonly number[];
 
@@ -304,6 +308,14 @@ class MadamSolver implements Solver {
  */
 export function createMadamSolver(config: MadamConfig | JsonObject = { type: MADAM }): Solver {
   const c = config as JsonObject;
-  throwIfIssues('madam solver config', validateMadamConfig(c));
+  throwIfIssues('madam solver config', madamSolver.validate(c));
   return new MadamSolver(c);
 }
+
+/** The `madam` solver, registered: `{ "type": "madam", … }` configs build it. */
+export const madamSolver = defineSolver({
+  name: MADAM,
+  description: 'MAdam: min-norm weights with per-objective Adam moments (Reiners et al. 2020)',
+  configSchema: madamConfigSchema,
+  create: (c) => createMadamSolver(c),
+});

@@ -1,8 +1,16 @@
-import type { ComponentState, JsonObject, Solver, SolverStepResult, StepProblem } from '@moprune/core';
+import {
+  type ComponentState,
+  defineSolver,
+  type JsonObject,
+  type Solver,
+  type SolverStepResult,
+  type StepProblem,
+  schema as s,
+} from '@moprune/core';
 import type * as tf from '@tensorflow/tfjs-core';
-import { type CodedIssue, throwIfIssues } from '../errors.js';
+import { throwIfIssues } from '../errors.js';
 import { BoundOptimizer } from '../internal/bound-optimizer.js';
-import { checkFrankWolfe, checkKnownKeys, checkNumber, checkType } from '../internal/config.js';
+import { frankWolfeSchema } from '../internal/config.js';
 import { checkProblem, disposeGradients } from '../internal/gradients.js';
 import { checkStateType, nestState, stateNumber, unnestState } from '../internal/state.js';
 import type { MinNormOptions } from '../min-norm.js';
@@ -27,17 +35,13 @@ export interface SmgdConfig {
   readonly frankWolfe?: MinNormOptions;
 }
 
-/** Every problem with an SMGD config (empty when valid). */
-export function validateSmgdConfig(config: JsonObject): CodedIssue[] {
-  const issues: CodedIssue[] = [];
-  checkType(config, SMGD, issues);
-  checkKnownKeys(config, ['type', 'lr', 'momentum', 'decay', 'frankWolfe'], issues);
-  checkNumber(config, 'lr', { optional: true, min: 0 }, issues);
-  checkNumber(config, 'momentum', { optional: true, min: 0, lt: 1 }, issues);
-  checkNumber(config, 'decay', { optional: true, min: 0 }, issues);
-  checkFrankWolfe(config, issues);
-  return issues;
-}
+/** The schema of an SMGD config (besides `type`). */
+export const smgdConfigSchema = s.object({
+  lr: s.number({ min: 0 }).optional(),
+  momentum: s.number({ min: 0, lt: 1 }).optional(),
+  decay: s.number({ min: 0 }).optional(),
+  frankWolfe: frankWolfeSchema.optional(),
+});
 
 /** Resolved Frank–Wolfe options (defaults filled in) as JSON. */
 export function resolveFrankWolfe(fw: JsonObject | undefined): { maxIterations: number; tolerance: number } {
@@ -129,6 +133,15 @@ class SmgdSolver implements Solver {
  */
 export function createSmgdSolver(config: SmgdConfig | JsonObject = { type: SMGD }): Solver {
   const c = config as JsonObject;
-  throwIfIssues('smgd solver config', validateSmgdConfig(c));
+  throwIfIssues('smgd solver config', smgdSolver.validate(c));
   return new SmgdSolver(c);
 }
+
+/** The `smgd` solver, registered: `{ "type": "smgd", … }` configs build it. */
+export const smgdSolver = defineSolver({
+  name: SMGD,
+  description:
+    'Stochastic multi-gradient descent: min-norm convex combination + momentum (Reiners et al. 2020)',
+  configSchema: smgdConfigSchema,
+  create: (c) => createSmgdSolver(c),
+});

@@ -1,17 +1,18 @@
 import {
   type ComponentState,
+  defineSolver,
   type JsonObject,
   type OptimizerConfig,
   resolveOptimizerConfig,
   type Solver,
   type SolverStepResult,
   type StepProblem,
-  validateOptimizerConfig,
+  schema as s,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type CodedIssue, SolverError, throwIfIssues } from '../errors.js';
+import { SolverError, throwIfIssues } from '../errors.js';
 import { BoundOptimizer } from '../internal/bound-optimizer.js';
-import { checkKnownKeys, checkSimplex, checkType, prefixIssues } from '../internal/config.js';
+import { simplexSchema } from '../internal/config.js';
 import {
   checkGradientNorm,
   checkProblem,
@@ -34,16 +35,11 @@ export interface WeightedSumConfig {
   readonly optimizer?: OptimizerConfig;
 }
 
-/** Every problem with a weighted-sum config (empty when valid). */
-export function validateWeightedSumConfig(config: JsonObject): CodedIssue[] {
-  const issues: CodedIssue[] = [];
-  checkType(config, WEIGHTED_SUM, issues);
-  checkKnownKeys(config, ['type', 'weights', 'optimizer'], issues);
-  checkSimplex(config, 'weights', issues);
-  if (config.optimizer !== undefined)
-    issues.push(...prefixIssues('optimizer', validateOptimizerConfig(config.optimizer)));
-  return issues;
-}
+/** The schema of a weighted-sum config (besides `type`). */
+export const weightedSumConfigSchema = s.object({
+  weights: simplexSchema,
+  optimizer: s.optimizer().optional(),
+});
 
 class WeightedSumSolver implements Solver {
   readonly name = WEIGHTED_SUM;
@@ -123,9 +119,17 @@ class WeightedSumSolver implements Solver {
  */
 export function createWeightedSumSolver(config: WeightedSumConfig | JsonObject): Solver {
   const c = config as JsonObject;
-  throwIfIssues('weighted-sum solver config', validateWeightedSumConfig(c));
+  throwIfIssues('weighted-sum solver config', weightedSumSolver.validate(c));
   return new WeightedSumSolver(
     [...(c.weights as number[])],
     (c.optimizer as OptimizerConfig | undefined) ?? { type: 'adam', lr: 0.001 },
   );
 }
+
+/** The `weighted-sum` solver, registered: `{ "type": "weighted-sum", … }` configs build it. */
+export const weightedSumSolver = defineSolver({
+  name: WEIGHTED_SUM,
+  description: 'Weighted sum Σλ_i f_i (λ on the simplex), one backward pass, any core optimizer',
+  configSchema: weightedSumConfigSchema,
+  create: (c) => createWeightedSumSolver(c),
+});
