@@ -127,13 +127,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'sweep',
-    args: '<sweep.json>',
+    args: '<sweep.json|experiment>',
     summary: 'Run a sweep of trials: on a local pool of processes, or on BullMQ workers (--redis)',
     details: [
       'A sweep file lists trials, or a base config with a grid over config fields, preference vectors and seeds (see the @moprune/sweep README). Every trial config is validated before anything runs or is enqueued.',
       'Locally (the default) trials run in a pool of processes on this machine: as many at once as fit in the cores at their thread count (one thread each unless a trial says otherwise), at most --workers.',
       "With --redis the trials are enqueued on BullMQ and run by 'moprune worker' processes on any machine that mounts --store; this command follows them to the end (Ctrl-C stops following, the workers go on; run it again to continue).",
       'The state (which trials are done, their summaries) is <store>/<sweep id>/sweep-state.json; run the same command again after an interruption and only the missing trials run.',
+      "With a registered experiment instead of a file (first argument), it is 'moprune reproduce <experiment>' with that command's options: the experiment's sweeps (knee-search candidates, preference vectors, seeds) run on the executor chosen here.",
       'Exit status: 0 every trial finished, 1 some trial failed, 130 interrupted.',
     ],
     options: [

@@ -487,18 +487,17 @@ function executorFlags(spec: CommandSpec, v: Values, io: CliIo): ExecutorFlags {
 }
 
 async function cmdSweep(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  // `moprune sweep <experiment> …` is `moprune reproduce <experiment> …`: its sweeps on the chosen executor.
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first !== undefined && argv[0] === first && !isSweepFile(first, io.cwd)) {
+    return cmdReproduce(COMMANDS.find((c) => c.name === 'reproduce')!, argv, io);
+  }
   const { values: v, positionals } = parseCommand(spec, argv);
   if (v.help) {
     io.stdout.write(`${commandUsage(spec)}\n`);
     return EXIT.OK;
   }
-  const arg = onePositional(spec, positionals, 'the sweep file argument <sweep.json>');
-  if (!isSweepFile(arg, io.cwd)) {
-    throw usageError(
-      spec,
-      `'${arg}' is not a sweep file; a registered experiment runs its sweeps with: moprune reproduce ${arg} --workers N (or --redis URL --store DIR)`,
-    );
-  }
+  const arg = onePositional(spec, positionals, 'the sweep file argument <sweep.json|experiment>');
   const flags = executorFlags(spec, v, io);
   if (flags.redis !== undefined && flags.store === undefined) {
     throw usageError(spec, '--redis needs --store: the directory every worker mounts');

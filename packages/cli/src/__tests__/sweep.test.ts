@@ -339,7 +339,7 @@ describe('moprune sweep: bad input fails before anything is enqueued', () => {
 });
 
 describe('moprune reproduce hands an experiment the sweep executor', () => {
-  it('--workers N runs the experiment’s sweep on the local pool, into --out; --redis without --store is a usage error', async () => {
+  it('moprune sweep <experiment> --workers N (= reproduce) runs its sweep on the local pool, into --out; --redis without --store is a usage error', async () => {
     const { planSweep, sweepHookOf } = await import('@moprune/sweep');
     defineExperiment({
       name: 'sweep-demo',
@@ -361,7 +361,7 @@ describe('moprune reproduce hands an experiment the sweep executor', () => {
       expect(
         await main(
           [
-            'reproduce',
+            'sweep',
             'sweep-demo',
             '--quick',
             '--out',
