@@ -603,6 +603,9 @@ async function cmdWorker(spec: CommandSpec, argv: readonly string[], io: CliIo):
     `moprune: worker ${worker.name} stopping: running trials checkpoint and go back to the queue\n`,
   );
   await worker.close();
+  // When Redis is gone, BullMQ's blocking connection keeps reconnecting after close(): a stopped
+  // worker process must still end. The timer is unref'd, so it fires only if something lingers.
+  setTimeout(() => process.exit(EXIT.OK), 3000).unref();
   return EXIT.OK;
 }
 

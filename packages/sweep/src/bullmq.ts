@@ -363,6 +363,8 @@ export interface SweepWorkerOptions extends RedisTarget {
   readonly maxStalledCount?: number;
   readonly dataDir?: string;
   readonly cacheDir?: string;
+  /** How long `close()` waits for Redis to take running trials back before it stops anyway (ms). @default 15000 */
+  readonly closeTimeoutMs?: number;
   /** Name shown in job records (`processedBy`). @default `<host>:<pid>` */
   readonly name?: string;
   readonly onEvent?: (event: WorkerEvent) => void;
@@ -471,8 +473,22 @@ export async function startSweepWorker(options: SweepWorkerOptions): Promise<Swe
     close() {
       closing ??= (async () => {
         pool.abortAll();
-        await worker.close();
-        await pool.closeAll();
+        // A graceful close needs Redis (to hand running trials back); without it, give up after a while:
+        // the trials' locks then expire and other workers resume them from their checkpoints.
+        let timer: NodeJS.Timeout | undefined;
+        const gaveUp = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), options.closeTimeoutMs ?? 15_000);
+        });
+        if ((await Promise.race([worker.close(), gaveUp])) === 'timeout') {
+          emit({
+            type: 'log',
+            line: `moprune: worker ${name}: Redis did not answer while stopping; stopping anyway`,
+          });
+          void worker.close(true).catch(() => {});
+          void worker.disconnect().catch(() => {});
+        }
+        clearTimeout(timer);
+        await pool.closeAll(true);
         connection.disconnect();
       })();
       return closing;

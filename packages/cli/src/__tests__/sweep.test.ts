@@ -360,18 +360,7 @@ describe('moprune reproduce hands an experiment the sweep executor', () => {
       const { io, stdout, stderr } = memoryIo(root);
       expect(
         await main(
-          [
-            'sweep',
-            'sweep-demo',
-            '--quick',
-            '--out',
-            out,
-            '--workers',
-            '2',
-            '--backend',
-            'cpu',
-            '--quiet',
-          ],
+          ['sweep', 'sweep-demo', '--quick', '--out', out, '--workers', '2', '--backend', 'cpu', '--quiet'],
           io,
         ),
         stderr(),
