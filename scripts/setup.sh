@@ -29,5 +29,14 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 
+# Sweeps on many machines (@moprune/sweep's BullMQ executor) use Redis; its
+# tests start their own redis-server and fail, naming this package, without it.
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! command -v redis-server >/dev/null 2>&1; then
+  echo "setup: installing redis-server for the sweep executor's tests (apt-get)"
+  apt-get update -qq || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null \
+    || echo "setup: could not install redis-server; the sweep tests will fail until it is installed"
+fi
+
 pnpm install --frozen-lockfile
 pnpm run build

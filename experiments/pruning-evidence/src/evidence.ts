@@ -23,7 +23,12 @@ import '@moprune/objectives/register';
 import '@moprune/pruners';
 import '@moprune/solvers';
 import * as tf from '@tensorflow/tfjs-core';
-import { type EvidenceScale, gatesConfig, magnitudeConfig, relevanceConfig } from './configs.js';
+import { denseConfig, type EvidenceScale, gatesConfig, magnitudeConfig, relevanceConfig } from './configs.js';
+
+/** The runs of the evidence, in the order they run. */
+export const EVIDENCE_RUNS = ['dense', 'magnitude', 'gates', 'relevance'] as const;
+/** One of {@link EVIDENCE_RUNS}. */
+export type EvidenceRun = (typeof EVIDENCE_RUNS)[number];
 
 /** The figures of one pruning run. */
 export interface EvidenceRow {
@@ -47,8 +52,8 @@ export interface EvidenceRow {
 export interface EvidenceOptions {
   readonly scale: EvidenceScale;
   readonly outDir: string;
-  /** Which runs. @default all three */
-  readonly only?: readonly ('magnitude' | 'gates' | 'relevance')[];
+  /** Which runs. @default all of {@link EVIDENCE_RUNS} */
+  readonly only?: readonly EvidenceRun[];
   readonly resume?: boolean;
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
@@ -95,14 +100,16 @@ function hiddenUnits(net: Network): { kept: number; total: number } {
 /** Runs the selected evidence runs and writes `evidence.json` into `outDir`. */
 export async function runEvidence(options: EvidenceOptions): Promise<EvidenceRow[]> {
   const log = options.log ?? (() => {});
-  const runs: [string, JsonObject][] = [
-    ['magnitude', magnitudeConfig(options.scale)],
-    ['gates', gatesConfig(options.scale)],
-    ['relevance', relevanceConfig(options.scale)],
-  ];
+  const configs: Record<EvidenceRun, (s: EvidenceScale) => JsonObject> = {
+    dense: denseConfig,
+    magnitude: magnitudeConfig,
+    gates: gatesConfig,
+    relevance: relevanceConfig,
+  };
+  const runs = EVIDENCE_RUNS.map((key) => [key, configs[key](options.scale)] as const);
   const rows: EvidenceRow[] = [];
   for (const [key, config] of runs) {
-    if (options.only && !options.only.includes(key as 'magnitude')) continue;
+    if (options.only && !options.only.includes(key)) continue;
     log(`${key}: training (${config.name})`);
     const { summary, net } = await runExperiment(config, {
       runDir: join(options.outDir, key),
@@ -128,7 +135,7 @@ export async function runEvidence(options: EvidenceOptions): Promise<EvidenceRow
     if (key === 'gates') {
       const dense = createNetwork(denseSpec, { seed: 0 });
       const small = compact(net);
-      const [denseMs, compactedMs] = timeInference([dense, small]);
+      const [denseMs, compactedMs] = timeInference([dense, small], options.scale.inferenceRuns);
       inference = { denseMs: denseMs!, compactedMs: compactedMs!, speedup: denseMs! / compactedMs! };
       dense.dispose();
       small.dispose();

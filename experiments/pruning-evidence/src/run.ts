@@ -1,11 +1,11 @@
 /**
- * The pruning evidence script: `pnpm --filter @moprune/experiment-pruning-evidence evidence [--smoke] [--only magnitude,gates,relevance] [--seed N] [--out DIR] [--resume]`.
+ * The pruning evidence script: `pnpm --filter @moprune/experiment-pruning-evidence evidence [--smoke] [--only dense,magnitude,gates,relevance] [--seed N] [--out DIR] [--resume]`.
  * Writes DIR/<run>/ (config.json, metrics.jsonl, result.json, checkpoint/) and DIR/evidence.json, and prints a table.
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '@moprune/backend';
 import { FULL, SMOKE } from './configs.js';
-import { runEvidence } from './evidence.js';
+import { EVIDENCE_RUNS, type EvidenceRun, runEvidence } from './evidence.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,9 +22,12 @@ if (values.seed !== undefined && !/^\d+$/.test(values.seed)) {
 }
 const base = values.smoke ? SMOKE : FULL;
 const scale = values.seed === undefined ? base : { ...base, seed: Number(values.seed) };
-const only = values.only?.split(',').map((s) => s.trim()) as
-  | ('magnitude' | 'gates' | 'relevance')[]
-  | undefined;
+const only = values.only?.split(',').map((s) => s.trim()) as EvidenceRun[] | undefined;
+const unknown = only?.filter((r) => !(EVIDENCE_RUNS as readonly string[]).includes(r)) ?? [];
+if (unknown.length > 0) {
+  console.error(`evidence: --only takes ${EVIDENCE_RUNS.join(', ')}; got '${unknown.join(', ')}'`);
+  process.exit(2);
+}
 const outDir = values.out ?? `results/${values.smoke ? 'smoke' : 'full'}`;
 
 const backend = await initBackend();

@@ -60,6 +60,31 @@ const MODULE: OptionSpec = {
   help: 'Import a module that defines components or experiments (package name or path; repeatable; also $MOPRUNE_MODULES and package.json "moprune.modules")',
 };
 
+const REDIS: OptionSpec = {
+  name: 'redis',
+  type: 'string',
+  arg: 'URL',
+  help: 'Redis of the BullMQ queue, e.g. redis://127.0.0.1:6379',
+};
+const STORE: OptionSpec = {
+  name: 'store',
+  type: 'string',
+  arg: 'DIR',
+  help: 'Directory of the sweeps (state + run directories); with --redis one that every worker mounts (default results/sweeps)',
+};
+const WORKERS: OptionSpec = {
+  name: 'workers',
+  type: 'string',
+  arg: 'N',
+  help: 'Local pool: at most N trials at once (default: one single-thread trial per core)',
+};
+const QUEUE: OptionSpec = {
+  name: 'queue',
+  type: 'string',
+  arg: 'NAME',
+  help: 'BullMQ queue (default moprune-trials)',
+};
+
 /** Every command of `moprune`, in help order. */
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -69,6 +94,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: [
       'Modes: --full (default) runs the paper-sized experiment; --quick a short run of the same pipeline.',
       'Output goes to --out (default results/<experiment>/<mode>-seed<seed>). Ctrl-C stops after a checkpoint (exit 130); run the same command with --resume to continue.',
+      "An experiment's sweeps (knee-search candidates, preference vectors, seeds) run on a local pool of processes (--workers N, default one per core) or on BullMQ workers (--redis URL --store DIR; start 'moprune worker' on any machine that mounts DIR).",
     ],
     options: [
       { name: 'quick', type: 'boolean', help: 'Short run of the same pipeline' },
@@ -77,6 +103,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       OUT,
       RESUME,
       FORCE,
+      WORKERS,
+      REDIS,
+      STORE,
+      QUEUE,
       MODULE,
       BACKEND,
       DATA_DIR,
@@ -94,6 +124,79 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Output goes to --out (default results/train/<config name>): config.json, metrics.jsonl, result.json, checkpoint/, report.md and plots. Ctrl-C stops after a checkpoint (exit 130); --resume continues.',
     ],
     options: [OUT, RESUME, FORCE, BACKEND, MODULE, DATA_DIR, CACHE_DIR, QUIET, HELP],
+  },
+  {
+    name: 'sweep',
+    args: '<sweep.json|experiment>',
+    summary: 'Run a sweep of trials: on a local pool of processes, or on BullMQ workers (--redis)',
+    details: [
+      'A sweep file lists trials, or a base config with a grid over config fields, preference vectors and seeds (see the @moprune/sweep README). Every trial config is validated before anything runs or is enqueued.',
+      'Locally (the default) trials run in a pool of processes on this machine: as many at once as fit in the cores at their thread count (one thread each unless a trial says otherwise), at most --workers.',
+      "With --redis the trials are enqueued on BullMQ and run by 'moprune worker' processes on any machine that mounts --store; this command follows them to the end (Ctrl-C stops following, the workers go on; run it again to continue).",
+      'The state (which trials are done, their summaries) is <store>/<sweep id>/sweep-state.json; run the same command again after an interruption and only the missing trials run.',
+      "With a registered experiment instead of a file (first argument), it is 'moprune reproduce <experiment>' with that command's options: the experiment's sweeps (knee-search candidates, preference vectors, seeds) run on the executor chosen here.",
+      'Exit status: 0 every trial finished, 1 some trial failed, 130 interrupted.',
+    ],
+    options: [
+      {
+        name: 'workers',
+        type: 'string',
+        arg: 'N',
+        help: 'Local pool: at most N trials at once (default: one per core)',
+      },
+      REDIS,
+      STORE,
+      QUEUE,
+      {
+        name: 'retry-failed',
+        type: 'boolean',
+        help: 'Run the trials that failed in an earlier session again',
+      },
+      MODULE,
+      BACKEND,
+      DATA_DIR,
+      CACHE_DIR,
+      QUIET,
+      HELP,
+    ],
+  },
+  {
+    name: 'worker',
+    args: '',
+    summary: 'Take trials of BullMQ sweeps from Redis and run them (any number of machines)',
+    details: [
+      'Runs until SIGINT/SIGTERM: running trials then write a checkpoint and go back to the queue, where another worker resumes them.',
+      'A worker that dies (kill -9, power loss) is noticed by the other workers after --lock-duration; its trials are resumed from their last checkpoint.',
+    ],
+    options: [
+      REDIS,
+      STORE,
+      QUEUE,
+      { name: 'slots', type: 'string', arg: 'N', help: 'Trials at once (default: one per core)' },
+      {
+        name: 'lock-duration',
+        type: 'string',
+        arg: 'MS',
+        help: 'A worker silent this long is considered dead (BullMQ lockDuration, default 30000)',
+      },
+      {
+        name: 'stalled-interval',
+        type: 'string',
+        arg: 'MS',
+        help: "How often to look for dead workers' trials (BullMQ stalledInterval, default 30000)",
+      },
+      {
+        name: 'max-stalled',
+        type: 'string',
+        arg: 'N',
+        help: 'How often a trial may lose its worker before it fails (default 3)',
+      },
+      MODULE,
+      BACKEND,
+      DATA_DIR,
+      CACHE_DIR,
+      HELP,
+    ],
   },
   {
     name: 'report',
@@ -118,6 +221,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'List registered experiments, models, datasets, objectives, solvers and pruners',
     details: ['kind: experiments, models, datasets, objectives, solvers or pruners (default: all).'],
     options: [{ name: 'json', type: 'boolean', help: 'Print JSON' }, MODULE, HELP],
+  },
+];
+
+/**
+ * Commands `moprune` runs for itself, not listed in help: `__trial-host` is
+ * the process a sweep's local pool and a worker start per trial slot.
+ */
+export const INTERNAL_COMMANDS: readonly CommandSpec[] = [
+  {
+    name: '__trial-host',
+    args: '',
+    summary: 'Serve trials to the parent process over IPC (internal)',
+    details: [],
+    options: [
+      { name: 'cwd', type: 'string', arg: 'DIR', help: 'Directory modules resolve from' },
+      MODULE,
+      BACKEND,
+      DATA_DIR,
+      CACHE_DIR,
+    ],
   },
 ];
 

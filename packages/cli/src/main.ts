@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ExperimentMode, ExperimentSummary, JsonObject } from '@moprune/core';
+import type { ExperimentMode, ExperimentRunOptions, ExperimentSummary, JsonObject } from '@moprune/core';
 import type { PaperComparison } from '@moprune/report';
-import { COMMANDS, type CommandSpec, commandUsage, mainUsage } from './cli-spec.js';
+import type { SweepPlan, SweepResult } from '@moprune/sweep';
+import { COMMANDS, type CommandSpec, commandUsage, INTERNAL_COMMANDS, mainUsage } from './cli-spec.js';
 import { BACKEND_CHOICES, loadComponents, paretoTools, startBackend } from './components.js';
 import { CliError, isUsageError } from './errors.js';
 import {
@@ -16,6 +17,18 @@ import {
   projectModules,
 } from './modules.js';
 import { createProgress, type ProgressStream, trainProgress } from './progress.js';
+import {
+  absoluteModules,
+  type ExecutorFlags,
+  executorFromFlags,
+  isSweepFile,
+  parseMs,
+  parseWorkers,
+  serveTrialHostProcess,
+  storeDir,
+  trialHostCommand,
+} from './sweep.js';
+import { sweepDisplay, workerLine } from './sweep-progress.js';
 
 /** Exit statuses of `moprune`. */
 export const EXIT = {
@@ -272,6 +285,15 @@ async function cmdReport(spec: CommandSpec, argv: readonly string[], io: CliIo):
 
 const KINDS = ['experiments', 'models', 'datasets', 'objectives', 'solvers', 'pruners'] as const;
 
+/** `$MOPRUNE_MODULES` and `--module`, in that order. */
+function cliModules(v: Values, io: CliIo): string[] {
+  const fromEnv = (io.env[MODULES_ENV_VAR] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return [...fromEnv, ...((v.module as string[] | undefined) ?? [])];
+}
+
 /**
  * Loads our component packages, then the project's modules (`moprune.modules`
  * in the nearest package.json), `$MOPRUNE_MODULES` and `--module`, in that
@@ -283,16 +305,9 @@ async function loadComponentsAndModules(
   extra: readonly ModuleRequest[] = [],
 ): Promise<void> {
   await loadComponents();
-  const fromEnv = (io.env[MODULES_ENV_VAR] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
   await loadModules([
     ...projectModules(io.cwd),
-    ...[...fromEnv, ...((v.module as string[] | undefined) ?? [])].map((specifier) => ({
-      specifier,
-      from: io.cwd,
-    })),
+    ...cliModules(v, io).map((specifier) => ({ specifier, from: io.cwd })),
     ...extra,
   ]);
 }
@@ -430,23 +445,48 @@ async function cmdReproduce(base: CommandSpec, argv: readonly string[], io: CliI
     .join(' ');
   const again = `moprune reproduce ${name} --${mode} --seed ${runSeed}${argText === '' ? '' : ` ${argText}`} --out ${outDir}`;
   prepareOutDir(outDir, resume, v.force === true, again, true);
+  const flags = executorFlags(spec, v, io);
+  if (flags.redis !== undefined && flags.store === undefined) {
+    throw usageError(spec, '--redis needs --store: the directory every worker mounts');
+  }
   const progress = createProgress({ stream: io.stderr, ...(v.quiet ? { enabled: false } : {}) });
   const log = (line: string) => progress.log(line);
+  const sweepStore = flags.store ?? outDir;
+  const signal = io.signal ?? new AbortController().signal;
+  const runExperimentSweep = async (plan: SweepPlan): Promise<SweepResult> => {
+    const { runSweep } = await import('@moprune/sweep');
+    const display = sweepDisplay(progress, v.quiet ? 'quiet' : io.stderr.isTTY === true ? 'tty' : 'lines');
+    try {
+      return await runSweep(
+        { ...plan, modules: [...flags.modules, ...plan.modules] },
+        {
+          store: sweepStore,
+          executor: await executorFromFlags(flags, io.cwd),
+          signal,
+          onEvent: (e) => display.onEvent(e),
+        },
+      );
+    } finally {
+      display.finish();
+    }
+  };
   try {
     await startBackend(backend, io.env, log);
     log(`moprune: ${name}, ${mode} mode (${def.modes[mode]}), seed ${runSeed}, output ${outDir}`);
-    const outcome = await def.run({
+    const { withSweepHook } = await import('@moprune/sweep');
+    const runOptions: ExperimentRunOptions = {
       mode,
       seed: runSeed,
       outDir,
       resume,
-      signal: io.signal ?? new AbortController().signal,
+      signal,
       progress,
       log,
       ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
       ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
       args,
-    });
+    };
+    const outcome = await def.run(withSweepHook(runOptions, { run: runExperimentSweep, store: sweepStore }));
     if (outcome.status === 'interrupted') {
       log(`moprune: interrupted; checkpoints written. Continue with: ${again} --resume`);
       return EXIT.INTERRUPTED;
@@ -475,11 +515,166 @@ async function cmdReproduce(base: CommandSpec, argv: readonly string[], io: CliI
   }
 }
 
+function executorFlags(spec: CommandSpec, v: Values, io: CliIo): ExecutorFlags {
+  const workers = parseWorkers(v.workers as string | undefined, '--workers');
+  const redis = v.redis as string | undefined;
+  if (redis !== undefined && workers !== undefined) {
+    throw usageError(
+      spec,
+      '--workers sizes the local pool; with --redis start that many `moprune worker`s instead',
+    );
+  }
+  const backend = backendOption(spec, v);
+  return {
+    ...(workers === undefined ? {} : { workers }),
+    ...(redis === undefined ? {} : { redis }),
+    ...(typeof v.store === 'string' ? { store: storeDir(v.store, io.cwd) } : {}),
+    ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
+    ...(backend === undefined ? {} : { backend }),
+    ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
+    ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+    modules: absoluteModules(cliModules(v, io), io.cwd),
+  };
+}
+
+async function cmdSweep(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  // `moprune sweep <experiment> …` is `moprune reproduce <experiment> …`: its sweeps on the chosen executor.
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first !== undefined && argv[0] === first && !isSweepFile(first, io.cwd)) {
+    return cmdReproduce(COMMANDS.find((c) => c.name === 'reproduce')!, argv, io);
+  }
+  const { values: v, positionals } = parseCommand(spec, argv);
+  if (v.help) {
+    io.stdout.write(`${commandUsage(spec)}\n`);
+    return EXIT.OK;
+  }
+  const arg = onePositional(spec, positionals, 'the sweep file argument <sweep.json|experiment>');
+  const flags = executorFlags(spec, v, io);
+  if (flags.redis !== undefined && flags.store === undefined) {
+    throw usageError(spec, '--redis needs --store: the directory every worker mounts');
+  }
+  const file = resolve(io.cwd, arg);
+  const doc = readJsonFile(file, 'sweep file');
+  const withDefaults =
+    typeof doc === 'object' && doc !== null && !Array.isArray(doc)
+      ? {
+          id: basename(file).replace(/\.json$/i, ''),
+          ...(doc as Record<string, unknown>),
+          ...(Array.isArray((doc as { modules?: unknown }).modules)
+            ? { modules: absoluteModules((doc as { modules: string[] }).modules, dirname(file)) }
+            : {}),
+        }
+      : doc;
+  const sweepModules = (withDefaults as { modules?: unknown }).modules;
+  await loadComponentsAndModules(
+    v,
+    io,
+    (Array.isArray(sweepModules) ? (sweepModules as string[]) : []).map((specifier) => ({
+      specifier,
+      from: io.cwd,
+    })),
+  );
+  const { planSweep, runSweep } = await import('@moprune/sweep');
+  const plan = planSweep(withDefaults);
+  const store = flags.store ?? storeDir(undefined, io.cwd);
+  const executor = await executorFromFlags(flags, io.cwd);
+  const progress = createProgress({ stream: io.stderr, ...(v.quiet ? { enabled: false } : {}) });
+  const display = sweepDisplay(progress, v.quiet ? 'quiet' : io.stderr.isTTY === true ? 'tty' : 'lines');
+  try {
+    const result = await runSweep(
+      { ...plan, modules: [...flags.modules, ...plan.modules] },
+      {
+        store,
+        executor,
+        ...(io.signal === undefined ? {} : { signal: io.signal }),
+        retryFailed: v['retry-failed'] === true,
+        onEvent: (e) => display.onEvent(e),
+      },
+    );
+    display.finish();
+    const done = result.trials.filter((t) => t.status === 'done').length;
+    const failed = result.trials.filter((t) => t.status === 'failed');
+    io.stdout.write(
+      `sweep ${result.sweep}: ${result.status}, ${done}/${result.trials.length} trials done${failed.length > 0 ? `, ${failed.length} failed` : ''}\nstate: ${result.stateFile}\n`,
+    );
+    for (const t of failed) io.stdout.write(`failed: ${t.id}: ${t.error?.code} ${t.error?.message}\n`);
+    if (result.status === 'interrupted') {
+      progress.log(
+        `moprune: interrupted; run the same command again to continue (only the missing trials run)`,
+      );
+      return EXIT.INTERRUPTED;
+    }
+    return result.status === 'completed' ? EXIT.OK : EXIT.FAILURE;
+  } finally {
+    display.finish();
+    progress.close();
+  }
+}
+
+async function cmdWorker(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const { values: v, positionals } = parseCommand(spec, argv);
+  if (v.help) {
+    io.stdout.write(`${commandUsage(spec)}\n`);
+    return EXIT.OK;
+  }
+  if (positionals.length > 0) throw usageError(spec, `unexpected argument '${positionals[0]}'`);
+  const flags = executorFlags(spec, v, io);
+  if (flags.redis === undefined || flags.store === undefined) {
+    throw usageError(
+      spec,
+      'a worker needs --redis URL and --store DIR (the directory every worker and the coordinator mount)',
+    );
+  }
+  const slots = parseWorkers(v.slots as string | undefined, '--slots');
+  const lockDurationMs = parseMs(v['lock-duration'] as string | undefined, '--lock-duration');
+  const stalledIntervalMs = parseMs(v['stalled-interval'] as string | undefined, '--stalled-interval');
+  const maxStalledCount = parseWorkers(v['max-stalled'] as string | undefined, '--max-stalled');
+  const { startSweepWorker } = await import('@moprune/sweep');
+  const worker = await startSweepWorker({
+    redis: flags.redis,
+    store: flags.store,
+    host: trialHostCommand(flags, io.cwd),
+    ...(flags.queue === undefined ? {} : { queue: flags.queue }),
+    ...(slots === undefined ? {} : { slots }),
+    ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
+    ...(stalledIntervalMs === undefined ? {} : { stalledIntervalMs }),
+    ...(maxStalledCount === undefined ? {} : { maxStalledCount }),
+    ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }),
+    ...(flags.cacheDir === undefined ? {} : { cacheDir: flags.cacheDir }),
+    onEvent: (e) => io.stderr.write(`${workerLine(e)}\n`),
+  });
+  // SIGINT (io.signal) and SIGTERM (service managers) both stop the worker gracefully.
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGTERM', stop);
+    if (io.signal?.aborted) stop();
+    io.signal?.addEventListener('abort', stop, { once: true });
+  });
+  io.stderr.write(
+    `moprune: worker ${worker.name} stopping: running trials checkpoint and go back to the queue\n`,
+  );
+  await worker.close();
+  // When Redis is gone, BullMQ's blocking connection keeps reconnecting after close(): a stopped
+  // worker process must still end. The timer is unref'd, so it fires only if something lingers.
+  setTimeout(() => process.exit(EXIT.OK), 3000).unref();
+  return EXIT.OK;
+}
+
+async function cmdTrialHost(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const { values: v } = parseCommand(spec, argv);
+  const cwd = typeof v.cwd === 'string' ? v.cwd : io.cwd;
+  await serveTrialHostProcess(executorFlags(spec, v, { ...io, cwd }), cwd);
+  return EXIT.OK;
+}
+
 const HANDLERS: Record<string, (spec: CommandSpec, argv: readonly string[], io: CliIo) => Promise<number>> = {
   reproduce: cmdReproduce,
   train: cmdTrain,
   report: cmdReport,
   list: cmdList,
+  sweep: cmdSweep,
+  worker: cmdWorker,
+  '__trial-host': cmdTrialHost,
 };
 
 function printError(e: unknown, io: CliIo): void {
@@ -522,7 +717,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
       full.stdout.write(`${cliVersion()}\n`);
       return EXIT.OK;
     }
-    const spec = COMMANDS.find((c) => c.name === command);
+    const spec = [...COMMANDS, ...INTERNAL_COMMANDS].find((c) => c.name === command);
     if (spec === undefined) {
       throw new CliError(
         'USAGE',

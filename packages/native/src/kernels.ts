@@ -874,7 +874,8 @@ function slice(addon: NativeAddon): KernelFunc {
     } catch (error) {
       throw badShape(
         'Slice',
-        `begin ${JSON.stringify(args.attrs.begin)} / size ${JSON.stringify(args.attrs.size)} do not fit`,
+        // tfjs's own reason (e.g. "slice() does not support negative begin indexing.") stays in the message.
+        `begin ${JSON.stringify(args.attrs.begin)} / size ${JSON.stringify(args.attrs.size)} do not fit: ${error instanceof Error ? error.message : String(error)}`,
         { x },
         error,
       );
