@@ -5,6 +5,7 @@ import {
   type ExperimentRunOptions,
   writeJsonAtomic,
 } from '@moprune/core';
+import { sweepHookOf } from '@moprune/sweep';
 import { KNEE_RULE, type ReproduceSummary, type RunFigures, reproduce } from './reproduce.js';
 
 /**
@@ -104,7 +105,7 @@ function writeManifests(outDir: string, summary: ReproduceSummary): void {
     });
   }
   for (const [strategy, sweep] of Object.entries(summary.knee)) {
-    writeJsonAtomic(join(outDir, `knee-${strategy}`, 'report.json'), {
+    writeJsonAtomic(join(sweep.dir, 'report.json'), {
       title: `Reiners et al. (2020): weighted-sum knee search (${strategy}), LeNet-5 on MNIST`,
       knee: `candidate-${String(sweep.knee).padStart(2, '0')}`,
       kneeRule: KNEE_RULE,
@@ -123,15 +124,15 @@ function writeManifests(outDir: string, summary: ReproduceSummary): void {
 function reportDirOf(outDir: string, summary: ReproduceSummary): string {
   const run = summary.runs.smgd ?? Object.values(summary.runs)[0];
   if (run) return relative(outDir, run.runDir) || '.';
-  const strategy = Object.keys(summary.knee)[0];
-  return strategy === undefined ? '.' : `knee-${strategy}`;
+  const sweep = Object.values(summary.knee)[0];
+  return sweep === undefined ? '.' : relative(outDir, sweep.dir) || '.';
 }
 
 /** Every other run and knee sweep of the summary, each of which gets its own report (relative to `outDir`). */
 function otherReportDirs(outDir: string, summary: ReproduceSummary, main: string): string[] {
   const dirs = [
     ...Object.values(summary.runs).map((run) => relative(outDir, run.runDir) || '.'),
-    ...Object.keys(summary.knee).map((strategy) => `knee-${strategy}`),
+    ...Object.values(summary.knee).map((sweep) => relative(outDir, sweep.dir) || '.'),
   ];
   return dirs.filter((d) => d !== main);
 }
@@ -162,6 +163,7 @@ export const experiment = defineExperiment({
       resume: options.resume,
       signal: options.signal,
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(sweepHookOf(options) === undefined ? {} : { sweep: sweepHookOf(options)! }),
       onProgress: (e) => {
         if (e.type === 'run-start') options.log(`${e.run}: ${e.epochs} epochs`);
         else if (e.type === 'epoch')

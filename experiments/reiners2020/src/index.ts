@@ -43,5 +43,7 @@ export {
   reproduce,
   SCALES,
   type SweepSummary,
+  searchStrategy,
   validateReproduceOptions,
 } from './reproduce.js';
+export { RUNNER_MODULE, RUNNER_NAME, reinersRunner } from './runner.js';

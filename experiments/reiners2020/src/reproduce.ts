@@ -6,7 +6,7 @@
  * and the whole call a `summary.json`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   type ExperimentSummary,
   formatIssues,
@@ -36,6 +36,15 @@ import {
   type WeightSearch,
 } from '@moprune/solvers';
 import {
+  adaptivePlan,
+  jsonSha256,
+  type SweepHook,
+  type SweepResult,
+  type SweepStrategy,
+  type TrialSpec,
+  trialRunDir,
+} from '@moprune/sweep';
+import {
   type BaselineOptimizer,
   baselineConfig,
   FULL,
@@ -48,6 +57,7 @@ import {
   weightedSumConfig,
 } from './configs.js';
 import { reinersMetrics } from './metrics.js';
+import { RUNNER_MODULE, RUNNER_NAME } from './runner.js';
 
 /** Run sizes: the paper's (`full`), minutes (`quick`), seconds (`tiny`, for tests). */
 export type Mode = 'quick' | 'full' | 'tiny';
@@ -92,6 +102,16 @@ export interface ReproduceOptions {
   readonly smgdLr?: number;
   /** What k counts in SMGD's lr/(1 + decay·k): `'step'` (reference code) or `'epoch'`. @default 'step' */
   readonly smgdDecay?: 'step' | 'epoch';
+  /**
+   * Runs the knee candidates as an adaptive sweep on this executor (what
+   * `moprune reproduce reiners2020 --workers N` or `--redis URL --store DIR`
+   * hands the experiment: `sweepHookOf(options)` of `@moprune/sweep`): the
+   * search proposes candidates as results arrive, the executor's workers train
+   * them (a grid's candidates side by side), and a restarted coordinator picks
+   * the search up from the sweep's state. Without it the candidates train in
+   * this process one after the other. The retrain of the knee always runs here.
+   */
+  readonly sweep?: SweepHook;
 }
 
 /** What {@link reproduce} reports while it runs. */
@@ -145,6 +165,11 @@ export interface Candidate {
 /** A knee search's summary (sweep.json). */
 export interface SweepSummary {
   readonly strategy: KneeStrategy;
+  /**
+   * The knee search's directory (candidates, sweep.json, retrain): `outDir/knee-<strategy>`,
+   * or the sweep's directory in the store when the store is elsewhere.
+   */
+  readonly dir: string;
   readonly candidateEpochs: number;
   readonly selectedOn: 'validation';
   readonly candidates: readonly Candidate[];
@@ -182,7 +207,7 @@ export interface ReproduceSummary {
 class Interrupted extends Error {}
 
 /** Codes of {@link Reiners2020Error}. */
-export type Reiners2020ErrorCode = 'INVALID_OPTIONS';
+export type Reiners2020ErrorCode = 'INVALID_OPTIONS' | 'KNEE_SEARCH_FAILED';
 
 /** A bad {@link ReproduceOptions} value; `issues` name every offending field. `name` is always `'Reiners2020Error'`. */
 export class Reiners2020Error extends MopruneError<Reiners2020ErrorCode> {
@@ -289,6 +314,40 @@ export function gridLambda2(n: number): number[] {
   if (n >= g.length) return [...g];
   if (n <= 1) return [g[0]!];
   return Array.from({ length: n }, (_, i) => g[Math.round((i * (g.length - 1)) / (n - 1))]!);
+}
+
+/** A candidate's (f1, f2) on the validation split; NaN when it has none (a non-finite run would already have failed: NON_FINITE_LOSS). */
+function pointOf(figures: RunFigures): number[] {
+  const o = figures.objectives;
+  return o === null ? [Number.NaN, Number.NaN] : [o.f1, o.f2];
+}
+
+/**
+ * A weight search as a sweep strategy: each λ it proposes becomes the trial
+ * `candidate-NN` (NN = proposal order) training `config(λ)` with the
+ * experiment's runner; each outcome's validation (f1, f2) — read from the
+ * deterministic part of its result, so the same whichever worker ran it — is
+ * told back to the search.
+ */
+export function searchStrategy(
+  search: WeightSearch,
+  config: (lambda: readonly number[]) => JsonObject,
+): SweepStrategy {
+  const lambdas = new Map<string, number[]>();
+  return {
+    next(): TrialSpec | undefined {
+      const lambda = search.next();
+      if (lambda === undefined) return undefined;
+      const id = `candidate-${String(lambdas.size).padStart(2, '0')}`;
+      lambdas.set(id, lambda);
+      return { id, config: config(lambda), runner: RUNNER_NAME, threads: 1, labels: { lambda } };
+    },
+    tell({ trial, outcome }): void {
+      const lambda = lambdas.get(trial.id)!;
+      const summary = outcome.result as unknown as ExperimentSummary;
+      search.tell(lambda, pointOf(figuresOf(trial.id, '', summary, convL2Weight(trial.config))));
+    },
+  };
 }
 
 function makeSearch(strategy: KneeStrategy, scale: Scale, seed: number): WeightSearch {
@@ -408,8 +467,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     runs[run] = await runOne(run, config, runDir);
   };
 
-  const kneeSearch = async (strategy: KneeStrategy): Promise<SweepSummary> => {
-    const dir = join(options.outDir, `knee-${strategy}`);
+  /** The candidates trained in this process, one after the other. */
+  const candidatesHere = async (strategy: KneeStrategy, dir: string): Promise<Candidate[]> => {
     const search = makeSearch(strategy, scale, seed);
     const candidates: Candidate[] = [];
     await runWeightSearch(search, async (lambda) => {
@@ -420,18 +479,61 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
         weightedSumConfig({ ...base, lambda }),
         join(dir, `candidate-${String(index).padStart(2, '0')}`),
       );
-      const o = figures.objectives;
-      // A non-finite candidate would already have failed its run (NON_FINITE_LOSS).
-      const f = o === null ? [Number.NaN, Number.NaN] : [o.f1, o.f2];
+      const f = pointOf(figures);
       candidates.push({ index, lambda, f, figures });
       return f;
     });
+    return candidates;
+  };
+
+  /** The candidates as an adaptive sweep on the host's executor (see {@link ReproduceOptions.sweep}). */
+  const candidatesOnSweep = async (
+    strategy: KneeStrategy,
+    hook: SweepHook,
+    id: string,
+  ): Promise<Candidate[]> => {
+    const config = (lambda: readonly number[]) => weightedSumConfig({ ...base, lambda: [...lambda] });
+    const plan = adaptivePlan({
+      id,
+      modules: [RUNNER_MODULE],
+      fingerprint: `reiners2020-knee:${strategy}:${jsonSha256({ scale, seed, regrow, max: scale.maxCandidates })}`,
+      strategy: () => searchStrategy(makeSearch(strategy, scale, seed), config),
+    });
+    const result: SweepResult = await hook.run(plan);
+    if (result.status === 'interrupted') throw new Interrupted();
+    if (result.status === 'failed') {
+      const failed = result.trials.filter((t) => t.status === 'failed').map((t) => t.id);
+      throw new Reiners2020Error(
+        'KNEE_SEARCH_FAILED',
+        `knee search (${strategy}): trial${failed.length > 1 ? 's' : ''} ${failed.join(', ')} failed for good (see ${result.stateFile}); rerun with --resume after fixing the cause`,
+        [],
+      );
+    }
+    return result.trials.map((t, index) => {
+      const runDir = trialRunDir(hook.store, id, t.id);
+      const summary = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as ExperimentSummary;
+      const lambda = ((t.labels?.lambda as number[] | undefined) ?? []).slice();
+      const figures = figuresOf(`knee-${strategy}/${t.id}`, runDir, summary, convL2Weight(config(lambda)));
+      progress({ type: 'run-end', run: figures.run, figures, reused: false });
+      return { index, lambda, f: pointOf(figures), figures };
+    });
+  };
+
+  const kneeSearch = async (strategy: KneeStrategy): Promise<SweepSummary> => {
+    const hook = options.sweep;
+    // The store may be shared by other experiments and seeds: outside outDir, the sweep id names them.
+    const here = hook === undefined || resolve(hook.store) === resolve(options.outDir);
+    const id = here ? `knee-${strategy}` : `reiners2020-${mode}-seed${seed}-knee-${strategy}`;
+    const dir = hook === undefined || here ? join(options.outDir, id) : join(hook.store, id);
+    const candidates =
+      hook === undefined ? await candidatesHere(strategy, dir) : await candidatesOnSweep(strategy, hook, id);
     const points = candidates.map((c) => c.f);
     const front = nonDominatedIndices(points).sort((a, b) => points[a]![1]! - points[b]![1]!);
     const kneeIndex = kneeByDistance(points);
     const reference = [0, 1].map((j) => 1.1 * Math.max(...points.map((p) => p[j]!)));
     const partial: SweepSummary = {
       strategy,
+      dir,
       candidateEpochs: scale.candidateEpochs,
       selectedOn: 'validation',
       candidates,

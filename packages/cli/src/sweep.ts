@@ -24,9 +24,26 @@ export interface ExecutorFlags {
 }
 
 /**
+ * The module hooks of this process (`--import`, `--require`, `--loader` and
+ * their `=` forms): a trial process needs the same to load what this one
+ * loads — `pnpm reproduce` runs the built CLI under `node --import tsx` so
+ * that the workspace's experiments (TypeScript sources) load.
+ */
+export function moduleHookArgs(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  const flags = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (flags.has(a) && i + 1 < execArgv.length) out.push(a, execArgv[++i]!);
+    else if ([...flags].some((f) => f.startsWith('--') && a.startsWith(`${f}=`))) out.push(a);
+  }
+  return out;
+}
+
+/**
  * The command that starts a trial process: this CLI's own bin with the
  * internal `__trial-host` command (through tsx when the CLI runs from its
- * TypeScript sources, as in the tests).
+ * TypeScript sources, as in the tests; with this process's module hooks otherwise).
  */
 export function trialHostCommand(flags: ExecutorFlags, cwd: string): HostCommand {
   const here = fileURLToPath(import.meta.url);
@@ -34,7 +51,7 @@ export function trialHostCommand(flags: ExecutorFlags, cwd: string): HostCommand
   const bin = join(dirname(here), fromSource ? 'bin.ts' : 'bin.js');
   const execArgv = fromSource
     ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href]
-    : [];
+    : moduleHookArgs(process.execArgv);
   const args = ['__trial-host', '--cwd', cwd];
   if (flags.backend !== undefined) args.push('--backend', flags.backend);
   if (flags.dataDir !== undefined) args.push('--data-dir', flags.dataDir);
