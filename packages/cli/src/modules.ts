@@ -55,6 +55,60 @@ function resolveFrom(dir: string, specifier: string): string | undefined {
   return undefined;
 }
 
+let tsxLoader: Promise<boolean> | undefined;
+
+/**
+ * Registers tsx's module hooks in this process (once), so that TypeScript
+ * sources — a workspace's experiments, a contributor's `.ts` component — load
+ * when the built CLI runs without `node --import tsx`. tsx is looked up from
+ * the project, then from the CLI. False when it is not installed.
+ */
+function registerTsx(from: string): Promise<boolean> {
+  tsxLoader ??= (async () => {
+    for (const base of [join(from, 'package.json'), import.meta.url]) {
+      let url: string;
+      try {
+        // The ESM entry of `tsx/esm/api` (require.resolve would give its CommonJS one).
+        const manifest = createRequire(base).resolve('tsx/package.json');
+        const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
+          exports?: Record<string, { import?: { default?: string } } | string>;
+        };
+        const entry = pkg.exports?.['./esm/api'];
+        const file = typeof entry === 'object' ? entry.import?.default : undefined;
+        if (file === undefined) continue;
+        url = pathToFileURL(join(dirname(manifest), file)).href;
+      } catch {
+        continue;
+      }
+      const api = (await import(url)) as { register?: () => unknown; default?: { register?: () => unknown } };
+      const register = api.register ?? api.default?.register;
+      if (typeof register !== 'function') continue;
+      register();
+      return true;
+    }
+    return false;
+  })();
+  return tsxLoader;
+}
+
+const TS_SOURCE = /\.[cm]?ts$/;
+
+/**
+ * Imports `url`; a TypeScript source this Node cannot load is loaded again
+ * through tsx when tsx is installed — under another URL (`?tsx`), because
+ * Node keeps the failed load of the first one. Every load of a module by the
+ * CLI comes through here, so it is loaded once either way.
+ */
+async function importModule(url: string, from: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    const unknownExtension = (e as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION';
+    if (!unknownExtension || !TS_SOURCE.test(url) || !(await registerTsx(from))) throw e;
+    return (await import(`${url}?tsx`)) as Record<string, unknown>;
+  }
+}
+
 function isExperimentSpec(value: unknown): value is ExperimentSpec {
   const v = value as Partial<ExperimentSpec> | null;
   return (
@@ -112,7 +166,7 @@ export async function loadModules(requests: readonly ModuleRequest[]): Promise<L
       });
     }
     try {
-      const mod = (await import(url)) as Record<string, unknown>;
+      const mod = await importModule(url, from);
       for (const value of Object.values(mod)) {
         const items = Array.isArray(value) ? value : [value];
         for (const item of items) {
@@ -122,7 +176,7 @@ export async function loadModules(requests: readonly ModuleRequest[]): Promise<L
       }
     } catch (e) {
       const hint = url.endsWith('.ts')
-        ? ' (a TypeScript source: build it, or run the CLI under tsx: node --import tsx …)'
+        ? ' (a TypeScript source: build it, install tsx next to it, or run the CLI under tsx: node --import tsx …)'
         : '';
       throw new CliError(
         'MODULE_LOAD_FAILED',
