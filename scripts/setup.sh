@@ -40,3 +40,6 @@ fi
 
 pnpm install --frozen-lockfile
 pnpm run build
+# Again, offline and quick: links the `moprune` bin (packages/cli/dist/bin.js exists only after the
+# build) so that `pnpm exec moprune …` works at the root, as `pnpm moprune …` does.
+pnpm install --frozen-lockfile --offline >/dev/null
