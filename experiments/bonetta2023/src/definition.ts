@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { defineExperiment, type ExperimentOutcome, type ExperimentRunOptions } from '@moprune/core';
+import { sweepHookOf } from '@moprune/sweep';
 import { type Factor, type ImageDataset, type Method, type Net, TARGETS } from './configs.js';
 import { headlineOf, type ReproduceOptions, type ReproduceSummary, reproduce } from './reproduce.js';
 import { writeSummary } from './summary.js';
@@ -158,6 +159,7 @@ export const experiment = defineExperiment({
       log: o.log,
       ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
       ...(o.cacheDir === undefined ? {} : { cacheDir: o.cacheDir }),
+      ...(sweepHookOf(o) === undefined ? {} : { sweep: sweepHookOf(o)! }),
     });
     const files = await writeSummary(o.outDir, summary);
     const runs = [

@@ -6,7 +6,7 @@
  * and measures what the runs produced.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   type ExperimentSummary,
   formatIssues,
@@ -23,6 +23,7 @@ import '@moprune/models';
 import '@moprune/objectives';
 import '@moprune/pruners';
 import '@moprune/solvers';
+import { jsonSha256, type SweepHook, type SweepResult, staticStrategy, type TrialSpec } from '@moprune/sweep';
 import {
   DATASETS,
   type Factor,
@@ -42,6 +43,7 @@ import {
   transformerPruneConfig,
 } from './configs.js';
 import { type Deployment, measureDeployment, measureSecondPass, type SecondPassCost } from './measure.js';
+import { RUNNER_MODULE, RUNNER_NAME } from './runner.js';
 import { type CheckPoint, readChecks, type Selection, selectSparsest } from './runs.js';
 
 /** Run sizes: the paper's (`full`), minutes (`quick`), seconds (`tiny`, for tests). */
@@ -94,6 +96,16 @@ export interface ReproduceOptions {
   readonly log?: (line: string) => void;
   /** The command that runs this reproduction, for messages. @default `moprune reproduce bonetta2023` */
   readonly command?: string;
+  /**
+   * Runs each case's pruning runs (one per method) as a sweep on this executor
+   * (what `moprune reproduce bonetta2023 --workers N` or `--redis URL --store DIR`
+   * hands the experiment: `sweepHookOf(options)` of `@moprune/sweep`): the
+   * methods train side by side in trial processes, and a restarted coordinator
+   * takes up the sweep's state. Without it they train here one after the other.
+   * Pretraining, the measurements (deployment, second backward pass) and the
+   * Transformer block always run here.
+   */
+  readonly sweep?: SweepHook;
 }
 
 /** Codes of {@link Bonetta2023Error}. */
@@ -103,7 +115,9 @@ export type Bonetta2023ErrorCode =
   /** A pruning run needs a dense checkpoint that is not there; the message gives the command that makes it. */
   | 'MISSING_PRETRAINED'
   /** The validation floor is not below the dense model's validation accuracy: no check could ever prune. */
-  | 'FLOOR_ABOVE_DENSE';
+  | 'FLOOR_ABOVE_DENSE'
+  /** A pruning run of the sweep failed for good (its trial's error is in the sweep's state file). */
+  | 'RUN_FAILED';
 
 /** A bad input of {@link reproduce}, found before any pruning run. `name` is always `'Bonetta2023Error'`. */
 export class Bonetta2023Error extends MopruneError<Bonetta2023ErrorCode> {
@@ -380,6 +394,44 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     };
   };
 
+  /**
+   * One case's pruning runs as a static sweep on the host's executor: trial `<method>` per
+   * method, run by this experiment's runner. With the store at `outDir` the run directories
+   * are the in-process ones (`<outDir>/<case>/<method>`); a store elsewhere gets the sweep id
+   * `bonetta2023-<mode>-seed<N>-<case>`. @returns each method's run directory.
+   */
+  const methodsOnSweep = async (
+    hook: SweepHook,
+    caseName: string,
+    configOf: (method: Method) => JsonObject,
+  ): Promise<Map<Method, string>> => {
+    const here = resolve(hook.store) === resolve(options.outDir);
+    const id = here ? caseName : `bonetta2023-${mode}-seed${seed}-${caseName}`;
+    const trials: TrialSpec[] = methods.map((method) => ({
+      id: method,
+      config: configOf(method),
+      runner: RUNNER_NAME,
+      threads: 1,
+      labels: { method },
+    }));
+    const result: SweepResult = await hook.run({
+      id,
+      modules: [RUNNER_MODULE],
+      fingerprint: `static:bonetta2023:${jsonSha256(trials)}`,
+      strategy: () => staticStrategy(trials),
+    });
+    if (result.status === 'interrupted') throw new Interrupted();
+    if (result.status === 'failed') {
+      const failed = result.trials.filter((t) => t.status === 'failed').map((t) => t.id);
+      throw new Bonetta2023Error(
+        'RUN_FAILED',
+        `${caseName}: the run${failed.length > 1 ? 's' : ''} of ${failed.join(', ')} failed for good (see ${result.stateFile}); rerun with --resume after fixing the cause`,
+        { details: { case: caseName, failed } },
+      );
+    }
+    return new Map(methods.map((m) => [m, join(hook.store, id, m)]));
+  };
+
   const cases: ImageCase[] = [];
   let transformer: ReproduceSummary['transformer'] = null;
   let interrupted = false;
@@ -430,24 +482,33 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
           runs: { ...runs },
           secondPass,
         });
+        const configOf = (method: Method): JsonObject =>
+          pruneConfig({
+            scale,
+            seed,
+            net: p.net,
+            dataset: p.dataset,
+            method,
+            pretrained: p.dense.dir,
+            floor: p.floor,
+            ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
+            ...(options.gamma === undefined ? {} : { gamma: options.gamma }),
+            ...(options.fraction === undefined ? {} : { fraction: options.fraction }),
+            ...(options.factor === undefined ? {} : { factor: options.factor }),
+          });
         try {
+          // On a sweep executor the case's methods train side by side; here, one after the other.
+          const done =
+            options.sweep === undefined
+              ? undefined
+              : await methodsOnSweep(options.sweep, `${p.net}-${p.dataset}`, configOf);
           for (const method of methods) {
             const run = `${p.net}-${p.dataset}/${method}`;
-            const runDir = join(caseDir, method);
-            const config = pruneConfig({
-              scale,
-              seed,
-              net: p.net,
-              dataset: p.dataset,
-              method,
-              pretrained: p.dense.dir,
-              floor: p.floor,
-              ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
-              ...(options.gamma === undefined ? {} : { gamma: options.gamma }),
-              ...(options.fraction === undefined ? {} : { fraction: options.fraction }),
-              ...(options.factor === undefined ? {} : { factor: options.factor }),
-            });
-            const { summary } = await runOne(run, config, runDir);
+            const runDir = done?.get(method) ?? join(caseDir, method);
+            const summary =
+              done === undefined
+                ? (await runOne(run, configOf(method), runDir)).summary
+                : (JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as ExperimentSummary);
             runs[method] = await figuresOf(
               run,
               runDir,
