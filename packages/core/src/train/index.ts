@@ -24,6 +24,8 @@ export {
   type LoadLatestOptions,
   listCheckpoints,
   loadLatestCheckpoint,
+  QUARANTINE_PREFIX,
+  quarantineCheckpoint,
   readCheckpoint,
   type WriteCheckpointOptions,
   writeCheckpoint,
