@@ -81,6 +81,13 @@ export {
   validateOptimizerConfig,
 } from './optimizers.js';
 export {
+  type LockRunDirOptions,
+  lockRunDir,
+  RUN_LOCK_FILE,
+  type RunLock,
+  type RunLockHolder,
+} from './run-lock.js';
+export {
   type ConstantSchedule,
   type CosineSchedule,
   type ExponentialSchedule,
