@@ -36,7 +36,7 @@ export interface LockRunDirOptions {
   readonly onStale?: (holder: RunLockHolder, why: string) => void;
   /**
    * A lock of another host whose file was not renewed for this long is stale
-   * (the holder renews it every `staleMs / 4`). @default 60000
+   * (the holder renews it every `staleMs / 4`). @default 30000
    */
   readonly staleMs?: number;
 }
@@ -72,7 +72,7 @@ function readHolder(file: string): RunLockHolder | undefined {
  */
 export function lockRunDir(dir: string, options: LockRunDirOptions = {}): RunLock {
   const file = join(dir, RUN_LOCK_FILE);
-  const staleMs = options.staleMs ?? 60_000;
+  const staleMs = options.staleMs ?? 30_000;
   const me: RunLockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;
@@ -142,7 +142,7 @@ function locked(file: string, h: RunLockHolder, extra?: string): CoreError {
     'RUN_LOCKED',
     `the run directory is in use: process ${h.pid} on ${h.host}${h.since ? ` since ${h.since}` : ''} holds ${file}${
       extra ? ` (${extra})` : ''
-    }; wait for it to finish or stop it (a lock left by a process that is gone is taken over; on another machine after a minute)`,
+    }; wait for it to finish or stop it (a lock left by a process that is gone is taken over; one of another machine 30 s after it was last renewed)`,
     { details: { file, pid: h.pid, host: h.host, since: h.since } },
   );
 }
