@@ -29,6 +29,11 @@ export interface InitBackendOptions {
    */
   readonly backend?: BackendName | 'auto';
   /**
+   * How messages name where `backend` came from — a command line says
+   * `'--backend native'`. @default `'options.backend'`
+   */
+  readonly requestedBy?: string;
+  /**
    * Where `MOPRUNE_BACKEND` is read from.
    * @default process.env
    */
@@ -207,7 +212,7 @@ function parseRequest(options: InitBackendOptions): { requested: BackendName | '
   if (typeof value === 'string' && (BACKEND_NAMES as readonly string[]).includes(value)) {
     return {
       requested: value as BackendName,
-      source: fromOptions ? 'options.backend' : `${BACKEND_ENV_VAR}=${value}`,
+      source: fromOptions ? (options.requestedBy ?? 'options.backend') : `${BACKEND_ENV_VAR}=${value}`,
     };
   }
   const valid = [...BACKEND_NAMES, 'auto'].join(', ');

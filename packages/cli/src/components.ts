@@ -31,7 +31,11 @@ export async function startBackend(
 ): Promise<void> {
   await import('@tensorflow/tfjs-layers');
   const { initBackend } = await import('@moprune/backend');
-  await initBackend({ ...(backend === undefined ? {} : { backend }), env, logger: log });
+  await initBackend({
+    ...(backend === undefined ? {} : { backend, requestedBy: `--backend ${backend}` }),
+    env,
+    logger: log,
+  });
 }
 
 /** Non-dominated filter and knee rule from @moprune/solvers, for sweep reports. */

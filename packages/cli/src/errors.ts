@@ -13,7 +13,9 @@ export type CliErrorCode =
   /** The output directory already holds a run and neither --resume nor --force was given. */
   | 'RUN_EXISTS'
   /** A module (`--module`, `moprune.modules`, `$MOPRUNE_MODULES`) could not be imported. */
-  | 'MODULE_LOAD_FAILED';
+  | 'MODULE_LOAD_FAILED'
+  /** The output directory cannot be created (a part of its path is a file, no permission). */
+  | 'NOT_WRITABLE';
 
 /** An error thrown by @moprune/cli. `name` is always `'CliError'`. */
 export class CliError extends MopruneError<CliErrorCode> {

@@ -70,19 +70,30 @@ function parseCommand(spec: CommandSpec, argv: readonly string[]): { values: Val
       ...(o.multiple ? { multiple: true } : {}),
     };
   }
+  // A negative number after an option that takes a value is that value (`--seed -1`), not an option:
+  // handed over as `--seed=-1`, so the option's own check says what is wrong with it.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   try {
-    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { values: parsed.values as Values, positionals: parsed.positionals };
   } catch (e) {
     const valid = spec.options.map((o) => `--${o.name}`).join(', ');
-    throw new CliError(
-      'USAGE',
-      `${(e as Error).message.split('\n')[0]!.split('. To specify')[0]}\nvalid options of '${spec.name}': ${valid}`,
-      {
-        cause: e,
-        details: { command: spec.name },
-      },
-    );
+    const first = (e as Error).message.split('\n')[0]!.split('. To specify')[0]!;
+    // Node's parser says "Unknown option …"; moprune's messages start in lower case.
+    const text = first.charAt(0).toLowerCase() + first.slice(1);
+    throw new CliError('USAGE', `${text}\nvalid options of '${spec.name}': ${valid}`, {
+      cause: e,
+      details: { command: spec.name },
+    });
   }
 }
 
@@ -134,7 +145,22 @@ function prepareOutDir(
   anyFile: boolean,
 ): void {
   if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      throw new CliError(
+        'NOT_WRITABLE',
+        `cannot create the output directory ${dir}: ${
+          code === 'ENOTDIR' || code === 'EEXIST'
+            ? 'a part of the path is a file, not a directory'
+            : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+              ? 'permission denied'
+              : (e as Error).message
+        } (${code})`,
+        { cause: e, details: { dir, errno: code } },
+      );
+    }
     return;
   }
   const entries = readdirSync(dir);
@@ -206,7 +232,11 @@ async function cmdTrain(spec: CommandSpec, argv: readonly string[], io: CliIo): 
   const progress = createProgress({ stream: io.stderr, ...(v.quiet ? { enabled: false } : {}) });
   try {
     await startBackend(backend, io.env, log);
-    if (resume && !existsSync(join(outDir, 'checkpoint', 'latest'))) {
+    if (
+      resume &&
+      !existsSync(join(outDir, 'checkpoint', 'latest')) &&
+      !existsSync(join(outDir, core.RUN_LOCK_FILE))
+    ) {
       log(`moprune: no checkpoint in ${outDir}; starting from the beginning`);
     }
     const bar = trainProgress(progress);
@@ -218,6 +248,18 @@ async function cmdTrain(spec: CommandSpec, argv: readonly string[], io: CliIo): 
         resume: resume ? 'auto' : false,
         signal,
         callbacks: [bar],
+        onCheckpointCorrupt: (e) => {
+          const to =
+            typeof e.details.quarantined === 'string' ? `; moved aside to ${e.details.quarantined}` : '';
+          log(
+            `moprune: warning: skipping a corrupt checkpoint — ${e.message}${to}; resuming from the newest valid one`,
+          );
+        },
+        onStaleLock: (holder, why) => {
+          log(
+            `moprune: warning: taking over the lock of process ${holder.pid} on ${holder.host} (${why}); it did not finish`,
+          );
+        },
         ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
         ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
       }));

@@ -58,6 +58,10 @@ export type CoreErrorCode =
   | 'INVALID_ARGUMENT'
   | 'INTERRUPTED'
   | 'UNSUPPORTED_OP'
+  /** Another process is writing the run directory (its lock file names it). */
+  | 'RUN_LOCKED'
+  /** A directory cannot be created or written (a parent is a file, no permission). */
+  | 'NOT_WRITABLE'
   /** No TensorFlow.js backend is registered; the message says what to install. */
   | 'NO_BACKEND';
 

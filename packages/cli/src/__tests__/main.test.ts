@@ -43,7 +43,7 @@ describe('usage', () => {
   it('an unknown flag exits 2 and lists the command’s valid options', async () => {
     const m = memoryIo(root);
     expect(await main(['train', 'x.json', '--epochs', '3'], m.io)).toBe(EXIT.USAGE);
-    expect(m.stderr()).toContain("Unknown option '--epochs'");
+    expect(m.stderr()).toContain("unknown option '--epochs'");
     expect(m.stderr()).toContain("valid options of 'train': --out, --resume, --force, --backend");
     expect(m.stderr()).toContain('Usage: moprune train <config.json> [options]');
   });
@@ -80,6 +80,28 @@ describe('usage', () => {
       expect(await main(argv, m.io), argv.join(' ')).toBe(EXIT.USAGE);
       expect(m.stderr()).toContain('moprune: error USAGE');
     }
+  });
+
+  it('says what is wrong: a negative seed, an output path under a file, a missing backend package', async () => {
+    // `--seed -1` reaches the option's own check instead of the parser's "argument is ambiguous".
+    const seed = memoryIo(root);
+    expect(await main(['reproduce', 'x', '--seed', '-1'], seed.io)).toBe(EXIT.USAGE);
+    expect(seed.stderr()).toContain("--seed must be an integer ≥ 0, got '-1'");
+    expect(seed.stderr()).not.toContain('ambiguous');
+    // An output directory under a file: a typed, documented code naming the directory.
+    writeFileSync(join(root, 'a-file'), 'x');
+    writeFileSync(join(root, 'cfg.json'), JSON.stringify(tinyConfig()));
+    const out = memoryIo(root);
+    expect(await main(['train', 'cfg.json', '--out', 'a-file/run'], out.io)).toBe(EXIT.FAILURE);
+    expect(out.stderr()).toContain(
+      `moprune: error NOT_WRITABLE: cannot create the output directory ${join(root, 'a-file/run')}: a part of the path is a file`,
+    );
+    // A backend asked for on the command line is named as the command line named it.
+    const backend = memoryIo(root, { MOPRUNE_BACKEND: undefined });
+    expect(await main(['train', 'cfg.json', '--out', 'b', '--backend', 'tensorflow'], backend.io)).toBe(
+      EXIT.FAILURE,
+    );
+    expect(backend.stderr()).toContain("Backend 'tensorflow' was requested by --backend tensorflow");
   });
 });
 

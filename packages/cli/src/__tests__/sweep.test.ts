@@ -216,6 +216,12 @@ describe('moprune sweep + worker on BullMQ', () => {
   });
 
   it('a killed coordinator, restarted, picks up the state and enqueues only what is missing', async () => {
+    // Worker b was started with a 1.5 s job lock (the kill test above): on a loaded machine a job of its
+    // can stall and run again elsewhere, which this test must not mistake for a re-enqueued trial.
+    b.kill('SIGTERM');
+    await b.exited;
+    b = worker(store());
+    await ready(b);
     const file = sweepFile('coord', { id: 'coord', base: tiny(0, 8, 10), seeds: [1, 2, 3, 4, 5] });
     const first = spawnCli(['sweep', file, '--redis', redis.url, '--store', store()], root);
     await until(

@@ -10,9 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ComponentState,
   type CoreError,
+  CoreError as CoreErrorClass,
   isMopruneError,
   listCheckpoints,
   loadLatestCheckpoint,
+  QUARANTINE_PREFIX,
   readCheckpoint,
   train,
   writeCheckpoint,
@@ -74,7 +76,7 @@ describe('checkpoint files', () => {
     expect(readdirSync(root).sort()).toEqual(['ckpt-0000000007', 'ckpt-0000000012', 'latest']);
   });
 
-  it('refuses a corrupt blob (checksum), a truncated blob and a garbled manifest, naming the file; falls back to the previous', () => {
+  it('refuses a corrupt blob (checksum), a truncated blob and a garbled manifest, naming the file; quarantines it and falls back to the previous', () => {
     const root = join(tempDir(), 'checkpoint');
     writeCheckpoint(root, state(1), { step: 1 });
     writeCheckpoint(root, state(2), { step: 2 });
@@ -89,6 +91,11 @@ describe('checkpoint files', () => {
     const loaded = loadLatestCheckpoint(root, { onCorrupt: (e) => refused.push(e) })!;
     expect(loaded.step).toBe(1);
     expect(refused.map((e) => e.details.file)).toEqual([blob]);
+    // Quarantined: renamed where no reader or retention looks, kept for inspection.
+    const quarantined = join(root, `${QUARANTINE_PREFIX}ckpt-0000000002`);
+    expect(refused[0]!.details.quarantined).toBe(quarantined);
+    expect(readdirSync(quarantined).sort()).toEqual(['data.bin', 'manifest.json']);
+    expect(listCheckpoints(root).map((c) => c.step)).toEqual([1]);
 
     const older = join(root, 'ckpt-0000000001', 'data.bin');
     truncateSync(older, 10);
@@ -98,15 +105,57 @@ describe('checkpoint files', () => {
       expect.unreachable();
     } catch (e) {
       expect(isMopruneError(e, 'CHECKPOINT_CORRUPT')).toBe(true);
-      expect((e as CoreError).issues.map((i) => i.path)).toEqual([blob, older]);
+      expect((e as CoreError).issues.map((i) => i.path)).toEqual([older]);
     }
-    writeFileSync(join(root, 'ckpt-0000000002', 'manifest.json'), '{"format": "moprune-checkpoint", "vers');
-    expect(() => readCheckpoint(join(root, 'ckpt-0000000002'))).toThrow(
+    writeCheckpoint(root, state(3), { step: 3 });
+    writeFileSync(join(root, 'ckpt-0000000003', 'manifest.json'), '{"format": "moprune-checkpoint", "vers');
+    expect(() => readCheckpoint(join(root, 'ckpt-0000000003'))).toThrow(
       expect.objectContaining({
         code: 'CHECKPOINT_CORRUPT',
         message: expect.stringContaining('manifest.json'),
       }),
     );
+  });
+
+  it('retention keeps the newest valid checkpoints: a corrupt older one is quarantined and does not count', () => {
+    const root = join(tempDir(), 'checkpoint');
+    writeCheckpoint(root, state(430), { step: 430 });
+    writeCheckpoint(root, state(553), { step: 553 });
+    truncateSync(join(root, 'ckpt-0000000553', 'data.bin'), 7);
+    const refused: CoreError[] = [];
+    writeCheckpoint(root, state(860), { step: 860, onCorrupt: (e) => refused.push(e) });
+    // Before: 430 (valid) was deleted and the corrupt 553 kept beside 860.
+    expect(listCheckpoints(root).map((c) => c.step)).toEqual([860, 430]);
+    expect(refused.map((e) => e.details.file)).toEqual([join(root, 'ckpt-0000000553', 'data.bin')]);
+    expect(readdirSync(root)).toContain(`${QUARANTINE_PREFIX}ckpt-0000000553`);
+    expect(readCheckpoint(join(root, 'ckpt-0000000430')).step).toBe(430);
+    // A manifest that is not JSON counts as corrupt too: the valid 430 stays in its place.
+    writeFileSync(join(root, 'ckpt-0000000860', 'manifest.json'), 'garbage');
+    writeCheckpoint(root, state(900), { step: 900, onCorrupt: (e) => refused.push(e) });
+    expect(listCheckpoints(root).map((c) => c.step)).toEqual([900, 430]);
+    expect(refused.at(-1)!.details.file).toBe(join(root, 'ckpt-0000000860', 'manifest.json'));
+  });
+
+  it('loadLatestCheckpoint: accept refuses with CHECKPOINT_CORRUPT (next one tried); other errors propagate', () => {
+    const root = join(tempDir(), 'checkpoint');
+    writeCheckpoint(root, state(1), { step: 1 });
+    writeCheckpoint(root, state(2), { step: 2 });
+    const loaded = loadLatestCheckpoint(root, {
+      quarantine: false,
+      accept: (c) => {
+        if (c.step === 2) throw new CoreErrorClass('CHECKPOINT_CORRUPT', 'does not fit');
+      },
+    })!;
+    expect(loaded.step).toBe(1);
+    expect(listCheckpoints(root).map((c) => c.step)).toEqual([2, 1]);
+    expect(() =>
+      loadLatestCheckpoint(root, {
+        accept: () => {
+          throw new CoreErrorClass('INVALID_ARGUMENT', 'another run');
+        },
+      }),
+    ).toThrow('another run');
+    expect(listCheckpoints(root).map((c) => c.step)).toEqual([2, 1]);
   });
 
   it('writing a lower step (resumed from an older checkpoint) removes the abandoned higher steps', () => {
@@ -219,6 +268,49 @@ describe('resume', () => {
     const o = resumeScenario(runDir);
     const r = await train({ ...o, resume: true, onCheckpointCorrupt: (e) => refused.push(e) });
     expect(refused.map((e) => [e.code, e.details.file])).toEqual([['CHECKPOINT_CORRUPT', blob]]);
+    expect(r.resumedFrom!.step).toBe(12);
+    expect(weightBytes(r.net)).toEqual(reference);
+    // The refusal is in the log too, with where the checkpoint went.
+    const events = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.type === 'checkpoint');
+    expect(events).toEqual([
+      expect.objectContaining({
+        event: 'corrupt',
+        step: 12,
+        file: blob,
+        quarantined: join(runDir, 'checkpoint', `${QUARANTINE_PREFIX}ckpt-0000000014`),
+      }),
+    ]);
+    r.net.dispose();
+    o.solver.dispose();
+  });
+
+  it('a newest checkpoint whose manifest gives an array the wrong shape is refused, naming the manifest, and the previous one used', async () => {
+    const runDir = tempDir();
+    const controller = new AbortController();
+    const first = resumeScenario(runDir);
+    const r1 = await train({
+      ...first,
+      signal: controller.signal,
+      callbacks: [{ name: 'stop', onStepEnd: (s) => void (s.step === 13 && controller.abort()) }],
+    });
+    r1.net.dispose();
+    first.solver.dispose();
+    const manifestPath = join(runDir, 'checkpoint', 'ckpt-0000000014', 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      arrays: { key: string; shape: number[] }[];
+    };
+    const param = manifest.arrays.find((a) => a.key.startsWith('param/') && a.shape.length === 2)!;
+    param.shape = [...param.shape].reverse();
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const refused: CoreError[] = [];
+    const o = resumeScenario(runDir);
+    const r = await train({ ...o, resume: true, onCheckpointCorrupt: (e) => refused.push(e) });
+    expect(refused.map((e) => [e.code, e.details.file])).toEqual([['CHECKPOINT_CORRUPT', manifestPath]]);
+    expect(refused[0]!.message).toContain('shape');
     expect(r.resumedFrom!.step).toBe(12);
     expect(weightBytes(r.net)).toEqual(reference);
     r.net.dispose();

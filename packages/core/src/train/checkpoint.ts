@@ -45,8 +45,13 @@ export interface CheckpointManifest {
 export interface WriteCheckpointOptions {
   /** Global step (names the directory `ckpt-<step>`). */
   readonly step: number;
-  /** How many checkpoint directories to keep: this one and the newest `keep − 1` of lower steps. @default 2 */
+  /**
+   * How many checkpoint directories to keep: this one and the newest `keep − 1`
+   * valid ones of lower steps (corrupt ones are quarantined and do not count). @default 2
+   */
   readonly keep?: number;
+  /** Called for every checkpoint found corrupt (and quarantined) while applying retention. */
+  readonly onCorrupt?: (error: CoreError) => void;
 }
 
 /** What {@link readCheckpoint} returns. */
@@ -136,14 +141,72 @@ export function writeCheckpoint(
   }
   writeFileAtomic(join(root, LATEST), `${name}\n`);
   // Directories of higher steps belong to an abandoned timeline (refused as corrupt when this run
-  // resumed from an older one); of the older ones the newest `keep − 1` stay.
+  // resumed from an older one). Of the older ones the newest `keep − 1` that verify stay: a corrupt
+  // one is quarantined (renamed, never used again) and does not count, so retention never leaves
+  // a corrupt checkpoint in place of a valid one — and nothing older is removed unless the one just
+  // written verifies.
   const others = listCheckpoints(root).filter((c) => c.name !== name);
-  const stale = [
-    ...others.filter((c) => c.step > options.step),
-    ...others.filter((c) => c.step < options.step).slice(keep - 1),
-  ];
-  for (const old of stale) rmSync(join(root, old.name), { recursive: true, force: true });
+  for (const newer of others.filter((c) => c.step > options.step)) {
+    rmSync(join(root, newer.name), { recursive: true, force: true });
+  }
+  let kept = 0;
+  let fresh = valid;
+  if (!fresh) {
+    try {
+      readCheckpoint(final);
+      fresh = true;
+    } catch (e) {
+      options.onCorrupt?.(asCorrupt(final, e, quarantineCheckpoint(root, name)));
+    }
+  }
+  for (const old of others.filter((c) => c.step < options.step)) {
+    const dir = join(root, old.name);
+    if (fresh && kept >= keep - 1) {
+      rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
+    try {
+      readCheckpoint(dir);
+      kept += 1;
+    } catch (e) {
+      options.onCorrupt?.(asCorrupt(dir, e, quarantineCheckpoint(root, old.name)));
+    }
+  }
   return final;
+}
+
+/** Prefix of a quarantined checkpoint directory (`corrupt-ckpt-…`): never read, listed or removed by moprune. */
+export const QUARANTINE_PREFIX = 'corrupt-';
+
+/**
+ * Moves the checkpoint directory `name` in `root` out of the way: renamed to
+ * `corrupt-<name>` (`corrupt-<name>-2`, … when taken), where no reader looks
+ * and no retention removes it, so it can be inspected.
+ * @returns the new path, or undefined when the directory is gone.
+ */
+export function quarantineCheckpoint(root: string, name: string): string | undefined {
+  const from = join(root, name);
+  if (!existsSync(from)) return undefined;
+  let to = join(root, `${QUARANTINE_PREFIX}${name}`);
+  for (let i = 2; existsSync(to); i++) to = join(root, `${QUARANTINE_PREFIX}${name}-${i}`);
+  try {
+    renameSync(from, to);
+    return to;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `e` as a `CHECKPOINT_CORRUPT` error naming its file, with where the checkpoint went. */
+function asCorrupt(dir: string, e: unknown, quarantined: string | undefined): CoreError {
+  const base =
+    e instanceof CoreError && e.code === 'CHECKPOINT_CORRUPT'
+      ? e
+      : corrupt(dir, e instanceof Error ? e.message : String(e), e);
+  return new CoreError('CHECKPOINT_CORRUPT', base.message, {
+    cause: base.cause ?? e,
+    details: { ...base.details, checkpoint: dir, ...(quarantined === undefined ? {} : { quarantined }) },
+  });
 }
 
 /** Checkpoint directories in `root`, newest (highest step) first. */
@@ -218,16 +281,29 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
 
 /** Options of {@link loadLatestCheckpoint}. */
 export interface LoadLatestOptions {
-  /** Called for every checkpoint that was refused before a good one was found. */
+  /**
+   * Called for every checkpoint that was refused before a good one was found;
+   * the error names the bad file (`details.file`), the checkpoint
+   * (`details.checkpoint`) and, when quarantined, where it went (`details.quarantined`).
+   */
   readonly onCorrupt?: (error: CoreError) => void;
+  /**
+   * Further checks of a checkpoint that verified (say, that its arrays fit the
+   * network it is restored into): a CoreError `CHECKPOINT_CORRUPT` refuses it
+   * like a corrupt file (the next older one is tried); any other error propagates.
+   */
+  readonly accept?: (checkpoint: LoadedCheckpoint) => void;
+  /** Rename refused checkpoints to `corrupt-ckpt-…` so that nothing reuses them. @default true */
+  readonly quarantine?: boolean;
 }
 
 /**
  * The newest valid checkpoint in `root`: the highest step whose directory
- * verifies. (`latest` is a convenience pointer for people and tools; a crash
- * between a checkpoint's rename and the pointer's update leaves a complete,
- * newer directory that the pointer does not name yet, and that one is used.)
- * Corrupt ones are reported through `onCorrupt` and skipped, never deleted.
+ * verifies (and passes `accept`). (`latest` is a convenience pointer for
+ * people and tools; a crash between a checkpoint's rename and the pointer's
+ * update leaves a complete, newer directory that the pointer does not name
+ * yet, and that one is used.) Refused ones are reported through `onCorrupt`
+ * and quarantined (renamed `corrupt-ckpt-…`), never deleted.
  * @returns undefined when `root` holds no checkpoint at all.
  * @throws CoreError `CHECKPOINT_CORRUPT` when checkpoints exist but none verifies
  *   (its `issues` name every refused file).
@@ -239,16 +315,31 @@ export function loadLatestCheckpoint(
   const names = listCheckpoints(root).map((c) => c.name);
   if (names.length === 0) return undefined;
   const refused: CoreError[] = [];
+  const refuse = (name: string, e: unknown) => {
+    const dir = join(root, name);
+    const err = asCorrupt(
+      dir,
+      e,
+      options.quarantine === false ? undefined : quarantineCheckpoint(root, name),
+    );
+    refused.push(err);
+    options.onCorrupt?.(err);
+  };
   for (const name of names) {
+    let ckpt: LoadedCheckpoint;
     try {
-      return readCheckpoint(join(root, name));
+      ckpt = readCheckpoint(join(root, name));
     } catch (e) {
-      const err =
-        e instanceof CoreError && e.code === 'CHECKPOINT_CORRUPT'
-          ? e
-          : corrupt(join(root, name), e instanceof Error ? e.message : String(e), e);
-      refused.push(err);
-      options.onCorrupt?.(err);
+      refuse(name, e);
+      continue;
+    }
+    try {
+      options.accept?.(ckpt);
+      return ckpt;
+    } catch (e) {
+      // `accept` refuses with CHECKPOINT_CORRUPT; anything else (a checkpoint of another run) is the caller's error.
+      if (!(e instanceof CoreError && e.code === 'CHECKPOINT_CORRUPT')) throw e;
+      refuse(name, e);
     }
   }
   throw new CoreError('CHECKPOINT_CORRUPT', `no valid checkpoint in ${root}`, {

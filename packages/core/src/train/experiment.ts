@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertBackend } from '../backend-check.js';
@@ -28,6 +28,7 @@ import {
   train,
   type ValidationOptions,
 } from './loop.js';
+import { lockRunDir, type RunLockHolder } from './run-lock.js';
 import { type LrScheduleConfig, validateLrSchedule } from './schedules.js';
 import { loadNetworkSnapshot } from './snapshot.js';
 import { checkEnum, checkKnownKeys, checkNumber, isPlainObject, joinPath } from './validate.js';
@@ -319,6 +320,10 @@ export interface RunExperimentOptions {
   readonly metrics?: (net: Network) => Readonly<Record<string, number>>;
   /** Return the final network (the caller disposes it) instead of disposing it. @default false */
   readonly keepNetwork?: boolean;
+  /** Told about every refused checkpoint (see `TrainOptions.onCheckpointCorrupt`). */
+  readonly onCheckpointCorrupt?: (error: CoreError) => void;
+  /** Told when the run directory's lock was left by a process that is gone and is taken over. */
+  readonly onStaleLock?: (holder: RunLockHolder, why: string) => void;
 }
 
 /** Final figures of a run: what result.json holds. */
@@ -387,6 +392,7 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
     });
   }
   const configPath = join(runDir, 'config.json');
+  const resultPath = join(runDir, 'result.json');
   if (options.resume && existsSync(configPath)) {
     const saved = JSON.parse(readFileSync(configPath, 'utf8')) as JsonValue;
     if (JSON.stringify(saved) !== JSON.stringify(config)) {
@@ -400,11 +406,49 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
       );
     }
   }
-  writeJsonAtomic(configPath, config);
-  // result.json describes a finished session; a stale one must not outlive the run it describes.
-  rmSync(join(runDir, 'result.json'), { force: true });
+  makeRunDir(runDir);
+  // One writer per run directory: a second one (another `--resume` of the same run) refuses.
+  const lock = lockRunDir(runDir, options.onStaleLock === undefined ? {} : { onStale: options.onStaleLock });
+  try {
+    return await runLocked(config, options, configPath, resultPath);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Creates the run directory. @throws CoreError `NOT_WRITABLE` naming it (a parent is a file, no permission). */
+function makeRunDir(runDir: string): void {
+  try {
+    mkdirSync(runDir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    const why =
+      code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'a part of the path is a file, not a directory'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'permission denied'
+          : (e as Error).message;
+    throw new CoreError('NOT_WRITABLE', `cannot create the run directory ${runDir}: ${why} (${code})`, {
+      cause: e,
+      details: { file: runDir, errno: code },
+    });
+  }
+}
+
+async function runLocked(
+  config: ExperimentConfig,
+  options: RunExperimentOptions,
+  configPath: string,
+  resultPath: string,
+): Promise<ExperimentRun> {
+  const { runDir } = options;
+  const initFrom = config.training.initFrom;
+  // What was there before this call: a failure before the first step leaves it as it was.
+  const hadRun = existsSync(configPath);
+  const hadResult = options.resume === true || options.resume === 'auto' ? existsSync(resultPath) : false;
   const r = registries();
   const t = config.training;
+  // Data and model first: a missing data set fails before anything is written into the run directory.
   const dataset = await r.datasets.create(config.dataset, {
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
@@ -413,6 +457,10 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
     inputShape: dataset.info.inputShape,
     classes: dataset.info.classes,
   });
+  writeJsonAtomic(configPath, config);
+  // result.json describes a finished session: a fresh run removes an old one; a resumed run keeps
+  // it until this session ends (a resume that fails before its first step leaves it as it was).
+  if (!options.resume) rmSync(resultPath, { force: true });
   const objectives: Objective[] = [];
   const pruners: Pruner[] = [];
   let solver: Solver | undefined;
@@ -440,7 +488,15 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
     for (const c of config.pruners ?? []) pruners.push(r.pruners.create(c, undefined));
     const best =
       t.keepBest === undefined ? undefined : keepBest({ ...t.keepBest, dir: join(runDir, 'best') });
+    let stepped = false;
     const callbacks: TrainCallback[] = [
+      {
+        name: 'moprune-first-step',
+        onStepEnd: () => {
+          stepped = true;
+          return undefined;
+        },
+      },
       ...(t.earlyStopping === undefined ? [] : [earlyStopping(t.earlyStopping)]),
       ...(best === undefined ? [] : [best]),
       ...(options.callbacks ?? []),
@@ -472,9 +528,22 @@ export async function runExperiment(config: unknown, options: RunExperimentOptio
         runDir,
         ...(options.resume === undefined ? {} : { resume: options.resume }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.onCheckpointCorrupt === undefined
+          ? {}
+          : { onCheckpointCorrupt: options.onCheckpointCorrupt }),
         callbacks,
       });
     } catch (e) {
+      if (!stepped) {
+        // Failed before its first step: a resumed run's result.json stays as it was; a run directory
+        // that held no run gets nothing that would block a plain rerun.
+        if (!hadResult && !hadRun) {
+          for (const f of ['config.json', 'result.json', 'metrics.jsonl', 'checkpoint', 'best']) {
+            rmSync(join(runDir, f), { recursive: true, force: true });
+          }
+        }
+        if (hadResult || !hadRun) throw e;
+      }
       // A failed run's summary still goes to result.json (the finally below disposes `net`).
       const err = e as { code?: unknown; message?: unknown; details?: unknown };
       writeJsonAtomic(join(runDir, 'result.json'), {

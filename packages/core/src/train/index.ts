@@ -24,6 +24,8 @@ export {
   type LoadLatestOptions,
   listCheckpoints,
   loadLatestCheckpoint,
+  QUARANTINE_PREFIX,
+  quarantineCheckpoint,
   readCheckpoint,
   type WriteCheckpointOptions,
   writeCheckpoint,
@@ -78,6 +80,13 @@ export {
   type SgdConfig,
   validateOptimizerConfig,
 } from './optimizers.js';
+export {
+  type LockRunDirOptions,
+  lockRunDir,
+  RUN_LOCK_FILE,
+  type RunLock,
+  type RunLockHolder,
+} from './run-lock.js';
 export {
   type ConstantSchedule,
   type CosineSchedule,

@@ -29,7 +29,7 @@ import type { Network, StateUpdate } from '../network-types.js';
 import { Rng, type RngState } from '../rng.js';
 import type { NetworkSpec } from '../spec.js';
 import type { CallbackSignal, EpochInfo, ProgressInfo, StepInfo, TrainCallback } from './callbacks.js';
-import { loadLatestCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { type LoadedCheckpoint, loadLatestCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
 import {
   collectGateProbabilities,
@@ -143,7 +143,11 @@ export interface TrainOptions {
   readonly signal?: AbortSignal;
   /** @default [] */
   readonly callbacks?: readonly TrainCallback[];
-  /** Told about every corrupt checkpoint skipped while resuming. */
+  /**
+   * Told about every checkpoint refused — while resuming (it does not verify, or does not fit this
+   * run) or while applying retention. Each is quarantined (renamed `corrupt-ckpt-…`) and logged to
+   * metrics.jsonl as `{"type":"checkpoint","event":"corrupt",…}`; training goes on from the newest valid one.
+   */
   readonly onCheckpointCorrupt?: (error: CoreError) => void;
 }
 
@@ -317,6 +321,22 @@ function toRecord(e: EvaluationResult): NonNullable<EpochRecord['validation']> {
 }
 
 /**
+ * The metrics.jsonl line of a refused checkpoint: `{"type":"checkpoint","event":"corrupt",…}`
+ * with the step training continues from, the bad file, the checkpoint and where it was quarantined.
+ */
+function corruptEvent(e: CoreError, step: number): JsonObject {
+  return {
+    type: 'checkpoint',
+    event: 'corrupt',
+    step,
+    file: String(e.details.file ?? ''),
+    checkpoint: String(e.details.checkpoint ?? ''),
+    quarantined: typeof e.details.quarantined === 'string' ? e.details.quarantined : null,
+    message: e.message,
+  };
+}
+
+/**
  * Trains a network: epochs × batches of the training split; per step the
  * objectives' optional `prepare`, ONE `solver.step` (which applies the update),
  * BatchNorm state updates, the objectives' decoupled `afterUpdate`s, mask re-application, and every pruner's `afterStep`
@@ -418,19 +438,28 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   try {
     // ─── Start: fresh or resumed ───
     if (options.runDir !== undefined) mkdirSync(options.runDir, { recursive: true });
-    const ckpt =
-      options.resume && ckptRoot !== undefined
-        ? loadLatestCheckpoint(
-            ckptRoot,
-            options.onCheckpointCorrupt ? { onCorrupt: options.onCheckpointCorrupt } : {},
-          )
-        : undefined;
-    if (options.resume === true && ckpt === undefined) {
-      throw new CoreError('CHECKPOINT_NOT_FOUND', `no checkpoint to resume from in ${ckptRoot}`, {
-        details: { file: ckptRoot },
-      });
-    }
-    if (ckpt !== undefined) {
+    // Checkpoints refused on the way to a good one: reported (metrics.jsonl, onCheckpointCorrupt) once the log is settled.
+    const refused: CoreError[] = [];
+    /**
+     * Restores the whole training state from `ckpt`. A checkpoint that verifies on disk but does not
+     * fit this run (an array of the wrong shape, a missing entry) is refused as corrupt, naming its
+     * manifest, and the next older one is tried; one of another run (seed, pruners) is an error.
+     */
+    const restore = (ckpt: LoadedCheckpoint): void => {
+      try {
+        restoreFrom(ckpt);
+      } catch (e) {
+        if (e instanceof CoreError && e.code === 'INVALID_ARGUMENT' && e.details.belongsToAnotherRun === true)
+          throw e;
+        const manifest = join(ckpt.path, 'manifest.json');
+        throw new CoreError(
+          'CHECKPOINT_CORRUPT',
+          `checkpoint file ${manifest} does not fit this run: ${e instanceof Error ? e.message : String(e)}`,
+          { cause: e, details: { file: manifest } },
+        );
+      }
+    };
+    const restoreFrom = (ckpt: LoadedCheckpoint): void => {
       const s = ckpt.state;
       const j = s.json as unknown as CheckpointJson;
       if (j.kind !== TRAIN_STATE_KIND) {
@@ -448,7 +477,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         throw new CoreError(
           'INVALID_ARGUMENT',
           `checkpoint ${ckpt.path} belongs to another run: ${mismatch.join(', ')}`,
-          { details: { file: ckpt.path } },
+          { details: { file: ckpt.path, belongsToAnotherRun: true } },
         );
       }
       if (JSON.stringify(j.spec) !== JSON.stringify(net.spec)) {
@@ -485,9 +514,33 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       finished = j.finished;
       stoppedEarly = j.stoppedEarly;
       resumedFrom = { path: ckpt.path, step: ckpt.step };
+    };
+    const ckpt =
+      options.resume && ckptRoot !== undefined
+        ? loadLatestCheckpoint(ckptRoot, {
+            accept: restore,
+            onCorrupt: (e) => {
+              refused.push(e);
+              options.onCheckpointCorrupt?.(e);
+            },
+          })
+        : undefined;
+    if (options.resume === true && ckpt === undefined) {
+      throw new CoreError('CHECKPOINT_NOT_FOUND', `no checkpoint to resume from in ${ckptRoot}`, {
+        details: { file: ckptRoot },
+      });
+    }
+    if (ckpt !== undefined) {
       // Lines written after the checkpoint by the killed session are dropped, so the log matches the state.
       if (metricsPath !== undefined && existsSync(metricsPath) && statSync(metricsPath).size > metricsBytes) {
         truncateSync(metricsPath, metricsBytes);
+      }
+      if (metricsPath !== undefined) {
+        for (const e of refused) {
+          const text = `${JSON.stringify(corruptEvent(e, pos.step))}\n`;
+          appendFileSync(metricsPath, text);
+          metricsBytes += Buffer.byteLength(text);
+        }
       }
     } else {
       initPruners();
@@ -548,7 +601,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const checkpointNow = (): string | undefined => {
       if (ckptOptions === undefined || ckptRoot === undefined) return undefined;
-      return writeCheckpoint(ckptRoot, snapshot(), { step: pos.step, keep: ckptOptions.keep ?? 2 });
+      return writeCheckpoint(ckptRoot, snapshot(), {
+        step: pos.step,
+        keep: ckptOptions.keep ?? 2,
+        onCorrupt: (e) => {
+          log(corruptEvent(e, pos.step));
+          options.onCheckpointCorrupt?.(e);
+        },
+      });
     };
 
     const evaluateSplit = (split: 'validation' | 'test', limit?: number): EvaluationResult =>
