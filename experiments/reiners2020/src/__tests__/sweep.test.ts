@@ -27,14 +27,13 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** A sweep hook as `moprune reproduce --workers 2` gives: the local pool of trial processes. */
 function localHook(store: string): SweepHook {
-  // A fresh executor per sweep, as the CLI makes one for each sweep an experiment runs.
-  const executor = () =>
-    localExecutor({
-      host: { module: bin, args: ['__trial-host', '--cwd', workspace], execArgv: ['--import', tsx] },
-      workers: 2,
-      cores: 2,
-    });
-  return { store, run: (plan) => runSweep(plan, { store, executor: executor() }) };
+  // One executor for every sweep of the run (candidates, then retrains): it runs one sweep after another.
+  const executor = localExecutor({
+    host: { module: bin, args: ['__trial-host', '--cwd', workspace], execArgv: ['--import', tsx] },
+    workers: 2,
+    cores: 2,
+  });
+  return { store, run: (plan) => runSweep(plan, { store, executor }) };
 }
 
 describe('the knee search on the sweep engine', () => {
