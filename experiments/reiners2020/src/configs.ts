@@ -25,8 +25,10 @@ export interface Scale {
   readonly evalLimit?: number;
   /** MNIST training images held out for knee selection (the knee search trains on the rest). */
   readonly validationSize: number;
-  /** Cap on knee-search candidates (bisection/dichotomic; the grid is cut to this many too). Paper: 20 (grid: 26). */
+  /** Cap on knee-search candidates (bisection/dichotomic; the grid is cut to this many too). Paper: 20. */
   readonly maxCandidates: number;
+  /** Candidates of the grid search (evenly spread over the paper's 26 λ2 values). @default maxCandidates. Paper: 26. */
+  readonly gridCandidates?: number;
   /** VGG-like CIFAR-10 epochs. Paper: 125. */
   readonly vggEpochs: number;
   /** VGG-like batch size. Paper: 64. */
@@ -44,6 +46,7 @@ export const FULL: Scale = {
   batchSize: 32,
   validationSize: 5000,
   maxCandidates: 20,
+  gridCandidates: 26,
   vggEpochs: 125,
   vggBatchSize: 64,
   checkpointEverySteps: 500,

@@ -6,7 +6,15 @@ import {
   writeJsonAtomic,
 } from '@moprune/core';
 import { sweepHookOf } from '@moprune/sweep';
-import { KNEE_RULE, type ReproduceSummary, type RunFigures, reproduce } from './reproduce.js';
+import {
+  KNEE_RULE,
+  type KneeStrategy,
+  type Part,
+  type ReproduceOptions,
+  type ReproduceSummary,
+  type RunFigures,
+  reproduce,
+} from './reproduce.js';
 
 /**
  * The paper's figures the report sets beside the SMGD + ITP run: the
@@ -64,6 +72,35 @@ export function meetsAcceptance(f: RunFigures): boolean {
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(2)}%`);
 
+const OPTION_LIST = (v: string | boolean | readonly string[] | undefined): string[] | undefined =>
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== '')
+    : undefined;
+
+/**
+ * The experiment's command-line options as {@link ReproduceOptions} fields (unchecked:
+ * `reproduce` validates them, every problem listed, before any training).
+ */
+export function optionsFromArgs(
+  args: Readonly<Record<string, string | boolean | readonly string[]>>,
+): Omit<ReproduceOptions, 'outDir' | 'mode' | 'seed'> {
+  const strategies = OPTION_LIST(args.strategy);
+  const seeds = OPTION_LIST(args['retrain-seeds']);
+  return {
+    ...(typeof args.part === 'string' ? { part: args.part as Part } : {}),
+    ...(strategies === undefined ? {} : { strategy: strategies as KneeStrategy[] }),
+    ...(seeds === undefined
+      ? {}
+      : { retrainSeeds: seeds.map((x) => (/^\d+$/.test(x) ? Number(x) : Number.NaN)) }),
+    ...(args.mask === true ? { regrow: false } : {}),
+    ...(typeof args.lr === 'string' ? { smgdLr: Number(args.lr) } : {}),
+    ...(typeof args['decay-per'] === 'string' ? { smgdDecay: args['decay-per'] as 'step' | 'epoch' } : {}),
+  };
+}
+
 /** Headline lines of a reproduction (what `moprune reproduce` prints at the end). */
 export function headline(summary: ReproduceSummary): string[] {
   const lines: string[] = [];
@@ -74,12 +111,24 @@ export function headline(summary: ReproduceSummary): string[] {
   }
   for (const [strategy, sweep] of Object.entries(summary.knee)) {
     const knee = sweep.candidates[sweep.knee]!;
+    const old = sweep.candidates[sweep.allCandidatesKnee];
     lines.push(
-      `knee (${strategy}, selected on validation): ${sweep.candidates.length} candidates, ${sweep.front.length} non-dominated, knee λ2 = ${knee.lambda[1]}` +
+      `knee (${strategy}, selected on validation): ${sweep.candidates.length} candidates (${sweep.collapsed.length} collapsed, left out), ${sweep.front.length} non-dominated, knee λ2 = ${knee.lambda[1]}` +
+        (old !== undefined && old !== knee
+          ? ` (over every candidate the rule would pick λ2 = ${old.lambda[1]})`
+          : '') +
         (sweep.retrain
           ? `; retrained: test accuracy ${pct(sweep.retrain.testAccuracy)}, dense removed ${pct(sweep.retrain.denseKernels.removed)}`
           : ''),
     );
+    if (sweep.retrains.length > 1) {
+      const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const acc = sweep.retrains.map((r) => r.testAccuracy ?? Number.NaN);
+      const removed = sweep.retrains.map((r) => r.denseKernels.removed);
+      lines.push(
+        `knee (${strategy}) retrained on ${sweep.retrains.length} seeds: test accuracy ${acc.map((a) => pct(a)).join(' / ')} (mean ${pct(mean(acc))}), dense removed ${removed.map((r) => pct(r)).join(' / ')} (mean ${pct(mean(removed))})`,
+      );
+    }
   }
   const smgd = summary.runs.smgd;
   if (smgd && summary.mode === 'full') {
@@ -155,8 +204,42 @@ export const experiment = defineExperiment({
   },
   defaultSeed: 1,
   paper: PAPER,
+  options: [
+    {
+      name: 'part',
+      type: 'string',
+      arg: 'PART',
+      help: 'smgd, madam, knee, baselines, vgg or all (default all)',
+    },
+    {
+      name: 'strategy',
+      type: 'string',
+      arg: 'LIST',
+      help: 'Knee searches: grid,bisection,dichotomic (default grid)',
+    },
+    {
+      name: 'retrain-seeds',
+      type: 'string',
+      arg: 'LIST',
+      help: 'Seeds the knee is retrained with besides --seed, e.g. 2,3 (default none)',
+    },
+    { name: 'mask', type: 'boolean', help: 'ITP without regrowth (a pruned weight stays pruned)' },
+    {
+      name: 'lr',
+      type: 'string',
+      arg: 'R',
+      help: "SMGD's starting rate (default 0.01; decay stays R/epochs)",
+    },
+    {
+      name: 'decay-per',
+      type: 'string',
+      arg: 'step|epoch',
+      help: "What k counts in SMGD's lr/(1 + decay·k) (default step)",
+    },
+  ],
   async run(options: ExperimentRunOptions): Promise<ExperimentOutcome> {
     const summary = await reproduce({
+      ...optionsFromArgs(options.args ?? {}),
       mode: options.mode,
       outDir: options.outDir,
       seed: options.seed,

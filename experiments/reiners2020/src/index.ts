@@ -24,12 +24,15 @@ export {
   experiment as default,
   headline,
   meetsAcceptance,
+  optionsFromArgs,
   PAPER,
 } from './definition.js';
 export { reinersMetrics } from './metrics.js';
 export {
   type Candidate,
+  COLLAPSED_ACCURACY,
   gridLambda2,
+  isCollapsed,
   KNEE_RULE,
   type KneeStrategy,
   type Mode,

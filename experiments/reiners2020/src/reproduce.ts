@@ -6,7 +6,7 @@
  * and the whole call a `summary.json`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   type ExperimentSummary,
   formatIssues,
@@ -41,6 +41,7 @@ import {
   type SweepHook,
   type SweepResult,
   type SweepStrategy,
+  staticStrategy,
   type TrialSpec,
   trialRunDir,
 } from '@moprune/sweep';
@@ -69,9 +70,20 @@ export type KneeStrategy = 'grid' | 'bisection' | 'dichotomic';
 /** The scales behind the modes. */
 export const SCALES: Readonly<Record<Mode, Scale>> = { quick: QUICK, full: FULL, tiny: TINY };
 
+/**
+ * A candidate whose validation accuracy is at most this collapsed to (nearly) a constant predictor
+ * (chance on MNIST's 10 classes is 0.1; the reproduction's collapsed candidates sit at 0.1–0.12 with
+ * f1 ≈ ln 10): it is reported but left out of the knee rule.
+ */
+export const COLLAPSED_ACCURACY = 0.2;
+
 /** The knee rule this experiment uses, as written into every sweep summary. */
-export const KNEE_RULE =
-  'kneeByDistance: the non-dominated candidate farthest from the line through the two extremes of the front, objectives normalized to [0, 1] over the front; candidates scored on the validation split';
+export const KNEE_RULE = `kneeByDistance without collapsed candidates: candidates at validation accuracy ≤ ${COLLAPSED_ACCURACY * 100}% (collapsed to a near-constant predictor) are left out; of the rest, the non-dominated candidate farthest from the line through the two extremes of the front, objectives normalized to [0, 1] over that front; candidates scored on the validation split`;
+
+/** True when a knee-search candidate collapsed (see {@link COLLAPSED_ACCURACY}). */
+export function isCollapsed(figures: RunFigures): boolean {
+  return (figures.validationAccuracy ?? 1) <= COLLAPSED_ACCURACY;
+}
 
 /** Options of {@link reproduce}. */
 export interface ReproduceOptions {
@@ -83,6 +95,11 @@ export interface ReproduceOptions {
   readonly strategy?: KneeStrategy | readonly KneeStrategy[];
   /** The seed of every run (init, shuffle, split). @default 1 */
   readonly seed?: number;
+  /**
+   * Seeds the knee is retrained with (the search itself runs with `seed`):
+   * `seed` itself always, and these others besides. @default [seed]
+   */
+  readonly retrainSeeds?: readonly number[];
   /** Root of the run directories. */
   readonly outDir: string;
   /**
@@ -178,12 +195,18 @@ export interface SweepSummary {
   /** Index of the knee (into `candidates`). */
   readonly knee: number;
   readonly kneeRule: string;
+  /** Indices of the candidates the rule left out as collapsed (see {@link COLLAPSED_ACCURACY}). */
+  readonly collapsed: readonly number[];
+  /** What `kneeByDistance` over every candidate (collapsed ones included: the rule before) would have picked. */
+  readonly allCandidatesKnee: number;
   /** What the reference's λ1/λ2-jump rule would have picked, for comparison. */
   readonly referenceRuleKnee: number;
   /** Hypervolume of the front against the worst value of each objective among the candidates × 1.1. */
   readonly hypervolume: { readonly value: number; readonly reference: readonly number[] };
-  /** The knee's λ retrained for the full epochs (null when interrupted before). */
+  /** The knee's λ retrained for the full epochs with the run's seed (null when interrupted before). */
   readonly retrain: RunFigures | null;
+  /** The knee's λ retrained with every seed of `retrainSeeds` (the run's seed first), in that order. */
+  readonly retrains: readonly RunFigures[];
 }
 
 /** What {@link reproduce} returns (and writes to `outDir/summary.json`). */
@@ -251,6 +274,10 @@ export function validateReproduceOptions(options: ReproduceOptions): Issue[] {
   const seed = options.seed;
   if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0))
     issues.push({ path: 'seed', message: `must be an integer ≥ 0, got ${seed}` });
+  (options.retrainSeeds ?? []).forEach((s, i) => {
+    if (!(Number.isSafeInteger(s) && s >= 0))
+      issues.push({ path: `retrainSeeds[${i}]`, message: `must be an integer ≥ 0, got ${s}` });
+  });
   if (typeof options.outDir !== 'string' || options.outDir === '')
     issues.push({ path: 'outDir', message: 'is required: the directory the run directories go into' });
   for (const key of POSITIVE_SCALE_KEYS) {
@@ -353,7 +380,9 @@ export function searchStrategy(
 function makeSearch(strategy: KneeStrategy, scale: Scale, seed: number): WeightSearch {
   switch (strategy) {
     case 'grid':
-      return gridSearch({ lambdas: gridLambda2(scale.maxCandidates).map((l2) => [1 - l2, l2]) });
+      return gridSearch({
+        lambdas: gridLambda2(scale.gridCandidates ?? scale.maxCandidates).map((l2) => [1 - l2, l2]),
+      });
     case 'bisection':
       return bisectionSearch({ maxEvaluations: scale.maxCandidates });
     case 'dichotomic':
@@ -384,6 +413,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   const mode = options.mode ?? 'quick';
   const part = options.part ?? 'all';
   const seed = options.seed ?? 1;
+  const retrainSeeds = [seed, ...(options.retrainSeeds ?? []).filter((s) => s !== seed)];
   const regrow = options.regrow ?? true;
   const scale: Scale = { ...SCALES[mode], ...(options.scale ?? {}) };
   const strategies: readonly KneeStrategy[] =
@@ -519,6 +549,59 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     });
   };
 
+  /**
+   * The knee retrained with the other seeds of `retrainSeeds`, in `<knee dir>-retrains/seed-<N>`
+   * (outside the knee directory, whose subdirectories are the search's candidates): side by side
+   * on the host's executor when there is one, else here one after the other.
+   */
+  const extraRetrains = async (
+    strategy: KneeStrategy,
+    dir: string,
+    config: (seed: number) => JsonObject,
+  ): Promise<RunFigures[]> => {
+    const seeds = retrainSeeds.filter((s) => s !== seed);
+    if (seeds.length === 0) return [];
+    const root = `${dir}-retrains`;
+    const hook = options.sweep;
+    if (hook === undefined) {
+      const out: RunFigures[] = [];
+      for (const s of seeds)
+        out.push(await runOne(`knee-${strategy}-retrains/seed-${s}`, config(s), join(root, `seed-${s}`)));
+      return out;
+    }
+    const id = basename(root);
+    const trials: TrialSpec[] = seeds.map((s) => ({
+      id: `seed-${s}`,
+      config: config(s),
+      runner: RUNNER_NAME,
+      threads: 1,
+      labels: { seed: s },
+    }));
+    const result = await hook.run(
+      adaptivePlan({
+        id,
+        modules: [RUNNER_MODULE],
+        fingerprint: `reiners2020-retrains:${jsonSha256(trials)}`,
+        strategy: () => staticStrategy(trials),
+      }),
+    );
+    if (result.status === 'interrupted') throw new Interrupted();
+    if (result.status === 'failed') {
+      throw new Reiners2020Error(
+        'KNEE_SEARCH_FAILED',
+        `knee retrains (${strategy}) failed for good (see ${result.stateFile}); rerun with --resume after fixing the cause`,
+        [],
+      );
+    }
+    return trials.map((t) => {
+      const runDir = trialRunDir(hook.store, id, t.id);
+      const summary = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as ExperimentSummary;
+      const figures = figuresOf(`knee-${strategy}-retrains/${t.id}`, runDir, summary, convL2Weight(t.config));
+      progress({ type: 'run-end', run: figures.run, figures, reused: false });
+      return figures;
+    });
+  };
+
   const kneeSearch = async (strategy: KneeStrategy): Promise<SweepSummary> => {
     const hook = options.sweep;
     // The store may be shared by other experiments and seeds: outside outDir, the sweep id names them.
@@ -529,7 +612,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       hook === undefined ? await candidatesHere(strategy, dir) : await candidatesOnSweep(strategy, hook, id);
     const points = candidates.map((c) => c.f);
     const front = nonDominatedIndices(points).sort((a, b) => points[a]![1]! - points[b]![1]!);
-    const kneeIndex = kneeByDistance(points);
+    const collapsed = candidates.flatMap((c, i) => (isCollapsed(c.figures) ? [i] : []));
+    const kneeIndex = kneeByDistance(points, { ignore: (i) => collapsed.includes(i) });
     const reference = [0, 1].map((j) => 1.1 * Math.max(...points.map((p) => p[j]!)));
     const partial: SweepSummary = {
       strategy,
@@ -540,17 +624,20 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       front,
       knee: kneeIndex,
       kneeRule: KNEE_RULE,
+      collapsed,
+      allCandidatesKnee: kneeByDistance(points),
       referenceRuleKnee: kneeByLambdaJump(candidates.map((c) => ({ lambda: c.lambda, f: c.f }))),
       hypervolume: { value: hypervolume2d(points, reference), reference },
       retrain: null,
+      retrains: [],
     };
     writeJsonAtomic(join(dir, 'sweep.json'), partial as unknown as JsonObject);
-    const retrain = await runOne(
-      `knee-${strategy}/retrain`,
-      weightedSumConfig({ ...base, lambda: candidates[kneeIndex]!.lambda, epochs: scale.epochs }),
-      join(dir, 'retrain'),
-    );
-    const sweep = { ...partial, retrain };
+    const lambda = candidates[kneeIndex]!.lambda;
+    const retrainConfig = (s: number) =>
+      weightedSumConfig({ ...base, seed: s, lambda, epochs: scale.epochs });
+    const retrain = await runOne(`knee-${strategy}/retrain`, retrainConfig(seed), join(dir, 'retrain'));
+    const retrains = [retrain, ...(await extraRetrains(strategy, dir, retrainConfig))];
+    const sweep = { ...partial, retrain, retrains };
     writeJsonAtomic(join(dir, 'sweep.json'), sweep as unknown as JsonObject);
     progress({ type: 'knee', strategy, sweep });
     return sweep;

@@ -23,6 +23,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     lr: { type: 'string' },
     'decay-per': { type: 'string' },
+    'retrain-seeds': { type: 'string' },
   },
 });
 if (values.quick && values.full) throw new Error('choose one of --quick and --full');
@@ -67,6 +68,9 @@ const summary = await reproduce({
   ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
   ...(values.lr === undefined ? {} : { smgdLr: Number(values.lr) }),
   ...(values['decay-per'] === undefined ? {} : { smgdDecay: values['decay-per'] as 'step' | 'epoch' }),
+  ...(values['retrain-seeds'] === undefined
+    ? {}
+    : { retrainSeeds: values['retrain-seeds'].split(',').map((x) => Number(x.trim())) }),
 });
 
 const row = (f: RunFigures) =>

@@ -19,6 +19,7 @@ export {
   gridSearch,
   hypervolume,
   hypervolume2d,
+  type KneeByDistanceOptions,
   kneeByDistance,
   kneeByLambdaJump,
   lambda2Grid,

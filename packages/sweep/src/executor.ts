@@ -25,7 +25,9 @@ export interface ExecutorContext {
 /**
  * Runs a sweep's trials: the embedded local pool ({@link localExecutor}) or
  * BullMQ workers on Redis ({@link bullmqExecutor}). The coordinator calls
- * `preflight`, `lock`, `start`, then `submit` per trial, and `close`.
+ * `preflight`, `lock`, `start`, then `submit` per trial, and `close`. An
+ * executor runs one sweep at a time; `start` after `close` begins the next
+ * (an experiment may run several sweeps, one after another, on one executor).
  */
 export interface SweepExecutor {
   /** `local` or `bullmq`, recorded in the state file. */

@@ -132,6 +132,11 @@ export function localExecutor(options: LocalExecutorOptions): SweepExecutor {
       return lockSweepDir(sweepDir, sweep);
     },
     async start(context) {
+      // An executor runs one sweep at a time and can run another after close().
+      closing = false;
+      queue.length = 0;
+      known.clear();
+      running.clear();
       ctx = context;
       pool = new HostPool(options.host, workers, (line) => context.events.log(line));
     },

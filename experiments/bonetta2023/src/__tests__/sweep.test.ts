@@ -25,12 +25,14 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** A sweep hook as `moprune reproduce --workers 2` gives: the local pool of trial processes. */
 function localHook(store: string): SweepHook {
-  const executor = localExecutor({
-    host: { module: bin, args: ['__trial-host', '--cwd', workspace], execArgv: ['--import', tsx] },
-    workers: 2,
-    cores: 2,
-  });
-  return { store, run: (plan) => runSweep(plan, { store, executor }) };
+  // A fresh executor per sweep, as the CLI makes one for each sweep an experiment runs.
+  const executor = () =>
+    localExecutor({
+      host: { module: bin, args: ['__trial-host', '--cwd', workspace], execArgv: ['--import', tsx] },
+      workers: 2,
+      cores: 2,
+    });
+  return { store, run: (plan) => runSweep(plan, { store, executor: executor() }) };
 }
 
 /** What of a case's run does not depend on the machine's speed. */

@@ -12,8 +12,11 @@ import {
   FULL,
   gridLambda2,
   headline,
+  isCollapsed,
   madamConfig,
+  optionsFromArgs,
   type ProgressEvent,
+  type RunFigures,
   reproduce,
   type SweepSummary,
   smgdConfig,
@@ -189,6 +192,51 @@ describe('reproduce (tiny)', () => {
   });
 
   // The dichotomic search runs the same path (its λ rule is tested in @moprune/solvers).
+  it('leaves collapsed candidates out of the knee rule, retrains the knee on further seeds, and takes the CLI options', async () => {
+    const outDir = join(root, 'seeds');
+    const summary = await reproduce({ mode: 'tiny', part: 'knee', seed: 3, retrainSeeds: [3, 4], outDir });
+    const sweep = summary.knee.grid!;
+    expect(sweep.retrains.map((r) => r.runDir)).toEqual([
+      join(outDir, 'knee-grid', 'retrain'),
+      join(outDir, 'knee-grid-retrains', 'seed-4'),
+    ]);
+    expect(sweep.retrains[0]).toEqual(sweep.retrain);
+    expect(sweep.retrains[1]!.status).toBe('completed');
+    // Another seed, another network.
+    expect(sweep.retrains[1]!.testAccuracy).not.toBe(sweep.retrain!.testAccuracy);
+    expect(sweep.collapsed).toEqual(
+      sweep.candidates.flatMap((c, i) => ((c.figures.validationAccuracy ?? 1) <= 0.2 ? [i] : [])),
+    );
+    expect(sweep.collapsed).not.toContain(sweep.knee);
+    expect(Number.isInteger(sweep.allCandidatesKnee)).toBe(true);
+    expect(headline(summary).join('\n')).toContain('retrained on 2 seeds');
+    const f = (acc: number | null) => ({ validationAccuracy: acc }) as RunFigures;
+    expect([isCollapsed(f(0.118)), isCollapsed(f(0.2)), isCollapsed(f(0.21)), isCollapsed(f(null))]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(
+      optionsFromArgs({
+        part: 'knee',
+        strategy: 'grid,bisection',
+        'retrain-seeds': '2,3',
+        mask: true,
+        lr: '0.1',
+      }),
+    ).toEqual({
+      part: 'knee',
+      strategy: ['grid', 'bisection'],
+      retrainSeeds: [2, 3],
+      regrow: false,
+      smgdLr: 0.1,
+    });
+    expect(validateReproduceOptions({ outDir, ...optionsFromArgs({ 'retrain-seeds': '2,x' }) })).toEqual([
+      { path: 'retrainSeeds[1]', message: 'must be an integer ≥ 0, got NaN' },
+    ]);
+  });
+
   it('runs an adaptive strategy (bisection) up to its evaluation cap', async () => {
     const outDir = join(root, 'adaptive');
     const summary = await reproduce({

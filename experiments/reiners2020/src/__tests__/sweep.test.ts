@@ -27,6 +27,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** A sweep hook as `moprune reproduce --workers 2` gives: the local pool of trial processes. */
 function localHook(store: string): SweepHook {
+  // One executor for every sweep of the run (candidates, then retrains): it runs one sweep after another.
   const executor = localExecutor({
     host: { module: bin, args: ['__trial-host', '--cwd', workspace], execArgv: ['--import', tsx] },
     workers: 2,
@@ -61,6 +62,7 @@ describe('the knee search on the sweep engine', () => {
       mode: base.mode,
       part: base.part,
       seed: base.seed,
+      retrainSeeds: [5],
       outDir: join(root, 'here'),
     });
     const out = join(root, 'pool');
@@ -68,6 +70,7 @@ describe('the knee search on the sweep engine', () => {
       mode: base.mode,
       part: base.part,
       seed: base.seed,
+      retrainSeeds: [5],
       outDir: out,
       sweep: localHook(out),
     });
@@ -81,6 +84,10 @@ describe('the knee search on the sweep engine', () => {
     );
     expect(b.knee).toBe(a.knee);
     expect(b.retrain?.testAccuracy).toBe(a.retrain?.testAccuracy);
+    // The knee retrained with a further seed: a trial of its own sweep, beside the knee directory.
+    expect(b.retrains.map((r) => r.testAccuracy)).toEqual(a.retrains.map((r) => r.testAccuracy));
+    expect(b.retrains[1]!.runDir).toBe(join(out, 'knee-grid-retrains', 'seed-5'));
+    expect(existsSync(join(out, 'knee-grid-retrains', 'seed-5', 'outcome.json'))).toBe(true);
     // The candidates are sweep trials: outcome.json per trial, the sweep's state beside them.
     for (const c of b.candidates) {
       const outcome = JSON.parse(

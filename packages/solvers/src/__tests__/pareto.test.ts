@@ -179,6 +179,65 @@ describe('knee selection', () => {
     expect(kneeByDistance([[3, 4]])).toBe(0);
   });
 
+  it('ignored points (collapsed candidates) neither become the knee nor stretch the normalization', () => {
+    // A front like the Reiners grid's: the useful candidates, then networks collapsed to the constant
+    // predictor (f1 = ln 10, f2 = 0) that pull the normalized f1 axis so far that every useful point
+    // has x ≈ 0 and the sparsest useful point wins.
+    const useful = [
+      [0.04, 2750],
+      [0.05, 840],
+      [0.069, 272],
+      [0.081, 186],
+      [0.103, 108],
+      [0.164, 49],
+      [0.204, 35],
+    ];
+    const collapsed = [[2.301, 0.001]];
+    const all = [...useful, ...collapsed];
+    expect(kneeByDistance(all)).not.toBe(kneeByDistance(useful));
+    expect(kneeByDistance(all, { ignore: (i) => i >= useful.length })).toBe(kneeByDistance(useful));
+    // Ignoring everything is ignoring nothing.
+    expect(kneeByDistance(all, { ignore: () => true })).toBe(kneeByDistance(all));
+  });
+
+  test.prop(
+    [
+      fc.array(
+        fc.tuple(fc.double({ min: 0, max: 10, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true })),
+        {
+          minLength: 1,
+          maxLength: 12,
+        },
+      ),
+      fc.array(
+        fc.tuple(fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true })),
+        {
+          maxLength: 12,
+        },
+      ),
+      fc.integer({ min: 0, max: 1000 }),
+    ],
+    { seed: 18 },
+  )(
+    'adding any number of ignored points, anywhere in the list, never changes the knee',
+    (good, bad, shuffleSeed) => {
+      const rng = Rng.fromSeed(shuffleSeed);
+      // Interleave the ignored points at random positions; remember which are which.
+      const items = [...good.map((p) => ({ p, ignored: false })), ...bad.map((p) => ({ p, ignored: true }))];
+      for (let i = items.length - 1; i > 0; i--) {
+        const j = Math.floor(rng.next() * (i + 1));
+        [items[i], items[j]] = [items[j]!, items[i]!];
+      }
+      const goodOrder = items.filter((it) => !it.ignored).map((it) => it.p);
+      const knee = kneeByDistance(
+        items.map((it) => it.p),
+        { ignore: (i) => items[i]!.ignored },
+      );
+      expect(items[knee]!.ignored).toBe(false);
+      expect(items[knee]!.p).toEqual(goodOrder[kneeByDistance(goodOrder)]);
+    },
+  );
+
   it('reference rule: the candidate after the largest drop of λ1/λ2', () => {
     const results = [
       { lambda: [1, 0], f: [0.1, 100] },

@@ -1,5 +1,5 @@
 export { hypervolume, hypervolume2d } from './hypervolume.js';
-export { kneeByDistance, kneeByLambdaJump, type WeightedResult } from './knee.js';
+export { type KneeByDistanceOptions, kneeByDistance, kneeByLambdaJump, type WeightedResult } from './knee.js';
 export { checkPoints, dominates, nonDominated, nonDominatedIndices, type ObjectivePoint } from './points.js';
 export {
   type AdaptiveSearchOptions,

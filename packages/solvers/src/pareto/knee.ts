@@ -1,22 +1,39 @@
 import { SolverError } from '../errors.js';
 import { checkPoints, nonDominatedIndices, type ObjectivePoint } from './points.js';
 
+/** Options of {@link kneeByDistance}. */
+export interface KneeByDistanceOptions {
+  /**
+   * Points to leave out before the front is formed and normalized — say
+   * candidates that collapsed to a constant predictor: kept in the list (and
+   * in reports) but never the knee and never an extreme of the normalization.
+   * When every point is left out, none is. @default none
+   */
+  readonly ignore?: (index: number) => boolean;
+}
+
 /**
  * The knee of a biobjective front: among the non-dominated points, the one
  * farthest from the line through the front's two extremes (the point with the
  * least f1 and the point with the least f2), measured after normalizing each
  * objective to [0, 1] over the front so that units do not decide the knee.
- * Dominated points are ignored. With one or two distinct non-dominated points
- * every distance is 0 and the extreme with the least f1 is returned.
+ * Dominated points, and the points `options.ignore` names, are left out.
+ * With one or two distinct non-dominated points every distance is 0 and the
+ * extreme with the least f1 is returned.
  * @returns the index of the knee in `points`.
  * @throws SolverError `INVALID_ARGUMENT` for an empty list or a dimension other than 2.
  */
-export function kneeByDistance(points: readonly ObjectivePoint[]): number {
+export function kneeByDistance(
+  points: readonly ObjectivePoint[],
+  options: KneeByDistanceOptions = {},
+): number {
   const m = checkPoints(points);
   if (points.length === 0)
     throw new SolverError('INVALID_ARGUMENT', 'kneeByDistance needs at least one point');
   if (m !== 2) throw new SolverError('INVALID_ARGUMENT', `kneeByDistance needs 2 objectives, got ${m}`);
-  const front = nonDominatedIndices(points);
+  const kept = points.map((_, i) => i).filter((i) => !(options.ignore?.(i) ?? false));
+  const considered = kept.length === 0 ? points.map((_, i) => i) : kept;
+  const front = nonDominatedIndices(considered.map((i) => points[i]!)).map((k) => considered[k]!);
   const f1 = front.map((i) => points[i]![0]!);
   const f2 = front.map((i) => points[i]![1]!);
   const lo1 = Math.min(...f1);
