@@ -44,6 +44,22 @@ function gradients(): Map<string, tf.Tensor> {
 }
 
 describe('selective weight decay', () => {
+  it('divides |g| by α (α = 4 and α = 0.5 differ from α·|g|)', () => {
+    const n = net();
+    const grads = gradients();
+    for (const alpha of [4, 0.5]) {
+      const swd = new SelectiveWeightDecay({ gamma: 1, alpha });
+      swd.prepare(prepareContext(n, grads));
+      // fc: 1·1 + e^(−2/α)·4; bias e^(−1/α)·9; attention 1 + 1; embedding e^(−3/α)·4.
+      const expected = 1 + Math.exp(-2 / alpha) * 4 + Math.exp(-1 / alpha) * 9 + 2 + Math.exp(-3 / alpha) * 4;
+      const wrong = 1 + Math.exp(-2 * alpha) * 4 + Math.exp(-1 * alpha) * 9 + 2 + Math.exp(-3 * alpha) * 4;
+      expect(Math.abs(expected - wrong)).toBeGreaterThan(0.5);
+      expect(read(swd.value(context(n)))).toBeCloseTo(expected, 5);
+      swd.dispose?.();
+    }
+    for (const g of grads.values()) g.dispose();
+  });
+
   it('is γ·Σ exp(−|g|/α)·w² over every weight of every layer type (not mix α, not BN stats)', () => {
     const n = net();
     const grads = gradients();

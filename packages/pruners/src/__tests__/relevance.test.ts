@@ -52,7 +52,11 @@ describe('relevance pruner (Bonetta & Cancelliere 2023)', () => {
     expect(masked(p)).toBe(6);
     await p.afterStep(ctx(7)); // 144 live → round(5.76) = 6 more
     expect(masked(p)).toBe(12);
-    expect(p.metrics!().sparsity).toBeCloseTo(12 / 150, 12);
+    await p.afterStep(ctx(9)); // 138 live → round(5.52) = 6 more
+    expect(masked(p)).toBe(18);
+    await p.afterStep(ctx(11)); // 132 live → round(5.28) = 5 more (4% of all 150 would be 6 again)
+    expect(masked(p)).toBe(23);
+    expect(p.metrics!().sparsity).toBeCloseTo(23 / 150, 12);
     net.dispose();
   });
 

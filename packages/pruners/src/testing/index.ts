@@ -49,6 +49,13 @@ export interface PrunerConformanceOptions {
    * a schedule: the counted zeros must match within one weight per target parameter.
    */
   readonly expectedSparsity?: (step: number) => number | undefined;
+  /**
+   * The pruner removes something within `steps` steps on these networks: by the last step at
+   * least one target weight is masked or exactly zero, or the network was compacted. A pruner
+   * that never prunes fails; set false for a config that may rightly prune nothing in so few steps.
+   * @default true
+   */
+  readonly prunes?: boolean;
   /** Structured pruners: check that `compact(net)` preserves outputs after the run. @default false */
   readonly structured?: boolean;
   /** Check the config round-trips through `registries().pruners`. @default true */
@@ -231,6 +238,22 @@ async function runOnce(opts: PrunerConformanceOptions, spec: NetworkSpec, seed: 
     before = now;
   }
 
+  if (opts.prunes ?? true) {
+    const targets = pruner.targets?.() ?? net.maskedParams();
+    const { zeros } = countTargetZeros(net, targets);
+    const masked = net.maskedParams().some((name) =>
+      net
+        .getMask(name)!
+        .dataSync()
+        .some((v) => v === 0),
+    );
+    if (!(replacedSince1 || masked || zeros > 0)) {
+      expect.fail(
+        `${label}: prunes nothing in ${steps} steps (no target weight masked or zero, no compaction); if this config rightly prunes nothing this early, pass prunes: false`,
+      );
+    }
+  }
+
   // state → load → state
   const saved = pruner.state();
   const copy = opts.create(opts.config);
@@ -263,6 +286,21 @@ async function runOnce(opts: PrunerConformanceOptions, spec: NetworkSpec, seed: 
   net.dispose();
 }
 
+/**
+ * One run of the conformance checks on one network and seed (what each
+ * fast-check case of {@link describePrunerConformance} runs): rejects with the
+ * first broken invariant, also when the run leaks a tensor.
+ */
+export async function checkPrunerConformance(
+  opts: PrunerConformanceOptions,
+  spec: NetworkSpec = conformanceNetworks[0]!,
+  seed = 1,
+): Promise<void> {
+  const start = tf.memory().numTensors;
+  await runOnce(opts, spec, seed);
+  expect(tf.memory().numTensors, `${opts.name}: every tensor of the run was disposed`).toBe(start);
+}
+
 /** Registers a vitest `describe` block that runs the whole conformance suite on one pruner config. */
 export function describePrunerConformance(opts: PrunerConformanceOptions): void {
   const networks = opts.networks ?? conformanceNetworks;
@@ -270,11 +308,9 @@ export function describePrunerConformance(opts: PrunerConformanceOptions): void 
     for (const spec of networks) {
       it(`keeps every mask invariant on ${spec.name}`, async () => {
         await fc.assert(
-          fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 31 - 1 }), async (seed) => {
-            const start = tf.memory().numTensors;
-            await runOnce(opts, spec, seed);
-            expect(tf.memory().numTensors, `${opts.name}: every tensor of the run was disposed`).toBe(start);
-          }),
+          fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) =>
+            checkPrunerConformance(opts, spec, seed),
+          ),
           { seed: opts.seed ?? 42, numRuns: opts.runs ?? 4 },
         );
       });

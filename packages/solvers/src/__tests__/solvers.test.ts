@@ -95,6 +95,33 @@ describe('hand-computed first steps', () => {
     q.dispose();
   });
 
+  it('SMGD with decay: the k-th update uses lr/(1 + decay·k)', () => {
+    // Momentum 0: each step moves by exactly −lr_k·d_k, so the rate of every step can be read off.
+    const q = quadraticProblem({
+      centers: [
+        [1, 0],
+        [0, 2],
+      ],
+    });
+    const lr = 0.1;
+    const decay = 0.5;
+    const solver = createSmgdSolver({ type: 'smgd', lr, momentum: 0, decay });
+    for (let k = 0; k < 4; k++) {
+      const x = q.point();
+      const g1 = [2 * (x[0]! - 1), 2 * x[1]!];
+      const g2 = [2 * x[0]!, 2 * (x[1]! - 2)];
+      const c = minNormWeights(gramOf([g1, g2])).weights;
+      const d = [c[0]! * g1[0]! + c[1]! * g2[0]!, c[0]! * g1[1]! + c[1]! * g2[1]!];
+      solver.step(q.problem);
+      const y = q.point();
+      const rate = lr / (1 + decay * k);
+      expect(y[0]).toBeCloseTo(x[0]! - rate * d[0]!, 6);
+      expect(y[1]).toBeCloseTo(x[1]! - rate * d[1]!, 6);
+    }
+    solver.dispose();
+    q.dispose();
+  });
+
   it('MAdam: per-objective moments, w ← w − lr_t·Σ c_i m_i/(√v_i + ε)', () => {
     const q = quadraticProblem({
       centers: [
