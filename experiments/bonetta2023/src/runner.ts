@@ -8,20 +8,8 @@
  */
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type ExperimentSummary,
-  runExperiment,
-  saveNetworkSnapshot,
-  validateExperimentConfig,
-} from '@moprune/core';
-import {
-  defineTrialRunner,
-  deterministicSummary,
-  getTrialRunner,
-  networkSha256,
-  SweepError,
-  type TrialRunner,
-} from '@moprune/sweep';
+import { saveNetworkSnapshot } from '@moprune/core';
+import { defineTrialRunner, experimentRunner, getTrialRunner, type TrialRunner } from '@moprune/sweep';
 
 /** The name the pruning trials give as their `runner`. */
 export const RUNNER_NAME = 'bonetta2023';
@@ -31,45 +19,14 @@ export function runName(runDir: string): string {
   return `${basename(dirname(runDir))}/${basename(runDir)}`;
 }
 
-const runner: TrialRunner = {
+const runner: TrialRunner = experimentRunner({
   name: RUNNER_NAME,
   description:
     "a Bonetta & Cancelliere (2023) pruning run trained by core's runExperiment; its final network is saved as final/",
-  validate: (config) => validateExperimentConfig(config),
-  async run(config, ctx) {
-    const epochs = (config.training as { epochs?: number } | undefined)?.epochs ?? 0;
-    const { summary, net } = await runExperiment(config, {
-      runDir: ctx.runDir,
-      resume: 'auto',
-      signal: ctx.signal,
-      keepNetwork: true,
-      callbacks: [
-        {
-          name: 'sweep-progress',
-          onEpochEnd: (e) => {
-            ctx.progress({ epoch: e.epoch + 1, epochs, step: e.step });
-            return undefined;
-          },
-        },
-      ],
-      ...(ctx.dataDir === undefined ? {} : { dataDir: ctx.dataDir }),
-      ...(ctx.cacheDir === undefined ? {} : { cacheDir: ctx.cacheDir }),
-    });
-    try {
-      if (summary.status === 'interrupted') return { status: 'interrupted', result: {} };
-      if (summary.status === 'failed') {
-        throw new SweepError('TRIAL_FAILED', `the run failed: ${JSON.stringify(summary.error)}`);
-      }
-      saveNetworkSnapshot(join(ctx.runDir, 'final'), net!, summary.steps, { run: runName(ctx.runDir) });
-      return {
-        status: summary.status,
-        result: { ...deterministicSummary(summary as ExperimentSummary), networkSha256: networkSha256(net!) },
-      };
-    } finally {
-      net?.dispose();
-    }
+  afterRun: (net, summary, ctx) => {
+    saveNetworkSnapshot(join(ctx.runDir, 'final'), net, summary.steps, { run: runName(ctx.runDir) });
   },
-};
+});
 
 function register(): TrialRunner {
   try {

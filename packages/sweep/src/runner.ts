@@ -150,6 +150,16 @@ export interface ExperimentRunnerOptions {
   readonly description: string;
   /** Per-epoch network figures (core's `defaultMetrics` when absent). */
   readonly metrics?: (net: Network) => Readonly<Record<string, number>>;
+  /**
+   * Called with the final network of a completed (or early-stopped) run, before
+   * the outcome is written and the network disposed — to save it, export it,
+   * measure it. Write only inside `ctx.runDir`.
+   */
+  readonly afterRun?: (
+    net: Network,
+    summary: ExperimentSummary,
+    ctx: TrialRunContext,
+  ) => void | Promise<void>;
 }
 
 /**
@@ -188,6 +198,7 @@ export function experimentRunner(options: ExperimentRunnerOptions): TrialRunner 
         if (summary.status === 'failed') {
           throw new SweepError('TRIAL_FAILED', `the run failed: ${JSON.stringify(summary.error)}`);
         }
+        await options.afterRun?.(net!, summary, ctx);
         return {
           status: summary.status,
           result: { ...deterministicSummary(summary), networkSha256: networkSha256(net!) },
