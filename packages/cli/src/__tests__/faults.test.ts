@@ -237,6 +237,33 @@ describe('fault injection', () => {
     expect(finalCheckpoint(runDir)).toEqual(reference.checkpoint);
   }, 300_000);
 
+  it('SIGHUP stops like SIGINT with exit 129; a second signal quits at once with a message and leaves a valid checkpoint; --resume ends bit for bit', async () => {
+    const runDir = join(root, 'hungup');
+    const hup = cli(['train', 'run.json', '--out', 'hungup'], root);
+    await untilStep(runDir, hup, 9);
+    hup.child.kill('SIGHUP');
+    expect((await hup.exited).code, hup.output()).toBe(129);
+    expect(hup.output()).toContain('SIGHUP');
+    expect(validCheckpoints(runDir)[0]).toBe(stepsLogged(runDir).length);
+
+    const twice = cli(['train', 'run.json', '--out', 'hungup', '--resume'], root);
+    await untilStep(runDir, twice, stepsLogged(runDir).length + 7);
+    // Signals sent together merge into one, so keep sending until it exits: the first stops the
+    // run gracefully, a later one lands while the step or checkpoint is still under way.
+    const repeat = setInterval(() => twice.child.kill('SIGTERM'), 2);
+    const twiceExit = await twice.exited;
+    clearInterval(repeat);
+    expect(twiceExit.code, twice.output()).toBe(143);
+    expect(twice.output()).toContain('SIGTERM again; quitting now');
+    expect(validCheckpoints(runDir).length, twice.output()).toBeGreaterThan(0);
+
+    const last = cli(['train', 'run.json', '--out', 'hungup', '--quiet', '--resume'], root);
+    expect((await last.exited).code, last.output()).toBe(0);
+    expect(stepsLogged(runDir)).toEqual(Array.from({ length: TOTAL_STEPS }, (_, i) => i));
+    expect(deterministicResult(runDir)).toEqual(reference.result);
+    expect(finalCheckpoint(runDir)).toEqual(reference.checkpoint);
+  }, 300_000);
+
   it('two writers on one run directory: the second refuses with RUN_LOCKED and the first finishes untouched; a dead holder’s lock is taken over', async () => {
     const runDir = join(root, 'concurrent');
     const first = cli(['train', 'run.json', '--out', 'concurrent', '--quiet'], root);
