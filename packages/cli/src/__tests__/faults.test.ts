@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { listCheckpoints, RUN_LOCK_FILE, readCheckpoint } from '@moprune/core';
+import { listCheckpoints, Rng, RUN_LOCK_FILE, readCheckpoint } from '@moprune/core';
 import { mnistFixtureDir } from '@moprune/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -63,16 +63,10 @@ function cli(args: readonly string[], cwd: string): Cli {
   return { child, output: () => text, exited };
 }
 
-/** mulberry32: the test's only source of randomness, seeded. */
+/** The test's only source of randomness: core's seeded generator. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = Rng.fromSeed(seed);
+  return () => r.next();
 }
 
 const stepsLogged = (runDir: string): number[] => {
