@@ -199,8 +199,10 @@ export interface SweepSummary {
   readonly collapsed: readonly number[];
   /** What `kneeByDistance` over every candidate (collapsed ones included: the rule before) would have picked. */
   readonly allCandidatesKnee: number;
-  /** What the reference's λ1/λ2-jump rule would have picked, for comparison. */
+  /** What the reference's λ1/λ2-jump rule, cleaned up (no wrap-around), would have picked, for comparison. */
   readonly referenceRuleKnee: number;
+  /** What the reference code's expression itself, `argmax(|r − roll(r, 1)|) − 1` with its wrap-around, picks. */
+  readonly referenceExpressionKnee: number;
   /** Hypervolume of the front against the worst value of each objective among the candidates × 1.1. */
   readonly hypervolume: { readonly value: number; readonly reference: readonly number[] };
   /** The knee's λ retrained for the full epochs with the run's seed (null when interrupted before). */
@@ -627,6 +629,10 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       collapsed,
       allCandidatesKnee: kneeByDistance(points),
       referenceRuleKnee: kneeByLambdaJump(candidates.map((c) => ({ lambda: c.lambda, f: c.f }))),
+      referenceExpressionKnee: kneeByLambdaJump(
+        candidates.map((c) => ({ lambda: c.lambda, f: c.f })),
+        { reference: true },
+      ),
       hypervolume: { value: hypervolume2d(points, reference), reference },
       retrain: null,
       retrains: [],

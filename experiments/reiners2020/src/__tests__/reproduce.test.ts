@@ -209,6 +209,7 @@ describe('reproduce (tiny)', () => {
     );
     expect(sweep.collapsed).not.toContain(sweep.knee);
     expect(Number.isInteger(sweep.allCandidatesKnee)).toBe(true);
+    expect(sweep.candidates[sweep.referenceExpressionKnee]).toBeDefined();
     expect(headline(summary).join('\n')).toContain('retrained on 2 seeds');
     const f = (acc: number | null) => ({ validationAccuracy: acc }) as RunFigures;
     expect([isCollapsed(f(0.118)), isCollapsed(f(0.2)), isCollapsed(f(0.21)), isCollapsed(f(null))]).toEqual([

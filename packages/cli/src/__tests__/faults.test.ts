@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { listCheckpoints, RUN_LOCK_FILE, readCheckpoint } from '@moprune/core';
+import { listCheckpoints, Rng, RUN_LOCK_FILE, readCheckpoint } from '@moprune/core';
 import { mnistFixtureDir } from '@moprune/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -63,16 +63,10 @@ function cli(args: readonly string[], cwd: string): Cli {
   return { child, output: () => text, exited };
 }
 
-/** mulberry32: the test's only source of randomness, seeded. */
+/** The test's only source of randomness: core's seeded generator. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = Rng.fromSeed(seed);
+  return () => r.next();
 }
 
 const stepsLogged = (runDir: string): number[] => {
@@ -233,6 +227,33 @@ describe('fault injection', () => {
     }
     const last = cli(['train', 'run.json', '--out', 'terminated', '--quiet', '--resume'], root);
     expect((await last.exited).code, last.output()).toBe(0);
+    expect(deterministicResult(runDir)).toEqual(reference.result);
+    expect(finalCheckpoint(runDir)).toEqual(reference.checkpoint);
+  }, 300_000);
+
+  it('SIGHUP stops like SIGINT with exit 129; a second signal quits at once with a message and leaves a valid checkpoint; --resume ends bit for bit', async () => {
+    const runDir = join(root, 'hungup');
+    const hup = cli(['train', 'run.json', '--out', 'hungup'], root);
+    await untilStep(runDir, hup, 9);
+    hup.child.kill('SIGHUP');
+    expect((await hup.exited).code, hup.output()).toBe(129);
+    expect(hup.output()).toContain('SIGHUP');
+    expect(validCheckpoints(runDir)[0]).toBe(stepsLogged(runDir).length);
+
+    const twice = cli(['train', 'run.json', '--out', 'hungup', '--resume'], root);
+    await untilStep(runDir, twice, stepsLogged(runDir).length + 7);
+    // Signals sent together merge into one, so keep sending until it exits: the first stops the
+    // run gracefully, a later one lands while the step or checkpoint is still under way.
+    const repeat = setInterval(() => twice.child.kill('SIGTERM'), 2);
+    const twiceExit = await twice.exited;
+    clearInterval(repeat);
+    expect(twiceExit.code, twice.output()).toBe(143);
+    expect(twice.output()).toContain('SIGTERM again; quitting now');
+    expect(validCheckpoints(runDir).length, twice.output()).toBeGreaterThan(0);
+
+    const last = cli(['train', 'run.json', '--out', 'hungup', '--quiet', '--resume'], root);
+    expect((await last.exited).code, last.output()).toBe(0);
+    expect(stepsLogged(runDir)).toEqual(Array.from({ length: TOTAL_STEPS }, (_, i) => i));
     expect(deterministicResult(runDir)).toEqual(reference.result);
     expect(finalCheckpoint(runDir)).toEqual(reference.checkpoint);
   }, 300_000);

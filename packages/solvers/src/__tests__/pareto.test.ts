@@ -248,6 +248,29 @@ describe('knee selection', () => {
     ];
     // Ratios 99, 49, 1: drops 50 (→ index 2) and 48.
     expect(kneeByLambdaJump(results)).toBe(2);
+    // The reference's own expression: r = (∞, 99, 49, 1); |r − roll(r, 1)| = (∞, ∞, 50, 48);
+    // argmax = 0 (the first maximum), minus 1 = −1: the last efficient candidate.
+    expect(kneeByLambdaJump(results, { reference: true })).toBe(3);
+    // Without λ2 = 0: r = (99, 49, 1), differences (98, 50, 48): argmax 0 → −1 → the last again.
+    expect(kneeByLambdaJump(results.slice(1), { reference: true })).toBe(2);
+    // The largest drop in the middle (98 → 1) does not win: the wrapped first difference is larger.
+    const wrap = [
+      { lambda: [0.5, 0.5], f: [1, 5] },
+      { lambda: [0.99, 0.01], f: [0.2, 20] },
+      { lambda: [0.98, 0.01], f: [0.3, 10] },
+      { lambda: [1 / 3, 2 / 3], f: [2, 1] },
+    ];
+    // Sorted by λ2: (0.99, 0.01)→99, (0.98, 0.01)→98, (0.5, 0.5)→1, (1/3, 2/3)→0.5; differences
+    // (98.5, 1, 97, 0.5): argmax 0 → −1 → the last, index 3 in the input.
+    expect(kneeByLambdaJump(wrap, { reference: true })).toBe(3);
+    // ∞ − ∞ is NaN, and NumPy's argmax returns the first NaN: two λ2 = 0 candidates, equal λ1.
+    const nan = [
+      { lambda: [1, 0], f: [0.1, 100] },
+      { lambda: [1, 0], f: [0.09, 101] },
+      { lambda: [0.9, 0.1], f: [0.5, 2] },
+    ];
+    // r = (∞, ∞, 9): differences (∞, NaN, ∞): first NaN at 1 → index 0 of the sorted list.
+    expect(kneeByLambdaJump(nan, { reference: true })).toBe(0);
   });
 });
 

@@ -67,6 +67,31 @@ export interface WeightedResult {
 }
 
 /**
+ * The reference code's rule as it computes it, wrap-around included: over the
+ * efficient candidates sorted by λ2 ascending, r = λ1/λ2 (∞ for λ2 = 0),
+ * `argmax(|r − roll(r, 1)|) − 1` with NumPy's semantics — `roll` wraps the
+ * last element to the front, ∞ − ∞ is NaN, `argmax` returns the first NaN if
+ * there is one (else the first maximum), and index −1 is the last element.
+ * With λ2 = 0 among the efficient candidates the first difference is ∞ (or
+ * NaN), so the rule usually lands on the last efficient candidate.
+ */
+function referenceLambdaJump(results: readonly WeightedResult[], efficient: readonly number[]): number {
+  const n = efficient.length;
+  if (n === 0) throw new SolverError('INVALID_ARGUMENT', 'kneeByLambdaJump: no efficient candidate');
+  const r = efficient.map((i) => {
+    const [l1, l2] = results[i]!.lambda as [number, number];
+    return l2 === 0 ? (l1 === 0 ? Number.NaN : Number.POSITIVE_INFINITY) : l1 / l2;
+  });
+  const d = r.map((v, i) => Math.abs(v - r[(i - 1 + n) % n]!));
+  let arg = d.findIndex((v) => Number.isNaN(v));
+  if (arg < 0) {
+    arg = 0;
+    for (let i = 1; i < n; i++) if (d[i]! > d[arg]!) arg = i;
+  }
+  return efficient[(arg - 1 + n) % n]!;
+}
+
+/**
  * The knee rule of the Reiners et al. (2020) reference code, offered for
  * reproduction: among the efficient (non-dominated) candidates, sorted by λ2
  * ascending, compute r = λ1/λ2 and return the candidate just after the largest
@@ -78,9 +103,14 @@ export interface WeightedResult {
  * code's handling of them, and of the first/last element, is off by one and
  * wraps around); ties go to the first drop. Needs at least two efficient
  * candidates with λ2 > 0, else it returns the efficient candidate with the least λ2.
+ * `{ reference: true }` computes the reference's expression exactly instead,
+ * wrap-around and all (see `referenceLambdaJump` in the source).
  * @returns the index of the chosen candidate in `results`.
  */
-export function kneeByLambdaJump(results: readonly WeightedResult[]): number {
+export function kneeByLambdaJump(
+  results: readonly WeightedResult[],
+  options: { readonly reference?: boolean } = {},
+): number {
   if (results.length === 0)
     throw new SolverError('INVALID_ARGUMENT', 'kneeByLambdaJump needs at least one result');
   results.forEach((r, i) => {
@@ -94,6 +124,7 @@ export function kneeByLambdaJump(results: readonly WeightedResult[]): number {
   const efficient = nonDominatedIndices(results.map((r) => r.f)).sort(
     (a, b) => results[a]!.lambda[1]! - results[b]!.lambda[1]!,
   );
+  if (options.reference === true) return referenceLambdaJump(results, efficient);
   const finite = efficient.filter((i) => results[i]!.lambda[1]! > 0);
   if (finite.length < 2) return finite[0] ?? efficient[0]!;
   const ratio = (i: number) => results[i]!.lambda[0]! / results[i]!.lambda[1]!;
