@@ -17,7 +17,7 @@ import {
   registries,
   saveLayersModel,
   train,
-} from '@moprune/core';
+} from '@moprune/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Median of a non-empty list. */

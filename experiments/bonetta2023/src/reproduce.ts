@@ -17,7 +17,7 @@ import {
   saveNetworkSnapshot,
   type TrainCallback,
   writeJsonAtomic,
-} from '@moprune/core';
+} from '@moprune/core/node';
 import '@moprune/datasets/register';
 import '@moprune/models';
 import '@moprune/objectives';

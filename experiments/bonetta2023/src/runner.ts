@@ -8,7 +8,7 @@
  */
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { saveNetworkSnapshot } from '@moprune/core';
+import { saveNetworkSnapshot } from '@moprune/core/node';
 import { defineTrialRunner, experimentRunner, getTrialRunner, type TrialRunner } from '@moprune/sweep';
 
 /** The name the pruning trials give as their `runner`. */

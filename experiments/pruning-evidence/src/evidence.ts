@@ -16,7 +16,7 @@ import {
   registries,
   runExperiment,
   writeJsonAtomic,
-} from '@moprune/core';
+} from '@moprune/core/node';
 import '@moprune/datasets/register';
 import '@moprune/models';
 import '@moprune/objectives/register';

@@ -4,7 +4,7 @@ import {
   type ExperimentOutcome,
   type ExperimentRunOptions,
   writeJsonAtomic,
-} from '@moprune/core';
+} from '@moprune/core/node';
 import { sweepHookOf } from '@moprune/sweep';
 import {
   KNEE_RULE,

@@ -17,7 +17,7 @@ import {
   runExperiment,
   type TrainCallback,
   writeJsonAtomic,
-} from '@moprune/core';
+} from '@moprune/core/node';
 import { loadCifar10 } from '@moprune/datasets';
 import '@moprune/datasets/register';
 import '@moprune/models';

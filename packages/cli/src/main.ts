@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ExperimentMode, ExperimentRunOptions, ExperimentSummary, JsonObject } from '@moprune/core';
+import type { ExperimentMode, ExperimentRunOptions, ExperimentSummary, JsonObject } from '@moprune/core/node';
 import type { PaperComparison } from '@moprune/report';
 import type { SweepPlan, SweepResult } from '@moprune/sweep';
 import { COMMANDS, type CommandSpec, commandUsage, INTERNAL_COMMANDS, mainUsage } from './cli-spec.js';
@@ -209,7 +209,7 @@ async function cmdTrain(spec: CommandSpec, argv: readonly string[], io: CliIo): 
   const backend = backendOption(spec, v);
   const config = readJsonFile(file, 'config');
   await loadComponentsAndModules(v, io);
-  const core = await import('@moprune/core');
+  const core = await import('@moprune/core/node');
   const issues = core.validateExperimentConfig(config);
   if (issues.length > 0) {
     throw new core.CoreError(

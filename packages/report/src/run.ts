@@ -7,7 +7,7 @@ import type {
   ExperimentSummary,
   JsonObject,
   NetworkSpec,
-} from '@moprune/core';
+} from '@moprune/core/node';
 import { ReportError } from './errors.js';
 
 /** One `type: 'step'` line of metrics.jsonl (written by core's training loop). */

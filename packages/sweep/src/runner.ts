@@ -7,7 +7,7 @@ import {
   runExperiment,
   type TrainCallback,
   validateExperimentConfig,
-} from '@moprune/core';
+} from '@moprune/core/node';
 import { SweepError } from './errors.js';
 
 /** Where a running trial is, as its runner reports it. */

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type JsonObject, writeJsonAtomic } from '@moprune/core';
+import { type JsonObject, writeJsonAtomic } from '@moprune/core/node';
 import { SweepError } from './errors.js';
 
 /** Where a trial stands in its sweep. */

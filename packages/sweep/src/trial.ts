@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMopruneError, type JsonObject, writeFileAtomic } from '@moprune/core';
+import { isMopruneError, type JsonObject, writeFileAtomic } from '@moprune/core/node';
 import { canonicalJson } from './canonical.js';
 import type { TrialSpec } from './definition.js';
 import { SweepError } from './errors.js';

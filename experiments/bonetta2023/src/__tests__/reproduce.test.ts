@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@moprune/backend';
-import { type JsonObject, loadNetworkSnapshot, validateExperimentConfig } from '@moprune/core';
+import { type JsonObject, loadNetworkSnapshot, validateExperimentConfig } from '@moprune/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { listCheckpoints, Rng, RUN_LOCK_FILE, readCheckpoint } from '@moprune/core';
+import { listCheckpoints, Rng, RUN_LOCK_FILE, readCheckpoint } from '@moprune/core/node';
 import { mnistFixtureDir } from '@moprune/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

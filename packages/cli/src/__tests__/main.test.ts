@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineExperiment, type ExperimentSpec, registries, runExperiment } from '@moprune/core';
+import { defineExperiment, type ExperimentSpec, registries, runExperiment } from '@moprune/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, EXIT, listExperiments, main, trainProgress } from '../index.js';
 import { memoryIo, tinyConfig } from './helpers.js';

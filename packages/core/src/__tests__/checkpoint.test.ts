@@ -19,7 +19,7 @@ import {
   train,
   writeCheckpoint,
   writeJsonAtomic,
-} from '../index.js';
+} from '../node/index.js';
 import { resumeScenario, weightBytes } from './fixtures/train-fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

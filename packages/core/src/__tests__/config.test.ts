@@ -19,7 +19,7 @@ import {
   runExperiment,
   schema,
   validateExperimentConfig,
-} from '../index.js';
+} from '../node/index.js';
 import {
   blobDataset,
   crossEntropy,

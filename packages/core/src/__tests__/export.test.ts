@@ -14,7 +14,7 @@ import {
   Rng,
   saveLayersModel,
   toLayersModel,
-} from '../index.js';
+} from '../node/index.js';
 
 const dirs: string[] = [];
 beforeAll(async () => {

@@ -12,6 +12,7 @@ import {
   defineObjective,
   defineSolver,
   type JsonObject,
+  nodeRunStore,
   type Objective,
   type Pruner,
   type PrunerStepContext,
@@ -19,7 +20,7 @@ import {
   saveNetworkSnapshot,
   schema,
   train,
-} from '../index.js';
+} from '../node/index.js';
 import { blobDataset, crossEntropy, mlpSpec, weightedSum } from './fixtures/train-fixtures.js';
 
 const dirs: string[] = [];
@@ -87,7 +88,7 @@ describe('what pruners see after a step', () => {
       epochs: 2,
       batchSize: 16,
       seed: 1,
-      runDir,
+      store: nodeRunStore(runDir),
       checkpoint: false,
     });
     result.net.dispose();

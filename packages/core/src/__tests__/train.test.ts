@@ -17,13 +17,15 @@ import {
   loadNetworkSnapshot,
   type Network,
   networkFromValues,
+  nodeRunStore,
   type Objective,
   type ProgressInfo,
   type Pruner,
   type Solver,
+  saveNetworkSnapshot,
   type TrainOptions,
   train,
-} from '../index.js';
+} from '../node/index.js';
 import {
   blobDataset,
   crossEntropy,
@@ -79,7 +81,7 @@ describe('train', () => {
     const o = baseOptions();
     const result = await train({
       ...o,
-      runDir,
+      store: nodeRunStore(runDir),
       lrSchedule: { type: 'inverseTime', decay: 'lrOverEpochs' },
       metrics: (net) => ({
         nnz: [...net.params.values()].reduce(
@@ -135,7 +137,7 @@ describe('train', () => {
     const r = await train({
       ...o,
       pruners: [pruner],
-      runDir: tempDir(),
+      store: nodeRunStore(tempDir()),
       epochs: 3,
       callbacks: [{ name: 'count', onEpochEnd: () => void counts.push(tf.memory().numTensors) }],
     });
@@ -200,7 +202,7 @@ describe('train', () => {
     const first = await train({
       ...a,
       pruners: [magnitudePruner()],
-      runDir,
+      store: nodeRunStore(runDir),
       validation: false,
       evaluateTest: false,
       signal: controller.signal,
@@ -217,7 +219,7 @@ describe('train', () => {
     const second = await train({
       ...b,
       pruners: [magnitudePruner()],
-      runDir,
+      store: nodeRunStore(runDir),
       resume: true,
       validation: false,
       evaluateTest: false,
@@ -250,7 +252,7 @@ describe('train', () => {
       await train({
         ...o,
         objectives: [crossEntropy(), poisoned],
-        runDir,
+        store: nodeRunStore(runDir),
         validation: false,
         callbacks: [
           {
@@ -322,7 +324,7 @@ describe('train', () => {
     const runDir = tempDir();
     const o = baseOptions();
     const stopper = earlyStopping({ monitor: 'train.l1', mode: 'max', patience: 2 });
-    const r = await train({ ...o, runDir, epochs: 10, callbacks: [stopper] });
+    const r = await train({ ...o, store: nodeRunStore(runDir), epochs: 10, callbacks: [stopper] });
     // ℓ1 of the kernels grows while CE dominates for the first epoch at most; it must stop well before 10.
     expect(r.stoppedEarly).toBe(true);
     expect(r.epochsCompleted).toBeLessThan(10);
@@ -332,7 +334,7 @@ describe('train', () => {
     const again = baseOptions();
     const r2 = await train({
       ...again,
-      runDir,
+      store: nodeRunStore(runDir),
       epochs: 10,
       resume: true,
       callbacks: [earlyStopping({ monitor: 'train.l1', mode: 'max', patience: 2 })],
@@ -370,23 +372,31 @@ describe('train', () => {
     // A checkpoint of another run (other seed) is refused; a fresh run in that directory discards it.
     const runDir = tempDir();
     const other = baseOptions(8);
-    (await train({ ...other, epochs: 1, runDir, validation: false, evaluateTest: false })).net.dispose();
+    (
+      await train({
+        ...other,
+        epochs: 1,
+        store: nodeRunStore(runDir),
+        validation: false,
+        evaluateTest: false,
+      })
+    ).net.dispose();
     other.solver.dispose();
     const again = baseOptions(9);
-    await expect(train({ ...again, runDir, resume: true })).rejects.toMatchObject({
+    await expect(train({ ...again, store: nodeRunStore(runDir), resume: true })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
     const fresh = await train({
       ...again,
       epochs: 2,
-      runDir,
+      store: nodeRunStore(runDir),
       checkpoint: { everyEpochs: 2 },
       validation: false,
     });
     expect(listCheckpoints(join(runDir, 'checkpoint')).map((c) => c.step)).toEqual([12]);
     fresh.net.dispose();
     again.solver.dispose();
-    await expect(train({ ...o, resume: true, runDir: tempDir() })).rejects.toMatchObject({
+    await expect(train({ ...o, resume: true, store: nodeRunStore(tempDir()) })).rejects.toMatchObject({
       code: 'CHECKPOINT_NOT_FOUND',
     });
     o.net.dispose();
@@ -400,7 +410,7 @@ describe('train', () => {
       pruners: [unitRemover(['fc1:unit:1', 'fc1:unit:4', 'fc1:unit:6'], 3, (n) => compact(n))],
       validation: false,
       evaluateTest: false,
-      ...(runDir === undefined ? {} : { runDir }),
+      ...(runDir === undefined ? {} : { store: nodeRunStore(runDir) }),
     });
     const ref = scenario();
     const full = await train(ref);
@@ -456,7 +466,7 @@ describe('train', () => {
         pruners: [pruner],
         validation: false,
         evaluateTest: false,
-        ...(runDir === undefined ? {} : { runDir }),
+        ...(runDir === undefined ? {} : { store: nodeRunStore(runDir) }),
       };
       return { options, pruner, inner };
     };
@@ -612,7 +622,7 @@ describe('train', () => {
       ...a,
       batchSize: growing,
       epochs: 3,
-      runDir,
+      store: nodeRunStore(runDir),
       validation: false,
       evaluateTest: false,
       signal: controller.signal,
@@ -625,7 +635,7 @@ describe('train', () => {
       ...b,
       batchSize: growing,
       epochs: 3,
-      runDir,
+      store: nodeRunStore(runDir),
       resume: true,
       validation: false,
     });
@@ -666,7 +676,10 @@ describe('train', () => {
     const runDir = tempDir();
     const pruner = gatePruner();
     const o = baseOptions();
-    const best = keepBest({ dir: join(runDir, 'best'), monitor: 'validation.accuracy' });
+    const best = keepBest({
+      save: (net, step, extra) => saveNetworkSnapshot(join(runDir, 'best'), net, step, extra),
+      monitor: 'validation.accuracy',
+    });
     const r = await train({
       ...o,
       net: createNetwork(gatedSpec(), { seed: 2 }),

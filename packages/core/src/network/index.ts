@@ -16,7 +16,7 @@ export {
 } from './bias-relu.js';
 export { type CompactGates, type CompactOptions, compact } from './compact.js';
 export { type CreateNetworkOptions, createNetwork, networkFromValues } from './create.js';
-export { type ExportOptions, loadLayersModelFromDir, saveLayersModel, toLayersModel } from './export.js';
+export { type ExportOptions, toLayersModel } from './export.js';
 export {
   type Complexity,
   countMacs,

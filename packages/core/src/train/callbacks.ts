@@ -2,7 +2,6 @@ import { CoreError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import type { Network } from '../network-types.js';
 import type { EvaluationResult, GateValues } from './evaluate.js';
-import { saveNetworkSnapshot } from './snapshot.js';
 
 /** What {@link TrainCallback.onStepEnd} sees after every optimizer step. */
 export interface StepInfo {
@@ -179,8 +178,13 @@ export interface KeepBestRequirement {
 
 /** Options of {@link keepBest}. */
 export interface KeepBestOptions {
-  /** Directory of the snapshot (a run uses `<runDir>/best`). */
-  readonly dir: string;
+  /**
+   * Keeps the snapshot: called with the network at each new best epoch, its
+   * step and the epoch's figures (`epoch`, `monitor`, `value`, `gates`). In
+   * Node, `(net, step, extra) => saveNetworkSnapshot(dir, net, step, extra)`
+   * from `@moprune/core/node` (a run uses `<runDir>/best`).
+   */
+  readonly save: (net: Network, step: number, extra: JsonObject) => void;
   /** @default 'validation.accuracy' */
   readonly monitor?: string;
   /** @default 'max' for accuracies, else 'min' */
@@ -195,8 +199,9 @@ export interface KeepBestOptions {
  * "best-validation checkpoint" of Bonetta et al. (2023) and, with
  * `require: [{ monitor: 'metrics.sparsity', min }]`, of Hotegni et al. (2023).
  * Ties keep the earlier epoch. The pruners' evaluation gates of that epoch are
- * saved with it (`extra.gates`, for `evaluateNetwork`'s `gates`). Load it with
- * `loadNetworkSnapshot(dir)`.
+ * saved with it (`extra.gates`, for `evaluateNetwork`'s `gates`). In Node, a run
+ * saves it with `saveNetworkSnapshot` and loads it with `loadNetworkSnapshot(dir)`
+ * (`@moprune/core/node`).
  */
 export function keepBest(options: KeepBestOptions): TrainCallback & {
   readonly best: number | undefined;
@@ -226,7 +231,7 @@ export function keepBest(options: KeepBestOptions): TrainCallback & {
       if (best !== undefined && !(mode === 'min' ? v < best : v > best)) return undefined;
       best = v;
       bestEpoch = info.epoch;
-      saveNetworkSnapshot(options.dir, info.net, info.step, {
+      options.save(info.net, info.step, {
         epoch: info.epoch,
         monitor,
         value: v,

@@ -1,6 +1,5 @@
 // Training loop, optimizers, schedules, checkpoints and experiment configs.
 
-export { fsyncDir, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export {
   type CallbackSignal,
   type EarlyStoppingOptions,
@@ -14,22 +13,6 @@ export {
   type StepInfo,
   type TrainCallback,
 } from './callbacks.js';
-export {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
-  type CheckpointArrayEntry,
-  type CheckpointManifest,
-  checkpointDirName,
-  type LoadedCheckpoint,
-  type LoadLatestOptions,
-  listCheckpoints,
-  loadLatestCheckpoint,
-  QUARANTINE_PREFIX,
-  quarantineCheckpoint,
-  readCheckpoint,
-  type WriteCheckpointOptions,
-  writeCheckpoint,
-} from './checkpoint.js';
 export { cloneState, requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
 export {
   collectGateProbabilities,
@@ -46,11 +29,6 @@ export {
   assertExperimentConfig,
   defaultMetrics,
   type ExperimentConfig,
-  type ExperimentRun,
-  type ExperimentSummary,
-  type RunExperimentOptions,
-  resumeExperiment,
-  runExperiment,
   type TrainingConfig,
   validateExperimentConfig,
 } from './experiment.js';
@@ -81,13 +59,6 @@ export {
   validateOptimizerConfig,
 } from './optimizers.js';
 export {
-  type LockRunDirOptions,
-  lockRunDir,
-  RUN_LOCK_FILE,
-  type RunLock,
-  type RunLockHolder,
-} from './run-lock.js';
-export {
   type ConstantSchedule,
   type CosineSchedule,
   type ExponentialSchedule,
@@ -102,9 +73,14 @@ export {
 } from './schedules.js';
 export {
   assignNetworkState,
-  loadNetworkSnapshot,
   type NetworkStateJson,
   networkFromState,
   networkToState,
-  saveNetworkSnapshot,
 } from './snapshot.js';
+export {
+  type LoadedCheckpoint,
+  type LoadLatestOptions,
+  type RunStore,
+  utf8Bytes,
+  type WriteCheckpointOptions,
+} from './store.js';

@@ -1,13 +1,3 @@
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  rmSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CoreError, type Issue } from '../errors.js';
 import type {
@@ -29,7 +19,6 @@ import type { Network, StateUpdate } from '../network-types.js';
 import { Rng, type RngState } from '../rng.js';
 import type { NetworkSpec } from '../spec.js';
 import type { CallbackSignal, EpochInfo, ProgressInfo, StepInfo, TrainCallback } from './callbacks.js';
-import { type LoadedCheckpoint, loadLatestCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
 import {
   collectGateProbabilities,
@@ -40,6 +29,7 @@ import {
 } from './evaluate.js';
 import { type LrScheduleConfig, learningRateAt, validateLrSchedule } from './schedules.js';
 import { assignNetworkState, type NetworkStateJson, networkFromState, networkToState } from './snapshot.js';
+import { type LoadedCheckpoint, type RunStore, utf8Bytes } from './store.js';
 import { checkEnum, checkKnownKeys, checkNumber, isPlainObject, throwIfIssues } from './validate.js';
 
 /** Batch options of the training split that the loop forwards to {@link Dataset.batches}. */
@@ -129,12 +119,16 @@ export interface TrainOptions {
   readonly metricsEverySteps?: number;
   /** Write a step line to metrics.jsonl every this many steps (0 = none). @default 1 */
   readonly logEverySteps?: number;
-  /** Run directory: `metrics.jsonl` and `checkpoint/` go here. Without it nothing is written. */
-  readonly runDir?: string;
-  /** Checkpoint cadence (needs `runDir`); `false` disables checkpoints. */
+  /**
+   * Where the run's metrics log and checkpoints go. Without it nothing is kept
+   * (core does no I/O); in Node, `nodeRunStore(runDir)` from `@moprune/core/node`
+   * writes `runDir/metrics.jsonl` and `runDir/checkpoint/`.
+   */
+  readonly store?: RunStore;
+  /** Checkpoint cadence (needs `store`); `false` disables checkpoints. */
   readonly checkpoint?: CheckpointOptions | false;
   /**
-   * Continue from the newest valid checkpoint in `runDir/checkpoint`: `true`
+   * Continue from the newest valid checkpoint in the store: `true`
    * requires one (CHECKPOINT_NOT_FOUND otherwise), `'auto'` starts fresh when
    * there is none. @default false (a fresh run; an old metrics.jsonl is truncated)
    */
@@ -294,7 +288,7 @@ function validateTrainOptions(o: TrainOptions): void {
   if (o.lrSchedule !== undefined) issues.push(...validateLrSchedule(o.lrSchedule, 'lrSchedule'));
   if (o.objectives.length === 0)
     issues.push({ path: 'objectives', message: 'at least one objective is needed' });
-  if (o.resume && o.runDir === undefined) issues.push({ path: 'resume', message: 'resuming needs a runDir' });
+  if (o.resume && o.store === undefined) issues.push({ path: 'resume', message: 'resuming needs a store' });
   const names = new Set<string>();
   for (const [i, cb] of (o.callbacks ?? []).entries()) {
     if (names.has(cb.name))
@@ -404,9 +398,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         };
   const validationOn = validation !== undefined && dataset.info.sizes[validation.split] > 0;
   const ckptOptions =
-    options.runDir !== undefined && options.checkpoint !== false ? (options.checkpoint ?? {}) : undefined;
-  const ckptRoot = options.runDir === undefined ? undefined : join(options.runDir, 'checkpoint');
-  const metricsPath = options.runDir === undefined ? undefined : join(options.runDir, 'metrics.jsonl');
+    options.store !== undefined && options.checkpoint !== false ? (options.checkpoint ?? {}) : undefined;
+  const store = options.store;
   const logEvery = options.logEverySteps ?? 1;
   const metricsEvery = options.metricsEverySteps ?? 0;
   const prunerKeys = objectiveKeys(pruners);
@@ -437,7 +430,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   try {
     // ─── Start: fresh or resumed ───
-    if (options.runDir !== undefined) mkdirSync(options.runDir, { recursive: true });
+    store?.open();
     // Checkpoints refused on the way to a good one: reported (metrics.jsonl, onCheckpointCorrupt) once the log is settled.
     const refused: CoreError[] = [];
     /**
@@ -451,7 +444,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       } catch (e) {
         if (e instanceof CoreError && e.code === 'INVALID_ARGUMENT' && e.details.belongsToAnotherRun === true)
           throw e;
-        const manifest = join(ckpt.path, 'manifest.json');
+        const manifest = ckpt.manifest;
         throw new CoreError(
           'CHECKPOINT_CORRUPT',
           `checkpoint file ${manifest} does not fit this run: ${e instanceof Error ? e.message : String(e)}`,
@@ -516,8 +509,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       resumedFrom = { path: ckpt.path, step: ckpt.step };
     };
     const ckpt =
-      options.resume && ckptRoot !== undefined
-        ? loadLatestCheckpoint(ckptRoot, {
+      options.resume && store !== undefined
+        ? store.loadLatestCheckpoint({
             accept: restore,
             onCorrupt: (e) => {
               refused.push(e);
@@ -526,28 +519,30 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           })
         : undefined;
     if (options.resume === true && ckpt === undefined) {
-      throw new CoreError('CHECKPOINT_NOT_FOUND', `no checkpoint to resume from in ${ckptRoot}`, {
-        details: { file: ckptRoot },
-      });
+      throw new CoreError(
+        'CHECKPOINT_NOT_FOUND',
+        `no checkpoint to resume from in ${store?.checkpointLocation}`,
+        {
+          details: { file: store?.checkpointLocation ?? null },
+        },
+      );
     }
     if (ckpt !== undefined) {
       // Lines written after the checkpoint by the killed session are dropped, so the log matches the state.
-      if (metricsPath !== undefined && existsSync(metricsPath) && statSync(metricsPath).size > metricsBytes) {
-        truncateSync(metricsPath, metricsBytes);
-      }
-      if (metricsPath !== undefined) {
+      if (store !== undefined) {
+        store.truncateLog(metricsBytes);
         for (const e of refused) {
           const text = `${JSON.stringify(corruptEvent(e, pos.step))}\n`;
-          appendFileSync(metricsPath, text);
-          metricsBytes += Buffer.byteLength(text);
+          store.appendLog(text);
+          metricsBytes += utf8Bytes(text);
         }
       }
     } else {
       initPruners();
       solver.resetVariables?.(collectVariables());
       // A fresh run owns its directory: checkpoints and log lines of an earlier run there are discarded.
-      if (metricsPath !== undefined) writeFileSync(metricsPath, '');
-      if (ckptRoot !== undefined) rmSync(ckptRoot, { recursive: true, force: true });
+      store?.resetLog();
+      store?.clearCheckpoints();
     }
 
     const sessionStart = performance.now();
@@ -555,10 +550,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const elapsed = () => elapsedBefore + (performance.now() - sessionStart);
 
     const log = (line: JsonObject) => {
-      if (metricsPath === undefined) return;
+      if (store === undefined) return;
       const text = `${JSON.stringify(line)}\n`;
-      appendFileSync(metricsPath, text);
-      metricsBytes += Buffer.byteLength(text);
+      store.appendLog(text);
+      metricsBytes += utf8Bytes(text);
     };
 
     const snapshot = (): ComponentState => {
@@ -600,8 +595,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
 
     const checkpointNow = (): string | undefined => {
-      if (ckptOptions === undefined || ckptRoot === undefined) return undefined;
-      return writeCheckpoint(ckptRoot, snapshot(), {
+      if (ckptOptions === undefined || store === undefined) return undefined;
+      return store.writeCheckpoint(snapshot(), {
         step: pos.step,
         keep: ckptOptions.keep ?? 2,
         onCorrupt: (e) => {

@@ -5,7 +5,6 @@ import type { JsonObject } from '../json.js';
 import { networkFromValues } from '../network/index.js';
 import type { Network } from '../network-types.js';
 import type { NetworkSpec } from '../spec.js';
-import { loadLatestCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
 
 /** The JSON half of {@link networkToState}. */
@@ -83,31 +82,4 @@ export function networkFromState(state: ComponentState): Network {
   } finally {
     tf.dispose([...values.values()]);
   }
-}
-
-/**
- * Saves a network (spec, weights, masks) and extra JSON as a checkpoint
- * directory under `dir` (atomic, SHA-256-checked, one kept), e.g. a run's
- * best-validation model.
- */
-export function saveNetworkSnapshot(dir: string, net: Network, step: number, extra: JsonObject = {}): string {
-  const s = networkToState(net);
-  return writeCheckpoint(dir, { json: { ...s.json, extra }, arrays: s.arrays }, { step, keep: 1 });
-}
-
-/**
- * Loads the snapshot {@link saveNetworkSnapshot} wrote in `dir`.
- * @returns undefined when there is none.
- * @throws CoreError `CHECKPOINT_CORRUPT` when it does not verify.
- */
-export function loadNetworkSnapshot(
-  dir: string,
-): { net: Network; step: number; extra: JsonObject } | undefined {
-  const ckpt = loadLatestCheckpoint(dir);
-  if (ckpt === undefined) return undefined;
-  return {
-    net: networkFromState(ckpt.state),
-    step: ckpt.step,
-    extra: (ckpt.state.json.extra ?? {}) as JsonObject,
-  };
 }

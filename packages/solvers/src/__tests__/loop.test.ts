@@ -21,6 +21,7 @@ import {
   type TrainOptions,
   train,
 } from '@moprune/core';
+import { nodeRunStore } from '@moprune/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -156,7 +157,7 @@ describe('solvers in core’s training loop', () => {
       const firstOptions = options();
       const first = await train({
         ...firstOptions,
-        runDir,
+        store: nodeRunStore(runDir),
         signal: controller.signal,
         checkpoint: { everySteps: 2 },
         callbacks: [{ name: 'abort', onStepEnd: (s) => void (s.step === 4 && controller.abort()) }],
@@ -166,7 +167,7 @@ describe('solvers in core’s training loop', () => {
       firstOptions.solver.dispose();
 
       const secondOptions = options();
-      const second = await train({ ...secondOptions, runDir, resume: true });
+      const second = await train({ ...secondOptions, store: nodeRunStore(runDir), resume: true });
       expect(second.resumedFrom?.step).toBe(5);
       expect(weights(second.net)).toEqual(want);
       second.net.dispose();

@@ -13,6 +13,7 @@ import {
   nonDominated,
   REINERS2020_LAMBDA2_GRID,
   runWeightSearch,
+  type WeightSearch,
 } from '../index.js';
 
 // Grid coordinates keep volumes well above rounding error, so strict comparisons are meaningful.
@@ -378,19 +379,58 @@ describe('weight-search strategies', () => {
     expect(r2).toEqual(r1);
   });
 
-  it('on a convex front every adaptive search finds only non-dominated points', async () => {
-    for (const search of [
-      bisectionSearch(),
-      dichotomicSearch({
-        initial: [
-          [1, 0],
-          [0, 1],
-        ],
-      }),
-    ]) {
-      const results = await runWeightSearch(search, convex);
-      const f = results.map((r) => r.f);
-      expect(nonDominated(f).length).toBe(f.length);
+  it('adaptive searches build proposals from the non-dominated candidates only, when some λ give dominated points', () => {
+    // Training runs that go wrong: for λ2/(λ1 + λ2) in (0.6, 0.9) the oracle
+    // returns (0.5, 0.5), dominated by the initial candidate at λ = (0.5, 0.5)
+    // and lying between front points in f2, so a search that paired it with a
+    // neighbour would propose a λ no pair of Pareto points gives.
+    const stuck = (l: readonly number[]) => {
+      const x = l[1]! / (l[0]! + l[1]!);
+      return x > 0.6 && x < 0.9 ? [0.5, 0.5] : convex(l);
+    };
+    const strictlyDominates = (a: readonly number[], b: readonly number[]) =>
+      a.every((v, j) => v <= b[j]!) && a.some((v, j) => v < b[j]!);
+    const midpoint = (a: readonly number[], b: readonly number[]) => [
+      (a[0]! + b[0]!) / 2,
+      (a[1]! + b[1]!) / 2,
+    ];
+    const normal = (a: readonly number[], b: readonly number[]) => {
+      const d1 = b[0]! - a[0]!;
+      const d2 = b[1]! - a[1]!;
+      return [d2 / (d2 - d1), -d1 / (d2 - d1)];
+    };
+    const initial = [
+      [1, 0],
+      [0.5, 0.5],
+      [0, 1],
+    ];
+    type Candidate = { lambda: number[]; f: number[] };
+    const searches: [WeightSearch, (a: Candidate, b: Candidate) => number[]][] = [
+      [bisectionSearch({ initial, maxEvaluations: 12 }), (a, b) => midpoint(a.lambda, b.lambda)],
+      [dichotomicSearch({ initial, maxEvaluations: 12 }), (a, b) => normal(a.f, b.f)],
+    ];
+    for (const [search, proposalFrom] of searches) {
+      const told: Candidate[] = [];
+      for (let lambda = search.next(); lambda; lambda = search.next()) {
+        if (told.length >= initial.length) {
+          // Pareto candidates so far, computed here rather than by the search.
+          const pareto = told.filter((p) => !told.some((q) => strictlyDominates(q.f, p.f)));
+          const fromPareto = pareto.flatMap((a) =>
+            pareto.filter((b) => b !== a).map((b) => proposalFrom(a, b)),
+          );
+          expect(
+            fromPareto.some((l) => Math.abs(l[0]! - lambda[0]!) < 1e-12),
+            `λ = [${lambda.join(', ')}] is not built from two Pareto candidates`,
+          ).toBe(true);
+        }
+        const f = stuck(lambda);
+        told.push({ lambda, f });
+        search.tell(lambda, f);
+      }
+      // The oracle really gave dominated points, and the search kept proposing past them.
+      const f = told.map((p) => p.f);
+      expect(nonDominated(f).length).toBeLessThan(f.length);
+      expect(told.length).toBeGreaterThan(initial.length + 2);
     }
   });
 

@@ -331,9 +331,25 @@ describe('weighted Chebyshev + augmented Lagrangian', () => {
       // On the Pareto set (x1 = x2) at the Chebyshev point (k1·f1 = k2·f2).
       expect(Math.abs(x[0]! - x[1]!)).toBeLessThan(2e-2);
       expect(Math.abs(scaled[0]! - scaled[1]!)).toBeLessThan(5e-3);
-      // Textbook multipliers stay non-negative.
-      expect(last!.extra!.lambda_0!).toBeGreaterThanOrEqual(0);
-      expect(last!.extra!.lambda_1!).toBeGreaterThanOrEqual(0);
+      // The effective multipliers the solver used in its last step, ψ'(c_i) =
+      // (dL/df_i)/k_i (ε = 1e-4 neglected), satisfy the KKT conditions of
+      // min t s.t. k_i·f̃_i(x) ≤ t at the point found: both constraints are
+      // active, so ψ'_i > 0; ∂L/∂t = 1 − Σψ'_i = 0; ∇ₓL = Σ (dL/df_i)·∇f_i = 0,
+      // with ∇f_i in closed form here. (The old check, λ ≥ 0, held by the
+      // max(0, ·) projection whatever the updates computed.)
+      const psi = last!.weights.map((w, i) => w / k[i]!);
+      for (const p of psi) expect(p).toBeGreaterThan(0.05);
+      expect(Math.abs(psi[0]! + psi[1]! - 1)).toBeLessThan(0.05);
+      const r = 1 / Math.SQRT2;
+      const gradF = (sign: number) => {
+        const e = Math.exp(-x.reduce((acc, xj) => acc + (xj - sign * r) ** 2, 0));
+        return x.map((xj) => 2 * (xj - sign * r) * e);
+      };
+      const terms = [gradF(1), gradF(-1)].map((g, i) => g.map((gj) => last!.weights[i]! * gj));
+      x.forEach((_, j) => {
+        const [a, b] = [terms[0]![j]!, terms[1]![j]!];
+        expect(Math.abs(a + b)).toBeLessThan(0.1 * (Math.abs(a) + Math.abs(b)));
+      });
       results.push({ k: k1, f, x });
       solver.dispose();
       ff.dispose();
@@ -360,6 +376,47 @@ describe('weighted Chebyshev + augmented Lagrangian', () => {
     expect(dominates(f, results[1]!.f) || dominates(results[1]!.f, f)).toBe(false);
     ws.dispose();
     ff.dispose();
+  });
+
+  it('an inactive constraint gets a zero multiplier (complementary slackness)', () => {
+    // f = (x² + 2, (x − 1)²), k = (½, ½): min over x of max(k1·f1, k2·f2) is at
+    // x = 0, where k1·f1 = 1 > k2·f2 = ½, so only the first constraint is
+    // active: KKT asks λ = (1, 0). The textbook updates must reach λ2 = 0 and
+    // keep it there (the reference form's λ2 would go negative).
+    const t0 = tf.tensor1d([0.5]);
+    const x = tf.variable(t0, true);
+    t0.dispose();
+    const problem: StepProblem = {
+      variables: [x],
+      m: 2,
+      step: 0,
+      epoch: 0,
+      evaluate: () => [
+        tf.add(tf.sum(tf.square(x)), 2) as tf.Scalar,
+        tf.sum(tf.square(tf.sub(x, 1))) as tf.Scalar,
+      ],
+    };
+    const solver = createChebyshevAlSolver({
+      type: 'chebyshev-al',
+      preference: [0.5, 0.5],
+      epsilon: 0,
+      mu0: 1,
+      rho: 2,
+      outerEvery: 1,
+      optimizer: { type: 'adam', lr: 0.01 },
+    });
+    let last: ReturnType<Solver['step']> | undefined;
+    for (let epoch = 0; epoch < 6; epoch++) {
+      for (let s = 0; s < 100; s++) last = solver.step(problem);
+      solver.endEpoch?.(epoch);
+    }
+    expect(Math.abs(x.dataSync()[0]!)).toBeLessThan(0.02);
+    const lambda = solver.state().json.lambda as number[];
+    expect(lambda[0]).toBeCloseTo(1, 1);
+    expect(lambda[1]).toBe(0);
+    expect(last!.weights[1]).toBe(0);
+    solver.dispose();
+    x.dispose();
   });
 
   it('outer updates: textbook projects λ at 0, the reference form does not', () => {

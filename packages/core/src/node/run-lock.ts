@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { CoreError } from '../errors.js';
+import { CoreError } from '@moprune/core';
 
 /** The lock file of a run directory. */
 export const RUN_LOCK_FILE = '.moprune-lock';

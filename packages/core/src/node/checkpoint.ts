@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreError } from '../errors.js';
-import type { ComponentState } from '../interfaces.js';
-import type { JsonObject } from '../json.js';
+import {
+  type ComponentState,
+  CoreError,
+  type JsonObject,
+  type LoadedCheckpoint,
+  type LoadLatestOptions,
+  type StateArray,
+  type WriteCheckpointOptions,
+} from '@moprune/core';
 import { fsyncDir, tempPathFor, writeFileAtomic, writeFileDurable } from './atomic.js';
-import type { StateArray } from './component-state.js';
 
 /** The manifest format tag and version; readers refuse anything else. */
 export const CHECKPOINT_FORMAT = 'moprune-checkpoint';
@@ -39,27 +44,6 @@ export interface CheckpointManifest {
   readonly arrays: readonly CheckpointArrayEntry[];
   /** The JSON half of the state. */
   readonly json: JsonObject;
-}
-
-/** Options of {@link writeCheckpoint}. */
-export interface WriteCheckpointOptions {
-  /** Global step (names the directory `ckpt-<step>`). */
-  readonly step: number;
-  /**
-   * How many checkpoint directories to keep: this one and the newest `keep − 1`
-   * valid ones of lower steps (corrupt ones are quarantined and do not count). @default 2
-   */
-  readonly keep?: number;
-  /** Called for every checkpoint found corrupt (and quarantined) while applying retention. */
-  readonly onCorrupt?: (error: CoreError) => void;
-}
-
-/** What {@link readCheckpoint} returns. */
-export interface LoadedCheckpoint {
-  /** The checkpoint directory. */
-  readonly path: string;
-  readonly step: number;
-  readonly state: ComponentState;
 }
 
 const BLOB = 'data.bin';
@@ -276,25 +260,12 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
     new Uint8Array(data.buffer).set(blob.subarray(e.offset, e.offset + e.length * 4));
     arrays[e.key] = { shape: [...e.shape], data };
   }
-  return { path: dir, step: manifest.step, state: { json: manifest.json, arrays } };
-}
-
-/** Options of {@link loadLatestCheckpoint}. */
-export interface LoadLatestOptions {
-  /**
-   * Called for every checkpoint that was refused before a good one was found;
-   * the error names the bad file (`details.file`), the checkpoint
-   * (`details.checkpoint`) and, when quarantined, where it went (`details.quarantined`).
-   */
-  readonly onCorrupt?: (error: CoreError) => void;
-  /**
-   * Further checks of a checkpoint that verified (say, that its arrays fit the
-   * network it is restored into): a CoreError `CHECKPOINT_CORRUPT` refuses it
-   * like a corrupt file (the next older one is tried); any other error propagates.
-   */
-  readonly accept?: (checkpoint: LoadedCheckpoint) => void;
-  /** Rename refused checkpoints to `corrupt-ckpt-…` so that nothing reuses them. @default true */
-  readonly quarantine?: boolean;
+  return {
+    path: dir,
+    manifest: join(dir, MANIFEST),
+    step: manifest.step,
+    state: { json: manifest.json, arrays },
+  };
 }
 
 /**
