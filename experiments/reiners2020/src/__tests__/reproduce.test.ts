@@ -50,6 +50,19 @@ describe('configs', () => {
     }
   });
 
+  it('SMGD on normalized gradients only when asked (beyond the paper)', () => {
+    expect(smgdConfig(base).solver).not.toHaveProperty('normalize');
+    const balanced = smgdConfig({ ...base, smgdNormalize: 'l2' });
+    expect(balanced.solver).toMatchObject({ type: 'smgd', normalize: 'l2', lr: 0.01, momentum: 0.9 });
+    expect(balanced.name).toBe('reiners2020-lenet5-smgd-l2-itp');
+    expect(validateExperimentConfig(balanced)).toEqual([]);
+    expect(vggConfig({ ...base, smgdNormalize: 'loss' }).solver).toMatchObject({ normalize: 'loss' });
+    expect(optionsFromArgs({ normalize: 'l2' })).toEqual({ smgdNormalize: 'l2' });
+    expect(validateReproduceOptions({ outDir: 'x', smgdNormalize: 'l1' as never })).toEqual([
+      { path: 'smgdNormalize', message: 'must be one of none, l2, loss, loss+, got "l1"' },
+    ]);
+  });
+
   it("carries the paper's settings", () => {
     const smgd = smgdConfig(base);
     expect(smgd.solver).toEqual({ type: 'smgd', lr: 0.01, momentum: 0.9, decay: 0.01 / 30 });
