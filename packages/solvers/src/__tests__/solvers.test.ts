@@ -144,6 +144,8 @@ describe('hand-computed first steps', () => {
       const r = solver.step(q.problem);
       expect(r.weights[0], k.normalize).toBeCloseTo(k.c[0], 6);
       expect(r.weights[1], k.normalize).toBeCloseTo(k.c[1], 6);
+      // The unscaled Gram matrix of g1 = (−2, 0), g2 = (0, −4).
+      expect([r.extra?.gram11, r.extra?.gram12, r.extra?.gram22]).toEqual([4, 0, 16]);
       if (k.normalize !== 'none') expect([r.extra?.scale0, r.extra?.scale1]).toEqual([...k.scales]);
       else expect(r.extra).not.toHaveProperty('scale0');
       const x = q.point();

@@ -20,6 +20,8 @@ export interface MultiGradientStep {
    * scaling): the direction is Σ (c_i/s_i)·g_i.
    */
   readonly minNorm: MinNormResult & { readonly scales: readonly number[] };
+  /** The Gram matrix of the unscaled gradients, G_ij = g_i·g_j. */
+  readonly gram: readonly (readonly number[])[];
 }
 
 /**
@@ -61,7 +63,7 @@ export function multiGradientStep(
     // Gram matrix of g_i/s_i: G_ij/(s_i·s_j).
     const scaled = gram.map((row, i) => row.map((x, j) => x / (scales[i]! * scales[j]!)));
     const minNorm = { ...minNormWeights(scaled, options), scales };
-    return { values, grads, minNorm };
+    return { values, grads, minNorm, gram };
   } catch (e) {
     disposeGradients(grads);
     throw e;

@@ -40,7 +40,7 @@ export interface SmgdConfig {
    * d = Σ c_i·g_i/s_i with c the min-norm weights of the scaled gradients, so
    * an objective whose gradient is far larger (the ℓ1 term's ‖sign(w)‖ ≈
    * √(non-zero weights) against a cross-entropy gradient of norm ≈ 1) no longer
-   * decides d alone. A zero (or non-finite) scale leaves that gradient as it is.
+   * decides d alone. A vanishing (or non-finite) scale leaves that gradient as it is.
    * `weights` logs c; `extra.scale<i>` logs s_i. @default 'none' (the paper's SMGD)
    */
   readonly normalize?: GradientNormalization;
@@ -123,7 +123,7 @@ class SmgdSolver implements Solver {
     checkProblem(problem);
     const variables = problem.variables;
     this.opt.bind(variables);
-    const { values, grads, minNorm } = multiGradientStep(
+    const { values, grads, minNorm, gram } = multiGradientStep(
       problem,
       variables,
       this.fw,
@@ -147,6 +147,8 @@ class SmgdSolver implements Solver {
         extra: {
           directionNorm: Math.sqrt(minNorm.normSquared),
           frankWolfeIterations: minNorm.iterations,
+          // Two objectives: the Gram matrix behind c (c2 = (G11 − G12)/(G11 − 2G12 + G22), clipped to [0, 1]).
+          ...(gram.length === 2 ? { gram11: gram[0]![0]!, gram12: gram[0]![1]!, gram22: gram[1]![1]! } : {}),
           ...(this.normalize === 'none'
             ? {}
             : Object.fromEntries(minNorm.scales.map((x, i) => [`scale${i}`, x]))),
@@ -189,8 +191,9 @@ class SmgdSolver implements Solver {
  * combination d = Σ c_i g_i (closed form for 2 objectives, Frank–Wolfe for
  * more), and a Keras-style momentum step v ← μv − lr·d, w ← w + v. Since
  * g_i·d ≥ ‖d‖² for every i, no objective increases to first order, and d = 0
- * at Pareto-stationary points. Logs c every step (`weights`), ‖d‖ and the
- * Frank–Wolfe iterations (`extra`).
+ * at Pareto-stationary points. Logs c every step (`weights`), ‖d‖, the
+ * Frank–Wolfe iterations and, for two objectives, the Gram matrix
+ * (`extra.gram11`, `gram12`, `gram22`: g1·g1, g1·g2, g2·g2).
  * @throws SolverError `INVALID_CONFIG` naming the bad field.
  */
 export function createSmgdSolver(config: SmgdConfig | JsonObject = { type: SMGD }): Solver {
