@@ -29,6 +29,10 @@ export interface Scale {
   readonly maxCandidates: number;
   /** Candidates of the grid search (evenly spread over the paper's 26 λ2 values). @default maxCandidates. Paper: 26. */
   readonly gridCandidates?: number;
+  /** The grid search's λ2 values, when not drawn from the paper's grid (then `gridCandidates` is unused). */
+  readonly gridLambda2?: readonly number[];
+  /** Epochs of the knee's retrain. @default epochs. Paper: 30. */
+  readonly retrainEpochs?: number;
   /** VGG-like CIFAR-10 epochs. Paper: 125. */
   readonly vggEpochs: number;
   /** VGG-like batch size. Paper: 64. */
@@ -54,17 +58,26 @@ export const FULL: Scale = {
 };
 
 /**
- * Minutes, not hours: 6,000 training images, 2 epochs per full run, 1 epoch per
- * knee candidate, 10 grid candidates (enough for a front of ≥ 5 points), evaluation on 2,000 images.
+ * The paper's headline in minutes (≤ 5 on 2 cores with the native backend):
+ * every run trains on all of MNIST's training images (the knee search on
+ * 55,000, 5,000 held out for selection) and is evaluated on the whole
+ * validation and test splits. SMGD, MAdam and the two baselines run 2 epochs.
+ * The knee search trains one epoch per candidate on six λ2 values placed where
+ * the full grid's front bends (1e-4 … 1e-3: 83–97% of the dense weights removed
+ * after 10 epochs, at 97.1–98.6% validation accuracy, README), instead of the
+ * paper's 26 values from 0 to 0.1, half of which collapse to the constant
+ * predictor; the knee is retrained 6 epochs. What this gives up against `FULL`:
+ * the ends of the front (λ2 = 0 and the collapsed λ2 ≥ 7e-3) and the long
+ * training that takes the knee from ≈ 92% to ≈ 96% removed.
  */
 export const QUICK: Scale = {
   epochs: 2,
   candidateEpochs: 1,
+  retrainEpochs: 6,
   batchSize: 32,
-  limit: 6000,
-  evalLimit: 2000,
   validationSize: 5000,
-  maxCandidates: 10,
+  maxCandidates: 6,
+  gridLambda2: [1e-4, 2e-4, 3e-4, 5e-4, 7e-4, 1e-3],
   vggEpochs: 1,
   vggBatchSize: 64,
   checkpointEverySteps: 0,

@@ -175,6 +175,8 @@ export interface RunFigures {
   readonly denseKernels: { readonly nonzero: number; readonly total: number; readonly removed: number };
   /** Non-zero / total dense-kernel entries per dense layer. */
   readonly denseLayers: Readonly<Record<string, { readonly nonzero: number; readonly total: number }>>;
+  /** Parameters and multiply-accumulates of the compacted network (null when not logged). */
+  readonly compacted: { readonly params: number; readonly macs: number } | null;
 }
 
 /** One knee-search candidate as written to sweep.json. */
@@ -257,6 +259,7 @@ const POSITIVE_SCALE_KEYS = [
   'candidateEpochs',
   'batchSize',
   'maxCandidates',
+  'retrainEpochs',
   'vggEpochs',
   'vggBatchSize',
 ] as const;
@@ -295,6 +298,13 @@ export function validateReproduceOptions(options: ReproduceOptions): Issue[] {
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
       issues.push({ path: `scale.${key}`, message: `must be an integer ≥ 1, got ${v}` });
   }
+  const grid = options.scale?.gridLambda2;
+  if (grid !== undefined && !(Array.isArray(grid) && grid.length >= 2))
+    issues.push({ path: 'scale.gridLambda2', message: 'must list at least two λ2 values' });
+  (Array.isArray(grid) ? grid : []).forEach((l2, i) => {
+    if (!(Number.isFinite(l2) && l2 >= 0 && l2 < 1))
+      issues.push({ path: `scale.gridLambda2[${i}]`, message: `must be a number in [0, 1), got ${l2}` });
+  });
   return issues;
 }
 
@@ -342,6 +352,10 @@ function figuresOf(run: string, runDir: string, s: ExperimentSummary, c: number)
       removed: m['denseKernels.removed'] ?? 0,
     },
     denseLayers: layers,
+    compacted:
+      m.compactedParams === undefined || m.compactedMacs === undefined
+        ? null
+        : { params: m.compactedParams, macs: m.compactedMacs },
   };
 }
 
@@ -391,7 +405,10 @@ function makeSearch(strategy: KneeStrategy, scale: Scale, seed: number): WeightS
   switch (strategy) {
     case 'grid':
       return gridSearch({
-        lambdas: gridLambda2(scale.gridCandidates ?? scale.maxCandidates).map((l2) => [1 - l2, l2]),
+        lambdas: (scale.gridLambda2 ?? gridLambda2(scale.gridCandidates ?? scale.maxCandidates)).map((l2) => [
+          1 - l2,
+          l2,
+        ]),
       });
     case 'bisection':
       return bisectionSearch({ maxEvaluations: scale.maxCandidates });
@@ -649,7 +666,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     writeJsonAtomic(join(dir, 'sweep.json'), partial as unknown as JsonObject);
     const lambda = candidates[kneeIndex]!.lambda;
     const retrainConfig = (s: number) =>
-      weightedSumConfig({ ...base, seed: s, lambda, epochs: scale.epochs });
+      weightedSumConfig({ ...base, seed: s, lambda, epochs: scale.retrainEpochs ?? scale.epochs });
     const retrain = await runOne(`knee-${strategy}/retrain`, retrainConfig(seed), join(dir, 'retrain'));
     const retrains = [retrain, ...(await extraRetrains(strategy, dir, retrainConfig))];
     const sweep = { ...partial, retrain, retrains };

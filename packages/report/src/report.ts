@@ -60,6 +60,17 @@ export interface ReportManifest {
   readonly final?: string;
   /** Free text placed under the title (selection split, deviations from the paper …). */
   readonly notes?: readonly string[];
+  /**
+   * Sweep: axis titles of the front plot by objective name (`f1`, `f2` …), e.g.
+   * `{ "f1": "cross-entropy, validation (f1)" }`. @default the objective's key
+   */
+  readonly axisTitles?: Readonly<Record<string, string>>;
+}
+
+/** The axis title `report.json` gives an objective key (`validation.objectives.f2` → its `f2` entry), else the key. */
+function axisTitle(manifest: ReportManifest, key: string): string {
+  const name = key.split('.').pop() ?? key;
+  return manifest.axisTitles?.[key] ?? manifest.axisTitles?.[name] ?? key;
 }
 
 /** Options of the report functions. */
@@ -337,8 +348,8 @@ export async function renderSweepReport(
     svgs['front.svg'] = await renderSvg(
       frontPlotSpec(plotPoints, {
         title: `Pareto front (${split} split)`,
-        xTitle: xKey,
-        yTitle: yKey,
+        xTitle: axisTitle(manifest, xKey),
+        yTitle: axisTitle(manifest, yKey),
         ...(front === undefined ? {} : { front }),
         ...(knee === undefined ? {} : { knee }),
       }),

@@ -16,6 +16,7 @@ import {
   madamConfig,
   optionsFromArgs,
   type ProgressEvent,
+  QUICK,
   type RunFigures,
   reproduce,
   type SweepSummary,
@@ -61,6 +62,21 @@ describe('configs', () => {
     expect(validateReproduceOptions({ outDir: 'x', smgdNormalize: 'l1' as never })).toEqual([
       { path: 'smgdNormalize', message: 'must be one of none, l2, loss, loss+, got "l1"' },
     ]);
+  });
+
+  it('quick mode trains on all of MNIST, evaluates whole splits and searches λ2 between 1e-4 and 1e-3', () => {
+    expect(QUICK.limit).toBeUndefined();
+    expect(QUICK.evalLimit).toBeUndefined();
+    expect(QUICK.gridLambda2).toEqual([1e-4, 2e-4, 3e-4, 5e-4, 7e-4, 1e-3]);
+    const knee = weightedSumConfig({
+      scale: QUICK,
+      seed: 1,
+      lambda: [0.9995, 5e-4],
+      epochs: QUICK.retrainEpochs ?? 0,
+    });
+    expect(knee.training).not.toHaveProperty('limit');
+    expect(knee.training).toMatchObject({ epochs: 6, validation: { split: 'validation' } });
+    expect(smgdConfig({ scale: QUICK, seed: 1 }).training).not.toHaveProperty('limit');
   });
 
   it("carries the paper's settings", () => {
@@ -249,6 +265,31 @@ describe('reproduce (tiny)', () => {
     expect(validateReproduceOptions({ outDir, ...optionsFromArgs({ 'retrain-seeds': '2,x' }) })).toEqual([
       { path: 'retrainSeeds[1]', message: 'must be an integer ≥ 0, got NaN' },
     ]);
+    expect(
+      validateReproduceOptions({ outDir, scale: { gridLambda2: [1e-4, -1], retrainEpochs: 0 } }),
+    ).toEqual([
+      { path: 'scale.retrainEpochs', message: 'must be an integer ≥ 1, got 0' },
+      { path: 'scale.gridLambda2[1]', message: 'must be a number in [0, 1), got -1' },
+    ]);
+  });
+
+  it("a scale's own λ2 grid and retrain length are what the knee search runs", async () => {
+    const outDir = join(root, 'own-grid');
+    const summary = await reproduce({
+      mode: 'tiny',
+      part: 'knee',
+      seed: 2,
+      outDir,
+      scale: { gridLambda2: [2e-4, 7e-4, 3e-3], retrainEpochs: 2 },
+    });
+    const sweep = summary.knee.grid!;
+    expect(sweep.candidates.map((c) => c.lambda)).toEqual([
+      [1 - 2e-4, 2e-4],
+      [1 - 7e-4, 7e-4],
+      [1 - 3e-3, 3e-3],
+    ]);
+    expect(sweep.candidates.every((c) => c.figures.epochsCompleted === 1)).toBe(true);
+    expect(sweep.retrain!.epochsCompleted).toBe(2);
   });
 
   it('runs an adaptive strategy (bisection) up to its evaluation cap', async () => {
@@ -294,8 +335,19 @@ describe('reproduce (tiny)', () => {
     expect(step.weights).toHaveLength(2);
     expect(step.weights[0] + step.weights[1]).toBeCloseTo(1, 9);
     const lines = headline(summary);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^smgd: completed, 1 epochs, test accuracy \d+\.\d\d%, dense weights removed/);
+    // The terminal table first: header, rule, the run, the paper's marked solution, the footnote; then one line per run.
+    expect(lines).toHaveLength(7);
+    expect(lines[0]).toMatch(
+      /^run +epochs +test acc\. +dense removed +kept fc1 \/ fc2 \/ fc3 +params\* +MACs\* +wall$/,
+    );
+    const kept = Object.values(smgd.denseLayers).map((l) => l.nonzero.toLocaleString('en-US'));
+    expect(lines[2]).toContain(`${(100 * smgd.testAccuracy!).toFixed(2)}%`);
+    expect(lines[2]).toContain(`${(100 * smgd.denseKernels.removed).toFixed(2)}%`);
+    expect(lines[2]).toContain(kept.join(' / '));
+    expect(smgd.compacted!.params).toBeGreaterThan(0);
+    expect(lines[2]).toMatch(/^smgd +1 +/);
+    expect(lines[3]).toMatch(/^paper: marked LeNet-5 solution .* 98\.90% +95\.63% +2,107 \/ 300 \/ 170 /);
+    expect(lines[6]).toMatch(/^smgd: completed, 1 epochs, test accuracy \d+\.\d\d%, dense weights removed/);
     expect(experiment.name).toBe('reiners2020');
     expect(Object.keys(experiment.modes)).toEqual(['quick', 'full']);
   });

@@ -163,6 +163,29 @@ describe('a sweep', () => {
   });
 });
 
+describe('a sweep with axis titles', () => {
+  it('titles the front plot axes as report.json says, by objective name', async () => {
+    const svgText = () => readFileSync(join(sweep, 'front.svg'), 'utf8');
+    await writeReport(sweep, { pareto });
+    expect(svgText()).toContain('>l1</text>'); // the objective's key by default
+    writeFileSync(
+      join(sweep, 'report.json'),
+      JSON.stringify({
+        axisTitles: { crossEntropy: 'cross-entropy, validation (f1)', l1: 'Σ|w| of dense kernels (f2)' },
+      }),
+    );
+    try {
+      await writeReport(sweep, { pareto });
+      const svg = svgText();
+      expect(svg).toContain('>cross-entropy, validation (f1)</text>');
+      expect(svg).toContain('>Σ|w| of dense kernels (f2)</text>');
+      expect(svg).not.toContain('>l1</text>');
+    } finally {
+      rmSync(join(sweep, 'report.json'));
+    }
+  });
+});
+
 describe('a sweep with a final run', () => {
   it('keeps the final run off the front, tables it, and reports it with the paper', async () => {
     writeFileSync(
