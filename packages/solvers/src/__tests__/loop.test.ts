@@ -158,7 +158,7 @@ describe('solvers in core’s training loop', () => {
         expect(steps.length).toBeGreaterThan(1);
         const mean = steps[0]!.map((_, i) => steps.reduce((a, w) => a + w[i]!, 0) / steps.length);
         expect(h.weights).toHaveLength(2);
-        h.weights!.forEach((w, i) => expect(w).toBeCloseTo(mean[i]!, 12));
+        for (const [i, w] of h.weights!.entries()) expect(w).toBeCloseTo(mean[i]!, 12);
       }
       full.net.dispose();
       fullOptions.solver.dispose();
