@@ -145,6 +145,12 @@ export interface ConfigOptions {
    * @default 'step'
    */
   readonly smgdDecay?: 'step' | 'epoch';
+  /**
+   * Beyond the paper (opt-in): SMGD's gradients scaled before the min-norm
+   * step (`@moprune/solvers` SMGD `normalize`: `'l2'` g_i/‖g_i‖, `'loss'`,
+   * `'loss+'`). @default 'none' (the paper's SMGD)
+   */
+  readonly smgdNormalize?: 'none' | 'l2' | 'loss' | 'loss+';
 }
 
 /** MNIST training images (the SMGD runs train on all of them). */
@@ -235,8 +241,9 @@ function lenetModel(): JsonObject {
 export function smgdConfig(o: ConfigOptions): JsonObject {
   const { scale } = o;
   const lr = o.smgdLr ?? SMGD_LR;
+  const normalize = o.smgdNormalize ?? 'none';
   return {
-    name: 'reiners2020-lenet5-smgd-itp',
+    name: normalize === 'none' ? 'reiners2020-lenet5-smgd-itp' : `reiners2020-lenet5-smgd-${normalize}-itp`,
     model: lenetModel(),
     dataset: mnist(0, o.seed),
     objectives: biobjectives(o.convL2 === false ? false : CONV_L2.lenet),
@@ -245,6 +252,7 @@ export function smgdConfig(o: ConfigOptions): JsonObject {
       lr,
       momentum: MOMENTUM,
       decay: smgdDecayPerUpdate(o, lr, scale.epochs, MNIST_TRAIN, scale.batchSize),
+      ...(normalize === 'none' ? {} : { normalize }),
     },
     pruners: [itp(o.regrow ?? true)],
     training: lenetTraining(scale, o.seed, scale.epochs, 'test'),
@@ -348,8 +356,12 @@ export function baselineConfig(o: ConfigOptions & { optimizer: BaselineOptimizer
 export function vggConfig(o: ConfigOptions): JsonObject {
   const { scale } = o;
   const lr = o.smgdLr ?? SMGD_LR;
+  const normalize = o.smgdNormalize ?? 'none';
   return {
-    name: 'reiners2020-vgg-cifar10-smgd-itp',
+    name:
+      normalize === 'none'
+        ? 'reiners2020-vgg-cifar10-smgd-itp'
+        : `reiners2020-vgg-cifar10-smgd-${normalize}-itp`,
     model: { type: 'vgg-like' },
     dataset: { type: 'cifar10', normalization: 'zscore' },
     objectives: biobjectives(o.convL2 === false ? false : CONV_L2.vgg),
@@ -358,6 +370,7 @@ export function vggConfig(o: ConfigOptions): JsonObject {
       lr,
       momentum: MOMENTUM,
       decay: smgdDecayPerUpdate(o, lr, scale.vggEpochs, CIFAR10_TRAIN, scale.vggBatchSize),
+      ...(normalize === 'none' ? {} : { normalize }),
     },
     pruners: [itp(o.regrow ?? true)],
     training: {

@@ -98,6 +98,9 @@ export function optionsFromArgs(
     ...(args.mask === true ? { regrow: false } : {}),
     ...(typeof args.lr === 'string' ? { smgdLr: Number(args.lr) } : {}),
     ...(typeof args['decay-per'] === 'string' ? { smgdDecay: args['decay-per'] as 'step' | 'epoch' } : {}),
+    ...(typeof args.normalize === 'string'
+      ? { smgdNormalize: args.normalize as NonNullable<ReproduceOptions['smgdNormalize']> }
+      : {}),
   };
 }
 
@@ -303,6 +306,12 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'step|epoch',
       help: "What k counts in SMGD's lr/(1 + decay·k) (default step)",
+    },
+    {
+      name: 'normalize',
+      type: 'string',
+      arg: 'MODE',
+      help: "Beyond the paper: SMGD on scaled gradients, l2, loss or loss+ (MGDA-UB's normalizations; default none)",
     },
   ],
   async run(options: ExperimentRunOptions): Promise<ExperimentOutcome> {

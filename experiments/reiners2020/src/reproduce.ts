@@ -26,6 +26,7 @@ import '@moprune/pruners';
 import {
   bisectionSearch,
   dichotomicSearch,
+  GRADIENT_NORMALIZATIONS,
   gridSearch,
   hypervolume2d,
   kneeByDistance,
@@ -119,6 +120,12 @@ export interface ReproduceOptions {
   readonly smgdLr?: number;
   /** What k counts in SMGD's lr/(1 + decay·k): `'step'` (reference code) or `'epoch'`. @default 'step' */
   readonly smgdDecay?: 'step' | 'epoch';
+  /**
+   * Beyond the paper (opt-in): SMGD with its gradients scaled before the
+   * min-norm step (`'l2'`, `'loss'`, `'loss+'`; see `ConfigOptions.smgdNormalize`).
+   * Applies to the SMGD runs (LeNet-5 and VGG). @default 'none'
+   */
+  readonly smgdNormalize?: 'none' | 'l2' | 'loss' | 'loss+';
   /**
    * Runs the knee candidates as an adaptive sweep on this executor (what
    * `moprune reproduce reiners2020 --workers N` or `--redis URL --store DIR`
@@ -273,6 +280,7 @@ export function validateReproduceOptions(options: ReproduceOptions): Issue[] {
     oneOf(typeof options.strategy === 'string' ? 'strategy' : `strategy[${i}]`, s, STRATEGIES);
   });
   if (options.smgdDecay !== undefined) oneOf('smgdDecay', options.smgdDecay, ['step', 'epoch'] as const);
+  oneOf('smgdNormalize', options.smgdNormalize, GRADIENT_NORMALIZATIONS);
   const lr = options.smgdLr;
   if (lr !== undefined && !(Number.isFinite(lr) && lr > 0))
     issues.push({ path: 'smgdLr', message: `must be a finite number > 0, got ${lr}` });
@@ -443,6 +451,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     regrow,
     ...(options.smgdLr === undefined ? {} : { smgdLr: options.smgdLr }),
     ...(options.smgdDecay === undefined ? {} : { smgdDecay: options.smgdDecay }),
+    ...(options.smgdNormalize === undefined ? {} : { smgdNormalize: options.smgdNormalize }),
   };
   const progress = options.onProgress ?? (() => {});
   const t0 = performance.now();

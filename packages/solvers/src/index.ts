@@ -46,7 +46,17 @@ export {
   madamConfigSchema,
   madamSolver,
 } from './solvers/madam.js';
-export { createSmgdSolver, SMGD, type SmgdConfig, smgdConfigSchema, smgdSolver } from './solvers/smgd.js';
+export {
+  createSmgdSolver,
+  GRADIENT_NORMALIZATIONS,
+  type GradientNormalization,
+  gradientScales,
+  MIN_GRADIENT_SCALE,
+  SMGD,
+  type SmgdConfig,
+  smgdConfigSchema,
+  smgdSolver,
+} from './solvers/smgd.js';
 export {
   createWeightedSumSolver,
   WEIGHTED_SUM,

@@ -51,6 +51,19 @@ describe('configs', () => {
     }
   });
 
+  it('SMGD on normalized gradients only when asked (beyond the paper)', () => {
+    expect(smgdConfig(base).solver).not.toHaveProperty('normalize');
+    const balanced = smgdConfig({ ...base, smgdNormalize: 'l2' });
+    expect(balanced.solver).toMatchObject({ type: 'smgd', normalize: 'l2', lr: 0.01, momentum: 0.9 });
+    expect(balanced.name).toBe('reiners2020-lenet5-smgd-l2-itp');
+    expect(validateExperimentConfig(balanced)).toEqual([]);
+    expect(vggConfig({ ...base, smgdNormalize: 'loss' }).solver).toMatchObject({ normalize: 'loss' });
+    expect(optionsFromArgs({ normalize: 'l2' })).toEqual({ smgdNormalize: 'l2' });
+    expect(validateReproduceOptions({ outDir: 'x', smgdNormalize: 'l1' as never })).toEqual([
+      { path: 'smgdNormalize', message: 'must be one of none, l2, loss, loss+, got "l1"' },
+    ]);
+  });
+
   it('quick mode trains on all of MNIST, evaluates whole splits and searches λ2 between 1e-4 and 1e-3', () => {
     expect(QUICK.limit).toBeUndefined();
     expect(QUICK.evalLimit).toBeUndefined();

@@ -151,6 +151,12 @@ export interface EpochRecord {
   readonly step: number;
   readonly learningRate: number;
   readonly train: Readonly<Record<string, number>>;
+  /**
+   * The solver's per-step weights (SMGD's c, a weighted sum's λ …) averaged over
+   * the epoch's steps — the per-epoch figure Keras's logger reports for a metric.
+   * Absent when the solver reports no weights.
+   */
+  readonly weights?: readonly number[];
   readonly validation?: Omit<EvaluationResult, 'split'> & { readonly split: string };
   readonly metrics: Readonly<Record<string, number>>;
   readonly timeMs: number;
@@ -411,6 +417,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let metricsBytes = 0;
   let history: EpochRecord[] = [];
   let epochSums: Record<string, number> = {};
+  let weightSums: number[] = [];
   let epochCount = 0;
   let finished = false;
   let stoppedEarly = false;
@@ -503,6 +510,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       metricsBytes = j.metricsBytes;
       history = j.history as unknown as EpochRecord[];
       epochSums = j.epochSums;
+      weightSums = [...(j.weightSums ?? [])];
       epochCount = j.epochCount;
       finished = j.finished;
       stoppedEarly = j.stoppedEarly;
@@ -583,6 +591,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         metricsBytes,
         history: history as unknown as JsonValue[],
         epochSums,
+        weightSums: [...weightSums],
         epochCount,
         finished,
         stoppedEarly,
@@ -837,6 +846,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               values[k] = v;
               epochSums[k] = (epochSums[k] ?? 0) + v;
             }
+            for (const [i, w] of result.weights.entries()) weightSums[i] = (weightSums[i] ?? 0) + w;
             epochCount += 1;
             const stepMetrics = metricsEvery > 0 && pos.step % metricsEvery === 0 ? figures() : undefined;
             if (logEvery > 0 && pos.step % logEvery === 0) {
@@ -910,6 +920,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         step: pos.step,
         learningRate: lastLr,
         train,
+        ...(weightSums.length === 0 || epochCount === 0
+          ? {}
+          : { weights: weightSums.map((w) => w / epochCount) }),
         ...(val === undefined ? {} : { validation: toRecord(val) }),
         metrics,
         timeMs: performance.now() - epochStart,
@@ -931,6 +944,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       pos.epoch += 1;
       pos.batch = 0;
       epochSums = {};
+      weightSums = [];
       epochCount = 0;
       if (stop) {
         stoppedEarly = true;
@@ -1002,6 +1016,8 @@ interface CheckpointJson {
   history: JsonValue[];
   /** Running sums of the current epoch's objective values (mid-epoch checkpoints). */
   epochSums: Record<string, number>;
+  /** Sums of the solver's weights over the epoch's steps so far (absent in checkpoints of older versions). */
+  weightSums?: number[];
   epochCount: number;
   finished: boolean;
   stoppedEarly: boolean;

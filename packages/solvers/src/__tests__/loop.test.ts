@@ -145,9 +145,21 @@ describe('solvers in core’s training loop', () => {
       });
 
       const fullOptions = options();
-      const full = await train(fullOptions);
+      const stepWeights: number[][][] = [[], [], []];
+      const full = await train({
+        ...fullOptions,
+        callbacks: [{ name: 'weights', onStepEnd: (s) => void stepWeights[s.epoch]!.push([...s.weights]) }],
+      });
       const want = weights(full.net);
       expect(full.history.length).toBe(3);
+      // Each epoch record carries the mean of its steps' solver weights (Keras's per-epoch figure).
+      for (const [e, h] of full.history.entries()) {
+        const steps = stepWeights[e]!;
+        expect(steps.length).toBeGreaterThan(1);
+        const mean = steps[0]!.map((_, i) => steps.reduce((a, w) => a + w[i]!, 0) / steps.length);
+        expect(h.weights).toHaveLength(2);
+        for (const [i, w] of h.weights!.entries()) expect(w).toBeCloseTo(mean[i]!, 12);
+      }
       full.net.dispose();
       fullOptions.solver.dispose();
 
@@ -170,6 +182,8 @@ describe('solvers in core’s training loop', () => {
       const second = await train({ ...secondOptions, store: nodeRunStore(runDir), resume: true });
       expect(second.resumedFrom?.step).toBe(5);
       expect(weights(second.net)).toEqual(want);
+      // The epoch interrupted at step 4 keeps its partial sums through the checkpoint.
+      expect(second.history.map((h) => h.weights)).toEqual(full.history.map((h) => h.weights));
       second.net.dispose();
       secondOptions.solver.dispose();
       expect(tf.memory().numTensors).toBe(before);

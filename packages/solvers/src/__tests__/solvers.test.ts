@@ -122,6 +122,45 @@ describe('hand-computed first steps', () => {
     q.dispose();
   });
 
+  it('SMGD normalize: the min-norm step on g_i/s_i, the direction Σ (c_i/s_i)·g_i', () => {
+    // f1 = (x−1)² + y², f2 = x² + (y−2)² at (0,0): f = (1, 4), g1 = (−2, 0), g2 = (0, −4), ‖g‖ = (2, 4).
+    const centers = [
+      [1, 0],
+      [0, 2],
+    ];
+    const cases = [
+      // l2: unit vectors (−1, 0), (0, −1) → c = (½, ½), d = ½·g1/2 + ½·g2/4 = (−0.5, −0.5).
+      { normalize: 'l2', c: [0.5, 0.5], scales: [2, 4], x: [0.05, 0.05] },
+      // loss: (−2, 0), (0, −1) → c1 = ((2, −1)·(0, −1))/5 = 0.2, d = 0.2·(−2, 0) + 0.8·(0, −1) = (−0.4, −0.8).
+      { normalize: 'loss', c: [0.2, 0.8], scales: [1, 4], x: [0.04, 0.08] },
+      // loss+: g1/2, g2/16 = (−1, 0), (0, −¼) → c1 = ((1, −¼)·(0, −¼))/(17/16) = 1/17, d = c1·(−1, 0) + (16/17)·(0, −¼).
+      { normalize: 'loss+', c: [1 / 17, 16 / 17], scales: [2, 16], x: [0.1 / 17, 0.4 / 17] },
+      // none: the paper's SMGD (the closed form above): c = (0.8, 0.2), d = (−1.6, −0.8).
+      { normalize: 'none', c: [0.8, 0.2], scales: [1, 1], x: [0.16, 0.08] },
+    ] as const;
+    for (const k of cases) {
+      const q = quadraticProblem({ centers });
+      const solver = createSmgdSolver({ type: 'smgd', lr: 0.1, momentum: 0.9, normalize: k.normalize });
+      const r = solver.step(q.problem);
+      expect(r.weights[0], k.normalize).toBeCloseTo(k.c[0], 6);
+      expect(r.weights[1], k.normalize).toBeCloseTo(k.c[1], 6);
+      // The unscaled Gram matrix of g1 = (−2, 0), g2 = (0, −4).
+      expect([r.extra?.gram11, r.extra?.gram12, r.extra?.gram22]).toEqual([4, 0, 16]);
+      if (k.normalize !== 'none') expect([r.extra?.scale0, r.extra?.scale1]).toEqual([...k.scales]);
+      else expect(r.extra).not.toHaveProperty('scale0');
+      const x = q.point();
+      expect(x[0], k.normalize).toBeCloseTo(k.x[0], 6);
+      expect(x[1], k.normalize).toBeCloseTo(k.x[1], 6);
+      expect(solver.config.normalize).toBe(k.normalize === 'none' ? undefined : k.normalize);
+      solver.dispose();
+      q.dispose();
+    }
+    expect(codeOf(() => createSmgdSolver({ type: 'smgd', normalize: 'l1' as never }))).toBe(
+      'SolverError:INVALID_CONFIG',
+    );
+    expect(registries().solvers.validate({ type: 'smgd', normalize: 'l1' })[0]?.path).toBe('normalize');
+  });
+
   it('MAdam: per-objective moments, w ← w − lr_t·Σ c_i m_i/(√v_i + ε)', () => {
     const q = quadraticProblem({
       centers: [
@@ -205,6 +244,47 @@ describe('min-norm on tensors', () => {
       const after = q.values();
       after.forEach((f, i) => {
         expect(f).toBeLessThanOrEqual(before[i]! + 1e-5 * Math.max(1, before[i]!));
+      });
+      solver.dispose();
+      q.dispose();
+    },
+  );
+});
+
+describe('SMGD with normalized gradients (property)', () => {
+  const vec = (n: number) =>
+    fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: n, maxLength: n });
+  test.prop(
+    [
+      fc.tuple(
+        fc.array(vec(4), { minLength: 2, maxLength: 3 }),
+        vec(4),
+        fc.constantFrom('l2', 'loss', 'loss+'),
+      ),
+      fc.double({ min: 1, max: 1e4, noNaN: true }),
+    ],
+    { seed: 37, numRuns: 25 },
+  )(
+    'whatever the objectives’ scales, the direction is common descent: g_i·d ≥ s_i·‖d‖² − tol, and no objective increases to first order',
+    ([centers, start, normalize], k) => {
+      // The last objective is k times steeper: unscaled, its gradient would dominate the min-norm step.
+      const scales = centers.map((row, i) => row.map(() => (i === centers.length - 1 ? k : 1)));
+      const q = quadraticProblem({ centers, start, scales, split: [1, 3] });
+      const grads = q.gradients();
+      const before = q.values();
+      const solver = createSmgdSolver({ type: 'smgd', lr: 1e-6, momentum: 0, normalize });
+      const r = solver.step(q.problem);
+      const s = grads.map((_, i) => (r.extra?.[`scale${i}`] as number | undefined) ?? Number.NaN);
+      const d = grads[0]!.map((_, j) =>
+        grads.reduce((acc, g, i) => acc + (r.weights[i]! / s[i]!) * g[j]!, 0),
+      );
+      const d2 = dot(d, d);
+      grads.forEach((g, i) => {
+        expect(s[i]).toBeGreaterThan(0);
+        expect(dot(g, d)).toBeGreaterThanOrEqual(s[i]! * d2 - 1e-6 * Math.max(1, dot(g, g)));
+      });
+      q.values().forEach((f, i) => {
+        expect(f).toBeLessThanOrEqual(before[i]! + 1e-6 * Math.max(1, before[i]!));
       });
       solver.dispose();
       q.dispose();

@@ -15,7 +15,13 @@ export interface MultiGradientStep {
   readonly values: number[];
   /** grads[i][v]: gradient of objective i w.r.t. variable v (caller disposes via {@link disposeGradients}). */
   readonly grads: VariableGradients[];
-  readonly minNorm: MinNormResult;
+  /**
+   * The min-norm weights c of the scaled gradients g_i/s_i (`scales` all 1 without a
+   * scaling): the direction is Σ (c_i/s_i)·g_i.
+   */
+  readonly minNorm: MinNormResult & { readonly scales: readonly number[] };
+  /** The Gram matrix of the unscaled gradients, G_ij = g_i·g_j. */
+  readonly gram: readonly (readonly number[])[];
 }
 
 /**
@@ -31,6 +37,7 @@ export function multiGradientStep(
   problem: StepProblem,
   variables: readonly tf.Variable[],
   options: MinNormOptions,
+  scale?: (values: readonly number[], gram: readonly (readonly number[])[]) => readonly number[],
 ): MultiGradientStep {
   checkProblem(problem);
   const grads: VariableGradients[] = [];
@@ -51,8 +58,12 @@ export function multiGradientStep(
       );
       if (i === 0) checkValues(values);
     }
-    const minNorm = minNormWeights(gramMatrix(grads), options);
-    return { values, grads, minNorm };
+    const gram = gramMatrix(grads);
+    const scales = scale === undefined ? values.map(() => 1) : [...scale(values, gram)];
+    // Gram matrix of g_i/s_i: G_ij/(s_i·s_j).
+    const scaled = gram.map((row, i) => row.map((x, j) => x / (scales[i]! * scales[j]!)));
+    const minNorm = { ...minNormWeights(scaled, options), scales };
+    return { values, grads, minNorm, gram };
   } catch (e) {
     disposeGradients(grads);
     throw e;

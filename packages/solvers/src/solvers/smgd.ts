@@ -33,6 +33,44 @@ export interface SmgdConfig {
   readonly decay?: number;
   /** Frank–Wolfe settings for m > 2. @default { maxIterations: 250, tolerance: 1e-10 } */
   readonly frankWolfe?: MinNormOptions;
+  /**
+   * Beyond Reiners et al. (opt-in): scale each objective's gradient before the
+   * min-norm step, as MGDA-UB does (Sener & Koltun 2018) — `'l2'` g_i/‖g_i‖,
+   * `'loss'` g_i/f_i, `'loss+'` g_i/(f_i·‖g_i‖). The direction is
+   * d = Σ c_i·g_i/s_i with c the min-norm weights of the scaled gradients, so
+   * an objective whose gradient is far larger (the ℓ1 term's ‖sign(w)‖ ≈
+   * √(non-zero weights) against a cross-entropy gradient of norm ≈ 1) no longer
+   * decides d alone. A vanishing (or non-finite) scale leaves that gradient as it is.
+   * `weights` logs c; `extra.scale<i>` logs s_i. @default 'none' (the paper's SMGD)
+   */
+  readonly normalize?: GradientNormalization;
+}
+
+/** How {@link SmgdConfig.normalize} scales each objective's gradient before the min-norm step. */
+export type GradientNormalization = 'none' | 'l2' | 'loss' | 'loss+';
+
+/** The smallest scale {@link gradientScales} divides by. */
+export const MIN_GRADIENT_SCALE = 1e-12;
+
+/** The values of {@link GradientNormalization}. */
+export const GRADIENT_NORMALIZATIONS: readonly GradientNormalization[] = ['none', 'l2', 'loss', 'loss+'];
+
+/**
+ * The scale s_i of each objective's gradient under `mode` (1 for `'none'`),
+ * from the objective values and the diagonal of the gradients' Gram matrix.
+ * A scale below {@link MIN_GRADIENT_SCALE} (a vanishing gradient or loss) or not
+ * finite is replaced by 1: dividing by it would only blow up rounding noise.
+ */
+export function gradientScales(
+  mode: GradientNormalization,
+  values: readonly number[],
+  gram: readonly (readonly number[])[],
+): number[] {
+  return values.map((f, i) => {
+    const norm = Math.sqrt(Math.max(0, gram[i]![i]!));
+    const s = mode === 'l2' ? norm : mode === 'loss' ? f : mode === 'loss+' ? f * norm : 1;
+    return Number.isFinite(s) && s >= MIN_GRADIENT_SCALE ? s : 1;
+  });
 }
 
 /** The schema of an SMGD config (besides `type`). */
@@ -41,6 +79,7 @@ export const smgdConfigSchema = s.object({
   momentum: s.number({ min: 0, lt: 1 }).optional(),
   decay: s.number({ min: 0 }).optional(),
   frankWolfe: frankWolfeSchema.optional(),
+  normalize: s.oneOf(GRADIENT_NORMALIZATIONS).optional(),
 });
 
 /** Resolved Frank–Wolfe options (defaults filled in) as JSON. */
@@ -58,6 +97,7 @@ class SmgdSolver implements Solver {
   private readonly decay: number;
   private readonly fw: MinNormOptions;
   private readonly opt: BoundOptimizer;
+  private readonly normalize: GradientNormalization;
   private updates = 0;
 
   constructor(c: JsonObject) {
@@ -66,7 +106,15 @@ class SmgdSolver implements Solver {
     this.decay = (c.decay as number | undefined) ?? 0;
     const frankWolfe = resolveFrankWolfe(c.frankWolfe as JsonObject | undefined);
     this.fw = frankWolfe;
-    this.config = { type: SMGD, lr, momentum, decay: this.decay, frankWolfe };
+    this.normalize = (c.normalize as GradientNormalization | undefined) ?? 'none';
+    this.config = {
+      type: SMGD,
+      lr,
+      momentum,
+      decay: this.decay,
+      frankWolfe,
+      ...(this.normalize === 'none' ? {} : { normalize: this.normalize }),
+    };
     this.learningRate = lr;
     this.opt = new BoundOptimizer({ type: 'sgd', lr, momentum, momentumStyle: 'keras' });
   }
@@ -75,9 +123,17 @@ class SmgdSolver implements Solver {
     checkProblem(problem);
     const variables = problem.variables;
     this.opt.bind(variables);
-    const { values, grads, minNorm } = multiGradientStep(problem, variables, this.fw);
+    const { values, grads, minNorm, gram } = multiGradientStep(
+      problem,
+      variables,
+      this.fw,
+      this.normalize === 'none' ? undefined : (v, g) => gradientScales(this.normalize, v, g),
+    );
     try {
-      const direction = combineGradients(grads, minNorm.weights);
+      const direction = combineGradients(
+        grads,
+        minNorm.weights.map((c, i) => c / minNorm.scales[i]!),
+      );
       try {
         const lr = this.learningRate / (1 + this.decay * this.updates);
         this.opt.apply(variables, direction, lr);
@@ -88,7 +144,15 @@ class SmgdSolver implements Solver {
       return {
         values,
         weights: minNorm.weights,
-        extra: { directionNorm: Math.sqrt(minNorm.normSquared), frankWolfeIterations: minNorm.iterations },
+        extra: {
+          directionNorm: Math.sqrt(minNorm.normSquared),
+          frankWolfeIterations: minNorm.iterations,
+          // Two objectives: the Gram matrix behind c (c2 = (G11 − G12)/(G11 − 2G12 + G22), clipped to [0, 1]).
+          ...(gram.length === 2 ? { gram11: gram[0]![0]!, gram12: gram[0]![1]!, gram22: gram[1]![1]! } : {}),
+          ...(this.normalize === 'none'
+            ? {}
+            : Object.fromEntries(minNorm.scales.map((x, i) => [`scale${i}`, x]))),
+        },
       };
     } finally {
       disposeGradients(grads);
@@ -127,8 +191,9 @@ class SmgdSolver implements Solver {
  * combination d = Σ c_i g_i (closed form for 2 objectives, Frank–Wolfe for
  * more), and a Keras-style momentum step v ← μv − lr·d, w ← w + v. Since
  * g_i·d ≥ ‖d‖² for every i, no objective increases to first order, and d = 0
- * at Pareto-stationary points. Logs c every step (`weights`), ‖d‖ and the
- * Frank–Wolfe iterations (`extra`).
+ * at Pareto-stationary points. Logs c every step (`weights`), ‖d‖, the
+ * Frank–Wolfe iterations and, for two objectives, the Gram matrix
+ * (`extra.gram11`, `gram12`, `gram22`: g1·g1, g1·g2, g2·g2).
  * @throws SolverError `INVALID_CONFIG` naming the bad field.
  */
 export function createSmgdSolver(config: SmgdConfig | JsonObject = { type: SMGD }): Solver {
