@@ -53,6 +53,7 @@ export type {
   StateUpdate,
   StructureGroup,
 } from './network-types.js';
+export { type OwlWeightKind, owlProx, owlWeights } from './owl.js';
 export {
   type ComponentConfig,
   type ComponentDefinition,

@@ -1,10 +1,12 @@
+import { owlProx as coreOwlProx, owlWeights } from '@moprune/core';
 import { ObjectiveError } from './errors.js';
 
 /** How GrOWL weights θ are generated (Hotegni et al.'s reference offers these two). */
 export type GrowlWeightKind = 'spike' | 'linear';
 
 /**
- * GrOWL/OWL weights θ_1 ≥ … ≥ θ_n ≥ 0 for n groups.
+ * GrOWL/OWL weights θ_1 ≥ … ≥ θ_n ≥ 0 for n groups — core's `owlWeights`,
+ * the one definition the GrOWL prox pruner uses too.
  * - `spike`: θ = [β1 + β2, β2, β2, …] (the reference's MultiMNIST setting
  *   β1 = 0.8, β2 = 0.2 gives [1.0, 0.2, 0.2, …]).
  * - `linear` (OSCAR-like): θ_i = β1 + β2·(n − i)/n for i = 1…n, the
@@ -16,11 +18,8 @@ export function growlWeights(kind: GrowlWeightKind, n: number, beta1: number, be
   if (!(beta1 >= 0) || !(beta2 >= 0)) {
     throw new ObjectiveError('INVALID_ARGUMENT', `beta1 and beta2 must be ≥ 0, got ${beta1}, ${beta2}`);
   }
-  const theta = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    theta[i] = kind === 'spike' ? (i === 0 ? beta1 + beta2 : beta2) : beta1 + (beta2 * (n - (i + 1))) / n;
-  }
-  return theta;
+  // The one definition, shared with the GrOWL prox pruner of @moprune/pruners.
+  return Float32Array.from(owlWeights(kind, n, beta1, beta2));
 }
 
 function checkWeights(n: number, weights: ArrayLike<number>): void {
@@ -42,40 +41,15 @@ function checkWeights(n: number, weights: ArrayLike<number>): void {
  * gradient step. Algorithm (Bogdan et al.'s SLOPE prox; Zeng & Figueiredo):
  * sort |v| decreasingly, subtract θ, project onto non-increasing sequences
  * with the pool-adjacent-violators algorithm, clip at 0, undo the sort and
- * restore the signs. O(n log n).
+ * restore the signs. O(n log n). (Core's `owlProx`, the one implementation,
+ * with this package's typed errors and float32 output.)
  *
  * @param v - any real vector
  * @param weights - θ, non-negative and non-increasing, same length as v
  */
 export function owlProx(v: ArrayLike<number>, weights: ArrayLike<number>): Float32Array {
-  const n = v.length;
-  checkWeights(n, weights);
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => Math.abs(v[b]!) - Math.abs(v[a]!));
-  // Blocks of the isotonic (non-increasing) fit: sums and lengths, merged while they violate the order.
-  const sums = new Float64Array(n);
-  const lens = new Int32Array(n);
-  let top = 0;
-  for (let i = 0; i < n; i++) {
-    sums[top] = Math.abs(v[order[i]!]!) - weights[i]!;
-    lens[top] = 1;
-    top++;
-    while (top > 1 && sums[top - 2]! / lens[top - 2]! <= sums[top - 1]! / lens[top - 1]!) {
-      sums[top - 2]! += sums[top - 1]!;
-      lens[top - 2]! += lens[top - 1]!;
-      top--;
-    }
-  }
-  const out = new Float32Array(n);
-  let k = 0;
-  for (let b = 0; b < top; b++) {
-    const value = Math.max(0, sums[b]! / lens[b]!);
-    for (let j = 0; j < lens[b]!; j++, k++) {
-      const idx = order[k]!;
-      // value > 0 only when |v| > 0, so zeros stay +0 (no −0 for negative inputs).
-      out[idx] = value > 0 ? Math.sign(v[idx]!) * value : 0;
-    }
-  }
-  return out;
+  checkWeights(v.length, weights);
+  return Float32Array.from(coreOwlProx(v, weights));
 }
 
 /**

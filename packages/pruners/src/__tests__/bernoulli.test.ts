@@ -171,6 +171,46 @@ describe('Bernoulli gate pruner', () => {
     tf.dispose([x, before!, after, ...Object.values(gates)]);
     p.dispose!();
     net.dispose();
+  it('with maxWeightRms, a closed gate is removed only once its weights are inside the attraction region', async () => {
+    const net = createNetwork(gatedMlp, { seed: 3 });
+    /** Multiplies everything of hidden unit `i` of fc1 (kernel column, bias, fc2's kernel row) by `f`. */
+    const scaleUnit = (n: Network, i: number, f: number) => {
+      for (const [param, axis] of [
+        ['fc1/kernel', 1],
+        ['fc1/bias', 0],
+        ['fc2/kernel', 0],
+      ] as const) {
+        const v = n.params.get(param)!;
+        const d = Float32Array.from(v.dataSync());
+        const stride = v.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+        const dim = v.shape[axis]!;
+        for (let o = 0; o < d.length / (stride * dim); o++)
+          for (let k = 0; k < stride; k++) d[(o * dim + i) * stride + k]! *= f;
+        tf.tidy(() => v.assign(tf.tensor(d, v.shape)));
+      }
+    };
+    scaleUnit(net, 0, 1e-3);
+    const p = createBernoulliGatePruner({ patience: 2, warmupSteps: 0, maxWeightRms: 0.01 });
+    init(p, net);
+    const [theta1, theta2] = p.variables!();
+    theta1!.assign(tf.tensor1d([0, 1, 0, 1, 1, 1])); // units 0 and 2 closed; only unit 0 has small weights
+    theta2!.assign(tf.tensor1d([1, 1, 1, 1, 1]));
+    for (let s = 0; s < 2; s++) await p.afterStep(stepCtx(net, s));
+    const first = await p.afterEpoch!(stepCtx(net, 1));
+    const mid = first!.replaceNetwork!;
+    expect(mid.params.get('fc1/kernel')!.shape).toEqual([8, 5]); // unit 0 went, unit 2 (θ = 0, large weights) stayed
+    expect(p.metrics!().removedUnits).toBe(1);
+    expect(Array.from(p.variables!()[0]!.dataSync())).toEqual([1, 0, 1, 1, 1]);
+    // Once unit 2 (now index 1) has shrunk into the region, it goes too.
+    scaleUnit(mid, 1, 1e-3);
+    await p.afterStep(stepCtx(mid, 2));
+    const second = await p.afterEpoch!(stepCtx(mid, 2));
+    const small = second!.replaceNetwork!;
+    expect(small.params.get('fc1/kernel')!.shape).toEqual([8, 4]);
+    expect(p.metrics!().removedUnits).toBe(2);
+    p.dispose!();
+    net.dispose();
+    mid.dispose();
     small.dispose();
   });
 

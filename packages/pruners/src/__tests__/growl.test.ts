@@ -17,6 +17,19 @@ function owlObjective(x: Float64Array, v: Float64Array, w: Float64Array): number
   return f;
 }
 
+describe('OWL weights of the pruner', () => {
+  it('are the objectives’ GrOWL weights (one definition, from core): linear θ_i = β1 + β2·(n − i)/n', () => {
+    const lin = Array.from(owlWeights({ type: 'linear', beta1: 0.1, beta2: 0.3 }, 3));
+    [0.3, 0.2, 0.1].forEach((w, i) => {
+      expect(lin[i]).toBeCloseTo(w, 12);
+    });
+    expect(Array.from(owlWeights({ type: 'spike', beta1: 0.8, beta2: 0.2 }, 3))).toEqual([1, 0.2, 0.2]);
+    expect(createGrowlPruner({ weights: { type: 'linear', beta1: 0.1, beta2: 0.3 } }).config).toMatchObject({
+      weights: { type: 'linear', beta1: 0.1, beta2: 0.3 },
+    });
+  });
+});
+
 describe('OWL prox', () => {
   it('matches hand-computed values, including a pooled block', () => {
     expect(Array.from(proxOwl(new Float64Array([3, 1, 2]), new Float64Array([1.5, 1, 0.5])))).toEqual([

@@ -60,7 +60,7 @@ export const growlConfigSchema = s.object({
   weights: s
     .tagged('type', {
       spike: s.object({ beta1: s.number({ min: 0 }), beta2: s.number({ min: 0 }) }),
-      linear: s.object({ lambda1: s.number({ min: 0 }), lambda2: s.number({ min: 0 }) }),
+      linear: s.object({ beta1: s.number({ min: 0 }), beta2: s.number({ min: 0 }) }),
     })
     .optional(),
   strength: s.number({ min: 0 }).optional(),

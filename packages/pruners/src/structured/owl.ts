@@ -1,3 +1,5 @@
+import { owlWeights as coreOwlWeights, owlProx } from '@moprune/core';
+
 /**
  * The proximal operator of the ordered weighted ℓ1 (OWL) norm, applied to
  * group norms (GrOWL; Oswal et al. 2016, Zhang et al. 2018):
@@ -12,47 +14,22 @@ export function proxOwl(
 ): Float64Array {
   const n = values.length;
   if (weights.length !== n) throw new RangeError(`proxOwl: ${n} values but ${weights.length} weights`);
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[b]! - values[a]! || a - b);
-  // PAVA for a non-increasing fit of z = v_sorted − w.
-  const blockSum: number[] = [];
-  const blockLen: number[] = [];
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!;
-    blockSum.push(Math.abs(values[i]!) - weights[k]!);
-    blockLen.push(1);
-    while (blockSum.length > 1) {
-      const last = blockSum.length - 1;
-      if (blockSum[last - 1]! / blockLen[last - 1]! > blockSum[last]! / blockLen[last]!) break;
-      blockSum[last - 1]! += blockSum[last]!;
-      blockLen[last - 1]! += blockLen[last]!;
-      blockSum.pop();
-      blockLen.pop();
-    }
-  }
-  const out = new Float64Array(n);
-  let k = 0;
-  for (let b = 0; b < blockSum.length; b++) {
-    const mean = Math.max(0, blockSum[b]! / blockLen[b]!);
-    for (let j = 0; j < blockLen[b]!; j++) out[order[k++]!] = mean;
-  }
-  return out;
+  // The one implementation, shared with @moprune/objectives' GrOWL penalty.
+  return owlProx(values, weights);
 }
 
-/** GrOWL weight families. */
+/**
+ * GrOWL weight families — the same θ as `@moprune/objectives`' GrOWL penalty
+ * (core's `owlWeights`), so the prox this pruner applies and the penalty a
+ * solver differentiates are one norm.
+ */
 export type OwlWeights =
   /** θ = [β1 + β2, β2, β2, …]: the first (largest) group gets the extra β1 (the "spike" of Hotegni et al.'s reference: β1 = 0.8, β2 = 0.2). */
   | { readonly type: 'spike'; readonly beta1: number; readonly beta2: number }
-  /** θ_i = λ1 + λ2·(n − i) (OSCAR-like, linearly decaying). */
-  | { readonly type: 'linear'; readonly lambda1: number; readonly lambda2: number };
+  /** θ_i = β1 + β2·(n − i)/n, i = 1…n (OSCAR-like, linearly decaying; the reference's normalization). */
+  | { readonly type: 'linear'; readonly beta1: number; readonly beta2: number };
 
 /** The n OWL weights (non-increasing) of a family. */
 export function owlWeights(spec: OwlWeights, n: number): Float64Array {
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    w[i] =
-      spec.type === 'spike'
-        ? spec.beta2 + (i === 0 ? spec.beta1 : 0)
-        : spec.lambda1 + spec.lambda2 * (n - 1 - i);
-  }
-  return w;
+  return coreOwlWeights(spec.type, n, spec.beta1, spec.beta2);
 }
