@@ -171,6 +171,9 @@ describe('Bernoulli gate pruner', () => {
     tf.dispose([x, before!, after, ...Object.values(gates)]);
     p.dispose!();
     net.dispose();
+    small.dispose();
+  });
+
   it('with maxWeightRms, a closed gate is removed only once its weights are inside the attraction region', async () => {
     const net = createNetwork(gatedMlp, { seed: 3 });
     /** Multiplies everything of hidden unit `i` of fc1 (kernel column, bias, fc2's kernel row) by `f`. */
