@@ -132,6 +132,7 @@ describe('GrOWL pruner', () => {
       strength: 1,
       weights: { type: 'spike', beta1: 0.8, beta2: 0.5 },
       maxZeroFraction: 0.4,
+      freezeZeroGroups: true,
     });
     p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
     expect(p.targets!()).toEqual(['fc1/kernel']);
@@ -144,6 +145,37 @@ describe('GrOWL pruner', () => {
     expect(p.metrics!().zeroGroups).toBe(2);
     expect(Array.from(net.getMask('fc1/kernel')!.dataSync()).filter((m) => m === 0).length).toBe(8);
     net.dispose();
+  });
+
+  it("defaults to the reference's search phase: the full θ, the cap decides, and zeroed rows are not frozen", async () => {
+    /** fc1's kernel after one prox step of `config` on rows of norms 0.05 … 1. */
+    const after = async (config: Parameters<typeof createGrowlPruner>[0]) => {
+      const net = createNetwork(mtl, { seed: 1 });
+      const rows = [0.05, 0.1, 0.15, 0.6, 0.8, 1];
+      net.params.get('fc1/kernel')!.assign(
+        tf.tensor2d(
+          rows.flatMap((n) => [n, 0, 0, 0]),
+          [6, 4],
+        ),
+      );
+      const p = createGrowlPruner(config);
+      p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
+      await p.afterEpoch!(ctx(net, 0));
+      const w = (net.params.get('fc1/kernel')!.arraySync() as number[][]).map((r) => r[0]!);
+      const masked = net.getMask('fc1/kernel') !== undefined;
+      net.dispose();
+      return { w, masked };
+    };
+    const byDefault = await after({});
+    // θ = [1.0, 0.2, …] on sorted norms [1, .8, .6, .15, .1, .05]: z = [0, .6, .4, −.05, −.1, −.15],
+    // pooled to [⅓, ⅓, ⅓, 0, 0, 0] — three rows go (within the default cap of floor(0.8·6) = 4).
+    expect(byDefault.w.filter((x) => x === 0)).toHaveLength(3);
+    for (const x of byDefault.w.slice(3)) expect(x).toBeCloseTo(1 / 3, 5);
+    expect(byDefault).toEqual(await after({ strength: 1 }));
+    expect((await after({ strength: 1e-3 })).w.filter((x) => x === 0)).toHaveLength(0);
+    // Zeroed rows are not masked unless asked (the retraining phase freezes them).
+    expect(byDefault.masked).toBe(false);
+    expect((await after({ freezeZeroGroups: true })).masked).toBe(true);
   });
 
   it('ties similar rows to their cluster mean', async () => {
@@ -188,8 +220,8 @@ describePrunerConformance({
   name: 'growl (prox every 2 steps, cap ramp)',
   create: (c) => createGrowlPruner(c),
   config: { type: 'growl', strength: 0.05, every: 2, maxZeroFraction: [0.1, 0.3, 0.5] },
-  // The prox applies 1e-3·strength per call by default (see issue #20): in 12 steps on random weights
-  // no row reaches zero, so this config rightly prunes nothing yet; the prox tests above check that it does.
+  // The prox applies 0.05·θ per call: in 12 steps on random weights no row reaches zero, so this
+  // config rightly prunes nothing yet; the prox tests above check that it does.
   prunes: false,
 });
 describePrunerConformance({

@@ -26,7 +26,11 @@ export interface GrowlConfig {
   readonly params?: ParamSelector;
   /** GrOWL weights θ. @default { type: 'spike', beta1: 0.8, beta2: 0.2 } */
   readonly weights?: OwlWeights;
-  /** Prox step size: the prox uses t·θ. @default 1e-3 */
+  /**
+   * Prox step size: the prox uses t·θ. @default 1 — the full θ, as Hotegni et
+   * al.'s reference code applies it; the per-layer cap (`maxZeroFraction`)
+   * decides how many rows go per step.
+   */
   readonly strength?: number;
   /**
    * Largest fraction of a layer's groups that may be zero, per prox step:
@@ -36,7 +40,11 @@ export interface GrowlConfig {
   readonly maxZeroFraction?: number | readonly number[];
   /** Apply the prox step after every epoch (`'epoch'`) or every n steps. @default 'epoch' */
   readonly every?: 'epoch' | number;
-  /** Mask zero groups so they stay zero (the retraining phase freezes them). @default true */
+  /**
+   * Mask zero groups so they stay zero. The reference freezes zero rows only in
+   * its retraining phase (set it there); in the search phase a zeroed row may
+   * grow back. @default false
+   */
   readonly freezeZeroGroups?: boolean;
   /**
    * Parameter tying (the retraining phase): after each prox step the live rows
@@ -111,8 +119,8 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
   const json: JsonObject = { type: 'growl', ...(config as unknown as JsonObject) };
   throwIfIssues('growl pruner', growlPruner.validate(json));
   const weightSpec: OwlWeights = config.weights ?? { type: 'spike', beta1: 0.8, beta2: 0.2 };
-  const strength = config.strength ?? 1e-3;
-  const freeze = config.freezeZeroGroups ?? true;
+  const strength = config.strength ?? 1;
+  const freeze = config.freezeZeroGroups ?? false;
   const every = config.every ?? 'epoch';
   let net: Network | undefined;
   let targets: string[] = [];
