@@ -216,6 +216,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'export',
+    args: '<run-dir>',
+    summary: 'Export the compacted network of a run as a TensorFlow.js LayersModel (model.json + weights)',
+    details: [
+      "Writes the network at --checkpoint (last: the newest checkpoint; best: the training.keepBest snapshot) with pruned units, filters and gated-off blocks removed, as model.json + weights.bin that stock @tensorflow/tfjs loads with tf.loadLayersModel — in a browser too, no moprune code needed — plus export.json (input shape, classes, parameters and MACs before and after compaction, the run's accuracy).",
+      "A gated network is compacted with its evaluation gates (the run's pruners, restored from the checkpoint, decide them). A network with no LayersModel equivalent (self-attention, positional embeddings) fails naming the node.",
+    ],
+    options: [
+      { name: 'out', type: 'string', arg: 'DIR', help: 'Output directory (default <run-dir>/export)' },
+      {
+        name: 'checkpoint',
+        type: 'string',
+        arg: 'best|last',
+        help: 'Which network of the run (default last)',
+      },
+      BACKEND,
+      HELP,
+    ],
+  },
+  {
     name: 'list',
     args: '[kind]',
     summary: 'List registered experiments, models, datasets, objectives, solvers and pruners',

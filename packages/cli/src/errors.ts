@@ -15,7 +15,11 @@ export type CliErrorCode =
   /** A module (`--module`, `moprune.modules`, `$MOPRUNE_MODULES`) could not be imported. */
   | 'MODULE_LOAD_FAILED'
   /** The output directory cannot be created (a part of its path is a file, no permission). */
-  | 'NOT_WRITABLE';
+  | 'NOT_WRITABLE'
+  /** `export`: the run directory has no network to export (no checkpoint, no best/ snapshot). */
+  | 'NOTHING_TO_EXPORT'
+  /** `export`: the network has gates whose evaluation values the chosen checkpoint does not record. */
+  | 'GATES_UNKNOWN';
 
 /** An error thrown by @moprune/cli. `name` is always `'CliError'`. */
 export class CliError extends MopruneError<CliErrorCode> {

@@ -325,6 +325,35 @@ async function cmdReport(spec: CommandSpec, argv: readonly string[], io: CliIo):
   return EXIT.OK;
 }
 
+async function cmdExport(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const { values: v, positionals } = parseCommand(spec, argv);
+  if (v.help) {
+    io.stdout.write(`${commandUsage(spec)}\n`);
+    return EXIT.OK;
+  }
+  const runDir = resolve(io.cwd, onePositional(spec, positionals, 'the run directory argument <run-dir>'));
+  const checkpoint = (v.checkpoint as string | undefined) ?? 'last';
+  if (checkpoint !== 'best' && checkpoint !== 'last') {
+    throw new CliError(
+      'USAGE',
+      `--checkpoint must be best or last, got '${checkpoint}'\n\n${commandUsage(spec)}`,
+    );
+  }
+  const outDir = resolve(io.cwd, typeof v.out === 'string' ? v.out : join(runDir, 'export'));
+  await startBackend(backendOption(spec, v), io.env, (line) => io.stderr.write(`${line}\n`));
+  // The run's pruners decide a gated network's gates: their definitions must be registered.
+  await loadComponentsAndModules(v, io);
+  const { exportRun } = await import('./export.js');
+  const m = await exportRun(runDir, outDir, checkpoint);
+  const pct = (a: number, b: number) => (b === 0 ? '—' : `${((100 * a) / b).toFixed(1)}%`);
+  io.stdout.write(
+    `exported ${m.source.name} (${checkpoint}, step ${m.source.step}) to ${outDir}\n` +
+      `  parameters ${m.before.params} → ${m.after.params} (${pct(m.after.params, m.before.params)}), MACs ${m.before.macs} → ${m.after.macs} (${pct(m.after.macs, m.before.macs)})\n` +
+      `  input [null, ${m.inputShape.join(', ')}]; load with tf.loadLayersModel('${join(outDir, 'model.json')}')\n`,
+  );
+  return EXIT.OK;
+}
+
 const KINDS = ['experiments', 'models', 'datasets', 'objectives', 'solvers', 'pruners'] as const;
 
 /** `$MOPRUNE_MODULES` and `--module`, in that order. */
@@ -713,6 +742,7 @@ const HANDLERS: Record<string, (spec: CommandSpec, argv: readonly string[], io: 
   reproduce: cmdReproduce,
   train: cmdTrain,
   report: cmdReport,
+  export: cmdExport,
   list: cmdList,
   sweep: cmdSweep,
   worker: cmdWorker,

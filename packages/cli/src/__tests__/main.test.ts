@@ -34,7 +34,7 @@ describe('usage', () => {
     const m = memoryIo(root);
     expect(await main(['trian'], m.io)).toBe(EXIT.USAGE);
     expect(m.stderr()).toContain(
-      "moprune: error USAGE: unknown command 'trian'; commands: reproduce, train, sweep, worker, report, list",
+      "moprune: error USAGE: unknown command 'trian'; commands: reproduce, train, sweep, worker, report, export, list",
     );
     expect(m.stderr()).toContain('Usage: moprune <command>');
     expect(m.stdout()).toBe('');

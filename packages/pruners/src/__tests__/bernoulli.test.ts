@@ -149,6 +149,31 @@ describe('Bernoulli gate pruner', () => {
     small.dispose();
   });
 
+  it('a layer whose every unit gate closed keeps one (zero) unit, its gate still closed, and the same outputs', async () => {
+    const net = createNetwork(gatedMlp, { seed: 5 });
+    const p = createBernoulliGatePruner({ patience: 1, warmupSteps: 0 });
+    init(p, net);
+    const [theta1, theta2] = p.variables!();
+    theta1!.assign(tf.tensor1d([1, 1, 1, 1, 1, 1]));
+    theta2!.assign(tf.tensor1d([0, 0, 0, 0, 0]));
+    await p.afterStep(stepCtx(net, 0));
+    const x = tf.randomNormal([3, 8], 0, 1, 'float32', 9);
+    const gates = p.gates!(false, Rng.fromSeed(0));
+    const [before] = net.apply(x, { gates });
+    const result = await p.afterEpoch!(stepCtx(net, 0));
+    const small = result!.replaceNetwork!;
+    expect(small.params.get('fc2/kernel')!.shape).toEqual([6, 1]);
+    expect(Array.from(p.variables!()[1]!.dataSync())).toEqual([0]);
+    const after = small.apply(x, { gates: p.gates!(false, Rng.fromSeed(0)) })[0]!;
+    const a = before!.dataSync();
+    const b = after.dataSync();
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+    tf.dispose([x, before!, after, ...Object.values(gates)]);
+    p.dispose!();
+    net.dispose();
+    small.dispose();
+  });
+
   it('with maxWeightRms, a closed gate is removed only once its weights are inside the attraction region', async () => {
     const net = createNetwork(gatedMlp, { seed: 3 });
     /** Multiplies everything of hidden unit `i` of fc1 (kernel column, bias, fc2's kernel row) by `f`. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
 import { createNetwork, isMopruneError, type NetworkSpec, Rng } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -106,6 +108,32 @@ const mtl: NetworkSpec = {
   outputs: ['logp'],
 };
 
+describe('affinity propagation against scikit-learn', () => {
+  it('finds the partitions scikit-learn 1.2 finds on the committed fixtures (test-fixtures/affinity)', () => {
+    const fixture = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../../../test-fixtures/affinity/sklearn.json'), 'utf8'),
+    ) as { cases: { rows: number[][]; preference: number | null; labels: number[] }[] };
+    /** A partition as sorted member lists, whatever the labels are called. */
+    const partition = (labels: ArrayLike<number>) => {
+      const groups = new Map<number, number[]>();
+      Array.from(labels).forEach((l, i) => {
+        groups.set(l, [...(groups.get(l) ?? []), i]);
+      });
+      return [...groups.values()].map((g) => g.join(',')).sort();
+    };
+    expect(fixture.cases).toHaveLength(5);
+    for (const c of fixture.cases) {
+      const rows = c.rows.map((r) => Float32Array.from(r));
+      const labels = affinityPropagation(
+        rowSimilarity(rows, 'normalizedInnerProduct'),
+        rows.length,
+        c.preference === null ? { maxIterations: 1000 } : { preference: c.preference, maxIterations: 1000 },
+      );
+      expect(partition(labels)).toEqual(partition(c.labels));
+    }
+  });
+});
+
 describe('GrOWL pruner', () => {
   const ctx = (net: ReturnType<typeof createNetwork>, step: number) => ({
     net,
@@ -132,6 +160,7 @@ describe('GrOWL pruner', () => {
       strength: 1,
       weights: { type: 'spike', beta1: 0.8, beta2: 0.5 },
       maxZeroFraction: 0.4,
+      freezeZeroGroups: true,
     });
     p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
     expect(p.targets!()).toEqual(['fc1/kernel']);
@@ -144,6 +173,37 @@ describe('GrOWL pruner', () => {
     expect(p.metrics!().zeroGroups).toBe(2);
     expect(Array.from(net.getMask('fc1/kernel')!.dataSync()).filter((m) => m === 0).length).toBe(8);
     net.dispose();
+  });
+
+  it("defaults to the reference's search phase: the full θ, the cap decides, and zeroed rows are not frozen", async () => {
+    /** fc1's kernel after one prox step of `config` on rows of norms 0.05 … 1. */
+    const proxOnce = async (config: Parameters<typeof createGrowlPruner>[0]) => {
+      const net = createNetwork(mtl, { seed: 1 });
+      const rows = [0.05, 0.1, 0.15, 0.6, 0.8, 1];
+      net.params.get('fc1/kernel')!.assign(
+        tf.tensor2d(
+          rows.flatMap((n) => [n, 0, 0, 0]),
+          [6, 4],
+        ),
+      );
+      const p = createGrowlPruner(config);
+      p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
+      await p.afterEpoch!(ctx(net, 0));
+      const w = (net.params.get('fc1/kernel')!.arraySync() as number[][]).map((r) => r[0]!);
+      const masked = net.getMask('fc1/kernel') !== undefined;
+      net.dispose();
+      return { w, masked };
+    };
+    const byDefault = await proxOnce({});
+    // θ = [1.0, 0.2, …] on sorted norms [1, .8, .6, .15, .1, .05]: z = [0, .6, .4, −.05, −.1, −.15],
+    // pooled to [⅓, ⅓, ⅓, 0, 0, 0] — three rows go (within the default cap of floor(0.8·6) = 4).
+    expect(byDefault.w.filter((x) => x === 0)).toHaveLength(3);
+    for (const x of byDefault.w.slice(3)) expect(x).toBeCloseTo(1 / 3, 5);
+    expect(byDefault).toEqual(await proxOnce({ strength: 1 }));
+    expect((await proxOnce({ strength: 1e-3 })).w.filter((x) => x === 0)).toHaveLength(0);
+    // Zeroed rows are not masked unless asked (the retraining phase freezes them).
+    expect(byDefault.masked).toBe(false);
+    expect((await proxOnce({ freezeZeroGroups: true })).masked).toBe(true);
   });
 
   it('ties similar rows to their cluster mean', async () => {
@@ -171,6 +231,72 @@ describe('GrOWL pruner', () => {
     net.dispose();
   });
 
+  it('tying clusters once and keeps the clusters (through its state too); everyStep re-clusters', async () => {
+    const net = createNetwork(mtl, { seed: 2 });
+    const base = [
+      [1, 1, 1, 1],
+      [1.01, 0.99, 1, 1],
+      [1.02, 1, 1, 1],
+      [-3, 2, 0, 1],
+      [-3.02, 2.01, 0, 1],
+      [-3.01, 2, 0, 1],
+    ];
+    net.params.get('fc1/kernel')!.assign(tf.tensor2d(base));
+    const config = { proxDisabled: true, tying: true, tyingSimilarity: 'euclidean' } as const;
+    const p = createGrowlPruner(config);
+    p.init({ net, rng: Rng.fromSeed(0), totalSteps: 2, stepsPerEpoch: 1 });
+    await p.afterEpoch!(ctx(net, 0));
+    const saved = p.state();
+    // Row 2 moves next to rows 3–5: the clusters of the first step hold, so it is tied back with rows 0–1 …
+    const moved = (net.params.get('fc1/kernel')!.arraySync() as number[][]).map((r) => [...r]);
+    moved[2] = [-3, 2.02, 0, 1];
+    const setRows = () => net.params.get('fc1/kernel')!.assign(tf.tensor2d(moved));
+    const row = (i: number) => (net.params.get('fc1/kernel')!.arraySync() as number[][])[i]!;
+    setRows();
+    await p.afterEpoch!(ctx(net, 1));
+    expect(row(2)).toEqual(row(0));
+    // … also in a pruner restored from the state …
+    setRows();
+    const restored = createGrowlPruner(config);
+    restored.init({ net, rng: Rng.fromSeed(0), totalSteps: 2, stepsPerEpoch: 1 });
+    restored.load(saved);
+    await restored.afterEpoch!(ctx(net, 1));
+    expect(row(2)).toEqual(row(0));
+    // … while re-clustering at every step no longer ties it with rows 0–1.
+    setRows();
+    const every = createGrowlPruner({ ...config, tyingClusters: 'everyStep' });
+    every.init({ net, rng: Rng.fromSeed(0), totalSteps: 2, stepsPerEpoch: 1 });
+    await every.afterEpoch!(ctx(net, 1));
+    expect(row(2)).not.toEqual(row(0));
+    expect(row(2)![0]).toBeLessThan(-2.9);
+    net.dispose();
+  });
+
+  it("tying by default clusters as scikit-learn's affinity propagation with the reference's preference 0.7", async () => {
+    const fixture = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../../../test-fixtures/affinity/sklearn.json'), 'utf8'),
+    ) as { cases: { rows: number[][]; preference: number | null; labels: number[] }[] };
+    const c = fixture.cases[0]!; // 8 rows of 4, preference 0.7
+    expect(c.preference).toBe(0.7);
+    const spec = { ...mtl, inputShape: [8] };
+    const net = createNetwork(spec, { seed: 2 });
+    net.params.get('fc1/kernel')!.assign(tf.tensor2d(c.rows));
+    const p = createGrowlPruner({ proxDisabled: true, tying: true });
+    p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
+    await p.afterEpoch!(ctx(net, 0));
+    const w = net.params.get('fc1/kernel')!.arraySync() as number[][];
+    // Every sklearn cluster's rows now hold the cluster's mean.
+    for (const label of new Set(c.labels)) {
+      const members = c.labels.flatMap((l, i) => (l === label ? [i] : []));
+      for (let j = 0; j < 4; j++) {
+        const mean = members.reduce((a, i) => a + Math.fround(c.rows[i]![j]!), 0) / members.length;
+        for (const i of members) expect(w[i]![j]).toBeCloseTo(mean, 5);
+      }
+    }
+    expect(p.metrics!().clusters).toBe(new Set(c.labels).size);
+    net.dispose();
+  });
+
   it('refuses to group anything but dense kernels', () => {
     const net = createNetwork(mtl, { seed: 3 });
     const p = createGrowlPruner({ params: { roles: ['bias'] } });
@@ -188,8 +314,8 @@ describePrunerConformance({
   name: 'growl (prox every 2 steps, cap ramp)',
   create: (c) => createGrowlPruner(c),
   config: { type: 'growl', strength: 0.05, every: 2, maxZeroFraction: [0.1, 0.3, 0.5] },
-  // The prox applies 1e-3·strength per call by default (see issue #20): in 12 steps on random weights
-  // no row reaches zero, so this config rightly prunes nothing yet; the prox tests above check that it does.
+  // The prox applies 0.05·θ per call: in 12 steps on random weights no row reaches zero, so this
+  // config rightly prunes nothing yet; the prox tests above check that it does.
   prunes: false,
 });
 describePrunerConformance({

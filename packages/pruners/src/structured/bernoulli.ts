@@ -215,7 +215,10 @@ export function createBernoulliGatePruner(
         else removedUnits += s.site.size;
         continue;
       }
-      const idx = expected.get(s.site.id)!;
+      let idx = expected.get(s.site.id)!;
+      // Every unit of the site closed: compaction keeps the first one (its group zero) so that no
+      // tensor gets a zero-sized axis; its gate stays with it (closed).
+      if (idx.length === 0 && newSite.size === 1) idx = [0];
       if (idx.length !== newSite.size) {
         smaller.dispose();
         throw new PrunerError(

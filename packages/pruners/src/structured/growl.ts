@@ -26,7 +26,11 @@ export interface GrowlConfig {
   readonly params?: ParamSelector;
   /** GrOWL weights θ. @default { type: 'spike', beta1: 0.8, beta2: 0.2 } */
   readonly weights?: OwlWeights;
-  /** Prox step size: the prox uses t·θ. @default 1e-3 */
+  /**
+   * Prox step size: the prox uses t·θ. @default 1 — the full θ, as Hotegni et
+   * al.'s reference code applies it; the per-layer cap (`maxZeroFraction`)
+   * decides how many rows go per step.
+   */
   readonly strength?: number;
   /**
    * Largest fraction of a layer's groups that may be zero, per prox step:
@@ -36,19 +40,35 @@ export interface GrowlConfig {
   readonly maxZeroFraction?: number | readonly number[];
   /** Apply the prox step after every epoch (`'epoch'`) or every n steps. @default 'epoch' */
   readonly every?: 'epoch' | number;
-  /** Mask zero groups so they stay zero (the retraining phase freezes them). @default true */
+  /**
+   * Mask zero groups so they stay zero. The reference freezes zero rows only in
+   * its retraining phase (set it there); in the search phase a zeroed row may
+   * grow back. @default false
+   */
   readonly freezeZeroGroups?: boolean;
   /**
-   * Parameter tying (the retraining phase): after each prox step the live rows
-   * of each layer are clustered by affinity propagation and set to their
-   * cluster's mean. @default false
+   * Parameter tying (the retraining phase): after each prox step the rows of
+   * each layer are set to their cluster's mean, the clusters found by affinity
+   * propagation (see `tyingClusters`). @default false
    */
   readonly tying?: boolean;
+  /**
+   * When tying clusters: `'once'` — at the first tying step, over all rows of the
+   * layer (zero rows included; with the normalized inner product they only
+   * cluster with each other), the clusters then kept for every later step, as
+   * Hotegni et al.'s reference does between its two phases; `'everyStep'` — the
+   * live rows re-clustered at every step. @default 'once'
+   */
+  readonly tyingClusters?: 'once' | 'everyStep';
   /** Skip the prox step (tying and freezing only), e.g. for the retraining phase. @default false */
   readonly proxDisabled?: boolean;
   /** Row similarity for tying. @default 'normalizedInnerProduct' (the reference's) */
   readonly tyingSimilarity?: RowSimilarity;
-  /** Affinity-propagation preference for tying. @default the median similarity */
+  /**
+   * Affinity-propagation preference for tying. @default 0.7 with the normalized
+   * inner product (the reference's MultiMNIST value; it uses 0.8 for
+   * Cifar10Mnist), the median similarity with `'euclidean'`
+   */
   readonly tyingPreference?: number;
 }
 
@@ -71,6 +91,7 @@ export const growlConfigSchema = s.object({
   proxDisabled: s.boolean().optional(),
   tyingSimilarity: s.oneOf(['euclidean', 'normalizedInnerProduct']).optional(),
   tyingPreference: s.number().optional(),
+  tyingClusters: s.oneOf(['once', 'everyStep']).optional(),
 });
 
 /** Dense nodes whose output reaches a network output without passing another dense or conv node. */
@@ -111,13 +132,18 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
   const json: JsonObject = { type: 'growl', ...(config as unknown as JsonObject) };
   throwIfIssues('growl pruner', growlPruner.validate(json));
   const weightSpec: OwlWeights = config.weights ?? { type: 'spike', beta1: 0.8, beta2: 0.2 };
-  const strength = config.strength ?? 1e-3;
-  const freeze = config.freezeZeroGroups ?? true;
+  const strength = config.strength ?? 1;
+  const freeze = config.freezeZeroGroups ?? false;
   const every = config.every ?? 'epoch';
   let net: Network | undefined;
   let targets: string[] = [];
   let proxSteps = 0;
   let clusters = 0;
+  /** With `tyingClusters: 'once'`: the cluster label of every row, per target, fixed at the first tying step. */
+  let tyingLabels: Record<string, number[]> = {};
+  const similarity = config.tyingSimilarity ?? 'normalizedInnerProduct';
+  const preference = config.tyingPreference ?? (similarity === 'normalizedInnerProduct' ? 0.7 : undefined);
+  const once = (config.tyingClusters ?? 'once') === 'once';
 
   const capAt = (k: number): number => {
     const cap = config.maxZeroFraction ?? 0.8;
@@ -159,31 +185,45 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
         }
       }
       if (config.tying) {
-        const live: number[] = [];
-        for (let r = 0; r < rows; r++) {
-          let nz = false;
-          for (let j = 0; j < cols && !nz; j++) nz = w[r * cols + j] !== 0;
-          if (nz) live.push(r);
-        }
-        const liveRows = live.map((r) => w.subarray(r * cols, (r + 1) * cols));
-        const labels = affinityPropagation(
-          rowSimilarity(liveRows, config.tyingSimilarity ?? 'normalizedInnerProduct'),
-          live.length,
-          config.tyingPreference === undefined ? {} : { preference: config.tyingPreference },
-        );
+        const rowOf = (r: number) => w.subarray(r * cols, (r + 1) * cols);
+        const cluster = (members: readonly number[]) =>
+          affinityPropagation(
+            rowSimilarity(members.map(rowOf), similarity),
+            members.length,
+            preference === undefined ? {} : { preference },
+          );
         const groups = new Map<number, number[]>();
-        live.forEach((r, i) => {
-          const l = labels[i]!;
-          if (!groups.has(l)) groups.set(l, []);
-          groups.get(l)!.push(r);
-        });
+        const add = (label: number, r: number) => {
+          if (!groups.has(label)) groups.set(label, []);
+          groups.get(label)!.push(r);
+        };
+        const fixed = tyingLabels[name];
+        if (once && fixed !== undefined && fixed.length === rows) {
+          fixed.forEach((label, r) => {
+            add(label, r);
+          });
+        } else if (once) {
+          const all = Array.from({ length: rows }, (_, r) => r);
+          const labels = cluster(all);
+          tyingLabels[name] = Array.from(labels);
+          all.forEach((r) => {
+            add(labels[r]!, r);
+          });
+        } else {
+          const live: number[] = [];
+          for (let r = 0; r < rows; r++) if (rowOf(r).some((x) => x !== 0)) live.push(r);
+          const labels = cluster(live);
+          live.forEach((r, i) => {
+            add(labels[i]!, r);
+          });
+        }
         clusters = groups.size;
         for (const members of groups.values()) {
           if (members.length < 2) continue;
           for (let j = 0; j < cols; j++) {
-            let s = 0;
-            for (const r of members) s += w[r * cols + j]!;
-            for (const r of members) w[r * cols + j] = s / members.length;
+            let sum = 0;
+            for (const r of members) sum += w[r * cols + j]!;
+            for (const r of members) w[r * cols + j] = sum / members.length;
           }
         }
       }
@@ -266,7 +306,7 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
       };
     },
     state(): ComponentState {
-      return { json: { targets, proxSteps, clusters }, arrays: {} };
+      return { json: { targets, proxSteps, clusters, tyingLabels }, arrays: {} };
     },
     load(state) {
       const s = state.json;
@@ -276,6 +316,10 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
       targets = s.targets as string[];
       proxSteps = s.proxSteps;
       clusters = typeof s.clusters === 'number' ? s.clusters : 0;
+      tyingLabels =
+        s.tyingLabels !== null && typeof s.tyingLabels === 'object' && !Array.isArray(s.tyingLabels)
+          ? (s.tyingLabels as Record<string, number[]>)
+          : {};
     },
   };
 }
