@@ -38,6 +38,15 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! command -v re
     || echo "setup: could not install redis-server; the sweep tests will fail until it is installed"
 fi
 
+# The browser tests (an exported network loaded by stock @tensorflow/tfjs in a real page) drive
+# Debian's chromium through puppeteer-core; they fail, naming this package, without it.
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing chromium for the browser tests (apt-get)"
+  apt-get update -qq || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+    || echo "setup: could not install chromium; the browser tests will fail until it is installed"
+fi
+
 pnpm install --frozen-lockfile
 pnpm run build
 # Again, offline and quick: links the `moprune` bin (packages/cli/dist/bin.js exists only after the
