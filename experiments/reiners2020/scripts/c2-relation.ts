@@ -20,7 +20,13 @@ if (dir === undefined) {
 }
 const every = Number(everyArg ?? 1);
 type Step = { type: 'step'; epoch: number; weights: number[]; extra: Record<string, number> };
-type Epoch = { type: 'epoch'; epoch: number; weights?: number[]; metrics: Record<string, number>; validation?: { accuracy: number[] } };
+type Epoch = {
+  type: 'epoch';
+  epoch: number;
+  weights?: number[];
+  metrics: Record<string, number>;
+  validation?: { accuracy: number[] };
+};
 const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
   .trim()
   .split('\n')
@@ -29,7 +35,9 @@ const steps = lines.filter((l): l is Step => l.type === 'step');
 const epochs = lines.filter((l): l is Epoch => l.type === 'epoch');
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const fmt = (x: number, d = 2) => (Math.abs(x) < 1e-3 && x !== 0 ? x.toExponential(d) : x.toFixed(d + 2));
-console.log('| epoch | mean c2 (all steps) | mean c2 (logged steps) | closed form | (g11 − g12)/N | mean g1·g1 | mean g1·g2 | mean g2·g2 | N (dense non-zero) | test acc. |');
+console.log(
+  '| epoch | mean c2 (all steps) | mean c2 (logged steps) | closed form | (g11 − g12)/N | mean g1·g1 | mean g1·g2 | mean g2·g2 | N (dense non-zero) | test acc. |',
+);
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const e of epochs) {
   if ((e.epoch + 1) % every !== 0 && e.epoch !== 0 && e !== epochs[epochs.length - 1]) continue;
