@@ -15,6 +15,7 @@ import { loadLatestCheckpoint, networkFromState } from '@moprune/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatedTinyConfig } from '../../packages/cli/src/__tests__/helpers.js';
 
 /** Debian's chromium, or $MOPRUNE_CHROMIUM. */
 function chromiumPath(): string {
@@ -44,24 +45,7 @@ let base: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'moprune-browser-'));
   // A small network with Bernoulli unit gates: the export is compacted (closed units removed).
-  const config = {
-    name: 'browser',
-    dataset: { type: 'mnist', validationSize: 1000 },
-    model: { type: 'mlp', hidden: [16], gates: 'units' },
-    objectives: [{ type: 'crossEntropy' }, { type: 'expectedComplexity', alpha: 0.5, beta: 0 }],
-    solver: { type: 'weighted-sum', weights: [0.9, 0.1], optimizer: { type: 'adam', lr: 0.01 } },
-    pruners: [
-      {
-        type: 'bernoulliGates',
-        sites: 'units',
-        thetaInit: 0.5,
-        polarization: 0.1,
-        patience: 2,
-        warmupSteps: 4,
-      },
-    ],
-    training: { epochs: 3, batchSize: 32, seed: 3, limit: 256, validation: { limit: 200 } },
-  };
+  const config = { ...gatedTinyConfig(), name: 'browser' };
   writeFileSync(join(root, 'config.json'), JSON.stringify(config));
   expect(await main(['train', 'config.json', '--out', 'run', '--quiet'], io(root))).toBe(0);
   expect(await main(['export', 'run', '--out', 'site/export'], io(root))).toBe(0);

@@ -13,25 +13,8 @@ export type GrowlWeightKind = 'spike' | 'linear';
  *   reference's normalization, so θ stays in [β1, β1 + β2) whatever n is.
  */
 export function growlWeights(kind: GrowlWeightKind, n: number, beta1: number, beta2: number): Float32Array {
-  if (!Number.isInteger(n) || n < 0)
-    throw new ObjectiveError('INVALID_ARGUMENT', `n must be a count, got ${n}`);
-  if (!(beta1 >= 0) || !(beta2 >= 0)) {
-    throw new ObjectiveError('INVALID_ARGUMENT', `beta1 and beta2 must be ≥ 0, got ${beta1}, ${beta2}`);
-  }
-  // The one definition, shared with the GrOWL prox pruner of @moprune/pruners.
+  // The one definition (core's), shared with the GrOWL prox pruner; it validates n and β.
   return Float32Array.from(owlWeights(kind, n, beta1, beta2));
-}
-
-function checkWeights(n: number, weights: ArrayLike<number>): void {
-  if (weights.length !== n) {
-    throw new ObjectiveError('INVALID_ARGUMENT', `OWL weights have length ${weights.length}, values ${n}`);
-  }
-  for (let i = 0; i < n; i++) {
-    const w = weights[i]!;
-    if (!(w >= 0) || (i > 0 && w > weights[i - 1]!)) {
-      throw new ObjectiveError('INVALID_ARGUMENT', 'OWL weights must be non-negative and non-increasing');
-    }
-  }
 }
 
 /**
@@ -42,13 +25,12 @@ function checkWeights(n: number, weights: ArrayLike<number>): void {
  * sort |v| decreasingly, subtract θ, project onto non-increasing sequences
  * with the pool-adjacent-violators algorithm, clip at 0, undo the sort and
  * restore the signs. O(n log n). (Core's `owlProx`, the one implementation,
- * with this package's typed errors and float32 output.)
+ * with float32 output; bad weights are a CoreError `INVALID_ARGUMENT`.)
  *
  * @param v - any real vector
  * @param weights - θ, non-negative and non-increasing, same length as v
  */
 export function owlProx(v: ArrayLike<number>, weights: ArrayLike<number>): Float32Array {
-  checkWeights(v.length, weights);
   return Float32Array.from(coreOwlProx(v, weights));
 }
 

@@ -12,7 +12,7 @@ import { loadLatestCheckpoint, networkFromState } from '@moprune/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from '../index.js';
-import { memoryIo, tinyConfig } from './helpers.js';
+import { gatedTinyConfig, memoryIo, tinyConfig } from './helpers.js';
 
 let root: string;
 let server: Server;
@@ -35,23 +35,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   writeFileSync(join(root, 'tiny.json'), JSON.stringify(tinyConfig({ epochs: 2 })));
   expect(await main(['train', 'tiny.json', '--out', 'run', '--quiet'], memoryIo(root).io)).toBe(EXIT.OK);
-  // Bernoulli unit gates on the hidden layer; θ starts at ½ and the prior drives it to 0 or 1.
-  const gated = {
-    ...tinyConfig({ epochs: 3, name: 'gated' }),
-    model: { type: 'mlp', hidden: [16], gates: 'units' },
-    objectives: [{ type: 'crossEntropy' }, { type: 'expectedComplexity', alpha: 0.5, beta: 0 }],
-    solver: { type: 'weighted-sum', weights: [0.9, 0.1], optimizer: { type: 'adam', lr: 0.01 } },
-    pruners: [
-      {
-        type: 'bernoulliGates',
-        sites: 'units',
-        thetaInit: 0.5,
-        polarization: 0.1,
-        patience: 2,
-        warmupSteps: 4,
-      },
-    ],
-  };
+  const gated = gatedTinyConfig();
   writeFileSync(join(root, 'gated.json'), JSON.stringify(gated));
   const g = memoryIo(root);
   expect(await main(['train', 'gated.json', '--out', 'gated', '--quiet'], g.io), g.stderr()).toBe(EXIT.OK);

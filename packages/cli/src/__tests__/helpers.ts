@@ -19,6 +19,29 @@ export function tinyConfig(overrides: { epochs?: number; limit?: number; name?: 
   };
 }
 
+/**
+ * A tiny gated run: an MLP with Bernoulli unit gates on its 16 hidden units (θ from ½, driven to 0 or 1),
+ * trained 3 epochs on 256 MNIST digits — some gates close, so its export is compacted.
+ */
+export function gatedTinyConfig() {
+  return {
+    ...tinyConfig({ epochs: 3, name: 'gated' }),
+    model: { type: 'mlp', hidden: [16], gates: 'units' },
+    objectives: [{ type: 'crossEntropy' }, { type: 'expectedComplexity', alpha: 0.5, beta: 0 }],
+    solver: { type: 'weighted-sum', weights: [0.9, 0.1], optimizer: { type: 'adam', lr: 0.01 } },
+    pruners: [
+      {
+        type: 'bernoulliGates',
+        sites: 'units',
+        thetaInit: 0.5,
+        polarization: 0.1,
+        patience: 2,
+        warmupSteps: 4,
+      },
+    ],
+  };
+}
+
 /** In-memory stdout/stderr for main(). */
 export function memoryIo(cwd: string, env: Record<string, string | undefined> = {}, tty = false) {
   const out: string[] = [];

@@ -134,6 +134,16 @@ describe('affinity propagation against scikit-learn', () => {
   });
 });
 
+/** Six rows of fc1's kernel in two tight clusters (rows 0–2 near 1, rows 3–5 near (−3, 2, 0, 1)). */
+const TWO_CLUSTERS = [
+  [1, 1, 1, 1],
+  [1.01, 0.99, 1, 1],
+  [1.02, 1, 1, 1],
+  [-3, 2, 0, 1],
+  [-3.02, 2.01, 0, 1],
+  [-3.01, 2, 0, 1],
+];
+
 describe('GrOWL pruner', () => {
   const ctx = (net: ReturnType<typeof createNetwork>, step: number) => ({
     net,
@@ -208,15 +218,7 @@ describe('GrOWL pruner', () => {
 
   it('ties similar rows to their cluster mean', async () => {
     const net = createNetwork(mtl, { seed: 2 });
-    const base = [
-      [1, 1, 1, 1],
-      [1.01, 0.99, 1, 1],
-      [1.02, 1, 1, 1],
-      [-3, 2, 0, 1],
-      [-3.02, 2.01, 0, 1],
-      [-3.01, 2, 0, 1],
-    ];
-    net.params.get('fc1/kernel')!.assign(tf.tensor2d(base));
+    net.params.get('fc1/kernel')!.assign(tf.tensor2d(TWO_CLUSTERS));
     const p = createGrowlPruner({ proxDisabled: true, tying: true, tyingSimilarity: 'euclidean' });
     p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
     await p.afterEpoch!(ctx(net, 0));
@@ -233,15 +235,7 @@ describe('GrOWL pruner', () => {
 
   it('tying clusters once and keeps the clusters (through its state too); everyStep re-clusters', async () => {
     const net = createNetwork(mtl, { seed: 2 });
-    const base = [
-      [1, 1, 1, 1],
-      [1.01, 0.99, 1, 1],
-      [1.02, 1, 1, 1],
-      [-3, 2, 0, 1],
-      [-3.02, 2.01, 0, 1],
-      [-3.01, 2, 0, 1],
-    ];
-    net.params.get('fc1/kernel')!.assign(tf.tensor2d(base));
+    net.params.get('fc1/kernel')!.assign(tf.tensor2d(TWO_CLUSTERS));
     const config = { proxDisabled: true, tying: true, tyingSimilarity: 'euclidean' } as const;
     const p = createGrowlPruner(config);
     p.init({ net, rng: Rng.fromSeed(0), totalSteps: 2, stepsPerEpoch: 1 });
