@@ -136,7 +136,44 @@ describe('selective weight decay', () => {
     expect(() => swd.prepare(ctx)).toThrowError(expect.objectContaining({ code: 'MISSING_GRADIENT' }));
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([...grads.values()]);
+    // A gradient of another shape than its parameter [1, 2]: fewer axes with the same leading size ([1]),
+    // and the same axes with another size ([1, 3]) — both refused before any factor is kept.
+    for (const wrong of [tf.tensor1d([0]), tf.tensor2d([[0, 1, 2]])]) {
+      const g = gradients();
+      g.get('fc/kernel')!.dispose();
+      g.set('fc/kernel', wrong);
+      const count = tf.memory().numTensors;
+      expect(() => swd.prepare(prepareContext(n, g)), String(wrong.shape)).toThrowError(
+        expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+      );
+      expect(tf.memory().numTensors).toBe(count);
+      tf.dispose([...g.values()]);
+    }
     n.dispose();
+  });
+
+  it('checks α itself when built directly, and records its settings as its config', () => {
+    for (const alpha of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new SelectiveWeightDecay({ alpha }), String(alpha)).toThrowError(
+        expect.objectContaining({ name: 'ObjectiveError', code: 'INVALID_ARGUMENT' }),
+      );
+    }
+    expect(new SelectiveWeightDecay({ alpha: 1e-9 }).alpha).toBe(1e-9);
+    expect(
+      new SelectiveWeightDecay({ alpha: 2, gamma: 0.5, factor: 'lobster', decoupled: true }).config,
+    ).toEqual({
+      type: 'selectiveWeightDecay',
+      alpha: 2,
+      gamma: 0.5,
+      factor: 'lobster',
+      decoupled: true,
+    });
+    expect(new SelectiveWeightDecay().config).toEqual({
+      type: 'selectiveWeightDecay',
+      alpha: 1,
+      gamma: 1e-3,
+      factor: 'exponential',
+    });
   });
 
   it('reaches a selective decay nested in a sum (prepare, gamma, dispose)', () => {
