@@ -91,6 +91,36 @@ describe('crossEntropy', () => {
     );
     tf.dispose([logits, bad, frac, wrongN, wrongC]);
   });
+
+  it('rejects outputs that are not [batch, classes], labels of rank 3 and negative labels; checkLabels: false skips the label scan', () => {
+    const logits = tf.tensor2d([[1, 2, 3]]);
+    const cube = tf.zeros([1, 3, 1]);
+    const y = tf.tensor1d([0], 'int32');
+    const negative = tf.tensor1d([-1], 'int32');
+    const labels3 = tf.zeros([1, 3, 1]);
+    const frac = tf.tensor1d([0.5]);
+    expect(() => crossEntropy(cube, y)).toThrowError(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => crossEntropy(logits, labels3)).toThrowError(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
+    expect(() => crossEntropy(logits, negative)).toThrowError(
+      expect.objectContaining({ code: 'INVALID_LABELS' }),
+    );
+    // Unchecked, a fractional label is cast to int32 (0) and used: −log softmax(1, 2, 3)[0].
+    const unchecked = read(crossEntropy(logits, frac, { checkLabels: false }));
+    expect(unchecked).toBeCloseTo(-Math.log(Math.exp(1) / (Math.exp(1) + Math.exp(2) + Math.exp(3))), 5);
+    tf.dispose([logits, cube, y, negative, labels3, frac]);
+  });
+
+  it('clips probabilities at 1 − 1e-7 too (Keras), so a certain right answer still costs −log(1 − 1e-7)', () => {
+    const p = tf.tensor2d([[0, 1]]);
+    const y = tf.tensor1d([1], 'int32');
+    // In float32, 1 − 1e-7 rounds to 1 − 2^−23 = 0.99999988: the loss is ≈ 1.19e-7, not 0.
+    const want = -Math.log(Math.fround(1 - 1e-7));
+    expect(read(crossEntropy(p, y, { from: 'probabilities' }))).toBeCloseTo(want, 9);
+    expect(want).toBeGreaterThan(1e-7);
+    tf.dispose([p, y]);
+  });
 });
 
 describe('crossEntropy / nll objectives', () => {
