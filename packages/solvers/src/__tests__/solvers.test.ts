@@ -548,6 +548,144 @@ describe('weighted Chebyshev + augmented Lagrangian', () => {
   });
 });
 
+/**
+ * The weighted Chebyshev + augmented Lagrangian method written out in float64, independently of the
+ * solver: the epigraph variable t, the constraints c_i = k_i·[(f_i − a_i) + ε·Σ_j (f_j − a_j)] − t, the
+ * multipliers' slopes ψ'(c_i) (clipped at 0 in the textbook form), one plain SGD step on (x, t) with the
+ * lr factor, and the outer update every `outerEvery` epochs (λ from the mean constraint, μ ← ρμ, the lr
+ * factor × lrDecay).
+ */
+function chebyshevAlModel(o: {
+  k: number[];
+  a: number[];
+  eps: number;
+  lambda: number[];
+  mu: number;
+  rho: number;
+  outerEvery: number;
+  lrDecay: number;
+  lr: number;
+  textbook: boolean;
+}) {
+  let t: number | undefined;
+  let lambda = [...o.lambda];
+  let mu = o.mu;
+  let factor = 1;
+  let sum = o.k.map(() => 0);
+  let count = 0;
+  let epochs = 0;
+  let clipped = 0;
+  const scaled = (f: number[]) => {
+    const d = f.map((v, i) => v - o.a[i]!);
+    const total = d.reduce((x, y) => x + y, 0);
+    return d.map((v, i) => o.k[i]! * (v + o.eps * total));
+  };
+  return {
+    get clipped() {
+      return clipped;
+    },
+    /** One step at x: the expected logs and the new (x, t). */
+    step(x: number[], f: number[], g: number[][]) {
+      t ??= Math.max(...scaled(f));
+      const tBefore = t;
+      const c = scaled(f).map((v) => v - tBefore);
+      const slope = c.map((ci, i) => {
+        const v = lambda[i]! + mu * ci;
+        if (o.textbook && v < 0) clipped++;
+        return o.textbook ? Math.max(0, v) : v;
+      });
+      const weights = f.map((_, j) =>
+        slope.reduce((acc, p, i) => acc + p * o.k[i]! * ((i === j ? 1 : 0) + o.eps), 0),
+      );
+      const gx = x.map((_, n) => weights.reduce((acc, w, j) => acc + w * g[j]![n]!, 0));
+      const gt = 1 - slope.reduce((acc, p) => acc + p, 0);
+      const logs = { t: tBefore, mu, lambda: [...lambda], weights, maxConstraint: Math.max(...c) };
+      t = tBefore - o.lr * factor * gt;
+      sum = sum.map((v, i) => v + c[i]!);
+      count++;
+      return { logs, x: x.map((v, n) => v - o.lr * factor * gx[n]!) };
+    },
+    endEpoch() {
+      epochs++;
+      if (epochs < o.outerEvery || count === 0) return;
+      lambda = lambda.map((l, i) => {
+        const next = l + (mu * sum[i]!) / count;
+        return o.textbook ? Math.max(0, next) : next;
+      });
+      mu *= o.rho;
+      factor *= o.lrDecay;
+      epochs = 0;
+      sum = sum.map(() => 0);
+      count = 0;
+    },
+  };
+}
+
+describe('weighted Chebyshev + augmented Lagrangian against a float64 model of the method', () => {
+  for (const form of ['textbook', 'reference'] as const) {
+    it(`${form} form: t, constraints, multipliers, penalty, effective weights and SGD iterates over three outer iterations`, () => {
+      // Three objectives on R² with a non-zero reference point and ε, so every term of the
+      // modified Chebyshev constraint and of dL/df matters.
+      const centers = [
+        [1, 0],
+        [0, 1],
+        [-1, -0.5],
+      ];
+      const start = [0.3, -0.2];
+      const settings = {
+        k: [0.5, 0.3, 0.2],
+        a: [0.1, -0.05, 0.2],
+        eps: 0.05,
+        lambda: [0.05, 0.7, 0.25],
+        mu: 2,
+        rho: 3,
+        outerEvery: 2,
+        lrDecay: 0.5,
+        lr: 0.05,
+      };
+      const q = quadraticProblem({ centers, start });
+      const solver = createChebyshevAlSolver({
+        type: 'chebyshev-al',
+        preference: settings.k,
+        reference: settings.a,
+        epsilon: settings.eps,
+        lambda0: settings.lambda,
+        mu0: settings.mu,
+        rho: settings.rho,
+        outerEvery: settings.outerEvery,
+        lrDecay: settings.lrDecay,
+        form,
+        optimizer: { type: 'sgd', lr: settings.lr },
+      });
+      const model = chebyshevAlModel({ ...settings, textbook: form === 'textbook' });
+      let x = [...start];
+      const stepsPerEpoch = 2;
+      for (let k = 0; k < 6 * stepsPerEpoch; k++) {
+        const want = model.step(x, q.values(x), q.gradients(x));
+        const r = solver.step(q.problem);
+        const near = (got: number | undefined, exp: number) => expect(got).toBeCloseTo(exp, 4);
+        near(r.extra?.t, want.logs.t);
+        near(r.extra?.mu, want.logs.mu);
+        near(r.extra?.maxConstraint, want.logs.maxConstraint);
+        want.logs.lambda.forEach((l, i) => near(r.extra?.[`lambda_${i}`], l));
+        want.logs.weights.forEach((w, j) => near(r.weights[j], w));
+        x = want.x;
+        q.point().forEach((v, n) => near(v, x[n]!));
+        const epochEnd = (k + 1) % stepsPerEpoch === 0;
+        q.advance(epochEnd);
+        if (epochEnd) {
+          solver.endEpoch?.(q.problem.epoch - 1);
+          model.endEpoch();
+        }
+      }
+      // The textbook form's clipping (an inactive constraint's slope is 0) was exercised.
+      if (form === 'textbook') expect(model.clipped).toBeGreaterThan(0);
+      solver.dispose();
+      q.dispose();
+    });
+  }
+});
+
 describe('registry and bad input', () => {
   it('registers every solver with config validation', () => {
     const reg = registries().solvers;
