@@ -239,6 +239,73 @@ describe('knee selection', () => {
     },
   );
 
+  test.prop(
+    [
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 30 })), {
+        minLength: 1,
+        maxLength: 10,
+      }),
+      fc.double({ min: 0.25, max: 40, noNaN: true }),
+      fc.double({ min: 0.25, max: 40, noNaN: true }),
+      fc.double({ min: -500, max: 500, noNaN: true }),
+      fc.double({ min: -500, max: 500, noNaN: true }),
+    ],
+    { seed: 27 },
+  )(
+    'the knee does not depend on the units or the origin of either objective (f ↦ s·f + o, s > 0)',
+    (points, s1, s2, o1, o2) => {
+      const moved = points.map(([a, b]) => [s1 * a + o1, s2 * b + o2]);
+      expect(kneeByDistance(moved)).toBe(kneeByDistance(points));
+    },
+  );
+
+  it('equally distant points: the knee is the one with the least f1, wherever it is in the list', () => {
+    // (0.25, 0.5) and (0.5, 0.25) both lie (1 − 0.75)/√2 below the extremes' line; listed in
+    // either order, the one with the least f1 wins. A third, farther point beats both.
+    const a = [0.25, 0.5];
+    const b = [0.5, 0.25];
+    const ends = [
+      [0, 1],
+      [1, 0],
+    ];
+    expect(kneeByDistance([ends[0]!, b, a, ends[1]!])).toBe(2);
+    expect(kneeByDistance([ends[0]!, a, b, ends[1]!])).toBe(1);
+    expect(kneeByDistance([ends[0]!, a, b, ends[1]!, [0.3, 0.3]])).toBe(4);
+    // Two points (every distance 0): the extreme with the least f1.
+    expect(kneeByDistance([ends[1]!, ends[0]!])).toBe(1);
+    // The same point twice: the first of the two.
+    expect(kneeByDistance([ends[0]!, a, [...a], ends[1]!])).toBe(1);
+  });
+
+  it('λ-jump rule: the largest drop wins wherever it is; one candidate with λ2 > 0 is returned as is', () => {
+    // r = λ1/λ2 = 24, 19, 1: drops 5 and 18, so the candidate after the second drop.
+    const results = [
+      { lambda: [0.96, 0.04], f: [0.1, 50] },
+      { lambda: [0.95, 0.05], f: [0.2, 30] },
+      { lambda: [0.5, 0.5], f: [0.9, 2] },
+    ];
+    expect(kneeByLambdaJump(results)).toBe(2);
+    // Listed in another order, the same candidate (the rule sorts by λ2).
+    expect(kneeByLambdaJump([results[2]!, results[0]!, results[1]!])).toBe(0);
+    // Only one candidate has λ2 > 0 (the other is λ = (1, 0)): that one.
+    expect(
+      kneeByLambdaJump([
+        { lambda: [1, 0], f: [0.1, 50] },
+        { lambda: [0.9, 0.1], f: [0.3, 10] },
+      ]),
+    ).toBe(1);
+    // Exactly two have: the one after the (only) drop, the larger λ2.
+    expect(
+      kneeByLambdaJump([
+        { lambda: [1, 0], f: [0.1, 50] },
+        { lambda: [0.9, 0.1], f: [0.3, 10] },
+        { lambda: [0.5, 0.5], f: [0.8, 4] },
+      ]),
+    ).toBe(2);
+    // None has: the efficient candidate with the least λ2.
+    expect(kneeByLambdaJump([{ lambda: [1, 0], f: [0.1, 50] }])).toBe(0);
+  });
+
   it('reference rule: the candidate after the largest drop of λ1/λ2', () => {
     const results = [
       { lambda: [1, 0], f: [0.1, 100] },
