@@ -21,6 +21,33 @@ function combine(g: readonly (readonly number[])[], c: readonly number[]): numbe
 
 const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, v, k) => s + v * b[k]!, 0);
 
+/**
+ * Checks the first 30 Frank–Wolfe iterates on G (the iterate after k steps is what the solver returns
+ * when capped at k): on the simplex; ‖d‖² never increases; along each step Δ = w − w_prev the
+ * derivative of wᵀGw at the new iterate, 2·Δᵀ(Gw), is zero (an exact line search) unless the step was
+ * cut at the simplex's boundary (a weight dropped to exactly 0, or a vertex reached).
+ */
+function checkIterates(G: number[][]): void {
+  const scale = Math.max(1e-12, ...G.map((row, i) => row[i]!));
+  let previous = frankWolfeMinNorm(G, { maxIterations: 0, tolerance: 0 });
+  for (let k = 1; k <= 30; k++) {
+    const r = frankWolfeMinNorm(G, { maxIterations: k, tolerance: 0 });
+    const w = r.weights;
+    expect(w.every((c) => c >= 0)).toBe(true);
+    expect(Math.abs(w.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-12);
+    expect(r.normSquared).toBeLessThanOrEqual(previous.normSquared + 1e-12 * scale);
+    const delta = w.map((v, i) => v - previous.weights[i]!);
+    const size = Math.max(...delta.map(Math.abs));
+    const slope = dot(
+      delta,
+      G.map((row) => dot(row, w)),
+    );
+    const boundary = w.some((v, i) => v === 0 && previous.weights[i]! > 0) || w.some((v) => v === 1);
+    if (!boundary && size > 1e-9) expect(Math.abs(slope)).toBeLessThan(1e-7 * scale * size);
+    previous = r;
+  }
+}
+
 describe('min-norm weights', () => {
   it('closed form: hand-computed cases', () => {
     // g1 = (1,0), g2 = (0,1): c = (½, ½).
@@ -119,6 +146,52 @@ describe('min-norm weights', () => {
     const scale = Math.max(1, ...G.map((row, i) => row[i]!));
     const r = minNormWeights(G, { tolerance: 1e-14, maxIterations: 20000 });
     expect(r.normSquared).toBeLessThan(1e-8 * scale);
+  });
+
+  test.prop(
+    [
+      fc
+        .integer({ min: 3, max: 6 })
+        .chain((m) => fc.integer({ min: 1, max: 6 }).chain((n) => gradients(m, n))),
+    ],
+    { seed: 29, numRuns: 150 },
+  )(
+    'Frank–Wolfe iterates: on the simplex, ‖d‖² never increases, and every step is an exact line search unless it stops at the boundary',
+    (g) => {
+      checkIterates(gram(g));
+    },
+  );
+
+  it('the same for a hull where Frank–Wolfe takes away steps that stop inside the simplex', () => {
+    // Found by a search over small integer gradients: Frank–Wolfe moves away from a vertex without
+    // dropping it (0.01 < γ < γmax), a step random hulls rarely take (their away steps drop a vertex).
+    checkIterates(
+      gram([
+        [1, 3, 4],
+        [-3, 1, -3],
+        [0, 1, 2],
+        [4, 0, -3],
+      ]),
+    );
+  });
+
+  it('hand-computed: the min-norm point on an edge of a triangle, the third weight exactly 0', () => {
+    // g1 = (−1, −1), g2 = (2, 3), g3 = (−3, 2). Starting at g1 (the shortest), the Frank–Wolfe step
+    // toward g2 (the least g_i·g1 = −5) has gap 2 + 5 = 7 and curvature 13 + 10 + 2 = 25: γ = 0.28, so
+    // c = (0.72, 0.28, 0) and d = (−0.16, 0.12), orthogonal to g2 − g1 = (3, 4), with g3·d = 0.72 ≥ ‖d‖² = 0.04:
+    // optimal.
+    const r = frankWolfeMinNorm(
+      gram([
+        [-1, -1],
+        [2, 3],
+        [-3, 2],
+      ]),
+    );
+    expect(r.weights[0]).toBeCloseTo(0.72, 12);
+    expect(r.weights[1]).toBeCloseTo(0.28, 12);
+    expect(r.weights[2]).toBe(0);
+    expect(r.normSquared).toBeCloseTo(0.04, 12);
+    expect(r.converged).toBe(true);
   });
 
   it('reports the iteration cap honestly', () => {
