@@ -192,6 +192,44 @@ describe('hand-computed first steps', () => {
     q.dispose();
   });
 
+  it('MAdam over ten steps against a float64 model: moments per objective and variable, bias correction per slot, lr/(1 + decay·k)', () => {
+    // Three objectives on two variables (x and y are separate tf.Variables, each with its own slot).
+    const centers = [
+      [1, 0],
+      [0, 2],
+      [-1, -1],
+    ];
+    const q = quadraticProblem({ centers, start: [0.5, 0.5], split: [1, 1] });
+    const o = { lr: 0.05, beta1: 0.8, beta2: 0.95, epsilon: 1e-3, decay: 0.3 };
+    const solver = createMadamSolver({ type: 'madam', ...o });
+    const m = centers.map(() => [0, 0]);
+    const v = centers.map(() => [0, 0]);
+    let x = [0.5, 0.5];
+    for (let k = 0; k < 10; k++) {
+      const g = q.gradients(x);
+      const r = solver.step(q.problem);
+      // The weights are the min-norm weights of this step's gradients.
+      const c = minNormWeights(gramOf(g)).weights;
+      c.forEach((ci, i) => expect(r.weights[i]).toBeCloseTo(ci, 5));
+      const lr = o.lr / (1 + o.decay * k);
+      const t = k + 1;
+      const lrT = (lr * Math.sqrt(1 - o.beta2 ** t)) / (1 - o.beta1 ** t);
+      x = x.map((xn, n) => {
+        let step = 0;
+        g.forEach((gi, i) => {
+          m[i]![n] = o.beta1 * m[i]![n]! + (1 - o.beta1) * gi[n]!;
+          v[i]![n] = o.beta2 * v[i]![n]! + (1 - o.beta2) * gi[n]! ** 2;
+          step += r.weights[i]! * (m[i]![n]! / (Math.sqrt(v[i]![n]!) + o.epsilon));
+        });
+        return xn - lrT * step;
+      });
+      q.point().forEach((got, n) => expect(got).toBeCloseTo(x[n]!, 5));
+      q.advance();
+    }
+    solver.dispose();
+    q.dispose();
+  });
+
   it('weighted sum: one backward pass of Σλf with SGD', () => {
     const q = quadraticProblem({
       centers: [
