@@ -16,7 +16,9 @@ import {
   createSmgdSolver,
   createWeightedSumSolver,
   dominates,
+  gradientScales,
   growingBatchSchedule,
+  MIN_GRADIENT_SCALE,
   minNormWeights,
   nonDominated,
 } from '../index.js';
@@ -159,6 +161,36 @@ describe('hand-computed first steps', () => {
       'SolverError:INVALID_CONFIG',
     );
     expect(registries().solvers.validate({ type: 'smgd', normalize: 'l1' })[0]?.path).toBe('normalize');
+  });
+
+  it('gradientScales: each mode, a scale at the floor kept, below it or not finite replaced by 1; no Gram log beyond two objectives', () => {
+    const gram = [
+      [9, 1],
+      [1, 1e-26],
+    ];
+    // ‖g2‖ = 1e-13 is below the floor: its scale is 1 (and so is 5·1e-13 for loss+).
+    expect(gradientScales('l2', [2, 5], gram)).toEqual([3, 1]);
+    expect(gradientScales('loss', [2, 5], gram)).toEqual([2, 5]);
+    expect(gradientScales('loss+', [2, 5], gram)).toEqual([6, 1]);
+    expect(gradientScales('none', [2, 5], gram)).toEqual([1, 1]);
+    // Exactly the floor is a usable scale; just below it, or NaN/∞, is not.
+    expect(gradientScales('loss', [MIN_GRADIENT_SCALE, MIN_GRADIENT_SCALE / 2], gram)).toEqual([
+      MIN_GRADIENT_SCALE,
+      1,
+    ]);
+    expect(gradientScales('loss', [Number.NaN, Number.POSITIVE_INFINITY], gram)).toEqual([1, 1]);
+    // SMGD on three objectives logs no two-objective Gram entries.
+    const q = quadraticProblem({
+      centers: [
+        [1, 0],
+        [0, 2],
+        [-1, -1],
+      ],
+    });
+    const solver = createSmgdSolver({ type: 'smgd', lr: 0.1 });
+    expect(solver.step(q.problem).extra).not.toHaveProperty('gram11');
+    solver.dispose();
+    q.dispose();
   });
 
   it('MAdam: per-objective moments, w ← w − lr_t·Σ c_i m_i/(√v_i + ε)', () => {
