@@ -406,6 +406,24 @@ describe('weight-search strategies', () => {
     expect(l[1]).toBeCloseTo(0.2, 15);
   });
 
+  it('dichotomic search proposes nothing between two candidates with the same objective values', async () => {
+    // Every λ gives the same point: the two initial candidates coincide, there is no segment to take the
+    // normal of (0/0), and the search ends after them instead of proposing λ = (NaN, NaN).
+    const flat = await runWeightSearch(
+      dichotomicSearch({
+        initial: [
+          [1, 0],
+          [0, 1],
+        ],
+      }),
+      () => [1, 2],
+    );
+    expect(flat.map((r) => r.lambda)).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+  });
+
   it('deterministic dichotomic search ends on a linear front; the seeded variant perturbs repeats', async () => {
     const linear = (l: readonly number[]) => (l[0]! >= l[1]! ? [0, 1] : [1, 0]);
     const det = await runWeightSearch(
@@ -431,6 +449,8 @@ describe('weight-search strategies', () => {
     for (const r of r1.slice(3)) {
       expect(r.lambda[0]).toBeGreaterThanOrEqual(0.45);
       expect(r.lambda[0]).toBeLessThanOrEqual(0.5);
+      // A perturbed λ stays on the simplex.
+      expect(r.lambda[0]! + r.lambda[1]!).toBeCloseTo(1, 12);
     }
     const r2 = await runWeightSearch(
       dichotomicSearch({
