@@ -204,6 +204,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Write report.md and SVG plots for a run directory or a sweep of runs',
     details: [
       'A run directory has result.json; a sweep has subdirectories that do. A report.json in the directory adds a title, notes, paper figures and the knee/final run.',
+      "--html also writes report.html, an interactive page that works offline (its scripts are copied to report-assets/): tooltips on the plots, click a point or a candidate row to select a run, the selected run's compacted network run in the page by stock TensorFlow.js on test images of its dataset, and a canvas to draw an input for single-channel images.",
     ],
     options: [
       {
@@ -212,6 +213,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         arg: 'FILE',
         help: 'JSON file of paper figures { source, figures: [{ label, paper, fact, format?, note? }] }',
       },
+      { name: 'html', type: 'boolean', help: 'Also write report.html, the interactive page' },
+      {
+        name: 'images',
+        type: 'string',
+        arg: 'N',
+        help: 'Test images bundled with report.html for its model panel (default 200)',
+      },
+      MODULE,
+      BACKEND,
+      DATA_DIR,
+      CACHE_DIR,
       HELP,
     ],
   },
@@ -231,6 +243,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         arg: 'best|last',
         help: 'Which network of the run (default last)',
       },
+      { name: 'force', type: 'boolean', help: 'Replace --out when it exists and is not empty' },
       BACKEND,
       HELP,
     ],

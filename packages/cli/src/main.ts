@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExperimentMode, ExperimentRunOptions, ExperimentSummary, JsonObject } from '@moprune/core/node';
-import type { PaperComparison } from '@moprune/report';
+import type { HtmlOptions, PaperComparison } from '@moprune/report';
 import type { SweepPlan, SweepResult } from '@moprune/sweep';
 import { COMMANDS, type CommandSpec, commandUsage, INTERNAL_COMMANDS, mainUsage } from './cli-spec.js';
 import { BACKEND_CHOICES, loadComponents, paretoTools, startBackend } from './components.js';
@@ -315,10 +315,30 @@ async function cmdReport(spec: CommandSpec, argv: readonly string[], io: CliIo):
     }
     paper = p;
   }
-  const { writeReport } = await import('@moprune/report');
+  const { listRunDirs, writeReport } = await import('@moprune/report');
+  let html: HtmlOptions | undefined;
+  if (v.html === true) {
+    const images = v.images === undefined ? 200 : Number(v.images);
+    if (!Number.isInteger(images) || images < 1) {
+      throw new CliError('USAGE', `--images must be an integer ≥ 1, got '${String(v.images)}'`);
+    }
+    await startBackend(backendOption(spec, v), io.env, (line) => io.stderr.write(`${line}\n`));
+    // The runs' pruners decide gated networks' gates: their definitions must be registered.
+    await loadComponentsAndModules(v, io);
+    const { htmlReportInputs } = await import('./report-html.js');
+    const runs = existsSync(join(dir, 'result.json'))
+      ? [{ key: '.', dir }]
+      : listRunDirs(dir).map((name) => ({ key: name, dir: join(dir, name) }));
+    html = await htmlReportInputs(runs, {
+      images,
+      ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
+      ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+    });
+  }
   const written = await writeReport(dir, {
     pareto: await paretoTools(),
     ...(paper === undefined ? {} : { paper }),
+    ...(html === undefined ? {} : { html }),
   });
   io.stdout.write(`${written.kind} report:\n`);
   for (const f of written.files) io.stdout.write(`  ${f}\n`);
@@ -344,7 +364,7 @@ async function cmdExport(spec: CommandSpec, argv: readonly string[], io: CliIo):
   // The run's pruners decide a gated network's gates: their definitions must be registered.
   await loadComponentsAndModules(v, io);
   const { exportRun } = await import('./export.js');
-  const m = await exportRun(runDir, outDir, checkpoint);
+  const m = await exportRun(runDir, outDir, checkpoint, { force: v.force === true });
   const pct = (a: number, b: number) => (b === 0 ? '—' : `${((100 * a) / b).toFixed(1)}%`);
   io.stdout.write(
     `exported ${m.source.name} (${checkpoint}, step ${m.source.step}) to ${outDir}\n` +
