@@ -5,7 +5,11 @@
 // load time; optionally writes a screenshot. The browser test drives pages with
 // the same functions.
 //
-//   node scripts/report-page.mjs <report.html> [--screenshot out.png] [--rounds N]
+//   node scripts/report-page.mjs <report.html> [--screenshot out.png] [--interact] [--rounds N]
+//
+// --interact, before the screenshot: hover the knee (its tooltip shows) and draw a 7
+// on the canvas (the selected run's network predicts it). The README's screenshot
+// of the Reiners quick run is made this way.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -73,6 +77,28 @@ export async function openReport(browser, file, { width = 1400, height = 1000 } 
   return { page, errors, refused, loadMs };
 }
 
+/** Draws a 7 on the page's canvas and hovers the front's knee (or its first point). */
+export async function interact(page) {
+  const canvas = await page.$('#draw');
+  if (canvas !== null) {
+    const b = await canvas.boundingBox();
+    const at = (x, y) => page.mouse.move(b.x + b.width * x, b.y + b.height * y, { steps: 8 });
+    await at(0.25, 0.22);
+    await page.mouse.down();
+    await at(0.72, 0.22);
+    await at(0.45, 0.82);
+    await page.mouse.up();
+    await page.waitForFunction(() => window.moprune.drawnPrediction() !== null, { timeout: 10_000 });
+  }
+  const point = await page.$('#plot-0 svg .knee_point_marks path, #plot-0 svg path.mark-symbol');
+  if (point !== null) {
+    await page.evaluate(() => document.getElementById('plot-0').scrollIntoView({ block: 'start' }));
+    const b = await point.boundingBox();
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+    await page.waitForSelector('#moprune-tooltip:not([hidden])', { timeout: 10_000 });
+  }
+}
+
 async function cli() {
   const args = process.argv.slice(2);
   const file = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));
@@ -95,6 +121,7 @@ async function cli() {
       if (refused.length > 0) console.log(`refused requests: ${refused.join(', ')}`);
       const shot = opt('--screenshot');
       if (shot !== undefined && r === rounds - 1) {
+        if (args.includes('--interact')) await interact(page);
         await page.screenshot({ path: shot, fullPage: false });
         console.log(`screenshot: ${shot}`);
       }

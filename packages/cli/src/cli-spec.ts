@@ -38,6 +38,11 @@ const FORCE: OptionSpec = {
   type: 'boolean',
   help: 'Start over in an output directory that already holds a run (its checkpoints are discarded)',
 };
+const HTML: OptionSpec = {
+  name: 'html',
+  type: 'boolean',
+  help: 'Also write report.html beside report.md: the interactive page (moprune report --help)',
+};
 const QUIET: OptionSpec = { name: 'quiet', short: 'q', type: 'boolean', help: 'No progress line' };
 const DATA_DIR: OptionSpec = {
   name: 'data-dir',
@@ -111,6 +116,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       BACKEND,
       DATA_DIR,
       CACHE_DIR,
+      HTML,
       QUIET,
       HELP,
     ],
@@ -123,7 +129,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'The config is validated completely before any work; every problem is listed with its path.',
       'Output goes to --out (default results/train/<config name>): config.json, metrics.jsonl, result.json, checkpoint/, report.md and plots. Ctrl-C stops after a checkpoint (exit 130); --resume continues.',
     ],
-    options: [OUT, RESUME, FORCE, BACKEND, MODULE, DATA_DIR, CACHE_DIR, QUIET, HELP],
+    options: [OUT, RESUME, FORCE, BACKEND, MODULE, DATA_DIR, CACHE_DIR, HTML, QUIET, HELP],
   },
   {
     name: 'sweep',
@@ -213,7 +219,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         arg: 'FILE',
         help: 'JSON file of paper figures { source, figures: [{ label, paper, fact, format?, note? }] }',
       },
-      { name: 'html', type: 'boolean', help: 'Also write report.html, the interactive page' },
+      HTML,
       {
         name: 'images',
         type: 'string',

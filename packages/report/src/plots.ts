@@ -96,8 +96,8 @@ export function frontPlotSpec(points: readonly FrontPlotPoint[], options: FrontP
   const y = { field: 'y', type: 'quantitative', title: options.yTitle, scale: { zero: false } };
   const tooltip = [
     { field: 'label', type: 'nominal' },
-    { field: 'x', type: 'quantitative', title: options.xTitle },
-    { field: 'y', type: 'quantitative', title: options.yTitle },
+    { field: 'x', type: 'quantitative', title: options.xTitle, format: '.4~g' },
+    { field: 'y', type: 'quantitative', title: options.yTitle, format: '.4~g' },
     ...detailTitles.map((title, j) => ({ field: `d${j}`, type: 'nominal', title })),
   ];
   const only = (r: string) => ({ filter: `datum.role === '${r}'` });
