@@ -4,7 +4,6 @@
  * its own origin in Debian's headless Chromium (driven by puppeteer-core) and
  * predicts what the run's network predicts in Node.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,20 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatedTinyConfig } from '../../packages/cli/src/__tests__/helpers.js';
-
-/** Debian's chromium, or $MOPRUNE_CHROMIUM. */
-function chromiumPath(): string {
-  const fromEnv = process.env.MOPRUNE_CHROMIUM;
-  if (fromEnv !== undefined && existsSync(fromEnv)) return fromEnv;
-  for (const p of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) if (existsSync(p)) return p;
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error(
-      "the browser tests need Debian's 'chromium' package (apt-get install chromium; scripts/setup.sh installs it) or MOPRUNE_CHROMIUM=<path to a Chrome/Chromium binary>",
-    );
-  }
-}
+// @ts-expect-error a plain .mjs script without declarations
+import { launchChromium } from '../../scripts/report-page.mjs';
 
 const silent = { write: () => true } as unknown as NodeJS.WritableStream;
 const io = (cwd: string) => ({
@@ -82,12 +69,7 @@ afterAll(async () => {
 
 describe('the exported network in headless Chromium', () => {
   it('loads with stock @tensorflow/tfjs from the page’s origin and predicts as the run’s network', async () => {
-    const puppeteer = await import('puppeteer-core');
-    const browser = await puppeteer.launch({
-      executablePath: chromiumPath(),
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

@@ -38,6 +38,11 @@ const FORCE: OptionSpec = {
   type: 'boolean',
   help: 'Start over in an output directory that already holds a run (its checkpoints are discarded)',
 };
+const HTML: OptionSpec = {
+  name: 'html',
+  type: 'boolean',
+  help: 'Also write report.html beside report.md: the interactive page (moprune report --help)',
+};
 const QUIET: OptionSpec = { name: 'quiet', short: 'q', type: 'boolean', help: 'No progress line' };
 const DATA_DIR: OptionSpec = {
   name: 'data-dir',
@@ -111,6 +116,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       BACKEND,
       DATA_DIR,
       CACHE_DIR,
+      HTML,
       QUIET,
       HELP,
     ],
@@ -123,7 +129,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'The config is validated completely before any work; every problem is listed with its path.',
       'Output goes to --out (default results/train/<config name>): config.json, metrics.jsonl, result.json, checkpoint/, report.md and plots. Ctrl-C stops after a checkpoint (exit 130); --resume continues.',
     ],
-    options: [OUT, RESUME, FORCE, BACKEND, MODULE, DATA_DIR, CACHE_DIR, QUIET, HELP],
+    options: [OUT, RESUME, FORCE, BACKEND, MODULE, DATA_DIR, CACHE_DIR, HTML, QUIET, HELP],
   },
   {
     name: 'sweep',
@@ -204,6 +210,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Write report.md and SVG plots for a run directory or a sweep of runs',
     details: [
       'A run directory has result.json; a sweep has subdirectories that do. A report.json in the directory adds a title, notes, paper figures and the knee/final run.',
+      "--html also writes report.html, an interactive page that works offline (its scripts are copied to report-assets/): tooltips on the plots, click a point or a candidate row to select a run, the selected run's compacted network run in the page by stock TensorFlow.js on test images of its dataset, and a canvas to draw an input for single-channel images.",
     ],
     options: [
       {
@@ -212,6 +219,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         arg: 'FILE',
         help: 'JSON file of paper figures { source, figures: [{ label, paper, fact, format?, note? }] }',
       },
+      HTML,
+      {
+        name: 'images',
+        type: 'string',
+        arg: 'N',
+        help: 'Test images bundled with report.html for its model panel (default 200)',
+      },
+      MODULE,
+      BACKEND,
+      DATA_DIR,
+      CACHE_DIR,
       HELP,
     ],
   },
@@ -231,6 +249,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         arg: 'best|last',
         help: 'Which network of the run (default last)',
       },
+      { name: 'force', type: 'boolean', help: 'Replace --out when it exists and is not empty' },
       BACKEND,
       HELP,
     ],

@@ -19,7 +19,9 @@ export type CliErrorCode =
   /** `export`: the run directory has no network to export (no checkpoint, no best/ snapshot). */
   | 'NOTHING_TO_EXPORT'
   /** `export`: the network has gates whose evaluation values the chosen checkpoint does not record. */
-  | 'GATES_UNKNOWN';
+  | 'GATES_UNKNOWN'
+  /** `export`: the output directory exists and is not empty, and --force was not given. */
+  | 'OUTPUT_EXISTS';
 
 /** An error thrown by @moprune/cli. `name` is always `'CliError'`. */
 export class CliError extends MopruneError<CliErrorCode> {

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import {
   type CompactGates,
   type ComponentState,
@@ -164,14 +164,18 @@ function loadRunNetwork(
  * block goes): from the best/ snapshot, where they are saved, or, for the last
  * checkpoint, from the run's pruners rebuilt from its config and restored from
  * the checkpoint (component modules the run used must be loaded).
+ * Everything is written into a temporary sibling of `outDir` and renamed into
+ * place at the end, so a failed export leaves nothing behind.
  * @throws CliError `NOTHING_TO_EXPORT` without the checkpoint; `GATES_UNKNOWN` for gates no pruner
- *   of the run decides; CoreError `UNSUPPORTED_OP`
+ *   of the run decides; `OUTPUT_EXISTS` when `outDir` is a non-empty directory (or a file) and
+ *   `options.force` is not set; CoreError `UNSUPPORTED_OP`
  *   naming the node that has no LayersModel equivalent (self-attention, positional embeddings).
  */
 export async function exportRun(
   runDir: string,
   outDir: string,
   checkpoint: ExportCheckpoint = 'last',
+  options: { readonly force?: boolean } = {},
 ): Promise<ExportManifest> {
   const configFile = join(runDir, 'config.json');
   if (!existsSync(configFile)) {
@@ -179,7 +183,39 @@ export async function exportRun(
       details: { dir: runDir },
     });
   }
-  const config = readJson(configFile);
+  if (existsSync(outDir) && options.force !== true) {
+    let entries: string[];
+    try {
+      entries = readdirSync(outDir);
+    } catch {
+      entries = ['(not a directory)'];
+    }
+    if (entries.length > 0) {
+      throw new CliError(
+        'OUTPUT_EXISTS',
+        `${outDir} exists and is not empty; choose another --out, or --force to replace it`,
+        { details: { dir: outDir } },
+      );
+    }
+  }
+  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    const manifest = await writeExport(runDir, tmp, checkpoint);
+    rmSync(outDir, { recursive: true, force: true });
+    renameSync(tmp, outDir);
+    return manifest;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** {@link exportRun}'s work, into `dir`. */
+async function writeExport(
+  runDir: string,
+  dir: string,
+  checkpoint: ExportCheckpoint,
+): Promise<ExportManifest> {
+  const config = readJson(join(runDir, 'config.json'));
   const resultFile = join(runDir, 'result.json');
   const result = existsSync(resultFile) ? readJson(resultFile) : {};
   const { net, step, gates } = loadRunNetwork(runDir, checkpoint, config);
@@ -197,7 +233,7 @@ export async function exportRun(
     const training = (config.training ?? {}) as JsonObject;
     const flat = training.layout === 'flat';
     const inputShape = flat ? [net.spec.inputShape.reduce((a, b) => a * b, 1)] : [...net.spec.inputShape];
-    await saveLayersModel(small, outDir, flat ? { inputShape } : {});
+    await saveLayersModel(small, dir, flat ? { inputShape } : {});
     const m = networkMetrics(net);
     const after = networkMetrics(small).dense;
     const datasetType = String((config.dataset as JsonObject | undefined)?.type ?? '');
@@ -225,7 +261,7 @@ export async function exportRun(
       accuracy: { validation: accuracyOf(source.validation), test: accuracyOf(source.test) },
       createdAt: new Date().toISOString(),
     };
-    writeJsonAtomic(join(outDir, 'export.json'), manifest as unknown as JsonObject);
+    writeJsonAtomic(join(dir, 'export.json'), manifest as unknown as JsonObject);
     return manifest;
   } finally {
     small?.dispose();

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExperimentMode, ExperimentRunOptions, ExperimentSummary, JsonObject } from '@moprune/core/node';
-import type { PaperComparison } from '@moprune/report';
+import type { HtmlOptions, PaperComparison } from '@moprune/report';
 import type { SweepPlan, SweepResult } from '@moprune/sweep';
 import { COMMANDS, type CommandSpec, commandUsage, INTERNAL_COMMANDS, mainUsage } from './cli-spec.js';
 import { BACKEND_CHOICES, loadComponents, paretoTools, startBackend } from './components.js';
@@ -273,7 +273,10 @@ async function cmdTrain(spec: CommandSpec, argv: readonly string[], io: CliIo): 
       return EXIT.INTERRUPTED;
     }
     const { writeReport } = await import('@moprune/report');
-    const written = await writeReport(outDir, { pareto: await paretoTools() });
+    const written = await writeReport(outDir, {
+      pareto: await paretoTools(),
+      ...(v.html === true ? { html: await htmlInputs(outDir, v, io) } : {}),
+    });
     for (const l of summaryLines(outDir, summary)) io.stdout.write(`${l}\n`);
     io.stdout.write(`report: ${written.files[written.files.length - 1]}\n`);
     return EXIT.OK;
@@ -293,6 +296,34 @@ function isPaperComparison(v: unknown): v is PaperComparison {
       (f) => typeof f.label === 'string' && typeof f.paper === 'number' && typeof f.fact === 'string',
     )
   );
+}
+
+/** `--images`: the test images report.html bundles, checked before any work. */
+function htmlImagesOption(v: Values): number {
+  const images = v.images === undefined ? 200 : Number(v.images);
+  if (!Number.isInteger(images) || images < 1) {
+    throw new CliError('USAGE', `--images must be an integer ≥ 1, got '${String(v.images)}'`);
+  }
+  return images;
+}
+
+/**
+ * What report.html's model panel shows for the run or sweep in `dir` (see
+ * `htmlReportInputs`). The backend must be started and the runs' component modules loaded.
+ */
+async function htmlInputs(dir: string, v: Values, io: CliIo, images = 200): Promise<HtmlOptions> {
+  const [{ listRunDirs }, { htmlReportInputs }] = await Promise.all([
+    import('@moprune/report'),
+    import('./report-html.js'),
+  ]);
+  const runs = existsSync(join(dir, 'result.json'))
+    ? [{ key: '.', dir }]
+    : listRunDirs(dir).map((name) => ({ key: name, dir: join(dir, name) }));
+  return htmlReportInputs(runs, {
+    images,
+    ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
+    ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+  });
 }
 
 async function cmdReport(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
@@ -315,10 +346,19 @@ async function cmdReport(spec: CommandSpec, argv: readonly string[], io: CliIo):
     }
     paper = p;
   }
+  const images = htmlImagesOption(v);
   const { writeReport } = await import('@moprune/report');
+  let html: HtmlOptions | undefined;
+  if (v.html === true) {
+    await startBackend(backendOption(spec, v), io.env, (line) => io.stderr.write(`${line}\n`));
+    // The runs' pruners decide gated networks' gates: their definitions must be registered.
+    await loadComponentsAndModules(v, io);
+    html = await htmlInputs(dir, v, io, images);
+  }
   const written = await writeReport(dir, {
     pareto: await paretoTools(),
     ...(paper === undefined ? {} : { paper }),
+    ...(html === undefined ? {} : { html }),
   });
   io.stdout.write(`${written.kind} report:\n`);
   for (const f of written.files) io.stdout.write(`  ${f}\n`);
@@ -344,7 +384,7 @@ async function cmdExport(spec: CommandSpec, argv: readonly string[], io: CliIo):
   // The run's pruners decide a gated network's gates: their definitions must be registered.
   await loadComponentsAndModules(v, io);
   const { exportRun } = await import('./export.js');
-  const m = await exportRun(runDir, outDir, checkpoint);
+  const m = await exportRun(runDir, outDir, checkpoint, { force: v.force === true });
   const pct = (a: number, b: number) => (b === 0 ? '—' : `${((100 * a) / b).toFixed(1)}%`);
   io.stdout.write(
     `exported ${m.source.name} (${checkpoint}, step ${m.source.step}) to ${outDir}\n` +
@@ -569,13 +609,15 @@ async function cmdReproduce(base: CommandSpec, argv: readonly string[], io: CliI
       (d) => d !== reportDir,
     );
     const others: string[] = [];
+    const html = async (dir: string) => (v.html === true ? { html: await htmlInputs(dir, v, io) } : {});
     for (const dir of extra) {
-      const w = await writeReport(dir, { pareto });
+      const w = await writeReport(dir, { pareto, ...(await html(dir)) });
       others.push(w.files[w.files.length - 1]!);
     }
     const written = await writeReport(reportDir, {
       pareto,
       ...(def.paper === undefined ? {} : { paper: def.paper }),
+      ...(await html(reportDir)),
     });
     for (const l of outcome.summary ?? []) io.stdout.write(`${l}\n`);
     for (const f of others) io.stdout.write(`report: ${f}\n`);

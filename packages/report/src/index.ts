@@ -3,6 +3,14 @@ export { writeTextAtomic } from './atomic.js';
 export { ReportError, type ReportErrorCode } from './errors.js';
 export { type LayerCount, layerCounts, runFacts } from './facts.js';
 export {
+  HTML_ASSETS,
+  type HtmlImages,
+  type HtmlModel,
+  type HtmlOptions,
+  renderHtml,
+  writeHtmlReport,
+} from './html.js';
+export {
   type Align,
   complexityTable,
   type FigureFormat,
@@ -16,6 +24,7 @@ export {
   type PaperComparison,
   type PaperFigure,
   paperTable,
+  summaryRows,
   summaryTable,
 } from './markdown.js';
 export {
@@ -39,6 +48,7 @@ export {
   type RenderedReport,
   type ReportManifest,
   type ReportOptions,
+  type ReportRun,
   renderRunReport,
   renderSweepReport,
   type SweepRun,

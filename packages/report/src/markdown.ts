@@ -78,6 +78,11 @@ const removed = (nonzero: number, total: number) =>
 
 /** Status, epochs, steps, wall time, accuracies and final objective values of a run. */
 export function summaryTable(run: RunData): string {
+  return markdownTable(['figure', 'value'], summaryRows(run));
+}
+
+/** The rows of {@link summaryTable}: `[figure, value]`, values formatted. */
+export function summaryRows(run: RunData): string[][] {
   const r = run.result;
   const f = runFacts(run);
   const rows: string[][] = [
@@ -96,7 +101,7 @@ export function summaryTable(run: RunData): string {
     }
   }
   if (r.error !== null) rows.push(['error', `${String(r.error.code)}: ${String(r.error.message)}`]);
-  return markdownTable(['figure', 'value'], rows);
+  return rows;
 }
 
 /**

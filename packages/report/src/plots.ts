@@ -10,6 +10,10 @@ export interface FrontPlotPoint {
   readonly y: number;
   /** Shown in the tooltip and next to the knee (e.g. the run name or λ). */
   readonly label: string;
+  /** The run the point stands for (a sweep's subdirectory): an interactive page selects it on click. @default label */
+  readonly run?: string;
+  /** More figures shown in the point's tooltip, by title (e.g. `{ 'test accuracy': '97.9%' }`). */
+  readonly details?: Readonly<Record<string, string>>;
 }
 
 /** Options of {@link frontPlotSpec}. */
@@ -73,7 +77,16 @@ export function frontPlotSpec(points: readonly FrontPlotPoint[], options: FrontP
   const onFront = new Set(options.front ?? []);
   const role = (i: number) =>
     options.front === undefined ? 'candidate' : onFront.has(i) ? 'front' : 'dominated';
-  const values = points.map((p, i) => ({ x: p.x, y: p.y, label: p.label, role: role(i) }));
+  // Detail titles become fields d0, d1 … (a title may hold characters Vega-Lite reads as field paths).
+  const detailTitles = [...new Set(points.flatMap((p) => Object.keys(p.details ?? {})))];
+  const values = points.map((p, i) => ({
+    x: p.x,
+    y: p.y,
+    label: p.label,
+    run: p.run ?? p.label,
+    role: role(i),
+    ...Object.fromEntries(detailTitles.map((t, j) => [`d${j}`, p.details?.[t] ?? '—'])),
+  }));
   const x = {
     field: 'x',
     type: 'quantitative',
@@ -83,8 +96,9 @@ export function frontPlotSpec(points: readonly FrontPlotPoint[], options: FrontP
   const y = { field: 'y', type: 'quantitative', title: options.yTitle, scale: { zero: false } };
   const tooltip = [
     { field: 'label', type: 'nominal' },
-    { field: 'x', type: 'quantitative', title: options.xTitle },
-    { field: 'y', type: 'quantitative', title: options.yTitle },
+    { field: 'x', type: 'quantitative', title: options.xTitle, format: '.4~g' },
+    { field: 'y', type: 'quantitative', title: options.yTitle, format: '.4~g' },
+    ...detailTitles.map((title, j) => ({ field: `d${j}`, type: 'nominal', title })),
   ];
   const only = (r: string) => ({ filter: `datum.role === '${r}'` });
   const layers: VegaLiteSpec[] = [];
@@ -119,7 +133,7 @@ export function frontPlotSpec(points: readonly FrontPlotPoint[], options: FrontP
   }
   if (options.knee !== undefined) {
     const k = values[options.knee]!;
-    const kneeData = { values: [{ x: k.x, y: k.y, label: `knee: ${k.label}` }] };
+    const kneeData = { values: [{ ...k, label: `knee: ${k.label}` }] };
     layers.push(
       {
         name: MARK_NAMES.knee,

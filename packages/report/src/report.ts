@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeTextAtomic } from './atomic.js';
 import { ReportError } from './errors.js';
 import { runFacts } from './facts.js';
+import { type HtmlOptions, writeHtmlReport } from './html.js';
 import {
   complexityTable,
   formatCount,
@@ -13,6 +14,7 @@ import {
   markdownTable,
   type PaperComparison,
   paperTable,
+  summaryRows,
   summaryTable,
 } from './markdown.js';
 import {
@@ -85,12 +87,34 @@ export interface ReportOptions {
   readonly split?: 'validation' | 'test';
   /** Largest number of points per series in step plots. @default 500 */
   readonly maxPoints?: number;
+  /**
+   * Also write report.html, the interactive page (see {@link writeHtmlReport}), with what its model
+   * panel shows. @default no page
+   */
+  readonly html?: HtmlOptions;
+}
+
+/** One run of a report as an interactive page lists it: what selecting it shows. */
+export interface ReportRun {
+  /** The run's directory relative to the report's (`.` for a run report, the subdirectory in a sweep). */
+  readonly key: string;
+  readonly name: string;
+  /** `[figure, value]` rows, values formatted as in the Markdown tables. */
+  readonly facts: readonly (readonly [string, string])[];
 }
 
 /** A rendered report: Markdown plus SVG files by file name (names relative to the report). */
 export interface RenderedReport {
   readonly markdown: string;
   readonly svgs: Readonly<Record<string, string>>;
+  /** The Vega-Lite specification of every plot, by the SVG file name the Markdown links. */
+  readonly specs: Readonly<Record<string, VegaLiteSpec>>;
+  /** The runs the report covers (one for a run report; every candidate of a sweep). */
+  readonly runs: readonly ReportRun[];
+  /** The report's title. */
+  readonly title: string;
+  /** The run the report is about (the run; a sweep's final or knee run), by key. */
+  readonly selected: string | null;
 }
 
 function readManifest(dir: string): ReportManifest {
@@ -162,11 +186,14 @@ export async function renderRunReport(
     readonly notes?: readonly string[];
     readonly prefix?: string;
     readonly heading?: number;
+    /** The run's directory relative to the report's. @default '.' */
+    readonly key?: string;
   } = {},
 ): Promise<RenderedReport> {
   const h = '#'.repeat(options.heading ?? 1);
   const prefix = options.prefix ?? '';
-  const out: string[] = [`${h} ${options.title ?? runName(run, run.dir)}`, ''];
+  const title = options.title ?? runName(run, run.dir);
+  const out: string[] = [`${h} ${title}`, ''];
   for (const n of options.notes ?? []) out.push(n, '');
   out.push(`Run directory: \`${run.dir}\``, '', `${h}# Summary`, '', summaryTable(run), '');
   const layers = layerTable(run);
@@ -197,10 +224,12 @@ export async function renderRunReport(
   const history = historyTable(run);
   if (history !== null) out.push(`${h}# Training`, '', history, '');
   const svgs: Record<string, string> = {};
+  const specs: Record<string, VegaLiteSpec> = {};
   const weights = weightsPlotSpec(run.steps, options.maxPoints ?? 500);
   const sparsity = sparsitySpec(run);
   if (weights !== null || sparsity !== null) out.push(`${h}# Plots`, '');
   if (weights !== null) {
+    specs[`${prefix}weights.svg`] = weights;
     svgs[`${prefix}weights.svg`] = await renderSvg(weights);
     out.push(
       `![objective weights over training](${prefix}weights.svg)`,
@@ -210,10 +239,18 @@ export async function renderRunReport(
     );
   }
   if (sparsity !== null) {
+    specs[`${prefix}sparsity.svg`] = sparsity;
     svgs[`${prefix}sparsity.svg`] = await renderSvg(sparsity);
     out.push(`![sparsity over training](${prefix}sparsity.svg)`, '');
   }
-  return { markdown: `${out.join('\n').trimEnd()}\n`, svgs };
+  const runs: ReportRun[] = [
+    {
+      key: options.key ?? '.',
+      name: runName(run, run.dir),
+      facts: summaryRows(run).map(([k, v]) => [k!, v!] as const),
+    },
+  ];
+  return { markdown: `${out.join('\n').trimEnd()}\n`, svgs, specs, runs, title, selected: runs[0]!.key };
 }
 
 /** One run of a sweep, by its subdirectory name. */
@@ -318,42 +355,50 @@ export async function renderSweepReport(
       name === manifest.final ? 'final run' : u >= 0 && u === knee ? '**knee**' : '',
     ];
   });
-  out.push(
-    '## Candidates',
-    '',
-    markdownTable(
-      [
-        'run',
-        'status',
-        'weights',
-        yKey,
-        xKey,
-        'val. accuracy',
-        'test accuracy',
-        'dense weights kept',
-        'on front',
-        'knee',
-      ],
-      rows,
-    ),
-    '',
+  const headers = [
+    'run',
+    'status',
+    'weights',
+    yKey,
+    xKey,
+    'val. accuracy',
+    'test accuracy',
+    'dense weights kept',
+    'on front',
+    'knee',
+  ];
+  out.push('## Candidates', '', markdownTable(headers, rows), '');
+  // What a page shows for a selected run, and a front point's tooltip: the candidate's row.
+  const factsOf = new Map(
+    rows.map((row) => [
+      row[0]!,
+      headers.map((h, j) => [h, row[j]!.replaceAll('**', '')] as const).filter(([, v]) => v !== ''),
+    ]),
   );
+  const details = (name: string) =>
+    Object.fromEntries((factsOf.get(name) ?? []).filter(([h]) => h !== yKey && h !== xKey && h !== 'run'));
+  const reportRuns: ReportRun[] = runs.map(({ name }) => ({
+    key: name,
+    name,
+    facts: factsOf.get(name) ?? [],
+  }));
   const svgs: Record<string, string> = {};
+  const specs: Record<string, VegaLiteSpec> = {};
   if (usable.length > 0) {
     const plotPoints: FrontPlotPoint[] = usable.map((r, i) => ({
       x: points[i]![1]!,
       y: points[i]![0]!,
       label: r.name,
+      details: details(r.name),
     }));
-    svgs['front.svg'] = await renderSvg(
-      frontPlotSpec(plotPoints, {
-        title: `Pareto front (${split} split)`,
-        xTitle: axisTitle(manifest, xKey),
-        yTitle: axisTitle(manifest, yKey),
-        ...(front === undefined ? {} : { front }),
-        ...(knee === undefined ? {} : { knee }),
-      }),
-    );
+    specs['front.svg'] = frontPlotSpec(plotPoints, {
+      title: `Pareto front (${split} split)`,
+      xTitle: axisTitle(manifest, xKey),
+      yTitle: axisTitle(manifest, yKey),
+      ...(front === undefined ? {} : { front }),
+      ...(knee === undefined ? {} : { knee }),
+    });
+    svgs['front.svg'] = await renderSvg(specs['front.svg']);
     out.push(
       '## Front',
       '',
@@ -376,18 +421,17 @@ export async function renderSweepReport(
       const accPoints = acc.map((r) => [r.f[nnzKey]!, -r.f[accKey]!]);
       const kneeName = knee === undefined ? undefined : usable[knee]!.name;
       const accKnee = acc.findIndex((r) => r.name === kneeName);
-      svgs['front-accuracy.svg'] = await renderSvg(
-        frontPlotSpec(
-          acc.map((r) => ({ x: r.f[nnzKey]!, y: r.f[accKey]!, label: r.name })),
-          {
-            title: `${accKey === 'test.accuracy' ? 'Test' : 'Validation'} accuracy against non-zero weights`,
-            xTitle: nnzKey === 'denseKernels.nonzero' ? 'non-zero dense weights' : 'non-zero parameters',
-            yTitle: accKey === 'test.accuracy' ? 'test accuracy' : 'validation accuracy',
-            ...(options.pareto ? { front: options.pareto.nonDominatedIndices(accPoints) } : {}),
-            ...(accKnee >= 0 ? { knee: accKnee } : {}),
-          },
-        ),
+      specs['front-accuracy.svg'] = frontPlotSpec(
+        acc.map((r) => ({ x: r.f[nnzKey]!, y: r.f[accKey]!, label: r.name, details: details(r.name) })),
+        {
+          title: `${accKey === 'test.accuracy' ? 'Test' : 'Validation'} accuracy against non-zero weights`,
+          xTitle: nnzKey === 'denseKernels.nonzero' ? 'non-zero dense weights' : 'non-zero parameters',
+          yTitle: accKey === 'test.accuracy' ? 'test accuracy' : 'validation accuracy',
+          ...(options.pareto ? { front: options.pareto.nonDominatedIndices(accPoints) } : {}),
+          ...(accKnee >= 0 ? { knee: accKnee } : {}),
+        },
       );
+      svgs['front-accuracy.svg'] = await renderSvg(specs['front-accuracy.svg']);
       out.push('![accuracy against non-zero weights](front-accuracy.svg)', '');
     }
   }
@@ -406,11 +450,20 @@ export async function renderSweepReport(
       title: `${manifest.final === undefined ? 'Knee run' : 'Final run'}: ${final.name}`,
       prefix: `${final.name}-`,
       heading: 2,
+      key: final.name,
     });
     out.push(sub.markdown);
     Object.assign(svgs, sub.svgs);
+    Object.assign(specs, sub.specs);
   }
-  return { markdown: `${out.join('\n').trimEnd()}\n`, svgs };
+  return {
+    markdown: `${out.join('\n').trimEnd()}\n`,
+    svgs,
+    specs,
+    runs: reportRuns,
+    title: manifest.title ?? 'Sweep report',
+    selected: finalName ?? null,
+  };
 }
 
 /** What {@link writeReport} wrote. */
@@ -462,6 +515,15 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
     const file = join(dir, name);
     writeTextAtomic(file, svg);
     files.push(file);
+  }
+  if (options.html !== undefined) {
+    files.push(
+      ...(await writeHtmlReport(dir, rendered, {
+        ...options.html,
+        title: rendered.title,
+        selected: rendered.selected,
+      })),
+    );
   }
   const md = join(dir, 'report.md');
   writeTextAtomic(md, rendered.markdown);

@@ -3,7 +3,15 @@
  * `@tensorflow/tfjs` loads over HTTP — the way a browser loads it, with no
  * moprune code on the loading side — and that predicts what the run's network does.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -117,5 +125,36 @@ describe('moprune export', () => {
     m = memoryIo(root);
     expect(await main(['export', 'web'], m.io)).toBe(EXIT.FAILURE);
     expect(m.stderr()).toContain('is not a run directory');
+  });
+
+  it('refuses an output directory that is not empty unless --force, and leaves nothing half-written', async () => {
+    mkdirSync(join(root, 'taken'));
+    writeFileSync(join(root, 'taken', 'notes.txt'), 'mine');
+    let m = memoryIo(root);
+    expect(await main(['export', 'run', '--out', 'taken'], m.io)).toBe(EXIT.FAILURE);
+    expect(m.stderr()).toContain('OUTPUT_EXISTS');
+    expect(m.stderr()).toContain('--force');
+    expect(readdirSync(join(root, 'taken'))).toEqual(['notes.txt']);
+    // An empty directory is fine.
+    mkdirSync(join(root, 'empty'));
+    expect(await main(['export', 'run', '--out', 'empty'], memoryIo(root).io)).toBe(EXIT.OK);
+    expect(readdirSync(join(root, 'empty')).sort()).toEqual(['export.json', 'model.json', 'weights.bin']);
+    // --force replaces the directory as a whole: the old file is gone.
+    m = memoryIo(root);
+    expect(await main(['export', 'run', '--out', 'taken', '--force'], m.io), m.stderr()).toBe(EXIT.OK);
+    expect(readdirSync(join(root, 'taken')).sort()).toEqual(['export.json', 'model.json', 'weights.bin']);
+    // A failed export (no best/ snapshot) leaves neither the output nor a temporary directory.
+    const before = readdirSync(root).sort();
+    expect(await main(['export', 'run', '--checkpoint', 'best', '--out', 'never'], memoryIo(root).io)).toBe(
+      EXIT.FAILURE,
+    );
+    expect(readdirSync(root).sort()).toEqual(before);
+  });
+
+  it('report --html checks --images before any work', async () => {
+    const m = memoryIo(root);
+    expect(await main(['report', 'run', '--html', '--images', '0'], m.io)).toBe(EXIT.USAGE);
+    expect(m.stderr()).toContain('--images must be an integer ≥ 1');
+    expect(existsSync(join(root, 'run', 'report.html'))).toBe(false);
   });
 });
