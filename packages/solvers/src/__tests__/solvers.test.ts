@@ -242,7 +242,7 @@ describe('hand-computed first steps', () => {
       const r = solver.step(q.problem);
       // The weights are the min-norm weights of this step's gradients.
       const c = minNormWeights(gramOf(g)).weights;
-      c.forEach((ci, i) => expect(r.weights[i]).toBeCloseTo(ci, 5));
+      for (const [i, ci] of c.entries()) expect(r.weights[i]).toBeCloseTo(ci, 5);
       const lr = o.lr / (1 + o.decay * k);
       const t = k + 1;
       const lrT = (lr * Math.sqrt(1 - o.beta2 ** t)) / (1 - o.beta1 ** t);
@@ -255,7 +255,7 @@ describe('hand-computed first steps', () => {
         });
         return xn - lrT * step;
       });
-      q.point().forEach((got, n) => expect(got).toBeCloseTo(x[n]!, 5));
+      for (const [n, got] of q.point().entries()) expect(got).toBeCloseTo(x[n]!, 5);
       q.advance();
     }
     solver.dispose();
@@ -737,10 +737,10 @@ describe('weighted Chebyshev + augmented Lagrangian against a float64 model of t
         near(r.extra?.t, want.logs.t);
         near(r.extra?.mu, want.logs.mu);
         near(r.extra?.maxConstraint, want.logs.maxConstraint);
-        want.logs.lambda.forEach((l, i) => near(r.extra?.[`lambda_${i}`], l));
-        want.logs.weights.forEach((w, j) => near(r.weights[j], w));
+        for (const [i, l] of want.logs.lambda.entries()) near(r.extra?.[`lambda_${i}`], l);
+        for (const [j, w] of want.logs.weights.entries()) near(r.weights[j], w);
         x = want.x;
-        q.point().forEach((v, n) => near(v, x[n]!));
+        for (const [n, v] of q.point().entries()) near(v, x[n]!);
         const epochEnd = (k + 1) % stepsPerEpoch === 0;
         q.advance(epochEnd);
         if (epochEnd) {
