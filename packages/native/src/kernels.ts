@@ -1,4 +1,5 @@
 import {
+  ADAM_UPDATE_KERNEL,
   BATCH_NORM_TRAINING_GRAD_KERNEL,
   BATCH_NORM_TRAINING_KERNEL,
   BIAS_ADD_RELU_GRAD_KERNEL,
@@ -56,6 +57,7 @@ export const NATIVE_KERNEL_NAMES = [
   BIAS_ADD_RELU_KERNEL,
   BIAS_ADD_RELU_GRAD_KERNEL,
   'MopruneReluGrad',
+  ADAM_UPDATE_KERNEL,
 ] as const;
 
 /**
@@ -690,6 +692,69 @@ function biasAddReluGrad(addon: NativeAddon): KernelFunc {
 }
 
 /**
+ * `@moprune/core`'s Adam update: the new value and both moments of a variable
+ * in one pass over its elements (the composed update is eleven elementwise
+ * kernels, each a pass and a fresh tensor). A JavaScript loop: the pass is
+ * memory-bound, so it needs no native code; intermediates are float64 and
+ * each output is rounded to float32 once.
+ */
+function adamUpdate(): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = ADAM_UPDATE_KERNEL;
+    const value = input(args, kernel, 'value');
+    const grad = input(args, kernel, 'grad');
+    const m = input(args, kernel, 'm');
+    const v = input(args, kernel, 'v');
+    const tensors = { value, grad, m, v };
+    requireFloat32(kernel, tensors);
+    if (![grad, m, v].every((t) => util.arraysEqual(t.shape, value.shape))) {
+      throw badShape(kernel, 'value, grad, m and v must have the same shape', tensors);
+    }
+    const { beta1: b1, beta2: b2, epsilon: eps, lr, t } = args.attrs as Record<string, number>;
+    const corrected = args.attrs.corrected === true;
+    const bc1 = 1 - b1! ** t!;
+    const bc2 = 1 - b2! ** t!;
+    const n = util.sizeFromShape(value.shape);
+    const w0 = f32(args.backend, value);
+    const g0 = f32(args.backend, grad);
+    const m0 = f32(args.backend, m);
+    const v0 = f32(args.backend, v);
+    const w1 = newOutput(n, true);
+    const m1 = newOutput(n, true);
+    const v1 = newOutput(n, true);
+    const a1 = 1 - b1!;
+    const a2 = 1 - b2!;
+    if (corrected) {
+      for (let i = 0; i < n; i++) {
+        const g = g0[i]!;
+        const mi = b1! * m0[i]! + a1 * g;
+        const vi = b2! * v0[i]! + a2 * g * g;
+        m1[i] = mi;
+        v1[i] = vi;
+        w1[i] = w0[i]! - (lr! * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps!);
+      }
+    } else {
+      const lrT = (lr! * Math.sqrt(bc2)) / bc1;
+      for (let i = 0; i < n; i++) {
+        const g = g0[i]!;
+        const mi = b1! * m0[i]! + a1 * g;
+        const vi = b2! * v0[i]! + a2 * g * g;
+        m1[i] = mi;
+        v1[i] = vi;
+        w1[i] = w0[i]! - (lrT * mi) / (Math.sqrt(vi) + eps!);
+      }
+    }
+    const shape = [...value.shape];
+    return [
+      output(args.backend, shape, w1),
+      output(args.backend, shape, m1),
+      output(args.backend, shape, v1),
+    ];
+  };
+}
+
+/**
  * Sum or Mean over one contiguous block of axes (bias gradients, batch-norm
  * moments, global average pooling, per-row losses) runs natively; other axis
  * sets use the cpu kernel.
@@ -1077,6 +1142,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     MopruneReluGrad: reluGrad(addon),
     [BIAS_ADD_RELU_KERNEL]: biasAddRelu(addon),
     [BIAS_ADD_RELU_GRAD_KERNEL]: biasAddReluGrad(addon),
+    [ADAM_UPDATE_KERNEL]: adamUpdate(),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

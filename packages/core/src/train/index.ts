@@ -45,9 +45,11 @@ export {
   type ValidationOptions,
 } from './loop.js';
 export {
+  ADAM_UPDATE_KERNEL,
   type AdamConfig,
   createOptimizer,
   type GradientMap,
+  hasAdamUpdateKernel,
   isOptimizerConfig,
   OPTIMIZER_TYPES,
   type Optimizer,

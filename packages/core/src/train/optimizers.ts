@@ -254,6 +254,29 @@ function slotNames(c: ResolvedOptimizerConfig): string[] {
   }
 }
 
+/**
+ * Kernel name of one Adam update of a variable in one pass. A backend that
+ * registers it (`@moprune/native` does) runs {@link createOptimizer}'s Adam
+ * as one kernel per variable instead of eleven elementwise tfjs ops, each a
+ * pass over the parameters and a fresh tensor.
+ *
+ * Contract — inputs `{ value, grad, m, v }`, float32, all of one shape (the
+ * variable, its gradient and its two moments). Attributes `beta1`, `beta2`,
+ * `epsilon`, `lr` (numbers), `t` (the update's number, from 1) and `corrected`
+ * (boolean: ε added to the bias-corrected √v̂, else to the raw √v as Keras
+ * and tfjs do). Outputs `[value', m', v']` with, elementwise,
+ * `m' = β1·m + (1 − β1)·g`, `v' = β2·v + (1 − β2)·g²`, and
+ * `value' = value − lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m'/(√v' + ε)` (raw), or
+ * `value − lr · (m'/(1 − β1ᵗ)) / (√(v'/(1 − β2ᵗ)) + ε)` (corrected) — the
+ * values the composed ops give, up to float32 rounding of the intermediates.
+ */
+export const ADAM_UPDATE_KERNEL = 'MopruneAdamUpdate';
+
+/** True when the active backend runs {@link ADAM_UPDATE_KERNEL}. */
+export function hasAdamUpdateKernel(backendName: string = tf.getBackend()): boolean {
+  return tf.getKernel(ADAM_UPDATE_KERNEL, backendName) !== undefined;
+}
+
 // Functional tf ops only: chained tensor methods exist only when an app imports
 // the full @tensorflow/tfjs bundle, which a tfjs-core peer cannot assume.
 function updateFn(c: ResolvedOptimizerConfig): UpdateFn {
@@ -277,6 +300,28 @@ function updateFn(c: ResolvedOptimizerConfig): UpdateFn {
     case 'adam': {
       const { beta1: b1, beta2: b2, epsilon: eps } = c;
       return (v, g, s, lr) => {
+        if (g.dtype === 'float32' && hasAdamUpdateKernel()) {
+          const [value, m, sq] = tf
+            .engine()
+            .runKernel(
+              ADAM_UPDATE_KERNEL,
+              {
+                value: v,
+                grad: g,
+                m: s.slots.get('m')!,
+                v: s.slots.get('v')!,
+              } as unknown as tf.NamedTensorMap,
+              {
+                beta1: b1,
+                beta2: b2,
+                epsilon: eps,
+                lr,
+                t: s.t,
+                corrected: c.epsilonPlacement === 'corrected',
+              },
+            ) as tf.Tensor[];
+          return { value: value!, slots: { m: m!, v: sq! } };
+        }
         const m = tf.add(tf.mul(s.slots.get('m')!, b1), tf.mul(g, 1 - b1));
         const sq = tf.add(tf.mul(s.slots.get('v')!, b2), tf.mul(tf.square(g), 1 - b2));
         const bc1 = 1 - b1 ** s.t;
