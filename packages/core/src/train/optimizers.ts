@@ -301,25 +301,23 @@ function updateFn(c: ResolvedOptimizerConfig): UpdateFn {
       const { beta1: b1, beta2: b2, epsilon: eps } = c;
       return (v, g, s, lr) => {
         if (g.dtype === 'float32' && hasAdamUpdateKernel()) {
-          const [value, m, sq] = tf
-            .engine()
-            .runKernel(
-              ADAM_UPDATE_KERNEL,
-              {
-                value: v,
-                grad: g,
-                m: s.slots.get('m')!,
-                v: s.slots.get('v')!,
-              } as unknown as tf.NamedTensorMap,
-              {
-                beta1: b1,
-                beta2: b2,
-                epsilon: eps,
-                lr,
-                t: s.t,
-                corrected: c.epsilonPlacement === 'corrected',
-              },
-            ) as tf.Tensor[];
+          const [value, m, sq] = tf.engine().runKernel(
+            ADAM_UPDATE_KERNEL,
+            {
+              value: v,
+              grad: g,
+              m: s.slots.get('m')!,
+              v: s.slots.get('v')!,
+            } as unknown as tf.NamedTensorMap,
+            {
+              beta1: b1,
+              beta2: b2,
+              epsilon: eps,
+              lr,
+              t: s.t,
+              corrected: c.epsilonPlacement === 'corrected',
+            },
+          ) as tf.Tensor[];
           return { value: value!, slots: { m: m!, v: sq! } };
         }
         const m = tf.add(tf.mul(s.slots.get('m')!, b1), tf.mul(g, 1 - b1));
