@@ -429,6 +429,37 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Reads a finite number argument as a float.
+float FiniteArg(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name) {
+  const double x = i < info.Length() && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : NAN;
+  if (!std::isfinite(x)) Fail(info.Env(), kernel, std::string(name) + " must be a finite number");
+  return static_cast<float>(x);
+}
+
+// adamUpdate(w, g, m, v, wOut, mOut, vOut, b1, b2, eps, scale, bc1, bc2, corrected)
+Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
+  const std::string kernel = "MopruneAdamUpdate";
+  auto w = AnyFloats(info, 0, kernel, "value");
+  const int64_t size = static_cast<int64_t>(w.ElementLength());
+  const float* g = FloatArg(info, 1, kernel, "grad", size);
+  const float* m = FloatArg(info, 2, kernel, "m", size);
+  const float* v = FloatArg(info, 3, kernel, "v", size);
+  float* w_out = FloatArg(info, 4, kernel, "valueOut", size);
+  float* m_out = FloatArg(info, 5, kernel, "mOut", size);
+  float* v_out = FloatArg(info, 6, kernel, "vOut", size);
+  const float b1 = FiniteArg(info, 7, kernel, "beta1");
+  const float b2 = FiniteArg(info, 8, kernel, "beta2");
+  const float eps = FiniteArg(info, 9, kernel, "epsilon");
+  const float scale = FiniteArg(info, 10, kernel, "scale");
+  const float bc1 = FiniteArg(info, 11, kernel, "bc1");
+  const float bc2 = FiniteArg(info, 12, kernel, "bc2");
+  const bool corrected = BoolArg(info, 13, kernel, "corrected");
+  Guard(info.Env(), kernel, [&] {
+    moprune::AdamUpdate(w.Data(), g, m, v, w_out, m_out, v_out, size, b1, b2, eps, scale, bc1, bc2, corrected);
+  });
+  return info.Env().Undefined();
+}
+
 // The bias's channel count C, checked to divide the `size` values of `name` into rows.
 int64_t BiasChannels(Napi::Env env, const std::string& kernel, const char* name, int64_t size,
                      const Napi::Float32Array& bias) {
@@ -594,6 +625,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
   exports.Set("biasAddRelu", Napi::Function::New(env, BiasAddRelu));
   exports.Set("biasAddReluGrad", Napi::Function::New(env, BiasAddReluGrad));
   exports.Set("binaryBroadcast", Napi::Function::New(env, BinaryBroadcast));

@@ -1223,6 +1223,37 @@ void ReluGradRange(const float* dy, const float* x, float* out, int64_t begin, i
 
 }  // namespace
 
+void AdamUpdate(const float* w, const float* g, const float* m, const float* v, float* w_out, float* m_out,
+                float* v_out, int64_t size, float b1, float b2, float eps, float scale, float bc1, float bc2,
+                bool corrected) {
+  const float a1 = 1.0f - b1;
+  const float a2 = 1.0f - b2;
+  const int parts = PartsForElements(size);
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(size, parts, p, &begin, &end);
+    if (corrected) {
+      for (int64_t i = begin; i < end; ++i) {
+        const float gi = g[i];
+        const float mi = m[i] * b1 + gi * a1;
+        const float vi = v[i] * b2 + (gi * gi) * a2;
+        m_out[i] = mi;
+        v_out[i] = vi;
+        w_out[i] = w[i] - ((mi / bc1) / (std::sqrt(vi / bc2) + eps)) * scale;
+      }
+    } else {
+      for (int64_t i = begin; i < end; ++i) {
+        const float gi = g[i];
+        const float mi = m[i] * b1 + gi * a1;
+        const float vi = v[i] * b2 + (gi * gi) * a2;
+        m_out[i] = mi;
+        v_out[i] = vi;
+        w_out[i] = w[i] - (mi / (std::sqrt(vi) + eps)) * scale;
+      }
+    }
+  });
+}
+
 void ReluGrad(const float* dy, const float* x, float* out, int64_t size) {
   const int parts = PartsForElements(size);
   RunParts(parts, [&](int p) {

@@ -80,6 +80,14 @@ void Unary(int op, const float* x, float* out, int64_t size, float alpha);
 // ReLU's gradient in one pass: out = dy where x > 0, dy * 0 where x <= 0 (NaN
 // for an infinite or NaN dy), NaN where x is NaN — tfjs's dy * step(x).
 void ReluGrad(const float* dy, const float* x, float* out, int64_t size);
+
+// One Adam update of `size` elements (@moprune/core's MopruneAdamUpdate), in float, the composed
+// ops' order: m' = m·b1 + g·(1 − b1), v' = v·b2 + g²·(1 − b2), then
+// w' = w − (m'/(√v' + eps))·scale (raw ε; scale = lr·√bc2/bc1) or
+// w' = w − ((m'/bc1)/(√(v'/bc2) + eps))·scale (corrected ε; scale = lr). Threads over the elements.
+void AdamUpdate(const float* w, const float* g, const float* m, const float* v, float* w_out, float* m_out,
+                float* v_out, int64_t size, float b1, float b2, float eps, float scale, float bc1, float bc2,
+                bool corrected);
 // Gradient of y = max(x + bias, 0) over x viewed as [rows, channels]: dx = dy * step(y)
 // (as ReluGrad) and dbias[c] = the sum of dx[., c], in one pass.
 void BiasAddReluGrad(const float* dy, const float* y, int64_t rows, int64_t channels, float* dx, float* dbias);

@@ -120,6 +120,26 @@ export interface NativeAddon {
   ): void;
   /** out = dy where x > 0, dy·0 where x ≤ 0, NaN where x is NaN (tfjs's dy·step(x)), in one pass. */
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
+  /**
+   * One Adam update in float (see `@moprune/core`'s ADAM_UPDATE_KERNEL): the new value, m and v into the
+   * three outputs; `scale` is lr·√bc2/bc1 (raw ε) or lr (corrected ε, which divides by bc1 and bc2 inside).
+   */
+  adamUpdate(
+    value: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    valueOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    scale: number,
+    bc1: number,
+    bc2: number,
+    corrected: boolean,
+  ): void;
   /** out = max(x + bias, 0) with bias (C floats) repeating along x; NaN stays NaN. */
   biasAddRelu(x: Float32Array, bias: Float32Array, out: Float32Array): void;
   /** dx = dy·step(y) (as reluGrad) and dbias = column sums of dx, rows of dbias.length, in one pass. */

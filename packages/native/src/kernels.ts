@@ -693,12 +693,11 @@ function biasAddReluGrad(addon: NativeAddon): KernelFunc {
 
 /**
  * `@moprune/core`'s Adam update: the new value and both moments of a variable
- * in one pass over its elements (the composed update is eleven elementwise
- * kernels, each a pass and a fresh tensor). A JavaScript loop: the pass is
- * memory-bound, so it needs no native code; intermediates are float64 and
- * each output is rounded to float32 once.
+ * in one threaded pass over its elements, in float in the composed ops' order
+ * (the composed update is eleven elementwise kernels, each a pass and a fresh
+ * tensor).
  */
-function adamUpdate(): KernelFunc {
+function adamUpdate(addon: NativeAddon): KernelFunc {
   return (raw) => {
     const args = raw as unknown as Args;
     const kernel = ADAM_UPDATE_KERNEL;
@@ -716,34 +715,20 @@ function adamUpdate(): KernelFunc {
     const bc1 = 1 - b1! ** t!;
     const bc2 = 1 - b2! ** t!;
     const n = util.sizeFromShape(value.shape);
-    const w0 = f32(args.backend, value);
-    const g0 = f32(args.backend, grad);
-    const m0 = f32(args.backend, m);
-    const v0 = f32(args.backend, v);
     const w1 = newOutput(n, true);
     const m1 = newOutput(n, true);
     const v1 = newOutput(n, true);
-    const a1 = 1 - b1!;
-    const a2 = 1 - b2!;
-    if (corrected) {
-      for (let i = 0; i < n; i++) {
-        const g = g0[i]!;
-        const mi = b1! * m0[i]! + a1 * g;
-        const vi = b2! * v0[i]! + a2 * g * g;
-        m1[i] = mi;
-        v1[i] = vi;
-        w1[i] = w0[i]! - (lr! * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps!);
-      }
-    } else {
-      const lrT = (lr! * Math.sqrt(bc2)) / bc1;
-      for (let i = 0; i < n; i++) {
-        const g = g0[i]!;
-        const mi = b1! * m0[i]! + a1 * g;
-        const vi = b2! * v0[i]! + a2 * g * g;
-        m1[i] = mi;
-        v1[i] = vi;
-        w1[i] = w0[i]! - (lrT * mi) / (Math.sqrt(vi) + eps!);
-      }
+    if (n > 0) {
+      const [w0, g0, m0, v0] = [value, grad, m, v].map((x) => f32(args.backend, x)) as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+      ];
+      const scale = corrected ? lr! : (lr! * Math.sqrt(bc2)) / bc1;
+      call(kernel, tensors, () =>
+        addon.adamUpdate(w0, g0, m0, v0, w1, m1, v1, b1!, b2!, eps!, scale, bc1, bc2, corrected),
+      );
     }
     const shape = [...value.shape];
     return [
@@ -1142,7 +1127,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     MopruneReluGrad: reluGrad(addon),
     [BIAS_ADD_RELU_KERNEL]: biasAddRelu(addon),
     [BIAS_ADD_RELU_GRAD_KERNEL]: biasAddReluGrad(addon),
-    [ADAM_UPDATE_KERNEL]: adamUpdate(),
+    [ADAM_UPDATE_KERNEL]: adamUpdate(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,
