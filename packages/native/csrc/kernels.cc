@@ -1175,6 +1175,15 @@ void Unary(int op, const float* x, float* out, int64_t size, float alpha) {
       for (int64_t i = begin; i < end; ++i) out[i] = x[i] < 0.0f ? 0.0f : x[i];
     } else if (op == 2) {
       for (int64_t i = begin; i < end; ++i) out[i] = x[i] * x[i];
+    } else if (op == 3) {
+      // tfjs's Abs: Math.abs (NaN stays NaN, −0 becomes 0).
+      for (int64_t i = begin; i < end; ++i) out[i] = std::fabs(x[i]);
+    } else if (op == 4) {
+      // tfjs's cpu Sign: −1 below 0, 1 above, 0 otherwise (±0 and NaN).
+      for (int64_t i = begin; i < end; ++i) {
+        const float v = x[i];
+        out[i] = v < 0.0f ? -1.0f : (v > 0.0f ? 1.0f : 0.0f);
+      }
     } else {
       // Signs of activations are random, so a branchy loop mispredicts half
       // the time (4 ms on a LeNet-5 activation); compare masks do not.

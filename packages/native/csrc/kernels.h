@@ -75,7 +75,7 @@ void BatchNormTrainingGrad(const float* dy, const float* x, const float* scale, 
 // given element strides (0 on broadcast axes). op as in Binary.
 void BinaryStrided(int op, const float* a, const int64_t* a_strides, const float* b, const int64_t* b_strides, float* out,
                    const int64_t* shape, int rank);
-// op: 0 relu (NaN stays NaN), 1 step (x > 0 ? 1 : alpha; NaN stays NaN), 2 square.
+// op: 0 relu (NaN stays NaN), 1 step (x > 0 ? 1 : alpha; NaN stays NaN), 2 square, 3 abs, 4 sign (tfjs cpu: 0 for ±0 and NaN).
 void Unary(int op, const float* x, float* out, int64_t size, float alpha);
 // ReLU's gradient in one pass: out = dy where x > 0, dy * 0 where x <= 0 (NaN
 // for an infinite or NaN dy), NaN where x is NaN — tfjs's dy * step(x).

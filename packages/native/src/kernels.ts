@@ -44,6 +44,8 @@ export const NATIVE_KERNEL_NAMES = [
   'Relu',
   'Step',
   'Square',
+  'Abs',
+  'Sign',
   'Sum',
   'Mean',
   'Slice',
@@ -611,7 +613,7 @@ function binary(kernel: keyof typeof BINARY_OPS, addon: NativeAddon): KernelFunc
   };
 }
 
-const UNARY_OPS = { Relu: 0, Step: 1, Square: 2 } as const;
+const UNARY_OPS = { Relu: 0, Step: 1, Square: 2, Abs: 3, Sign: 4 } as const;
 
 function unary(kernel: keyof typeof UNARY_OPS, addon: NativeAddon): KernelFunc {
   return (raw) => {
@@ -1114,6 +1116,8 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     Relu: unary('Relu', addon),
     Step: unary('Step', addon),
     Square: unary('Square', addon),
+    Abs: unary('Abs', addon),
+    Sign: unary('Sign', addon),
     Sum: reduce('Sum', addon),
     Mean: reduce('Mean', addon),
     Slice: slice(addon),

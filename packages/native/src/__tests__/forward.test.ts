@@ -422,7 +422,7 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
   });
 
   prop([shape, fc.double({ min: -1, max: 1, noNaN: true }), seed], { seed: 90, numRuns: RUNS })(
-    'Relu, Step and Square (NaN and ±Inf included)',
+    'Relu, Step, Square, Abs and Sign (NaN, ±Inf and ±0 included)',
     async (s, alpha, seed) => {
       const xv = values(
         seed,
@@ -430,12 +430,17 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
       );
       if (xv.length > 1) xv[1] = Number.NaN;
       if (xv.length > 3) [xv[2], xv[3]] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+      if (xv.length > 5) [xv[4], xv[5]] = [-0, 0];
       const [cpuR, nativeR] = await bothBackends(() => tf.relu(tf.tensor(xv, s)));
       expect(maxRelDiff(cpuR, nativeR)).toBe(0);
       const [cpuS, nativeS] = await bothBackends(() => tf.step(tf.tensor(xv, s), alpha));
       expect(maxRelDiff(cpuS, nativeS)).toBe(0);
       const [cpuQ, nativeQ] = await bothBackends(() => tf.square(tf.tensor(xv, s)));
       expect(maxRelDiff(cpuQ, nativeQ)).toBe(0);
+      const [cpuA, nativeA] = await bothBackends(() => tf.abs(tf.tensor(xv, s)));
+      expect(maxRelDiff(cpuA, nativeA)).toBe(0);
+      const [cpuG, nativeG] = await bothBackends(() => tf.sign(tf.tensor(xv, s)));
+      expect(maxRelDiff(cpuG, nativeG)).toBe(0);
     },
   );
 
