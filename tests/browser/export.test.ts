@@ -14,17 +14,12 @@ import { loadLatestCheckpoint, networkFromState } from '@moprune/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatedTinyConfig } from '../../packages/cli/src/__tests__/helpers.js';
+import { gatedTinyConfig, memoryIo } from '../../packages/cli/src/__tests__/helpers.js';
 // @ts-expect-error a plain .mjs script without declarations
 import { launchChromium } from '../../scripts/report-page.mjs';
 
-const silent = { write: () => true } as unknown as NodeJS.WritableStream;
-const io = (cwd: string) => ({
-  stdout: silent,
-  stderr: silent,
-  cwd,
-  env: { ...process.env, MOPRUNE_BACKEND: 'cpu' },
-});
+/** The CLI's io with its output kept in memory, on the cpu backend. */
+const io = (cwd: string) => memoryIo(cwd, { ...process.env, MOPRUNE_BACKEND: 'cpu' }).io;
 
 let root: string;
 let server: Server;

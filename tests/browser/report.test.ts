@@ -14,17 +14,12 @@ import { main } from '@moprune/cli';
 import { type GateValues, loadNetworkSnapshot, registries } from '@moprune/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tinyConfig } from '../../packages/cli/src/__tests__/helpers.js';
+import { gatedTinyConfig, memoryIo, tinyConfig } from '../../packages/cli/src/__tests__/helpers.js';
 // @ts-expect-error a plain .mjs script without declarations
 import { launchChromium, openReport } from '../../scripts/report-page.mjs';
 
-const silent = { write: () => true } as unknown as NodeJS.WritableStream;
-const io = (cwd: string) => ({
-  stdout: silent,
-  stderr: silent,
-  cwd,
-  env: { ...process.env, MOPRUNE_BACKEND: 'cpu' },
-});
+/** The CLI's io with its output kept in memory, on the cpu backend. */
+const io = (cwd: string) => memoryIo(cwd, { ...process.env, MOPRUNE_BACKEND: 'cpu' }).io;
 
 /** A run with Bernoulli unit gates on every hidden layer, keeping its best validation epoch. */
 function gated(model: Record<string, unknown>, layout: 'flat' | 'image') {
@@ -32,18 +27,10 @@ function gated(model: Record<string, unknown>, layout: 'flat' | 'image') {
   return {
     ...base,
     model: { ...model, gates: 'units' },
-    objectives: [{ type: 'crossEntropy' }, { type: 'expectedComplexity', alpha: 0.5, beta: 0 }],
+    // The gated tiny run's objectives and gates, its solver weighting complexity a little more.
+    objectives: gatedTinyConfig().objectives,
     solver: { type: 'weighted-sum', weights: [0.8, 0.2], optimizer: { type: 'adam', lr: 0.01 } },
-    pruners: [
-      {
-        type: 'bernoulliGates',
-        sites: 'units',
-        thetaInit: 0.5,
-        polarization: 0.1,
-        patience: 2,
-        warmupSteps: 4,
-      },
-    ],
+    pruners: gatedTinyConfig().pruners,
     training: { ...base.training, layout, keepBest: { monitor: 'validation.loss' } },
   };
 }

@@ -1241,24 +1241,21 @@ void AdamUpdate(const float* w, const float* g, const float* m, const float* v, 
   RunParts(parts, [&](int p) {
     int64_t begin, end;
     Split(size, parts, p, &begin, &end);
+    // One loop, the step's formula inlined per ε placement.
+    const auto pass = [&](auto step) {
+      for (int64_t i = begin; i < end; ++i) {
+        const float gi = g[i];
+        const float mi = m[i] * b1 + gi * a1;
+        const float vi = v[i] * b2 + (gi * gi) * a2;
+        m_out[i] = mi;
+        v_out[i] = vi;
+        w_out[i] = w[i] - step(mi, vi);
+      }
+    };
     if (corrected) {
-      for (int64_t i = begin; i < end; ++i) {
-        const float gi = g[i];
-        const float mi = m[i] * b1 + gi * a1;
-        const float vi = v[i] * b2 + (gi * gi) * a2;
-        m_out[i] = mi;
-        v_out[i] = vi;
-        w_out[i] = w[i] - ((mi / bc1) / (std::sqrt(vi / bc2) + eps)) * scale;
-      }
+      pass([&](float mi, float vi) { return ((mi / bc1) / (std::sqrt(vi / bc2) + eps)) * scale; });
     } else {
-      for (int64_t i = begin; i < end; ++i) {
-        const float gi = g[i];
-        const float mi = m[i] * b1 + gi * a1;
-        const float vi = v[i] * b2 + (gi * gi) * a2;
-        m_out[i] = mi;
-        v_out[i] = vi;
-        w_out[i] = w[i] - (mi / (std::sqrt(vi) + eps)) * scale;
-      }
+      pass([&](float mi, float vi) { return (mi / (std::sqrt(vi) + eps)) * scale; });
     }
   });
 }
