@@ -6,13 +6,13 @@
 // defaults, no evaluation), its median step (`timeMs` in metrics.jsonl) and its epoch wall time (the
 // epoch line's `timeMs`: batches, steps, logging, epoch metrics).
 //
-//   node bench/train-epoch.mjs [--runs lenet300-adam,lenet5-adam,reiners-lenet5-l1] [--rounds 3]
+//   node bench/train-epoch.mjs [--runs lenet300-adam,lenet5-adam,reiners-lenet5-l1,resnet20-sgd] [--rounds 3]
 //                              [--threads 2] [--limit 20000] [--shared] [--out bench/results/train-epoch.json]
 //
 // Rounds alternate which side goes first; the table gives each side's median over the rounds and the
 // range of the per-round ratios moprune/PyTorch. --shared runs a CPU-bound process beside every
 // measurement (a machine a sweep shares), with --threads 1 the natural pairing.
-// Not yet covered (issue 16): ResNet-20, MDMTN (Chebyshev-AL), SMGD, pruners.
+// Not yet covered (issue 16): MDMTN (Chebyshev-AL), SMGD, pruners.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,7 +25,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const { values: o } = parseArgs({
   options: {
-    runs: { type: 'string', default: 'lenet300-adam,lenet5-adam,reiners-lenet5-l1' },
+    runs: { type: 'string', default: 'lenet300-adam,lenet5-adam,reiners-lenet5-l1,resnet20-sgd' },
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
     limit: { type: 'string', default: '20000' },
@@ -63,6 +63,14 @@ const CONFIGS = {
     batchSize: 32,
     layout: 'image',
   },
+  // ResNet-20 on MNIST's 28×28×1 images (28 → 14 → 7), SGD with PyTorch-style momentum.
+  'resnet20-sgd': {
+    model: { type: 'resnet', depth: 20 },
+    objectives: [crossEntropy],
+    batchSize: 128,
+    layout: 'image',
+    optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, momentumStyle: 'pytorch' },
+  },
 };
 
 const mnistDir = join(
@@ -79,7 +87,7 @@ function moprune(run, dir) {
     dataset: { type: 'mnist' },
     model: c.model,
     objectives: c.objectives,
-    solver: { type: 'weighted-sum', weights: [1], optimizer: adam },
+    solver: { type: 'weighted-sum', weights: [1], optimizer: c.optimizer ?? adam },
     pruners: [],
     training: {
       epochs: 1,
