@@ -12,9 +12,15 @@ import json
 import statistics
 import time
 
+import os
+import sys
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train_step import ResNet20  # noqa: E402  (the step benchmark's ResNet-20, moprune's architecture)
 
 
 class LeNet300(nn.Module):
@@ -51,52 +57,12 @@ class LeNet5(nn.Module):
         return self.f3(F.relu(self.f2(F.relu(self.f1(h.flatten(1))))))
 
 
-class Block(nn.Module):
-    """moprune's CIFAR ResNet block: conv-BN-ReLU-conv-BN, option-A shortcut (subsample, zero-pad channels)."""
-
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.b2 = nn.BatchNorm2d(cout)
-        self.stride, self.extra = stride, (cout - cin) // 2
-
-    def forward(self, x):
-        r = self.b2(self.c2(F.relu(self.b1(self.c1(x)))))
-        s = x
-        if self.stride != 1 or self.extra:
-            s = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.extra, self.extra))
-        return F.relu(r + s)
-
-
-class ResNet20(nn.Module):
-    def __init__(self, channels=1):
-        super().__init__()
-        self.stem = nn.Conv2d(channels, 16, 3, 1, 1, bias=False)
-        self.bn = nn.BatchNorm2d(16)
-        blocks, cin = [], 16
-        for stage, cout in enumerate([16, 32, 64]):
-            for b in range(3):
-                blocks.append(Block(cin, cout, 2 if stage > 0 and b == 0 else 1))
-                cin = cout
-        self.blocks = nn.Sequential(*blocks)
-        self.fc = nn.Linear(64, 10)
-
-    def dense(self):
-        return [self.fc.weight]
-
-    def forward(self, x):
-        h = self.blocks(F.relu(self.bn(self.stem(x))))
-        return self.fc(h.mean((2, 3)))
-
-
 # What each benchmark run trains; bench/train-epoch.mjs holds the matching moprune configs.
 RUNS = {
     'lenet300-adam': dict(net=lambda: LeNet300(), batch=128, l1=0.0),
     'lenet5-adam': dict(net=lambda: LeNet5('classic'), batch=128, l1=0.0),
     'reiners-lenet5-l1': dict(net=lambda: LeNet5('reiners'), batch=32, l1=5e-4),
-    'resnet20-sgd': dict(net=lambda: ResNet20(1), batch=128, l1=0.0, sgd=True),
+    'resnet20-sgd': dict(net=lambda: ResNet20(channels=1), batch=128, l1=0.0, sgd=True),
 }
 
 

@@ -63,9 +63,9 @@ class Block(nn.Module):
 
 
 class ResNet20(nn.Module):
-    def __init__(self):
+    def __init__(self, channels=3):
         super().__init__()
-        self.stem = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.stem = nn.Conv2d(channels, 16, 3, 1, 1, bias=False)
         self.bn = nn.BatchNorm2d(16)
         blocks, cin = [], 16
         for stage, cout in enumerate([16, 32, 64]):
