@@ -72,8 +72,10 @@ function rng(seed: number): () => number {
 const stepsLogged = (runDir: string): number[] => {
   const file = join(runDir, 'metrics.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
+  const lines = readFileSync(file, 'utf8').split('\n');
+  // Polled while the run writes: a last line without its newline is still being written.
+  lines.pop();
+  return lines
     .filter((l) => l.includes('"type":"step"'))
     .map((l) => (JSON.parse(l) as { step: number }).step);
 };
