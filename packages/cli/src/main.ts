@@ -260,8 +260,7 @@ async function cmdTrain(spec: CommandSpec, argv: readonly string[], io: CliIo): 
             `moprune: warning: taking over the lock of process ${holder.pid} on ${holder.host} (${why}); it did not finish`,
           );
         },
-        ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
-        ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+        ...dataDirs(v, io),
       }));
     } finally {
       bar.finish();
@@ -298,6 +297,14 @@ function isPaperComparison(v: unknown): v is PaperComparison {
   );
 }
 
+/** `--data-dir` and `--cache-dir`, resolved against the working directory, for the options that take them. */
+function dataDirs(v: Values, io: CliIo): { dataDir?: string; cacheDir?: string } {
+  return {
+    ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
+    ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+  };
+}
+
 /** `--images`: the test images report.html bundles, checked before any work. */
 function htmlImagesOption(v: Values): number {
   const images = v.images === undefined ? 200 : Number(v.images);
@@ -321,8 +328,7 @@ async function htmlInputs(dir: string, v: Values, io: CliIo, images = 200): Prom
     : listRunDirs(dir).map((name) => ({ key: name, dir: join(dir, name) }));
   return htmlReportInputs(runs, {
     images,
-    ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
-    ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+    ...dataDirs(v, io),
   });
 }
 
@@ -593,8 +599,7 @@ async function cmdReproduce(base: CommandSpec, argv: readonly string[], io: CliI
       signal,
       progress,
       log,
-      ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
-      ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+      ...dataDirs(v, io),
       args,
     };
     const outcome = await def.run(withSweepHook(runOptions, { run: runExperimentSweep, store: sweepStore }));
@@ -644,8 +649,7 @@ function executorFlags(spec: CommandSpec, v: Values, io: CliIo): ExecutorFlags {
     ...(typeof v.store === 'string' ? { store: storeDir(v.store, io.cwd) } : {}),
     ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
     ...(backend === undefined ? {} : { backend }),
-    ...(typeof v['data-dir'] === 'string' ? { dataDir: resolve(io.cwd, v['data-dir']) } : {}),
-    ...(typeof v['cache-dir'] === 'string' ? { cacheDir: resolve(io.cwd, v['cache-dir']) } : {}),
+    ...dataDirs(v, io),
     modules: absoluteModules(cliModules(v, io), io.cwd),
   };
 }

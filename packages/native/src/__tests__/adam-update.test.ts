@@ -29,6 +29,7 @@ async function adamOn(
   });
   opt.resetVariables(vars);
   let kernels: string[] = [];
+  let tensorsAfterFirst = 0;
   for (let k = 0; k < steps; k++) {
     const grads = Object.fromEntries(
       vars.map((v, i) => [v.name, tf.tensor(values(seed + 100 * (k + 1) + i, v.size), v.shape)]),
@@ -36,6 +37,9 @@ async function adamOn(
     const info = await tf.profile(() => opt.applyGradients(grads));
     kernels = info.kernels.map((k) => k.name);
     tf.dispose(Object.values(grads));
+    // No tensor is left behind by a step: the count after each step is the count after the first.
+    if (k === 0) tensorsAfterFirst = tf.memory().numTensors;
+    else expect(tf.memory().numTensors).toBe(tensorsAfterFirst);
   }
   const state = opt.state();
   const parts = [
