@@ -273,12 +273,8 @@ async function runLocked(
         batchSize: t.batchSize,
         seed: t.seed,
         ...(t.lrSchedule === undefined ? {} : { lrSchedule: t.lrSchedule }),
-        data: {
-          ...(t.layout === undefined ? {} : { layout: t.layout }),
-          ...(t.labels === undefined ? {} : { labels: t.labels }),
-          ...(t.limit === undefined ? {} : { limit: t.limit }),
-          ...(t.dropLast === undefined ? {} : { dropLast: t.dropLast }),
-        },
+        // The training section's layout, labels, limit and dropLast are the data options (train reads only those).
+        data: t,
         ...(t.validation === undefined ? {} : { validation: t.validation }),
         ...(t.evaluateTest === undefined ? {} : { evaluateTest: t.evaluateTest }),
         ...(t.checkpoint === undefined ? {} : { checkpoint: t.checkpoint }),

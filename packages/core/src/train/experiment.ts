@@ -9,7 +9,7 @@ import {
   checkCheckpointOptions,
   checkValidationOptions,
   type ValidationOptions,
-} from './loop.js';
+} from './options.js';
 import { type LrScheduleConfig, validateLrSchedule } from './schedules.js';
 import { checkEnum, checkKnownKeys, checkNumber, isPlainObject, joinPath } from './validate.js';
 

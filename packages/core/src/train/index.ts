@@ -32,18 +32,7 @@ export {
   type TrainingConfig,
   validateExperimentConfig,
 } from './experiment.js';
-export {
-  type CheckpointOptions,
-  type EpochRecord,
-  objectiveKeys,
-  type StreamSeeds,
-  streamSeeds,
-  type TrainDataOptions,
-  type TrainOptions,
-  type TrainResult,
-  train,
-  type ValidationOptions,
-} from './loop.js';
+export { train } from './loop.js';
 export {
   ADAM_UPDATE_KERNEL,
   type AdamConfig,
@@ -60,6 +49,17 @@ export {
   type SgdConfig,
   validateOptimizerConfig,
 } from './optimizers.js';
+export {
+  type CheckpointOptions,
+  type EpochRecord,
+  objectiveKeys,
+  type StreamSeeds,
+  streamSeeds,
+  type TrainDataOptions,
+  type TrainOptions,
+  type TrainResult,
+  type ValidationOptions,
+} from './options.js';
 export {
   type ConstantSchedule,
   type CosineSchedule,

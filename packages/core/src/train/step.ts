@@ -1,0 +1,242 @@
+// The step engine: one optimizer step on one batch — objectives' prepare → ONE solver.step (which
+// evaluates the objectives and applies the update) → BatchNorm state updates → objectives'
+// afterUpdate → masks → pruners' afterStep (a returned network is swapped in).
+import * as tf from '@tensorflow/tfjs-core';
+import { CoreError } from '../errors.js';
+import type {
+  Batch,
+  ObjectiveContext,
+  PrepareContext,
+  SolverStepResult,
+  StepProblem,
+} from '../interfaces.js';
+import type { StateUpdate } from '../network-types.js';
+import { Rng } from '../rng.js';
+import { collectGateProbabilities, collectGates } from './evaluate.js';
+import type { TrainSession } from './session.js';
+
+/** What one step produced; the loop's parts read it (and set `stop`). */
+export interface StepEvent {
+  /** 0-based global step that just finished. */
+  readonly step: number;
+  readonly epoch: number;
+  /** 0-based index of the batch in its epoch. */
+  readonly batch: number;
+  readonly batchesPerEpoch: number;
+  /** The rate the step used. */
+  readonly lr: number;
+  readonly result: SolverStepResult;
+  /** Objective values at the start of the step, by objective key. */
+  readonly values: Readonly<Record<string, number>>;
+  /** `performance.now()` when the step began. */
+  readonly startedAt: number;
+}
+
+/** Thrown inside a step's first forward pass when an objective is not finite; never escapes `train`. */
+class NonFiniteSignal extends Error {
+  constructor(
+    readonly objective: number,
+    readonly value: number,
+  ) {
+    super('non-finite objective');
+  }
+}
+
+/**
+ * Runs one step on `batch` (disposed here) and advances the position.
+ * @throws CoreError `NON_FINITE_LOSS` (after checkpointing the last finite state) when an objective is
+ *   not finite in the step's first forward pass; nothing is applied then.
+ */
+export async function trainStep(s: TrainSession, batch: Batch, batchesPerEpoch: number): Promise<StepEvent> {
+  const { plan, run } = s;
+  const { epoch } = run.pos;
+  const startedAt = performance.now();
+  const lr = s.lrAt(run.pos.step, epoch);
+  let result: SolverStepResult;
+  try {
+    result = solverStep(s, batch, lr);
+  } catch (e) {
+    batch.dispose();
+    releaseAbandonedTape();
+    if (e instanceof NonFiniteSignal) failNonFinite(s, e);
+    throw e;
+  }
+  batch.dispose();
+  run.lastLr = lr;
+  const step = run.pos.step;
+  const batchIndex = run.pos.batch;
+  for (const [i, p] of plan.pruners.entries())
+    s.swap(await p.afterStep(s.prunerContext(step, epoch, batchIndex, i)));
+  run.pos.step += 1;
+  run.pos.batch += 1;
+  s.sessionSteps += 1;
+  const values: Record<string, number> = {};
+  for (const [i, k] of plan.keys.entries()) values[k] = result.values[i] ?? Number.NaN;
+  return { step, epoch, batch: batchIndex, batchesPerEpoch, lr, result, values, startedAt };
+}
+
+/** One optimizer step on `batch`, synchronous up to the solver's update. */
+function solverStep(s: TrainSession, batch: Batch, lr: number): SolverStepResult {
+  const { plan, run } = s;
+  const { solver, objectives } = plan;
+  // Without a schedule the solver keeps whatever rate it manages itself (e.g. a per-outer-iteration decay).
+  if (plan.lrSchedule !== undefined) solver.learningRate = lr;
+  const forward = stepForward(s, batch);
+  const updates: StateUpdate[][] = [];
+  // BatchNorm updates of the prepare pass: the step's own first pass provides the ones assigned.
+  const discarded: StateUpdate[] = [];
+  const data = dataGradients(s, forward, discarded);
+  try {
+    for (const o of objectives) o.prepare?.({ net: run.net, batch, dataGradients: data.get });
+    const result = solver.step(stepProblem(s, forward, updates));
+    const [first, ...rest] = updates;
+    if (first !== undefined) run.net.assignStateUpdates(first);
+    for (const su of rest) for (const u of su) u.value.dispose();
+    updates.length = 0;
+    for (const o of objectives) o.afterUpdate?.({ net: run.net, learningRate: solver.learningRate });
+    if (run.net.maskedParams().length > 0) run.net.applyMasks();
+    return result;
+  } finally {
+    for (const su of updates) for (const u of su) u.value.dispose();
+    for (const u of discarded) u.value.dispose();
+    data.dispose();
+  }
+}
+
+type Forward = (stateUpdates: StateUpdate[]) => ObjectiveContext;
+
+/**
+ * The step's training-mode forward pass. Every pass of one step (prepare, each solver pass) sees the
+ * same dropout masks and gate samples: both come from `fork('step:k')` of their roots. BatchNorm
+ * updates are always collected (an apply without the list would assign them itself).
+ */
+function stepForward(s: TrainSession, batch: Batch): Forward {
+  const { plan, run } = s;
+  const stepLabel = `step:${run.pos.step}`;
+  const dropoutState = plan.dropoutRoot.fork(stepLabel).state();
+  const gateState = plan.gatesRoot.fork(stepLabel).state();
+  return (stateUpdates) => {
+    const gates = collectGates(plan.pruners, true, Rng.fromState(gateState));
+    const outputs = run.net.apply(batch.x, {
+      training: true,
+      gates,
+      rng: Rng.fromState(dropoutState),
+      stateUpdates,
+    });
+    return {
+      net: run.net,
+      outputs,
+      batch,
+      gateProbabilities: collectGateProbabilities(plan.pruners),
+      training: true,
+    };
+  };
+}
+
+/** The first objective's gradients by parameter name, computed once on first request ({@link PrepareContext.dataGradients}). */
+function dataGradients(
+  s: TrainSession,
+  forward: Forward,
+  discarded: StateUpdate[],
+): { get: PrepareContext['dataGradients']; dispose(): void } {
+  let prepared: Map<string, tf.Tensor> | undefined;
+  return {
+    get: () => {
+      if (prepared === undefined) {
+        const net = s.run.net;
+        const vars = net.trainableVariables();
+        const nameOf = new Map<tf.Variable, string>();
+        for (const [name, v] of net.params) nameOf.set(v, name);
+        const { value, grads } = tf.variableGrads(
+          () => tf.tidy(() => s.plan.objectives[0]!.value(forward(discarded))),
+          vars,
+        );
+        value.dispose();
+        prepared = new Map();
+        for (const v of vars) {
+          const g = grads[v.name];
+          if (g !== undefined) prepared.set(nameOf.get(v)!, g);
+        }
+      }
+      return prepared;
+    },
+    dispose: () => {
+      if (prepared !== undefined) tf.dispose([...prepared.values()]);
+    },
+  };
+}
+
+/** The problem the solver steps on; its first evaluation checks every objective value is finite. */
+function stepProblem(s: TrainSession, forward: Forward, updates: StateUpdate[][]): StepProblem {
+  const { plan, run } = s;
+  let checked = false;
+  return {
+    variables: s.variables(),
+    m: plan.objectives.length,
+    step: run.pos.step,
+    epoch: run.pos.epoch,
+    evaluate: () =>
+      tf.tidy(() => {
+        const su: StateUpdate[] = [];
+        updates.push(su);
+        const ctx = forward(su);
+        const values = plan.objectives.map((o) => o.value(ctx));
+        if (!checked) {
+          checked = true;
+          for (const [i, v] of values.entries()) {
+            const x = v.dataSync()[0]!;
+            if (!Number.isFinite(x)) throw new NonFiniteSignal(i, x);
+          }
+        }
+        return values;
+      }),
+  };
+}
+
+/** Logs the non-finite value, checkpoints the last finite state and throws `NON_FINITE_LOSS`. */
+function failNonFinite(s: TrainSession, e: NonFiniteSignal): never {
+  const { pos } = s.run;
+  const key = s.plan.keys[e.objective]!;
+  s.log({
+    type: 'nonFinite',
+    step: pos.step,
+    epoch: pos.epoch,
+    batch: pos.batch,
+    objective: key,
+    value: String(e.value),
+  });
+  const path = s.checkpoint();
+  throw new CoreError(
+    'NON_FINITE_LOSS',
+    `objective '${key}' is ${e.value} at step ${pos.step} (epoch ${pos.epoch}, batch ${pos.batch}); no update was applied` +
+      (path === undefined ? '' : `; the last finite state is checkpointed at ${path}`),
+    {
+      details: {
+        step: pos.step,
+        epoch: pos.epoch,
+        batch: pos.batch,
+        objective: key,
+        value: e.value,
+        ...(path === undefined ? {} : { checkpoint: path }),
+      },
+    },
+  );
+}
+
+/**
+ * tfjs keeps (clones of) the tensors a gradient tape saves for the backward
+ * pass and frees them only when the backward pass runs. A step aborted inside
+ * `tf.variableGrads` (our non-finite check throws there, before any update)
+ * would leak them; this frees them the way the engine itself does after a
+ * backward pass. Reads engine internals on purpose: there is no public API.
+ */
+function releaseAbandonedTape(): void {
+  const state = (
+    tf.engine() as unknown as {
+      state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null };
+    }
+  ).state;
+  if (state.gradientDepth !== 0 || state.activeTape === null) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
