@@ -1,9 +1,11 @@
 import type { Issue } from './errors.js';
 import type { JsonValue } from './json.js';
 import type { Network, ParamRole } from './network-types.js';
+import { paramSelector } from './schema.js';
 
 /**
- * Chooses a set of parameters by what they are, so a config can say
+ * Chooses a set of parameters by what they are — the one selector every package's `params` option
+ * takes (objectives, pruners, the config schema's `s.paramSelector()`), so a config can say
  * "dense kernels only" (`{ ops: ['dense'], roles: ['kernel'] }`) or
  * "conv kernels" (`{ ops: ['conv2d'], roles: ['kernel'] }`) without naming
  * layers. Fields combine with AND; an absent field matches everything.
@@ -23,16 +25,6 @@ export interface ParamSelector {
   readonly trainableOnly?: boolean;
 }
 
-const ROLES: readonly ParamRole[] = [
-  'kernel',
-  'bias',
-  'gamma',
-  'beta',
-  'movingMean',
-  'movingVariance',
-  'alpha',
-];
-
 /** The names of the parameters of `net` that `selector` matches, in network order. */
 export function selectParams(net: Network, selector: ParamSelector = {}): string[] {
   const out: string[] = [];
@@ -49,41 +41,7 @@ export function selectParams(net: Network, selector: ParamSelector = {}): string
   return out;
 }
 
-/** Every problem with a JSON parameter selector, with paths under `path`. */
+/** Every problem with a JSON parameter selector, with paths under `path` (the schema's {@link paramSelector} check). */
 export function validateParamSelector(value: JsonValue | undefined, path: string): Issue[] {
-  if (value === undefined) return [];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return [
-      {
-        path,
-        message: 'a parameter selector must be an object like { "ops": ["dense"], "roles": ["kernel"] }',
-      },
-    ];
-  }
-  const issues: Issue[] = [];
-  const known = new Set(['ops', 'roles', 'nodes', 'names', 'exclude', 'trainableOnly']);
-  for (const key of Object.keys(value)) {
-    if (!known.has(key))
-      issues.push({ path: `${path}.${key}`, message: `unknown field; one of: ${[...known].join(', ')}` });
-  }
-  for (const key of ['ops', 'roles', 'nodes', 'names', 'exclude'] as const) {
-    const v = value[key];
-    if (v === undefined) continue;
-    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) {
-      issues.push({ path: `${path}.${key}`, message: 'must be an array of strings' });
-    } else if (key === 'roles') {
-      for (const r of v) {
-        if (!ROLES.includes(r as ParamRole)) {
-          issues.push({
-            path: `${path}.roles`,
-            message: `unknown role '${String(r)}'; one of: ${ROLES.join(', ')}`,
-          });
-        }
-      }
-    }
-  }
-  if (value.trainableOnly !== undefined && typeof value.trainableOnly !== 'boolean') {
-    issues.push({ path: `${path}.trainableOnly`, message: 'must be a boolean' });
-  }
-  return issues;
+  return value === undefined ? [] : paramSelector().issues(value, path);
 }

@@ -1,7 +1,14 @@
-import type { JsonObject, Objective, ObjectiveContext, PrepareContext, UpdateContext } from '@moprune/core';
+import type {
+  JsonObject,
+  Objective,
+  ObjectiveContext,
+  ParamSelector,
+  PrepareContext,
+  UpdateContext,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { ObjectiveError } from './errors.js';
-import { effectiveParam, type ParamSelector } from './selector.js';
+import { effectiveParam } from './selector.js';
 
 /**
  * What selective weight decay (Bonetta 2023) and sensitivity decay

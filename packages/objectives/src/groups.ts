@@ -1,8 +1,8 @@
-import type { JsonObject, Network, StructureGroup } from '@moprune/core';
+import type { JsonObject, Network, ParamSelector, StructureGroup } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigReader } from './config.js';
 import { ObjectiveError } from './errors.js';
-import { effectiveParam, type ParamSelector, parseSelector, selectParams } from './selector.js';
+import { effectiveParam, parseSelector, requireParams } from './selector.js';
 
 /**
  * Where the groups of a group norm come from.
@@ -98,7 +98,7 @@ export function planGroups(net: Network, source: GroupSource, what: string): Gro
   };
 
   if (source.from === 'axis') {
-    for (const param of selectParams(net, source.params, what)) {
+    for (const param of requireParams(net, source.params, what)) {
       const shape = shapeOf(param);
       if (source.axis >= shape.length) {
         throw new ObjectiveError(
@@ -116,7 +116,7 @@ export function planGroups(net: Network, source: GroupSource, what: string): Gro
       }
     }
   } else {
-    const allowed = source.params ? new Set(selectParams(net, source.params, what)) : undefined;
+    const allowed = source.params ? new Set(requireParams(net, source.params, what)) : undefined;
     const chosen = net.groups.filter(
       (g: StructureGroup) =>
         (!source.kinds || source.kinds.includes(g.kind)) && (!source.nodes || source.nodes.includes(g.node)),

@@ -53,7 +53,7 @@ export {
   type SelectiveWeightDecayOptions,
   selectiveWeightDecayDefinition,
 } from './selective-weight-decay.js';
-export { effectiveParam, PARAM_ROLES, type ParamSelector, parseSelector, selectParams } from './selector.js';
+export { effectiveParam } from './selector.js';
 export {
   type OutputSensitivityOptions,
   outputCount,

@@ -1,9 +1,9 @@
-import type { JsonObject, Network, Objective } from '@moprune/core';
+import type { JsonObject, Network, Objective, ParamSelector } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigReader } from './config.js';
 import type { ObjectiveDefinition } from './define.js';
 import { readName } from './define.js';
-import { effectiveParam, type ParamSelector, PerNetwork, readSelector, selectParams } from './selector.js';
+import { effectiveParam, PerNetwork, readSelector, requireParams } from './selector.js';
 
 /** Options of {@link l1Penalty} and {@link squaredL2Penalty}. */
 export interface NormPenaltyOptions {
@@ -83,7 +83,7 @@ function normObjective(
   config: JsonObject,
   f: (net: Network, names: readonly string[], o: NormPenaltyOptions) => tf.Scalar,
 ): Objective {
-  const selected = new PerNetwork((net) => selectParams(net, options.params, options.name));
+  const selected = new PerNetwork((net) => requireParams(net, options.params, options.name));
   return { name: options.name, config, value: (ctx) => f(ctx.net, selected.get(ctx.net), options) };
 }
 

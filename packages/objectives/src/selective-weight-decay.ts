@@ -1,10 +1,10 @@
-import type { JsonObject, PrepareContext } from '@moprune/core';
+import type { JsonObject, ParamSelector, PrepareContext } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ObjectiveDefinition } from './define.js';
 import { readName } from './define.js';
 import { ObjectiveError } from './errors.js';
 import { FactorDecay } from './factor-decay.js';
-import { type ParamSelector, readSelector, selectParams } from './selector.js';
+import { readSelector, requireParams } from './selector.js';
 
 /**
  * The irrelevance factor s(w) from a weight's data-loss gradient g.
@@ -93,7 +93,7 @@ export class SelectiveWeightDecay extends FactorDecay {
   }
 
   protected computeFactors(ctx: PrepareContext): Map<string, tf.Tensor> {
-    const names = selectParams(ctx.net, this.params, this.name);
+    const names = requireParams(ctx.net, this.params, this.name);
     const grads = ctx.dataGradients();
     const next = new Map<string, tf.Tensor>();
     try {

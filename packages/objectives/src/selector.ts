@@ -1,45 +1,23 @@
-import type { JsonObject, Network, ParamRole } from '@moprune/core';
+import {
+  type JsonObject,
+  type Network,
+  PARAM_ROLES,
+  type ParamRole,
+  type ParamSelector,
+  selectParams,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigReader } from './config.js';
 import { ObjectiveError } from './errors.js';
 
-/** Every {@link ParamRole}, for validation. */
-export const PARAM_ROLES: readonly ParamRole[] = [
-  'kernel',
-  'bias',
-  'gamma',
-  'beta',
-  'movingMean',
-  'movingVariance',
-  'alpha',
-];
-
-/**
- * Chooses parameters of a network by JSON. Every given field must match
- * (they combine with AND); an empty selector selects every trainable
- * parameter. Examples: `{ ops: ['dense'], roles: ['kernel'] }` = dense
- * kernels only; `{ names: ['fc1/kernel'] }` = one parameter by name.
- */
-export interface ParamSelector {
-  /** Ops of the owning node (`'dense'`, `'conv2d'`, `'batchNorm'`, `'mix'`, or a custom op). */
-  readonly ops?: readonly string[];
-  /** Parameter roles. */
-  readonly roles?: readonly ParamRole[];
-  /** Owning node ids. */
-  readonly nodes?: readonly string[];
-  /** Explicit parameter names (`${node}/${role}`); each must exist in the network. */
-  readonly names?: readonly string[];
-  /** Only trainable parameters (BatchNorm moving statistics are not). @default true */
-  readonly trainableOnly?: boolean;
-}
-
-/** Parses a selector at `path`, recording problems in `reader.issues`. */
+/** Parses core's {@link ParamSelector} at `path`, recording problems in `reader.issues`. */
 export function parseSelector(config: JsonObject, reader: ConfigReader, path: string): ParamSelector {
   const r = new ConfigReader(config, reader.issues, path);
   const ops = r.stringArray('ops');
   const roles = r.stringArray('roles', PARAM_ROLES) as ParamRole[] | undefined;
   const nodes = r.stringArray('nodes');
   const names = r.stringArray('names');
+  const exclude = r.stringArray('exclude');
   const trainableOnly = r.boolean('trainableOnly', true);
   r.rejectUnknown();
   return {
@@ -47,6 +25,7 @@ export function parseSelector(config: JsonObject, reader: ConfigReader, path: st
     ...(roles ? { roles } : {}),
     ...(nodes ? { nodes } : {}),
     ...(names ? { names } : {}),
+    ...(exclude ? { exclude } : {}),
     trainableOnly,
   };
 }
@@ -63,12 +42,12 @@ function describe(selector: ParamSelector): string {
 }
 
 /**
- * Names of the parameters of `net` that `selector` matches, in the network's
- * parameter order. Throws UNKNOWN_PARAMETER for a listed name the network
- * lacks and EMPTY_SELECTION when nothing matches (a selector that silently
- * selects nothing would make an objective silently zero).
+ * Names of the parameters of `net` that `selector` matches (core's {@link selectParams}), in the
+ * network's parameter order. Throws UNKNOWN_PARAMETER for a listed name the network lacks and
+ * EMPTY_SELECTION when nothing matches (a selector that silently selects nothing would make an
+ * objective silently zero).
  */
-export function selectParams(net: Network, selector: ParamSelector, what = 'objective'): string[] {
+export function requireParams(net: Network, selector: ParamSelector, what = 'objective'): string[] {
   if (selector.names) {
     const missing = selector.names.filter((n) => !net.paramInfo.has(n));
     if (missing.length > 0) {
@@ -79,15 +58,7 @@ export function selectParams(net: Network, selector: ParamSelector, what = 'obje
       );
     }
   }
-  const out: string[] = [];
-  for (const [name, info] of net.paramInfo) {
-    if ((selector.trainableOnly ?? true) && !info.trainable) continue;
-    if (selector.ops && !selector.ops.includes(info.op)) continue;
-    if (selector.roles && !selector.roles.includes(info.role)) continue;
-    if (selector.nodes && !selector.nodes.includes(info.node)) continue;
-    if (selector.names && !selector.names.includes(name)) continue;
-    out.push(name);
-  }
+  const out = selectParams(net, selector);
   if (out.length === 0) {
     throw new ObjectiveError(
       'EMPTY_SELECTION',

@@ -1,4 +1,4 @@
-import { type JsonObject, type Network, type PrepareContext, Rng } from '@moprune/core';
+import { type JsonObject, type Network, type ParamSelector, type PrepareContext, Rng } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { OutputKind } from './cross-entropy.js';
 import type { ObjectiveDefinition } from './define.js';
@@ -6,7 +6,7 @@ import { readName } from './define.js';
 import { ObjectiveError } from './errors.js';
 import { FactorDecay } from './factor-decay.js';
 import { SELECTIVE_DECAY_DEFAULT_PARAMS } from './selective-weight-decay.js';
-import { type ParamSelector, readSelector, selectParams } from './selector.js';
+import { readSelector, requireParams } from './selector.js';
 
 /**
  * Which output the sensitivity is measured on.
@@ -270,7 +270,7 @@ export class SensitivityDecay extends FactorDecay {
   }
 
   protected computeFactors(ctx: PrepareContext): Map<string, tf.Tensor> {
-    const names = selectParams(ctx.net, this.params, this.name);
+    const names = requireParams(ctx.net, this.params, this.name);
     const outputs = this.drawOutputs(outputCount(ctx.net));
     const sensitivity = outputSensitivity(ctx.net, ctx.batch.x, names, {
       of: this.of,

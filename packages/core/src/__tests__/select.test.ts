@@ -40,6 +40,6 @@ describe('selectParams', () => {
   it('validates JSON selectors, listing every problem', () => {
     expect(validateParamSelector({ ops: ['dense'], roles: ['kernel'] }, 'params')).toEqual([]);
     const issues = validateParamSelector({ ops: 'dense', roles: ['weights'], colour: 1 }, 'params');
-    expect(issues.map((i) => i.path).sort()).toEqual(['params.colour', 'params.ops', 'params.roles']);
+    expect(issues.map((i) => i.path).sort()).toEqual(['params.colour', 'params.ops', 'params.roles[0]']);
   });
 });

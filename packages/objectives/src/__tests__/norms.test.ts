@@ -76,6 +76,18 @@ describe('l1 / l2 objectives', () => {
     n.setMask('fc1/kernel', null);
   });
 
+  it("take core's selector, exclude included (a node or a parameter name left out)", () => {
+    const all = createObjective({ type: 'l1', params: { roles: ['kernel'] } });
+    const noDense = createObjective({ type: 'l1', params: { roles: ['kernel'], exclude: ['fc1'] } });
+    const noConv = createObjective({ type: 'l1', params: { roles: ['kernel'], exclude: ['conv1/kernel'] } });
+    expect(read(all.value(context(n)))).toBeCloseTo(7.5, 6);
+    expect(read(noDense.value(context(n)))).toBeCloseTo(1.5, 6);
+    expect(read(noConv.value(context(n)))).toBeCloseTo(6, 6);
+    expect(() => createObjective({ type: 'l1', params: { exclude: 'fc1' } })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_CONFIG' }),
+    );
+  });
+
   it('report unknown names and empty selections with typed errors', () => {
     const unknown = createObjective({ type: 'l1', params: { names: ['fc9/kernel'] } });
     expect(() => unknown.value(context(n))).toThrowError(
