@@ -1,18 +1,12 @@
 /**
  * An example contributor pruner, written in one file against public entry
- * points only (`@moprune/core`, `@moprune/pruners/testing` in its test).
+ * points only (`@moprune/core`, the mask helpers of `@moprune/pruners/kit`,
+ * `@moprune/pruners/testing` in its test).
  * It prunes a seeded random fraction of the chosen parameters' live weights
  * every `every` steps — a baseline that any real criterion should beat.
  */
-import {
-  type ComponentState,
-  definePruner,
-  type Network,
-  type Pruner,
-  schema as s,
-  selectParams,
-} from '@moprune/core';
-import * as tf from '@tensorflow/tfjs-core';
+import { type ComponentState, definePruner, type Network, type Pruner, schema as s } from '@moprune/core';
+import { maskSparsity, maskValues, requireTargets, setMaskValues } from '@moprune/pruners/kit';
 
 /** Config of the random pruner. */
 export interface RandomPrunerConfig {
@@ -40,20 +34,16 @@ export function createRandomPruner(config: RandomPrunerConfig): Pruner {
     config: { ...config },
     init(ctx) {
       net = ctx.net;
-      targets = selectParams(ctx.net, { roles: ['kernel'] });
+      targets = requireTargets(ctx.net, { roles: ['kernel'] }, 'random');
     },
-    afterStep(ctx) {
+    async afterStep(ctx) {
       net = ctx.net;
       if ((ctx.step + 1) % every === 0) {
         for (const name of targets) {
-          const param = ctx.net.params.get(name)!;
-          const old = ctx.net.getMask(name);
-          const mask = old ? Float32Array.from(old.dataSync()) : new Float32Array(param.size).fill(1);
+          const mask = Float32Array.from(await maskValues(ctx.net, name));
           for (let i = 0; i < mask.length; i++)
             if (mask[i] === 1 && ctx.rng.next() < config.fraction) mask[i] = 0;
-          const t = tf.tensor(mask, param.shape);
-          ctx.net.setMask(name, t);
-          t.dispose();
+          setMaskValues(ctx.net, name, mask);
         }
       }
       ctx.net.applyMasks();
@@ -61,15 +51,7 @@ export function createRandomPruner(config: RandomPrunerConfig): Pruner {
     },
     targets: () => targets,
     metrics() {
-      if (!net) return {};
-      let zeros = 0;
-      let total = 0;
-      for (const name of targets) {
-        total += net.params.get(name)!.size;
-        const m = net.getMask(name);
-        if (m) for (const v of m.dataSync()) if (v === 0) zeros++;
-      }
-      return { sparsity: zeros / total, zeros, total };
+      return net ? { ...maskSparsity(net, targets) } : {};
     },
     state(): ComponentState {
       return { json: { targets }, arrays: {} };

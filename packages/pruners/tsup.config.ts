@@ -6,4 +6,5 @@ export default packageConfig({
   structured: 'src/structured/index.ts',
   relevance: 'src/relevance/index.ts',
   testing: 'src/testing/index.ts',
+  kit: 'src/kit.ts',
 });

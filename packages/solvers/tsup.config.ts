@@ -1,3 +1,3 @@
 import { packageConfig } from '../../tooling/tsup.js';
 
-export default packageConfig({ index: 'src/index.ts', testing: 'src/testing/index.ts' });
+export default packageConfig({ index: 'src/index.ts', testing: 'src/testing/index.ts', kit: 'src/kit.ts' });

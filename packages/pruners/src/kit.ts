@@ -1,0 +1,11 @@
+/**
+ * `@moprune/pruners/kit`: the helpers the built-in pruners are made of, for contributors' pruners —
+ * reading and writing 0/1 masks, counting them, exact global magnitude cuts, and choosing targets
+ * with core's `ParamSelector` (an empty selection is a typed config error).
+ *
+ * ```ts
+ * import { keepLargest, maskSparsity, maskValues, requireTargets, setMaskValues } from '@moprune/pruners/kit';
+ * ```
+ */
+export { countZeros, keepLargest, maskSparsity, maskValues, setMaskValues } from './internal/masks.js';
+export { requireTargets } from './internal/targets.js';
