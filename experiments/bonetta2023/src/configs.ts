@@ -296,10 +296,17 @@ function training(scale: Scale, seed: number, epochs: number, batchSize: number)
 }
 
 /**
- * Dense pretraining: Adam at 1e-3 on cross-entropy, the best-validation epoch
- * kept in `best/` — the starting checkpoint every pruning run of this network
- * and dataset loads (`training.initFrom`). One checkpoint for every seed and
- * method, as the authors prune one checkpoint with five seeds.
+ * Dense pretraining: Adam at 1e-3 on cross-entropy, the rate annealed to 0 by
+ * a cosine over the run (per step), the best-validation epoch kept in `best/`
+ * — the starting checkpoint every pruning run of this network and dataset
+ * loads (`training.initFrom`). One checkpoint for every seed and method, as
+ * the authors prune one checkpoint with five seeds.
+ *
+ * The cosine is our choice (the authors ship their checkpoints, not how they
+ * were trained): at a constant 1e-3, LeNet-300-100 peaked at 98.00% validation
+ * accuracy in 20 epochs (97.77% test) — not above the 98.0% floor, so no
+ * check could ever cut — and with the cosine it reached 98.30% (98.24% test)
+ * in the same 20 epochs (2026-12-04, this machine, seed 0).
  */
 export function pretrainConfig(o: Pick<ConfigOptions, 'scale' | 'net' | 'dataset'>): JsonObject {
   return {
@@ -310,6 +317,7 @@ export function pretrainConfig(o: Pick<ConfigOptions, 'scale' | 'net' | 'dataset
     solver: { type: 'weighted-sum', weights: [1], optimizer: adam(PROTOCOL.lr) },
     training: {
       ...training(o.scale, 0, o.scale.pretrainEpochs, PROTOCOL.batchSize),
+      lrSchedule: { type: 'cosine' },
       keepBest: { monitor: 'validation.accuracy' },
     },
   };

@@ -116,6 +116,11 @@ export type Bonetta2023ErrorCode =
   | 'MISSING_PRETRAINED'
   /** The validation floor is not below the dense model's validation accuracy: no check could ever prune. */
   | 'FLOOR_ABOVE_DENSE'
+  /**
+   * The dense checkpoint directory holds a pretraining run of another configuration (made by an
+   * earlier version of this package, or by other options): it is never used silently.
+   */
+  | 'STALE_PRETRAINED'
   /** A pruning run of the sweep failed for good (its trial's error is in the sweep's state file). */
   | 'RUN_FAILED';
 
@@ -336,6 +341,16 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     missing: () => Bonetta2023Error,
   ): Promise<{ dir: string; validationAccuracy: number; testAccuracy: number }> => {
     const best = join(dir, 'best');
+    const savedConfig = join(dir, 'config.json');
+    if (existsSync(savedConfig)) {
+      const saved = JSON.stringify(JSON.parse(readFileSync(savedConfig, 'utf8')));
+      if (saved !== JSON.stringify(config))
+        throw new Bonetta2023Error(
+          'STALE_PRETRAINED',
+          `${dir} holds a ${label} run of another configuration than this version's (compare its config.json); remove the directory to pretrain again, or point --pretrained elsewhere`,
+          { details: { dir } },
+        );
+    }
     if (!existsSync(join(dir, 'result.json')) || !existsSync(best)) {
       if (!pretrain) throw missing();
       const { summary } = await runExperiment(config, {

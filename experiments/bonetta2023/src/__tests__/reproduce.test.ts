@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@moprune/backend';
@@ -250,6 +250,28 @@ describe('tiny end-to-end', () => {
     ).rejects.toMatchObject({
       name: 'Bonetta2023Error',
       code: 'FLOOR_ABOVE_DENSE',
+    });
+  });
+
+  it('a dense checkpoint made by another pretraining configuration is refused, not reused', async () => {
+    const stale = join(root, 'tiny', 'stale-pretrained');
+    cpSync(join(root, 'tiny', 'pretrained-tiny'), stale, { recursive: true });
+    const configPath = join(stale, 'lenet300-mnist', 'config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    delete config.training.lrSchedule;
+    writeFileSync(configPath, JSON.stringify(config, null, 2));
+    await expect(
+      reproduce({
+        mode: 'tiny',
+        outDir: join(root, 'tiny', 'stale-out'),
+        seed: 2,
+        pretrainedDir: stale,
+        transformer: false,
+      }),
+    ).rejects.toMatchObject({
+      name: 'Bonetta2023Error',
+      code: 'STALE_PRETRAINED',
+      message: expect.stringContaining(join(stale, 'lenet300-mnist')),
     });
   });
 

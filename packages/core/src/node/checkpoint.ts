@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ComponentState,
@@ -193,12 +193,16 @@ function asCorrupt(dir: string, e: unknown, quarantined: string | undefined): Co
   });
 }
 
-/** Checkpoint directories in `root`, newest (highest step) first. */
+/**
+ * Checkpoint directories in `root`, newest (highest step) first. The entry types come with the
+ * listing (no stat per entry), so a checkpoint that another process's retention removes meanwhile
+ * cannot make the listing throw.
+ */
 export function listCheckpoints(root: string): { name: string; step: number }[] {
   if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .map((name) => ({ name, m: DIR_RE.exec(name) }))
-    .filter((e) => e.m !== null && statSync(join(root, e.name)).isDirectory())
+  return readdirSync(root, { withFileTypes: true })
+    .map((d) => ({ name: d.name, m: DIR_RE.exec(d.name), dir: d.isDirectory() }))
+    .filter((e) => e.m !== null && e.dir)
     .map((e) => ({ name: e.name, step: Number(e.m![1]) }))
     .sort((a, b) => b.step - a.step);
 }
