@@ -2,7 +2,7 @@ import { describePrunerConformance } from '@moprune/pruners/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { registries } from '@moprune/core';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRandomPruner, type RandomPrunerConfig } from './random-pruner.js';
 
 beforeAll(async () => {
@@ -22,4 +22,6 @@ describePrunerConformance({
   name: 'random (contributor example)',
   create: (c) => createRandomPruner(c as unknown as RandomPrunerConfig),
   config: { type: 'random', fraction: 0.2, every: 2 },
+  describe,
+  it,
 });

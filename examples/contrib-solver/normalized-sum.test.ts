@@ -1,4 +1,4 @@
-import { runSolverConformance } from '@moprune/solvers/testing';
+import { describeSolverConformance } from '@moprune/solvers/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { registries } from '@moprune/core';
@@ -46,7 +46,7 @@ it('steps along the sum of the unit-length gradients, weights inversely proporti
   tf.dispose([x, a, b]);
 });
 
-runSolverConformance({
+describeSolverConformance({
   name: 'normalized-sum (contributor example)',
   create: createNormalizedSumSolver,
   config: { type: 'normalized-sum', optimizer: { type: 'sgd', lr: 0.01 } },

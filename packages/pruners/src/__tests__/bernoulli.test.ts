@@ -265,4 +265,6 @@ describePrunerConformance({
   // Gates are removed only once θ has sat at 0 for the patience window: not within 12 random steps
   // (removal is tested above on trajectories that drive θ to 0).
   prunes: false,
+  describe,
+  it,
 });

@@ -35,6 +35,34 @@ describe('the pruner conformance suite rejects broken pruners', () => {
     ).rejects.toThrow(/was pruned and came back/);
   });
 
+  it("a pruner whose reported sparsity or state does not match what it did (the suite's own checks, no vitest expect)", async () => {
+    const config = {
+      type: 'magnitude',
+      scope: 'global',
+      schedule: { type: 'constantSparsity', targetSparsity: 0.5, frequency: 3 },
+    };
+    const liar = () => {
+      const p = createMagnitudePruner(config as never);
+      return { ...p, init: p.init.bind(p), afterStep: p.afterStep.bind(p), metrics: () => ({ sparsity: 0 }) };
+    };
+    await expect(
+      checkPrunerConformance({ name: 'liar', create: liar, config, registered: false }),
+    ).rejects.toThrow(/reported sparsity 0 equals the counted zeros/);
+    // A state that changes every time it is read: state → load → state cannot round-trip.
+    let reads = 0;
+    const forgetful = () => {
+      const p = createMagnitudePruner(config as never);
+      const state = () => {
+        const st = p.state();
+        return { ...st, json: { ...st.json, reads: reads++ } };
+      };
+      return { ...p, init: p.init.bind(p), afterStep: p.afterStep.bind(p), load: p.load.bind(p), state };
+    };
+    await expect(
+      checkPrunerConformance({ name: 'forgetful', create: forgetful, config, registered: false }),
+    ).rejects.toThrow(/state json round-trips/);
+  });
+
   it('and accepts a real one', async () => {
     const config = {
       type: 'magnitude',

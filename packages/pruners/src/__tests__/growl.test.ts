@@ -311,10 +311,14 @@ describePrunerConformance({
   // The prox applies 0.05·θ per call: in 12 steps on random weights no row reaches zero, so this
   // config rightly prunes nothing yet; the prox tests above check that it does.
   prunes: false,
+  describe,
+  it,
 });
 describePrunerConformance({
   name: 'growl with tying',
   create: (c) => createGrowlPruner(c),
   config: { type: 'growl', strength: 0.05, tying: true },
   prunes: false,
+  describe,
+  it,
 });

@@ -247,9 +247,13 @@ describePrunerConformance({
   name: 'relevance',
   create: (c) => createRelevancePruner(c),
   config: { type: 'relevance', every: 3, fraction: 0.2, floor: 0.5 },
+  describe,
+  it,
 });
 describePrunerConformance({
   name: 'lobster',
   create: (c) => createLobsterPruner(c),
   config: { type: 'lobster', every: 2, patience: 1, bisectionSteps: 6, maxSparsity: 0.9 },
+  describe,
+  it,
 });

@@ -124,4 +124,6 @@ describePrunerConformance({
     }
     return { accuracy: zeros / total <= 0.2 ? 0.9 : 0.5, loss: 1 };
   },
+  describe,
+  it,
 });

@@ -202,12 +202,16 @@ describePrunerConformance({
   name: 'itp (mask mode)',
   create: (c) => createItpPruner(c),
   config: { type: 'itp', threshold: 0.02, regrow: false },
+  describe,
+  it,
 });
 describePrunerConformance({
   name: 'itp (regrow, reference behaviour)',
   create: (c) => createItpPruner(c),
   config: { type: 'itp', threshold: 0.02, regrow: true },
   regrows: true,
+  describe,
+  it,
 });
 const poly = {
   type: 'polynomialDecay',
@@ -226,6 +230,8 @@ describePrunerConformance({
     for (let t = step; t >= 0; t--) if (scheduleAt(poly, t).prune) return scheduleAt(poly, t).sparsity;
     return 0;
   },
+  describe,
+  it,
 });
 describePrunerConformance({
   name: 'magnitude (constant, global)',
@@ -236,4 +242,6 @@ describePrunerConformance({
     schedule: { type: 'constantSparsity', targetSparsity: 0.7, frequency: 3 },
   },
   expectedSparsity: (step) => (step >= 0 ? 0.7 : 0),
+  describe,
+  it,
 });

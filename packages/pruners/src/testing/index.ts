@@ -1,10 +1,12 @@
 /**
  * The pruner conformance suite. Any pruner — ours or a contributor's — runs
- * every mask invariant with one call inside a vitest file:
+ * every mask invariant with one call in a test file, handing it the test framework's `describe` and
+ * `it` (vitest, jest; the checks are the suite's own, so any framework that runs async tests works):
  *
  * ```ts
+ * import { describe, it } from 'vitest';
  * import { describePrunerConformance } from '@moprune/pruners/testing';
- * describePrunerConformance({ name: 'my-pruner', create: (c) => createMyPruner(c), config: { type: 'my-pruner' } });
+ * describePrunerConformance({ name: 'my-pruner', create: (c) => createMyPruner(c), config: { type: 'my-pruner' }, describe, it });
  * ```
  *
  * Properties (fast-check, fixed seed, several networks and seeds): after every
@@ -26,7 +28,31 @@ import {
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+
+/** A test-definition function with vitest's / jest's `describe` and `it` shape (as the solver suite takes). */
+export type DefineFn = (name: string, fn: () => void | Promise<void>) => void;
+
+/** A broken invariant (the suite's own assertion, so it runs under any test framework). */
+class ConformanceFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConformanceFailure';
+  }
+}
+
+function fail(message: string): never {
+  throw new ConformanceFailure(message);
+}
+
+function check(condition: boolean, message: string): asserts condition {
+  if (!condition) fail(message);
+}
+
+function same(a: unknown, b: unknown, message: string): void {
+  const x = JSON.stringify(a);
+  const y = JSON.stringify(b);
+  check(x === y, `${message}: ${y} instead of ${x}`);
+}
 
 /** Options of {@link describePrunerConformance}. */
 export interface PrunerConformanceOptions {
@@ -64,6 +90,14 @@ export interface PrunerConformanceOptions {
   readonly evaluate?: (net: Network) => { accuracy: number; loss: number };
   /** fast-check seed. @default 42 */
   readonly seed?: number;
+}
+
+/** Options of {@link describePrunerConformance}: the checks' options and the test framework's `describe`/`it`. */
+export interface PrunerConformanceSuiteOptions extends PrunerConformanceOptions {
+  /** vitest/jest `describe`. */
+  readonly describe: DefineFn;
+  /** vitest/jest `it`. */
+  readonly it: DefineFn;
 }
 
 /** The default networks of the suite: a small MLP and a small CNN, both with structure groups. */
@@ -123,13 +157,13 @@ function checkMasks(net: Network, label: string): void {
   for (const name of net.maskedParams()) {
     const mask = net.getMask(name)!;
     const param = net.params.get(name)!;
-    expect(mask.shape, `${label}: mask of ${name} has its parameter's shape`).toEqual(param.shape);
+    same(param.shape, mask.shape, `${label}: mask of ${name} has its parameter's shape`);
     const m = mask.dataSync();
     const w = param.dataSync();
     for (let i = 0; i < m.length; i++) {
       if (m[i] !== 0 && m[i] !== 1)
-        expect.fail(`${label}: mask of ${name} holds ${m[i]} at ${i} (only 0/1 allowed)`);
-      if (m[i] === 0 && w[i] !== 0) expect.fail(`${label}: ${name}[${i}] is masked but equals ${w[i]}`);
+        fail(`${label}: mask of ${name} holds ${m[i]} at ${i} (only 0/1 allowed)`);
+      if (m[i] === 0 && w[i] !== 0) fail(`${label}: ${name}[${i}] is masked but equals ${w[i]}`);
     }
   }
 }
@@ -146,13 +180,11 @@ function countTargetZeros(net: Network, targets: readonly string[]): { zeros: nu
 }
 
 function statesEqual(a: ReturnType<Pruner['state']>, b: ReturnType<Pruner['state']>, label: string): void {
-  expect(b.json, `${label}: state json round-trips`).toEqual(a.json);
-  expect(Object.keys(b.arrays).sort(), `${label}: state arrays round-trip`).toEqual(
-    Object.keys(a.arrays).sort(),
-  );
+  same(a.json, b.json, `${label}: state json round-trips`);
+  same(Object.keys(a.arrays).sort(), Object.keys(b.arrays).sort(), `${label}: state arrays round-trip`);
   for (const [k, arr] of Object.entries(a.arrays)) {
-    expect(b.arrays[k]!.shape).toEqual(arr.shape);
-    expect(Array.from(b.arrays[k]!.data)).toEqual(Array.from(arr.data));
+    same(arr.shape, b.arrays[k]!.shape, `${label}: shape of state array ${k} round-trips`);
+    same(Array.from(arr.data), Array.from(b.arrays[k]!.data), `${label}: state array ${k} round-trips`);
   }
 }
 
@@ -204,9 +236,9 @@ async function runOnce(opts: PrunerConformanceOptions, spec: NetworkSpec, seed: 
     if (!opts.regrows && !result?.replaceNetwork) {
       for (const [name, mask] of before.masks) {
         const m = now.masks.get(name);
-        if (!m) expect.fail(`${at}: the mask of ${name} disappeared`);
+        if (!m) fail(`${at}: the mask of ${name} disappeared`);
         for (let i = 0; i < mask.length; i++) {
-          if (mask[i] === 0 && m[i] !== 0) expect.fail(`${at}: ${name}[${i}] was pruned and came back`);
+          if (mask[i] === 0 && m[i] !== 0) fail(`${at}: ${name}[${i}] was pruned and came back`);
         }
       }
     }
@@ -214,25 +246,26 @@ async function runOnce(opts: PrunerConformanceOptions, spec: NetworkSpec, seed: 
     const metrics = pruner.metrics?.();
     if (metrics && typeof metrics.sparsity === 'number' && targets.length > 0) {
       const { zeros, total } = countTargetZeros(net, targets);
-      expect(metrics.sparsity, `${at}: reported sparsity equals the counted zeros`).toBeCloseTo(
-        zeros / total,
-        9,
+      check(
+        Math.abs(metrics.sparsity - zeros / total) < 5e-10,
+        `${at}: reported sparsity ${metrics.sparsity} equals the counted zeros (${zeros}/${total})`,
       );
     }
     const expected = opts.expectedSparsity?.(step);
     if (expected !== undefined) {
       const { zeros, total } = countTargetZeros(net, targets);
-      expect(
-        Math.abs(zeros - expected * total),
+      check(
+        Math.abs(zeros - expected * total) <= targets.length,
         `${at}: sparsity follows the schedule (${zeros}/${total} zeros, scheduled ${expected})`,
-      ).toBeLessThanOrEqual(targets.length);
+      );
     }
     // Masks appear when a pruner first prunes a parameter; everything else must stay flat.
     const live = tf.memory().numTensors - net.maskedParams().length;
     if (step === 1) tensorsAtStep1 = live;
     else if (step > 1 && !replacedSince1) {
-      expect(live, `${at}: no tensor leaks (tensors besides masks stay flat from step 1)`).toBe(
-        tensorsAtStep1,
+      check(
+        live === tensorsAtStep1,
+        `${at}: no tensor leaks (tensors besides masks stay flat from step 1: ${live} vs ${tensorsAtStep1})`,
       );
     }
     before = now;
@@ -248,7 +281,7 @@ async function runOnce(opts: PrunerConformanceOptions, spec: NetworkSpec, seed: 
         .some((v) => v === 0),
     );
     if (!(replacedSince1 || masked || zeros > 0)) {
-      expect.fail(
+      fail(
         `${label}: prunes nothing in ${steps} steps (no target weight masked or zero, no compaction); if this config rightly prunes nothing this early, pass prunes: false`,
       );
     }
@@ -273,11 +306,11 @@ async function runOnce(opts: PrunerConformanceOptions, spec: NetworkSpec, seed: 
     const [ySmall] = small.apply(x);
     const a = yBig!.dataSync();
     const b = ySmall!.dataSync();
-    expect(b.length).toBe(a.length);
+    check(b.length === a.length, `${label}: compacted output has ${b.length} values, dense ${a.length}`);
     for (let i = 0; i < a.length; i++) {
       const tol = 1e-4 * Math.max(1, Math.abs(a[i]!), Math.abs(b[i]!));
       if (!(Math.abs(a[i]! - b[i]!) <= tol))
-        expect.fail(`${label}: compacted output ${i} is ${b[i]}, dense is ${a[i]}`);
+        fail(`${label}: compacted output ${i} is ${b[i]}, dense is ${a[i]}`);
     }
     tf.dispose([x, yBig!, ySmall!, ...(gates ? Object.values(gates) : [])]);
     small.dispose();
@@ -298,11 +331,16 @@ export async function checkPrunerConformance(
 ): Promise<void> {
   const start = tf.memory().numTensors;
   await runOnce(opts, spec, seed);
-  expect(tf.memory().numTensors, `${opts.name}: every tensor of the run was disposed`).toBe(start);
+  const end = tf.memory().numTensors;
+  check(end === start, `${opts.name}: every tensor of the run was disposed (${end - start} left)`);
 }
 
-/** Registers a vitest `describe` block that runs the whole conformance suite on one pruner config. */
-export function describePrunerConformance(opts: PrunerConformanceOptions): void {
+/**
+ * Registers a `describe` block (the framework's, from `opts`) that runs the whole conformance suite on
+ * one pruner config — the convention of every conformance suite (`describeSolverConformance` too).
+ */
+export function describePrunerConformance(opts: PrunerConformanceSuiteOptions): void {
+  const { describe, it } = opts;
   const networks = opts.networks ?? conformanceNetworks;
   describe(`pruner conformance: ${opts.name}`, () => {
     for (const spec of networks) {
@@ -319,8 +357,11 @@ export function describePrunerConformance(opts: PrunerConformanceOptions): void 
       it('round-trips its JSON config through the pruner registry', () => {
         const pruner = opts.create(opts.config);
         const again = registries().pruners.create(JSON.parse(JSON.stringify(pruner.config)), undefined);
-        expect(again.config).toEqual(pruner.config);
-        expect(again.name).toBe(pruner.name);
+        same(pruner.config, again.config, `${opts.name}: the config round-trips through the registry`);
+        check(
+          again.name === pruner.name,
+          `${opts.name}: the registry builds '${again.name}', not '${pruner.name}'`,
+        );
       });
     }
   });

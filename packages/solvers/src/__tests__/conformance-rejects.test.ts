@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSmgdSolver, createWeightedSumSolver } from '../index.js';
-import { runSolverConformance, type SolverConformanceOptions } from '../testing/index.js';
+import { describeSolverConformance, type SolverConformanceOptions } from '../testing/index.js';
 import { ignoresAnObjective, leavesStationaryPoints } from './fixtures/broken-solvers.js';
 
 beforeAll(async () => {
@@ -15,7 +15,7 @@ async function outcomes(
   options: Omit<SolverConformanceOptions, 'describe' | 'it'>,
 ): Promise<Map<string, Error | undefined>> {
   const tests: [string, () => void | Promise<void>][] = [];
-  runSolverConformance({
+  describeSolverConformance({
     ...options,
     describe: (_name, fn) => void fn(),
     it: (name, fn) => void tests.push([name, fn]),

@@ -8,7 +8,7 @@ import {
   createSmgdSolver,
   createWeightedSumSolver,
 } from '../index.js';
-import { runSolverConformance } from '../testing/index.js';
+import { describeSolverConformance } from '../testing/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -16,7 +16,7 @@ beforeAll(async () => {
 
 const uniform = (m: number) => Array.from({ length: m }, () => 1 / m);
 
-runSolverConformance({
+describeSolverConformance({
   name: 'weighted-sum (adam)',
   create: createWeightedSumSolver,
   config: (m) => ({ type: 'weighted-sum', weights: uniform(m), optimizer: { type: 'adam', lr: 0.01 } }),
@@ -27,7 +27,7 @@ runSolverConformance({
   it,
 });
 
-runSolverConformance({
+describeSolverConformance({
   name: 'weighted-sum (sgd momentum)',
   create: createWeightedSumSolver,
   config: (m) => ({
@@ -43,7 +43,7 @@ runSolverConformance({
   it,
 });
 
-runSolverConformance({
+describeSolverConformance({
   name: 'smgd',
   create: createSmgdSolver,
   config: () => ({ type: 'smgd', lr: 0.01, momentum: 0.9, decay: 0.001 }),
@@ -54,7 +54,7 @@ runSolverConformance({
   it,
 });
 
-runSolverConformance({
+describeSolverConformance({
   name: 'madam',
   create: createMadamSolver,
   config: { type: 'madam', lr: 0.01 },
@@ -66,7 +66,7 @@ runSolverConformance({
 });
 
 for (const form of ['textbook', 'reference'] as const) {
-  runSolverConformance({
+  describeSolverConformance({
     name: `chebyshev-al (${form})`,
     create: createChebyshevAlSolver,
     config: (m) => ({ type: 'chebyshev-al', preference: uniform(m), form, outerEvery: 1, mu0: 0.5 }),

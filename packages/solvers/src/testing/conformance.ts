@@ -13,7 +13,7 @@ import { type QuadraticProblem, quadraticProblem } from './problems.js';
 /** A test-definition function with vitest's / jest's `describe` and `it` shape. */
 export type DefineFn = (name: string, fn: () => void | Promise<void>) => void;
 
-/** Options of {@link runSolverConformance}. */
+/** Options of {@link describeSolverConformance}. */
 export interface SolverConformanceOptions {
   /** Shown in test names. */
   readonly name: string;
@@ -196,7 +196,7 @@ function nanGradientProblem(m: number): { problem: StepProblem; variable: tf.Var
  * - `resetVariables` (when implemented) rebuilds state for new shapes;
  * - bad input: no objectives, NaN gradients (variables untouched) → typed errors.
  */
-export function runSolverConformance(options: SolverConformanceOptions): void {
+export function describeSolverConformance(options: SolverConformanceOptions): void {
   const { describe, it, create } = options;
   const objectives = options.objectives ?? [2, 3];
   const registry = options.registry ?? registries().solvers;

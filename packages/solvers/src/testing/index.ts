@@ -1,2 +1,2 @@
-export { type DefineFn, runSolverConformance, type SolverConformanceOptions } from './conformance.js';
+export { type DefineFn, describeSolverConformance, type SolverConformanceOptions } from './conformance.js';
 export { type QuadraticProblem, type QuadraticProblemOptions, quadraticProblem } from './problems.js';
