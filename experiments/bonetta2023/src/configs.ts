@@ -116,6 +116,13 @@ export interface TransformerScale {
 export interface Scale {
   readonly mode: 'full' | 'quick' | 'tiny';
   readonly pretrainEpochs: number;
+  /**
+   * Learning-rate schedule of the dense pretraining (none: Adam's constant rate). Full mode anneals by a
+   * cosine (see {@link pretrainConfig}); the few epochs of quick and tiny mode keep the constant rate — a
+   * cosine over 3 epochs ends LeNet-300-100 on 5,500 images at 89.76% validation, below quick mode's 90%
+   * floor, where the constant rate reaches 90.92%.
+   */
+  readonly pretrainSchedule?: JsonObject;
   /** Pruning epochs per dataset. */
   readonly epochs: Readonly<Record<ImageDataset, number>>;
   readonly every: number;
@@ -137,6 +144,7 @@ export interface Scale {
 export const FULL: Scale = {
   mode: 'full',
   pretrainEpochs: 20,
+  pretrainSchedule: { type: 'cosine' },
   epochs: PROTOCOL.epochs,
   every: PROTOCOL.every,
   fraction: PROTOCOL.fraction,
@@ -296,8 +304,8 @@ function training(scale: Scale, seed: number, epochs: number, batchSize: number)
 }
 
 /**
- * Dense pretraining: Adam at 1e-3 on cross-entropy, the rate annealed to 0 by
- * a cosine over the run (per step), the best-validation epoch kept in `best/`
+ * Dense pretraining: Adam at 1e-3 on cross-entropy, in full mode the rate annealed
+ * to 0 by a cosine over the run (per step), the best-validation epoch kept in `best/`
  * — the starting checkpoint every pruning run of this network and dataset
  * loads (`training.initFrom`). One checkpoint for every seed and method, as
  * the authors prune one checkpoint with five seeds.
@@ -317,7 +325,7 @@ export function pretrainConfig(o: Pick<ConfigOptions, 'scale' | 'net' | 'dataset
     solver: { type: 'weighted-sum', weights: [1], optimizer: adam(PROTOCOL.lr) },
     training: {
       ...training(o.scale, 0, o.scale.pretrainEpochs, PROTOCOL.batchSize),
-      lrSchedule: { type: 'cosine' },
+      ...(o.scale.pretrainSchedule === undefined ? {} : { lrSchedule: o.scale.pretrainSchedule }),
       keepBest: { monitor: 'validation.accuracy' },
     },
   };

@@ -13,6 +13,7 @@ import {
   optionsFromArgs,
   pretrainConfig,
   pruneConfig,
+  QUICK,
   type ReproduceSummary,
   reproduce,
   seedRows,
@@ -36,6 +37,12 @@ describe('configs', () => {
     for (const net of NETS) {
       for (const dataset of DATASETS) {
         expect(validateExperimentConfig(pretrainConfig({ ...base, net, dataset }))).toEqual([]);
+        expect((pretrainConfig({ ...base, net, dataset }).training as JsonObject).lrSchedule).toEqual({
+          type: 'cosine',
+        });
+        expect(pretrainConfig({ ...base, scale: QUICK, net, dataset }).training).not.toHaveProperty(
+          'lrSchedule',
+        );
         for (const method of METHODS) {
           const c = pruneConfig({ ...base, net, dataset, method, pretrained: '/x/best' });
           expect(validateExperimentConfig(c), String(c.name)).toEqual([]);
@@ -258,7 +265,7 @@ describe('tiny end-to-end', () => {
     cpSync(join(root, 'tiny', 'pretrained-tiny'), stale, { recursive: true });
     const configPath = join(stale, 'lenet300-mnist', 'config.json');
     const config = JSON.parse(readFileSync(configPath, 'utf8'));
-    delete config.training.lrSchedule;
+    config.training.epochs += 1;
     writeFileSync(configPath, JSON.stringify(config, null, 2));
     await expect(
       reproduce({
