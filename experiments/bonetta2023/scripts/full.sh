@@ -25,7 +25,8 @@ run() {
   shift
   echo "$(date -u +%FT%TZ) start $*" >> "results/logs/queue-$lane.log"
   node --import tsx ../../packages/cli/dist/bin.js reproduce bonetta2023 --full --quiet --pretrain --resume "$@" >> "$log" 2>&1
-  echo "$(date -u +%FT%TZ) exit $? $*" >> "results/logs/queue-$lane.log"
+  local rc=$? # before $(date) below, which would reset it
+  echo "$(date -u +%FT%TZ) exit $rc $*" >> "results/logs/queue-$lane.log"
 }
 lenet5_relevance() {
   for seed in 1 2 3; do

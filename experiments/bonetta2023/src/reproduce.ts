@@ -333,6 +333,10 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     return { summary, reused: false };
   };
 
+  /** Whether `path` is the result of a run that finished (not one that was interrupted). */
+  const completed = (path: string): boolean =>
+    existsSync(path) && (JSON.parse(readFileSync(path, 'utf8')) as ExperimentSummary).status === 'completed';
+
   /** The dense checkpoint of a network and dataset: made (when allowed) or found, and its figures. */
   const denseCheckpoint = async (
     label: string,
@@ -351,7 +355,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
           { details: { dir } },
         );
     }
-    if (!existsSync(join(dir, 'result.json')) || !existsSync(best)) {
+    // A run stopped part-way also leaves a result.json and a best checkpoint: only a completed run counts.
+    if (!existsSync(best) || !completed(join(dir, 'result.json'))) {
       if (!pretrain) throw missing();
       const { summary } = await runExperiment(config, {
         runDir: dir,

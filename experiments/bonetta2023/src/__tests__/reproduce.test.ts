@@ -282,6 +282,28 @@ describe('tiny end-to-end', () => {
     });
   });
 
+  it('an interrupted pretraining is not taken for a finished one', async () => {
+    // A stopped run leaves result.json (status "interrupted") and a best checkpoint behind.
+    const stopped = join(root, 'tiny', 'stopped-pretrained');
+    cpSync(join(root, 'tiny', 'pretrained-tiny'), stopped, { recursive: true });
+    const resultPath = join(stopped, 'lenet300-mnist', 'result.json');
+    const result = JSON.parse(readFileSync(resultPath, 'utf8'));
+    writeFileSync(resultPath, JSON.stringify({ ...result, status: 'interrupted', best: null }));
+    const lines: string[] = [];
+    await reproduce({
+      mode: 'tiny',
+      outDir: join(root, 'tiny', 'stopped-out'),
+      seed: 2,
+      pretrainedDir: stopped,
+      methods: ['relevance'],
+      transformer: false,
+      log: (l) => lines.push(l),
+    });
+    // Tiny mode pretrains when it must: the stopped run is trained again, not reused.
+    expect(lines.some((l) => l.includes('lenet300-mnist pretraining'))).toBe(true);
+    expect(JSON.parse(readFileSync(resultPath, 'utf8')).status).toBe('completed');
+  }, 120_000);
+
   it('resuming reuses every completed run', async () => {
     const lines: string[] = [];
     const again = await reproduce({
