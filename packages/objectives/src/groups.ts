@@ -176,6 +176,23 @@ export const safeSqrt: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x, save) => 
 }) as (x: tf.Tensor) => tf.Tensor;
 
 /**
+ * When a part maps every index k of its axis (in order) to group `first + k`,
+ * `first`; otherwise undefined. That is the layout of per-row and per-unit
+ * groups, and it lets {@link groupNorms} place the per-index sums with a pad
+ * instead of a gather and a segment sum — tfjs' CPU segment sum costs
+ * O(groups × entries) (about 1 s for 2,880 rows into 6,090 groups), its
+ * gather gradient a segment sum too.
+ */
+function contiguousSegments(part: GroupPlan['parts'][number], size: number): number | undefined {
+  if (part.index.length !== size) return undefined;
+  const first = part.segment[0]!;
+  for (let k = 0; k < size; k++) {
+    if (part.index[k] !== k || part.segment[k] !== first + k) return undefined;
+  }
+  return first;
+}
+
+/**
  * The ℓ2 norm of every group, `[groups]`. Each (parameter, axis) is reduced
  * once to per-index squared sums, then gathered and segment-summed into the
  * groups, so the cost does not grow with the number of groups × slices.
@@ -188,8 +205,18 @@ export function groupNorms(net: Network, plan: GroupPlan): tf.Tensor1D {
       const w = effectiveParam(net, part.param);
       const others = w.shape.map((_, i) => i).filter((i) => i !== part.axis);
       const perIndex = others.length > 0 ? tf.sum(tf.square(w), others) : tf.square(w);
-      const gathered = tf.gather(perIndex, tf.tensor1d(part.index, 'int32'));
-      sq = tf.add(sq, tf.unsortedSegmentSum(gathered, tf.tensor1d(part.segment, 'int32'), plan.ids.length));
+      const first = contiguousSegments(part, perIndex.shape[0]!);
+      sq = tf.add(
+        sq,
+        first !== undefined
+          ? // Index k feeds group first + k: place the sums (no gather, no segment sum).
+            tf.pad(perIndex, [[first, plan.ids.length - first - perIndex.shape[0]!]])
+          : tf.unsortedSegmentSum(
+              tf.gather(perIndex, tf.tensor1d(part.index, 'int32')),
+              tf.tensor1d(part.segment, 'int32'),
+              plan.ids.length,
+            ),
+      );
     }
     return safeSqrt(sq) as tf.Tensor1D;
   });

@@ -133,6 +133,25 @@ describe('group ℓ2,1 and GrOWL', () => {
     expect(readAll(Object.values(grads)[0]!)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
+  it('per-row groups cost no segment sum forward, and a detached GrOWL no backward pass through its norms', async () => {
+    const kernelsOf = async (f: () => tf.Tensor | tf.Tensor[]) => {
+      const info = await tf.profile(() => f());
+      tf.dispose(info.result as tf.Tensor | tf.Tensor[]);
+      return new Set(info.kernels.map((k) => k.name));
+    };
+    const differentiable = createObjective({ type: 'growl', groups: ROWS });
+    const forward = await kernelsOf(() => differentiable.value(context(n)));
+    expect(forward.has('UnsortedSegmentSum')).toBe(false);
+    const detached = createObjective({ type: 'growl', differentiable: false, groups: ROWS });
+    const w = n.params.get('fc1/kernel')!;
+    const backward = await kernelsOf(() => {
+      const { value, grads } = tf.variableGrads(() => detached.value(context(n)), [w]);
+      return [value, ...Object.values(grads)];
+    });
+    // The gradient of the norms' gathers is a segment sum (O(groups × entries) on the CPU): none may run.
+    expect(backward.has('UnsortedSegmentSum')).toBe(false);
+  });
+
   it('rejects an axis the parameter lacks and an empty group selection', () => {
     const badAxis = createObjective({
       type: 'growl',
