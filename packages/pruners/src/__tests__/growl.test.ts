@@ -291,7 +291,46 @@ describe('GrOWL pruner', () => {
     net.dispose();
   });
 
-  it('refuses to group anything but dense kernels', () => {
+  it('groups a conv kernel [kh, kw, in, out] by input channel (every weight reading the channel)', async () => {
+    const spec: NetworkSpec = {
+      name: 'conv',
+      inputShape: [5, 5, 3],
+      nodes: [
+        { id: 'conv', op: 'conv2d', inputs: ['input'], filters: 2, kernelSize: [3, 3] },
+        { id: 'flat', op: 'flatten', inputs: ['conv'] },
+        { id: 'head', op: 'dense', inputs: ['flat'], units: 2 },
+      ],
+      outputs: ['head'],
+    };
+    const net = createNetwork(spec, { seed: 4 });
+    // Channel c's 18 weights all equal s_c: norms √18·(0.01, 1, 2).
+    const scale = [0.01, 1, 2];
+    const values = Array.from({ length: 3 * 3 * 3 * 2 }, (_, k) => scale[Math.floor(k / 2) % 3]!);
+    net.params.get('conv/kernel')!.assign(tf.tensor4d(values, [3, 3, 3, 2]));
+    const p = createGrowlPruner({
+      params: { ops: ['conv2d'], roles: ['kernel'] },
+      weights: { type: 'spike', beta1: 0, beta2: 0.5 },
+      maxZeroFraction: 0.5,
+      freezeZeroGroups: true,
+    });
+    p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
+    expect(p.targets!()).toEqual(['conv/kernel']);
+    await p.afterEpoch!(ctx(net, 0));
+    const w = net.params.get('conv/kernel')!.arraySync() as number[][][][];
+    const channel = (c: number) => w.flatMap((a) => a.flatMap((b) => b[c]!));
+    expect(channel(0)).toEqual(new Array(18).fill(0));
+    // The others shrink by 0.5 in norm and keep their direction: each entry s_c·(1 − 0.5/(√18·s_c)).
+    for (const c of [1, 2]) {
+      for (const x of channel(c)) expect(x).toBeCloseTo(scale[c]! - 0.5 / Math.sqrt(18), 5);
+    }
+    expect(p.metrics!()).toMatchObject({ zeroGroups: 1, groups: 3, zeroGroupFraction: 1 / 3 });
+    const mask = net.getMask('conv/kernel')!.arraySync() as number[][][][];
+    expect(mask.flatMap((a) => a.flatMap((b) => b[0]!))).toEqual(new Array(18).fill(0));
+    expect(mask.flatMap((a) => a.flatMap((b) => [...b[1]!, ...b[2]!]))).toEqual(new Array(36).fill(1));
+    net.dispose();
+  });
+
+  it('refuses to group anything but dense and conv kernels', () => {
     const net = createNetwork(mtl, { seed: 3 });
     const p = createGrowlPruner({ params: { roles: ['bias'] } });
     try {

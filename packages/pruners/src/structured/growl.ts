@@ -20,7 +20,8 @@ import { type OwlWeights, owlWeights, proxOwl } from './owl.js';
 export interface GrowlConfig {
   readonly type: 'growl';
   /**
-   * Dense kernels whose rows (input neurons) form the groups.
+   * Dense kernels whose rows (input neurons) and conv kernels whose input
+   * channels form the groups.
    * @default every dense kernel except the output layers (task heads), as in Hotegni et al.
    */
   readonly params?: ParamSelector;
@@ -112,6 +113,50 @@ function headNodes(net: Network): Set<string> {
 }
 
 /**
+ * A kernel as rows: the groups are the input neurons of a dense kernel
+ * `[in, out]` (axis 0) and the input channels of a conv kernel
+ * `[kh, kw, in, out]` (axis 2). `rows × cols` with every entry of a group in
+ * one row.
+ */
+interface RowLayout {
+  readonly rows: number;
+  readonly cols: number;
+  /** Entries before the group axis (1 for dense), and after it. */
+  readonly outer: number;
+  readonly inner: number;
+}
+
+function rowLayout(shape: readonly number[]): RowLayout {
+  const axis = shape.length === 4 ? 2 : 0;
+  const rows = shape[axis]!;
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return { rows, cols: outer * inner, outer, inner };
+}
+
+/** The kernel's values as `rows × cols` (row r: every entry of group r). */
+function toRows(values: ArrayLike<number>, l: RowLayout): Float32Array {
+  if (l.outer === 1) return Float32Array.from(values);
+  const out = new Float32Array(l.rows * l.cols);
+  for (let o = 0; o < l.outer; o++)
+    for (let r = 0; r < l.rows; r++)
+      for (let i = 0; i < l.inner; i++)
+        out[r * l.cols + o * l.inner + i] = values[(o * l.rows + r) * l.inner + i]!;
+  return out;
+}
+
+/** The inverse of {@link toRows}. */
+function fromRows(rows: Float32Array, l: RowLayout): Float32Array {
+  if (l.outer === 1) return rows;
+  const out = new Float32Array(l.rows * l.cols);
+  for (let o = 0; o < l.outer; o++)
+    for (let r = 0; r < l.rows; r++)
+      for (let i = 0; i < l.inner; i++)
+        out[(o * l.rows + r) * l.inner + i] = rows[r * l.cols + o * l.inner + i]!;
+  return out;
+}
+
+/**
  * GrOWL as a proximal step (Hotegni, Peitz & Berkemeier 2023): the groups are
  * the rows of dense kernels (`[in, out]` layout: one row per input neuron).
  * At each prox step, every layer's row norms go through the OWL prox with
@@ -124,9 +169,12 @@ function headNodes(net: Network): Set<string> {
  * ours is deterministic and zeroes exactly up to the cap.) With `tying`, live
  * rows are then clustered by affinity propagation and set to their cluster mean.
  *
- * Groups are dense-kernel rows only; the reference also reshapes conv kernels
- * into "rows" with a plain `view`, which does not group by input channel, so
- * that part is not reproduced.
+ * Conv kernels `[kh, kw, in, out]` are grouped by input channel (every
+ * weight reading channel c is group c), selected with
+ * `params: { ops: ['dense', 'conv2d'], roles: ['kernel'], … }`. (The
+ * reference reshapes a PyTorch conv kernel `[out, in, kh, kw]` with a plain
+ * `view(in, −1)`, whose "rows" are blocks of whole output filters, not input
+ * channels; the counts agree, the groups do not.)
  */
 export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: 'growl' } = {}): Pruner {
   const json: JsonObject = { type: 'growl', ...(config as unknown as JsonObject) };
@@ -154,11 +202,12 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
     const cap = capAt(proxSteps);
     for (const name of targets) {
       const v = n.params.get(name)!;
-      const [rows, cols] = v.shape as [number, number];
-      const w = Float32Array.from((await v.data()) as Float32Array);
+      const layout = rowLayout(v.shape);
+      const { rows, cols } = layout;
+      const w = toRows((await v.data()) as Float32Array, layout);
       const oldMask = n.getMask(name);
       const mask = oldMask
-        ? Float32Array.from((await oldMask.data()) as Float32Array)
+        ? toRows((await oldMask.data()) as Float32Array, layout)
         : new Float32Array(w.length).fill(1);
       // The optimizer step may have moved masked entries; they are zero by definition.
       for (let i = 0; i < w.length; i++) w[i]! *= mask[i]!;
@@ -227,7 +276,7 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
           }
         }
       }
-      const t = tf.tensor(w, v.shape, 'float32');
+      const t = tf.tensor(fromRows(w, layout), v.shape, 'float32');
       v.assign(t);
       t.dispose();
       if (freeze) {
@@ -236,7 +285,7 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
           for (let j = 0; j < cols && zero; j++) zero = w[r * cols + j] === 0;
           if (zero) for (let j = 0; j < cols; j++) mask[r * cols + j] = 0;
         }
-        setMaskValues(n, name, mask);
+        setMaskValues(n, name, fromRows(mask, layout));
       }
     }
     proxSteps++;
@@ -262,14 +311,27 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
       const heads = headNodes(ctx.net);
       const selector = config.params ?? { ops: ['dense'], roles: ['kernel'], exclude: [...heads] };
       targets = selectParams(ctx.net, selector);
-      const notDense = targets.filter((t) => ctx.net.paramInfo.get(t)!.shape.length !== 2);
-      if (targets.length === 0 || notDense.length > 0) {
+      const notKernel = targets.filter((t) => {
+        const info = ctx.net.paramInfo.get(t)!;
+        return !(
+          (info.op === 'dense' && info.shape.length === 2) ||
+          (info.op === 'conv2d' && info.shape.length === 4)
+        );
+      });
+      if (targets.length === 0 || notKernel.length > 0) {
         throw new PrunerError(
           'NO_STRUCTURE_GROUP',
           targets.length === 0
-            ? 'growl pruner: the selector matches no dense kernel'
-            : `growl pruner: groups are rows of dense kernels; not a dense kernel: ${notDense.join(', ')}`,
-          { issues: [{ path: 'params', message: 'must select dense kernels ([in, out]) only' }] },
+            ? 'growl pruner: the selector matches no dense or conv kernel'
+            : `growl pruner: groups are input neurons of dense kernels and input channels of conv kernels; not such a kernel: ${notKernel.join(', ')}`,
+          {
+            issues: [
+              {
+                path: 'params',
+                message: 'must select dense ([in, out]) or conv2d ([kh, kw, in, out]) kernels only',
+              },
+            ],
+          },
         );
       }
     },
@@ -284,8 +346,9 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
       let rowsTotal = 0;
       for (const name of targets) {
         const v = net.params.get(name)!;
-        const w = v.dataSync() as Float32Array;
-        const [rows, cols] = v.shape as [number, number];
+        const layout = rowLayout(v.shape);
+        const w = toRows(v.dataSync() as Float32Array, layout);
+        const { rows, cols } = layout;
         total += w.length;
         zeros += countZeros(w);
         rowsTotal += rows;
@@ -301,6 +364,7 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
         total,
         zeroGroups: zeroRows,
         groups: rowsTotal,
+        zeroGroupFraction: rowsTotal ? zeroRows / rowsTotal : 0,
         proxSteps,
         clusters,
       };
