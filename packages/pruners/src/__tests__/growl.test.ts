@@ -266,6 +266,28 @@ describe('GrOWL pruner', () => {
     net.dispose();
   });
 
+  it('retraining phase: rows zero at the start are frozen from the first step, and the start is what tying clusters', async () => {
+    const net = createNetwork(mtl, { seed: 2 });
+    const start = TWO_CLUSTERS.map((r, i) => (i === 5 ? [0, 0, 0, 0] : r));
+    net.params.get('fc1/kernel')!.assign(tf.tensor2d(start));
+    const p = createGrowlPruner({ proxDisabled: true, tying: true, freezeZeroGroups: true });
+    p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
+    // Masked before any step: the zero row cannot grow back during the first epoch.
+    const mask = net.getMask('fc1/kernel')!.arraySync() as number[][];
+    expect(mask.map((r) => r.every((m) => m === 0))).toEqual([false, false, false, false, false, true]);
+    // The epoch moves row 2 next to rows 3–4; it is still tied with rows 0–1, its cluster at the start.
+    const moved = start.map((r) => [...r]);
+    moved[2] = [-3, 2.02, 0, 1];
+    net.params.get('fc1/kernel')!.assign(tf.tensor2d(moved));
+    await p.afterEpoch!(ctx(net, 0));
+    const w = net.params.get('fc1/kernel')!.arraySync() as number[][];
+    expect(w[2]).toEqual(w[0]);
+    expect(w[3]).toEqual(w[4]);
+    expect(w[2]).not.toEqual(w[3]);
+    expect(w[5]!.map((x) => x + 0)).toEqual([0, 0, 0, 0]);
+    net.dispose();
+  });
+
   it("tying by default clusters as scikit-learn's affinity propagation with the reference's preference 0.7", async () => {
     const fixture = JSON.parse(
       readFileSync(join(import.meta.dirname, '../../../../test-fixtures/affinity/sklearn.json'), 'utf8'),

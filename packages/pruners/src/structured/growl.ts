@@ -42,9 +42,10 @@ export interface GrowlConfig {
   /** Apply the prox step after every epoch (`'epoch'`) or every n steps. @default 'epoch' */
   readonly every?: 'epoch' | number;
   /**
-   * Mask zero groups so they stay zero. The reference freezes zero rows only in
-   * its retraining phase (set it there); in the search phase a zeroed row may
-   * grow back. @default false
+   * Mask zero groups so they stay zero: the rows zero when training starts
+   * (from the first step) and those the prox zeroes. The reference freezes zero
+   * rows only in its retraining phase (set it there); in the search phase a
+   * zeroed row may grow back. @default false
    */
   readonly freezeZeroGroups?: boolean;
   /**
@@ -54,11 +55,13 @@ export interface GrowlConfig {
    */
   readonly tying?: boolean;
   /**
-   * When tying clusters: `'once'` — at the first tying step, over all rows of the
-   * layer (zero rows included; with the normalized inner product they only
-   * cluster with each other), the clusters then kept for every later step, as
-   * Hotegni et al.'s reference does between its two phases; `'everyStep'` — the
-   * live rows re-clustered at every step. @default 'once'
+   * When tying clusters: `'once'` — over all rows of the layer (zero rows
+   * included; with the normalized inner product they only cluster with each
+   * other), at the start of training when `proxDisabled` (the retraining
+   * phase: the network it starts from is clustered, as Hotegni et al.'s
+   * reference clusters between its two phases), else at the first tying step;
+   * the clusters are then kept for every later step. `'everyStep'` — the live
+   * rows re-clustered at every step. @default 'once'
    */
   readonly tyingClusters?: 'once' | 'everyStep';
   /** Skip the prox step (tying and freezing only), e.g. for the retraining phase. @default false */
@@ -193,6 +196,49 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
   const preference = config.tyingPreference ?? (similarity === 'normalizedInnerProduct' ? 0.7 : undefined);
   const once = (config.tyingClusters ?? 'once') === 'once';
 
+  /** Affinity-propagation labels of `rows` (one exemplar index per row). */
+  const clusterRows = (rows: readonly Float32Array[]): Int32Array =>
+    affinityPropagation(
+      rowSimilarity(rows, similarity),
+      rows.length,
+      preference === undefined ? {} : { preference },
+    );
+
+  /**
+   * At the start of training: rows already zero are masked (with
+   * `freezeZeroGroups`), and with tying once and the prox disabled (the
+   * retraining phase) the clusters are found on the starting network — the
+   * reference clusters between its two phases and re-zeroes the search's zero
+   * rows from the first retraining epoch on.
+   */
+  const atStart = (n: Network): void => {
+    const clusterNow = config.tying === true && once && config.proxDisabled === true;
+    if (!freeze && !clusterNow) return;
+    for (const name of targets) {
+      const v = n.params.get(name)!;
+      const layout = rowLayout(v.shape);
+      const { rows, cols } = layout;
+      const w = toRows(v.dataSync() as Float32Array, layout);
+      if (clusterNow) {
+        tyingLabels[name] = Array.from(
+          clusterRows(Array.from({ length: rows }, (_, r) => w.subarray(r * cols, (r + 1) * cols))),
+        );
+      }
+      if (!freeze) continue;
+      const old = n.getMask(name);
+      const mask = old ? toRows(old.dataSync() as Float32Array, layout) : new Float32Array(w.length).fill(1);
+      let zeroRows = 0;
+      for (let r = 0; r < rows; r++) {
+        let zero = true;
+        for (let j = 0; j < cols && zero; j++) zero = w[r * cols + j] === 0;
+        if (!zero) continue;
+        zeroRows++;
+        for (let j = 0; j < cols; j++) mask[r * cols + j] = 0;
+      }
+      if (zeroRows > 0 || old) setMaskValues(n, name, fromRows(mask, layout));
+    }
+  };
+
   const capAt = (k: number): number => {
     const cap = config.maxZeroFraction ?? 0.8;
     return typeof cap === 'number' ? cap : cap[Math.min(k, cap.length - 1)]!;
@@ -235,12 +281,7 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
       }
       if (config.tying) {
         const rowOf = (r: number) => w.subarray(r * cols, (r + 1) * cols);
-        const cluster = (members: readonly number[]) =>
-          affinityPropagation(
-            rowSimilarity(members.map(rowOf), similarity),
-            members.length,
-            preference === undefined ? {} : { preference },
-          );
+        const cluster = (members: readonly number[]) => clusterRows(members.map(rowOf));
         const groups = new Map<number, number[]>();
         const add = (label: number, r: number) => {
           if (!groups.has(label)) groups.set(label, []);
@@ -334,6 +375,7 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
           },
         );
       }
+      atStart(ctx.net);
     },
     afterStep: (ctx) => maybe(ctx, false),
     afterEpoch: (ctx) => maybe(ctx, true),
