@@ -1,0 +1,37 @@
+export {
+  type AlForm,
+  ANCHOR,
+  type ConfigOptions,
+  capRamp,
+  defaultVectors,
+  denseConfig,
+  FULL,
+  GROUPED,
+  K0_GRID,
+  MAIN_VECTOR,
+  PROTOCOL,
+  QUICK,
+  retrainConfig,
+  type Scale,
+  searchConfig,
+  TINY,
+  type Vector,
+  vectorName,
+} from './configs.js';
+export { experiment, experiment as default, headline, optionsFromArgs } from './definition.js';
+export {
+  Hotegni2023Error,
+  type Hotegni2023ErrorCode,
+  type Mode,
+  type PhaseFigures,
+  type ReproduceOptions,
+  type ReproduceSummary,
+  type RowFigures,
+  reproduce,
+  rowFigures,
+  SCALES,
+  type VectorResult,
+  validateReproduceOptions,
+  vectorIssues,
+} from './reproduce.js';
+export { writeSummary } from './summary.js';

@@ -1,0 +1,498 @@
+/**
+ * `reproduce()`: Hotegni, Peitz & Berkemeier (2023) composed from the moprune
+ * packages. Every training phase goes through core's `runExperiment` into its
+ * own run directory (config.json, metrics.jsonl, result.json, checkpoint/,
+ * best/); this file orders the phases, checks the inputs and measures the
+ * networks the phases kept.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  createNetwork,
+  type ExperimentSummary,
+  formatIssues,
+  type Issue,
+  type JsonObject,
+  loadNetworkSnapshot,
+  MopruneError,
+  type Network,
+  runExperiment,
+  saveNetworkSnapshot,
+  type TrainCallback,
+} from '@moprune/core/node';
+import '@moprune/datasets/register';
+import { mdmtn } from '@moprune/models';
+import '@moprune/objectives';
+import '@moprune/pruners';
+import { hypervolume, nonDominatedIndices } from '@moprune/solvers';
+import {
+  type AlForm,
+  defaultVectors,
+  denseConfig,
+  FULL,
+  PROTOCOL,
+  QUICK,
+  retrainConfig,
+  type Scale,
+  searchConfig,
+  TINY,
+  type Vector,
+  vectorName,
+} from './configs.js';
+
+/** Run sizes: the paper's (`full`), minutes (`quick`), seconds (`tiny`, for tests). */
+export type Mode = 'full' | 'quick' | 'tiny';
+export const SCALES: Readonly<Record<Mode, Scale>> = { full: FULL, quick: QUICK, tiny: TINY };
+
+/** Options of {@link reproduce}. */
+export interface ReproduceOptions {
+  /** @default 'quick' */
+  readonly mode?: Mode;
+  /** Root of this reproduction's run directories. */
+  readonly outDir: string;
+  /** Seed of every training run (init, shuffle); the MultiMNIST construction always uses seed 0. @default 0 (the reference's) */
+  readonly seed?: number;
+  /** Preference vectors (k0, k1, k2), each on the simplex. @default the mode's set ({@link defaultVectors}) */
+  readonly vectors?: readonly Vector[];
+  /** The augmented Lagrangian's form. @default 'textbook' */
+  readonly form?: AlForm;
+  /** Reuse completed phases and continue an interrupted one from its checkpoint. @default false */
+  readonly resume?: boolean;
+  readonly signal?: AbortSignal;
+  /** Progress lines. @default none */
+  readonly log?: (line: string) => void;
+  /** Directory of user-supplied data (unused by MultiMNIST, which is built from the bundled MNIST). */
+  readonly dataDir?: string;
+  /** Where the built MultiMNIST is cached. @default the datasets package's cache */
+  readonly cacheDir?: string;
+}
+
+/** Codes of {@link Hotegni2023Error}. */
+export type Hotegni2023ErrorCode =
+  /** An option is invalid; `issues` names every one. */
+  | 'INVALID_OPTIONS'
+  /** A preference vector has the wrong length, a negative entry or does not sum to 1. */
+  | 'INVALID_VECTOR';
+
+/** A bad input of {@link reproduce}, found before any training. `name` is always `'Hotegni2023Error'`. */
+export class Hotegni2023Error extends MopruneError<Hotegni2023ErrorCode> {
+  constructor(
+    code: Hotegni2023ErrorCode,
+    message: string,
+    options: { issues?: readonly Issue[]; details?: JsonObject } = {},
+  ) {
+    super(code, message, options);
+    this.name = 'Hotegni2023Error';
+  }
+}
+
+/** Every problem with a preference vector (empty when it is one). */
+export function vectorIssues(k: unknown, path = 'vector'): Issue[] {
+  if (!Array.isArray(k) || k.length !== 3) {
+    return [{ path, message: `must be three numbers (k0, k1, k2), got ${JSON.stringify(k)}` }];
+  }
+  const issues: Issue[] = [];
+  k.forEach((x, i) => {
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) {
+      issues.push({
+        path: `${path}[${i}]`,
+        message: `must be a finite number ≥ 0, got ${JSON.stringify(x)}`,
+      });
+    }
+  });
+  if (issues.length === 0) {
+    const sum = (k as number[]).reduce((a, b) => a + b, 0);
+    if (Math.abs(sum - 1) > 1e-9) issues.push({ path, message: `must sum to 1, sums to ${sum}` });
+  }
+  return issues;
+}
+
+/** Every problem with the options of {@link reproduce} (empty when valid); vector problems carry their own code. */
+export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
+  const issues: Issue[] = [];
+  if (o.mode !== undefined && !['full', 'quick', 'tiny'].includes(o.mode)) {
+    issues.push({ path: 'mode', message: `must be full, quick or tiny, got ${JSON.stringify(o.mode)}` });
+  }
+  if (typeof o.outDir !== 'string' || o.outDir === '')
+    issues.push({ path: 'outDir', message: 'is required' });
+  if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0)) {
+    issues.push({ path: 'seed', message: `must be an integer ≥ 0, got ${o.seed}` });
+  }
+  if (o.form !== undefined && o.form !== 'textbook' && o.form !== 'reference') {
+    issues.push({ path: 'form', message: `must be textbook or reference, got ${JSON.stringify(o.form)}` });
+  }
+  if (o.vectors !== undefined && (!Array.isArray(o.vectors) || o.vectors.length === 0)) {
+    issues.push({ path: 'vectors', message: 'must list at least one vector' });
+  }
+  return issues;
+}
+
+/** Timing and selection of one training phase. */
+export interface PhaseFigures {
+  readonly phase: 'search' | 'retrain' | 'dense';
+  readonly runDir: string;
+  readonly epochs: number;
+  /** Epoch (0-based) of the kept network; null when no epoch qualified (the search then hands on its last network). */
+  readonly bestEpoch: number | null;
+  readonly wallMs: number;
+  /** Median over epochs of the training steps' time (the train loop, as the reference's per-epoch figure). */
+  readonly trainSecondsPerEpoch: number;
+  /** Median over epochs of the whole epoch (steps, prox/tying, validation). */
+  readonly epochSeconds: number;
+  readonly reused: boolean;
+}
+
+/** Rows, weights and sharing of a network, counted the reference's way (`metrics_tr` of its GrOWL utilities). */
+export interface RowFigures {
+  /** Rows of every kernel: input neurons of dense kernels, input channels of conv kernels (6,193 for MDMTN). */
+  readonly rows: number;
+  /** Rows whose weights are all zero. */
+  readonly zeroRows: number;
+  readonly zeroRowsByLayer: Readonly<Record<string, number>>;
+  /** Distinct rows per kernel, summed. */
+  readonly uniqueRows: number;
+  /** rows ÷ unique rows (the reference's "compression rate"). */
+  readonly compressionRate: number;
+  /** non-zero rows ÷ unique rows (its "parameter sharing"). */
+  readonly parameterSharing: number;
+  /** Zero entries among all network parameters, and their count. */
+  readonly zeroWeights: number;
+  readonly weights: number;
+}
+
+/** One preference vector's result. */
+export interface VectorResult {
+  readonly vector: Vector;
+  readonly form: AlForm;
+  readonly dir: string;
+  readonly phases: readonly PhaseFigures[];
+  /** Whether the search found an epoch with the minimum zero rows (else its last network was retrained). */
+  readonly searchMetSparsity: boolean | null;
+  readonly validationAccuracy: readonly number[];
+  readonly testAccuracy: readonly number[];
+  readonly figures: RowFigures;
+  readonly wallMs: number;
+}
+
+/** What {@link reproduce} returns (and `summary.json` holds). */
+export interface ReproduceSummary {
+  readonly experiment: 'hotegni2023';
+  readonly mode: Mode;
+  readonly seed: number;
+  readonly form: AlForm;
+  readonly date: string;
+  readonly results: readonly VectorResult[];
+  /** Indices into `results` of the non-dominated vectors in (left error, right error, 1 − zero-row fraction). */
+  readonly front: readonly number[];
+  /** Hypervolume of those three objectives against the reference point (1, 1, 1). */
+  readonly hypervolume: number;
+  /** Network parameters (weights and biases) and the four mixing α. */
+  readonly parameters: { readonly network: number; readonly alphas: number };
+  readonly interrupted: boolean;
+  readonly wallMs: number;
+}
+
+class Interrupted extends Error {}
+
+/** One log line per epoch: both validation accuracies and the zero rows. */
+function epochLog(run: string, epochs: number, log: (line: string) => void): TrainCallback {
+  let eta: number | undefined;
+  return {
+    name: 'hotegni2023-progress',
+    onProgress: (p) => {
+      eta = p.etaMs;
+    },
+    onEpochEnd: (e) => {
+      const acc = e.validation?.accuracy;
+      const zero = e.metrics['growl.zeroGroups'];
+      log(
+        `${run}: epoch ${e.epoch + 1}/${epochs}${
+          acc === undefined
+            ? ''
+            : `, validation accuracy ${acc.map((a) => `${(100 * a).toFixed(2)}%`).join(' / ')}`
+        }${zero === undefined ? '' : `, ${zero} zero rows`}${eta === undefined ? '' : `, about ${Math.round(eta / 60000)} min to go`}`,
+      );
+      return undefined;
+    },
+  };
+}
+
+const median = (xs: readonly number[]) => {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Median per-epoch sum of the steps' `timeMs` in a run's metrics.jsonl, in seconds. */
+function trainSecondsPerEpoch(runDir: string): number {
+  const perEpoch = new Map<number, number>();
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) return Number.NaN;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.startsWith('{"type":"step"')) continue;
+    const r = JSON.parse(line) as { epoch: number; timeMs: number };
+    perEpoch.set(r.epoch, (perEpoch.get(r.epoch) ?? 0) + r.timeMs);
+  }
+  return median([...perEpoch.values()]) / 1000;
+}
+
+/** The rows of a kernel: input neurons of a dense kernel [in, out], input channels of a conv kernel [kh, kw, in, out]. */
+function kernelRows(values: Float32Array, shape: readonly number[]): Float32Array[] {
+  const axis = shape.length === 4 ? 2 : 0;
+  const rows = shape[axis]!;
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return Array.from({ length: rows }, (_, r) => {
+    const row = new Float32Array(outer * inner);
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) row[o * inner + i] = values[(o * rows + r) * inner + i]!;
+    return row;
+  });
+}
+
+/**
+ * Rows, zero rows, distinct rows and zero weights of `net`, over every dense
+ * and conv kernel (task heads and first convs included, as the reference's
+ * `sparsity_info`/`metrics_tr` count them). A row is zero when all its
+ * weights are (the reference tests the row's sum).
+ */
+export function rowFigures(net: Network): RowFigures {
+  let rows = 0;
+  let zeroRows = 0;
+  let uniqueRows = 0;
+  let zeroWeights = 0;
+  let weights = 0;
+  const byLayer: Record<string, number> = {};
+  for (const [name, v] of net.params) {
+    const info = net.paramInfo.get(name)!;
+    const values = v.dataSync() as Float32Array;
+    weights += values.length;
+    for (const x of values) if (x === 0) zeroWeights++;
+    if (info.role !== 'kernel' || !(info.op === 'dense' || info.op === 'conv2d')) continue;
+    const rs = kernelRows(values, v.shape);
+    const zero = rs.filter((r) => r.every((x) => x === 0)).length;
+    rows += rs.length;
+    zeroRows += zero;
+    if (zero > 0) byLayer[info.node] = zero;
+    uniqueRows += new Set(rs.map((r) => Array.from(r, (x) => x + 0).join(','))).size;
+  }
+  return {
+    rows,
+    zeroRows,
+    zeroRowsByLayer: byLayer,
+    uniqueRows,
+    compressionRate: rows / uniqueRows,
+    parameterSharing: (rows - zeroRows) / uniqueRows,
+    zeroWeights,
+    weights,
+  };
+}
+
+/** The reference's minimum for the search's kept epoch: 20% of all rows (1,239 of MDMTN's 6,193). */
+function minZeroRows(): { min: number; rows: number; parameters: number; alphas: number } {
+  const net = createNetwork(mdmtn({ variant: 'multiMnist' }), { seed: 0 });
+  try {
+    const f = rowFigures(net);
+    let alphas = 0;
+    for (const [name, v] of net.params) if (net.paramInfo.get(name)!.op === 'mix') alphas += v.size;
+    return {
+      min: Math.ceil(PROTOCOL.minZeroRowFraction * f.rows),
+      rows: f.rows,
+      parameters: f.weights - alphas,
+      alphas,
+    };
+  } finally {
+    net.dispose();
+  }
+}
+
+const completed = (runDir: string): ExperimentSummary | undefined => {
+  const path = join(runDir, 'result.json');
+  if (!existsSync(path)) return undefined;
+  const r = JSON.parse(readFileSync(path, 'utf8')) as ExperimentSummary;
+  return r.status === 'completed' ? r : undefined;
+};
+
+/**
+ * Reproduces the paper's experiment for each preference vector: the search
+ * phase (GrOWL prox after every epoch, best validation among epochs with
+ * ≥ 20% zero rows), then the retraining phase from its network (zero rows
+ * frozen, rows tied to their cluster means), k0 = 0 as one dense phase; the
+ * kept network's test accuracies, rows and sharing per vector, and the front
+ * over the vectors.
+ * @throws Hotegni2023Error `INVALID_OPTIONS`, `INVALID_VECTOR` — before any training.
+ */
+export async function reproduce(options: ReproduceOptions): Promise<ReproduceSummary> {
+  const issues = validateReproduceOptions(options);
+  if (issues.length > 0) {
+    throw new Hotegni2023Error('INVALID_OPTIONS', `invalid hotegni2023 options:\n${formatIssues(issues)}`, {
+      issues,
+    });
+  }
+  const mode = options.mode ?? 'quick';
+  const scale = SCALES[mode];
+  const vectors = options.vectors ?? defaultVectors(scale);
+  const vIssues = vectors.flatMap((k, i) => vectorIssues(k, `vectors[${i}]`));
+  if (vIssues.length > 0) {
+    throw new Hotegni2023Error(
+      'INVALID_VECTOR',
+      `a preference vector (k0, k1, k2) needs three entries ≥ 0 summing to 1:\n${formatIssues(vIssues)}`,
+      { issues: vIssues },
+    );
+  }
+  const seed = options.seed ?? 0;
+  const form = options.form ?? 'textbook';
+  const outDir = resolve(options.outDir);
+  const log = options.log ?? (() => {});
+  const started = Date.now();
+  const counts = minZeroRows();
+
+  const runPhase = async (
+    phase: PhaseFigures['phase'],
+    config: JsonObject,
+    runDir: string,
+    label: string,
+  ): Promise<{ figures: PhaseFigures; summary: ExperimentSummary; kept: string }> => {
+    const epochs = (config.training as JsonObject).epochs as number;
+    const same =
+      existsSync(join(runDir, 'config.json')) &&
+      JSON.stringify(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'))) ===
+        JSON.stringify(config);
+    let summary = options.resume && same ? completed(runDir) : undefined;
+    const reused = summary !== undefined;
+    if (reused) log(`${label}: completed earlier, reused`);
+    else {
+      const run = await runExperiment(config, {
+        runDir,
+        resume: options.resume ? 'auto' : false,
+        keepNetwork: true,
+        callbacks: [epochLog(label, epochs, log)],
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+        ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+      });
+      try {
+        summary = run.summary;
+        if (summary.status === 'interrupted') throw new Interrupted();
+        // No qualifying epoch: the phase hands on its last network (the reference falls back the same way).
+        if (summary.best === null) saveNetworkSnapshot(join(runDir, 'final'), run.net!, summary.steps, {});
+      } finally {
+        run.net?.dispose();
+      }
+    }
+    const s = summary!;
+    const bestEpoch = s.best === null ? null : ((s.best as { epoch: number }).epoch ?? null);
+    return {
+      summary: s,
+      kept: join(runDir, s.best === null ? 'final' : 'best'),
+      figures: {
+        phase,
+        runDir,
+        epochs,
+        bestEpoch,
+        wallMs: s.wallTimeMs,
+        trainSecondsPerEpoch: trainSecondsPerEpoch(runDir),
+        epochSeconds: median(s.history.map((h) => h.timeMs)) / 1000,
+        reused,
+      },
+    };
+  };
+
+  const results: VectorResult[] = [];
+  let interrupted = false;
+  try {
+    for (const k of vectors) {
+      const t0 = Date.now();
+      const name = `${vectorName(k)}${form === 'reference' ? '-reference' : ''}`;
+      const dir = join(outDir, name);
+      const base = { scale, vector: k, form, seed };
+      const phases: PhaseFigures[] = [];
+      let last: { summary: ExperimentSummary; kept: string };
+      let searchMet: boolean | null = null;
+      if (k[0] === 0) {
+        const d = await runPhase(
+          'dense',
+          denseConfig(base),
+          join(dir, 'dense'),
+          `${name} (one phase, no sparsity)`,
+        );
+        phases.push(d.figures);
+        last = d;
+      } else {
+        const search = await runPhase(
+          'search',
+          searchConfig({ ...base, minZeroRows: counts.min }),
+          join(dir, 'search'),
+          `${name} search`,
+        );
+        phases.push(search.figures);
+        searchMet = search.summary.best !== null;
+        if (!searchMet)
+          log(`${name}: no search epoch reached ${counts.min} zero rows; retraining its last network`);
+        const retrain = await runPhase(
+          'retrain',
+          retrainConfig({ ...base, initFrom: search.kept }),
+          join(dir, 'retrain'),
+          `${name} retrain`,
+        );
+        phases.push(retrain.figures);
+        last = retrain;
+      }
+      const best = last.summary.best as {
+        validation?: { accuracy: number[] };
+        test?: { accuracy: number[] };
+      } | null;
+      const snap = loadNetworkSnapshot(last.kept);
+      if (snap === undefined) throw new Error(`no network snapshot in ${last.kept}`);
+      let figures: RowFigures;
+      try {
+        figures = rowFigures(snap.net);
+      } finally {
+        snap.net.dispose();
+      }
+      const result: VectorResult = {
+        vector: k,
+        form,
+        dir,
+        phases,
+        searchMetSparsity: searchMet,
+        validationAccuracy: best?.validation?.accuracy ?? [],
+        testAccuracy: best?.test?.accuracy ?? (last.summary.test?.accuracy as number[] | undefined) ?? [],
+        figures,
+        wallMs: Date.now() - t0,
+      };
+      results.push(result);
+      log(
+        `${name}: test accuracy ${result.testAccuracy.map((a) => `${(100 * a).toFixed(2)}%`).join(' / ')}, ${figures.zeroRows} of ${figures.rows} rows zero (${((100 * figures.zeroRows) / figures.rows).toFixed(2)}%)`,
+      );
+    }
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    interrupted = true;
+  }
+  const points = results.map((r) => [
+    1 - (r.testAccuracy[0] ?? 0),
+    1 - (r.testAccuracy[1] ?? 0),
+    1 - r.figures.zeroRows / r.figures.rows,
+  ]);
+  const front = points.length > 0 ? nonDominatedIndices(points) : [];
+  return {
+    experiment: 'hotegni2023',
+    mode,
+    seed,
+    form,
+    date: new Date().toISOString(),
+    results,
+    front,
+    hypervolume:
+      front.length > 0
+        ? hypervolume(
+            front.map((i) => points[i]!),
+            [1, 1, 1],
+          )
+        : 0,
+    parameters: { network: counts.parameters, alphas: counts.alphas },
+    interrupted,
+    wallMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * `summary.md`, `summary.json` and the front plots of a reproduction: every
+ * vector's figures, the main vector beside the reference run on this machine,
+ * the front over the vectors.
+ */
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { frontPlotSpec, markdownTable, renderSvg, writeTextAtomic } from '@moprune/report';
+import { ANCHOR, MAIN_VECTOR } from './configs.js';
+import type { ReproduceSummary, VectorResult } from './reproduce.js';
+
+const pct = (x: number | undefined, digits = 2) =>
+  x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(digits)}%`;
+const secs = (x: number) => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} s`);
+const mins = (ms: number) => `${(ms / 60000).toFixed(1)} min`;
+const same = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The phase figure of a result, or undefined. */
+const phase = (r: VectorResult, p: 'search' | 'retrain' | 'dense') => r.phases.find((f) => f.phase === p);
+
+/** Writes `summary.md`, `summary.json`, `front-tasks.svg` and `front-sparsity.svg` into `outDir`. Returns the files (summary.md first). */
+export async function writeSummary(outDir: string, s: ReproduceSummary): Promise<string[]> {
+  const files = [join(outDir, 'summary.md'), join(outDir, 'summary.json')];
+  writeTextAtomic(files[1]!, `${JSON.stringify(s, null, 2)}\n`);
+  const cpu = cpus();
+  const md: string[] = [
+    '# Hotegni, Peitz & Berkemeier (2023) — MDMTN on MultiMNIST',
+    '',
+    `Date ${s.date}; ${s.mode} mode, seed ${s.seed}, ${s.form} augmented Lagrangian; machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, backend threads as set by MOPRUNE_NATIVE_THREADS (${process.env.MOPRUNE_NATIVE_THREADS ?? 'default'}); wall time ${mins(s.wallMs)}${s.interrupted ? ' (interrupted: rerun with --resume)' : ''}.`,
+    '',
+    "Each vector: the search phase (GrOWL prox after every epoch) keeps its best-validation epoch with ≥ 20% zero rows; the retraining phase (zero rows frozen, rows tied to their cluster means) keeps its best-validation epoch, whose test accuracies are reported. Selection uses the validation split only. Rows are counted the reference's way: input neurons of every dense kernel and input channels of every conv kernel, heads included.",
+    '',
+    `MDMTN: ${s.parameters.network.toLocaleString('en')} network parameters + ${s.parameters.alphas} mixing α (the paper's 311,491 + 4 counts the scalarization variable t as a parameter too: ${(s.parameters.network + 1).toLocaleString('en')} + ${s.parameters.alphas}).`,
+    '',
+  ];
+  const rows = s.results.map((r, i) => [
+    `(${r.vector.join(', ')})${s.front.includes(i) ? ' ★' : ''}`,
+    pct(r.testAccuracy[0]),
+    pct(r.testAccuracy[1]),
+    pct(r.validationAccuracy[0]),
+    pct(r.validationAccuracy[1]),
+    `${r.figures.zeroRows} / ${r.figures.rows} (${pct(r.figures.zeroRows / r.figures.rows)})`,
+    pct(r.figures.zeroWeights / r.figures.weights),
+    r.figures.compressionRate.toFixed(2),
+    r.figures.parameterSharing.toFixed(2),
+    r.searchMetSparsity === null ? 'no sparsity (k0 = 0)' : r.searchMetSparsity ? 'yes' : 'no',
+    String((phase(r, 'retrain') ?? phase(r, 'dense'))?.bestEpoch ?? '—'),
+    mins(r.wallMs),
+  ]);
+  md.push(
+    '## Every vector',
+    '',
+    markdownTable(
+      [
+        'k = (k0, k1, k2)',
+        'test left',
+        'test right',
+        'val left',
+        'val right',
+        'zero rows',
+        'zero weights',
+        'compression',
+        'sharing',
+        'search ≥ 20% rows',
+        'kept epoch',
+        'wall',
+      ],
+      rows,
+    ),
+    '',
+    `★ non-dominated in (left error, right error, 1 − zero-row fraction); hypervolume against (1, 1, 1): ${s.hypervolume.toFixed(4)}.`,
+    '',
+  );
+  const main = s.results.find((r) => same(r.vector, MAIN_VECTOR));
+  if (main) {
+    const search = phase(main, 'search');
+    const retrain = phase(main, 'retrain');
+    md.push(
+      `## The main vector beside the reference (its code on this machine, k = (${ANCHOR.vector.join(', ')}), seed 0, 1 thread)`,
+      '',
+      markdownTable(
+        ['', 'reference', `moprune (${main.form} AL)`],
+        [
+          ['test accuracy left', pct(ANCHOR.testAccuracy[0]), pct(main.testAccuracy[0])],
+          ['test accuracy right', pct(ANCHOR.testAccuracy[1]), pct(main.testAccuracy[1])],
+          [
+            'zero rows',
+            `${ANCHOR.zeroRows} / ${ANCHOR.rows} (${pct(ANCHOR.zeroRows / ANCHOR.rows)})`,
+            `${main.figures.zeroRows} / ${main.figures.rows} (${pct(main.figures.zeroRows / main.figures.rows)})`,
+          ],
+          [
+            'zero rows by layer',
+            Object.entries(ANCHOR.zeroRowsByLayer)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', '),
+            Object.entries(main.figures.zeroRowsByLayer)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ') || 'none',
+          ],
+          ['compression rate', ANCHOR.compressionRate.toFixed(2), main.figures.compressionRate.toFixed(2)],
+          ['parameter sharing', ANCHOR.parameterSharing.toFixed(2), main.figures.parameterSharing.toFixed(2)],
+          [
+            'kept retraining epoch',
+            `${ANCHOR.bestRetrainEpoch} of ${ANCHOR.retrainEpochs}`,
+            retrain
+              ? `${retrain.bestEpoch === null ? '—' : retrain.bestEpoch + 1} of ${retrain.epochs}`
+              : '—',
+          ],
+          [
+            'train loop per epoch (search / retrain)',
+            `${secs(ANCHOR.epochSeconds.search)} / ${secs(ANCHOR.epochSeconds.retrain)}`,
+            `${secs(search?.trainSecondsPerEpoch ?? Number.NaN)} / ${secs(retrain?.trainSecondsPerEpoch ?? Number.NaN)}`,
+          ],
+          [
+            'whole epoch incl. prox/tying and validation (search / retrain)',
+            '—',
+            `${secs(search?.epochSeconds ?? Number.NaN)} / ${secs(retrain?.epochSeconds ?? Number.NaN)}`,
+          ],
+          ['wall time, both phases', `${ANCHOR.wallMinutes} min`, mins(main.wallMs)],
+        ],
+      ),
+      '',
+      s.mode === 'full'
+        ? ''
+        : `(${s.mode} mode trains on fewer images and epochs than the reference: its figures are not comparable with the anchor.)`,
+      '',
+    );
+  }
+  if (s.results.length > 1) {
+    const label = (r: VectorResult) => `(${r.vector.join(', ')})`;
+    const tasks = await renderSvg(
+      frontPlotSpec(
+        s.results.map((r) => ({
+          x: r.testAccuracy[0] ?? Number.NaN,
+          y: r.testAccuracy[1] ?? Number.NaN,
+          label: label(r),
+          details: { 'zero rows': pct(r.figures.zeroRows / r.figures.rows) },
+        })),
+        {
+          title: 'MDMTN on MultiMNIST: test accuracy, left vs right digit (one point per preference vector)',
+          xTitle: 'left-digit test accuracy',
+          yTitle: 'right-digit test accuracy',
+          front: s.front,
+        },
+      ),
+    );
+    const sparsity = await renderSvg(
+      frontPlotSpec(
+        s.results.map((r) => ({
+          x: r.figures.zeroRows / r.figures.rows,
+          y: ((r.testAccuracy[0] ?? Number.NaN) + (r.testAccuracy[1] ?? Number.NaN)) / 2,
+          label: label(r),
+        })),
+        {
+          title: 'MDMTN on MultiMNIST: mean test accuracy vs zero rows',
+          xTitle: 'fraction of rows zero',
+          yTitle: 'mean test accuracy',
+          front: s.front,
+        },
+      ),
+    );
+    writeTextAtomic(join(outDir, 'front-tasks.svg'), tasks);
+    writeTextAtomic(join(outDir, 'front-sparsity.svg'), sparsity);
+    files.push(join(outDir, 'front-tasks.svg'), join(outDir, 'front-sparsity.svg'));
+    md.push(
+      '## Front',
+      '',
+      '![left vs right](front-tasks.svg)',
+      '',
+      '![accuracy vs sparsity](front-sparsity.svg)',
+      '',
+    );
+  }
+  writeTextAtomic(files[0]!, `${md.join('\n')}\n`);
+  return files;
+}
