@@ -17,6 +17,7 @@ export {
 export { type CompactGates, type CompactOptions, compact } from './compact.js';
 export { type CreateNetworkOptions, createNetwork, networkFromValues } from './create.js';
 export { type ExportOptions, toLayersModel } from './export.js';
+export { type LsuvLayer, type LsuvOptions, lsuvInit } from './lsuv.js';
 export {
   type Complexity,
   countMacs,
