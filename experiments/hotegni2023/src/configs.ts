@@ -188,13 +188,16 @@ function common(o: ConfigOptions, name: string): Omit<JsonObject, 'training' | '
 }
 
 /**
- * The search phase: `searchOuter × epochsPerOuter` epochs, the GrOWL prox
+ * The search phase (from `initFrom`, the LSUV-initialized network the
+ * reference starts from): `searchOuter × epochsPerOuter` epochs, the GrOWL prox
  * after each (full θ, the per-layer cap ramping to 0.8, zero rows free to
  * grow back), the best-validation epoch kept among those with at least
  * `minZeroRows` zero rows (the reference's 20% of all its rows, heads and
  * first convs included).
  */
-export function searchConfig(o: ConfigOptions & { readonly minZeroRows: number }): JsonObject {
+export function searchConfig(
+  o: ConfigOptions & { readonly minZeroRows: number; readonly initFrom?: string },
+): JsonObject {
   const epochs = o.scale.searchOuter * o.scale.epochsPerOuter;
   return {
     ...common(o, `hotegni2023-${vectorName(o.vector)}-search`),
@@ -215,6 +218,7 @@ export function searchConfig(o: ConfigOptions & { readonly minZeroRows: number }
       seed: o.seed,
       checkpoint: { everyEpochs: 1, keep: 2 },
       keepBest: { require: [{ monitor: 'metrics.growl.zeroGroups', min: o.minZeroRows }] },
+      ...(o.initFrom === undefined ? {} : { initFrom: o.initFrom }),
     },
   };
 }

@@ -14,12 +14,14 @@ import {
   type Issue,
   type JsonObject,
   loadNetworkSnapshot,
+  lsuvInit,
   MopruneError,
   type Network,
   runExperiment,
   saveNetworkSnapshot,
   type TrainCallback,
 } from '@moprune/core/node';
+import { loadMultiMnist } from '@moprune/datasets';
 import '@moprune/datasets/register';
 import { mdmtn } from '@moprune/models';
 import '@moprune/objectives';
@@ -398,6 +400,37 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     };
   };
 
+  /**
+   * The search's starting network: MDMTN from the run's seed, LSUV-initialized
+   * (orthonormal units, each layer's output std 1 ± 0.1) on the first
+   * shuffled training batch, as the reference initializes before its search
+   * phase. Made once per vector directory and reused.
+   */
+  const lsuvStart = async (initDir: string): Promise<string> => {
+    if (loadNetworkSnapshot(initDir) !== undefined) {
+      loadNetworkSnapshot(initDir)!.net.dispose();
+      return initDir;
+    }
+    const dataset = await loadMultiMnist({
+      seed: PROTOCOL.dataSeed,
+      ...scale.data,
+      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    });
+    const net = createNetwork(mdmtn({ variant: 'multiMnist' }), { seed });
+    try {
+      const [batch] = dataset.batches('train', { batchSize: scale.batchSize, seed, epoch: 0 });
+      try {
+        const layers = lsuvInit(net, batch!.x, { seed });
+        saveNetworkSnapshot(initDir, net, 0, { lsuv: layers.map((l) => ({ ...l })) });
+      } finally {
+        batch!.dispose();
+      }
+    } finally {
+      net.dispose();
+    }
+    return initDir;
+  };
+
   const results: VectorResult[] = [];
   let interrupted = false;
   try {
@@ -419,9 +452,10 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
         phases.push(d.figures);
         last = d;
       } else {
+        const init = await lsuvStart(join(dir, 'init'));
         const search = await runPhase(
           'search',
-          searchConfig({ ...base, minZeroRows: counts.min }),
+          searchConfig({ ...base, minZeroRows: counts.min, initFrom: init }),
           join(dir, 'search'),
           `${name} search`,
         );

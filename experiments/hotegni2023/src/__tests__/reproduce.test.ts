@@ -146,6 +146,15 @@ describe('tiny end to end', () => {
     expect(summary.parameters).toEqual({ network: 311_490, alphas: 4 });
     // k0 = 0 trains without the prox: nothing zero.
     expect(summary.results[1]!.figures.zeroRows).toBe(0);
+    // The search starts from the LSUV-initialized network: every layer's output std 1 ± 0.1 on a batch.
+    const main = summary.results[0]!;
+    const searchConfig = JSON.parse(readFileSync(join(main.dir, 'search', 'config.json'), 'utf8'));
+    expect(searchConfig.training.initFrom).toBe(join(main.dir, 'init'));
+    const init = loadNetworkSnapshot(join(main.dir, 'init'))!;
+    const lsuv = init.extra.lsuv as { node: string; stdAfter: number }[];
+    expect(lsuv).toHaveLength(9);
+    for (const l of lsuv) expect(Math.abs(l.stdAfter - 1)).toBeLessThanOrEqual(0.1);
+    init.net.dispose();
   });
 
   it('the search zeroes rows under the cap, and retraining keeps them zero', () => {
