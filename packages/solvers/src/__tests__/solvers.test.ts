@@ -451,6 +451,84 @@ function fonsecaFleming(start: readonly number[]) {
   return { problem, x, values, advance: () => {}, dispose: () => x.dispose() };
 }
 
+describe('weighted Chebyshev + augmented Lagrangian: KKT at the optimum of random convex problems', () => {
+  // f_i(x) = ‖x − a_i‖² in 2-D: the Pareto set is the segment [a1, a2], and with ε = 0 the Chebyshev
+  // problem min t s.t. k_i·f_i(x) ≤ t has its optimum at x* = a1 + s(a2 − a1), s = √k2/(√k1 + √k2),
+  // where both constraints are active with multipliers λ* = (s', 1 − s') ≥ 0, Σλ* = 1 and
+  // λ1*·k1·∇f1 + λ2*·k2·∇f2 = 0 (stationarity in x).
+  test.prop(
+    [
+      fc.tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true })),
+      fc.tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true })),
+      fc.double({ min: 0.2, max: 0.8, noNaN: true }),
+    ],
+    { seed: 20, numRuns: 8, endOnFailure: true },
+  )(
+    'the textbook form converges to x* with feasible, complementary, non-negative multipliers',
+    (a1, a2, k1) => {
+      const d2 = (a2[0] - a1[0]) ** 2 + (a2[1] - a1[1]) ** 2;
+      fc.pre(d2 > 0.25);
+      const k = [k1, 1 - k1];
+      const start = tf.tensor1d([0.5 * (a1[0] + a2[0]) + 0.3, 0.5 * (a1[1] + a2[1]) - 0.2]);
+      const x = tf.variable(start, true);
+      start.dispose();
+      const problem: StepProblem = {
+        variables: [x],
+        m: 2,
+        step: 0,
+        epoch: 0,
+        evaluate: () => [a1, a2].map((a) => tf.sum(tf.square(tf.sub(x, tf.tensor1d(a)))) as tf.Scalar),
+      };
+      const solver = createChebyshevAlSolver({
+        type: 'chebyshev-al',
+        preference: k,
+        epsilon: 0,
+        mu0: 1,
+        rho: 2,
+        outerEvery: 1,
+        form: 'textbook',
+        optimizer: { type: 'adam', lr: 0.01 },
+      });
+      let last: ReturnType<Solver['step']> | undefined;
+      /** dL/df of the last 100 steps: the multipliers the steps used, ψ'(c_i)·k_i. */
+      const tail: (readonly number[])[] = [];
+      let xs: number[];
+      try {
+        for (let epoch = 0; epoch < 8; epoch++) {
+          for (let step = 0; step < 200; step++) {
+            last = solver.step(problem);
+            if (epoch === 7 && step >= 100) tail.push(last.weights);
+          }
+          solver.endEpoch?.(epoch);
+        }
+        xs = Array.from(x.dataSync());
+      } finally {
+        solver.dispose();
+        x.dispose();
+      }
+      const s = Math.sqrt(k[1]!) / (Math.sqrt(k[0]!) + Math.sqrt(k[1]!));
+      const star = [a1[0] + s * (a2[0] - a1[0]), a1[1] + s * (a2[1] - a1[1])];
+      expect(Math.hypot(xs[0]! - star[0]!, xs[1]! - star[1]!)).toBeLessThan(0.03 * Math.sqrt(d2));
+      const f = [a1, a2].map((a) => (xs[0]! - a[0]) ** 2 + (xs[1]! - a[1]) ** 2);
+      const t = last!.extra!.t!;
+      const c = f.map((fi, i) => k[i]! * fi - t);
+      // Feasible, both active (the optimum's constraints are tight).
+      for (const ci of c) expect(Math.abs(ci)).toBeLessThan(0.02 * Math.max(t, 0.05));
+      // The multipliers the steps used, ψ'(c_i) = max(0, λ_i + μc_i) = (dL/df_i)/k_i, averaged over the
+      // last 100 steps: non-negative, summing to 1 (∂L/∂t = 0), near λ* = (s, 1 − s) (stationarity in
+      // x; complementary slackness holds as both constraints are active).
+      const psi = [0, 1].map((i) => tail.reduce((a, w) => a + w[i]!, 0) / tail.length / k[i]!);
+      for (const p of psi) expect(p).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(psi[0]! + psi[1]! - 1)).toBeLessThan(0.05);
+      expect(Math.abs(psi[0]! - s)).toBeLessThan(0.05);
+      const grad = [0, 1].map((j) =>
+        psi.reduce((g, p, i) => g + p * k[i]! * 2 * (xs[j]! - [a1, a2][i]![j]!), 0),
+      );
+      expect(Math.hypot(grad[0]!, grad[1]!)).toBeLessThan(0.05 * Math.sqrt(t));
+    },
+  );
+});
+
 describe('weighted Chebyshev + augmented Lagrangian', () => {
   it('traces the concave Fonseca–Fleming front, satisfying the constraints, where a weighted sum cannot', () => {
     const results: { k: number; f: number[]; x: number[] }[] = [];
