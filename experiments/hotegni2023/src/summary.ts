@@ -45,7 +45,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
     r.figures.compressionRate.toFixed(2),
     r.figures.parameterSharing.toFixed(2),
     r.searchMetSparsity === null ? 'no sparsity (k0 = 0)' : r.searchMetSparsity ? 'yes' : 'no',
-    String((phase(r, 'retrain') ?? phase(r, 'dense'))?.bestEpoch ?? '—'),
+    String(((phase(r, 'retrain') ?? phase(r, 'dense'))?.bestEpoch ?? Number.NaN) + 1).replace('NaN', '—'),
     mins(r.wallMs),
   ]);
   md.push(
