@@ -100,7 +100,7 @@ export function affinityPropagation(
     sumPos.fill(0);
     for (let i = 0; i < n; i++) {
       const row = i * n;
-      for (let k = 0; k < n; k++) if (i !== k) sumPos[k] += Math.max(0, R[row + k]!);
+      for (let k = 0; k < n; k++) if (i !== k) sumPos[k] = sumPos[k]! + Math.max(0, R[row + k]!);
     }
     for (let i = 0; i < n; i++) {
       const row = i * n;
