@@ -105,8 +105,7 @@ export function affinityPropagation(
     for (let i = 0; i < n; i++) {
       const row = i * n;
       for (let k = 0; k < n; k++) {
-        const a =
-          i === k ? sumPos[k]! : Math.min(0, R[k * n + k]! + sumPos[k]! - Math.max(0, R[row + k]!));
+        const a = i === k ? sumPos[k]! : Math.min(0, R[k * n + k]! + sumPos[k]! - Math.max(0, R[row + k]!));
         A[row + k] = damping * A[row + k]! + (1 - damping) * a;
       }
     }
