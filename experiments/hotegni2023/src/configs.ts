@@ -121,8 +121,11 @@ export const PROTOCOL = {
   growl: { beta1: 0.8, beta2: 0.2 },
   /** The per-layer cap on zero rows reached in the last search iteration (it ramps up to it). */
   maxLayerZeroFraction: 0.8,
-  /** The search keeps its best-validation epoch among those with at least this fraction of zero rows. */
-  minZeroRowFraction: 0.2,
+  /**
+   * The search keeps its best-validation epoch among those with at least this fraction of zero rows
+   * (the reference's `min_sparsRate`: 20% for MDMTN, 10% for HPS on MultiMNIST).
+   */
+  minZeroRowFraction: { mdmtn: 0.2, hps: 0.1 },
   /** Affinity-propagation preference of the tying (0.8 for Cifar10Mnist). */
   tyingPreference: 0.7,
   /** Seed of the MultiMNIST construction (pairs and split); the training seed is the run's. */
@@ -130,16 +133,31 @@ export const PROTOCOL = {
 } as const;
 
 /**
- * The grouped kernels: every dense kernel but the task heads and every conv
- * kernel but the ones reading the 1-channel image — the reference's
- * `skip_layer: 1` and its exclusion of `task_blocks`. Rows are input neurons
- * (dense) and input channels (conv).
+ * The multi-task network: MDMTN (the paper's, a shared trunk plus a monitor per task) or HPS
+ * (hard parameter sharing: the trunk and the heads only), the baseline trained the same way.
  */
-export const GROUPED: JsonObject = {
-  ops: ['dense', 'conv2d'],
-  roles: ['kernel'],
-  exclude: ['task1.fc', 'task2.fc', 'shared.conv1', 'monitor1.conv1', 'monitor2.conv1'],
-};
+export type Model = 'mdmtn' | 'hps';
+
+/**
+ * The grouped kernels of a model: every dense kernel but the task heads and every conv kernel but
+ * the ones reading the 1-channel image — the reference's `skip_layer: 1` and its exclusion of
+ * `task_blocks`. Rows are input neurons (dense) and input channels (conv).
+ */
+export function grouped(model: Model = 'mdmtn'): JsonObject {
+  return {
+    ops: ['dense', 'conv2d'],
+    roles: ['kernel'],
+    exclude: [
+      'task1.fc',
+      'task2.fc',
+      'shared.conv1',
+      ...(model === 'mdmtn' ? ['monitor1.conv1', 'monitor2.conv1'] : []),
+    ],
+  };
+}
+
+/** The MDMTN grouping, {@link grouped}('mdmtn'). */
+export const GROUPED: JsonObject = grouped('mdmtn');
 
 /** `k0,k1,k2` → a name usable as a directory: `k0.001-0.2-0.799`. */
 export function vectorName(k: Vector): string {
@@ -159,6 +177,8 @@ export function capRamp(scale: Scale): number[] {
 /** Options every config takes. */
 export interface ConfigOptions {
   readonly scale: Scale;
+  /** @default 'mdmtn' */
+  readonly model?: Model;
   readonly vector: Vector;
   readonly form: AlForm;
   readonly seed: number;
@@ -167,7 +187,7 @@ export interface ConfigOptions {
 function common(o: ConfigOptions, name: string): Omit<JsonObject, 'training' | 'pruners'> {
   return {
     name,
-    model: { type: 'mdmtn', variant: 'multiMnist' },
+    model: { type: o.model ?? 'mdmtn', variant: 'multiMnist' },
     dataset: { type: 'multi-mnist', seed: PROTOCOL.dataSeed, ...o.scale.data },
     objectives: [
       // f0: GrOWL of the grouped rows, valued but not differentiated (the reference computes it from
@@ -177,7 +197,7 @@ function common(o: ConfigOptions, name: string): Omit<JsonObject, 'training' | '
         name: 'growl',
         differentiable: false,
         theta: { kind: 'spike', ...PROTOCOL.growl },
-        groups: { from: 'axis', params: GROUPED, axis: 0 },
+        groups: { from: 'axis', params: grouped(o.model), axis: 0 },
       },
       { type: 'nll', task: 0, name: 'nll-left' },
       { type: 'nll', task: 1, name: 'nll-right' },
@@ -209,11 +229,11 @@ export function searchConfig(
 ): JsonObject {
   const epochs = o.scale.searchOuter * o.scale.epochsPerOuter;
   return {
-    ...common(o, `hotegni2023-${vectorName(o.vector)}-search`),
+    ...common(o, `hotegni2023-${o.model === 'hps' ? 'hps-' : ''}${vectorName(o.vector)}-search`),
     pruners: [
       {
         type: 'growl',
-        params: GROUPED,
+        params: grouped(o.model),
         weights: { type: 'spike', ...PROTOCOL.growl },
         strength: 1,
         maxZeroFraction: capRamp(o.scale),
@@ -242,11 +262,11 @@ export function searchConfig(
  */
 export function retrainConfig(o: ConfigOptions & { readonly initFrom: string }): JsonObject {
   return {
-    ...common(o, `hotegni2023-${vectorName(o.vector)}-retrain`),
+    ...common(o, `hotegni2023-${o.model === 'hps' ? 'hps-' : ''}${vectorName(o.vector)}-retrain`),
     pruners: [
       {
         type: 'growl',
-        params: GROUPED,
+        params: grouped(o.model),
         proxDisabled: true,
         freezeZeroGroups: true,
         ...(o.scale.tying
@@ -278,7 +298,7 @@ export function retrainConfig(o: ConfigOptions & { readonly initFrom: string }):
  */
 export function denseConfig(o: ConfigOptions): JsonObject {
   return {
-    ...common(o, `hotegni2023-${vectorName(o.vector)}-dense`),
+    ...common(o, `hotegni2023-${o.model === 'hps' ? 'hps-' : ''}${vectorName(o.vector)}-dense`),
     pruners: [],
     training: {
       epochs: o.scale.denseOuter * o.scale.epochsPerOuter,

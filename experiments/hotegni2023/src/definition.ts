@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { defineExperiment, type ExperimentOutcome, type ExperimentRunOptions } from '@moprune/core';
-import { type AlForm, ANCHOR, type Vector } from './configs.js';
+import { type AlForm, ANCHOR, type Model, type Vector } from './configs.js';
 import { type ReproduceOptions, type ReproduceSummary, reproduce } from './reproduce.js';
 import { writeSummary } from './summary.js';
 
@@ -12,7 +12,7 @@ import { writeSummary } from './summary.js';
  */
 export function optionsFromArgs(
   args: Readonly<Record<string, string | boolean | readonly string[]>>,
-): Pick<ReproduceOptions, 'vectors' | 'form'> {
+): Pick<ReproduceOptions, 'vectors' | 'form' | 'model'> {
   const raw = typeof args.vector === 'string' ? args.vector : undefined;
   const vectors =
     raw === undefined
@@ -27,6 +27,7 @@ export function optionsFromArgs(
   return {
     ...(vectors === undefined ? {} : { vectors }),
     ...(typeof args.al === 'string' ? { form: args.al as AlForm } : {}),
+    ...(typeof args.model === 'string' ? { model: args.model as Model } : {}),
   };
 }
 
@@ -37,7 +38,7 @@ const pct = (x: number | undefined) =>
 export function headline(summary: ReproduceSummary): string[] {
   const lines = summary.results.map(
     (r) =>
-      `k = (${r.vector.join(', ')}) ${r.form}: test accuracy ${pct(r.testAccuracy[0])} / ${pct(r.testAccuracy[1])}, ${r.figures.zeroRows} of ${r.figures.rows} rows zero (${pct(r.figures.zeroRows / r.figures.rows)})`,
+      `${r.model} k = (${r.vector.join(', ')}) ${r.form}: test accuracy ${pct(r.testAccuracy[0])} / ${pct(r.testAccuracy[1])}, ${r.figures.zeroRows} of ${r.figures.rows} rows zero (${pct(r.figures.zeroRows / r.figures.rows)})`,
   );
   lines.push(
     `reference (k = (${ANCHOR.vector.join(', ')}), its code on this machine): ${pct(ANCHOR.testAccuracy[0])} / ${pct(ANCHOR.testAccuracy[1])}, ${ANCHOR.zeroRows} of ${ANCHOR.rows} rows zero`,
@@ -73,6 +74,12 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'K',
       help: "Preference vector(s) k0,k1,k2 (≥ 0, summing to 1; several separated by ;) (default: the mode's set)",
+    },
+    {
+      name: 'model',
+      type: 'string',
+      arg: 'NET',
+      help: "mdmtn (the paper's; default) or hps (the hard-parameter-sharing baseline, trained the same way)",
     },
     {
       name: 'al',

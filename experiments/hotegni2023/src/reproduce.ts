@@ -23,7 +23,7 @@ import {
 } from '@moprune/core/node';
 import { loadMultiMnist } from '@moprune/datasets';
 import '@moprune/datasets/register';
-import { mdmtn } from '@moprune/models';
+import { hps, mdmtn } from '@moprune/models';
 import '@moprune/objectives';
 import '@moprune/pruners';
 import { hypervolume, nonDominatedIndices } from '@moprune/solvers';
@@ -32,6 +32,7 @@ import {
   defaultVectors,
   denseConfig,
   FULL,
+  type Model,
   PROTOCOL,
   QUICK,
   retrainConfig,
@@ -58,6 +59,8 @@ export interface ReproduceOptions {
   readonly vectors?: readonly Vector[];
   /** The augmented Lagrangian's form. @default 'textbook' */
   readonly form?: AlForm;
+  /** The network: MDMTN (the paper's) or HPS (the hard-parameter-sharing baseline, trained the same way). @default 'mdmtn' */
+  readonly model?: Model;
   /** Reuse completed phases and continue an interrupted one from its checkpoint. @default false */
   readonly resume?: boolean;
   readonly signal?: AbortSignal;
@@ -123,6 +126,9 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
   if (o.form !== undefined && o.form !== 'textbook' && o.form !== 'reference') {
     issues.push({ path: 'form', message: `must be textbook or reference, got ${JSON.stringify(o.form)}` });
   }
+  if (o.model !== undefined && o.model !== 'mdmtn' && o.model !== 'hps') {
+    issues.push({ path: 'model', message: `must be mdmtn or hps, got ${JSON.stringify(o.model)}` });
+  }
   if (o.vectors !== undefined && (!Array.isArray(o.vectors) || o.vectors.length === 0)) {
     issues.push({ path: 'vectors', message: 'must list at least one vector' });
   }
@@ -165,6 +171,7 @@ export interface RowFigures {
 /** One preference vector's result. */
 export interface VectorResult {
   readonly vector: Vector;
+  readonly model: Model;
   readonly form: AlForm;
   readonly dir: string;
   readonly phases: readonly PhaseFigures[];
@@ -182,13 +189,14 @@ export interface ReproduceSummary {
   readonly mode: Mode;
   readonly seed: number;
   readonly form: AlForm;
+  readonly model: Model;
   readonly date: string;
   readonly results: readonly VectorResult[];
   /** Indices into `results` of the non-dominated vectors in (left error, right error, 1 − zero-row fraction). */
   readonly front: readonly number[];
   /** Hypervolume of those three objectives against the reference point (1, 1, 1). */
   readonly hypervolume: number;
-  /** Network parameters (weights and biases) and the four mixing α. */
+  /** Network parameters (weights and biases) and the mixing α (four for MDMTN, none for HPS). */
   readonly parameters: { readonly network: number; readonly alphas: number };
   readonly interrupted: boolean;
   readonly wallMs: number;
@@ -290,15 +298,19 @@ export function rowFigures(net: Network): RowFigures {
   };
 }
 
-/** The reference's minimum for the search's kept epoch: 20% of all rows (1,239 of MDMTN's 6,193). */
-function minZeroRows(): { min: number; rows: number; parameters: number; alphas: number } {
-  const net = createNetwork(mdmtn({ variant: 'multiMnist' }), { seed: 0 });
+/** The network of a model (MultiMNIST sizes). */
+const specOf = (model: Model) =>
+  model === 'hps' ? hps({ variant: 'multiMnist' }) : mdmtn({ variant: 'multiMnist' });
+
+/** The reference's minimum for the search's kept epoch: 20% of all rows for MDMTN (1,239 of 6,193), 10% for HPS. */
+function minZeroRows(model: Model): { min: number; rows: number; parameters: number; alphas: number } {
+  const net = createNetwork(specOf(model), { seed: 0 });
   try {
     const f = rowFigures(net);
     let alphas = 0;
     for (const [name, v] of net.params) if (net.paramInfo.get(name)!.op === 'mix') alphas += v.size;
     return {
-      min: Math.ceil(PROTOCOL.minZeroRowFraction * f.rows),
+      min: Math.ceil(PROTOCOL.minZeroRowFraction[model] * f.rows),
       rows: f.rows,
       parameters: f.weights - alphas,
       alphas,
@@ -344,10 +356,11 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   }
   const seed = options.seed ?? 0;
   const form = options.form ?? 'textbook';
+  const model = options.model ?? 'mdmtn';
   const outDir = resolve(options.outDir);
   const log = options.log ?? (() => {});
   const started = Date.now();
-  const counts = minZeroRows();
+  const counts = minZeroRows(model);
 
   const runPhase = async (
     phase: PhaseFigures['phase'],
@@ -416,7 +429,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       ...scale.data,
       ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
     });
-    const net = createNetwork(mdmtn({ variant: 'multiMnist' }), { seed });
+    const net = createNetwork(specOf(model), { seed });
     try {
       const [batch] = dataset.batches('train', { batchSize: scale.batchSize, seed, epoch: 0 });
       try {
@@ -436,9 +449,9 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   try {
     for (const k of vectors) {
       const t0 = Date.now();
-      const name = `${vectorName(k)}${form === 'reference' ? '-reference' : ''}`;
+      const name = `${model === 'hps' ? 'hps-' : ''}${vectorName(k)}${form === 'reference' ? '-reference' : ''}`;
       const dir = join(outDir, name);
-      const base = { scale, vector: k, form, seed };
+      const base = { scale, vector: k, form, seed, model };
       const phases: PhaseFigures[] = [];
       let last: { summary: ExperimentSummary; kept: string };
       let searchMet: boolean | null = null;
@@ -486,6 +499,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       }
       const result: VectorResult = {
         vector: k,
+        model,
         form,
         dir,
         phases,
@@ -515,6 +529,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     mode,
     seed,
     form,
+    model,
     date: new Date().toISOString(),
     results,
     front,

@@ -117,6 +117,11 @@ describe('bad input', () => {
     });
     expect(optionsFromArgs({ vector: '0.5,,0.5' }).vectors![0]![1]).toBeNaN();
   });
+  it('refuses an unknown model', async () => {
+    await expect(
+      reproduce({ mode: 'tiny', outDir: join(root, 'y'), model: 'vgg' as 'hps' }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining('model') });
+  });
   it('refuses an unknown AL form and seed', async () => {
     await expect(
       reproduce({ mode: 'tiny', outDir: join(root, 'x'), form: 'other' as 'textbook', seed: -1 }),
@@ -207,5 +212,48 @@ describe('tiny end to end', () => {
     expect(lines.filter((l) => l.includes('completed earlier, reused'))).toHaveLength(3);
     expect(again.results.map((r) => r.testAccuracy)).toEqual(summary.results.map((r) => r.testAccuracy));
     expect(again.results.map((r) => r.figures)).toEqual(summary.results.map((r) => r.figures));
+  }, 120_000);
+});
+
+describe('the HPS baseline through the same harness', () => {
+  it('trains both phases on the hard-parameter-sharing net: 431 rows, 22,350 parameters, no α', async () => {
+    const search = searchConfig({
+      scale: FULL,
+      vector: MAIN_VECTOR,
+      form: 'textbook',
+      seed: 0,
+      model: 'hps',
+      minZeroRows: 44,
+    });
+    expect(search.model).toEqual({ type: 'hps', variant: 'multiMnist' });
+    expect((search.pruners as { params: { exclude: string[] } }[])[0]!.params.exclude).toEqual([
+      'task1.fc',
+      'task2.fc',
+      'shared.conv1',
+    ]);
+    const s = await reproduce({
+      mode: 'tiny',
+      outDir: join(root, 'hps'),
+      seed: 0,
+      model: 'hps',
+      vectors: [MAIN_VECTOR],
+      cacheDir,
+    });
+    expect(s.model).toBe('hps');
+    expect(s.parameters).toEqual({ network: 22_350, alphas: 0 });
+    const r = s.results[0]!;
+    expect(r.model).toBe('hps');
+    expect(r.dir).toBe(join(root, 'hps', 'hps-k0.001-0.2-0.799'));
+    expect(r.figures.rows).toBe(1 + 10 + 320 + 2 * 50);
+    // (One tiny epoch zeroes no HPS row: LSUV gives its shared rows norms ≈ 0.4, above the prox's 0.2,
+    // so no search epoch reaches 10% and the search's last network is retrained.)
+    expect(r.searchMetSparsity).toBe(r.figures.zeroRows >= 44);
+    // Only the grouped layers (the second conv's input channels and the shared dense rows) lose rows.
+    for (const layer of Object.keys(r.figures.zeroRowsByLayer))
+      expect(['shared.conv2', 'shared.fc']).toContain(layer);
+    expect(r.testAccuracy).toHaveLength(2);
+    const md = readFileSync((await writeSummary(join(root, 'hps'), s))[0]!, 'utf8');
+    expect(md).toContain('HPS (the baseline)');
+    expect(md).not.toContain('beside the reference');
   }, 120_000);
 });
