@@ -62,7 +62,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
         'zero weights',
         'compression',
         'sharing',
-        'search ≥ 20% rows',
+        `search ≥ ${s.model === 'hps' ? 10 : 20}% rows`,
         'kept epoch',
         'wall',
       ],
