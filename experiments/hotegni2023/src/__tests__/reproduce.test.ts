@@ -198,6 +198,39 @@ describe('tiny end to end', () => {
     expect(readFileSync(join(out, 'front-tasks.svg'), 'utf8')).toContain('<svg');
   });
 
+  it('an interrupted run resumes in the phase it stopped in and ends with the same figures', async () => {
+    const dir = join(root, 'interrupted');
+    const controller = new AbortController();
+    const stopped = await reproduce({
+      mode: 'tiny',
+      outDir: dir,
+      seed: 0,
+      vectors: [MAIN_VECTOR],
+      cacheDir,
+      signal: controller.signal,
+      // Ctrl-C at the search's (last) epoch: the search completes, the retraining stops before its end.
+      log: (l) => {
+        if (l.includes('search: epoch')) controller.abort();
+      },
+    });
+    expect(stopped.interrupted).toBe(true);
+    expect(stopped.results).toHaveLength(0);
+    const lines: string[] = [];
+    const resumed = await reproduce({
+      mode: 'tiny',
+      outDir: dir,
+      seed: 0,
+      vectors: [MAIN_VECTOR],
+      cacheDir,
+      resume: true,
+      log: (l) => lines.push(l),
+    });
+    expect(lines.some((l) => l.includes('search: completed earlier, reused'))).toBe(true);
+    expect(resumed.interrupted).toBe(false);
+    expect(resumed.results[0]!.testAccuracy).toEqual(summary.results[0]!.testAccuracy);
+    expect(resumed.results[0]!.figures).toEqual(summary.results[0]!.figures);
+  }, 120_000);
+
   it('resuming reuses every completed phase with the same figures', async () => {
     const lines: string[] = [];
     const again = await reproduce({
