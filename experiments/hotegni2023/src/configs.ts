@@ -159,16 +159,55 @@ export function grouped(model: Model = 'mdmtn'): JsonObject {
 /** The MDMTN grouping, {@link grouped}('mdmtn'). */
 export const GROUPED: JsonObject = grouped('mdmtn');
 
+/** The data set: MultiMNIST (built from MNIST) or Cifar10Mnist (an MNIST digit over a CIFAR-10 image; needs CIFAR-10). */
+export type Benchmark = 'multiMnist' | 'cifar10Mnist';
+
+/** What differs between the two benchmarks, from the reference's `config.py`. */
+export interface BenchmarkProtocol {
+  readonly lr: number;
+  readonly lrDecay: number;
+  readonly mu0: number;
+  readonly tyingPreference: number;
+  /** Minimum fraction of zero rows for the search's kept epoch, per model. */
+  readonly minZeroRowFraction: Readonly<Record<Model, number>>;
+  /** The per-layer cap on zero rows reached in the last search iteration, per model. */
+  readonly maxLayerZeroFraction: Readonly<Record<Model, number>>;
+  /** The full-mode split sizes. */
+  readonly sizes: { readonly trainSize: number; readonly validationSize: number; readonly testSize: number };
+}
+
+/** The reference's settings per benchmark (MultiMNIST: {@link PROTOCOL}'s). */
+export const BENCHMARKS: Readonly<Record<Benchmark, BenchmarkProtocol>> = {
+  multiMnist: {
+    lr: 2.5e-3,
+    lrDecay: 0.5,
+    mu0: 2.5e-8,
+    tyingPreference: 0.7,
+    minZeroRowFraction: { mdmtn: 0.2, hps: 0.1 },
+    maxLayerZeroFraction: { mdmtn: 0.8, hps: 0.8 },
+    sizes: { trainSize: 50_000, validationSize: 10_000, testSize: 10_000 },
+  },
+  cifar10Mnist: {
+    lr: 1e-4,
+    lrDecay: 0.98,
+    mu0: 6.8e-8,
+    tyingPreference: 0.8,
+    minZeroRowFraction: { mdmtn: 0.1, hps: 0.05 },
+    maxLayerZeroFraction: { mdmtn: 0.3, hps: 0.15 },
+    sizes: { trainSize: 40_000, validationSize: 10_000, testSize: 10_000 },
+  },
+};
+
 /** `k0,k1,k2` → a name usable as a directory: `k0.001-0.2-0.799`. */
 export function vectorName(k: Vector): string {
   return `k${k.map((x) => String(x)).join('-')}`;
 }
 
 /** The search phase's per-epoch cap on zero rows per layer: the reference's ramp (k + 1)·0.8/iterations per outer iteration k. */
-export function capRamp(scale: Scale): number[] {
+export function capRamp(scale: Scale, maxCap: number = PROTOCOL.maxLayerZeroFraction): number[] {
   const caps: number[] = [];
   for (let k = 0; k < scale.searchOuter; k++) {
-    const cap = ((k + 1) * PROTOCOL.maxLayerZeroFraction) / scale.searchOuter;
+    const cap = ((k + 1) * maxCap) / scale.searchOuter;
     for (let e = 0; e < scale.epochsPerOuter; e++) caps.push(Math.min(cap, 0.999));
   }
   return caps;
@@ -179,16 +218,43 @@ export interface ConfigOptions {
   readonly scale: Scale;
   /** @default 'mdmtn' */
   readonly model?: Model;
+  /** @default 'multiMnist' */
+  readonly benchmark?: Benchmark;
+  /** Split sizes instead of the scale's (e.g. a fixture run). */
+  readonly sizes?: { readonly trainSize: number; readonly validationSize: number; readonly testSize: number };
+  /** Where CIFAR-10's binary files are (Cifar10Mnist). */
+  readonly dataDir?: string;
   readonly vector: Vector;
   readonly form: AlForm;
   readonly seed: number;
 }
 
+/** The split sizes a config trains on: the option's, else the scale's (capped by the benchmark's full sizes). */
+export function sizesOf(o: ConfigOptions): { trainSize: number; validationSize: number; testSize: number } {
+  const full = BENCHMARKS[o.benchmark ?? 'multiMnist'].sizes;
+  const d = o.sizes ?? o.scale.data;
+  return {
+    trainSize: Math.min(d.trainSize, full.trainSize),
+    validationSize: Math.min(d.validationSize, full.validationSize),
+    testSize: Math.min(d.testSize, full.testSize),
+  };
+}
+
 function common(o: ConfigOptions, name: string): Omit<JsonObject, 'training' | 'pruners'> {
+  const benchmark = o.benchmark ?? 'multiMnist';
+  const p = BENCHMARKS[benchmark];
   return {
     name,
-    model: { type: o.model ?? 'mdmtn', variant: 'multiMnist' },
-    dataset: { type: 'multi-mnist', seed: PROTOCOL.dataSeed, ...o.scale.data },
+    model: { type: o.model ?? 'mdmtn', variant: benchmark },
+    dataset:
+      benchmark === 'cifar10Mnist'
+        ? {
+            type: 'cifar10-mnist',
+            seed: PROTOCOL.dataSeed,
+            ...sizesOf(o),
+            ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
+          }
+        : { type: 'multi-mnist', seed: PROTOCOL.dataSeed, ...sizesOf(o) },
     objectives: [
       // f0: GrOWL of the grouped rows, valued but not differentiated (the reference computes it from
       // detached weights; sparsity comes from the prox step).
@@ -206,12 +272,12 @@ function common(o: ConfigOptions, name: string): Omit<JsonObject, 'training' | '
       type: 'chebyshev-al',
       preference: [...o.vector],
       epsilon: PROTOCOL.epsilon,
-      mu0: PROTOCOL.mu0,
+      mu0: p.mu0,
       rho: PROTOCOL.rho,
       outerEvery: o.scale.epochsPerOuter,
-      lrDecay: PROTOCOL.lrDecay,
+      lrDecay: p.lrDecay,
       form: o.form,
-      optimizer: { type: 'adam', lr: PROTOCOL.lr },
+      optimizer: { type: 'adam', lr: p.lr },
     },
   };
 }
@@ -229,14 +295,20 @@ export function searchConfig(
 ): JsonObject {
   const epochs = o.scale.searchOuter * o.scale.epochsPerOuter;
   return {
-    ...common(o, `hotegni2023-${o.model === 'hps' ? 'hps-' : ''}${vectorName(o.vector)}-search`),
+    ...common(
+      o,
+      `hotegni2023-${o.benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${o.model === 'hps' ? 'hps-' : ''}${vectorName(o.vector)}-search`,
+    ),
     pruners: [
       {
         type: 'growl',
         params: grouped(o.model),
         weights: { type: 'spike', ...PROTOCOL.growl },
         strength: 1,
-        maxZeroFraction: capRamp(o.scale),
+        maxZeroFraction: capRamp(
+          o.scale,
+          BENCHMARKS[o.benchmark ?? 'multiMnist'].maxLayerZeroFraction[o.model ?? 'mdmtn'],
+        ),
         every: 'epoch',
         freezeZeroGroups: false,
       },
@@ -262,7 +334,10 @@ export function searchConfig(
  */
 export function retrainConfig(o: ConfigOptions & { readonly initFrom: string }): JsonObject {
   return {
-    ...common(o, `hotegni2023-${o.model === 'hps' ? 'hps-' : ''}${vectorName(o.vector)}-retrain`),
+    ...common(
+      o,
+      `hotegni2023-${o.benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${o.model === 'hps' ? 'hps-' : ''}${vectorName(o.vector)}-retrain`,
+    ),
     pruners: [
       {
         type: 'growl',
@@ -274,7 +349,7 @@ export function retrainConfig(o: ConfigOptions & { readonly initFrom: string }):
               tying: true,
               tyingClusters: 'once',
               tyingSimilarity: 'normalizedInnerProduct',
-              tyingPreference: PROTOCOL.tyingPreference,
+              tyingPreference: BENCHMARKS[o.benchmark ?? 'multiMnist'].tyingPreference,
             }
           : {}),
         every: 'epoch',
@@ -298,7 +373,10 @@ export function retrainConfig(o: ConfigOptions & { readonly initFrom: string }):
  */
 export function denseConfig(o: ConfigOptions): JsonObject {
   return {
-    ...common(o, `hotegni2023-${o.model === 'hps' ? 'hps-' : ''}${vectorName(o.vector)}-dense`),
+    ...common(
+      o,
+      `hotegni2023-${o.benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${o.model === 'hps' ? 'hps-' : ''}${vectorName(o.vector)}-dense`,
+    ),
     pruners: [],
     training: {
       epochs: o.scale.denseOuter * o.scale.epochsPerOuter,

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { defineExperiment, type ExperimentOutcome, type ExperimentRunOptions } from '@moprune/core';
-import { type AlForm, ANCHOR, type Model, type Vector } from './configs.js';
+import { type AlForm, ANCHOR, type Benchmark, type Model, type Vector } from './configs.js';
 import { type ReproduceOptions, type ReproduceSummary, reproduce } from './reproduce.js';
 import { writeSummary } from './summary.js';
 
@@ -12,7 +12,7 @@ import { writeSummary } from './summary.js';
  */
 export function optionsFromArgs(
   args: Readonly<Record<string, string | boolean | readonly string[]>>,
-): Pick<ReproduceOptions, 'vectors' | 'form' | 'model'> {
+): Pick<ReproduceOptions, 'vectors' | 'form' | 'model' | 'benchmark'> {
   const raw = typeof args.vector === 'string' ? args.vector : undefined;
   const vectors =
     raw === undefined
@@ -28,6 +28,15 @@ export function optionsFromArgs(
     ...(vectors === undefined ? {} : { vectors }),
     ...(typeof args.al === 'string' ? { form: args.al as AlForm } : {}),
     ...(typeof args.model === 'string' ? { model: args.model as Model } : {}),
+    ...(typeof args.data === 'string'
+      ? {
+          benchmark: (args.data === 'cifar10mnist'
+            ? 'cifar10Mnist'
+            : args.data === 'multimnist'
+              ? 'multiMnist'
+              : args.data) as Benchmark,
+        }
+      : {}),
   };
 }
 
@@ -80,6 +89,12 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'NET',
       help: "mdmtn (the paper's; default) or hps (the hard-parameter-sharing baseline, trained the same way)",
+    },
+    {
+      name: 'data',
+      type: 'string',
+      arg: 'SET',
+      help: 'multimnist (default) or cifar10mnist (needs CIFAR-10 in --data-dir <dir>/cifar-10-batches-bin)',
     },
     {
       name: 'al',

@@ -1,6 +1,9 @@
 export {
   type AlForm,
   ANCHOR,
+  BENCHMARKS,
+  type Benchmark,
+  type BenchmarkProtocol,
   type ConfigOptions,
   capRamp,
   defaultVectors,
@@ -16,6 +19,7 @@ export {
   retrainConfig,
   type Scale,
   searchConfig,
+  sizesOf,
   TINY,
   type Vector,
   vectorName,

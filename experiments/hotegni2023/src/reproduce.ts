@@ -21,7 +21,7 @@ import {
   saveNetworkSnapshot,
   type TrainCallback,
 } from '@moprune/core/node';
-import { loadMultiMnist } from '@moprune/datasets';
+import { loadCifar10Mnist, loadMultiMnist } from '@moprune/datasets';
 import '@moprune/datasets/register';
 import { hps, mdmtn } from '@moprune/models';
 import '@moprune/objectives';
@@ -29,15 +29,19 @@ import '@moprune/pruners';
 import { hypervolume, nonDominatedIndices } from '@moprune/solvers';
 import {
   type AlForm,
+  BENCHMARKS,
+  type Benchmark,
   defaultVectors,
   denseConfig,
   FULL,
+  MAIN_VECTOR,
   type Model,
   PROTOCOL,
   QUICK,
   retrainConfig,
   type Scale,
   searchConfig,
+  sizesOf,
   TINY,
   type Vector,
   vectorName,
@@ -61,12 +65,19 @@ export interface ReproduceOptions {
   readonly form?: AlForm;
   /** The network: MDMTN (the paper's) or HPS (the hard-parameter-sharing baseline, trained the same way). @default 'mdmtn' */
   readonly model?: Model;
+  /**
+   * The data set. `'cifar10Mnist'` needs CIFAR-10's binary files in `dataDir/cifar-10-batches-bin`
+   * (without them it stops before training, naming the files). @default 'multiMnist'
+   */
+  readonly benchmark?: Benchmark;
+  /** Split sizes instead of the mode's (a small machine, a fixture run). */
+  readonly sizes?: { readonly trainSize: number; readonly validationSize: number; readonly testSize: number };
   /** Reuse completed phases and continue an interrupted one from its checkpoint. @default false */
   readonly resume?: boolean;
   readonly signal?: AbortSignal;
   /** Progress lines. @default none */
   readonly log?: (line: string) => void;
-  /** Directory of user-supplied data (unused by MultiMNIST, which is built from the bundled MNIST). */
+  /** Directory of user-supplied data: CIFAR-10 for Cifar10Mnist (MultiMNIST is built from the bundled MNIST). */
   readonly dataDir?: string;
   /** Where the built MultiMNIST is cached. @default the datasets package's cache */
   readonly cacheDir?: string;
@@ -126,6 +137,12 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
   if (o.form !== undefined && o.form !== 'textbook' && o.form !== 'reference') {
     issues.push({ path: 'form', message: `must be textbook or reference, got ${JSON.stringify(o.form)}` });
   }
+  if (o.benchmark !== undefined && o.benchmark !== 'multiMnist' && o.benchmark !== 'cifar10Mnist') {
+    issues.push({
+      path: 'benchmark',
+      message: `must be multiMnist or cifar10Mnist, got ${JSON.stringify(o.benchmark)}`,
+    });
+  }
   if (o.model !== undefined && o.model !== 'mdmtn' && o.model !== 'hps') {
     issues.push({ path: 'model', message: `must be mdmtn or hps, got ${JSON.stringify(o.model)}` });
   }
@@ -163,7 +180,7 @@ export interface RowFigures {
   readonly compressionRate: number;
   /** non-zero rows ÷ unique rows (its "parameter sharing"). */
   readonly parameterSharing: number;
-  /** Zero entries among all network parameters, and their count. */
+  /** Zero entries among all trainable network parameters, and their count. */
   readonly zeroWeights: number;
   readonly weights: number;
 }
@@ -172,6 +189,7 @@ export interface RowFigures {
 export interface VectorResult {
   readonly vector: Vector;
   readonly model: Model;
+  readonly benchmark: Benchmark;
   readonly form: AlForm;
   readonly dir: string;
   readonly phases: readonly PhaseFigures[];
@@ -190,6 +208,7 @@ export interface ReproduceSummary {
   readonly seed: number;
   readonly form: AlForm;
   readonly model: Model;
+  readonly benchmark: Benchmark;
   readonly date: string;
   readonly results: readonly VectorResult[];
   /** Indices into `results` of the non-dominated vectors in (left error, right error, 1 − zero-row fraction). */
@@ -275,6 +294,8 @@ export function rowFigures(net: Network): RowFigures {
   const byLayer: Record<string, number> = {};
   for (const [name, v] of net.params) {
     const info = net.paramInfo.get(name)!;
+    // BatchNorm's moving statistics are state, not parameters.
+    if (!info.trainable) continue;
     const values = v.dataSync() as Float32Array;
     weights += values.length;
     for (const x of values) if (x === 0) zeroWeights++;
@@ -299,18 +320,21 @@ export function rowFigures(net: Network): RowFigures {
 }
 
 /** The network of a model (MultiMNIST sizes). */
-const specOf = (model: Model) =>
-  model === 'hps' ? hps({ variant: 'multiMnist' }) : mdmtn({ variant: 'multiMnist' });
+const specOf = (model: Model, benchmark: Benchmark) =>
+  model === 'hps' ? hps({ variant: benchmark }) : mdmtn({ variant: benchmark });
 
 /** The reference's minimum for the search's kept epoch: 20% of all rows for MDMTN (1,239 of 6,193), 10% for HPS. */
-function minZeroRows(model: Model): { min: number; rows: number; parameters: number; alphas: number } {
-  const net = createNetwork(specOf(model), { seed: 0 });
+function minZeroRows(
+  model: Model,
+  benchmark: Benchmark,
+): { min: number; rows: number; parameters: number; alphas: number } {
+  const net = createNetwork(specOf(model, benchmark), { seed: 0 });
   try {
     const f = rowFigures(net);
     let alphas = 0;
     for (const [name, v] of net.params) if (net.paramInfo.get(name)!.op === 'mix') alphas += v.size;
     return {
-      min: Math.ceil(PROTOCOL.minZeroRowFraction[model] * f.rows),
+      min: Math.ceil(BENCHMARKS[benchmark].minZeroRowFraction[model] * f.rows),
       rows: f.rows,
       parameters: f.weights - alphas,
       alphas,
@@ -357,10 +381,11 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   const seed = options.seed ?? 0;
   const form = options.form ?? 'textbook';
   const model = options.model ?? 'mdmtn';
+  const benchmark = options.benchmark ?? 'multiMnist';
   const outDir = resolve(options.outDir);
   const log = options.log ?? (() => {});
   const started = Date.now();
-  const counts = minZeroRows(model);
+  const counts = minZeroRows(model, benchmark);
 
   const runPhase = async (
     phase: PhaseFigures['phase'],
@@ -424,12 +449,27 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       loadNetworkSnapshot(initDir)!.net.dispose();
       return initDir;
     }
-    const dataset = await loadMultiMnist({
-      seed: PROTOCOL.dataSeed,
-      ...scale.data,
-      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    const sizes = sizesOf({
+      scale,
+      vector: MAIN_VECTOR,
+      form,
+      seed,
+      benchmark,
+      ...(options.sizes ? { sizes: options.sizes } : {}),
     });
-    const net = createNetwork(specOf(model), { seed });
+    const data = {
+      seed: PROTOCOL.dataSeed,
+      ...sizes,
+      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    };
+    const dataset =
+      benchmark === 'cifar10Mnist'
+        ? await loadCifar10Mnist({
+            ...data,
+            ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+          })
+        : await loadMultiMnist(data);
+    const net = createNetwork(specOf(model, benchmark), { seed });
     try {
       const [batch] = dataset.batches('train', { batchSize: scale.batchSize, seed, epoch: 0 });
       try {
@@ -449,9 +489,18 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   try {
     for (const k of vectors) {
       const t0 = Date.now();
-      const name = `${model === 'hps' ? 'hps-' : ''}${vectorName(k)}${form === 'reference' ? '-reference' : ''}`;
+      const name = `${benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${model === 'hps' ? 'hps-' : ''}${vectorName(k)}${form === 'reference' ? '-reference' : ''}`;
       const dir = join(outDir, name);
-      const base = { scale, vector: k, form, seed, model };
+      const base = {
+        scale,
+        vector: k,
+        form,
+        seed,
+        model,
+        benchmark,
+        ...(options.sizes ? { sizes: options.sizes } : {}),
+        ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      };
       const phases: PhaseFigures[] = [];
       let last: { summary: ExperimentSummary; kept: string };
       let searchMet: boolean | null = null;
@@ -500,6 +549,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       const result: VectorResult = {
         vector: k,
         model,
+        benchmark,
         form,
         dir,
         phases,
@@ -530,6 +580,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     seed,
     form,
     model,
+    benchmark,
     date: new Date().toISOString(),
     results,
     front,

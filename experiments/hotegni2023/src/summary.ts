@@ -25,7 +25,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
   writeTextAtomic(files[1]!, `${JSON.stringify(s, null, 2)}\n`);
   const cpu = cpus();
   const md: string[] = [
-    `# Hotegni, Peitz & Berkemeier (2023) — ${s.model === 'hps' ? 'HPS (the baseline)' : 'MDMTN'} on MultiMNIST`,
+    `# Hotegni, Peitz & Berkemeier (2023) — ${s.model === 'hps' ? 'HPS (the baseline)' : 'MDMTN'} on ${s.benchmark === 'cifar10Mnist' ? 'Cifar10Mnist' : 'MultiMNIST'}`,
     '',
     `Date ${s.date}; ${s.mode} mode, seed ${s.seed}, ${s.form} augmented Lagrangian; machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, backend threads as set by MOPRUNE_NATIVE_THREADS (${process.env.MOPRUNE_NATIVE_THREADS ?? 'default'}); wall time ${mins(s.wallMs)}${s.interrupted ? ' (interrupted: rerun with --resume)' : ''}.`,
     '',
@@ -72,7 +72,10 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
     `★ non-dominated in (left error, right error, 1 − zero-row fraction); hypervolume against (1, 1, 1): ${s.hypervolume.toFixed(4)}.`,
     '',
   );
-  const main = s.model === 'mdmtn' ? s.results.find((r) => same(r.vector, MAIN_VECTOR)) : undefined;
+  const main =
+    s.model === 'mdmtn' && s.benchmark === 'multiMnist'
+      ? s.results.find((r) => same(r.vector, MAIN_VECTOR))
+      : undefined;
   if (main) {
     const search = phase(main, 'search');
     const retrain = phase(main, 'retrain');

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { initBackend } from '@moprune/backend';
 import { createNetwork, loadNetworkSnapshot, validateExperimentConfig } from '@moprune/core/node';
 import { mdmtn } from '@moprune/models';
+import { cifarFixtureDataDir } from '@moprune/test-fixtures';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BENCHMARKS,
   capRamp,
   defaultVectors,
   denseConfig,
@@ -288,5 +290,60 @@ describe('the HPS baseline through the same harness', () => {
     const md = readFileSync((await writeSummary(join(root, 'hps'), s))[0]!, 'utf8');
     expect(md).toContain('HPS (the baseline)');
     expect(md).not.toContain('beside the reference');
+  }, 120_000);
+});
+
+describe('Cifar10Mnist', () => {
+  it('without CIFAR-10 stops before training and names the files', async () => {
+    const out = join(root, 'c10m-missing');
+    await expect(
+      reproduce({
+        mode: 'tiny',
+        outDir: out,
+        benchmark: 'cifar10Mnist',
+        dataDir: join(root, 'no-cifar'),
+        vectors: [MAIN_VECTOR],
+        cacheDir,
+      }),
+    ).rejects.toMatchObject({
+      code: 'MISSING_FILES',
+      message: expect.stringContaining('cifar-10-batches-bin'),
+    });
+    expect(existsSync(join(out, 'k0.001-0.2-0.799', 'search'))).toBe(false);
+  });
+
+  it("runs both phases on the fixture CIFAR-10 files with the reference's Cifar10Mnist settings", async () => {
+    const c = searchConfig({
+      scale: FULL,
+      vector: MAIN_VECTOR,
+      form: 'textbook',
+      seed: 0,
+      benchmark: 'cifar10Mnist',
+      minZeroRows: 1,
+    });
+    expect(c.model).toEqual({ type: 'mdmtn', variant: 'cifar10Mnist' });
+    expect(c.dataset).toMatchObject({
+      type: 'cifar10-mnist',
+      trainSize: 40_000,
+      validationSize: 10_000,
+      testSize: 10_000,
+    });
+    expect(c.solver).toMatchObject({ mu0: 6.8e-8, lrDecay: 0.98, optimizer: { lr: 1e-4 } });
+    expect(capRamp(FULL, BENCHMARKS.cifar10Mnist.maxLayerZeroFraction.mdmtn).at(-1)).toBeCloseTo(0.3, 12);
+    const s = await reproduce({
+      mode: 'tiny',
+      outDir: join(root, 'c10m'),
+      benchmark: 'cifar10Mnist',
+      dataDir: cifarFixtureDataDir,
+      sizes: { trainSize: 10, validationSize: 5, testSize: 4 },
+      vectors: [MAIN_VECTOR],
+      cacheDir,
+    });
+    const r = s.results[0]!;
+    expect(r.benchmark).toBe('cifar10Mnist');
+    expect(r.dir).toBe(join(root, 'c10m', 'cifar10mnist-k0.001-0.2-0.799'));
+    expect(r.phases.map((p) => p.phase)).toEqual(['search', 'retrain']);
+    expect(r.testAccuracy).toHaveLength(2);
+    expect(s.parameters).toEqual({ network: 505_524, alphas: 4 });
   }, 120_000);
 });
