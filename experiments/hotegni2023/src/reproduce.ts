@@ -445,8 +445,9 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
    * phase. Made once per vector directory and reused.
    */
   const lsuvStart = async (initDir: string): Promise<string> => {
-    if (loadNetworkSnapshot(initDir) !== undefined) {
-      loadNetworkSnapshot(initDir)!.net.dispose();
+    const existing = loadNetworkSnapshot(initDir);
+    if (existing !== undefined) {
+      existing.net.dispose();
       return initDir;
     }
     const sizes = sizesOf({

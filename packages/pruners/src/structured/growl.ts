@@ -148,6 +148,23 @@ function toRows(values: ArrayLike<number>, l: RowLayout): Float32Array {
   return out;
 }
 
+/** Whether row r of a `rows × cols` layout is all zero. */
+function zeroRow(w: Float32Array, cols: number, r: number): boolean {
+  for (let j = 0; j < cols; j++) if (w[r * cols + j] !== 0) return false;
+  return true;
+}
+
+/** Zeroes the mask of every all-zero row of `w` (same layout); returns how many rows that is. */
+function maskZeroRows(w: Float32Array, mask: Float32Array, rows: number, cols: number): number {
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    if (!zeroRow(w, cols, r)) continue;
+    n++;
+    mask.fill(0, r * cols, (r + 1) * cols);
+  }
+  return n;
+}
+
 /** The inverse of {@link toRows}. */
 function fromRows(rows: Float32Array, l: RowLayout): Float32Array {
   if (l.outer === 1) return rows;
@@ -227,14 +244,7 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
       if (!freeze) continue;
       const old = n.getMask(name);
       const mask = old ? toRows(old.dataSync() as Float32Array, layout) : new Float32Array(w.length).fill(1);
-      let zeroRows = 0;
-      for (let r = 0; r < rows; r++) {
-        let zero = true;
-        for (let j = 0; j < cols && zero; j++) zero = w[r * cols + j] === 0;
-        if (!zero) continue;
-        zeroRows++;
-        for (let j = 0; j < cols; j++) mask[r * cols + j] = 0;
-      }
+      const zeroRows = maskZeroRows(w, mask, rows, cols);
       if (zeroRows > 0 || old) setMaskValues(n, name, fromRows(mask, layout));
     }
   };
@@ -321,11 +331,7 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
       v.assign(t);
       t.dispose();
       if (freeze) {
-        for (let r = 0; r < rows; r++) {
-          let zero = true;
-          for (let j = 0; j < cols && zero; j++) zero = w[r * cols + j] === 0;
-          if (zero) for (let j = 0; j < cols; j++) mask[r * cols + j] = 0;
-        }
+        maskZeroRows(w, mask, rows, cols);
         setMaskValues(n, name, fromRows(mask, layout));
       }
     }
@@ -394,11 +400,7 @@ export function createGrowlPruner(config: Omit<GrowlConfig, 'type'> & { type?: '
         total += w.length;
         zeros += countZeros(w);
         rowsTotal += rows;
-        for (let r = 0; r < rows; r++) {
-          let zero = true;
-          for (let j = 0; j < cols && zero; j++) zero = w[r * cols + j] === 0;
-          if (zero) zeroRows++;
-        }
+        for (let r = 0; r < rows; r++) if (zeroRow(w, cols, r)) zeroRows++;
       }
       return {
         sparsity: total ? zeros / total : 0,
