@@ -11,10 +11,12 @@ import {
   defineObjective,
   definePruner,
   defineSolver,
+  type EpochInfo,
   type ExperimentSummary,
   type Issue,
   isMopruneError,
   type JsonObject,
+  monitoredValue,
   resumeExperiment,
   runExperiment,
   schema,
@@ -240,6 +242,27 @@ describe('experiment configs', () => {
       code: 'NON_FINITE_LOSS',
       details: { step: 2, objective: 'poison' },
     });
+  });
+
+  it("per-task monitors 'validation.accuracy.<t>' / 'validation.loss.<t>' read one task's figure", () => {
+    const info = {
+      validation: { split: 'validation', samples: 4, accuracy: [0.9, 0.5], loss: [0.3, 0.7], objectives: {} },
+    } as unknown as EpochInfo;
+    expect(monitoredValue(info, 'validation.accuracy.1')).toBe(0.5);
+    expect(monitoredValue(info, 'validation.accuracy.0')).toBe(0.9);
+    expect(monitoredValue(info, 'validation.loss.1')).toBe(0.7);
+    expect(monitoredValue(info, 'validation.accuracy')).toBeCloseTo(0.7, 12);
+    expect(monitoredValue({} as EpochInfo, 'validation.loss.0')).toBeUndefined();
+    expect(() => monitoredValue(info, 'validation.accuracy.2')).toThrow(/task 2, the network has 2/);
+    const keep = (monitor: string) =>
+      validateExperimentConfig({
+        ...goodConfig(),
+        training: { ...(goodConfig().training as JsonObject), keepBest: { monitor } },
+      }).map((i) => i.path);
+    expect(keep('validation.accuracy.1')).toEqual([]);
+    expect(keep('validation.loss.0')).toEqual([]);
+    expect(keep('validation.accuracy.x')).toEqual(['training.keepBest.monitor']);
+    expect(keep('validation.accuracy.')).toEqual(['training.keepBest.monitor']);
   });
 
   it('keepBest keeps the best qualifying epoch in best/ and result.json reports its figures', async () => {

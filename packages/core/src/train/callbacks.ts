@@ -80,7 +80,8 @@ export interface TrainCallback {
 export interface EarlyStoppingOptions {
   /**
    * The figure to watch after each epoch: `'validation.loss'` (mean over
-   * tasks), `'validation.accuracy'` (mean over tasks),
+   * tasks), `'validation.accuracy'` (mean over tasks), one task's
+   * `'validation.loss.<t>'` / `'validation.accuracy.<t>'` (t the 0-based output index),
    * `'validation.objectives.<name>'`, `'train.<objective>'` or `'metrics.<name>'`.
    * @default 'validation.loss'
    */
@@ -102,6 +103,20 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max
 export function monitoredValue(info: EpochInfo, monitor: string): number | undefined {
   if (monitor === 'validation.loss') return info.validation ? mean(info.validation.loss) : undefined;
   if (monitor === 'validation.accuracy') return info.validation ? mean(info.validation.accuracy) : undefined;
+  const task = /^validation\.(loss|accuracy)\.(\d+)$/.exec(monitor);
+  if (task) {
+    if (!info.validation) return undefined;
+    const figures = task[1] === 'loss' ? info.validation.loss : info.validation.accuracy;
+    const t = Number(task[2]);
+    if (t >= figures.length) {
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        `monitor '${monitor}' names task ${t}, the network has ${figures.length} task(s)`,
+        { details: { monitor } },
+      );
+    }
+    return figures[t];
+  }
   if (monitor.startsWith('validation.objectives.')) {
     return info.validation?.objectives[monitor.slice('validation.objectives.'.length)];
   }

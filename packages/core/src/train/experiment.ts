@@ -95,9 +95,9 @@ const TRAINING_KEYS = [
   'initFrom',
 ];
 
-const MONITOR_RE = /^(validation\.loss|validation\.accuracy|(validation\.objectives|train|metrics)\.\S+)$/;
+const MONITOR_RE = /^(validation\.(loss|accuracy)(\.\d+)?|(validation\.objectives|train|metrics)\.\S+)$/;
 const MONITOR_HELP =
-  "must be 'validation.loss', 'validation.accuracy', 'validation.objectives.<name>', 'train.<objective>' or 'metrics.<name>'";
+  "must be 'validation.loss', 'validation.accuracy', 'validation.loss.<task>', 'validation.accuracy.<task>', 'validation.objectives.<name>', 'train.<objective>' or 'metrics.<name>'";
 
 function checkMonitor(obj: Record<string, unknown>, path: string, issues: Issue[], required = false): void {
   const m = obj.monitor;
