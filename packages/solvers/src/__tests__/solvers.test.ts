@@ -163,6 +163,46 @@ describe('hand-computed first steps', () => {
     expect(registries().solvers.validate({ type: 'smgd', normalize: 'l1' })[0]?.path).toBe('normalize');
   });
 
+  it('SMGD minNormOver: the min-norm weights from the shared variables only, the step over every variable', () => {
+    // f1 = (a−1)² + (b−3)², f2 = (a+1)² + b² at a = b = 0: g1 = (−2, −6), g2 = (2, 0).
+    // Over a alone (shared): −2 vs 2 → c = (½, ½); over both: c1 = (4 + 4)/(40 + 8 + 4) = 2/13.
+    let made = 0;
+    const problemOf = () => {
+      const tag = `minnorm${made++}`;
+      const a = tf.tidy(() => tf.variable(tf.scalar(0), true, `${tag}/shared.w`));
+      const b = tf.tidy(() => tf.variable(tf.scalar(0), true, `${tag}/head.w`));
+      const problem: StepProblem = {
+        variables: [a, b],
+        m: 2,
+        step: 0,
+        epoch: 0,
+        evaluate: () => [
+          tf.add(tf.square(tf.sub(a, 1)), tf.square(tf.sub(b, 3))) as tf.Scalar,
+          tf.add(tf.square(tf.add(a, 1)), tf.square(b)) as tf.Scalar,
+        ],
+      };
+      return { a, b, problem };
+    };
+    const shared = problemOf();
+    const mgda = createSmgdSolver({ type: 'smgd', lr: 0.1, momentum: 0, minNormOver: ['shared.'] });
+    const r = mgda.step(shared.problem);
+    expect(r.weights[0]).toBeCloseTo(0.5, 6);
+    expect([r.extra?.gram11, r.extra?.gram12, r.extra?.gram22]).toEqual([4, -4, 4]);
+    // d = ½·(−2, −6) + ½·(2, 0) = (0, −3): the head moves though only the shared variable chose c.
+    expect(shared.a.dataSync()[0]).toBeCloseTo(0, 6);
+    expect(shared.b.dataSync()[0]).toBeCloseTo(0.3, 6);
+    expect(mgda.config.minNormOver).toEqual(['shared.']);
+    const all = problemOf();
+    const smgd = createSmgdSolver({ type: 'smgd', lr: 0.1, momentum: 0 });
+    expect(smgd.step(all.problem).weights[0]).toBeCloseTo(2 / 13, 6);
+    const none = problemOf();
+    const wrong = createSmgdSolver({ type: 'smgd', minNormOver: ['trunk.'] });
+    expect(codeOf(() => wrong.step(none.problem))).toBe('SolverError:INVALID_CONFIG');
+    expect(registries().solvers.validate({ type: 'smgd', minNormOver: [] })[0]?.path).toBe('minNormOver');
+    for (const s of [mgda, smgd, wrong]) s.dispose();
+    for (const q of [shared, all, none]) tf.dispose([q.a, q.b]);
+  });
+
   it('gradientScales: each mode, a scale at the floor kept, below it or not finite replaced by 1; no Gram log beyond two objectives', () => {
     const gram = [
       [9, 1],

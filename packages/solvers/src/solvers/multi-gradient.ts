@@ -20,7 +20,7 @@ export interface MultiGradientStep {
    * scaling): the direction is Σ (c_i/s_i)·g_i.
    */
   readonly minNorm: MinNormResult & { readonly scales: readonly number[] };
-  /** The Gram matrix of the unscaled gradients, G_ij = g_i·g_j. */
+  /** The Gram matrix of the unscaled gradients, G_ij = g_i·g_j (over the `gramOver` variables when given). */
   readonly gram: readonly (readonly number[])[];
 }
 
@@ -32,12 +32,16 @@ export interface MultiGradientStep {
  * only see the same function when `problem.evaluate()` is deterministic
  * within a step (dropout masks and sampled gates fixed per step by the
  * loop); otherwise each objective's gradient belongs to another sample.
+ * With `gramOver` (one flag per variable) the Gram matrix, and so the min-norm
+ * weights, come from the flagged variables' gradients only (MGDA's shared
+ * parameters); `grads` still covers every variable.
  */
 export function multiGradientStep(
   problem: StepProblem,
   variables: readonly tf.Variable[],
   options: MinNormOptions,
   scale?: (values: readonly number[], gram: readonly (readonly number[])[]) => readonly number[],
+  gramOver?: readonly boolean[],
 ): MultiGradientStep {
   checkProblem(problem);
   const grads: VariableGradients[] = [];
@@ -58,7 +62,9 @@ export function multiGradientStep(
       );
       if (i === 0) checkValues(values);
     }
-    const gram = gramMatrix(grads);
+    const gram = gramMatrix(
+      gramOver === undefined ? grads : grads.map((g) => g.map((x, v) => (gramOver[v] ? x : null))),
+    );
     const scales = scale === undefined ? values.map(() => 1) : [...scale(values, gram)];
     // Gram matrix of g_i/s_i: G_ij/(s_i·s_j).
     const scaled = gram.map((row, i) => row.map((x, j) => x / (scales[i]! * scales[j]!)));

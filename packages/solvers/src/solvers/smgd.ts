@@ -8,7 +8,7 @@ import {
   schema as s,
 } from '@moprune/core';
 import type * as tf from '@tensorflow/tfjs-core';
-import { throwIfIssues } from '../errors.js';
+import { SolverError, throwIfIssues } from '../errors.js';
 import { BoundOptimizer } from '../internal/bound-optimizer.js';
 import { frankWolfeSchema } from '../internal/config.js';
 import { checkProblem, disposeGradients } from '../internal/gradients.js';
@@ -44,6 +44,15 @@ export interface SmgdConfig {
    * `weights` logs c; `extra.scale<i>` logs s_i. @default 'none' (the paper's SMGD)
    */
   readonly normalize?: GradientNormalization;
+  /**
+   * The min-norm weights from these parameters' gradients only — MGDA's shared parameters (Sener &
+   * Koltun 2018; the MGDA-UB baseline of Hotegni et al. 2023 takes them over the shared trunk). Each
+   * entry is a prefix of a network parameter name (`'shared.'` matches `shared.conv1/kernel`; a
+   * variable's name is read after its network's `net<k>/` prefix). The step still moves every
+   * variable along Σ c_i·g_i. A first step where no variable matches throws `INVALID_CONFIG`.
+   * @default every variable (the paper's SMGD)
+   */
+  readonly minNormOver?: readonly string[];
 }
 
 /** How {@link SmgdConfig.normalize} scales each objective's gradient before the min-norm step. */
@@ -80,7 +89,11 @@ export const smgdConfigSchema = s.object({
   decay: s.number({ min: 0 }).optional(),
   frankWolfe: frankWolfeSchema.optional(),
   normalize: s.oneOf(GRADIENT_NORMALIZATIONS).optional(),
+  minNormOver: s.array(s.string(), { minLength: 1 }).optional(),
 });
+
+/** A variable's parameter name: its tfjs name after the owning network's `net<k>/` prefix. */
+const paramName = (v: tf.Variable) => v.name.slice(v.name.indexOf('/') + 1);
 
 /** Resolved Frank–Wolfe options (defaults filled in) as JSON. */
 export function resolveFrankWolfe(fw: JsonObject | undefined): { maxIterations: number; tolerance: number } {
@@ -98,6 +111,7 @@ class SmgdSolver implements Solver {
   private readonly fw: MinNormOptions;
   private readonly opt: BoundOptimizer;
   private readonly normalize: GradientNormalization;
+  private readonly minNormOver: readonly string[] | undefined;
   private updates = 0;
 
   constructor(c: JsonObject) {
@@ -107,6 +121,7 @@ class SmgdSolver implements Solver {
     const frankWolfe = resolveFrankWolfe(c.frankWolfe as JsonObject | undefined);
     this.fw = frankWolfe;
     this.normalize = (c.normalize as GradientNormalization | undefined) ?? 'none';
+    this.minNormOver = c.minNormOver === undefined ? undefined : [...(c.minNormOver as string[])];
     this.config = {
       type: SMGD,
       lr,
@@ -114,6 +129,7 @@ class SmgdSolver implements Solver {
       decay: this.decay,
       frankWolfe,
       ...(this.normalize === 'none' ? {} : { normalize: this.normalize }),
+      ...(this.minNormOver === undefined ? {} : { minNormOver: [...this.minNormOver] }),
     };
     this.learningRate = lr;
     this.opt = new BoundOptimizer({ type: 'sgd', lr, momentum, momentumStyle: 'keras' });
@@ -128,6 +144,7 @@ class SmgdSolver implements Solver {
       variables,
       this.fw,
       this.normalize === 'none' ? undefined : (v, g) => gradientScales(this.normalize, v, g),
+      this.gramOver(variables),
     );
     try {
       const direction = combineGradients(
@@ -157,6 +174,24 @@ class SmgdSolver implements Solver {
     } finally {
       disposeGradients(grads);
     }
+  }
+
+  /** Which variables' gradients enter the Gram matrix (undefined: all of them). */
+  private gramOver(variables: readonly tf.Variable[]): boolean[] | undefined {
+    const prefixes = this.minNormOver;
+    if (prefixes === undefined) return undefined;
+    const flags = variables.map((v) => prefixes.some((p) => paramName(v).startsWith(p)));
+    if (!flags.includes(true)) {
+      throw new SolverError(
+        'INVALID_CONFIG',
+        `smgd minNormOver [${prefixes.join(', ')}] matches none of the ${variables.length} variables (${variables
+          .slice(0, 8)
+          .map(paramName)
+          .join(', ')}${variables.length > 8 ? ', …' : ''})`,
+        { issues: [{ path: 'minNormOver', message: 'matches no variable' }] },
+      );
+    }
+    return flags;
   }
 
   /** Optimizer state is kept for variables of unchanged shape (matched through `previous`), else re-initialized. */
