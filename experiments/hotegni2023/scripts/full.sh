@@ -6,6 +6,8 @@
 #   bash scripts/full.sh front-a   # k0 = 1e-3 with k1 = 0.1, 0.4, 0.6, 0.8 of 1 − k0
 #   bash scripts/full.sh front-b   # the main split (k1 = 0.2 of 1 − k0) for k0 = 0, 1e-4, 1e-2, 0.1
 #   bash scripts/full.sh summary   # all nine vectors: reuses every completed phase, writes the front's summary.md
+#   bash scripts/full.sh baselines # MGDA-UB (100 epochs), the single-task pair (100 epochs each), HPS at the main vector
+#   bash scripts/full.sh methods   # results/hotegni2023/methods.md: every method in one table (from the summary.json files)
 #
 # Two lanes on two cores, one thread each:
 #   cd experiments/hotegni2023 && mkdir -p results/logs
@@ -34,8 +36,18 @@ case "$lane" in
   front-a) run front-a --vector "$front_a" --out "$out" ;;
   front-b) run front-b --vector "$front_b" --out "$out" ;;
   summary) run summary --vector "$main;$front_a;$front_b" --out "$out" ;;
+  baselines)
+    run mgda-ub --method mgda-ub --out "$out-mgda"
+    run single-task --method single-task --out "$out-single"
+    run hps --model hps --vector "$main" --out "$out-hps"
+    ;;
+  methods)
+    node --import tsx scripts/methods.ts "$(dirname "$out")/methods.md" \
+      "$out/summary.json" "$out-reference/summary.json" "$out-hps/summary.json" \
+      "$out-mgda/summary.json" "$out-single/summary.json"
+    ;;
   *)
-    echo "usage: full.sh main|front-a|front-b|summary" >&2
+    echo "usage: full.sh main|front-a|front-b|summary|baselines|methods" >&2
     exit 2
     ;;
 esac

@@ -65,6 +65,8 @@ export interface Scale {
    * here (O(rows²) per iteration, 200 iterations), so the short modes leave tying out.
    */
   readonly tying: boolean;
+  /** Epochs of the MGDA-UB and single-task baselines (the reference's 100 in full mode). */
+  readonly baselineEpochs: number;
 }
 
 /** The paper's protocol: 3 × 3 search epochs, 10 × 3 retraining epochs, 50k/10k/10k. */
@@ -77,6 +79,7 @@ export const FULL: Scale = {
   denseOuter: 12,
   batchSize: 256,
   tying: true,
+  baselineEpochs: 100,
 };
 
 /**
@@ -93,6 +96,7 @@ export const QUICK: Scale = {
   denseOuter: 5,
   batchSize: 256,
   tying: false,
+  baselineEpochs: 5,
 };
 
 /** For tests: seconds. */
@@ -105,6 +109,7 @@ export const TINY: Scale = {
   denseOuter: 1,
   batchSize: 128,
   tying: false,
+  baselineEpochs: 1,
 };
 
 /**
@@ -403,3 +408,85 @@ export function defaultVectors(scale: Scale): Vector[] {
 }
 
 const round = (x: number) => Math.round(x * 1e9) / 1e9;
+
+/**
+ * How the multi-task network is trained: the paper's method (weighted Chebyshev + augmented
+ * Lagrangian with GrOWL, two phases per preference vector), or one of its baselines through the
+ * same harness — MGDA-UB (min-norm over the shared trunk's gradients) and single-task networks.
+ */
+export type Method = 'chebyshev-al' | 'mgda-ub' | 'single-task';
+
+/**
+ * The baselines' learning rate is halved every 30 epochs of 100 in the reference (`epoch > 0 and
+ * epoch % 30 == 0` after the epoch, so from the 32nd epoch; ours from the 31st, the step
+ * schedule's ⌊epoch/30⌋); shorter modes keep the proportion (at least one epoch).
+ */
+export function baselineLrEvery(scale: Scale): number {
+  return Math.max(1, Math.round(0.3 * scale.baselineEpochs));
+}
+
+/** The baselines' data, the same splits as the paper's method (seed of the data construction 0). */
+function baselineData(o: ConfigOptions): JsonObject {
+  return common(o, '').dataset as JsonObject;
+}
+
+/**
+ * The MGDA-UB baseline (the reference's `Example_MDMTN_MGDA_MM.py`): both NLLs, per step the
+ * min-norm convex combination of the two tasks' gradients over the shared trunk (`shared.*`;
+ * monitors, α and heads are task-specific), every parameter stepped along Σ c_t·∇L_t by SGD with
+ * momentum 0.9 at 1e-2, halved every 30 of 100 epochs; batch 256; the best-validation epoch kept
+ * (the reference tests its last epoch). Differences, ours by choice: the textbook direction
+ * (the reference's last task backward leaves its gradient in `.grad` before the weighted backward
+ * adds to it, and never zeroes the α gradients — we reproduce neither); Keras-style momentum
+ * (v ← 0.9v − lr·d) where PyTorch's scales the buffer by the new rate after each halving.
+ */
+export function mgdaConfig(o: ConfigOptions): JsonObject {
+  const epochs = o.scale.baselineEpochs;
+  return {
+    name: `hotegni2023-${o.benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${o.model === 'hps' ? 'hps-' : ''}mgda-ub`,
+    model: { type: o.model ?? 'mdmtn', variant: o.benchmark ?? 'multiMnist' },
+    dataset: baselineData(o),
+    objectives: [
+      { type: 'nll', task: 0, name: 'nll-left' },
+      { type: 'nll', task: 1, name: 'nll-right' },
+    ],
+    solver: { type: 'smgd', lr: 1e-2, momentum: 0.9, minNormOver: ['shared.'] },
+    pruners: [],
+    training: {
+      epochs,
+      batchSize: o.scale.batchSize,
+      seed: o.seed,
+      lrSchedule: { type: 'step', every: baselineLrEvery(o.scale), gamma: 0.5, unit: 'epoch' },
+      checkpoint: { everyEpochs: 1, keep: 2 },
+      keepBest: {},
+    },
+  };
+}
+
+/**
+ * One single-task network (the reference's `SingleTaskModel_I` and its `config.py` settings for
+ * MultiMNIST): the HPS trunk (conv 1→10, conv 10→20, dense 320→50) with task `task`'s head,
+ * Adam at 1e-2 halved every 30 of 100 epochs, batch 256, the epoch with the best validation
+ * accuracy on its own task kept. The network is built with both heads (the data set carries both
+ * labels); only task `task`'s NLL is trained, so the other head never moves and is left out of
+ * every count.
+ */
+export function singleTaskConfig(o: ConfigOptions & { readonly task: 0 | 1 }): JsonObject {
+  const side = o.task === 0 ? 'left' : 'right';
+  return {
+    name: `hotegni2023-${o.benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}single-${side}`,
+    model: { type: 'hps', variant: o.benchmark ?? 'multiMnist' },
+    dataset: baselineData(o),
+    objectives: [{ type: 'nll', task: o.task, name: `nll-${side}` }],
+    solver: { type: 'weighted-sum', weights: [1], optimizer: { type: 'adam', lr: 1e-2 } },
+    pruners: [],
+    training: {
+      epochs: o.scale.baselineEpochs,
+      batchSize: o.scale.batchSize,
+      seed: o.seed,
+      lrSchedule: { type: 'step', every: baselineLrEvery(o.scale), gamma: 0.5, unit: 'epoch' },
+      checkpoint: { everyEpochs: 1, keep: 2 },
+      keepBest: { monitor: `validation.accuracy.${o.task}` },
+    },
+  };
+}

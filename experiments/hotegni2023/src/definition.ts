@@ -1,8 +1,8 @@
 import { relative } from 'node:path';
 import { defineExperiment, type ExperimentOutcome, type ExperimentRunOptions } from '@moprune/core';
-import { type AlForm, ANCHOR, type Benchmark, type Model, type Vector } from './configs.js';
+import { type AlForm, ANCHOR, type Benchmark, type Method, type Model, type Vector } from './configs.js';
 import { type ReproduceOptions, type ReproduceSummary, reproduce } from './reproduce.js';
-import { writeSummary } from './summary.js';
+import { resultLabel, writeSummary } from './summary.js';
 
 /**
  * The options of {@link reproduce} from the command line's experiment options:
@@ -12,7 +12,7 @@ import { writeSummary } from './summary.js';
  */
 export function optionsFromArgs(
   args: Readonly<Record<string, string | boolean | readonly string[]>>,
-): Pick<ReproduceOptions, 'vectors' | 'form' | 'model' | 'benchmark'> {
+): Pick<ReproduceOptions, 'vectors' | 'form' | 'model' | 'benchmark' | 'method'> {
   const raw = typeof args.vector === 'string' ? args.vector : undefined;
   const vectors =
     raw === undefined
@@ -28,6 +28,7 @@ export function optionsFromArgs(
     ...(vectors === undefined ? {} : { vectors }),
     ...(typeof args.al === 'string' ? { form: args.al as AlForm } : {}),
     ...(typeof args.model === 'string' ? { model: args.model as Model } : {}),
+    ...(typeof args.method === 'string' ? { method: args.method as Method } : {}),
     ...(typeof args.data === 'string'
       ? {
           benchmark: (args.data === 'cifar10mnist'
@@ -47,7 +48,7 @@ const pct = (x: number | undefined) =>
 export function headline(summary: ReproduceSummary): string[] {
   const lines = summary.results.map(
     (r) =>
-      `${r.model} k = (${r.vector.join(', ')}) ${r.form}: test accuracy ${pct(r.testAccuracy[0])} / ${pct(r.testAccuracy[1])}, ${r.figures.zeroRows} of ${r.figures.rows} rows zero (${pct(r.figures.zeroRows / r.figures.rows)})`,
+      `${resultLabel(r)}${r.vector === null ? '' : ` ${r.form}`}: test accuracy ${pct(r.testAccuracy[0])} / ${pct(r.testAccuracy[1])}, ${r.figures.zeroRows} of ${r.figures.rows} rows zero (${pct(r.figures.zeroRows / r.figures.rows)})`,
   );
   lines.push(
     `reference (k = (${ANCHOR.vector.join(', ')}), its code on this machine): ${pct(ANCHOR.testAccuracy[0])} / ${pct(ANCHOR.testAccuracy[1])}, ${ANCHOR.zeroRows} of ${ANCHOR.rows} rows zero`,
@@ -89,6 +90,12 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'NET',
       help: "mdmtn (the paper's; default) or hps (the hard-parameter-sharing baseline, trained the same way)",
+    },
+    {
+      name: 'method',
+      type: 'string',
+      arg: 'M',
+      help: "chebyshev-al (the paper's; default), or a baseline on the same data: mgda-ub (MGDA over the shared trunk, 100 epochs in full mode) or single-task (one network per task)",
     },
     {
       name: 'data',

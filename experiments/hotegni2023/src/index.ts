@@ -4,6 +4,7 @@ export {
   BENCHMARKS,
   type Benchmark,
   type BenchmarkProtocol,
+  baselineLrEvery,
   type ConfigOptions,
   capRamp,
   defaultVectors,
@@ -13,12 +14,15 @@ export {
   grouped,
   K0_GRID,
   MAIN_VECTOR,
+  type Method,
   type Model,
+  mgdaConfig,
   PROTOCOL,
   QUICK,
   retrainConfig,
   type Scale,
   searchConfig,
+  singleTaskConfig,
   sizesOf,
   TINY,
   type Vector,
@@ -40,4 +44,4 @@ export {
   validateReproduceOptions,
   vectorIssues,
 } from './reproduce.js';
-export { writeSummary } from './summary.js';
+export { resultLabel, writeMethods, writeSummary } from './summary.js';

@@ -35,12 +35,15 @@ import {
   denseConfig,
   FULL,
   MAIN_VECTOR,
+  type Method,
   type Model,
+  mgdaConfig,
   PROTOCOL,
   QUICK,
   retrainConfig,
   type Scale,
   searchConfig,
+  singleTaskConfig,
   sizesOf,
   TINY,
   type Vector,
@@ -65,6 +68,13 @@ export interface ReproduceOptions {
   readonly form?: AlForm;
   /** The network: MDMTN (the paper's) or HPS (the hard-parameter-sharing baseline, trained the same way). @default 'mdmtn' */
   readonly model?: Model;
+  /**
+   * The paper's method, or a baseline through the same harness (same data, seed and selection on
+   * validation): `'mgda-ub'` trains the model by MGDA over its shared trunk, `'single-task'` one
+   * HPS-trunk network per task. Preference vectors and the AL form apply to `'chebyshev-al'` only;
+   * the single-task networks have no `model` choice. @default 'chebyshev-al'
+   */
+  readonly method?: Method;
   /**
    * The data set. `'cifar10Mnist'` needs CIFAR-10's binary files in `dataDir/cifar-10-batches-bin`
    * (without them it stops before training, naming the files). @default 'multiMnist'
@@ -149,12 +159,30 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
   if (o.vectors !== undefined && (!Array.isArray(o.vectors) || o.vectors.length === 0)) {
     issues.push({ path: 'vectors', message: 'must list at least one vector' });
   }
+  const method = o.method ?? 'chebyshev-al';
+  if (!['chebyshev-al', 'mgda-ub', 'single-task'].includes(method)) {
+    issues.push({
+      path: 'method',
+      message: `must be chebyshev-al, mgda-ub or single-task, got ${JSON.stringify(o.method)}`,
+    });
+  } else if (method !== 'chebyshev-al') {
+    for (const key of ['vectors', 'form'] as const) {
+      if (o[key] !== undefined)
+        issues.push({ path: key, message: `applies to the chebyshev-al method only, not ${method}` });
+    }
+    if (method === 'single-task' && o.model !== undefined) {
+      issues.push({
+        path: 'model',
+        message: 'the single-task networks are HPS trunks with one head; drop it',
+      });
+    }
+  }
   return issues;
 }
 
 /** Timing and selection of one training phase. */
 export interface PhaseFigures {
-  readonly phase: 'search' | 'retrain' | 'dense';
+  readonly phase: 'search' | 'retrain' | 'dense' | 'mgda' | 'single-left' | 'single-right';
   readonly runDir: string;
   readonly epochs: number;
   /** Epoch (0-based) of the kept network; null when no epoch qualified (the search then hands on its last network). */
@@ -185,9 +213,11 @@ export interface RowFigures {
   readonly weights: number;
 }
 
-/** One preference vector's result. */
+/** One preference vector's result (or a baseline's: MGDA-UB, the single-task pair). */
 export interface VectorResult {
-  readonly vector: Vector;
+  /** The preference vector; null for a baseline. */
+  readonly vector: Vector | null;
+  readonly method: Method;
   readonly model: Model;
   readonly benchmark: Benchmark;
   readonly form: AlForm;
@@ -207,6 +237,7 @@ export interface ReproduceSummary {
   readonly mode: Mode;
   readonly seed: number;
   readonly form: AlForm;
+  readonly method: Method;
   readonly model: Model;
   readonly benchmark: Benchmark;
   readonly date: string;
@@ -215,7 +246,7 @@ export interface ReproduceSummary {
   readonly front: readonly number[];
   /** Hypervolume of those three objectives against the reference point (1, 1, 1). */
   readonly hypervolume: number;
-  /** Network parameters (weights and biases) and the mixing α (four for MDMTN, none for HPS). */
+  /** Network parameters (weights and biases) and the mixing α (four for MDMTN, none for HPS; the single-task pair: both networks). */
   readonly parameters: { readonly network: number; readonly alphas: number };
   readonly interrupted: boolean;
   readonly wallMs: number;
@@ -283,9 +314,10 @@ function kernelRows(values: Float32Array, shape: readonly number[]): Float32Arra
  * Rows, zero rows, distinct rows and zero weights of `net`, over every dense
  * and conv kernel (task heads and first convs included, as the reference's
  * `sparsity_info`/`metrics_tr` count them). A row is zero when all its
- * weights are (the reference tests the row's sum).
+ * weights are (the reference tests the row's sum). Nodes in `skipNodes` (an
+ * untrained head) are left out of every count.
  */
-export function rowFigures(net: Network): RowFigures {
+export function rowFigures(net: Network, skipNodes: ReadonlySet<string> = new Set()): RowFigures {
   let rows = 0;
   let zeroRows = 0;
   let uniqueRows = 0;
@@ -295,7 +327,7 @@ export function rowFigures(net: Network): RowFigures {
   for (const [name, v] of net.params) {
     const info = net.paramInfo.get(name)!;
     // BatchNorm's moving statistics are state, not parameters.
-    if (!info.trainable) continue;
+    if (!info.trainable || skipNodes.has(info.node)) continue;
     const values = v.dataSync() as Float32Array;
     weights += values.length;
     for (const x of values) if (x === 0) zeroWeights++;
@@ -317,6 +349,40 @@ export function rowFigures(net: Network): RowFigures {
     zeroWeights,
     weights,
   };
+}
+
+/** The figures of several networks together (the single-task pair), layers prefixed by `names`. */
+function sumFigures(parts: readonly RowFigures[], names?: readonly string[]): RowFigures {
+  const sum = (f: (p: RowFigures) => number) => parts.reduce((a, p) => a + f(p), 0);
+  const rows = sum((p) => p.rows);
+  const zeroRows = sum((p) => p.zeroRows);
+  const uniqueRows = sum((p) => p.uniqueRows);
+  const byLayer: Record<string, number> = {};
+  parts.forEach((p, i) => {
+    for (const [k, v] of Object.entries(p.zeroRowsByLayer)) byLayer[names ? `${names[i]}:${k}` : k] = v;
+  });
+  return {
+    rows,
+    zeroRows,
+    zeroRowsByLayer: byLayer,
+    uniqueRows,
+    compressionRate: rows / uniqueRows,
+    parameterSharing: (rows - zeroRows) / uniqueRows,
+    zeroWeights: sum((p) => p.zeroWeights),
+    weights: sum((p) => p.weights),
+  };
+}
+
+/** Weights and biases of one HPS head (`task2.fc`). */
+function headParameters(benchmark: Benchmark): number {
+  const net = createNetwork(specOf('hps', benchmark), { seed: 0 });
+  try {
+    let n = 0;
+    for (const [name, v] of net.params) if (net.paramInfo.get(name)!.node === 'task2.fc') n += v.size;
+    return n;
+  } finally {
+    net.dispose();
+  }
 }
 
 /** The network of a model (MultiMNIST sizes). */
@@ -380,12 +446,19 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   }
   const seed = options.seed ?? 0;
   const form = options.form ?? 'textbook';
-  const model = options.model ?? 'mdmtn';
+  const method = options.method ?? 'chebyshev-al';
+  // The single-task networks are HPS trunks (one head each).
+  const model = method === 'single-task' ? 'hps' : (options.model ?? 'mdmtn');
   const benchmark = options.benchmark ?? 'multiMnist';
   const outDir = resolve(options.outDir);
   const log = options.log ?? (() => {});
   const started = Date.now();
   const counts = minZeroRows(model, benchmark);
+  // The pair of single-task networks: twice the trunk and one head (the other, untrained, left out).
+  const parameters =
+    method === 'single-task'
+      ? { network: 2 * (counts.parameters - headParameters(benchmark)), alphas: 0 }
+      : { network: counts.parameters, alphas: counts.alphas };
 
   const runPhase = async (
     phase: PhaseFigures['phase'],
@@ -485,86 +558,170 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     return initDir;
   };
 
-  const results: VectorResult[] = [];
-  let interrupted = false;
-  try {
-    for (const k of vectors) {
-      const t0 = Date.now();
-      const name = `${benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${model === 'hps' ? 'hps-' : ''}${vectorName(k)}${form === 'reference' ? '-reference' : ''}`;
-      const dir = join(outDir, name);
-      const base = {
-        scale,
-        vector: k,
-        form,
-        seed,
-        model,
-        benchmark,
-        ...(options.sizes ? { sizes: options.sizes } : {}),
-        ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-      };
-      const phases: PhaseFigures[] = [];
-      let last: { summary: ExperimentSummary; kept: string };
-      let searchMet: boolean | null = null;
-      if (k[0] === 0) {
-        const d = await runPhase(
-          'dense',
-          denseConfig(base),
-          join(dir, 'dense'),
-          `${name} (one phase, no sparsity)`,
-        );
-        phases.push(d.figures);
-        last = d;
-      } else {
-        const init = await lsuvStart(join(dir, 'init'));
-        const search = await runPhase(
-          'search',
-          searchConfig({ ...base, minZeroRows: counts.min, initFrom: init }),
-          join(dir, 'search'),
-          `${name} search`,
-        );
-        phases.push(search.figures);
-        searchMet = search.summary.best !== null;
-        if (!searchMet)
-          log(`${name}: no search epoch reached ${counts.min} zero rows; retraining its last network`);
-        const retrain = await runPhase(
-          'retrain',
-          retrainConfig({ ...base, initFrom: search.kept }),
-          join(dir, 'retrain'),
-          `${name} retrain`,
-        );
-        phases.push(retrain.figures);
-        last = retrain;
-      }
-      const best = last.summary.best as {
+  /**
+   * A baseline through the same harness: MGDA-UB (one run of the model), or the single-task pair
+   * (one HPS-trunk network per task, each kept at its own task's best validation accuracy).
+   */
+  const runBaseline = async (): Promise<VectorResult> => {
+    const t0 = Date.now();
+    const name = `${benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${method === 'mgda-ub' && model === 'hps' ? 'hps-' : ''}${method}`;
+    const dir = join(outDir, name);
+    const base = {
+      scale,
+      vector: MAIN_VECTOR,
+      form,
+      seed,
+      model,
+      benchmark,
+      ...(options.sizes ? { sizes: options.sizes } : {}),
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    };
+    const runs =
+      method === 'mgda-ub'
+        ? [{ phase: 'mgda' as const, config: mgdaConfig(base), task: undefined }]
+        : ([0, 1] as const).map((task) => ({
+            phase: task === 0 ? ('single-left' as const) : ('single-right' as const),
+            config: singleTaskConfig({ ...base, task }),
+            task,
+          }));
+    const phases: PhaseFigures[] = [];
+    const validationAccuracy: number[] = [];
+    const testAccuracy: number[] = [];
+    const parts: RowFigures[] = [];
+    for (const r of runs) {
+      const d = await runPhase(
+        r.phase,
+        r.config,
+        join(dir, r.phase),
+        `${name}${r.task === undefined ? '' : ` ${r.phase}`}`,
+      );
+      phases.push(d.figures);
+      const best = d.summary.best as {
         validation?: { accuracy: number[] };
         test?: { accuracy: number[] };
       } | null;
-      const snap = loadNetworkSnapshot(last.kept);
-      if (snap === undefined) throw new Error(`no network snapshot in ${last.kept}`);
-      let figures: RowFigures;
+      const val = best?.validation?.accuracy ?? [];
+      const test = best?.test?.accuracy ?? (d.summary.test?.accuracy as number[] | undefined) ?? [];
+      if (r.task === undefined) {
+        validationAccuracy.push(...val);
+        testAccuracy.push(...test);
+      } else {
+        validationAccuracy[r.task] = val[r.task] ?? Number.NaN;
+        testAccuracy[r.task] = test[r.task] ?? Number.NaN;
+      }
+      const snap = loadNetworkSnapshot(d.kept);
+      if (snap === undefined) throw new Error(`no network snapshot in ${d.kept}`);
       try {
-        figures = rowFigures(snap.net);
+        // A single-task network's other head (task{t}.fc, 1-based) never trains: not counted.
+        parts.push(rowFigures(snap.net, new Set(r.task === undefined ? [] : [`task${2 - r.task}.fc`])));
       } finally {
         snap.net.dispose();
       }
-      const result: VectorResult = {
-        vector: k,
-        model,
-        benchmark,
-        form,
-        dir,
-        phases,
-        searchMetSparsity: searchMet,
-        validationAccuracy: best?.validation?.accuracy ?? [],
-        testAccuracy: best?.test?.accuracy ?? (last.summary.test?.accuracy as number[] | undefined) ?? [],
-        figures,
-        wallMs: Date.now() - t0,
-      };
-      results.push(result);
-      log(
-        `${name}: test accuracy ${result.testAccuracy.map((a) => `${(100 * a).toFixed(2)}%`).join(' / ')}, ${figures.zeroRows} of ${figures.rows} rows zero (${((100 * figures.zeroRows) / figures.rows).toFixed(2)}%)`,
-      );
     }
+    const figures = sumFigures(parts, runs.length > 1 ? ['left', 'right'] : undefined);
+    const result: VectorResult = {
+      vector: null,
+      method,
+      model,
+      benchmark,
+      form,
+      dir,
+      phases,
+      searchMetSparsity: null,
+      validationAccuracy,
+      testAccuracy,
+      figures,
+      wallMs: Date.now() - t0,
+    };
+    log(
+      `${name}: test accuracy ${testAccuracy.map((a) => `${(100 * a).toFixed(2)}%`).join(' / ')}, ${figures.zeroRows} of ${figures.rows} rows zero`,
+    );
+    return result;
+  };
+
+  const results: VectorResult[] = [];
+  let interrupted = false;
+  try {
+    if (method !== 'chebyshev-al') results.push(await runBaseline());
+    else
+      for (const k of vectors) {
+        const t0 = Date.now();
+        const name = `${benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${model === 'hps' ? 'hps-' : ''}${vectorName(k)}${form === 'reference' ? '-reference' : ''}`;
+        const dir = join(outDir, name);
+        const base = {
+          scale,
+          vector: k,
+          form,
+          seed,
+          model,
+          benchmark,
+          ...(options.sizes ? { sizes: options.sizes } : {}),
+          ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+        };
+        const phases: PhaseFigures[] = [];
+        let last: { summary: ExperimentSummary; kept: string };
+        let searchMet: boolean | null = null;
+        if (k[0] === 0) {
+          const d = await runPhase(
+            'dense',
+            denseConfig(base),
+            join(dir, 'dense'),
+            `${name} (one phase, no sparsity)`,
+          );
+          phases.push(d.figures);
+          last = d;
+        } else {
+          const init = await lsuvStart(join(dir, 'init'));
+          const search = await runPhase(
+            'search',
+            searchConfig({ ...base, minZeroRows: counts.min, initFrom: init }),
+            join(dir, 'search'),
+            `${name} search`,
+          );
+          phases.push(search.figures);
+          searchMet = search.summary.best !== null;
+          if (!searchMet)
+            log(`${name}: no search epoch reached ${counts.min} zero rows; retraining its last network`);
+          const retrain = await runPhase(
+            'retrain',
+            retrainConfig({ ...base, initFrom: search.kept }),
+            join(dir, 'retrain'),
+            `${name} retrain`,
+          );
+          phases.push(retrain.figures);
+          last = retrain;
+        }
+        const best = last.summary.best as {
+          validation?: { accuracy: number[] };
+          test?: { accuracy: number[] };
+        } | null;
+        const snap = loadNetworkSnapshot(last.kept);
+        if (snap === undefined) throw new Error(`no network snapshot in ${last.kept}`);
+        let figures: RowFigures;
+        try {
+          figures = rowFigures(snap.net);
+        } finally {
+          snap.net.dispose();
+        }
+        const result: VectorResult = {
+          vector: k,
+          method,
+          model,
+          benchmark,
+          form,
+          dir,
+          phases,
+          searchMetSparsity: searchMet,
+          validationAccuracy: best?.validation?.accuracy ?? [],
+          testAccuracy: best?.test?.accuracy ?? (last.summary.test?.accuracy as number[] | undefined) ?? [],
+          figures,
+          wallMs: Date.now() - t0,
+        };
+        results.push(result);
+        log(
+          `${name}: test accuracy ${result.testAccuracy.map((a) => `${(100 * a).toFixed(2)}%`).join(' / ')}, ${figures.zeroRows} of ${figures.rows} rows zero (${((100 * figures.zeroRows) / figures.rows).toFixed(2)}%)`,
+        );
+      }
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
     interrupted = true;
@@ -580,6 +737,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     mode,
     seed,
     form,
+    method,
     model,
     benchmark,
     date: new Date().toISOString(),
@@ -592,7 +750,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
             [1, 1, 1],
           )
         : 0,
-    parameters: { network: counts.parameters, alphas: counts.alphas },
+    parameters,
     interrupted,
     wallMs: Date.now() - started,
   };

@@ -19,10 +19,76 @@ const same = (a: readonly number[], b: readonly number[]) =>
 /** The phase figure of a result, or undefined. */
 const phase = (r: VectorResult, p: 'search' | 'retrain' | 'dense') => r.phases.find((f) => f.phase === p);
 
+/** How a result is named in tables: its preference vector, or its baseline. */
+export function resultLabel(r: VectorResult): string {
+  if (r.vector !== null)
+    return `${r.model === 'hps' ? 'HPS' : 'MDMTN'} by Chebyshev-AL, k = (${r.vector.join(', ')})${r.form === 'reference' ? ', reference AL form' : ''}`;
+  return r.method === 'single-task'
+    ? 'single-task networks'
+    : `${r.model === 'hps' ? 'HPS' : 'MDMTN'} by MGDA-UB`;
+}
+
+const machine = () => {
+  const cpu = cpus();
+  return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, backend threads as set by MOPRUNE_NATIVE_THREADS (${process.env.MOPRUNE_NATIVE_THREADS ?? 'default'})`;
+};
+
+/** The baseline runs' summary: per run its kept epoch, accuracies and time. */
+function baselineMarkdown(s: ReproduceSummary): string[] {
+  const r = s.results[0];
+  const what =
+    s.method === 'single-task'
+      ? 'one network per task (the HPS trunk with one head; Adam 1e-2 halved every 30 of 100 epochs in full mode), each kept at its best validation accuracy on its own task'
+      : `$s.model === 'hps' ? 'HPS' : 'MDMTN'by MGDA-UB (per step the min-norm combination of the two tasks' gradients over the shared trunk; SGD 1e-2, momentum 0.9, halved every 30 of 100 epochs in full mode), kept at its best mean validation accuracy`;
+  const md = [
+    `# Hotegni, Peitz & Berkemeier (2023) — baseline: ${r ? resultLabel(r) : s.method} on ${s.benchmark === 'cifar10Mnist' ? 'Cifar10Mnist' : 'MultiMNIST'}`,
+    '',
+    `Date ${s.date}; ${s.mode} mode, seed ${s.seed}; machine: ${machine()}; wall time ${mins(s.wallMs)}${s.interrupted ? ' (interrupted: rerun with --resume)' : ''}.`,
+    '',
+    `${what}. Same data and splits as the paper's method; selection on the validation split only. ${s.parameters.network.toLocaleString('en')} network parameters${s.parameters.alphas > 0 ? ` + ${s.parameters.alphas} mixing α` : ''}.`,
+    '',
+  ];
+  if (!r) return md;
+  md.push(
+    markdownTable(
+      ['run', 'epochs', 'kept epoch', 'train loop per epoch', 'whole epoch', 'wall'],
+      r.phases.map((p) => [
+        p.phase,
+        String(p.epochs),
+        p.bestEpoch === null ? '—' : String(p.bestEpoch + 1),
+        secs(p.trainSecondsPerEpoch),
+        secs(p.epochSeconds),
+        mins(p.wallMs),
+      ]),
+    ),
+    '',
+    markdownTable(
+      ['', 'test left', 'test right', 'val left', 'val right', 'zero rows', 'zero weights'],
+      [
+        [
+          resultLabel(r),
+          pct(r.testAccuracy[0]),
+          pct(r.testAccuracy[1]),
+          pct(r.validationAccuracy[0]),
+          pct(r.validationAccuracy[1]),
+          `${r.figures.zeroRows} / ${r.figures.rows}`,
+          pct(r.figures.zeroWeights / r.figures.weights),
+        ],
+      ],
+    ),
+    '',
+  );
+  return md;
+}
+
 /** Writes `summary.md`, `summary.json`, `front-tasks.svg` and `front-sparsity.svg` into `outDir`. Returns the files (summary.md first). */
 export async function writeSummary(outDir: string, s: ReproduceSummary): Promise<string[]> {
   const files = [join(outDir, 'summary.md'), join(outDir, 'summary.json')];
   writeTextAtomic(files[1]!, `${JSON.stringify(s, null, 2)}\n`);
+  if (s.method !== 'chebyshev-al') {
+    writeTextAtomic(files[0]!, `${baselineMarkdown(s).join('\n')}\n`);
+    return files;
+  }
   const cpu = cpus();
   const md: string[] = [
     `# Hotegni, Peitz & Berkemeier (2023) — ${s.model === 'hps' ? 'HPS (the baseline)' : 'MDMTN'} on ${s.benchmark === 'cifar10Mnist' ? 'Cifar10Mnist' : 'MultiMNIST'}`,
@@ -35,7 +101,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
     '',
   ];
   const rows = s.results.map((r, i) => [
-    `(${r.vector.join(', ')})${s.front.includes(i) ? ' ★' : ''}`,
+    `(${r.vector?.join(', ')})${s.front.includes(i) ? ' ★' : ''}`,
     pct(r.testAccuracy[0]),
     pct(r.testAccuracy[1]),
     pct(r.validationAccuracy[0]),
@@ -74,7 +140,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
   );
   const main =
     s.model === 'mdmtn' && s.benchmark === 'multiMnist'
-      ? s.results.find((r) => same(r.vector, MAIN_VECTOR))
+      ? s.results.find((r) => r.vector !== null && same(r.vector, MAIN_VECTOR))
       : undefined;
   if (main) {
     const search = phase(main, 'search');
@@ -131,7 +197,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
     );
   }
   if (s.results.length > 1) {
-    const label = (r: VectorResult) => `(${r.vector.join(', ')})`;
+    const label = (r: VectorResult) => `(${r.vector?.join(', ')})`;
     const tasks = await renderSvg(
       frontPlotSpec(
         s.results.map((r) => ({
@@ -177,4 +243,58 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
   }
   writeTextAtomic(files[0]!, `${md.join('\n')}\n`);
   return files;
+}
+
+/**
+ * One table of every method on the same data and seed (`summaries`: the `summary.json` of each
+ * run — the paper's method, HPS, MGDA-UB, the single-task pair), the reference run beside them;
+ * one row per result. Written to `file` (markdown).
+ */
+export function writeMethods(file: string, summaries: readonly ReproduceSummary[]): void {
+  const rows = summaries.flatMap((s) =>
+    s.results.map((r) => [
+      resultLabel(r),
+      `${s.mode}, seed ${s.seed}`,
+      pct(r.testAccuracy[0]),
+      pct(r.testAccuracy[1]),
+      `${r.figures.zeroRows} / ${r.figures.rows} (${pct(r.figures.zeroRows / r.figures.rows)})`,
+      pct(r.figures.zeroWeights / r.figures.weights),
+      `${s.parameters.network.toLocaleString('en')}${s.parameters.alphas > 0 ? ` + ${s.parameters.alphas} α` : ''}`,
+      r.phases.map((p) => `${p.phase} ${p.epochs}`).join(' + '),
+      mins(r.wallMs),
+    ]),
+  );
+  rows.push([
+    `reference code, k = (${ANCHOR.vector.join(', ')})`,
+    'full, seed 0',
+    pct(ANCHOR.testAccuracy[0]),
+    pct(ANCHOR.testAccuracy[1]),
+    `${ANCHOR.zeroRows} / ${ANCHOR.rows} (${pct(ANCHOR.zeroRows / ANCHOR.rows)})`,
+    '—',
+    `${(ANCHOR.parameters - 1).toLocaleString('en')} + ${ANCHOR.alphas} α`,
+    `search 9 + retrain ${ANCHOR.retrainEpochs - 9}`,
+    `${ANCHOR.wallMinutes} min`,
+  ]);
+  const md = [
+    '# Hotegni, Peitz & Berkemeier (2023) — every method on MultiMNIST',
+    '',
+    `Written ${new Date().toISOString()}; machine: ${machine()}. Same data (50,000 / 10,000 / 10,000 MultiMNIST images in full mode, built with seed 0), the seed in the second column, test accuracy of the epoch kept on validation.`,
+    '',
+    markdownTable(
+      [
+        'method',
+        'mode',
+        'test left',
+        'test right',
+        'zero rows',
+        'zero weights',
+        'parameters',
+        'epochs',
+        'wall',
+      ],
+      rows,
+    ),
+    '',
+  ];
+  writeTextAtomic(file, `${md.join('\n')}\n`);
 }

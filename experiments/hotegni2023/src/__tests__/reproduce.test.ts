@@ -9,11 +9,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BENCHMARKS,
+  baselineLrEvery,
   capRamp,
   defaultVectors,
   denseConfig,
   FULL,
   MAIN_VECTOR,
+  mgdaConfig,
   optionsFromArgs,
   QUICK,
   type ReproduceSummary,
@@ -21,8 +23,10 @@ import {
   retrainConfig,
   rowFigures,
   searchConfig,
+  singleTaskConfig,
   TINY,
   type Vector,
+  writeMethods,
   writeSummary,
 } from '../index.js';
 
@@ -290,6 +294,112 @@ describe('the HPS baseline through the same harness', () => {
     const md = readFileSync((await writeSummary(join(root, 'hps'), s))[0]!, 'utf8');
     expect(md).toContain('HPS (the baseline)');
     expect(md).not.toContain('beside the reference');
+  }, 120_000);
+});
+
+describe('MGDA-UB and single-task baselines through the same harness', () => {
+  const base = { scale: FULL, vector: MAIN_VECTOR, form: 'textbook' as const, seed: 0 };
+  it("configs: the reference's settings, valid experiment configs", () => {
+    const mgda = mgdaConfig(base);
+    const left = singleTaskConfig({ ...base, task: 0 });
+    const right = singleTaskConfig({ ...base, task: 1 });
+    for (const c of [mgda, left, right]) expect(validateExperimentConfig(c)).toEqual([]);
+    expect(mgda.solver).toEqual({ type: 'smgd', lr: 1e-2, momentum: 0.9, minNormOver: ['shared.'] });
+    expect(mgda.model).toEqual({ type: 'mdmtn', variant: 'multiMnist' });
+    expect((mgda.objectives as unknown[]).length).toBe(2);
+    expect(mgda.training).toMatchObject({
+      epochs: 100,
+      batchSize: 256,
+      lrSchedule: { type: 'step', every: 30, gamma: 0.5, unit: 'epoch' },
+      keepBest: {},
+    });
+    expect(right.model).toEqual({ type: 'hps', variant: 'multiMnist' });
+    expect(right.objectives).toEqual([{ type: 'nll', task: 1, name: 'nll-right' }]);
+    expect(right.solver).toMatchObject({ weights: [1], optimizer: { type: 'adam', lr: 1e-2 } });
+    expect(right.training).toMatchObject({ epochs: 100, keepBest: { monitor: 'validation.accuracy.1' } });
+    expect(left.training).toMatchObject({ keepBest: { monitor: 'validation.accuracy.0' } });
+    // Same data as the paper's method.
+    expect(mgda.dataset).toEqual(searchConfig({ ...base, minZeroRows: 1 }).dataset);
+    expect([FULL, QUICK, TINY].map(baselineLrEvery)).toEqual([30, 2, 1]);
+  });
+
+  it('refuses options that do not apply to a baseline, and an unknown method', async () => {
+    const refused = async (o: Record<string, unknown>) => {
+      try {
+        await reproduce({ mode: 'tiny', outDir: join(root, 'bad-method'), cacheDir, ...o });
+      } catch (e) {
+        const err = e as { name: string; code: string; issues: { path: string }[] };
+        return `${err.name}:${err.code}:${err.issues.map((i) => i.path).join(',')}`;
+      }
+      return 'none';
+    };
+    expect(await refused({ method: 'pcgrad' })).toBe('Hotegni2023Error:INVALID_OPTIONS:method');
+    expect(await refused({ method: 'mgda-ub', vectors: [MAIN_VECTOR] })).toBe(
+      'Hotegni2023Error:INVALID_OPTIONS:vectors',
+    );
+    expect(await refused({ method: 'single-task', model: 'mdmtn', form: 'reference' })).toBe(
+      'Hotegni2023Error:INVALID_OPTIONS:form,model',
+    );
+    expect(existsSync(join(root, 'bad-method'))).toBe(false);
+    expect(optionsFromArgs({ method: 'mgda-ub' })).toEqual({ method: 'mgda-ub' });
+  });
+
+  let mgda: ReproduceSummary;
+  let single: ReproduceSummary;
+  it('MGDA-UB trains MDMTN with the min-norm weights of the shared trunk and reports the best-validation epoch', async () => {
+    const out = join(root, 'mgda');
+    mgda = await reproduce({ mode: 'tiny', outDir: out, seed: 0, method: 'mgda-ub', cacheDir });
+    expect(mgda).toMatchObject({
+      method: 'mgda-ub',
+      model: 'mdmtn',
+      parameters: { network: 311_490, alphas: 4 },
+    });
+    const r = mgda.results[0]!;
+    expect(r).toMatchObject({ vector: null, method: 'mgda-ub', searchMetSparsity: null });
+    expect(r.phases.map((p) => p.phase)).toEqual(['mgda']);
+    expect(r.dir).toBe(join(out, 'mgda-ub'));
+    expect(r.testAccuracy).toHaveLength(2);
+    expect(r.figures.rows).toBe(6193);
+    // Every step logs its min-norm weights: on the simplex, and chosen (not the fixed ½, ½).
+    const steps = readFileSync(join(r.dir, 'mgda', 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{"type":"step"'))
+      .map((l) => JSON.parse(l) as { weights: number[] });
+    expect(steps.length).toBe(4);
+    for (const s of steps) expect(s.weights[0]! + s.weights[1]!).toBeCloseTo(1, 6);
+    expect(steps.some((s) => Math.abs(s.weights[0]! - 0.5) > 1e-3)).toBe(true);
+    const md = readFileSync((await writeSummary(out, mgda))[0]!, 'utf8');
+    expect(md).toContain('baseline: MDMTN by MGDA-UB');
+  }, 120_000);
+
+  it('single-task: one HPS-trunk network per task, each kept on its own task; the untrained head not counted', async () => {
+    const out = join(root, 'single');
+    single = await reproduce({ mode: 'tiny', outDir: out, seed: 0, method: 'single-task', cacheDir });
+    // Two trunks with one head each: 2 × (22,350 − 510).
+    expect(single).toMatchObject({
+      method: 'single-task',
+      model: 'hps',
+      parameters: { network: 43_680, alphas: 0 },
+    });
+    const r = single.results[0]!;
+    expect(r.phases.map((p) => p.phase)).toEqual(['single-left', 'single-right']);
+    // Rows of each network without the other head: 1 + 10 + 320 + 50.
+    expect(r.figures.rows).toBe(2 * 381);
+    expect(r.figures.weights).toBe(43_680);
+    for (const [t, phase] of (['single-left', 'single-right'] as const).entries()) {
+      const result = JSON.parse(readFileSync(join(r.dir, phase, 'result.json'), 'utf8')) as {
+        best: { test: { accuracy: number[] }; validation: { accuracy: number[] } };
+        history: { validation: { accuracy: number[] } }[];
+      };
+      expect(r.testAccuracy[t]).toBe(result.best.test.accuracy[t]);
+      expect(r.validationAccuracy[t]).toBe(result.best.validation.accuracy[t]);
+    }
+    const file = join(root, 'methods.md');
+    writeMethods(file, [mgda, single]);
+    const table = readFileSync(file, 'utf8');
+    for (const row of ['MDMTN by MGDA-UB', 'single-task networks', 'reference code, k = (0.001, 0.2, 0.799)'])
+      expect(table).toContain(row);
+    expect(table).toContain('43,680');
   }, 120_000);
 });
 
