@@ -7,6 +7,7 @@
 #   bash scripts/full.sh front-b   # the main split (k1 = 0.2 of 1 − k0) for k0 = 0, 1e-4, 1e-2, 0.1
 #   bash scripts/full.sh summary   # all nine vectors: reuses every completed phase, writes the front's summary.md
 #   bash scripts/full.sh baselines # MGDA-UB (100 epochs), the single-task pair (100 epochs each), HPS at the main vector
+#   bash scripts/full.sh seeds     # the main vector with seeds 1 and 2 (the headline over three seeds)
 #   bash scripts/full.sh methods   # results/hotegni2023/methods.md: every method in one table (from the summary.json files)
 #
 # Two lanes on two cores, one thread each:
@@ -41,13 +42,18 @@ case "$lane" in
     run single-task --method single-task --out "$out-single"
     run hps --model hps --vector "$main" --out "$out-hps"
     ;;
+  seeds)
+    run seed1 --vector "$main" --seed 1 --out "$out-seed1"
+    run seed2 --vector "$main" --seed 2 --out "$out-seed2"
+    ;;
   methods)
     node --import tsx scripts/methods.ts "$(dirname "$out")/methods.md" \
-      "$out/summary.json" "$out-reference/summary.json" "$out-hps/summary.json" \
+      "$out/summary.json" "$out-seed1/summary.json" "$out-seed2/summary.json" \
+      "$out-reference/summary.json" "$out-hps/summary.json" \
       "$out-mgda/summary.json" "$out-single/summary.json"
     ;;
   *)
-    echo "usage: full.sh main|front-a|front-b|summary|baselines|methods" >&2
+    echo "usage: full.sh main|front-a|front-b|summary|baselines|seeds|methods" >&2
     exit 2
     ;;
 esac
