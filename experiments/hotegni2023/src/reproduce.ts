@@ -558,6 +558,41 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     return initDir;
   };
 
+  /** What every config of this run takes, for preference vector `k`. */
+  const configBase = (k: Vector) => ({
+    scale,
+    vector: k,
+    form,
+    seed,
+    model,
+    benchmark,
+    ...(options.sizes ? { sizes: options.sizes } : {}),
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+  });
+
+  /** The kept epoch's validation and test accuracies of a phase (its last test figures when none was kept). */
+  const keptAccuracies = (summary: ExperimentSummary) => {
+    const best = summary.best as {
+      validation?: { accuracy: number[] };
+      test?: { accuracy: number[] };
+    } | null;
+    return {
+      validation: best?.validation?.accuracy ?? [],
+      test: best?.test?.accuracy ?? (summary.test?.accuracy as number[] | undefined) ?? [],
+    };
+  };
+
+  /** {@link rowFigures} of the network a phase kept. */
+  const keptFigures = (kept: string, skipNodes?: ReadonlySet<string>): RowFigures => {
+    const snap = loadNetworkSnapshot(kept);
+    if (snap === undefined) throw new Error(`no network snapshot in ${kept}`);
+    try {
+      return rowFigures(snap.net, skipNodes);
+    } finally {
+      snap.net.dispose();
+    }
+  };
+
   /**
    * A baseline through the same harness: MGDA-UB (one run of the model), or the single-task pair
    * (one HPS-trunk network per task, each kept at its own task's best validation accuracy).
@@ -566,16 +601,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     const t0 = Date.now();
     const name = `${benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${method === 'mgda-ub' && model === 'hps' ? 'hps-' : ''}${method}`;
     const dir = join(outDir, name);
-    const base = {
-      scale,
-      vector: MAIN_VECTOR,
-      form,
-      seed,
-      model,
-      benchmark,
-      ...(options.sizes ? { sizes: options.sizes } : {}),
-      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-    };
+    const base = configBase(MAIN_VECTOR);
     const runs =
       method === 'mgda-ub'
         ? [{ phase: 'mgda' as const, config: mgdaConfig(base), task: undefined }]
@@ -596,12 +622,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
         `${name}${r.task === undefined ? '' : ` ${r.phase}`}`,
       );
       phases.push(d.figures);
-      const best = d.summary.best as {
-        validation?: { accuracy: number[] };
-        test?: { accuracy: number[] };
-      } | null;
-      const val = best?.validation?.accuracy ?? [];
-      const test = best?.test?.accuracy ?? (d.summary.test?.accuracy as number[] | undefined) ?? [];
+      const { validation: val, test } = keptAccuracies(d.summary);
       if (r.task === undefined) {
         validationAccuracy.push(...val);
         testAccuracy.push(...test);
@@ -609,14 +630,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
         validationAccuracy[r.task] = val[r.task] ?? Number.NaN;
         testAccuracy[r.task] = test[r.task] ?? Number.NaN;
       }
-      const snap = loadNetworkSnapshot(d.kept);
-      if (snap === undefined) throw new Error(`no network snapshot in ${d.kept}`);
-      try {
-        // A single-task network's other head (task{t}.fc, 1-based) never trains: not counted.
-        parts.push(rowFigures(snap.net, new Set(r.task === undefined ? [] : [`task${2 - r.task}.fc`])));
-      } finally {
-        snap.net.dispose();
-      }
+      // A single-task network's other head (task{t}.fc, 1-based) never trains: not counted.
+      parts.push(keptFigures(d.kept, new Set(r.task === undefined ? [] : [`task${2 - r.task}.fc`])));
     }
     const figures = sumFigures(parts, runs.length > 1 ? ['left', 'right'] : undefined);
     const result: VectorResult = {
@@ -648,16 +663,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
         const t0 = Date.now();
         const name = `${benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${model === 'hps' ? 'hps-' : ''}${vectorName(k)}${form === 'reference' ? '-reference' : ''}`;
         const dir = join(outDir, name);
-        const base = {
-          scale,
-          vector: k,
-          form,
-          seed,
-          model,
-          benchmark,
-          ...(options.sizes ? { sizes: options.sizes } : {}),
-          ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-        };
+        const base = configBase(k);
         const phases: PhaseFigures[] = [];
         let last: { summary: ExperimentSummary; kept: string };
         let searchMet: boolean | null = null;
@@ -691,18 +697,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
           phases.push(retrain.figures);
           last = retrain;
         }
-        const best = last.summary.best as {
-          validation?: { accuracy: number[] };
-          test?: { accuracy: number[] };
-        } | null;
-        const snap = loadNetworkSnapshot(last.kept);
-        if (snap === undefined) throw new Error(`no network snapshot in ${last.kept}`);
-        let figures: RowFigures;
-        try {
-          figures = rowFigures(snap.net);
-        } finally {
-          snap.net.dispose();
-        }
+        const accuracies = keptAccuracies(last.summary);
+        const figures = keptFigures(last.kept);
         const result: VectorResult = {
           vector: k,
           method,
@@ -712,8 +708,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
           dir,
           phases,
           searchMetSparsity: searchMet,
-          validationAccuracy: best?.validation?.accuracy ?? [],
-          testAccuracy: best?.test?.accuracy ?? (last.summary.test?.accuracy as number[] | undefined) ?? [],
+          validationAccuracy: accuracies.validation,
+          testAccuracy: accuracies.test,
           figures,
           wallMs: Date.now() - t0,
         };

@@ -2,8 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@moprune/backend';
-import { createNetwork, loadNetworkSnapshot, validateExperimentConfig } from '@moprune/core/node';
-import { mdmtn } from '@moprune/models';
+import {
+  createNetwork,
+  loadNetworkSnapshot,
+  streamSeeds,
+  validateExperimentConfig,
+} from '@moprune/core/node';
+import { hps, mdmtn } from '@moprune/models';
 import { cifarFixtureDataDir } from '@moprune/test-fixtures';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -394,6 +399,16 @@ describe('MGDA-UB and single-task baselines through the same harness', () => {
       expect(r.testAccuracy[t]).toBe(result.best.test.accuracy[t]);
       expect(r.validationAccuracy[t]).toBe(result.best.validation.accuracy[t]);
     }
+    // The left network trained its own head only: the right head (task2.fc, left out of the counts) is as initialized.
+    const init = createNetwork(hps({ variant: 'multiMnist' }), { seed: streamSeeds(0).init });
+    const left = loadNetworkSnapshot(join(r.dir, 'single-left', 'best'))!;
+    const same = (node: string) =>
+      Array.from(left.net.params.get(`${node}/kernel`)!.dataSync()).every(
+        (x, i) => x === init.params.get(`${node}/kernel`)!.dataSync()[i],
+      );
+    expect([same('task1.fc'), same('task2.fc')]).toEqual([false, true]);
+    init.dispose();
+    left.net.dispose();
     const file = join(root, 'methods.md');
     writeMethods(file, [mgda, single]);
     const table = readFileSync(file, 'utf8');
