@@ -339,38 +339,31 @@ export function rowFigures(net: Network, skipNodes: ReadonlySet<string> = new Se
     if (zero > 0) byLayer[info.node] = zero;
     uniqueRows += new Set(rs.map((r) => Array.from(r, (x) => x + 0).join(','))).size;
   }
-  return {
-    rows,
-    zeroRows,
-    zeroRowsByLayer: byLayer,
-    uniqueRows,
-    compressionRate: rows / uniqueRows,
-    parameterSharing: (rows - zeroRows) / uniqueRows,
-    zeroWeights,
-    weights,
-  };
+  return withRates({ rows, zeroRows, zeroRowsByLayer: byLayer, uniqueRows, zeroWeights, weights });
 }
+
+/** The counts with the reference's two rates: compression rows ÷ unique, sharing non-zero ÷ unique. */
+const withRates = (c: Omit<RowFigures, 'compressionRate' | 'parameterSharing'>): RowFigures => ({
+  ...c,
+  compressionRate: c.rows / c.uniqueRows,
+  parameterSharing: (c.rows - c.zeroRows) / c.uniqueRows,
+});
 
 /** The figures of several networks together (the single-task pair), layers prefixed by `names`. */
 function sumFigures(parts: readonly RowFigures[], names?: readonly string[]): RowFigures {
   const sum = (f: (p: RowFigures) => number) => parts.reduce((a, p) => a + f(p), 0);
-  const rows = sum((p) => p.rows);
-  const zeroRows = sum((p) => p.zeroRows);
-  const uniqueRows = sum((p) => p.uniqueRows);
   const byLayer: Record<string, number> = {};
   parts.forEach((p, i) => {
     for (const [k, v] of Object.entries(p.zeroRowsByLayer)) byLayer[names ? `${names[i]}:${k}` : k] = v;
   });
-  return {
-    rows,
-    zeroRows,
+  return withRates({
+    rows: sum((p) => p.rows),
+    zeroRows: sum((p) => p.zeroRows),
     zeroRowsByLayer: byLayer,
-    uniqueRows,
-    compressionRate: rows / uniqueRows,
-    parameterSharing: (rows - zeroRows) / uniqueRows,
+    uniqueRows: sum((p) => p.uniqueRows),
     zeroWeights: sum((p) => p.zeroWeights),
     weights: sum((p) => p.weights),
-  };
+  });
 }
 
 /** Weights and biases of one HPS head (`task2.fc`). */
