@@ -8,6 +8,7 @@
  * w_i = (1/‖∇f_i‖) / Σ_j (1/‖∇f_j‖), so the step is −lr·Σ w_i ∇f_i through any core optimizer.
  */
 import {
+  type AxisTake,
   type ComponentState,
   defineSolver,
   type JsonObject,
@@ -101,8 +102,12 @@ class NormalizedSumSolver implements Solver {
     }
   }
 
-  resetVariables(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void {
-    this.opt.reset(variables, previous);
+  resetVariables(
+    variables: readonly tf.Variable[],
+    previous?: readonly (tf.Variable | undefined)[],
+    takes?: readonly (readonly AxisTake[] | undefined)[],
+  ): void {
+    this.opt.reset(variables, previous, takes);
   }
 
   state(): ComponentState {

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { JsonObject } from './json.js';
+import type { AxisTake } from './network/compact.js';
 import type { Network } from './network-types.js';
 import type { Rng } from './rng.js';
 
@@ -177,9 +178,15 @@ export interface Solver {
   /**
    * Called when the variable list changes (physical removal); must rebuild state for the new shapes.
    * `previous[i]`, when given, is the variable that `variables[i]` replaces (same parameter name in
-   * the old network), so state of unchanged shapes can be kept (see core's `Optimizer.resetVariables`).
+   * the old network, or what the pruner said it replaces), so state of unchanged shapes can be kept;
+   * `takes[i]`, when given, slices `previous[i]` into `variables[i]` (the entries that survived a
+   * removal), so per-entry state can be sliced the same way (see core's `Optimizer.resetVariables`).
    */
-  resetVariables?(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void;
+  resetVariables?(
+    variables: readonly tf.Variable[],
+    previous?: readonly (tf.Variable | undefined)[],
+    takes?: readonly (readonly AxisTake[] | undefined)[],
+  ): void;
   state(): ComponentState;
   load(state: ComponentState): void;
   dispose(): void;
@@ -225,8 +232,22 @@ export interface PrunerStepContext {
 
 /** What {@link Pruner.afterStep} may ask the loop to do. */
 export interface PrunerStepResult {
-  /** A replacement network (physical removal); the loop swaps it in and rebuilds solver state. */
+  /**
+   * A replacement network (physical removal); the loop swaps it in and rebuilds solver state. A
+   * network made by core's `compact` says which entries of each parameter survived
+   * (`compactionTakes`), and the solver's per-entry state is sliced along.
+   */
   readonly replaceNetwork?: Network;
+  /**
+   * With `replaceNetwork`: the pruner's own variables (from `variables()`) that replace earlier ones —
+   * e.g. gate parameters sliced along with the network: the solver's state of `previous` carries
+   * over to `variable`, sliced by `takes` (omitted: same shape).
+   */
+  readonly replacedVariables?: readonly {
+    readonly variable: tf.Variable;
+    readonly previous: tf.Variable;
+    readonly takes?: readonly AxisTake[];
+  }[];
 }
 
 /**

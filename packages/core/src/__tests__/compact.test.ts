@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   compact,
+  compactionTakes,
   countParams,
   createNetwork,
   type Network,
@@ -404,6 +405,27 @@ function checkCompaction(spec: NetworkSpec, seed: number, p: number, q: number, 
         | undefined;
       if (s) expect(s.units ?? s.filters).toBe(Math.max(1, live));
     }
+    // compactionTakes says which entries survived: the original's (masked) values, taken so, have the
+    // new shapes and (without gates to fold) the new values.
+    const takes = compactionTakes(small)!;
+    expect([...takes.keys()].sort()).toEqual([...small.params.keys()].sort());
+    for (const [name, list] of takes) {
+      const mask = net.getMask(name);
+      const taken = tf.tidy(() => {
+        let t: tf.Tensor = mask ? tf.mul(net.params.get(name)!, mask) : tf.clone(net.params.get(name)!);
+        for (const { axis, indices } of list) t = tf.gather(t, tf.tensor1d([...indices], 'int32'), axis);
+        return t;
+      });
+      expect(taken.shape).toEqual(small.params.get(name)!.shape);
+      // Same values unless closed gates were folded into the weights (+ 0 makes a masked −0 equal to 0).
+      if (!useGates) {
+        expect(Array.from(taken.dataSync(), (x) => x + 0)).toEqual(
+          Array.from(small.params.get(name)!.dataSync(), (x) => x + 0),
+        );
+      }
+      taken.dispose();
+    }
+    expect(compactionTakes(net)).toBeUndefined();
     // The compacted net's masks are the original's, sliced: masked entries stay zero.
     for (const name of small.maskedParams()) {
       const m = small.getMask(name)!.dataSync();

@@ -362,3 +362,90 @@ describe('learning-rate schedules', () => {
     expect(validateLrSchedule({ type: 'inverseTime', decay: 'lots' })[0]!.path).toBe('decay');
   });
 });
+
+describe('optimizer state across a physical removal (resetVariables with takes)', () => {
+  const configs: OptimizerConfig[] = [
+    { type: 'sgd', lr: 0.05, momentum: 0.9 },
+    { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, momentumStyle: 'keras' },
+    { type: 'adam', lr: 0.01 },
+    { type: 'rmsprop', lr: 0.01, momentum: 0.5 },
+  ];
+  // Random [rows, cols] variables, random survivors along each axis, a few steps before and after.
+  const cases = fc.record({
+    config: fc.integer({ min: 0, max: configs.length - 1 }),
+    rows: fc.integer({ min: 2, max: 5 }),
+    cols: fc.integer({ min: 2, max: 5 }),
+    keepRows: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+    keepCols: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+    steps: fc.integer({ min: 1, max: 4 }),
+    seed: fc.integer({ min: 0, max: 1000 }),
+  });
+
+  test.prop([cases], { seed: 20261204, numRuns: 40 })(
+    'the survivors continue exactly as without the removal: slots sliced, step count kept',
+    (c) => {
+      const before = tf.memory().numTensors;
+      const rows = [...Array(c.rows).keys()].filter((i) => c.keepRows[i]);
+      const cols = [...Array(c.cols).keys()].filter((j) => c.keepCols[j]);
+      if (rows.length === 0) rows.push(0);
+      if (cols.length === 0) cols.push(c.cols - 1);
+      const takes = [
+        { axis: 0, indices: rows },
+        { axis: 1, indices: cols },
+      ];
+      // (tfjs treats seed 0 as no seed: every seed here is ≥ 1.)
+      const grad = (k: number, shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', c.seed + 2 + k);
+      const cut = (t: tf.Tensor) =>
+        tf.tidy(() => tf.gather(tf.gather(t, tf.tensor1d(rows, 'int32'), 0), tf.tensor1d(cols, 'int32'), 1));
+      const full = tf.tidy(() => tf.variable(tf.randomNormal([c.rows, c.cols], 0, 1, 'float32', c.seed + 1)));
+      const opt = createOptimizer(configs[c.config]!);
+      for (let k = 0; k < c.steps; k++) {
+        const g = grad(k, [c.rows, c.cols]);
+        opt.applyGradients(new Map([[full, g]]));
+        g.dispose();
+      }
+      // Removal: the survivors as a new variable, the optimizer told which entries they are.
+      const small = tf.tidy(() => tf.variable(cut(full)));
+      opt.resetVariables([small], [full], [takes]);
+      expect((opt.state().json.entries as { t: number }[])[0]!.t).toBe(c.steps);
+      const g = grad(99, [c.rows, c.cols]);
+      const gSmall = cut(g);
+      opt.applyGradients(new Map([[small, gSmall]]));
+      // The same step on the full variable (a second optimizer replaying the history).
+      const reference = tf.tidy(() =>
+        tf.variable(tf.randomNormal([c.rows, c.cols], 0, 1, 'float32', c.seed + 1)),
+      );
+      const replay = createOptimizer(configs[c.config]!);
+      for (let k = 0; k < c.steps; k++) {
+        const gk = grad(k, [c.rows, c.cols]);
+        replay.applyGradients(new Map([[reference, gk]]));
+        gk.dispose();
+      }
+      replay.applyGradients(new Map([[reference, g]]));
+      const want = cut(reference);
+      const got = small.dataSync();
+      want.dataSync().forEach((x, i) => {
+        expect(got[i]).toBeCloseTo(x, 5);
+      });
+      tf.dispose([g, gSmall, want, full, small, reference]);
+      opt.dispose();
+      replay.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
+
+  it('without takes (or with takes that do not give the new shape) the state restarts', () => {
+    const full = tf.tidy(() => tf.variable(tf.ones([3, 2])));
+    const opt = createOptimizer({ type: 'adam', lr: 0.01 });
+    const g = tf.ones([3, 2]);
+    opt.applyGradients(new Map([[full, g]]));
+    const small = tf.tidy(() => tf.variable(tf.ones([2, 2])));
+    opt.resetVariables([small], [full]);
+    expect((opt.state().json.entries as { t: number }[])[0]!.t).toBe(0);
+    const other = tf.tidy(() => tf.variable(tf.ones([2, 2])));
+    opt.resetVariables([other], [small], [[{ axis: 0, indices: [0] }]]);
+    expect((opt.state().json.entries as { t: number }[])[0]!.t).toBe(0);
+    tf.dispose([full, small, other, g]);
+    opt.dispose();
+  });
+});

@@ -320,6 +320,45 @@ describe('train', () => {
     o.solver.dispose();
   });
 
+  it('a compacted replacement carries the solver state of the surviving entries over, sliced', async () => {
+    let replaced: Network | undefined;
+    const remover: Pruner = {
+      name: 'test-remove-unit',
+      config: { type: 'test-remove-unit' },
+      init() {},
+      afterStep({ net, step }) {
+        if (step !== 3) return undefined;
+        // Zero one hidden unit's whole structure group, then remove it physically.
+        const group = net.groups.find((g) => g.kind === 'unit')!;
+        for (const slice of group.slices) {
+          const v = net.params.get(slice.param)!;
+          const zeroed = tf.tidy(() => {
+            const hit = tf.sum(tf.oneHot(tf.tensor1d([...slice.indices], 'int32'), v.shape[slice.axis]!), 0);
+            const shape = v.shape.map((d, k) => (k === slice.axis ? d : 1));
+            return tf.mul(v, tf.sub(1, tf.reshape(hit, shape)));
+          });
+          v.assign(zeroed);
+          zeroed.dispose();
+        }
+        replaced = compact(net);
+        return { replaceNetwork: replaced };
+      },
+      state: () => ({ json: {}, arrays: {} }),
+      load() {},
+    };
+    const o = baseOptions();
+    const shapes = [...o.net.params.values()].map((v) => v.shape.join('x'));
+    const r = await train({ ...o, pruners: [remover], epochs: 1, validation: false, evaluateTest: false });
+    expect(r.net).toBe(replaced);
+    const entries = o.solver.state().json.entries as { t: number; shape: number[] }[];
+    // Some variables shrank …
+    expect(entries.filter((e, i) => e.shape.join('x') !== shapes[i]).length).toBeGreaterThan(0);
+    // … and every one, the shrunk included, kept its Adam step count: 6 steps in all, none restarted.
+    expect(entries.map((e) => e.t)).toEqual(entries.map(() => 6));
+    r.net.dispose();
+    o.solver.dispose();
+  });
+
   it('early stopping with patience stops, and the run resumes as finished', async () => {
     const runDir = tempDir();
     const o = baseOptions();

@@ -35,6 +35,37 @@ export interface CompactedValues {
   readonly spec: NetworkSpec;
   readonly values: Map<string, HostTensor>;
   readonly masks: Map<string, HostTensor>;
+  /** Per kept parameter, the takes that made its new value from the old one (applied in order; absent: unchanged). */
+  readonly takes: ReadonlyMap<string, readonly AxisTake[]>;
+}
+
+/**
+ * One slicing step of a parameter: keep `indices` (ascending) along `axis`. A list of them,
+ * applied in order, maps a parameter of a network to its value after {@link compact}.
+ */
+export interface AxisTake {
+  readonly axis: number;
+  readonly indices: readonly number[];
+}
+
+/** The shape `shape` has after the takes, applied in order. */
+export function takenShape(shape: readonly number[], takes: readonly AxisTake[]): number[] {
+  const out = [...shape];
+  for (const t of takes) out[t.axis] = t.indices.length;
+  return out;
+}
+
+/** Networks made by {@link compact}, with the takes that made each parameter. */
+const compactions = new WeakMap<Network, ReadonlyMap<string, readonly AxisTake[]>>();
+
+/**
+ * For a network returned by {@link compact}: per parameter name, the takes that made its value
+ * from the same-named parameter of the network it was compacted from (an empty list: unchanged) —
+ * what carries per-entry state (optimizer moments) over a physical removal. Undefined for any
+ * other network.
+ */
+export function compactionTakes(net: Network): ReadonlyMap<string, readonly AxisTake[]> | undefined {
+  return compactions.get(net);
 }
 
 /** True when every slice of the group is zero in `values`. */
@@ -303,7 +334,9 @@ export function compactValues(
     }
     return out;
   };
-  return { spec: current, values: slice(values), masks: slice(masks) };
+  const keptTakes = new Map<string, readonly AxisTake[]>();
+  for (const name of values.keys()) if (kept.has(name)) keptTakes.set(name, takes.get(name) ?? []);
+  return { spec: current, values: slice(values), masks: slice(masks), takes: keptTakes };
 }
 
 /**
@@ -325,6 +358,7 @@ export function compact(net: Network, options: CompactOptions = {}): Network {
       out.setMask(name, mt);
       mt.dispose();
     }
+    compactions.set(out, planned.takes);
     return out;
   } finally {
     for (const t of tensors.values()) t.dispose();

@@ -14,7 +14,14 @@ export {
   biasAddRelu,
   hasBiasAddReluKernels,
 } from './bias-relu.js';
-export { type CompactGates, type CompactOptions, compact } from './compact.js';
+export {
+  type AxisTake,
+  type CompactGates,
+  type CompactOptions,
+  compact,
+  compactionTakes,
+  takenShape,
+} from './compact.js';
 export { type CreateNetworkOptions, createNetwork, networkFromValues } from './create.js';
 export { type ExportOptions, toLayersModel } from './export.js';
 export { type LsuvLayer, type LsuvOptions, lsuvInit } from './lsuv.js';

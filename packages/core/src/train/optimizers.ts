@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CoreError, type Issue } from '../errors.js';
 import type { ComponentState } from '../interfaces.js';
 import type { JsonObject } from '../json.js';
+import { type AxisTake, takenShape } from '../network/compact.js';
 import { requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
 import {
   checkEnum,
@@ -206,11 +207,18 @@ export interface Optimizer {
    * Replaces the variable list (after physical removal or any network swap).
    * The state of new variable i is kept from `previous[i]` (default: the same
    * variable object, if it was known) when that old variable had exactly the
-   * same shape; otherwise it is re-initialized (zero moments, t = 0). State of
-   * variables no longer listed is disposed. Slicing moments along removed units
-   * is not attempted: re-initialization is the documented, predictable rule.
+   * same shape, or — with `takes[i]` — when the old shape sliced by those takes
+   * (in order) is the new one: every slot (momentum, Adam's m and v) is sliced
+   * the same way and the step count t carries over, so the surviving entries
+   * continue exactly as if nothing had been removed (these optimizers act entry
+   * by entry). Otherwise the state is re-initialized (zero slots, t = 0). State
+   * of variables no longer listed is disposed.
    */
-  resetVariables(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void;
+  resetVariables(
+    variables: readonly tf.Variable[],
+    previous?: readonly (tf.Variable | undefined)[],
+    takes?: readonly (readonly AxisTake[] | undefined)[],
+  ): void;
   /** The full state: config, iterations, per-variable t and slot arrays (`${i}/${slot}`). */
   state(): ComponentState;
   /**
@@ -397,6 +405,22 @@ class SlotOptimizer implements Optimizer {
     return { t: 0, slots };
   }
 
+  /** New slots holding `s`'s slots sliced by the takes (in order); the same step count. */
+  private slicedState(s: VarState, takes: readonly AxisTake[]): VarState {
+    const slots = new Map<string, tf.Variable>();
+    for (const [k, slot] of s.slots) {
+      slots.set(
+        k,
+        tf.tidy(() => {
+          let x: tf.Tensor = slot;
+          for (const t of takes) x = tf.gather(x, tf.tensor1d([...t.indices], 'int32'), t.axis);
+          return tf.variable(x, false);
+        }),
+      );
+    }
+    return { t: s.t, slots };
+  }
+
   private disposeState(s: VarState): void {
     for (const slot of s.slots.values()) slot.dispose();
   }
@@ -470,16 +494,28 @@ class SlotOptimizer implements Optimizer {
     this.iterationCount += 1;
   }
 
-  resetVariables(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void {
+  resetVariables(
+    variables: readonly tf.Variable[],
+    previous?: readonly (tf.Variable | undefined)[],
+    takes?: readonly (readonly AxisTake[] | undefined)[],
+  ): void {
     this.assertLive();
     const next = new Map<tf.Variable, VarState>();
     const reused = new Set<VarState>();
     variables.forEach((v, i) => {
       const prevVar = previous ? previous[i] : v;
       const old = prevVar === undefined ? undefined : this.states.get(prevVar);
+      const take = takes?.[i];
       if (old !== undefined && !reused.has(old) && sameShape(prevVar!.shape, v.shape)) {
         next.set(v, old);
         reused.add(old);
+      } else if (
+        old !== undefined &&
+        take !== undefined &&
+        take.length > 0 &&
+        sameShape(takenShape(prevVar!.shape, take), v.shape)
+      ) {
+        next.set(v, this.slicedState(old, take));
       } else {
         next.set(v, this.freshState(v));
       }

@@ -3,6 +3,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { PrunerStepContext, PrunerStepResult } from '../interfaces.js';
 import type { JsonObject } from '../json.js';
+import { type AxisTake, compactionTakes } from '../network/compact.js';
 import type { Network } from '../network-types.js';
 import { Rng } from '../rng.js';
 import { type EvaluationResult, evaluateNetwork } from './evaluate.js';
@@ -153,7 +154,9 @@ export class TrainSession {
 
   /**
    * Swaps in the network a pruner returned (`replaceNetwork`): the solver's state is rebuilt for the new
-   * variables (each paired with the old one of its name) and the old network disposed.
+   * variables — each paired with the old one of its name, sliced by the compaction's takes when core's
+   * `compact` made the network; the pruner's replaced variables (`replacedVariables`) with theirs —
+   * and the old network disposed.
    */
   swap(r: PrunerStepResult | undefined): void {
     const next = r?.replaceNetwork;
@@ -161,13 +164,19 @@ export class TrainSession {
     const old = this.run.net;
     const nameOf = new Map<tf.Variable, string>();
     for (const [name, v] of next.params) nameOf.set(v, name);
+    const compaction = compactionTakes(next);
+    const replaced = new Map((r?.replacedVariables ?? []).map((x) => [x.variable, x]));
     this.run.net = next;
     const variables = this.variables();
-    const previous = variables.map((v) => {
+    const previous: (tf.Variable | undefined)[] = [];
+    const takes: (readonly AxisTake[] | undefined)[] = [];
+    for (const v of variables) {
       const name = nameOf.get(v);
-      return name === undefined ? v : old.params.get(name);
-    });
-    this.plan.solver.resetVariables?.(variables, previous);
+      const own = replaced.get(v);
+      previous.push(name !== undefined ? old.params.get(name) : (own?.previous ?? v));
+      takes.push(name !== undefined ? compaction?.get(name) : own?.takes);
+    }
+    this.plan.solver.resetVariables?.(variables, previous, takes);
     old.dispose();
   }
 

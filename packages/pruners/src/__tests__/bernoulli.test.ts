@@ -139,6 +139,17 @@ describe('Bernoulli gate pruner', () => {
     expect(small.params.get('fc2/kernel')!.shape).toEqual([4, 4]);
     expect(p.variables!().map((v) => v.shape[0])).toEqual([4, 4]);
     expect(p.metrics!().removedUnits).toBe(3);
+    // The new θ replace the old ones, each sliced to its surviving gates: the solver carries their state over.
+    expect(
+      result!.replacedVariables!.map((r) => ({
+        fresh: p.variables!().includes(r.variable),
+        previous: r.previous === theta1 ? 1 : r.previous === theta2 ? 2 : 0,
+        takes: r.takes,
+      })),
+    ).toEqual([
+      { fresh: true, previous: 1, takes: [{ axis: 0, indices: [1, 3, 4, 5] }] },
+      { fresh: true, previous: 2, takes: [{ axis: 0, indices: [0, 1, 2, 3] }] },
+    ]);
     const [after] = small.apply(x, { gates: p.gates!(false, Rng.fromSeed(0)) });
     const a = before!.dataSync();
     const b = after!.dataSync();

@@ -88,8 +88,9 @@ const straightThrough = tf.customGrad(((theta: tf.Tensor, noise: tf.Tensor, save
  * projected onto [0,1] after every step. A structure whose θ stays exactly 0
  * for `patience` steps after `warmupSteps` (and whose weights are inside the
  * attraction region, `maxWeightRms`) is removed physically at the end of the
- * epoch: the pruner returns the compacted network and the loop rebuilds the
- * optimizer state, so later epochs are cheaper.
+ * epoch: the pruner returns the compacted network (and its θ, sliced, as
+ * `replacedVariables`), the loop carries the optimizer state of every surviving
+ * weight and gate over (sliced, with its step count), and later epochs are cheaper.
  *
  * Pair it with the `expectedComplexity` objective of @moprune/objectives, which
  * reads `gateProbabilities()` and supplies the per-gate complexity pressure
@@ -229,8 +230,17 @@ export function createBernoulliGatePruner(
       kept.set(s.site.id, idx);
       if (s.site.kind === 'unit') removedUnits += s.site.size - newSite.size;
     }
+    const before = new Map(sites.map((x) => [x.site.id, x.theta]));
     sites = build(smaller, sites, kept);
-    return { replaceNetwork: smaller };
+    // The θ of every surviving site replaces the old one: its optimizer state is carried over,
+    // sliced to the surviving gates (the old θ is disposed; the solver only reads its state).
+    const replacedVariables = sites.flatMap((x) => {
+      const previous = before.get(x.site.id);
+      const idx = kept.get(x.site.id);
+      if (previous === undefined) return [];
+      return [{ variable: x.theta, previous, ...(idx ? { takes: [{ axis: 0, indices: idx }] } : {}) }];
+    });
+    return { replaceNetwork: smaller, replacedVariables };
   };
 
   return {

@@ -1,4 +1,5 @@
 import {
+  type AxisTake,
   type ComponentState,
   cloneState,
   createOptimizer,
@@ -76,14 +77,19 @@ export class BoundOptimizer {
 
   /**
    * Rebinds to a new variable list: variable i keeps the state of `previous[i]`
-   * (default: itself) when that had the same shape, else starts fresh (core's rule).
+   * (default: itself) when that had the same shape, takes it sliced by `takes[i]`
+   * when that slicing gives its shape, else starts fresh (core's rule).
    */
-  reset(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void {
+  reset(
+    variables: readonly tf.Variable[],
+    previous?: readonly (tf.Variable | undefined)[],
+    takes?: readonly (readonly AxisTake[] | undefined)[],
+  ): void {
     if (this.bound === undefined && this.loadedUnbound) {
       this.bind(variables);
       return;
     }
-    this.optimizer.resetVariables(variables, previous);
+    this.optimizer.resetVariables(variables, previous, takes);
     this.loadedUnbound = false;
     this.loaded = undefined;
     this.bound = [...variables];

@@ -1,4 +1,5 @@
 import {
+  type AxisTake,
   type ComponentState,
   defineSolver,
   type JsonObject,
@@ -266,8 +267,16 @@ class ChebyshevAlSolver implements Solver {
   }
 
   /** Optimizer state is kept for t and for variables of unchanged shape (matched through `previous`). */
-  resetVariables(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void {
-    this.opt.reset([...variables, this.t], previous ? [...previous, this.t] : undefined);
+  resetVariables(
+    variables: readonly tf.Variable[],
+    previous?: readonly (tf.Variable | undefined)[],
+    takes?: readonly (readonly AxisTake[] | undefined)[],
+  ): void {
+    this.opt.reset(
+      [...variables, this.t],
+      previous ? [...previous, this.t] : undefined,
+      takes ? [...takes, undefined] : undefined,
+    );
   }
 
   state(): ComponentState {

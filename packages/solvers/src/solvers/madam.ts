@@ -1,4 +1,5 @@
 import {
+  type AxisTake,
   type ComponentState,
   defineSolver,
   type JsonObject,
@@ -6,6 +7,7 @@ import {
   type SolverStepResult,
   type StepProblem,
   schema as s,
+  takenShape,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { SolverError, throwIfIssues } from '../errors.js';
@@ -70,6 +72,22 @@ function zeroSlot(m: number, shape: Shape, owner?: tf.Variable): Slot {
       variableFrom(tf.zeros([...shape])),
       variableFrom(tf.zeros([...shape])),
     ]),
+  };
+}
+
+/** A slot for `owner` holding `slot`'s moments sliced by the takes (in order), with its t. */
+function slicedSlot(slot: Slot, takes: readonly AxisTake[], owner: tf.Variable): Slot {
+  const cut = (x: tf.Variable) =>
+    tf.tidy(() => {
+      let y: tf.Tensor = x;
+      for (const t of takes) y = tf.gather(y, tf.tensor1d([...t.indices], 'int32'), t.axis);
+      return variableFrom(y);
+    });
+  return {
+    owner,
+    shape: [...owner.shape],
+    t: slot.t,
+    moments: slot.moments.map(([m, v]) => [cut(m), cut(v)]),
   };
 }
 
@@ -186,11 +204,16 @@ class MadamSolver implements Solver {
 
   /**
    * Rebinds to a new variable list: variable i keeps the moments and t of
-   * `previous[i]` (default: itself) when that variable had the same shape;
+   * `previous[i]` (default: itself) when that variable had the same shape, or
+   * takes them sliced by `takes[i]` (with t) when that slicing gives its shape;
    * otherwise its moments restart at zero with t = 0. Before the first step
    * (nothing bound yet) there is nothing to rebuild.
    */
-  resetVariables(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void {
+  resetVariables(
+    variables: readonly tf.Variable[],
+    previous?: readonly (tf.Variable | undefined)[],
+    takes?: readonly (readonly AxisTake[] | undefined)[],
+  ): void {
     if (this.m === 0) return;
     const used = new Set<Slot>();
     const next = variables.map((v, i) => {
@@ -203,6 +226,10 @@ class MadamSolver implements Solver {
         used.add(old);
         old.owner = v;
         return old;
+      }
+      const take = takes?.[i];
+      if (old && take !== undefined && take.length > 0 && sameShape(takenShape(old.shape, take), v.shape)) {
+        return slicedSlot(old, take, v);
       }
       return zeroSlot(this.m, v.shape, v);
     });

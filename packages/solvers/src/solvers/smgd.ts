@@ -1,4 +1,5 @@
 import {
+  type AxisTake,
   type ComponentState,
   defineSolver,
   type JsonObject,
@@ -194,9 +195,13 @@ class SmgdSolver implements Solver {
     return flags;
   }
 
-  /** Optimizer state is kept for variables of unchanged shape (matched through `previous`), else re-initialized. */
-  resetVariables(variables: readonly tf.Variable[], previous?: readonly (tf.Variable | undefined)[]): void {
-    this.opt.reset(variables, previous);
+  /** Optimizer state is kept for variables of unchanged shape (matched through `previous`) or sliced by `takes`, else re-initialized. */
+  resetVariables(
+    variables: readonly tf.Variable[],
+    previous?: readonly (tf.Variable | undefined)[],
+    takes?: readonly (readonly AxisTake[] | undefined)[],
+  ): void {
+    this.opt.reset(variables, previous, takes);
   }
 
   state(): ComponentState {
