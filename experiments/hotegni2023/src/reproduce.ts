@@ -26,6 +26,7 @@ import '@moprune/datasets/register';
 import { hps, mdmtn } from '@moprune/models';
 import '@moprune/objectives';
 import '@moprune/pruners';
+import { rowLayout, toRows } from '@moprune/pruners/kit';
 import { hypervolume, nonDominatedIndices } from '@moprune/solvers';
 import {
   type AlForm,
@@ -296,18 +297,11 @@ function trainSecondsPerEpoch(runDir: string): number {
   return median([...perEpoch.values()]) / 1000;
 }
 
-/** The rows of a kernel: input neurons of a dense kernel [in, out], input channels of a conv kernel [kh, kw, in, out]. */
+/** The rows of a kernel (`@moprune/pruners/kit`'s layout, the one GrOWL groups by): input neurons of a dense kernel [in, out], input channels of a conv kernel [kh, kw, in, out]. */
 function kernelRows(values: Float32Array, shape: readonly number[]): Float32Array[] {
-  const axis = shape.length === 4 ? 2 : 0;
-  const rows = shape[axis]!;
-  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
-  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  return Array.from({ length: rows }, (_, r) => {
-    const row = new Float32Array(outer * inner);
-    for (let o = 0; o < outer; o++)
-      for (let i = 0; i < inner; i++) row[o * inner + i] = values[(o * rows + r) * inner + i]!;
-    return row;
-  });
+  const layout = rowLayout(shape);
+  const rows = toRows(values, layout);
+  return Array.from({ length: layout.rows }, (_, r) => rows.subarray(r * layout.cols, (r + 1) * layout.cols));
 }
 
 /**

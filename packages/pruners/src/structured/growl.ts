@@ -13,6 +13,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { PrunerError, throwIfIssues } from '../errors.js';
 import { countZeros, setMaskValues } from '../internal/masks.js';
+import { fromRows, rowLayout, toRows } from '../internal/rows.js';
 import { affinityPropagation, type RowSimilarity, rowSimilarity } from './affinity.js';
 import { type OwlWeights, owlWeights, proxOwl } from './owl.js';
 
@@ -115,39 +116,6 @@ function headNodes(net: Network): Set<string> {
   return heads;
 }
 
-/**
- * A kernel as rows: the groups are the input neurons of a dense kernel
- * `[in, out]` (axis 0) and the input channels of a conv kernel
- * `[kh, kw, in, out]` (axis 2). `rows × cols` with every entry of a group in
- * one row.
- */
-interface RowLayout {
-  readonly rows: number;
-  readonly cols: number;
-  /** Entries before the group axis (1 for dense), and after it. */
-  readonly outer: number;
-  readonly inner: number;
-}
-
-function rowLayout(shape: readonly number[]): RowLayout {
-  const axis = shape.length === 4 ? 2 : 0;
-  const rows = shape[axis]!;
-  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
-  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  return { rows, cols: outer * inner, outer, inner };
-}
-
-/** The kernel's values as `rows × cols` (row r: every entry of group r). */
-function toRows(values: ArrayLike<number>, l: RowLayout): Float32Array {
-  if (l.outer === 1) return Float32Array.from(values);
-  const out = new Float32Array(l.rows * l.cols);
-  for (let o = 0; o < l.outer; o++)
-    for (let r = 0; r < l.rows; r++)
-      for (let i = 0; i < l.inner; i++)
-        out[r * l.cols + o * l.inner + i] = values[(o * l.rows + r) * l.inner + i]!;
-  return out;
-}
-
 /** Whether row r of a `rows × cols` layout is all zero. */
 function zeroRow(w: Float32Array, cols: number, r: number): boolean {
   for (let j = 0; j < cols; j++) if (w[r * cols + j] !== 0) return false;
@@ -163,17 +131,6 @@ function maskZeroRows(w: Float32Array, mask: Float32Array, rows: number, cols: n
     mask.fill(0, r * cols, (r + 1) * cols);
   }
   return n;
-}
-
-/** The inverse of {@link toRows}. */
-function fromRows(rows: Float32Array, l: RowLayout): Float32Array {
-  if (l.outer === 1) return rows;
-  const out = new Float32Array(l.rows * l.cols);
-  for (let o = 0; o < l.outer; o++)
-    for (let r = 0; r < l.rows; r++)
-      for (let i = 0; i < l.inner; i++)
-        out[(o * l.rows + r) * l.inner + i] = rows[r * l.cols + o * l.inner + i]!;
-  return out;
 }
 
 /**
