@@ -5,7 +5,7 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { frontPlotSpec, markdownTable, renderSvg, writeTextAtomic } from '@moprune/report';
+import { frontPlotSpec, linePlotSpec, markdownTable, renderSvg, writeTextAtomic } from '@moprune/report';
 import { ANCHOR, MAIN_VECTOR } from './configs.js';
 import type { ReproduceSummary, VectorResult } from './reproduce.js';
 
@@ -38,8 +38,8 @@ function baselineMarkdown(s: ReproduceSummary): string[] {
   const r = s.results[0];
   const what =
     s.method === 'single-task'
-      ? 'one network per task (the HPS trunk with one head; Adam 1e-2 halved every 30 of 100 epochs in full mode), each kept at its best validation accuracy on its own task'
-      : `$s.model === 'hps' ? 'HPS' : 'MDMTN'by MGDA-UB (per step the min-norm combination of the two tasks' gradients over the shared trunk; SGD 1e-2, momentum 0.9, halved every 30 of 100 epochs in full mode), kept at its best mean validation accuracy`;
+      ? 'one network per task (the HPS trunk with one head; Adam 1e-2 halved every 30% of the epochs — the reference: every 30 of 100), each kept at its best validation accuracy on its own task'
+      : `${s.model === 'hps' ? 'HPS' : 'MDMTN'} by MGDA-UB (per step the min-norm combination of the two tasks' gradients over the shared trunk; SGD 1e-2, momentum 0.9, halved every 30% of the epochs — the reference: every 30 of 100), kept at its best mean validation accuracy`;
   const md = [
     `# Hotegni, Peitz & Berkemeier (2023) — baseline: ${r ? resultLabel(r) : s.method} on ${s.benchmark === 'cifar10Mnist' ? 'Cifar10Mnist' : 'MultiMNIST'}`,
     '',
@@ -86,7 +86,37 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
   const files = [join(outDir, 'summary.md'), join(outDir, 'summary.json')];
   writeTextAtomic(files[1]!, `${JSON.stringify(s, null, 2)}\n`);
   if (s.method !== 'chebyshev-al') {
-    writeTextAtomic(files[0]!, `${baselineMarkdown(s).join('\n')}\n`);
+    const md = baselineMarkdown(s);
+    const r = s.results[0];
+    if (r) {
+      // The learning curves: validation accuracy of each task after every epoch, per run.
+      const series = r.phases.flatMap((p) =>
+        ['left', 'right'].flatMap((side, t) => {
+          // A single-task network is trained on one task: only that task's curve.
+          if ((p.phase === 'single-left' && t === 1) || (p.phase === 'single-right' && t === 0)) return [];
+          return [
+            {
+              name: `${p.phase === 'mgda' ? 'MGDA-UB' : p.phase}, ${side} digit`,
+              x: p.validationCurve.map((_, e) => e + 1),
+              y: p.validationCurve.map((a) => a[t] ?? Number.NaN),
+            },
+          ];
+        }),
+      );
+      const svg = await renderSvg(
+        linePlotSpec(series, {
+          title: `${resultLabel(r)}: validation accuracy per epoch`,
+          xTitle: 'epoch',
+          yTitle: 'validation accuracy',
+          yFormat: '.1%',
+          points: true,
+        }),
+      );
+      writeTextAtomic(join(outDir, 'curves.svg'), svg);
+      files.push(join(outDir, 'curves.svg'));
+      md.push('![validation accuracy per epoch](curves.svg)', '');
+    }
+    writeTextAtomic(files[0]!, `${md.join('\n')}\n`);
     return files;
   }
   const cpu = cpus();

@@ -318,19 +318,24 @@ describe('MGDA-UB and single-task baselines through the same harness', () => {
     expect(mgda.model).toEqual({ type: 'mdmtn', variant: 'multiMnist' });
     expect((mgda.objectives as unknown[]).length).toBe(2);
     expect(mgda.training).toMatchObject({
-      epochs: 100,
+      epochs: 39,
       batchSize: 256,
-      lrSchedule: { type: 'step', every: 30, gamma: 0.5, unit: 'epoch' },
+      lrSchedule: { type: 'step', every: 12, gamma: 0.5, unit: 'epoch' },
       keepBest: {},
     });
     expect(right.model).toEqual({ type: 'hps', variant: 'multiMnist' });
     expect(right.objectives).toEqual([{ type: 'nll', task: 1, name: 'nll-right' }]);
     expect(right.solver).toMatchObject({ weights: [1], optimizer: { type: 'adam', lr: 1e-2 } });
-    expect(right.training).toMatchObject({ epochs: 100, keepBest: { monitor: 'validation.accuracy.1' } });
+    expect(right.training).toMatchObject({ epochs: 39, keepBest: { monitor: 'validation.accuracy.1' } });
+    // The reference's budget on request: 100 epochs, halved every 30.
+    expect(mgdaConfig({ ...base, baselineEpochs: 100 }).training).toMatchObject({
+      epochs: 100,
+      lrSchedule: { every: 30 },
+    });
     expect(left.training).toMatchObject({ keepBest: { monitor: 'validation.accuracy.0' } });
     // Same data as the paper's method.
     expect(mgda.dataset).toEqual(searchConfig({ ...base, minZeroRows: 1 }).dataset);
-    expect([FULL, QUICK, TINY].map(baselineLrEvery)).toEqual([30, 2, 1]);
+    expect([FULL, QUICK, TINY].map((s) => baselineLrEvery(s.baselineEpochs))).toEqual([12, 2, 1]);
   });
 
   it('refuses options that do not apply to a baseline, and an unknown method', async () => {
@@ -351,7 +356,14 @@ describe('MGDA-UB and single-task baselines through the same harness', () => {
       'Hotegni2023Error:INVALID_OPTIONS:form,model',
     );
     expect(existsSync(join(root, 'bad-method'))).toBe(false);
-    expect(optionsFromArgs({ method: 'mgda-ub' })).toEqual({ method: 'mgda-ub' });
+    expect(await refused({ method: 'mgda-ub', baselineEpochs: 0 })).toBe(
+      'Hotegni2023Error:INVALID_OPTIONS:baselineEpochs',
+    );
+    expect(await refused({ baselineEpochs: 10 })).toBe('Hotegni2023Error:INVALID_OPTIONS:baselineEpochs');
+    expect(optionsFromArgs({ method: 'mgda-ub', epochs: '100' })).toEqual({
+      method: 'mgda-ub',
+      baselineEpochs: 100,
+    });
   });
 
   let mgda: ReproduceSummary;
@@ -378,8 +390,15 @@ describe('MGDA-UB and single-task baselines through the same harness', () => {
     expect(steps.length).toBe(4);
     for (const s of steps) expect(s.weights[0]! + s.weights[1]!).toBeCloseTo(1, 6);
     expect(steps.some((s) => Math.abs(s.weights[0]! - 0.5) > 1e-3)).toBe(true);
-    const md = readFileSync((await writeSummary(out, mgda))[0]!, 'utf8');
+    const files = await writeSummary(out, mgda);
+    const md = readFileSync(files[0]!, 'utf8');
     expect(md).toContain('baseline: MDMTN by MGDA-UB');
+    expect(md).toContain('MDMTN by MGDA-UB (per step the min-norm combination');
+    // The learning curve of both tasks, one point per epoch.
+    expect(r.phases[0]!.validationCurve).toHaveLength(1);
+    expect(r.phases[0]!.validationCurve[0]).toEqual(r.validationAccuracy);
+    expect(files).toContain(join(out, 'curves.svg'));
+    expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toContain('<svg');
   }, 120_000);
 
   it('single-task: one HPS-trunk network per task, each kept on its own task; the untrained head not counted', async () => {
