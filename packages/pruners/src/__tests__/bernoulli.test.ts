@@ -1,3 +1,4 @@
+import { fc, test } from '@fast-check/vitest';
 import { createNetwork, isMopruneError, type Network, type NetworkSpec, Rng } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { createBernoulliGatePruner } from '../index.js';
@@ -278,4 +279,100 @@ describePrunerConformance({
   prunes: false,
   describe,
   it,
+});
+
+describe('Bernoulli gates: the pruning condition (property)', () => {
+  // Random θ trajectories on unit gates (an MLP) and on block gates (a residual net), removal tried
+  // at random steps: a gate goes only after θ sat at exactly 0 for the patience window, never during
+  // warm-up, and the removal leaves the deterministic network's function unchanged.
+  const trajectory = fc.record({
+    residual: fc.boolean(),
+    patience: fc.integer({ min: 1, max: 4 }),
+    warmup: fc.integer({ min: 0, max: 6 }),
+    steps: fc.array(
+      fc.record({
+        // Per gate: mostly 0, sometimes open — θ that stays at 0 a while and comes back.
+        theta: fc.array(fc.constantFrom(0, 0, 0, 0.3, 0.8, 1), { minLength: 6, maxLength: 6 }),
+        tryRemoval: fc.boolean(),
+      }),
+      { minLength: 2, maxLength: 14 },
+    ),
+  });
+
+  const removed = { runs: 0 };
+  test.prop([trajectory], { seed: 20261204, numRuns: 60 })(
+    'nothing is removed before its patience window or during warm-up; a removed structure was already silent',
+    async (c) => {
+      const tensors = tf.memory().numTensors;
+      let net = createNetwork(c.residual ? gatedResidual : gatedMlp, { seed: 5 });
+      const p = createBernoulliGatePruner({
+        patience: c.patience,
+        warmupSteps: c.warmup,
+        ...(c.residual ? { sites: 'layers' as const } : {}),
+      });
+      init(p, net);
+      const x = tf.randomNormal(c.residual ? [3, 4, 4, 3] : [3, 8], 0, 1, 'float32', 11);
+      // Our own count of consecutive steps at θ = 0, per gate, keyed by the current θ variable.
+      let runs = new Map(p.variables!().map((v) => [v, new Array<number>(v.shape[0] ?? 1).fill(0)]));
+      let removals = 0;
+      for (const [step, s] of c.steps.entries()) {
+        for (const v of p.variables!()) {
+          const values = s.theta.slice(0, v.size);
+          tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
+          runs.set(
+            v,
+            runs.get(v)!.map((r, i) => (values[i] === 0 ? r + 1 : 0)),
+          );
+        }
+        await p.afterStep(stepCtx(net, step));
+        if (!s.tryRemoval) continue;
+        const gates = p.gates!(false, Rng.fromSeed(0));
+        const [before] = net.apply(x, { gates });
+        const old = p.variables!();
+        const result = await p.afterEpoch!(stepCtx(net, step));
+        tf.dispose(Object.values(gates));
+        if (result?.replaceNetwork === undefined) {
+          before!.dispose();
+          continue;
+        }
+        removals++;
+        const small = result.replaceNetwork;
+        const replaced = new Map((result.replacedVariables ?? []).map((r) => [r.previous, r]));
+        const next = new Map<tf.Variable, number[]>();
+        for (const v of old) {
+          const r = replaced.get(v);
+          const kept = r === undefined ? [] : (r.takes?.[0]?.indices ?? [...runs.get(v)!.keys()]);
+          runs.get(v)!.forEach((run, i) => {
+            if (kept.includes(i)) return;
+            // Removed: θ sat at 0 for the whole patience window, after warm-up.
+            expect(run).toBeGreaterThanOrEqual(c.patience);
+            expect(step).toBeGreaterThanOrEqual(c.warmup);
+          });
+          if (r)
+            next.set(
+              r.variable,
+              kept.map((i) => runs.get(v)![i]!),
+            );
+        }
+        runs = next;
+        const evalGates = p.gates!(false, Rng.fromSeed(0));
+        const [after] = small.apply(x, { gates: evalGates });
+        const a = before!.dataSync();
+        const b = after!.dataSync();
+        for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 4);
+        tf.dispose([before!, after!, ...Object.values(evalGates)]);
+        net.dispose();
+        net = small;
+      }
+      removed.runs += removals > 0 ? 1 : 0;
+      x.dispose();
+      p.dispose!();
+      net.dispose();
+      expect(tf.memory().numTensors).toBe(tensors);
+    },
+  );
+
+  it('the property above did remove structures', () => {
+    expect(removed.runs).toBeGreaterThan(5);
+  });
 });
