@@ -1,8 +1,8 @@
 /**
  * The contributor examples as a newcomer uses them: `moprune train cfg.json --module <file>` trains
- * with the example solver and pruner — one file each outside `packages/`, loaded by the CLI, no
- * existing file touched — and a config naming a component nobody registered fails, listing the
- * registered ones of that kind.
+ * with the example solver, pruner and objective — one file each outside `packages/`, loaded by the
+ * CLI, no existing file touched — and a config naming a component nobody registered fails, listing
+ * the registered ones of that kind.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ const CLI = join(ROOT, 'packages', 'cli', 'dist', 'bin.js');
 const TSX = pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('tsx')).href;
 const PRUNER = join(ROOT, 'examples', 'contrib-pruner', 'random-pruner.ts');
 const SOLVER = join(ROOT, 'examples', 'contrib-solver', 'normalized-sum.ts');
+const OBJECTIVE = join(ROOT, 'examples', 'contrib-objective', 'max-norm.ts');
 
 let dir: string;
 beforeAll(() => {
@@ -31,7 +32,7 @@ const config = {
   name: 'contrib',
   dataset: { type: 'mnist', validationSize: 1000 },
   model: { type: 'mlp', hidden: [16] },
-  objectives: [{ type: 'crossEntropy' }, { type: 'l1' }],
+  objectives: [{ type: 'crossEntropy' }, { type: 'max-norm', maxNorm: 1 }],
   solver: { type: 'normalized-sum', optimizer: { type: 'sgd', lr: 0.05 } },
   pruners: [{ type: 'random', fraction: 0.1, every: 4 }],
   training: { epochs: 1, batchSize: 32, seed: 3, limit: 256, validation: { limit: 200 } },
@@ -46,9 +47,21 @@ function moprune(args: readonly string[]) {
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-it('trains with the example solver and pruner given with --module', () => {
+it('trains with the example solver, pruner and objective given with --module', () => {
   writeFileSync(join(dir, 'cfg.json'), JSON.stringify(config));
-  const r = moprune(['train', 'cfg.json', '--out', 'run', '--quiet', '--module', PRUNER, '--module', SOLVER]);
+  const r = moprune([
+    'train',
+    'cfg.json',
+    '--out',
+    'run',
+    '--quiet',
+    '--module',
+    PRUNER,
+    '--module',
+    SOLVER,
+    '--module',
+    OBJECTIVE,
+  ]);
   expect(r.output).not.toMatch(/error/i);
   expect(r.status).toBe(0);
   const result = JSON.parse(readFileSync(join(dir, 'run', 'result.json'), 'utf8'));
@@ -56,6 +69,10 @@ it('trains with the example solver and pruner given with --module', () => {
   expect(result.steps).toBe(8);
   expect(result.components.solver.type).toBe('normalized-sum');
   expect(result.components.pruners[0].type).toBe('random');
+  expect(result.components.objectives.map((o: { type: string }) => o.type)).toEqual([
+    'crossEntropy',
+    'max-norm',
+  ]);
   // Two pruning steps (after steps 4 and 8) of 10% of the live kernel weights each: about 19% pruned.
   const sparsity = result.metrics.sparsity;
   expect(sparsity).toBeGreaterThan(0.15);
