@@ -106,7 +106,7 @@ function batchFor(spec: NetworkSpec, seed: number): Batch {
   return { x, y: [y], size: 5, dispose: () => tf.dispose([x, y]) };
 }
 
-function valueOf(objective: Objective, net: Network, batch: Batch): tf.Scalar {
+function evaluate(objective: Objective, net: Network, batch: Batch): tf.Scalar {
   return tf.tidy(() => {
     const ctx: ObjectiveContext = {
       net,
@@ -152,7 +152,7 @@ function checkValue(o: ObjectiveConformanceOptions, spec: NetworkSpec, seed: num
   try {
     const where = `${spec.name}, seed ${seed}`;
     const counted = tf.memory().numTensors;
-    const v = valueOf(objective, net, batch);
+    const v = evaluate(objective, net, batch);
     check(v.rank === 0, `${where}: the value has rank ${v.rank}, not a scalar`);
     const a = v.dataSync()[0]!;
     v.dispose();
@@ -161,11 +161,11 @@ function checkValue(o: ObjectiveConformanceOptions, spec: NetworkSpec, seed: num
       tf.memory().numTensors === counted,
       `${where}: evaluating left ${tf.memory().numTensors - counted} tensor(s)`,
     );
-    const w = valueOf(objective, net, batch);
+    const w = evaluate(objective, net, batch);
     const b = w.dataSync()[0]!;
     w.dispose();
     check(a === b, `${where}: evaluated twice, ${a} then ${b}`);
-    const r = valueOf(again, net, batch);
+    const r = evaluate(again, net, batch);
     const c = r.dataSync()[0]!;
     r.dispose();
     check(
@@ -176,7 +176,7 @@ function checkValue(o: ObjectiveConformanceOptions, spec: NetworkSpec, seed: num
       const params = [...net.params.values()].filter((p) => p.trainable);
       let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
       try {
-        result = tf.variableGrads(() => valueOf(objective, net, batch), params);
+        result = tf.variableGrads(() => evaluate(objective, net, batch), params);
       } catch (e) {
         // tfjs: "Cannot find a connection between any variable and the result of the loss function".
         throw new ConformanceFailure(
