@@ -1,6 +1,6 @@
 /**
  * The contributor examples as a newcomer uses them: `moprune train cfg.json --module <file>` trains
- * with the example solver, pruner, objective and dataset — one file each outside `packages/`, loaded by the
+ * with the example solver, pruner, objective, dataset and model — one file each outside `packages/`, loaded by the
  * CLI, no existing file touched — and a config naming a component nobody registered fails, listing
  * the registered ones of that kind.
  */
@@ -20,6 +20,7 @@ const PRUNER = join(ROOT, 'examples', 'contrib-pruner', 'random-pruner.ts');
 const SOLVER = join(ROOT, 'examples', 'contrib-solver', 'normalized-sum.ts');
 const OBJECTIVE = join(ROOT, 'examples', 'contrib-objective', 'max-norm.ts');
 const DATASET = join(ROOT, 'examples', 'contrib-dataset', 'noisy-bars.ts');
+const MODEL = join(ROOT, 'examples', 'contrib-model', 'tiny-cnn.ts');
 
 let dir: string;
 beforeAll(() => {
@@ -87,22 +88,33 @@ it('without --module the config names an unknown solver: refused, listing the re
   expect(r.output).toContain('weighted-sum');
 }, 60_000);
 
-it('trains on the example dataset given with --module, and learns it', () => {
+it('trains the example model on the example dataset, both given with --module, and learns it', () => {
   const bars = {
     name: 'contrib-dataset',
     dataset: { type: 'noisy-bars', trainSize: 512, validationSize: 128, testSize: 128, seed: 1 },
-    model: { type: 'mlp', hidden: [16] },
+    model: { type: 'tiny-cnn', filters: [4, 8] },
     objectives: [{ type: 'crossEntropy' }],
     solver: { type: 'weighted-sum', weights: [1], optimizer: { type: 'adam', lr: 0.01 } },
     pruners: [],
     training: { epochs: 3, batchSize: 32, seed: 1 },
   };
   writeFileSync(join(dir, 'bars.json'), JSON.stringify(bars));
-  const r = moprune(['train', 'bars.json', '--out', 'bars', '--quiet', '--module', DATASET]);
+  const r = moprune([
+    'train',
+    'bars.json',
+    '--out',
+    'bars',
+    '--quiet',
+    '--module',
+    DATASET,
+    '--module',
+    MODEL,
+  ]);
   expect(r.output).not.toMatch(/error/i);
   expect(r.status).toBe(0);
   const result = JSON.parse(readFileSync(join(dir, 'bars', 'result.json'), 'utf8'));
   expect(result.components.dataset.type).toBe('noisy-bars');
+  expect(result.components.model.type).toBe('tiny-cnn');
   // Bars are easy: well above the 50% of guessing after three epochs.
   expect(result.test.accuracy[0]).toBeGreaterThan(0.9);
 }, 120_000);
