@@ -1,5 +1,11 @@
 export { assertBackend, NO_BACKEND_HELP } from './backend-check.js';
 export {
+  ConformanceFailure,
+  conformanceCheck,
+  conformanceCheckConfig,
+  type DefineFn,
+} from './conformance.js';
+export {
   CoreError,
   type CoreErrorCode,
   formatIssues,

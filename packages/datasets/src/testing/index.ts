@@ -20,28 +20,20 @@
 import {
   type Batch,
   type BatchOptions,
+  conformanceCheck as check,
+  conformanceCheckConfig,
   type Dataset,
   type DatasetContext,
+  type DefineFn,
   type JsonObject,
   registries,
   type SplitName,
 } from '@moprune/core';
+
+/** The test framework's `describe`/`it` shape every moprune conformance suite takes (`DefineFn` of `@moprune/core`). */
+export type { DefineFn };
+
 import * as tf from '@tensorflow/tfjs-core';
-
-/** A test-definition function with vitest's / jest's `describe` and `it` shape. */
-export type DefineFn = (name: string, fn: () => void | Promise<void>) => void;
-
-/** A broken invariant (the suite's own assertion, so it runs under any test framework). */
-class ConformanceFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConformanceFailure';
-  }
-}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new ConformanceFailure(message);
-}
 
 /** Options of {@link checkDatasetConformance}. */
 export interface DatasetConformanceOptions {
@@ -68,18 +60,7 @@ const SPLITS: readonly SplitName[] = ['train', 'validation', 'test'];
 /** Builds the dataset through the registry, after checking its config there. */
 async function build(o: DatasetConformanceOptions): Promise<Dataset> {
   const registry = registries().datasets;
-  const type = o.config.type;
-  check(
-    typeof type === 'string' && registry.has(type),
-    `'${String(type)}' is not registered (define it with defineDataset)`,
-  );
-  const issues = registry.validate(o.config);
-  check(issues.length === 0, `its config is refused: ${JSON.stringify(issues)}`);
-  const unknown = registry.validate({ ...o.config, notAField: 1 });
-  check(
-    unknown.some((i) => i.path === 'notAField'),
-    `an unknown key is not refused by its path: ${JSON.stringify(unknown)}`,
-  );
+  conformanceCheckConfig(registry, o.config, 'Dataset');
   return await registry.create(o.config, o.context ?? {});
 }
 

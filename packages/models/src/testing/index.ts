@@ -16,30 +16,22 @@
  * (what structured pruners rely on); nothing leaks.
  */
 import {
+  conformanceCheck as check,
   compact,
+  conformanceCheckConfig,
   createNetwork,
+  type DefineFn,
   type JsonObject,
   type ModelContext,
   type Network,
   type NetworkSpec,
   registries,
 } from '@moprune/core';
+
+/** The test framework's `describe`/`it` shape every moprune conformance suite takes (`DefineFn` of `@moprune/core`). */
+export type { DefineFn };
+
 import * as tf from '@tensorflow/tfjs-core';
-
-/** A test-definition function with vitest's / jest's `describe` and `it` shape. */
-export type DefineFn = (name: string, fn: () => void | Promise<void>) => void;
-
-/** A broken invariant (the suite's own assertion, so it runs under any test framework). */
-class ConformanceFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConformanceFailure';
-  }
-}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new ConformanceFailure(message);
-}
 
 /** Options of {@link checkModelConformance}. */
 export interface ModelConformanceOptions {
@@ -65,18 +57,7 @@ const MNIST: ModelContext = { inputShape: [28, 28, 1], classes: [10] };
 
 function specOf(o: ModelConformanceOptions, ctx: ModelContext): NetworkSpec {
   const registry = registries().models;
-  const type = o.config.type;
-  check(
-    typeof type === 'string' && registry.has(type),
-    `'${String(type)}' is not registered (define it with defineModel)`,
-  );
-  const issues = registry.validate(o.config);
-  check(issues.length === 0, `its config is refused: ${JSON.stringify(issues)}`);
-  const unknown = registry.validate({ ...o.config, notAField: 1 });
-  check(
-    unknown.some((i) => i.path === 'notAField'),
-    `an unknown key is not refused by its path: ${JSON.stringify(unknown)}`,
-  );
+  conformanceCheckConfig(registry, o.config, 'Model');
   return registry.create(o.config, ctx);
 }
 

@@ -17,7 +17,11 @@
  */
 import {
   type Batch,
+  ConformanceFailure,
+  conformanceCheck as check,
+  conformanceCheckConfig,
   createNetwork,
+  type DefineFn,
   type JsonObject,
   type Network,
   type NetworkSpec,
@@ -25,22 +29,11 @@ import {
   type ObjectiveContext,
   registries,
 } from '@moprune/core';
+
+/** The test framework's `describe`/`it` shape every moprune conformance suite takes (`DefineFn` of `@moprune/core`). */
+export type { DefineFn };
+
 import * as tf from '@tensorflow/tfjs-core';
-
-/** A test-definition function with vitest's / jest's `describe` and `it` shape. */
-export type DefineFn = (name: string, fn: () => void | Promise<void>) => void;
-
-/** A broken invariant (the suite's own assertion, so it runs under any test framework). */
-class ConformanceFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConformanceFailure';
-  }
-}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new ConformanceFailure(message);
-}
 
 /** Options of {@link checkObjectiveConformance}. */
 export interface ObjectiveConformanceOptions {
@@ -122,18 +115,8 @@ function evaluate(objective: Objective, net: Network, batch: Batch): tf.Scalar {
 /** The checks of the registry and the config. */
 function checkRegistry(o: ObjectiveConformanceOptions): void {
   const registry = registries().objectives;
+  conformanceCheckConfig(registry, o.config, 'Objective');
   const type = o.config.type;
-  check(
-    typeof type === 'string' && registry.has(type),
-    `'${String(type)}' is not registered (define it with defineObjective)`,
-  );
-  const issues = registry.validate(o.config);
-  check(issues.length === 0, `its config is refused: ${JSON.stringify(issues)}`);
-  const unknown = registry.validate({ ...o.config, notAField: 1 });
-  check(
-    unknown.some((i) => i.path === 'notAField'),
-    `an unknown key is not refused by its path: ${JSON.stringify(unknown)}`,
-  );
   const built = registry.create(o.config, undefined);
   try {
     check(built.config.type === type, `the registry built a '${String(built.config.type)}', not a '${type}'`);

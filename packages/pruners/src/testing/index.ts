@@ -17,8 +17,11 @@
  * leaks; for structured pruners, compaction preserves outputs.
  */
 import {
+  ConformanceFailure,
+  conformanceCheck as check,
   compact,
   createNetwork,
+  type DefineFn,
   type JsonObject,
   type Network,
   type NetworkSpec,
@@ -26,26 +29,15 @@ import {
   Rng,
   registries,
 } from '@moprune/core';
+
+/** The test framework's `describe`/`it` shape every moprune conformance suite takes (`DefineFn` of `@moprune/core`). */
+export type { DefineFn };
+
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 
-/** A test-definition function with vitest's / jest's `describe` and `it` shape (as the solver suite takes). */
-export type DefineFn = (name: string, fn: () => void | Promise<void>) => void;
-
-/** A broken invariant (the suite's own assertion, so it runs under any test framework). */
-class ConformanceFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConformanceFailure';
-  }
-}
-
 function fail(message: string): never {
   throw new ConformanceFailure(message);
-}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) fail(message);
 }
 
 function same(a: unknown, b: unknown, message: string): void {

@@ -1,5 +1,8 @@
 import {
   type ComponentState,
+  ConformanceFailure,
+  conformanceCheck as check,
+  type DefineFn,
   isMopruneError,
   type JsonObject,
   type Registry,
@@ -7,11 +10,12 @@ import {
   type Solver,
   type StepProblem,
 } from '@moprune/core';
+
+/** The test framework's `describe`/`it` shape every moprune conformance suite takes (`DefineFn` of `@moprune/core`). */
+export type { DefineFn };
+
 import * as tf from '@tensorflow/tfjs-core';
 import { type QuadraticProblem, quadraticProblem } from './problems.js';
-
-/** A test-definition function with vitest's / jest's `describe` and `it` shape. */
-export type DefineFn = (name: string, fn: () => void | Promise<void>) => void;
 
 /** Options of {@link describeSolverConformance}. */
 export interface SolverConformanceOptions {
@@ -44,17 +48,6 @@ export interface SolverConformanceOptions {
   readonly describe: DefineFn;
   /** vitest/jest `it`. */
   readonly it: DefineFn;
-}
-
-class ConformanceFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConformanceFailure';
-  }
-}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new ConformanceFailure(message);
 }
 
 function close(a: readonly number[], b: readonly number[], tol: number, what: string): void {
