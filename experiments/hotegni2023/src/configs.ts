@@ -436,6 +436,19 @@ function baselineData(o: ConfigOptions): JsonObject {
   return common(o, '').dataset as JsonObject;
 }
 
+/** The training block of a baseline run: its epochs, the rate halved every 30% of them, `keepBest` as given. */
+function baselineTraining(o: ConfigOptions, keepBest: JsonObject): JsonObject {
+  const epochs = o.baselineEpochs ?? o.scale.baselineEpochs;
+  return {
+    epochs,
+    batchSize: o.scale.batchSize,
+    seed: o.seed,
+    lrSchedule: { type: 'step', every: baselineLrEvery(epochs), gamma: 0.5, unit: 'epoch' },
+    checkpoint: { everyEpochs: 1, keep: 2 },
+    keepBest,
+  };
+}
+
 /**
  * The MGDA-UB baseline (the reference's `Example_MDMTN_MGDA_MM.py`): both NLLs, per step the
  * min-norm convex combination of the two tasks' gradients over the shared trunk (`shared.*`;
@@ -447,7 +460,6 @@ function baselineData(o: ConfigOptions): JsonObject {
  * (v ← 0.9v − lr·d) where PyTorch's scales the buffer by the new rate after each halving.
  */
 export function mgdaConfig(o: ConfigOptions): JsonObject {
-  const epochs = o.baselineEpochs ?? o.scale.baselineEpochs;
   return {
     name: `hotegni2023-${o.benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}${o.model === 'hps' ? 'hps-' : ''}mgda-ub`,
     model: { type: o.model ?? 'mdmtn', variant: o.benchmark ?? 'multiMnist' },
@@ -458,14 +470,7 @@ export function mgdaConfig(o: ConfigOptions): JsonObject {
     ],
     solver: { type: 'smgd', lr: 1e-2, momentum: 0.9, minNormOver: ['shared.'] },
     pruners: [],
-    training: {
-      epochs,
-      batchSize: o.scale.batchSize,
-      seed: o.seed,
-      lrSchedule: { type: 'step', every: baselineLrEvery(epochs), gamma: 0.5, unit: 'epoch' },
-      checkpoint: { everyEpochs: 1, keep: 2 },
-      keepBest: {},
-    },
+    training: baselineTraining(o, {}),
   };
 }
 
@@ -479,7 +484,6 @@ export function mgdaConfig(o: ConfigOptions): JsonObject {
  */
 export function singleTaskConfig(o: ConfigOptions & { readonly task: 0 | 1 }): JsonObject {
   const side = o.task === 0 ? 'left' : 'right';
-  const epochs = o.baselineEpochs ?? o.scale.baselineEpochs;
   return {
     name: `hotegni2023-${o.benchmark === 'cifar10Mnist' ? 'cifar10mnist-' : ''}single-${side}`,
     model: { type: 'hps', variant: o.benchmark ?? 'multiMnist' },
@@ -487,13 +491,6 @@ export function singleTaskConfig(o: ConfigOptions & { readonly task: 0 | 1 }): J
     objectives: [{ type: 'nll', task: o.task, name: `nll-${side}` }],
     solver: { type: 'weighted-sum', weights: [1], optimizer: { type: 'adam', lr: 1e-2 } },
     pruners: [],
-    training: {
-      epochs,
-      batchSize: o.scale.batchSize,
-      seed: o.seed,
-      lrSchedule: { type: 'step', every: baselineLrEvery(epochs), gamma: 0.5, unit: 'epoch' },
-      checkpoint: { everyEpochs: 1, keep: 2 },
-      keepBest: { monitor: `validation.accuracy.${o.task}` },
-    },
+    training: baselineTraining(o, { monitor: `validation.accuracy.${o.task}` }),
   };
 }
