@@ -13,9 +13,11 @@ import {
   defineSolver,
   type EpochInfo,
   type ExperimentSummary,
+  earlyStopping,
   type Issue,
   isMopruneError,
   type JsonObject,
+  keepBest,
   monitoredValue,
   resumeExperiment,
   runExperiment,
@@ -263,6 +265,31 @@ describe('experiment configs', () => {
     expect(keep('validation.loss.0')).toEqual([]);
     expect(keep('validation.accuracy.x')).toEqual(['training.keepBest.monitor']);
     expect(keep('validation.accuracy.')).toEqual(['training.keepBest.monitor']);
+  });
+
+  it("a task's accuracy is maximized by default, its loss minimized (keepBest and earlyStopping)", () => {
+    const epochs = [
+      [0.5, 0.9],
+      [0.4, 0.95],
+      [0.6, 0.7],
+    ].map((accuracy, epoch) => ({
+      epoch,
+      step: epoch,
+      gates: {},
+      validation: { accuracy, loss: accuracy.map((a) => 1 - a) },
+    })) as unknown as EpochInfo[];
+    const kept = (monitor: string) => {
+      const k = keepBest({ save: () => {}, monitor });
+      for (const e of epochs) k.onEpochEnd!(e);
+      return k.bestEpoch;
+    };
+    expect(kept('validation.accuracy.1')).toBe(1);
+    expect(kept('validation.accuracy.0')).toBe(2);
+    expect(kept('validation.loss.1')).toBe(1);
+    expect(kept('validation.accuracy')).toBe(0); // means 0.7, 0.675, 0.65
+    const stop = earlyStopping({ monitor: 'validation.accuracy.1', patience: 1 });
+    for (const e of epochs.slice(0, 2)) stop.onEpochEnd!(e);
+    expect(stop.bestEpoch).toBe(1);
   });
 
   it('keepBest keeps the best qualifying epoch in best/ and result.json reports its figures', async () => {

@@ -94,6 +94,9 @@ export interface EarlyStoppingOptions {
   readonly minDelta?: number;
 }
 
+/** Accuracies (the mean or one task's, `validation.accuracy.<t>`) are maximized, everything else minimized. */
+const defaultMode = (monitor: string): 'min' | 'max' => (/accuracy(\.\d+)?$/.test(monitor) ? 'max' : 'min');
+
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /**
@@ -138,7 +141,7 @@ export function earlyStopping(options: EarlyStoppingOptions): TrainCallback & {
   readonly best: number | undefined;
 } {
   const monitor = options.monitor ?? 'validation.loss';
-  const mode = options.mode ?? (monitor.endsWith('accuracy') ? 'max' : 'min');
+  const mode = options.mode ?? defaultMode(monitor);
   const minDelta = options.minDelta ?? 0;
   if (!Number.isInteger(options.patience) || options.patience < 1) {
     throw new CoreError(
@@ -202,7 +205,7 @@ export interface KeepBestOptions {
   readonly save: (net: Network, step: number, extra: JsonObject) => void;
   /** @default 'validation.accuracy' */
   readonly monitor?: string;
-  /** @default 'max' for accuracies, else 'min' */
+  /** @default 'max' for accuracies (also one task's, `validation.accuracy.<t>`), else 'min' */
   readonly mode?: 'min' | 'max';
   /** Only epochs meeting every requirement qualify. @default [] */
   readonly require?: readonly KeepBestRequirement[];
@@ -223,7 +226,7 @@ export function keepBest(options: KeepBestOptions): TrainCallback & {
   readonly bestEpoch: number;
 } {
   const monitor = options.monitor ?? 'validation.accuracy';
-  const mode = options.mode ?? (monitor.endsWith('accuracy') ? 'max' : 'min');
+  const mode = options.mode ?? defaultMode(monitor);
   let best: number | undefined;
   let bestEpoch = -1;
   return {
