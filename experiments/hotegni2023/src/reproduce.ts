@@ -241,6 +241,7 @@ export interface VectorResult {
   readonly validationAccuracy: readonly number[];
   readonly testAccuracy: readonly number[];
   readonly figures: RowFigures;
+  /** Wall time of the result: its phases as they ran (a reused phase counts its recorded time) plus the rest of this call. */
   readonly wallMs: number;
 }
 
@@ -354,6 +355,15 @@ const withRates = (c: Omit<RowFigures, 'compressionRate' | 'parameterSharing'>):
   compressionRate: c.rows / c.uniqueRows,
   parameterSharing: (c.rows - c.zeroRows) / c.uniqueRows,
 });
+
+/**
+ * A result's wall time: its phases' own (as recorded when they ran, so a reused phase counts the time
+ * it took then, not 0), plus what this call spent beyond them (the LSUV start, the figures).
+ */
+function trainingWall(phases: readonly PhaseFigures[], t0: number): number {
+  const reusedWall = phases.filter((p) => p.reused).reduce((a, p) => a + p.wallMs, 0);
+  return Date.now() - t0 + reusedWall;
+}
 
 /** The figures of several networks together (the single-task pair), layers prefixed by `names`. */
 function sumFigures(parts: readonly RowFigures[], names?: readonly string[]): RowFigures {
@@ -649,7 +659,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       validationAccuracy,
       testAccuracy,
       figures,
-      wallMs: Date.now() - t0,
+      wallMs: trainingWall(phases, t0),
     };
     log(
       `${name}: test accuracy ${testAccuracy.map((a) => `${(100 * a).toFixed(2)}%`).join(' / ')}, ${figures.zeroRows} of ${figures.rows} rows zero`,
@@ -714,7 +724,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
           validationAccuracy: accuracies.validation,
           testAccuracy: accuracies.test,
           figures,
-          wallMs: Date.now() - t0,
+          wallMs: trainingWall(phases, t0),
         };
         results.push(result);
         log(

@@ -261,6 +261,11 @@ describe('tiny end to end', () => {
     expect(lines.filter((l) => l.includes('completed earlier, reused'))).toHaveLength(3);
     expect(again.results.map((r) => r.testAccuracy)).toEqual(summary.results.map((r) => r.testAccuracy));
     expect(again.results.map((r) => r.figures)).toEqual(summary.results.map((r) => r.figures));
+    // A reused phase still counts the time it took when it ran.
+    for (const r of again.results) {
+      expect(r.wallMs).toBeGreaterThanOrEqual(r.phases.reduce((a, p) => a + p.wallMs, 0));
+      expect(r.phases.every((p) => p.reused && p.wallMs > 0)).toBe(true);
+    }
   }, 120_000);
 });
 
