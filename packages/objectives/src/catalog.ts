@@ -1,20 +1,19 @@
 import {
-  type ObjectiveDefinition as CoreObjectiveDefinition,
   defineObjective,
-  type Fields,
   type Issue,
+  isJsonObject,
   type JsonObject,
   type Objective,
   type ObjectiveContext,
-  ObjectSchema,
+  type ObjectiveDefinition,
   type PrepareContext,
   type Registry,
   registries,
+  schema as s,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { isJsonObject } from './config.js';
 import { crossEntropyDefinition, nllDefinition } from './cross-entropy.js';
-import { createFromDefinition, type ObjectiveDefinition, readName, validateDefinition } from './define.js';
+import { commonFields } from './define.js';
 import { throwIfIssues } from './errors.js';
 import { expectedComplexityDefinition } from './expected-complexity.js';
 import { groupL21Definition, growlDefinition } from './group-norms.js';
@@ -65,99 +64,51 @@ export class SumObjective implements Objective {
   }
 }
 
-/** Validation of a child config: ours first, then anything else in the global registry. */
-function validateChild(config: unknown, path: string): Issue[] {
-  const type = isJsonObject(config) ? config.type : undefined;
-  const own = typeof type === 'string' ? DEFINITIONS.get(type) : undefined;
-  if (own) return validateDefinition(own, config, path);
-  const global = registries().objectives;
-  if (typeof type === 'string' && global.has(type)) return global.validate(config, path);
-  const known = [...new Set([...objectiveTypes(), ...global.types()])].sort();
-  return [
-    {
-      path: path ? `${path}.type` : 'type',
-      message: `${typeof type === 'string' ? `unknown objective '${type}'` : "missing objective 'type'"}; one of: ${known.join(', ')}`,
-    },
-  ];
-}
-
-function createChild(config: JsonObject): Objective {
-  const own = DEFINITIONS.get(config.type as string);
-  return own ? createFromDefinition(own, config) : registries().objectives.create(config, undefined);
-}
-
-interface SumConfig {
-  readonly name: string;
-  readonly terms: readonly { readonly weight: number; readonly objective: JsonObject }[];
-}
-
-/** `{ type: 'sum', terms: [{ weight?, objective: {…} }, …], name? }` (weight defaults to 1). */
-export const sumDefinition: ObjectiveDefinition<SumConfig> = {
-  type: 'sum',
+/**
+ * `{ type: 'sum', terms: [{ weight?, objective: {…} }, …], name? }` (weight
+ * defaults to 1). A term's objective may be of any registered type; its
+ * problems are reported under `terms[i].objective`.
+ */
+export const sumDefinition = defineObjective({
+  name: 'sum',
   description: 'weighted sum of other objectives (e.g. cross-entropy + 1e-4·conv kernel ℓ2)',
-  parse(r) {
-    const raw = r.raw('terms');
-    const terms: { weight: number; objective: JsonObject }[] = [];
-    if (!Array.isArray(raw) || raw.length === 0) {
-      r.fail('terms', 'must be a non-empty array of { weight?, objective }');
-    } else {
-      raw.forEach((term, i) => {
-        const path = r.at(`terms[${i}]`);
-        if (!isJsonObject(term)) {
-          r.issues.push({ path, message: 'must be an object { weight?, objective }' });
-          return;
-        }
-        for (const key of Object.keys(term)) {
-          if (key !== 'weight' && key !== 'objective') {
-            r.issues.push({ path: `${path}.${key}`, message: 'is not a known field' });
-          }
-        }
-        const weight = term.weight ?? 1;
-        if (typeof weight !== 'number' || !Number.isFinite(weight)) {
-          r.issues.push({
-            path: `${path}.weight`,
-            message: `must be a finite number, got ${JSON.stringify(weight)}`,
-          });
-        }
-        const child = term.objective;
-        if (!isJsonObject(child)) {
-          r.issues.push({ path: `${path}.objective`, message: 'must be an objective config { type, … }' });
-          return;
-        }
-        r.issues.push(...validateChild(child, `${path}.objective`));
-        terms.push({ weight: typeof weight === 'number' ? weight : 1, objective: child });
-      });
-    }
-    return { terms, name: readName(r, 'sum') };
-  },
-  build(o, config) {
+  configSchema: s.object({
+    terms: s.array(s.object({ weight: s.number().optional(), objective: s.component('objective') }), {
+      minLength: 1,
+    }),
+    ...commonFields,
+  }),
+  create(c) {
     const built: SumTerm[] = [];
     try {
-      for (const t of o.terms) built.push({ weight: t.weight, objective: createChild(t.objective) });
+      for (const t of c.terms) {
+        built.push({
+          weight: t.weight ?? 1,
+          objective: registries().objectives.create(t.objective, undefined),
+        });
+      }
     } catch (error) {
       for (const t of built) t.objective.dispose?.();
       throw error;
     }
-    return new SumObjective(o.name, config, built);
+    return new SumObjective(c.name ?? 'sum', c, built);
   },
-};
+});
 
 /** Every objective type this package provides, by `type`. */
 const DEFINITIONS: ReadonlyMap<string, ObjectiveDefinition> = new Map(
-  (
-    [
-      crossEntropyDefinition,
-      nllDefinition,
-      l1Definition,
-      l2Definition,
-      groupL21Definition,
-      growlDefinition,
-      expectedComplexityDefinition,
-      selectiveWeightDecayDefinition,
-      sensitivityDecayDefinition,
-      sumDefinition,
-    ] as ObjectiveDefinition[]
-  ).map((d) => [d.type, d]),
+  [
+    crossEntropyDefinition,
+    nllDefinition,
+    l1Definition,
+    l2Definition,
+    groupL21Definition,
+    growlDefinition,
+    expectedComplexityDefinition,
+    selectiveWeightDecayDefinition,
+    sensitivityDecayDefinition,
+    sumDefinition,
+  ].map((d) => [d.name, d]),
 );
 
 /** The objective types this package provides, sorted. */
@@ -170,20 +121,22 @@ export function objectiveTypes(): string[] {
  * Types of this package are checked here; other types through the global registry.
  */
 export function validateObjectiveConfig(config: unknown, path = ''): Issue[] {
-  if (!isJsonObject(config) || typeof config.type !== 'string') {
-    return [
-      {
-        path: path ? `${path}.type` : 'type',
-        message: `missing objective 'type'; one of: ${objectiveTypes().join(', ')}`,
-      },
-    ];
+  const type = isJsonObject(config) ? config.type : undefined;
+  const at = path ? `${path}.type` : 'type';
+  if (typeof type !== 'string') {
+    return [{ path: at, message: `missing objective 'type'; one of: ${objectiveTypes().join(', ')}` }];
   }
-  return validateChild(config, path);
+  const own = DEFINITIONS.get(type);
+  if (own) return own.validate(config, path);
+  const global = registries().objectives;
+  if (global.has(type)) return global.validate(config, path);
+  const known = [...new Set([...objectiveTypes(), ...global.types()])].sort();
+  return [{ path: at, message: `unknown objective '${type}'; one of: ${known.join(', ')}` }];
 }
 
 /**
- * Builds an objective from its JSON config. Throws one ObjectiveError
- * (`INVALID_CONFIG`) listing every problem before anything is built.
+ * Builds an objective of this package from its JSON config. Throws one
+ * ObjectiveError (`INVALID_CONFIG`) listing every problem before anything is built.
  */
 export function createObjective(config: JsonObject): Objective {
   const type = config.type;
@@ -196,31 +149,12 @@ export function createObjective(config: JsonObject): Objective {
       },
     ]);
   }
-  return createFromDefinition(def!, config);
-}
-
-/**
- * The schema of one definition's config, checked by its `parse` (the
- * objectives' own reader, until they are written in the schema vocabulary).
- */
-function definitionSchema(def: ObjectiveDefinition): ObjectSchema<Fields> {
-  return new ObjectSchema(
-    {},
-    `a '${def.type}' objective config`,
-    (value, path) => validateDefinition(def, { ...(value as JsonObject), type: def.type }, path),
-    false,
-  );
+  throwIfIssues(`'${def!.name}' objective`, def!.validate(config));
+  return def!.create(config, undefined);
 }
 
 /** Every objective type of this package, defined (and so registered) when this module loads. */
-export const objectiveDefinitions: readonly CoreObjectiveDefinition[] = [...DEFINITIONS.values()].map((def) =>
-  defineObjective({
-    name: def.type,
-    description: def.description,
-    configSchema: definitionSchema(def),
-    create: (config) => createFromDefinition(def, config as JsonObject),
-  }),
-);
+export const objectiveDefinitions: readonly ObjectiveDefinition[] = [...DEFINITIONS.values()];
 
 /**
  * Registers every objective type of this package in `registry` (the

@@ -1,7 +1,12 @@
-import type { JsonObject, Objective, ObjectiveContext } from '@moprune/core';
+import {
+  defineObjective,
+  type JsonObject,
+  type Objective,
+  type ObjectiveContext,
+  schema as s,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ObjectiveDefinition } from './define.js';
-import { readName } from './define.js';
+import { commonFields, outputKind } from './define.js';
 import { ObjectiveError } from './errors.js';
 
 /** What the network output holds. */
@@ -117,23 +122,37 @@ function crossEntropyObjective(options: CrossEntropyConfig, config: JsonObject):
   };
 }
 
-/** `{ type: 'crossEntropy', output?, label?, from?, reduction?, checkLabels?, name? }`. */
-export const crossEntropyDefinition: ObjectiveDefinition<CrossEntropyConfig> = {
-  type: 'crossEntropy',
-  description: 'mean cross-entropy of one network output against one label tensor (sparse or one-hot)',
-  parse(r) {
-    const output = r.number('output', 0, { min: 0, integer: true });
-    return {
-      output,
-      label: r.number('label', output, { min: 0, integer: true }),
-      from: r.oneOf('from', ['logits', 'logProbabilities', 'probabilities'] as const, 'logits'),
-      reduction: r.oneOf('reduction', ['mean', 'sum'] as const, 'mean'),
-      checkLabels: r.boolean('checkLabels', true),
-      name: readName(r, 'crossEntropy'),
-    };
-  },
-  build: crossEntropyObjective,
+const headFields = {
+  from: outputKind().optional(),
+  reduction: s.oneOf(['mean', 'sum'] as const).optional(),
+  checkLabels: s.boolean().optional(),
+  ...commonFields,
 };
+
+/** `{ type: 'crossEntropy', output?, label?, from?, reduction?, checkLabels?, name? }`. */
+export const crossEntropyDefinition = defineObjective({
+  name: 'crossEntropy',
+  description: 'mean cross-entropy of one network output against one label tensor (sparse or one-hot)',
+  configSchema: s.object({
+    output: s.integer({ min: 0 }).optional(),
+    label: s.integer({ min: 0 }).optional(),
+    ...headFields,
+  }),
+  create(c) {
+    const output = c.output ?? 0;
+    return crossEntropyObjective(
+      {
+        output,
+        label: c.label ?? output,
+        from: c.from ?? 'logits',
+        reduction: c.reduction ?? 'mean',
+        checkLabels: c.checkLabels ?? true,
+        name: c.name ?? 'crossEntropy',
+      },
+      c,
+    );
+  },
+});
 
 /**
  * `{ type: 'nll', task, from?, reduction?, checkLabels?, name? }`: the
@@ -141,20 +160,21 @@ export const crossEntropyDefinition: ObjectiveDefinition<CrossEntropyConfig> = {
  * `task` against label `task`). Heads usually end in log-softmax (MDMTN), so
  * `from` defaults to `'logProbabilities'` here.
  */
-export const nllDefinition: ObjectiveDefinition<CrossEntropyConfig> = {
-  type: 'nll',
+export const nllDefinition = defineObjective({
+  name: 'nll',
   description:
     "negative log-likelihood of one task's head (output i against label i) of a multi-task network",
-  parse(r) {
-    const task = r.requiredNumber('task', { min: 0, integer: true });
-    return {
-      output: task,
-      label: task,
-      from: r.oneOf('from', ['logits', 'logProbabilities', 'probabilities'] as const, 'logProbabilities'),
-      reduction: r.oneOf('reduction', ['mean', 'sum'] as const, 'mean'),
-      checkLabels: r.boolean('checkLabels', true),
-      name: readName(r, `nll[${Number.isFinite(task) ? task : '?'}]`),
-    };
-  },
-  build: crossEntropyObjective,
-};
+  configSchema: s.object({ task: s.integer({ min: 0 }), ...headFields }),
+  create: (c) =>
+    crossEntropyObjective(
+      {
+        output: c.task,
+        label: c.task,
+        from: c.from ?? 'logProbabilities',
+        reduction: c.reduction ?? 'mean',
+        checkLabels: c.checkLabels ?? true,
+        name: c.name ?? `nll[${c.task}]`,
+      },
+      c,
+    ),
+});

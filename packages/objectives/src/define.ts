@@ -1,49 +1,27 @@
-import type { Issue, JsonObject, Objective } from '@moprune/core';
-import { ConfigReader, isJsonObject } from './config.js';
-import { throwIfIssues } from './errors.js';
+import { type ParamSelector, schema as s } from '@moprune/core';
 
 /**
- * One objective type: how to read its JSON config (collecting every problem)
- * and how to build it. `validate` and `create` share `parse`, so the checks
- * a config passes are exactly the ones the factory relies on.
+ * The fields every objective config may carry besides its own: `name`, the
+ * objective's name in logs, metrics and results (each type has its default).
  */
-export interface ObjectiveDefinition<O = unknown> {
-  /** The `type` string of configs. */
-  readonly type: string;
-  /** One line for `moprune list`. */
-  readonly description: string;
-  /** Reads the config; problems go to `reader.issues`. Must read every known field. */
-  parse(reader: ConfigReader): O;
-  /** Builds the objective from parsed options (only called when parsing found no issue). */
-  build(options: O, config: JsonObject): Objective;
-}
+export const commonFields = { name: s.string().optional() } as const;
 
-/** Every problem with `config` for `def`, with paths prefixed by `path`. */
-export function validateDefinition(def: ObjectiveDefinition, config: unknown, path = ''): Issue[] {
-  const issues: Issue[] = [];
-  if (!isJsonObject(config)) {
-    issues.push({ path, message: 'an objective config must be an object' });
-    return issues;
-  }
-  const reader = new ConfigReader(config, issues, path);
-  reader.raw('type');
-  def.parse(reader);
-  reader.rejectUnknown();
-  return issues;
-}
+/**
+ * The three ways a network output can be given (see `CrossEntropyOptions.from`),
+ * as a config field.
+ */
+export const outputKind = () => s.oneOf(['logits', 'logProbabilities', 'probabilities'] as const);
 
-/** Validates (throwing one ObjectiveError listing every problem) and builds. */
-export function createFromDefinition(def: ObjectiveDefinition, config: JsonObject): Objective {
-  const issues: Issue[] = [];
-  const reader = new ConfigReader(config, issues);
-  reader.raw('type');
-  const options = def.parse(reader);
-  reader.rejectUnknown();
-  throwIfIssues(`'${def.type}' objective`, issues);
-  return def.build(options, config);
-}
-
-/** Reads the optional `name` every objective config may carry. */
-export function readName(reader: ConfigReader, fallback: string): string {
-  return reader.optionalString('name') ?? fallback;
+/** A selector as the objectives keep it: the given fields, `trainableOnly` defaulting to true. */
+export function toSelector(config: ParamSelector | undefined, fallback: ParamSelector): ParamSelector {
+  if (config === undefined) return fallback;
+  const { ops, roles, nodes, names, exclude, trainableOnly } = config;
+  return {
+    ...(ops ? { ops } : {}),
+    ...(roles ? { roles } : {}),
+    ...(nodes ? { nodes } : {}),
+    ...(names ? { names } : {}),
+    ...(exclude ? { exclude } : {}),
+    trainableOnly: trainableOnly ?? true,
+  };
 }

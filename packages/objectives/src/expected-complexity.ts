@@ -1,8 +1,15 @@
-import type { GateSite, JsonObject, Network, Objective, ParamSlice } from '@moprune/core';
+import {
+  defineObjective,
+  type GateSite,
+  type JsonObject,
+  joinPath,
+  type Network,
+  type Objective,
+  type ParamSlice,
+  schema as s,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigReader } from './config.js';
-import type { ObjectiveDefinition } from './define.js';
-import { readName } from './define.js';
+import { commonFields } from './define.js';
 import { ObjectiveError } from './errors.js';
 import { PerNetwork } from './selector.js';
 
@@ -401,34 +408,41 @@ function complexityObjective(o: ComplexityConfig, config: JsonObject): Objective
 }
 
 /** `{ type: 'expectedComplexity', alpha?, beta?, mode?, units?, coefficient?, reference?: { params, macs, units? }, name? }`. */
-export const expectedComplexityDefinition: ObjectiveDefinition<ComplexityConfig> = {
-  type: 'expectedComplexity',
+export const expectedComplexityDefinition = defineObjective({
+  name: 'expectedComplexity',
   description: 'expected normalized FLOPs/params of a network with Bernoulli unit and layer gates',
-  parse(r) {
-    const alpha = r.number('alpha', 0.5, { min: 0, max: 1 });
-    const mode = r.oneOf('mode', ['mixture', 'joint'] as const, 'mixture');
-    if (mode === 'joint' && r.config.beta !== undefined) r.fail('beta', "is not used when mode is 'joint'");
-    const beta = r.number('beta', 0.5, { min: 0, max: 1 });
-    const refConfig = r.object('reference');
-    let reference: ComplexityReference | undefined;
-    if (refConfig) {
-      const rr = new ConfigReader(refConfig, r.issues, r.at('reference'));
-      reference = {
-        params: rr.requiredNumber('params', { minExclusive: 0 }),
-        macs: rr.requiredNumber('macs', { minExclusive: 0 }),
-        ...(rr.config.units === undefined ? {} : { units: rr.requiredNumber('units', { minExclusive: 0 }) }),
-      };
-      rr.rejectUnknown();
-    }
-    return {
-      alpha,
-      beta,
-      mode,
-      units: r.number('units', 0, { min: 0, max: 1 }),
-      reference,
-      coefficient: r.number('coefficient', 1, { min: 0 }),
-      name: readName(r, 'expectedComplexity'),
-    };
-  },
-  build: complexityObjective,
-};
+  configSchema: s
+    .object({
+      alpha: s.number({ min: 0, max: 1 }).optional(),
+      beta: s.number({ min: 0, max: 1 }).optional(),
+      mode: s.oneOf(['mixture', 'joint'] as const).optional(),
+      units: s.number({ min: 0, max: 1 }).optional(),
+      coefficient: s.number({ min: 0 }).optional(),
+      reference: s
+        .object({
+          params: s.number({ gt: 0 }),
+          macs: s.number({ gt: 0 }),
+          units: s.number({ gt: 0 }).optional(),
+        })
+        .optional(),
+      ...commonFields,
+    })
+    .refine((c, path) =>
+      c.mode === 'joint' && c.beta !== undefined
+        ? [{ path: joinPath(path, 'beta'), message: "is not used when mode is 'joint'" }]
+        : undefined,
+    ),
+  create: (c) =>
+    complexityObjective(
+      {
+        alpha: c.alpha ?? 0.5,
+        beta: c.beta ?? 0.5,
+        mode: c.mode ?? 'mixture',
+        units: c.units ?? 0,
+        reference: c.reference,
+        coefficient: c.coefficient ?? 1,
+        name: c.name ?? 'expectedComplexity',
+      },
+      c,
+    ),
+});

@@ -1,9 +1,14 @@
-import type { JsonObject, Network, Objective } from '@moprune/core';
+import { defineObjective, type JsonObject, type Network, type Objective, schema as s } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigReader, isJsonObject } from './config.js';
-import type { ObjectiveDefinition } from './define.js';
-import { readName } from './define.js';
-import { type GroupPlan, type GroupSource, groupNorms, parseGroupSource, planGroups } from './groups.js';
+import { commonFields } from './define.js';
+import {
+  type GroupPlan,
+  type GroupSource,
+  groupNorms,
+  groupSourceSchema,
+  planGroups,
+  toGroupSource,
+} from './groups.js';
 import { type GrowlWeightKind, growlWeights } from './owl.js';
 import { PerNetwork } from './selector.js';
 
@@ -20,16 +25,6 @@ import { PerNetwork } from './selector.js';
 function detach(value: tf.Tensor, net: Network, plan: GroupPlan): tf.Tensor {
   const params = [...new Set(plan.parts.map((p) => p.param))].map((p) => net.params.get(p)!);
   return tf.add(tf.scalar(value.dataSync()[0]!), tf.mul(tf.addN(params.map((w) => tf.sum(w))), 0));
-}
-
-function readGroups(r: ConfigReader): GroupSource {
-  const raw = r.raw('groups');
-  if (raw === undefined) return { from: 'structures' };
-  if (!isJsonObject(raw)) {
-    r.fail('groups', 'must be an object');
-    return { from: 'structures' };
-  }
-  return parseGroupSource(raw, r, r.at('groups'));
 }
 
 // ─────────────────────────── group ℓ2,1 ───────────────────────────
@@ -56,30 +51,42 @@ export function groupL21(net: Network, plan: GroupPlan, weighting: 'none' | 'sqr
 }
 
 /** `{ type: 'groupL21', groups?, coefficient?, weighting?, differentiable?, name? }`. */
-export const groupL21Definition: ObjectiveDefinition<L21Config> = {
-  type: 'groupL21',
+export const groupL21Definition = defineObjective({
+  name: 'groupL21',
   description: 'group ℓ2,1 norm Σ‖w_g‖ over structure groups or per-axis slices',
-  parse: (r) => ({
-    groups: readGroups(r),
-    coefficient: r.number('coefficient', 1, { min: 0 }),
-    weighting: r.oneOf('weighting', ['none', 'sqrtSize'] as const, 'none'),
-    differentiable: r.boolean('differentiable', true),
-    name: readName(r, 'groupL21'),
+  configSchema: s.object({
+    groups: groupSourceSchema.optional(),
+    coefficient: s.number({ min: 0 }).optional(),
+    weighting: s.oneOf(['none', 'sqrtSize'] as const).optional(),
+    differentiable: s.boolean().optional(),
+    ...commonFields,
   }),
-  build(o: L21Config, config: JsonObject): Objective {
-    const plans = new PerNetwork((net) => planGroups(net, o.groups, o.name));
-    return {
-      name: o.name,
-      config,
-      value: (ctx) =>
-        tf.tidy(() => {
-          const plan = plans.get(ctx.net);
-          const v = tf.mul(groupL21(ctx.net, plan, o.weighting), o.coefficient);
-          return (o.differentiable ? v : detach(v, ctx.net, plan)) as tf.Scalar;
-        }),
-    };
-  },
-};
+  create: (c) =>
+    l21Objective(
+      {
+        groups: toGroupSource(c.groups),
+        coefficient: c.coefficient ?? 1,
+        weighting: c.weighting ?? 'none',
+        differentiable: c.differentiable ?? true,
+        name: c.name ?? 'groupL21',
+      },
+      c,
+    ),
+});
+
+function l21Objective(o: L21Config, config: JsonObject): Objective {
+  const plans = new PerNetwork((net) => planGroups(net, o.groups, o.name));
+  return {
+    name: o.name,
+    config,
+    value: (ctx) =>
+      tf.tidy(() => {
+        const plan = plans.get(ctx.net);
+        const v = tf.mul(groupL21(ctx.net, plan, o.weighting), o.coefficient);
+        return (o.differentiable ? v : detach(v, ctx.net, plan)) as tf.Scalar;
+      }),
+  };
+}
 
 // ─────────────────────────── GrOWL ───────────────────────────
 
@@ -150,42 +157,49 @@ export function growl(
  * with `theta: { kind: 'spike' | 'linear', beta1, beta2 }`
  * (default spike 0.8/0.2, the reference's MultiMNIST setting).
  */
-export const growlDefinition: ObjectiveDefinition<GrowlConfig> = {
-  type: 'growl',
+export const growlDefinition = defineObjective({
+  name: 'growl',
   description: 'GrOWL: ordered weighted ℓ1 of group ℓ2 norms, θ spike or linear',
-  parse(r) {
-    const groups = readGroups(r);
-    let theta: GrowlTheta = { kind: 'spike', beta1: 0.8, beta2: 0.2 };
-    const rawTheta = r.object('theta');
-    if (rawTheta) {
-      const tr = new ConfigReader(rawTheta, r.issues, r.at('theta'));
-      theta = {
-        kind: tr.oneOf('kind', ['spike', 'linear'] as const, 'spike'),
-        beta1: tr.requiredNumber('beta1', { min: 0 }),
-        beta2: tr.requiredNumber('beta2', { min: 0 }),
-      };
-      tr.rejectUnknown();
-    }
-    return {
-      groups,
-      theta,
-      scope: r.oneOf('scope', ['perNode', 'global'] as const, 'perNode'),
-      coefficient: r.number('coefficient', 1, { min: 0 }),
-      differentiable: r.boolean('differentiable', true),
-      name: readName(r, 'growl'),
-    };
-  },
-  build(o: GrowlConfig, config: JsonObject): Objective {
-    const plans = new PerNetwork((net) => planGroups(net, o.groups, o.name));
-    return {
-      name: o.name,
-      config,
-      value: (ctx) =>
-        tf.tidy(() => {
-          const plan = plans.get(ctx.net);
-          const v = tf.mul(growl(ctx.net, plan, o.theta, o.scope), o.coefficient);
-          return (o.differentiable ? v : detach(v, ctx.net, plan)) as tf.Scalar;
-        }),
-    };
-  },
-};
+  configSchema: s.object({
+    groups: groupSourceSchema.optional(),
+    theta: s
+      .object({
+        kind: s.oneOf(['spike', 'linear'] as const).optional(),
+        beta1: s.number({ min: 0 }),
+        beta2: s.number({ min: 0 }),
+      })
+      .optional(),
+    scope: s.oneOf(['perNode', 'global'] as const).optional(),
+    coefficient: s.number({ min: 0 }).optional(),
+    differentiable: s.boolean().optional(),
+    ...commonFields,
+  }),
+  create: (c) =>
+    growlObjective(
+      {
+        groups: toGroupSource(c.groups),
+        theta: c.theta
+          ? { kind: c.theta.kind ?? 'spike', beta1: c.theta.beta1, beta2: c.theta.beta2 }
+          : { kind: 'spike', beta1: 0.8, beta2: 0.2 },
+        scope: c.scope ?? 'perNode',
+        coefficient: c.coefficient ?? 1,
+        differentiable: c.differentiable ?? true,
+        name: c.name ?? 'growl',
+      },
+      c,
+    ),
+});
+
+function growlObjective(o: GrowlConfig, config: JsonObject): Objective {
+  const plans = new PerNetwork((net) => planGroups(net, o.groups, o.name));
+  return {
+    name: o.name,
+    config,
+    value: (ctx) =>
+      tf.tidy(() => {
+        const plan = plans.get(ctx.net);
+        const v = tf.mul(growl(ctx.net, plan, o.theta, o.scope), o.coefficient);
+        return (o.differentiable ? v : detach(v, ctx.net, plan)) as tf.Scalar;
+      }),
+  };
+}

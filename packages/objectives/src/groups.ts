@@ -1,8 +1,15 @@
-import type { JsonObject, Network, ParamSelector, StructureGroup } from '@moprune/core';
+import {
+  type Infer,
+  isJsonObject,
+  type Network,
+  type ParamSelector,
+  type StructureGroup,
+  schema as s,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigReader } from './config.js';
+import { toSelector } from './define.js';
 import { ObjectiveError } from './errors.js';
-import { effectiveParam, parseSelector, requireParams } from './selector.js';
+import { effectiveParam, requireParams } from './selector.js';
 
 /**
  * Where the groups of a group norm come from.
@@ -26,31 +33,52 @@ export type GroupSource =
     }
   | { readonly from: 'axis'; readonly params: ParamSelector; readonly axis: number };
 
-/** Parses a group source (problems go to `reader.issues`). */
-export function parseGroupSource(config: JsonObject, parent: ConfigReader, path: string): GroupSource {
-  const r = new ConfigReader(config, parent.issues, path);
-  const from = r.oneOf('from', ['structures', 'axis'] as const, 'structures');
-  let out: GroupSource;
-  if (from === 'axis') {
-    const params = r.object('params');
-    if (!params) r.fail('params', "is required when from is 'axis'");
-    const axis = r.requiredNumber('axis', { min: 0, integer: true });
-    out = { from, params: params ? parseSelector(params, r, r.at('params')) : {}, axis };
-  } else {
-    const kinds = r.stringArray('kinds', ['unit', 'filter', 'layer']) as
-      | ('unit' | 'filter' | 'layer')[]
-      | undefined;
-    const nodes = r.stringArray('nodes');
-    const params = r.object('params');
-    out = {
-      from,
-      ...(kinds ? { kinds } : {}),
-      ...(nodes ? { nodes } : {}),
-      ...(params ? { params: parseSelector(params, r, r.at('params')) } : {}),
-    };
+const STRUCTURE_KINDS = ['unit', 'filter', 'layer'] as const;
+
+const structuresSchema = s.object({
+  from: s.oneOf(['structures', 'axis'] as const).optional(),
+  kinds: s.array(s.oneOf(STRUCTURE_KINDS), { minLength: 1 }).optional(),
+  nodes: s.array(s.string(), { minLength: 1 }).optional(),
+  params: s.paramSelector().optional(),
+});
+
+const axisSchema = s.object({
+  from: s.literal('axis'),
+  params: s.paramSelector(),
+  axis: s.integer({ min: 0 }),
+});
+
+/** A group source as written in a config (see {@link GroupSource}; `from` defaults to `'structures'`). */
+export type GroupSourceConfig =
+  | (Omit<Infer<typeof structuresSchema>, 'from'> & { readonly from?: 'structures' })
+  | Infer<typeof axisSchema>;
+
+/**
+ * The config schema of a group source: `{ from?: 'structures', kinds?, nodes?, params? }`
+ * or `{ from: 'axis', params, axis }` (the fields checked are those of the `from` given).
+ */
+export const groupSourceSchema = s.custom<GroupSourceConfig>(
+  "a group source { from?: 'structures', kinds?, nodes?, params? } or { from: 'axis', params, axis }",
+  (value, path) =>
+    isJsonObject(value) && value.from === 'axis'
+      ? axisSchema.issues(value, path)
+      : structuresSchema.issues(value, path),
+  ['object'],
+);
+
+/** The group source a valid config describes (every structure group when absent). */
+export function toGroupSource(config: GroupSourceConfig | undefined): GroupSource {
+  if (config === undefined) return { from: 'structures' };
+  if (config.from === 'axis') {
+    return { from: 'axis', params: toSelector(config.params, {}), axis: config.axis };
   }
-  r.rejectUnknown();
-  return out;
+  const { kinds, nodes, params } = config;
+  return {
+    from: 'structures',
+    ...(kinds ? { kinds } : {}),
+    ...(nodes ? { nodes } : {}),
+    ...(params ? { params: toSelector(params, {}) } : {}),
+  };
 }
 
 /** Resolved groups of one network: index plans for computing all group norms at once. */

@@ -9,7 +9,6 @@ export {
   sumDefinition,
   validateObjectiveConfig,
 } from './catalog.js';
-export { ConfigReader } from './config.js';
 export {
   type CrossEntropyOptions,
   crossEntropy,
@@ -17,7 +16,6 @@ export {
   nllDefinition,
   type OutputKind,
 } from './cross-entropy.js';
-export { createFromDefinition, type ObjectiveDefinition, validateDefinition } from './define.js';
 export { ObjectiveError, type ObjectiveErrorCode } from './errors.js';
 export {
   type ComplexityReference,
@@ -36,7 +34,16 @@ export {
   growl,
   growlDefinition,
 } from './group-norms.js';
-export { type GroupPlan, type GroupSource, groupNorms, planGroups, safeSqrt } from './groups.js';
+export {
+  type GroupPlan,
+  type GroupSource,
+  type GroupSourceConfig,
+  groupNorms,
+  groupSourceSchema,
+  planGroups,
+  safeSqrt,
+  toGroupSource,
+} from './groups.js';
 export {
   absWithZeroSubgradient,
   l1Definition,

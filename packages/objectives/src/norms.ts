@@ -1,9 +1,15 @@
-import type { JsonObject, Network, Objective, ParamSelector } from '@moprune/core';
+import {
+  defineObjective,
+  type JsonObject,
+  type Network,
+  type Objective,
+  type ObjectOf,
+  type ParamSelector,
+  schema as s,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConfigReader } from './config.js';
-import type { ObjectiveDefinition } from './define.js';
-import { readName } from './define.js';
-import { effectiveParam, PerNetwork, readSelector, requireParams } from './selector.js';
+import { commonFields, toSelector } from './define.js';
+import { effectiveParam, PerNetwork, requireParams } from './selector.js';
 
 /** Options of {@link l1Penalty} and {@link squaredL2Penalty}. */
 export interface NormPenaltyOptions {
@@ -69,12 +75,19 @@ interface NormConfig extends Required<NormPenaltyOptions> {
   readonly params: ParamSelector;
 }
 
-function parseNorm(r: ConfigReader, type: string): NormConfig {
+const normFields = {
+  params: s.paramSelector().optional(),
+  coefficient: s.number({ min: 0 }).optional(),
+  normalize: s.oneOf(['none', 'mean'] as const).optional(),
+  ...commonFields,
+};
+
+function normOptions(c: ObjectOf<typeof normFields>, type: string): NormConfig {
   return {
-    params: readSelector(r, 'params', { trainableOnly: true }),
-    coefficient: r.number('coefficient', 1, { min: 0 }),
-    normalize: r.oneOf('normalize', ['none', 'mean'] as const, 'none'),
-    name: readName(r, type),
+    params: toSelector(c.params, { trainableOnly: true }),
+    coefficient: c.coefficient ?? 1,
+    normalize: c.normalize ?? 'none',
+    name: c.name ?? type,
   };
 }
 
@@ -91,20 +104,20 @@ function normObjective(
  * `{ type: 'l1', params?, coefficient?, normalize?, name? }`. Reiners' f2 is
  * `{ type: 'l1', params: { ops: ['dense'], roles: ['kernel'] } }`.
  */
-export const l1Definition: ObjectiveDefinition<NormConfig> = {
-  type: 'l1',
+export const l1Definition = defineObjective({
+  name: 'l1',
   description: 'ℓ1 norm Σ|w| over selected parameters (subgradient 0 at w = 0)',
-  parse: (r) => parseNorm(r, 'l1'),
-  build: (o, c) => normObjective(o, c, l1Penalty),
-};
+  configSchema: s.object(normFields),
+  create: (c) => normObjective(normOptions(c, 'l1'), c, l1Penalty),
+});
 
 /**
  * `{ type: 'l2', params?, coefficient?, normalize?, name? }`: squared ℓ2,
  * Σw². Reiners' conv penalty is `{ type: 'l2', coefficient: 1e-4, params: { ops: ['conv2d'], roles: ['kernel'] } }`.
  */
-export const l2Definition: ObjectiveDefinition<NormConfig> = {
-  type: 'l2',
+export const l2Definition = defineObjective({
+  name: 'l2',
   description: 'squared ℓ2 norm Σw² over selected parameters (Keras l2 convention, no ½)',
-  parse: (r) => parseNorm(r, 'l2'),
-  build: (o, c) => normObjective(o, c, squaredL2Penalty),
-};
+  configSchema: s.object(normFields),
+  create: (c) => normObjective(normOptions(c, 'l2'), c, squaredL2Penalty),
+});

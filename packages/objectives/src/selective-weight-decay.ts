@@ -1,10 +1,15 @@
-import type { JsonObject, ParamSelector, PrepareContext } from '@moprune/core';
+import {
+  defineObjective,
+  type JsonObject,
+  type ParamSelector,
+  type PrepareContext,
+  schema as s,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ObjectiveDefinition } from './define.js';
-import { readName } from './define.js';
+import { commonFields, toSelector } from './define.js';
 import { ObjectiveError } from './errors.js';
 import { FactorDecay } from './factor-decay.js';
-import { readSelector, requireParams } from './selector.js';
+import { requireParams } from './selector.js';
 
 /**
  * The irrelevance factor s(w) from a weight's data-loss gradient g.
@@ -132,27 +137,29 @@ export class SelectiveWeightDecay extends FactorDecay {
   }
 }
 
-interface SwdConfig {
-  readonly alpha: number;
-  readonly gamma: number;
-  readonly factor: IrrelevanceFactor;
-  readonly params: ParamSelector;
-  readonly name: string;
-  readonly decoupled: boolean;
-}
-
 /** `{ type: 'selectiveWeightDecay', alpha?, gamma?, factor?, params?, name?, decoupled? }`. */
-export const selectiveWeightDecayDefinition: ObjectiveDefinition<SwdConfig> = {
-  type: 'selectiveWeightDecay',
+export const selectiveWeightDecayDefinition = defineObjective({
+  name: 'selectiveWeightDecay',
   description:
     'Bonetta 2023: γ·Σ exp(−|∂L/∂w|/α)·w², relevance from a first backward pass (factor: lobster = LOBSTER 2022)',
-  parse: (r) => ({
-    alpha: r.number('alpha', 1, { minExclusive: 0 }),
-    gamma: r.number('gamma', 1e-3, { min: 0 }),
-    factor: r.oneOf('factor', ['exponential', 'lobster', 'reference'] as const, 'exponential'),
-    params: readSelector(r, 'params', SELECTIVE_DECAY_DEFAULT_PARAMS),
-    name: readName(r, 'selectiveWeightDecay'),
-    decoupled: r.boolean('decoupled', false),
+  configSchema: s.object({
+    alpha: s.number({ gt: 0 }).optional(),
+    gamma: s.number({ min: 0 }).optional(),
+    factor: s.oneOf(['exponential', 'lobster', 'reference'] as const).optional(),
+    params: s.paramSelector().optional(),
+    decoupled: s.boolean().optional(),
+    ...commonFields,
   }),
-  build: (o, config) => new SelectiveWeightDecay(o, config),
-};
+  create: (c) =>
+    new SelectiveWeightDecay(
+      {
+        alpha: c.alpha ?? 1,
+        gamma: c.gamma ?? 1e-3,
+        factor: c.factor ?? 'exponential',
+        params: toSelector(c.params, SELECTIVE_DECAY_DEFAULT_PARAMS),
+        name: c.name ?? 'selectiveWeightDecay',
+        decoupled: c.decoupled ?? false,
+      },
+      c,
+    ),
+});

@@ -1,40 +1,6 @@
-import {
-  type JsonObject,
-  type Network,
-  PARAM_ROLES,
-  type ParamRole,
-  type ParamSelector,
-  selectParams,
-} from '@moprune/core';
+import { type Network, type ParamSelector, selectParams } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigReader } from './config.js';
 import { ObjectiveError } from './errors.js';
-
-/** Parses core's {@link ParamSelector} at `path`, recording problems in `reader.issues`. */
-export function parseSelector(config: JsonObject, reader: ConfigReader, path: string): ParamSelector {
-  const r = new ConfigReader(config, reader.issues, path);
-  const ops = r.stringArray('ops');
-  const roles = r.stringArray('roles', PARAM_ROLES) as ParamRole[] | undefined;
-  const nodes = r.stringArray('nodes');
-  const names = r.stringArray('names');
-  const exclude = r.stringArray('exclude');
-  const trainableOnly = r.boolean('trainableOnly', true);
-  r.rejectUnknown();
-  return {
-    ...(ops ? { ops } : {}),
-    ...(roles ? { roles } : {}),
-    ...(nodes ? { nodes } : {}),
-    ...(names ? { names } : {}),
-    ...(exclude ? { exclude } : {}),
-    trainableOnly,
-  };
-}
-
-/** Reads an optional selector field of `reader`'s object (`fallback` when absent). */
-export function readSelector(reader: ConfigReader, key: string, fallback: ParamSelector): ParamSelector {
-  const obj = reader.object(key);
-  return obj ? parseSelector(obj, reader, reader.at(key)) : fallback;
-}
 
 /** A selector as JSON-ish text, for error messages. */
 function describe(selector: ParamSelector): string {

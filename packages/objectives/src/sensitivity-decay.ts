@@ -1,12 +1,19 @@
-import { type JsonObject, type Network, type ParamSelector, type PrepareContext, Rng } from '@moprune/core';
+import {
+  defineObjective,
+  type JsonObject,
+  type Network,
+  type ParamSelector,
+  type PrepareContext,
+  Rng,
+  schema as s,
+} from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { OutputKind } from './cross-entropy.js';
-import type { ObjectiveDefinition } from './define.js';
-import { readName } from './define.js';
+import { commonFields, outputKind, toSelector } from './define.js';
 import { ObjectiveError } from './errors.js';
 import { FactorDecay } from './factor-decay.js';
 import { SELECTIVE_DECAY_DEFAULT_PARAMS } from './selective-weight-decay.js';
-import { readSelector, requireParams } from './selector.js';
+import { requireParams } from './selector.js';
 
 /**
  * Which output the sensitivity is measured on.
@@ -289,50 +296,34 @@ export class SensitivityDecay extends FactorDecay {
   }
 }
 
-interface SensitivityConfig {
-  readonly gamma: number;
-  readonly alpha: number;
-  readonly of: SensitivityOf;
-  readonly from: OutputKind;
-  readonly outputsPerStep: number | undefined;
-  readonly seed: number;
-  readonly params: ParamSelector;
-  readonly name: string;
-  readonly decoupled: boolean;
-}
-
 /** `{ type: 'sensitivityDecay', gamma?, alpha?, of?, from?, outputsPerStep?, seed?, params?, name?, decoupled? }`. */
-export const sensitivityDecayDefinition: ObjectiveDefinition<SensitivityConfig> = {
-  type: 'sensitivityDecay',
+export const sensitivityDecayDefinition = defineObjective({
+  name: 'sensitivityDecay',
   description: 'Tartaglione 2018: γ·Σ max(0, 1 − S/α)·w², S = (1/C)·Σ_k |∂y_k/∂w| output sensitivity',
-  parse: (r) => {
-    const perStep = r.raw('outputsPerStep');
-    return {
-      gamma: r.number('gamma', 1e-3, { min: 0 }),
-      alpha: r.number('alpha', 1, { minExclusive: 0 }),
-      of: r.oneOf('of', ['probabilities', 'outputs'] as const, 'probabilities'),
-      from: r.oneOf('from', ['logits', 'logProbabilities', 'probabilities'] as const, 'logits'),
-      outputsPerStep:
-        perStep === undefined ? undefined : r.number('outputsPerStep', 1, { min: 1, integer: true }),
-      seed: r.number('seed', 0, { integer: true }),
-      params: readSelector(r, 'params', SELECTIVE_DECAY_DEFAULT_PARAMS),
-      name: readName(r, 'sensitivityDecay'),
-      decoupled: r.boolean('decoupled', false),
-    };
-  },
-  build: (o, config) =>
+  configSchema: s.object({
+    gamma: s.number({ min: 0 }).optional(),
+    alpha: s.number({ gt: 0 }).optional(),
+    of: s.oneOf(['probabilities', 'outputs'] as const).optional(),
+    from: outputKind().optional(),
+    outputsPerStep: s.integer({ min: 1 }).optional(),
+    seed: s.integer().optional(),
+    params: s.paramSelector().optional(),
+    decoupled: s.boolean().optional(),
+    ...commonFields,
+  }),
+  create: (c) =>
     new SensitivityDecay(
       {
-        gamma: o.gamma,
-        alpha: o.alpha,
-        of: o.of,
-        from: o.from,
-        seed: o.seed,
-        params: o.params,
-        name: o.name,
-        decoupled: o.decoupled,
-        ...(o.outputsPerStep === undefined ? {} : { outputsPerStep: o.outputsPerStep }),
+        gamma: c.gamma ?? 1e-3,
+        alpha: c.alpha ?? 1,
+        of: c.of ?? 'probabilities',
+        from: c.from ?? 'logits',
+        seed: c.seed ?? 0,
+        params: toSelector(c.params, SELECTIVE_DECAY_DEFAULT_PARAMS),
+        name: c.name ?? 'sensitivityDecay',
+        decoupled: c.decoupled ?? false,
+        ...(c.outputsPerStep === undefined ? {} : { outputsPerStep: c.outputsPerStep }),
       },
-      config,
+      c,
     ),
-};
+});

@@ -1,7 +1,13 @@
 import type { Objective } from '@moprune/core';
 import { type Issue, Registry } from '@moprune/core';
 import { describe, expect, it } from 'vitest';
-import { createObjective, objectiveTypes, registerObjectives, validateObjectiveConfig } from './imports.js';
+import {
+  createObjective,
+  objectiveDefinitions,
+  objectiveTypes,
+  registerObjectives,
+  validateObjectiveConfig,
+} from './imports.js';
 
 const paths = (issues: readonly Issue[]) => issues.map((i) => i.path).sort();
 
@@ -93,6 +99,76 @@ describe('config validation', () => {
     const o = createObjective(config);
     expect(o.name).toBe('f2');
     expect(o.config).toBe(config);
+  });
+});
+
+describe('config schemas', () => {
+  it("every type declares its fields in core's schema vocabulary (what listings and tools read)", () => {
+    const fields = Object.fromEntries(
+      objectiveDefinitions.map((d) => [d.name, Object.keys(d.configSchema.fields).sort()]),
+    );
+    expect(fields).toEqual({
+      crossEntropy: ['checkLabels', 'from', 'label', 'name', 'output', 'reduction'],
+      expectedComplexity: ['alpha', 'beta', 'coefficient', 'mode', 'name', 'reference', 'units'],
+      groupL21: ['coefficient', 'differentiable', 'groups', 'name', 'weighting'],
+      growl: ['coefficient', 'differentiable', 'groups', 'name', 'scope', 'theta'],
+      l1: ['coefficient', 'name', 'normalize', 'params'],
+      l2: ['coefficient', 'name', 'normalize', 'params'],
+      nll: ['checkLabels', 'from', 'name', 'reduction', 'task'],
+      selectiveWeightDecay: ['alpha', 'decoupled', 'factor', 'gamma', 'name', 'params'],
+      sensitivityDecay: [
+        'alpha',
+        'decoupled',
+        'from',
+        'gamma',
+        'name',
+        'of',
+        'outputsPerStep',
+        'params',
+        'seed',
+      ],
+      sum: ['name', 'terms'],
+    });
+    // Only `nll.task`, `sum.terms` and (inside `reference`/`theta`) their own numbers are required.
+    const required = objectiveDefinitions.flatMap((d) =>
+      Object.entries(d.configSchema.fields)
+        .filter(([, f]) => !f.isOptional)
+        .map(([k]) => `${d.name}.${k}`),
+    );
+    expect(required.sort()).toEqual(['nll.task', 'sum.terms']);
+  });
+
+  it('applies the documented defaults to what a config leaves out', () => {
+    const growl = createObjective({ type: 'growl' }) as unknown as { name: string };
+    expect(growl.name).toBe('growl');
+    expect(createObjective({ type: 'nll', task: 2 }).name).toBe('nll[2]');
+    const swd = createObjective({ type: 'selectiveWeightDecay' }) as unknown as {
+      alpha: number;
+      gamma: number;
+      factor: string;
+      params: unknown;
+      decoupled: boolean;
+    };
+    expect([swd.alpha, swd.gamma, swd.factor, swd.decoupled]).toEqual([1, 1e-3, 'exponential', false]);
+    expect(swd.params).toEqual({ roles: ['kernel', 'bias', 'gamma', 'beta'], trainableOnly: true });
+    const given = createObjective({
+      type: 'selectiveWeightDecay',
+      params: { ops: ['dense'] },
+    }) as unknown as { params: unknown };
+    expect(given.params).toEqual({ ops: ['dense'], trainableOnly: true });
+  });
+
+  it("checks a group source by its 'from'", () => {
+    expect(
+      validateObjectiveConfig({ type: 'groupL21', groups: { from: 'axis', params: {}, axis: 0 } }),
+    ).toEqual([]);
+    expect(paths(validateObjectiveConfig({ type: 'growl', groups: { axis: 0, from: 'rows' } }))).toEqual([
+      'groups.axis',
+      'groups.from',
+    ]);
+    expect(paths(validateObjectiveConfig({ type: 'growl', groups: { kinds: [], nodes: ['a', 3] } }))).toEqual(
+      ['groups.kinds', 'groups.nodes[1]'],
+    );
   });
 });
 
