@@ -21,13 +21,16 @@ export {
 } from './schema.js';
 
 import { custom } from './schema.js';
-import { validateOptimizerConfig } from './train/optimizers.js';
+import { optimizerSchema } from './train/optimizers.js';
 
-/** A core optimizer config (`{ type: 'sgd' | 'adam' | …, lr, … }`), checked by `validateOptimizerConfig`. */
+/**
+ * A core optimizer config (`{ type: 'sgd' | 'adam' | …, lr, … }`), checked by
+ * `optimizerSchema`; typed as plain JSON, which `createOptimizer` takes.
+ */
 export function optimizer() {
   return custom<import('./json.js').JsonObject>(
-    'an optimizer config { type, lr, … }',
-    (value, path) => validateOptimizerConfig(value, path),
+    optimizerSchema.description,
+    (value, path) => optimizerSchema.issues(value, path),
     ['object'],
   );
 }

@@ -14,11 +14,13 @@ import {
   type EpochInfo,
   type ExperimentSummary,
   earlyStopping,
+  experimentConfigSchema,
   type Issue,
   isMopruneError,
   type JsonObject,
   keepBest,
   monitoredValue,
+  optimizerSchema,
   resumeExperiment,
   runExperiment,
   schema,
@@ -175,6 +177,61 @@ describe('experiment configs', () => {
       'objectives',
       'training',
     ]);
+  });
+
+  it('is one schema: every section and field declared, nested problems at their paths', () => {
+    const fields = experimentConfigSchema.fields;
+    expect(Object.keys(fields).sort()).toEqual(
+      ['dataset', 'description', 'model', 'name', 'objectives', 'pruners', 'solver', 'training'].sort(),
+    );
+    expect(Object.keys(fields.training.fields).sort()).toEqual(
+      [
+        'batchSize',
+        'checkpoint',
+        'dropLast',
+        'earlyStopping',
+        'epochs',
+        'evaluateTest',
+        'initFrom',
+        'keepBest',
+        'labels',
+        'layout',
+        'limit',
+        'logEverySteps',
+        'lrSchedule',
+        'metricsEverySteps',
+        'seed',
+        'validation',
+      ].sort(),
+    );
+    const training = {
+      ...(goodConfig().training as JsonObject),
+      initFrom: '',
+      validation: { split: 'train' },
+      checkpoint: true,
+      earlyStopping: { monitor: 'loss', patience: 0 },
+      keepBest: { require: [{ min: 0.9 }, { monitor: 'validation.accuracy', max: 'x' }] },
+      lrSchedule: { type: 'inverseTime' },
+    };
+    expect(
+      experimentConfigSchema
+        .issues({ ...goodConfig(), training })
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual([
+      'training.checkpoint',
+      'training.earlyStopping.monitor',
+      'training.earlyStopping.patience',
+      'training.initFrom',
+      'training.keepBest.require[0].monitor',
+      'training.keepBest.require[1].max',
+      'training.lrSchedule.decay',
+      'training.validation.split',
+    ]);
+    expect(optimizerSchema.issues({ type: 'sgd', lr: 0.1, nesterov: true }, 'solver.optimizer')).toEqual([
+      { path: 'solver.optimizer.nesterov', message: 'Nesterov momentum needs momentum > 0' },
+    ]);
+    expect(optimizerSchema.issues({ type: 'adam', lr: 0.1, beta1: 1 }).map((i) => i.path)).toEqual(['beta1']);
   });
 
   it('runs end to end: config.json, metrics.jsonl, result.json, checkpoint/ — and nothing else', async () => {

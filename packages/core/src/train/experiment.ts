@@ -2,16 +2,16 @@ import { CoreError, formatIssues, type Issue } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { networkMetrics } from '../network/index.js';
 import type { Network } from '../network-types.js';
-import { registries } from '../registry.js';
+import { component } from '../registry.js';
+import { array, boolean, integer, isJsonObject, json, number, object, oneOf, string } from '../schema.js';
 import { type EarlyStoppingOptions, type KeepBestOptions, keepBest } from './callbacks.js';
 import {
   type CheckpointOptions,
-  checkCheckpointOptions,
-  checkValidationOptions,
+  checkpointOptionsSchema,
   type ValidationOptions,
+  validationOptionsSchema,
 } from './options.js';
-import { type LrScheduleConfig, validateLrSchedule } from './schedules.js';
-import { checkEnum, checkKnownKeys, checkNumber, isPlainObject, joinPath } from './validate.js';
+import { type LrScheduleConfig, lrScheduleSchema } from './schedules.js';
 
 /** The `training` section of an experiment config. */
 export interface TrainingConfig {
@@ -75,110 +75,63 @@ export interface ExperimentConfig {
   readonly training: TrainingConfig;
 }
 
-const TOP_KEYS = ['name', 'model', 'dataset', 'objectives', 'solver', 'pruners', 'training', 'description'];
-const TRAINING_KEYS = [
-  'epochs',
-  'batchSize',
-  'seed',
-  'lrSchedule',
-  'validation',
-  'evaluateTest',
-  'checkpoint',
-  'logEverySteps',
-  'metricsEverySteps',
-  'layout',
-  'labels',
-  'limit',
-  'dropLast',
-  'earlyStopping',
-  'keepBest',
-  'initFrom',
-];
-
 const MONITOR_RE = /^(validation\.(loss|accuracy)(\.\d+)?|(validation\.objectives|train|metrics)\.\S+)$/;
 const MONITOR_HELP =
   "must be 'validation.loss', 'validation.accuracy', 'validation.loss.<task>', 'validation.accuracy.<task>', 'validation.objectives.<name>', 'train.<objective>' or 'metrics.<name>'";
 
-function checkMonitor(obj: Record<string, unknown>, path: string, issues: Issue[], required = false): void {
-  const m = obj.monitor;
-  if (m === undefined) {
-    if (required) issues.push({ path: joinPath(path, 'monitor'), message: `is required; ${MONITOR_HELP}` });
-    return;
-  }
-  if (typeof m !== 'string' || !MONITOR_RE.test(m))
-    issues.push({ path: joinPath(path, 'monitor'), message: MONITOR_HELP });
-}
+/** A monitored figure's name (`validation.accuracy`, `metrics.sparsity` …). */
+const monitor = () =>
+  string({ pattern: { regex: MONITOR_RE, message: MONITOR_HELP } }).describe('a monitored figure');
+const minMax = () => oneOf(['min', 'max'] as const).optional();
+const count = (min: number) => integer({ min }).optional();
 
-function validateTraining(t: unknown, path: string, issues: Issue[]): void {
-  if (!isPlainObject(t)) {
-    issues.push({ path, message: 'is required: an object with epochs, batchSize and seed' });
-    return;
-  }
-  checkKnownKeys(t, TRAINING_KEYS, path, issues);
-  checkNumber(t, 'epochs', path, { min: 1, integer: true }, issues);
-  checkNumber(t, 'batchSize', path, { min: 1, integer: true }, issues);
-  checkNumber(t, 'seed', path, { min: 0, integer: true, max: Number.MAX_SAFE_INTEGER }, issues);
-  if (t.lrSchedule !== undefined)
-    issues.push(...validateLrSchedule(t.lrSchedule, joinPath(path, 'lrSchedule')));
-  checkEnum(t, 'evaluateTest', path, [true, false], issues);
-  checkEnum(t, 'dropLast', path, [true, false], issues);
-  checkEnum(t, 'layout', path, ['image', 'flat'], issues);
-  checkEnum(t, 'labels', path, ['sparse', 'onehot'], issues);
-  checkNumber(t, 'logEverySteps', path, { optional: true, min: 0, integer: true }, issues);
-  checkNumber(t, 'metricsEverySteps', path, { optional: true, min: 0, integer: true }, issues);
-  checkNumber(t, 'limit', path, { optional: true, min: 1, integer: true }, issues);
-  if (t.initFrom !== undefined && (typeof t.initFrom !== 'string' || t.initFrom === ''))
-    issues.push({
-      path: joinPath(path, 'initFrom'),
-      message: 'must be a non-empty path of a network snapshot',
-    });
-  checkValidationOptions(t.validation, joinPath(path, 'validation'), issues);
-  checkCheckpointOptions(t.checkpoint, joinPath(path, 'checkpoint'), issues);
-  if (t.earlyStopping !== undefined) {
-    const p = joinPath(path, 'earlyStopping');
-    if (!isPlainObject(t.earlyStopping)) {
-      issues.push({ path: p, message: 'must be an object with a patience' });
-    } else {
-      const e = t.earlyStopping;
-      checkKnownKeys(e, ['monitor', 'mode', 'patience', 'minDelta'], p, issues);
-      checkNumber(e, 'patience', p, { min: 1, integer: true }, issues);
-      checkNumber(e, 'minDelta', p, { optional: true, min: 0 }, issues);
-      checkEnum(e, 'mode', p, ['min', 'max'], issues);
-      checkMonitor(e, p, issues);
-    }
-  }
-  if (t.keepBest !== undefined) {
-    const p = joinPath(path, 'keepBest');
-    if (!isPlainObject(t.keepBest)) {
-      issues.push({ path: p, message: 'must be an object' });
-    } else {
-      const k = t.keepBest;
-      checkKnownKeys(k, ['monitor', 'mode', 'require'], p, issues);
-      checkEnum(k, 'mode', p, ['min', 'max'], issues);
-      checkMonitor(k, p, issues);
-      if (k.require !== undefined) {
-        if (!Array.isArray(k.require)) {
-          issues.push({
-            path: joinPath(p, 'require'),
-            message: 'must be an array of { monitor, min?, max? }',
-          });
-        } else {
-          k.require.forEach((r, i) => {
-            const rp = `${joinPath(p, 'require')}[${i}]`;
-            if (!isPlainObject(r)) {
-              issues.push({ path: rp, message: 'must be an object { monitor, min?, max? }' });
-              return;
-            }
-            checkKnownKeys(r, ['monitor', 'min', 'max'], rp, issues);
-            checkMonitor(r, rp, issues, true);
-            checkNumber(r, 'min', rp, { optional: true }, issues);
-            checkNumber(r, 'max', rp, { optional: true }, issues);
-          });
-        }
-      }
-    }
-  }
-}
+/** The schema of the `training` section of an experiment config ({@link TrainingConfig}). */
+export const trainingConfigSchema = object({
+  epochs: integer({ min: 1 }),
+  batchSize: integer({ min: 1 }),
+  seed: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  lrSchedule: lrScheduleSchema.optional(),
+  validation: validationOptionsSchema,
+  evaluateTest: boolean().optional(),
+  checkpoint: checkpointOptionsSchema,
+  logEverySteps: count(0),
+  metricsEverySteps: count(0),
+  layout: oneOf(['image', 'flat'] as const).optional(),
+  labels: oneOf(['sparse', 'onehot'] as const).optional(),
+  limit: count(1),
+  dropLast: boolean().optional(),
+  earlyStopping: object({
+    monitor: monitor().optional(),
+    mode: minMax(),
+    patience: integer({ min: 1 }),
+    minDelta: number({ min: 0 }).optional(),
+  }).optional(),
+  keepBest: object({
+    monitor: monitor().optional(),
+    mode: minMax(),
+    require: array(
+      object({ monitor: monitor(), min: number().optional(), max: number().optional() }),
+    ).optional(),
+  }).optional(),
+  initFrom: string().describe('a path of a network snapshot').optional(),
+});
+
+/**
+ * The schema of a whole experiment config ({@link ExperimentConfig}): the
+ * document's shape, the training section, and each component through its
+ * registry (so unknown `type` names list the registered ones).
+ */
+export const experimentConfigSchema = object({
+  name: string({ allowEmpty: true }).optional(),
+  /** Free-form notes. */
+  description: json().optional(),
+  model: component('model'),
+  dataset: component('dataset'),
+  solver: component('solver'),
+  objectives: array(component('objective'), { minLength: 1 }),
+  pruners: array(component('pruner')).optional(),
+  training: trainingConfigSchema,
+});
 
 /**
  * Every problem with an experiment config, each with a dotted path
@@ -188,41 +141,8 @@ function validateTraining(t: unknown, path: string, issues: Issue[]): void {
  * Components must be registered first (import their packages' `register`).
  */
 export function validateExperimentConfig(config: unknown): Issue[] {
-  if (!isPlainObject(config)) return [{ path: '', message: 'an experiment config must be a JSON object' }];
-  const issues: Issue[] = [];
-  const r = registries();
-  checkKnownKeys(config, TOP_KEYS, '', issues);
-  if (config.name !== undefined && typeof config.name !== 'string') {
-    issues.push({ path: 'name', message: 'must be a string' });
-  }
-  const component = (
-    key: 'model' | 'dataset' | 'solver',
-    registry: { validate(c: unknown, p: string): Issue[] },
-  ) => {
-    if (config[key] === undefined)
-      issues.push({ path: key, message: `is required: a ${key} config { type, … }` });
-    else issues.push(...registry.validate(config[key], key));
-  };
-  component('model', r.models);
-  component('dataset', r.datasets);
-  component('solver', r.solvers);
-  if (!Array.isArray(config.objectives) || config.objectives.length === 0) {
-    issues.push({ path: 'objectives', message: 'is required: a non-empty array of objective configs' });
-  } else {
-    config.objectives.forEach((o, i) => {
-      issues.push(...r.objectives.validate(o, `objectives[${i}]`));
-    });
-  }
-  if (config.pruners !== undefined) {
-    if (!Array.isArray(config.pruners))
-      issues.push({ path: 'pruners', message: 'must be an array of pruner configs' });
-    else
-      config.pruners.forEach((p, i) => {
-        issues.push(...r.pruners.validate(p, `pruners[${i}]`));
-      });
-  }
-  validateTraining(config.training, 'training', issues);
-  return issues;
+  if (!isJsonObject(config)) return [{ path: '', message: 'an experiment config must be a JSON object' }];
+  return experimentConfigSchema.issues(config);
 }
 
 /**

@@ -29,6 +29,7 @@ export {
   assertExperimentConfig,
   defaultMetrics,
   type ExperimentConfig,
+  experimentConfigSchema,
   type TrainingConfig,
   validateExperimentConfig,
 } from './experiment.js';
@@ -43,6 +44,7 @@ export {
   OPTIMIZER_TYPES,
   type Optimizer,
   type OptimizerConfig,
+  optimizerSchema,
   type ResolvedOptimizerConfig,
   type RmsPropConfig,
   resolveOptimizerConfig,
@@ -68,6 +70,7 @@ export {
   LR_SCHEDULE_TYPES,
   type LrScheduleConfig,
   learningRateAt,
+  lrScheduleSchema,
   type SchedulePosition,
   type ScheduleUnit,
   type StepSchedule,

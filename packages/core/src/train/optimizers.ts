@@ -3,15 +3,9 @@ import { CoreError, type Issue } from '../errors.js';
 import type { ComponentState } from '../interfaces.js';
 import type { JsonObject } from '../json.js';
 import { type AxisTake, takenShape } from '../network/compact.js';
+import { throwIfIssues } from '../registry.js';
+import { boolean, joinPath, number, object, oneOf, tagged } from '../schema.js';
 import { requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
-import {
-  checkEnum,
-  checkKnownKeys,
-  checkNumber,
-  isPlainObject,
-  joinPath,
-  throwIfIssues,
-} from './validate.js';
 
 /**
  * Plain SGD, optionally with (Nesterov) momentum. Two momentum conventions exist
@@ -87,56 +81,45 @@ export type ResolvedOptimizerConfig = Required<SgdConfig> | Required<AdamConfig>
 /** The optimizer types {@link createOptimizer} knows. */
 export const OPTIMIZER_TYPES = ['sgd', 'adam', 'rmsprop'] as const;
 
-const KNOWN_KEYS: Record<(typeof OPTIMIZER_TYPES)[number], readonly string[]> = {
-  sgd: ['type', 'lr', 'momentum', 'nesterov', 'momentumStyle'],
-  adam: ['type', 'lr', 'beta1', 'beta2', 'epsilon', 'epsilonPlacement'],
-  rmsprop: ['type', 'lr', 'rho', 'epsilon', 'momentum', 'centered'],
-};
+const rate = () => number({ min: 0, lt: 1 });
+
+/**
+ * The schema of an optimizer config (`{ type: 'sgd' | 'adam' | 'rmsprop', lr, … }`),
+ * in the one schema vocabulary: each type's fields, bounds and the Nesterov rule.
+ */
+export const optimizerSchema = tagged('type', {
+  sgd: object({
+    lr: number({ min: 0 }),
+    momentum: rate().optional(),
+    nesterov: boolean().optional(),
+    momentumStyle: oneOf(['pytorch', 'keras'] as const).optional(),
+  }).refine((c, path) =>
+    c.nesterov === true && !((c.momentum ?? 0) > 0)
+      ? [{ path: joinPath(path, 'nesterov'), message: 'Nesterov momentum needs momentum > 0' }]
+      : undefined,
+  ),
+  adam: object({
+    lr: number({ min: 0 }),
+    beta1: rate().optional(),
+    beta2: rate().optional(),
+    epsilon: number({ gt: 0 }).optional(),
+    epsilonPlacement: oneOf(['corrected', 'raw'] as const).optional(),
+  }),
+  rmsprop: object({
+    lr: number({ min: 0 }),
+    rho: rate().optional(),
+    epsilon: number({ gt: 0 }).optional(),
+    momentum: rate().optional(),
+    centered: boolean().optional(),
+  }),
+}).describe(`an optimizer config { type: ${OPTIMIZER_TYPES.map((t) => `'${t}'`).join(' | ')}, lr, … }`);
 
 /**
  * Every problem with an optimizer config, with paths prefixed by `path`
  * (e.g. `solver.optimizer.lr`). Empty when the config is valid.
  */
 export function validateOptimizerConfig(config: unknown, path = ''): Issue[] {
-  const issues: Issue[] = [];
-  if (!isPlainObject(config)) {
-    return [
-      {
-        path,
-        message: `an optimizer config must be an object with a 'type' (${OPTIMIZER_TYPES.join(', ')})`,
-      },
-    ];
-  }
-  const type = config.type;
-  if (typeof type !== 'string' || !(OPTIMIZER_TYPES as readonly string[]).includes(type)) {
-    return [
-      {
-        path: joinPath(path, 'type'),
-        message: `unknown optimizer ${JSON.stringify(type)}; one of: ${OPTIMIZER_TYPES.join(', ')}`,
-      },
-    ];
-  }
-  checkKnownKeys(config, KNOWN_KEYS[type as keyof typeof KNOWN_KEYS], path, issues);
-  checkNumber(config, 'lr', path, { min: 0 }, issues);
-  if (type === 'sgd') {
-    checkNumber(config, 'momentum', path, { optional: true, min: 0, lt: 1 }, issues);
-    checkEnum(config, 'nesterov', path, [true, false], issues);
-    checkEnum(config, 'momentumStyle', path, ['pytorch', 'keras'], issues);
-    if (config.nesterov === true && !(typeof config.momentum === 'number' && config.momentum > 0)) {
-      issues.push({ path: joinPath(path, 'nesterov'), message: 'Nesterov momentum needs momentum > 0' });
-    }
-  } else if (type === 'adam') {
-    checkNumber(config, 'beta1', path, { optional: true, min: 0, lt: 1 }, issues);
-    checkNumber(config, 'beta2', path, { optional: true, min: 0, lt: 1 }, issues);
-    checkNumber(config, 'epsilon', path, { optional: true, gt: 0 }, issues);
-    checkEnum(config, 'epsilonPlacement', path, ['corrected', 'raw'], issues);
-  } else {
-    checkNumber(config, 'rho', path, { optional: true, min: 0, lt: 1 }, issues);
-    checkNumber(config, 'epsilon', path, { optional: true, gt: 0 }, issues);
-    checkNumber(config, 'momentum', path, { optional: true, min: 0, lt: 1 }, issues);
-    checkEnum(config, 'centered', path, [true, false], issues);
-  }
-  return issues;
+  return optimizerSchema.issues(config, path);
 }
 
 /**

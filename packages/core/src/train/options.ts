@@ -3,12 +3,13 @@
 import type { CoreError, Issue } from '../errors.js';
 import type { BatchOptions, Dataset, Objective, Pruner, Solver } from '../interfaces.js';
 import type { Network } from '../network-types.js';
+import { throwIfIssues } from '../registry.js';
 import { Rng, type RngState } from '../rng.js';
+import { anyOf, integer, literal, number, object, oneOf } from '../schema.js';
 import type { TrainCallback } from './callbacks.js';
 import type { EvaluationResult } from './evaluate.js';
 import { type LrScheduleConfig, validateLrSchedule } from './schedules.js';
 import type { RunStore } from './store.js';
-import { checkEnum, checkKnownKeys, checkNumber, isPlainObject, throwIfIssues } from './validate.js';
 
 /** Batch options of the training split that the loop forwards to {@link Dataset.batches}. */
 export interface TrainDataOptions {
@@ -200,32 +201,34 @@ export function objectiveKeys(items: readonly { readonly name: string }[]): stri
   return items.map((o, i) => ((counts.get(o.name) ?? 0) > 1 ? `${o.name}#${i}` : o.name));
 }
 
-/** Problems with {@link TrainOptions.validation} (absent and `false` are fine). */
-export function checkValidationOptions(v: unknown, path: string, issues: Issue[]): void {
-  if (v === undefined || v === false) return;
-  if (!isPlainObject(v)) {
-    issues.push({ path, message: 'must be false or an object' });
-    return;
-  }
-  checkKnownKeys(v, ['split', 'everyEpochs', 'batchSize', 'limit'], path, issues);
-  checkEnum(v, 'split', path, ['validation', 'test'], issues);
-  checkNumber(v, 'everyEpochs', path, { optional: true, min: 1, integer: true }, issues);
-  checkNumber(v, 'batchSize', path, { optional: true, min: 1, integer: true }, issues);
-  checkNumber(v, 'limit', path, { optional: true, min: 1, integer: true }, issues);
-}
+const count = (min: number) => integer({ min }).optional();
 
-/** Problems with {@link TrainOptions.checkpoint} (absent and `false` are fine). */
-export function checkCheckpointOptions(c: unknown, path: string, issues: Issue[]): void {
-  if (c === undefined || c === false) return;
-  if (!isPlainObject(c)) {
-    issues.push({ path, message: 'must be false or an object' });
-    return;
-  }
-  checkKnownKeys(c, ['everySteps', 'everyEpochs', 'keep'], path, issues);
-  checkNumber(c, 'everySteps', path, { optional: true, min: 0, integer: true }, issues);
-  checkNumber(c, 'everyEpochs', path, { optional: true, min: 1, integer: true }, issues);
-  checkNumber(c, 'keep', path, { optional: true, min: 1, integer: true }, issues);
-}
+/** The schema of {@link TrainOptions.validation} as JSON: `false` or `{ split?, everyEpochs?, batchSize?, limit? }`. */
+export const validationOptionsSchema = anyOf(
+  literal(false),
+  object({
+    split: oneOf(['validation', 'test'] as const).optional(),
+    everyEpochs: count(1),
+    batchSize: count(1),
+    limit: count(1),
+  }),
+).optional();
+
+/** The schema of {@link TrainOptions.checkpoint} as JSON: `false` or `{ everySteps?, everyEpochs?, keep? }`. */
+export const checkpointOptionsSchema = anyOf(
+  literal(false),
+  object({ everySteps: count(0), everyEpochs: count(1), keep: count(1) }),
+).optional();
+
+/** The plain fields of {@link TrainOptions} (the rest are objects and functions, checked below). */
+const trainNumbers = {
+  epochs: integer({ min: 1 }),
+  batchSize: integer({ min: 1 }),
+  seed: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  baseLearningRate: number({ min: 0 }).optional(),
+  logEverySteps: count(0),
+  metricsEverySteps: count(0),
+} as const;
 
 /**
  * Checks every option of {@link train} before any work.
@@ -234,7 +237,11 @@ export function checkCheckpointOptions(c: unknown, path: string, issues: Issue[]
 export function validateTrainOptions(o: TrainOptions): void {
   const issues: Issue[] = [];
   const rec = o as unknown as Record<string, unknown>;
-  checkNumber(rec, 'epochs', '', { min: 1, integer: true }, issues);
+  for (const [key, schema] of Object.entries(trainNumbers)) {
+    // A batch size may also be a function of the epoch, checked on every epoch below.
+    if (key !== 'batchSize' || typeof o.batchSize !== 'function')
+      issues.push(...schema.issues(rec[key], key));
+  }
   if (typeof o.batchSize === 'function') {
     for (let e = 0; e < (Number.isInteger(o.epochs) ? o.epochs : 0); e++) {
       const b = o.batchSize(e);
@@ -246,15 +253,9 @@ export function validateTrainOptions(o: TrainOptions): void {
         break;
       }
     }
-  } else {
-    checkNumber(rec, 'batchSize', '', { min: 1, integer: true }, issues);
   }
-  checkNumber(rec, 'seed', '', { min: 0, integer: true, max: Number.MAX_SAFE_INTEGER }, issues);
-  checkNumber(rec, 'baseLearningRate', '', { optional: true, min: 0 }, issues);
-  checkNumber(rec, 'logEverySteps', '', { optional: true, min: 0, integer: true }, issues);
-  checkNumber(rec, 'metricsEverySteps', '', { optional: true, min: 0, integer: true }, issues);
-  checkValidationOptions(o.validation, 'validation', issues);
-  checkCheckpointOptions(o.checkpoint, 'checkpoint', issues);
+  issues.push(...validationOptionsSchema.issues(o.validation, 'validation'));
+  issues.push(...checkpointOptionsSchema.issues(o.checkpoint, 'checkpoint'));
   if (o.lrSchedule !== undefined) issues.push(...validateLrSchedule(o.lrSchedule, 'lrSchedule'));
   if (o.objectives.length === 0)
     issues.push({ path: 'objectives', message: 'at least one objective is needed' });

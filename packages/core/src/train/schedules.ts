@@ -1,12 +1,6 @@
 import type { Issue } from '../errors.js';
-import {
-  checkEnum,
-  checkKnownKeys,
-  checkNumber,
-  isPlainObject,
-  joinPath,
-  throwIfIssues,
-} from './validate.js';
+import { throwIfIssues } from '../registry.js';
+import { anyOf, integer, literal, number, object, oneOf, tagged } from '../schema.js';
 
 /**
  * Whether a schedule counts optimizer steps (mini-batches, as Keras's `decay`
@@ -98,53 +92,27 @@ export interface SchedulePosition {
   readonly epochs: number;
 }
 
-const KNOWN: Record<(typeof LR_SCHEDULE_TYPES)[number], readonly string[]> = {
-  constant: ['type'],
-  step: ['type', 'every', 'gamma', 'unit'],
-  exponential: ['type', 'gamma', 'unit'],
-  inverseTime: ['type', 'decay', 'unit'],
-  cosine: ['type', 'minLr', 'warmup', 'unit'],
-};
+const unit = () => oneOf(['step', 'epoch'] as const).optional();
+
+/**
+ * The schema of a learning-rate schedule config (`{ type: 'constant' | 'step' | … }`),
+ * in the one schema vocabulary.
+ */
+export const lrScheduleSchema = tagged('type', {
+  constant: object({}),
+  step: object({ unit: unit(), every: integer({ min: 1 }), gamma: number({ gt: 0 }) }),
+  exponential: object({ unit: unit(), gamma: number({ gt: 0 }) }),
+  inverseTime: object({ unit: unit(), decay: anyOf(number({ min: 0 }), literal('lrOverEpochs')) }),
+  cosine: object({
+    unit: unit(),
+    minLr: number({ min: 0 }).optional(),
+    warmup: integer({ min: 0 }).optional(),
+  }),
+}).describe(`a learning-rate schedule { type: ${LR_SCHEDULE_TYPES.map((t) => `'${t}'`).join(' | ')}, … }`);
 
 /** Every problem with a schedule config, paths prefixed by `path` (e.g. `training.lrSchedule`). */
 export function validateLrSchedule(config: unknown, path = ''): Issue[] {
-  if (!isPlainObject(config)) {
-    return [
-      {
-        path,
-        message: `a learning-rate schedule must be an object with a 'type' (${LR_SCHEDULE_TYPES.join(', ')})`,
-      },
-    ];
-  }
-  const type = config.type;
-  if (typeof type !== 'string' || !(LR_SCHEDULE_TYPES as readonly string[]).includes(type)) {
-    return [
-      {
-        path: joinPath(path, 'type'),
-        message: `unknown schedule ${JSON.stringify(type)}; one of: ${LR_SCHEDULE_TYPES.join(', ')}`,
-      },
-    ];
-  }
-  const issues: Issue[] = [];
-  checkKnownKeys(config, KNOWN[type as keyof typeof KNOWN], path, issues);
-  if (type !== 'constant') checkEnum(config, 'unit', path, ['step', 'epoch'], issues);
-  switch (type) {
-    case 'step':
-      checkNumber(config, 'every', path, { min: 1, integer: true }, issues);
-      checkNumber(config, 'gamma', path, { gt: 0 }, issues);
-      break;
-    case 'exponential':
-      checkNumber(config, 'gamma', path, { gt: 0 }, issues);
-      break;
-    case 'inverseTime':
-      if (config.decay !== 'lrOverEpochs') checkNumber(config, 'decay', path, { min: 0 }, issues);
-      break;
-    case 'cosine':
-      checkNumber(config, 'minLr', path, { optional: true, min: 0 }, issues);
-      checkNumber(config, 'warmup', path, { optional: true, min: 0, integer: true }, issues);
-      break;
-  }
-  return issues;
+  return lrScheduleSchema.issues(config, path);
 }
 
 /**
