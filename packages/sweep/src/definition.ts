@@ -1,4 +1,12 @@
-import type { Issue, JsonObject, JsonValue } from '@moprune/core';
+import {
+  type Issue,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  joinPath,
+  schema as s,
+  showValue,
+} from '@moprune/core';
 import { jsonSha256 } from './canonical.js';
 import { preferenceGrid } from './grid.js';
 
@@ -86,15 +94,10 @@ export interface SweepDefinition {
   readonly trials?: readonly TrialEntry[];
 }
 
-const SWEEP_KEYS = ['id', 'modules', 'runner', 'threads', 'base', 'grid', 'seeds', 'trials', 'description'];
-const TRIAL_KEYS = ['id', 'config', 'set', 'runner', 'threads'];
 /** Sweep ids name a directory and prefix queue job ids. */
 export const SWEEP_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Trial ids name a directory. */
 export const TRIAL_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._=,+-]{0,119}$/;
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 type PathPart = string | number;
 
@@ -128,7 +131,7 @@ function setPath(config: JsonObject, path: string, value: JsonValue): JsonObject
       if (last) node[key] = value;
       else node = node[key]!;
     } else {
-      if (!isObject(node)) return `'${path}': '${key}' is not inside an object`;
+      if (!isJsonObject(node)) return `'${path}': '${key}' is not inside an object`;
       const obj = node as Record<string, JsonValue>;
       if (last) obj[key] = value;
       else {
@@ -148,45 +151,6 @@ function axisValues(axis: GridAxis): JsonValue[] {
     divisions: s.divisions,
     ...(s.first === undefined ? {} : { first: s.first }),
   });
-}
-
-function axisIssues(axis: unknown, path: string): Issue[] {
-  if (Array.isArray(axis)) {
-    return axis.length === 0 ? [{ path, message: 'needs at least one value' }] : [];
-  }
-  if (!isObject(axis) || !isObject(axis.simplex)) {
-    return [
-      {
-        path,
-        message: 'must be an array of values or { "simplex": { "dimensions", "divisions", "first"? } }',
-      },
-    ];
-  }
-  const issues: Issue[] = [];
-  const s = axis.simplex;
-  for (const k of Object.keys(s))
-    if (!['dimensions', 'divisions', 'first'].includes(k))
-      issues.push({ path: `${path}.simplex.${k}`, message: 'is not a simplex option' });
-  if (!Number.isInteger(s.dimensions) || (s.dimensions as number) < 2)
-    issues.push({ path: `${path}.simplex.dimensions`, message: 'must be an integer ≥ 2' });
-  if (!Number.isInteger(s.divisions) || (s.divisions as number) < 1)
-    issues.push({ path: `${path}.simplex.divisions`, message: 'must be an integer ≥ 1' });
-  if (s.first !== undefined) {
-    if (!Array.isArray(s.first) || s.first.length === 0)
-      issues.push({
-        path: `${path}.simplex.first`,
-        message: 'must be a non-empty array of numbers in [0, 1]',
-      });
-    else
-      s.first.forEach((v, i) => {
-        if (typeof v !== 'number' || !(v >= 0 && v <= 1))
-          issues.push({
-            path: `${path}.simplex.first[${i}]`,
-            message: `must be a number in [0, 1], got ${JSON.stringify(v)}`,
-          });
-      });
-  }
-  return issues;
 }
 
 function label(value: JsonValue): string {
@@ -212,95 +176,105 @@ function gridTrialId(index: number, width: number, labels: readonly [string, Jso
   return sanitize(parts.join('-')).slice(0, 120);
 }
 
-function threadsIssue(v: unknown, path: string): Issue[] {
-  return v === undefined || (Number.isInteger(v) && (v as number) >= 1)
-    ? []
-    : [{ path, message: `must be an integer ≥ 1, got ${JSON.stringify(v)}` }];
+const threadsField = () => s.integer({ min: 1 }).optional();
+const runnerField = () => s.string().describe('the name of a registered trial runner').optional();
+const configObject = () =>
+  s.custom<JsonObject>(
+    'a config object',
+    (v, path) => (isJsonObject(v) ? [] : [{ path, message: `must be a config object, got ${showValue(v)}` }]),
+    ['object'],
+  );
+
+const simplexAxisSchema = s.object({
+  simplex: s.object({
+    dimensions: s.integer({ min: 2 }),
+    divisions: s.integer({ min: 1 }),
+    first: s.array(s.number({ min: 0, max: 1 }), { minLength: 1 }).optional(),
+  }),
+});
+
+/** One grid axis: a non-empty list of values, or `{ simplex: { dimensions, divisions, first? } }`. */
+const gridAxisSchema = s.anyOf(s.array(s.json(), { minLength: 1 }), simplexAxisSchema);
+
+/** `grid`: dotted paths (`training.seed`, `objectives[1].weight`) → axes. */
+const gridSchema = s.custom<Record<string, GridAxis>>(
+  'an object of dotted paths → value lists',
+  (v, path) => {
+    if (!isJsonObject(v)) return [{ path, message: 'must map dotted paths to value lists' }];
+    return Object.entries(v).flatMap(([key, axis]) => {
+      const at = joinPath(path, key);
+      const bad =
+        parsePath(key) === undefined
+          ? [{ path: at, message: 'is not a dotted path like training.seed or objectives[1].weight' }]
+          : [];
+      return [...bad, ...gridAxisSchema.issues(axis, at)];
+    });
+  },
+  ['object'],
+);
+
+/** An explicit trial; whether `set` can apply depends on the sweep having a `base`. */
+const trialSchema = (hasBase: boolean) =>
+  s
+    .object({
+      id: s.string({ pattern: { regex: TRIAL_ID_RE, message: `must match ${TRIAL_ID_RE}` } }).optional(),
+      config: configObject().optional(),
+      set: s.record(s.json()).describe('an object of dotted paths → values').optional(),
+      runner: runnerField(),
+      threads: threadsField(),
+    })
+    .refine((t, path): Issue[] | undefined => {
+      if (t.config !== undefined && t.set !== undefined)
+        return [{ path, message: 'give either config or set, not both' }];
+      if (t.set !== undefined && !hasBase)
+        return [{ path: joinPath(path, 'set'), message: 'needs a base config to modify' }];
+      if (t.config === undefined && t.set === undefined && !hasBase)
+        return [{ path, message: 'needs a config (or a base config and set)' }];
+      return undefined;
+    });
+
+/**
+ * The schema of a sweep document (see {@link SweepDefinition}); `hasBase`
+ * says whether the document has a `base` config, which a trial's `set` needs.
+ */
+function sweepSchema(hasBase: boolean) {
+  return s.object({
+    id: s.string({
+      pattern: {
+        regex: SWEEP_ID_RE,
+        message: `must match ${SWEEP_ID_RE} (it names a directory and queue jobs)`,
+      },
+    }),
+    modules: s.array(s.string().describe('a module specifier or path')).optional(),
+    runner: runnerField(),
+    threads: threadsField(),
+    base: configObject().optional(),
+    grid: gridSchema.optional(),
+    seeds: s.array(s.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), { minLength: 1 }).optional(),
+    trials: s.array(trialSchema(hasBase), { minLength: 1 }).optional(),
+    description: s.json().optional(),
+  });
 }
+
+/** The schema of a sweep document's fields (a `set` in a trial is checked as if there were a `base`). */
+export const sweepDefinitionSchema = sweepSchema(true);
 
 /**
  * Every problem with a sweep document's shape (not yet its trial configs:
  * those are checked by their runners, see `planSweep`), each with its path.
  */
 export function validateSweepDefinition(doc: unknown): Issue[] {
-  if (!isObject(doc)) return [{ path: '', message: 'a sweep must be a JSON object' }];
-  const issues: Issue[] = [];
-  for (const k of Object.keys(doc))
-    if (!SWEEP_KEYS.includes(k))
-      issues.push({ path: k, message: `unknown field; one of: ${SWEEP_KEYS.join(', ')}` });
-  if (typeof doc.id !== 'string' || !SWEEP_ID_RE.test(doc.id))
-    issues.push({ path: 'id', message: `must match ${SWEEP_ID_RE} (it names a directory and queue jobs)` });
-  if (
-    doc.modules !== undefined &&
-    !(Array.isArray(doc.modules) && doc.modules.every((m) => typeof m === 'string' && m !== ''))
-  )
-    issues.push({ path: 'modules', message: 'must be an array of module specifiers or paths' });
-  if (doc.runner !== undefined && (typeof doc.runner !== 'string' || doc.runner === ''))
-    issues.push({ path: 'runner', message: 'must be the name of a registered trial runner' });
-  issues.push(...threadsIssue(doc.threads, 'threads'));
-  if (doc.base !== undefined && !isObject(doc.base))
-    issues.push({ path: 'base', message: 'must be a config object' });
-  if (doc.grid !== undefined) {
-    if (!isObject(doc.grid)) issues.push({ path: 'grid', message: 'must map dotted paths to value lists' });
-    else
-      for (const [path, axis] of Object.entries(doc.grid)) {
-        if (parsePath(path) === undefined)
-          issues.push({
-            path: `grid.${path}`,
-            message: 'is not a dotted path like training.seed or objectives[1].weight',
-          });
-        issues.push(...axisIssues(axis, `grid.${path}`));
-      }
-  }
-  if (doc.seeds !== undefined) {
-    if (!Array.isArray(doc.seeds) || doc.seeds.length === 0)
-      issues.push({ path: 'seeds', message: 'must be a non-empty array of integers ≥ 0' });
-    else
-      doc.seeds.forEach((s, i) => {
-        if (!Number.isSafeInteger(s) || (s as number) < 0)
-          issues.push({ path: `seeds[${i}]`, message: `must be an integer ≥ 0, got ${JSON.stringify(s)}` });
-      });
-  }
+  if (!isJsonObject(doc)) return [{ path: '', message: 'a sweep must be a JSON object' }];
+  const hasBase = isJsonObject(doc.base);
   const generated = doc.grid !== undefined || doc.seeds !== undefined;
-  if (doc.trials !== undefined) {
-    if (generated) issues.push({ path: 'trials', message: 'give either trials or grid/seeds, not both' });
-    if (!Array.isArray(doc.trials) || doc.trials.length === 0)
-      issues.push({
-        path: 'trials',
-        message: 'must be a non-empty array of { id?, config | set, runner?, threads? }',
-      });
-    else
-      doc.trials.forEach((t, i) => {
-        const p = `trials[${i}]`;
-        if (!isObject(t)) {
-          issues.push({ path: p, message: 'must be an object { id?, config | set, runner?, threads? }' });
-          return;
-        }
-        for (const k of Object.keys(t))
-          if (!TRIAL_KEYS.includes(k))
-            issues.push({ path: `${p}.${k}`, message: `unknown field; one of: ${TRIAL_KEYS.join(', ')}` });
-        if (t.id !== undefined && (typeof t.id !== 'string' || !TRIAL_ID_RE.test(t.id)))
-          issues.push({ path: `${p}.id`, message: `must match ${TRIAL_ID_RE}` });
-        if (t.config !== undefined && t.set !== undefined)
-          issues.push({ path: p, message: 'give either config or set, not both' });
-        if (t.config !== undefined && !isObject(t.config))
-          issues.push({ path: `${p}.config`, message: 'must be a config object' });
-        if (t.set !== undefined) {
-          if (!isObject(t.set)) issues.push({ path: `${p}.set`, message: 'must map dotted paths to values' });
-          else if (!isObject(doc.base))
-            issues.push({ path: `${p}.set`, message: 'needs a base config to modify' });
-        }
-        if (t.config === undefined && t.set === undefined && !isObject(doc.base))
-          issues.push({ path: p, message: 'needs a config (or a base config and set)' });
-        if (t.runner !== undefined && (typeof t.runner !== 'string' || t.runner === ''))
-          issues.push({ path: `${p}.runner`, message: 'must be the name of a registered trial runner' });
-        issues.push(...threadsIssue(t.threads, `${p}.threads`));
-      });
-  } else if (!generated) {
+  const issues: Issue[] = [];
+  if (doc.trials !== undefined && generated)
+    issues.push({ path: 'trials', message: 'give either trials or grid/seeds, not both' });
+  issues.push(...sweepSchema(hasBase).issues(doc));
+  if (doc.trials === undefined && !generated)
     issues.push({ path: '', message: 'a sweep needs trials, or a base config with grid and/or seeds' });
-  } else if (!isObject(doc.base)) {
+  else if (doc.trials === undefined && !hasBase && doc.base === undefined)
     issues.push({ path: 'base', message: 'is required with grid/seeds: the config they modify' });
-  }
   return issues;
 }
 

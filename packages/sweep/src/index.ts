@@ -31,6 +31,7 @@ export {
   type SimplexAxis,
   SWEEP_ID_RE,
   type SweepDefinition,
+  sweepDefinitionSchema,
   TRIAL_ID_RE,
   type TrialEntry,
   type TrialSpec,

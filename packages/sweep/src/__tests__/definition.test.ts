@@ -1,6 +1,12 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { expandTrials, preferenceGrid, type SweepDefinition, validateSweepDefinition } from '../index.js';
+import {
+  expandTrials,
+  preferenceGrid,
+  type SweepDefinition,
+  sweepDefinitionSchema,
+  validateSweepDefinition,
+} from '../index.js';
 
 const base = { model: { type: 'mlp', hidden: [4] }, training: { epochs: 1, batchSize: 4, seed: 0 } };
 
@@ -27,7 +33,7 @@ describe('validateSweepDefinition', () => {
         'grid.solver.weights.simplex.divisions',
         'grid.solver.weights.simplex.x',
         'id',
-        'modules',
+        'modules[0]',
         'seeds[1]',
         'seeds[2]',
         'surprise',
@@ -49,6 +55,31 @@ describe('validateSweepDefinition', () => {
         (i) => i.path,
       ),
     ).toEqual(['trials[0].set', 'trials[1].id', 'trials[1]']);
+  });
+});
+
+describe('sweepDefinitionSchema', () => {
+  it("declares a sweep's fields in core's schema vocabulary, each trial's too", () => {
+    expect(Object.keys(sweepDefinitionSchema.fields).sort()).toEqual(
+      ['base', 'description', 'grid', 'id', 'modules', 'runner', 'seeds', 'threads', 'trials'].sort(),
+    );
+    expect(
+      validateSweepDefinition({
+        id: 's',
+        base: [],
+        trials: [
+          { config: base, set: {}, threads: 1.5, runner: '' },
+          { id: 'ok', config: 3 },
+        ],
+      }).map((i) => i.path),
+    ).toEqual(['base', 'trials[0].runner', 'trials[0].threads', 'trials[0]', 'trials[1].config']);
+    expect(
+      validateSweepDefinition({
+        id: 's',
+        base,
+        grid: { 'training.seed': { simplex: { dimensions: 3, divisions: 2, first: [0, 1.5] } }, x: 'a' },
+      }).map((i) => i.path),
+    ).toEqual(['grid.training.seed.simplex.first[1]', 'grid.x']);
   });
 });
 
