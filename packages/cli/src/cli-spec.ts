@@ -258,8 +258,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'list',
     args: '[kind]',
     summary: 'List registered experiments, models, datasets, objectives, solvers and pruners',
-    details: ['kind: experiments, models, datasets, objectives, solvers or pruners (default: all).'],
-    options: [{ name: 'json', type: 'boolean', help: 'Print JSON' }, MODULE, HELP],
+    details: [
+      'kind: experiments, models, datasets, objectives, solvers or pruners (default: all).',
+      "--fields shows each component's config fields (from its configSchema: '?' marks an optional one) with what each must be; --json always includes them.",
+    ],
+    options: [
+      { name: 'json', type: 'boolean', help: 'Print JSON' },
+      { name: 'fields', type: 'boolean', help: "Show each component's config fields" },
+      MODULE,
+      HELP,
+    ],
   },
 ];
 

@@ -429,6 +429,21 @@ async function loadComponentsAndModules(
   ]);
 }
 
+/** One line of `moprune list`: a registered name, its description and (components) its config fields. */
+interface ListEntry {
+  readonly name: string;
+  readonly description: string;
+  readonly fields?: readonly { name: string; optional: boolean; description: string }[];
+}
+
+/** The `--fields` lines under a component, one per config field besides `type`. */
+function fieldLines(fields: NonNullable<ListEntry['fields']>): string[] {
+  if (fields.length === 0) return ['      (no fields besides type)'];
+  const labels = fields.map((f) => `${f.name}${f.optional ? '?' : ''}`);
+  const w = Math.max(...labels.map((l) => l.length)) + 2;
+  return fields.map((f, i) => `      ${labels[i]!.padEnd(w)}${f.description}`);
+}
+
 async function cmdList(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
   const { values: v, positionals } = parseCommand(spec, argv);
   if (v.help) {
@@ -443,12 +458,19 @@ async function cmdList(spec: CommandSpec, argv: readonly string[], io: CliIo): P
   await loadComponentsAndModules(v, io);
   const { registries } = await import('@moprune/core');
   const r = registries();
-  const entries: Record<string, { name: string; description: string }[]> = {
+  const entries: Record<string, ListEntry[]> = {
     experiments: listExperiments().map((e) => ({ name: e.name, description: e.description })),
   };
   for (const k of KINDS.slice(1) as ('models' | 'datasets' | 'objectives' | 'solvers' | 'pruners')[]) {
-    const reg = r[k];
-    entries[k] = reg.types().map((t) => ({ name: t, description: reg.get(t)?.description ?? '' }));
+    entries[k] = r[k].list().map((d) => ({
+      name: d.name,
+      description: d.description,
+      fields: Object.entries(d.configSchema.fields).map(([name, f]) => ({
+        name,
+        optional: f.isOptional,
+        description: f.description,
+      })),
+    }));
   }
   const shown = kind === undefined ? KINDS : [kind];
   if (v.json) {
@@ -461,7 +483,10 @@ async function cmdList(spec: CommandSpec, argv: readonly string[], io: CliIo): P
     const list = entries[k]!;
     if (list.length === 0) out.push('  (none registered)');
     const w = Math.max(0, ...list.map((e) => e.name.length)) + 2;
-    for (const e of list) out.push(`  ${e.name.padEnd(w)}${e.description}`);
+    for (const e of list) {
+      out.push(`  ${e.name.padEnd(w)}${e.description}`);
+      if (v.fields && e.fields) out.push(...fieldLines(e.fields));
+    }
     out.push('');
   }
   io.stdout.write(`${out.join('\n').trimEnd()}\n`);

@@ -126,6 +126,31 @@ describe('list', () => {
     expect(json.solvers.map((s) => s.name)).toEqual(['chebyshev-al', 'madam', 'smgd', 'weighted-sum']);
   });
 
+  it("--fields shows each component's config fields from its schema; --json always has them", async () => {
+    const m = memoryIo(root);
+    expect(await main(['list', 'objectives', '--fields'], m.io)).toBe(EXIT.OK);
+    const out = m.stdout();
+    expect(out).toMatch(
+      /\n {2}nll +negative log-likelihood[^\n]*\n( {6}\S[^\n]*\n)* {6}task +an integer ≥ 0\n/,
+    );
+    expect(out).toMatch(/\n {6}coefficient\? +a number ≥ 0\n/);
+    expect(out).toMatch(/\n {6}params\? +a parameter selector like/);
+    const plain = memoryIo(root);
+    expect(await main(['list', 'objectives'], plain.io)).toBe(EXIT.OK);
+    expect(plain.stdout()).not.toContain('coefficient?');
+    const j = memoryIo(root);
+    expect(await main(['list', 'pruners', '--json'], j.io)).toBe(EXIT.OK);
+    type Entry = { name: string; fields: { name: string; optional: boolean; description: string }[] };
+    const relevance = (JSON.parse(j.stdout()) as { pruners: Entry[] }).pruners.find(
+      (p) => p.name === 'relevance',
+    )!;
+    expect(relevance.fields.find((f) => f.name === 'fraction')).toEqual({
+      name: 'fraction',
+      optional: true,
+      description: 'a number > 0 and < 1',
+    });
+  });
+
   it('imports experiment modules given with --module (a plain exported definition registers)', async () => {
     const file = join(root, 'exp-module.mjs');
     writeFileSync(
