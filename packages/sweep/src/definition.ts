@@ -194,7 +194,10 @@ const simplexAxisSchema = s.object({
 });
 
 /** One grid axis: a non-empty list of values, or `{ simplex: { dimensions, divisions, first? } }`. */
-const gridAxisSchema = s.anyOf(s.array(s.json(), { minLength: 1 }), simplexAxisSchema);
+const gridAxisSchema = s.anyOf(
+  s.array(s.json()).refine((values) => (values.length === 0 ? 'needs at least one value' : undefined)),
+  simplexAxisSchema,
+);
 
 /** `grid`: dotted paths (`training.seed`, `objectives[1].weight`) → axes. */
 const gridSchema = s.custom<Record<string, GridAxis>>(
@@ -250,7 +253,12 @@ function sweepSchema(hasBase: boolean) {
     threads: threadsField(),
     base: configObject().optional(),
     grid: gridSchema.optional(),
-    seeds: s.array(s.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), { minLength: 1 }).optional(),
+    seeds: s
+      .array(
+        s.integer({ min: 0 }).refine((v) => (Number.isSafeInteger(v) ? undefined : 'must be a safe integer')),
+        { minLength: 1 },
+      )
+      .optional(),
     trials: s.array(trialSchema(hasBase), { minLength: 1 }).optional(),
     description: s.json().optional(),
   });
