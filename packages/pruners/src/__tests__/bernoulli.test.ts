@@ -120,7 +120,8 @@ describe('Bernoulli gate pruner', () => {
 
   it('removes units whose θ stayed 0 for the patience window — after warm-up only — and keeps outputs', async () => {
     const net = createNetwork(gatedMlp, { seed: 3 });
-    const p = createBernoulliGatePruner({ patience: 3, warmupSteps: 4 });
+    // closedDecay 1: a closed structure's weights vanish at its first step at θ = 0, so θ and patience decide here.
+    const p = createBernoulliGatePruner({ patience: 3, warmupSteps: 4, closedDecay: 1 });
     init(p, net);
     const [theta1, theta2] = p.variables!();
     theta1!.assign(tf.tensor1d([0, 1, 0, 1, 1, 1]));
@@ -163,7 +164,7 @@ describe('Bernoulli gate pruner', () => {
 
   it('a layer whose every unit gate closed keeps one (zero) unit, its gate still closed, and the same outputs', async () => {
     const net = createNetwork(gatedMlp, { seed: 5 });
-    const p = createBernoulliGatePruner({ patience: 1, warmupSteps: 0 });
+    const p = createBernoulliGatePruner({ patience: 1, warmupSteps: 0, closedDecay: 1 });
     init(p, net);
     const [theta1, theta2] = p.variables!();
     theta1!.assign(tf.tensor1d([1, 1, 1, 1, 1, 1]));
@@ -205,7 +206,7 @@ describe('Bernoulli gate pruner', () => {
       }
     };
     scaleUnit(net, 0, 1e-3);
-    const p = createBernoulliGatePruner({ patience: 2, warmupSteps: 0, maxWeightRms: 0.01 });
+    const p = createBernoulliGatePruner({ patience: 2, warmupSteps: 0, maxWeightRms: 0.01, closedDecay: 0 });
     init(p, net);
     const [theta1, theta2] = p.variables!();
     theta1!.assign(tf.tensor1d([0, 1, 0, 1, 1, 1])); // units 0 and 2 closed; only unit 0 has small weights
@@ -229,9 +230,77 @@ describe('Bernoulli gate pruner', () => {
     small.dispose();
   });
 
+  it('by default a closed structure shrinks into the attraction region before it goes — never on θ alone', async () => {
+    const net = createNetwork(gatedMlp, { seed: 6 });
+    const p = createBernoulliGatePruner({ patience: 1, warmupSteps: 0 }); // closedDecay 0.05, maxWeightRms 1e-3
+    init(p, net);
+    const [theta1, theta2] = p.variables!();
+    theta1!.assign(tf.tensor1d([0, 0, 1, 1, 1, 1]));
+    theta2!.assign(tf.tensor1d([1, 1, 1, 1, 1]));
+    const rms = (unit: number) => {
+      let sum = 0;
+      let count = 0;
+      for (const [param, axis] of [
+        ['fc1/kernel', 1],
+        ['fc1/bias', 0],
+        ['fc2/kernel', 0],
+      ] as const) {
+        const v = net.params.get(param)!;
+        const d = v.dataSync();
+        const stride = v.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+        const dim = v.shape[axis]!;
+        for (let o = 0; o < d.length / (stride * dim); o++)
+          for (let k = 0; k < stride; k++) {
+            sum += d[(o * dim + unit) * stride + k]! ** 2;
+            count++;
+          }
+      }
+      return Math.sqrt(sum / count);
+    };
+    const open = rms(2);
+    const start = rms(0);
+    const x = tf.randomNormal([4, 8], 0, 1, 'float32', 8);
+    const outputs = () => {
+      const gates = p.gates!(false, Rng.fromSeed(0));
+      const [y] = net.apply(x, { gates });
+      const out = Array.from(y!.dataSync());
+      tf.dispose([y!, ...Object.values(gates)]);
+      return out;
+    };
+    const y0 = outputs();
+    await p.afterStep(stepCtx(net, 0));
+    // Patience is met, but the weights are far outside the region: nothing goes.
+    expect(await p.afterEpoch!(stepCtx(net, 0))).toBeUndefined();
+    expect(rms(0)).toBeCloseTo(start * 0.95, 6);
+    expect(rms(2)).toBe(open); // open structures are untouched
+    // Unit 1 opens again after 10 steps at 0: it resumes with weights shrunk by 0.95^10.
+    let step = 1;
+    for (; step < 10; step++) await p.afterStep(stepCtx(net, step));
+    // The shrinking never changed what the deterministic network computes (its gates are closed).
+    const y1 = outputs();
+    for (let i = 0; i < y0.length; i++) expect(y1[i]).toBeCloseTo(y0[i]!, 5);
+    theta1!.assign(tf.tensor1d([0, 0.7, 1, 1, 1, 1]));
+    const reopened = rms(1);
+    let steps = 10;
+    for (; rms(0) > 1e-3; step++, steps++) {
+      expect(await p.afterEpoch!(stepCtx(net, step - 1))).toBeUndefined();
+      await p.afterStep(stepCtx(net, step));
+    }
+    expect(rms(1)).toBe(reopened);
+    expect(steps).toBe(Math.ceil(Math.log(1e-3 / start) / Math.log(0.95)));
+    const result = await p.afterEpoch!(stepCtx(net, step));
+    const small = result!.replaceNetwork!;
+    expect(small.params.get('fc1/kernel')!.shape).toEqual([8, 5]);
+    expect(p.metrics!().removedUnits).toBe(1);
+    x.dispose();
+    p.dispose!();
+    net.dispose();
+    small.dispose();
+  });
+
   it('removes a whole residual block whose layer gate closed', async () => {
     const net = createNetwork(gatedResidual, { seed: 4 });
-    const p = createBernoulliGatePruner({ patience: 1, warmupSteps: 0 });
+    const p = createBernoulliGatePruner({ patience: 1, warmupSteps: 0, closedDecay: 1 });
     init(p, net);
     const byId = new Map(net.gateSites.map((s, i) => [s.id, p.variables!()[i]!]));
     byId.get('b1')!.assign(tf.tensor1d([0]));
@@ -281,6 +350,27 @@ describePrunerConformance({
   it,
 });
 
+/** The RMS of every slice of each of `groups` in `net` (what the pruner's attraction region measures). */
+function groupRms(net: Network, groups: readonly string[]): number[] {
+  return groups.map((id) => {
+    let sum = 0;
+    let count = 0;
+    for (const slice of net.groups.find((g) => g.id === id)?.slices ?? []) {
+      const v = net.params.get(slice.param)!;
+      const d = v.dataSync();
+      const stride = v.shape.slice(slice.axis + 1).reduce((a, b) => a * b, 1);
+      const dim = v.shape[slice.axis]!;
+      for (const index of slice.indices)
+        for (let o = 0; o < d.length / (stride * dim); o++)
+          for (let k = 0; k < stride; k++) {
+            sum += d[(o * dim + index) * stride + k]! ** 2;
+            count++;
+          }
+    }
+    return count === 0 ? 0 : Math.sqrt(sum / count);
+  });
+}
+
 describe('Bernoulli gates: the pruning condition (property)', () => {
   // Random θ trajectories on unit gates (an MLP) and on block gates (a residual net), removal tried
   // at random steps: a gate goes only after θ sat at exactly 0 for the patience window, never during
@@ -289,6 +379,8 @@ describe('Bernoulli gates: the pruning condition (property)', () => {
     residual: fc.boolean(),
     patience: fc.integer({ min: 1, max: 4 }),
     warmup: fc.integer({ min: 0, max: 6 }),
+    // 1: weights vanish at the first step at θ = 0; 0.6: they need about 7 steps to reach the region.
+    closedDecay: fc.constantFrom(1, 0.6),
     steps: fc.array(
       fc.record({
         // Per gate: mostly 0, sometimes open — θ that stays at 0 a while and comes back.
@@ -308,6 +400,7 @@ describe('Bernoulli gates: the pruning condition (property)', () => {
       const p = createBernoulliGatePruner({
         patience: c.patience,
         warmupSteps: c.warmup,
+        closedDecay: c.closedDecay,
         ...(c.residual ? { sites: 'layers' as const } : {}),
       });
       init(p, net);
@@ -329,6 +422,7 @@ describe('Bernoulli gates: the pruning condition (property)', () => {
         const gates = p.gates!(false, Rng.fromSeed(0));
         const [before] = net.apply(x, { gates });
         const old = p.variables!();
+        const rmsBefore = new Map(old.map((v, k) => [v, groupRms(net, net.gateSites[k]!.groups)]));
         const result = await p.afterEpoch!(stepCtx(net, step));
         tf.dispose(Object.values(gates));
         if (result?.replaceNetwork === undefined) {
@@ -344,9 +438,13 @@ describe('Bernoulli gates: the pruning condition (property)', () => {
           const kept = r === undefined ? [] : (r.takes?.[0]?.indices ?? [...runs.get(v)!.keys()]);
           runs.get(v)!.forEach((run, i) => {
             if (kept.includes(i)) return;
-            // Removed: θ sat at 0 for the whole patience window, after warm-up.
-            expect(run).toBeGreaterThanOrEqual(c.patience);
+            // Removed: θ sat at 0 for the whole patience window, after warm-up, its weights in the
+            // region — or, whatever its θ, its weights were exactly 0 already (a dead structure:
+            // compaction drops it, exactly; closedDecay 1 leaves one behind when θ rises again).
             expect(step).toBeGreaterThanOrEqual(c.warmup);
+            const rms = rmsBefore.get(v)![i]!;
+            expect(rms).toBeLessThanOrEqual(1e-3);
+            if (rms > 0) expect(run).toBeGreaterThanOrEqual(c.patience);
           });
           if (r)
             next.set(
