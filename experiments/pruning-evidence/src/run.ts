@@ -7,7 +7,11 @@ import { initBackend } from '@moprune/backend';
 import { FULL, SMOKE } from './configs.js';
 import { EVIDENCE_RUNS, type EvidenceRun, runEvidence } from './evidence.js';
 
+// `pnpm <script> -- --flag` hands the `--` on to the script (pnpm ≥ 9): drop it, or every flag after it
+// would be a positional argument.
+const argv = process.argv.slice(2);
 const { values } = parseArgs({
+  args: argv[0] === '--' ? argv.slice(1) : argv,
   options: {
     smoke: { type: 'boolean', default: false },
     only: { type: 'string' },

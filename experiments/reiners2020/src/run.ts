@@ -10,7 +10,11 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '@moprune/backend';
 import { type KneeStrategy, type Part, type ProgressEvent, type RunFigures, reproduce } from './reproduce.js';
 
+// `pnpm <script> -- --flag` hands the `--` on to the script (pnpm ≥ 9): drop it, or every flag after it
+// would be a positional argument.
+const argv = process.argv.slice(2);
 const { values } = parseArgs({
+  args: argv[0] === '--' ? argv.slice(1) : argv,
   options: {
     quick: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initBackend } from '@moprune/backend';
 import { createNetwork, registries } from '@moprune/core';
 import '@moprune/models';
@@ -54,5 +56,17 @@ describe('pruning evidence (small-data version of the script CI runs)', () => {
     const written = JSON.parse(readFileSync(join(out, 'evidence.json'), 'utf8'));
     expect(written.rows).toHaveLength(3);
     expect(tf.memory().numTensors).toBe(start);
+  });
+});
+
+describe('the evidence script', () => {
+  it("reads its options after pnpm's `--` (`pnpm evidence -- --only gates`, as the READMEs say)", () => {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/run.ts', '--', '--seed', 'x'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toContain("--seed must be an integer ≥ 0, got 'x'");
+    expect(r.status).toBe(2);
   });
 });

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initBackend } from '@moprune/backend';
 import { validateExperimentConfig } from '@moprune/core';
 import { REINERS2020_LAMBDA2_GRID } from '@moprune/solvers';
@@ -350,5 +352,17 @@ describe('reproduce (tiny)', () => {
     expect(lines[6]).toMatch(/^smgd: completed, 1 epochs, test accuracy \d+\.\d\d%, dense weights removed/);
     expect(experiment.name).toBe('reiners2020');
     expect(Object.keys(experiment.modes)).toEqual(['quick', 'full']);
+  });
+});
+
+describe('the reproduce script', () => {
+  it("reads its options after pnpm's `--` (`pnpm reproduce -- --quick`)", () => {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/run.ts', '--', '--quick', '--full'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toContain('choose one of --quick and --full');
+    expect(r.status).not.toBe(0);
   });
 });
