@@ -29,11 +29,11 @@ function detach(value: tf.Tensor, net: Network, plan: GroupPlan): tf.Tensor {
 
 // ─────────────────────────── group ℓ2,1 ───────────────────────────
 
-interface L21Config {
+/** What a group-norm objective needs besides its norm: resolved from a valid config. */
+interface GroupNormOptions {
   readonly name: string;
   readonly groups: GroupSource;
   readonly coefficient: number;
-  readonly weighting: 'none' | 'sqrtSize';
   readonly differentiable: boolean;
 }
 
@@ -61,20 +61,31 @@ export const groupL21Definition = defineObjective({
     differentiable: s.boolean().optional(),
     ...commonFields,
   }),
-  create: (c) =>
-    l21Objective(
+  create(c) {
+    const weighting = c.weighting ?? 'none';
+    return groupNormObjective(
       {
         groups: toGroupSource(c.groups),
         coefficient: c.coefficient ?? 1,
-        weighting: c.weighting ?? 'none',
         differentiable: c.differentiable ?? true,
         name: c.name ?? 'groupL21',
       },
       c,
-    ),
+      (net, plan) => groupL21(net, plan, weighting),
+    );
+  },
 });
 
-function l21Objective(o: L21Config, config: JsonObject): Objective {
+/**
+ * An objective computing coefficient·norm(net, plan) over the groups of its
+ * source, planned once per network; with `differentiable: false` the value
+ * is kept and its gradient is zero (see {@link detach}).
+ */
+function groupNormObjective(
+  o: GroupNormOptions,
+  config: JsonObject,
+  norm: (net: Network, plan: GroupPlan) => tf.Scalar,
+): Objective {
   const plans = new PerNetwork((net) => planGroups(net, o.groups, o.name));
   return {
     name: o.name,
@@ -82,7 +93,7 @@ function l21Objective(o: L21Config, config: JsonObject): Objective {
     value: (ctx) =>
       tf.tidy(() => {
         const plan = plans.get(ctx.net);
-        const v = tf.mul(groupL21(ctx.net, plan, o.weighting), o.coefficient);
+        const v = tf.mul(norm(ctx.net, plan), o.coefficient);
         return (o.differentiable ? v : detach(v, ctx.net, plan)) as tf.Scalar;
       }),
   };
@@ -95,15 +106,6 @@ export interface GrowlTheta {
   readonly kind: GrowlWeightKind;
   readonly beta1: number;
   readonly beta2: number;
-}
-
-interface GrowlConfig {
-  readonly name: string;
-  readonly groups: GroupSource;
-  readonly theta: GrowlTheta;
-  readonly scope: 'perNode' | 'global';
-  readonly coefficient: number;
-  readonly differentiable: boolean;
 }
 
 /**
@@ -174,32 +176,20 @@ export const growlDefinition = defineObjective({
     differentiable: s.boolean().optional(),
     ...commonFields,
   }),
-  create: (c) =>
-    growlObjective(
+  create(c) {
+    const theta: GrowlTheta = c.theta
+      ? { kind: c.theta.kind ?? 'spike', beta1: c.theta.beta1, beta2: c.theta.beta2 }
+      : { kind: 'spike', beta1: 0.8, beta2: 0.2 };
+    const scope = c.scope ?? 'perNode';
+    return groupNormObjective(
       {
         groups: toGroupSource(c.groups),
-        theta: c.theta
-          ? { kind: c.theta.kind ?? 'spike', beta1: c.theta.beta1, beta2: c.theta.beta2 }
-          : { kind: 'spike', beta1: 0.8, beta2: 0.2 },
-        scope: c.scope ?? 'perNode',
         coefficient: c.coefficient ?? 1,
         differentiable: c.differentiable ?? true,
         name: c.name ?? 'growl',
       },
       c,
-    ),
+      (net, plan) => growl(net, plan, theta, scope),
+    );
+  },
 });
-
-function growlObjective(o: GrowlConfig, config: JsonObject): Objective {
-  const plans = new PerNetwork((net) => planGroups(net, o.groups, o.name));
-  return {
-    name: o.name,
-    config,
-    value: (ctx) =>
-      tf.tidy(() => {
-        const plan = plans.get(ctx.net);
-        const v = tf.mul(growl(ctx.net, plan, o.theta, o.scope), o.coefficient);
-        return (o.differentiable ? v : detach(v, ctx.net, plan)) as tf.Scalar;
-      }),
-  };
-}
