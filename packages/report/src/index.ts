@@ -28,6 +28,10 @@ export {
   summaryTable,
 } from './markdown.js';
 export {
+  BAR_MARK_NAME,
+  type Bar,
+  type BarPlotOptions,
+  barPlotSpec,
   bucketMeans,
   FRONTS_MARK_NAMES,
   type FrontPlotOptions,

@@ -341,6 +341,78 @@ export function frontsPlotSpec(series: readonly Series[], options: FrontsPlotOpt
   };
 }
 
+/** One bar of {@link barPlotSpec}: a value of one series in one category. */
+export interface Bar {
+  /** The category on the x axis (e.g. a layer name); categories keep their first-seen order. */
+  readonly category: string;
+  /** The series (bars of one series share a colour; several series stand side by side). */
+  readonly series: string;
+  readonly value: number;
+}
+
+/** Options of {@link barPlotSpec}. */
+export interface BarPlotOptions {
+  readonly title: string;
+  readonly xTitle: string;
+  readonly yTitle: string;
+  /** d3 format of the y axis labels, e.g. `'.0%'`. */
+  readonly yFormat?: string;
+}
+
+/** Layer name of {@link barPlotSpec}'s bars (SVG group `bars_marks`). */
+export const BAR_MARK_NAME = 'bars';
+
+/**
+ * A grouped bar chart: per category (x, in first-seen order, labels turned
+ * for long layer names) one bar per series side by side — e.g. the filters
+ * of each layer as built and as kept by a pruning run.
+ * @throws ReportError `INVALID_ARGUMENT` for a non-finite value or an empty category or series name.
+ */
+export function barPlotSpec(bars: readonly Bar[], options: BarPlotOptions): VegaLiteSpec {
+  const bad = bars.find((b) => !Number.isFinite(b.value) || b.category === '' || b.series === '');
+  if (bad !== undefined) {
+    throw new ReportError(
+      'INVALID_ARGUMENT',
+      `bar ${JSON.stringify(bad)} needs a finite value and non-empty category and series`,
+    );
+  }
+  const categories = [...new Set(bars.map((b) => b.category))];
+  const series = [...new Set(bars.map((b) => b.series))];
+  return {
+    ...base(options.title),
+    width: Math.max(WIDTH, 14 * categories.length * Math.max(1, series.length)),
+    data: { values: bars.map((b) => ({ category: b.category, series: b.series, value: b.value })) },
+    layer: [
+      {
+        name: BAR_MARK_NAME,
+        mark: { type: 'bar' },
+        encoding: {
+          x: {
+            field: 'category',
+            type: 'nominal',
+            title: options.xTitle,
+            sort: categories,
+            axis: { labelAngle: -60 },
+          },
+          xOffset: { field: 'series', type: 'nominal', sort: series },
+          y: {
+            field: 'value',
+            type: 'quantitative',
+            title: options.yTitle,
+            ...(options.yFormat === undefined ? {} : { axis: { format: options.yFormat } }),
+          },
+          color: { field: 'series', type: 'nominal', title: null, sort: series },
+          tooltip: [
+            { field: 'category', type: 'nominal', title: options.xTitle },
+            { field: 'series', type: 'nominal' },
+            { field: 'value', type: 'quantitative', title: options.yTitle, format: '.4~g' },
+          ],
+        },
+      },
+    ],
+  };
+}
+
 /**
  * The solver's objective weights over training (c1, c2 of SMGD/MAdam, or the
  * fixed λ of a weighted sum), one series per weight, bucket-averaged to at

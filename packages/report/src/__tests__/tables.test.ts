@@ -1,6 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
+  barPlotSpec,
   bucketMeans,
   formatCount,
   formatDuration,
@@ -181,6 +182,32 @@ describe('fronts plot', () => {
     expect(svg).toContain('LOBSTER 2022');
     expect(() =>
       frontsPlotSpec([{ name: 'a', x: [1], y: [] }], { title: 't', xTitle: 'x', yTitle: 'y' }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+describe('barPlotSpec', () => {
+  it('draws one bar per (category, series), categories in the given order, and refuses bad values', async () => {
+    const bars = ['stem', 'zeta.conv', 'alpha.conv'].flatMap((category, i) => [
+      { category, series: 'built', value: 16 },
+      { category, series: 'kept', value: 16 - 5 * i },
+    ]);
+    const svg = await renderSvg(
+      barPlotSpec(bars, { title: 'filters per layer', xTitle: 'layer', yTitle: 'filters' }),
+    );
+    const root = parseSvg(svg);
+    expect(markCount(root, 'bars')).toBe(6);
+    // The axis lists the layers in network order, not alphabetically.
+    const at = (t: string) => svg.indexOf(`>${t}<`);
+    expect(at('stem')).toBeGreaterThan(0);
+    expect(at('stem')).toBeLessThan(at('zeta.conv'));
+    expect(at('zeta.conv')).toBeLessThan(at('alpha.conv'));
+    expect(() =>
+      barPlotSpec([{ category: 'a', series: 's', value: Number.NaN }], {
+        title: 't',
+        xTitle: 'x',
+        yTitle: 'y',
+      }),
     ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });
