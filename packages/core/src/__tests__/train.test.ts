@@ -21,8 +21,10 @@ import {
   type Objective,
   type ProgressInfo,
   type Pruner,
+  recalibrateBatchNorm,
   type Solver,
   saveNetworkSnapshot,
+  streamSeeds,
   type TrainOptions,
   train,
 } from '../node/index.js';
@@ -766,6 +768,80 @@ describe('train', () => {
     };
     const before = tf.memory().numTensors;
     expect(await run(true)).toEqual(await run(false));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('recalibrateBatchNorm: evaluations see BatchNorm statistics of the network as evaluated', async () => {
+    // fc1 → relu → gate g1 (sampled while training) → fc2 → bn2 → relu → fc3
+    const spec = {
+      name: 'gated-bn',
+      inputShape: [6],
+      nodes: [
+        { id: 'fc1', op: 'dense', inputs: ['input'], units: 8 },
+        { id: 'relu1', op: 'activation', inputs: ['fc1'], fn: 'relu' },
+        { id: 'g1', op: 'gate', inputs: ['relu1'] },
+        { id: 'fc2', op: 'dense', inputs: ['g1'], units: 8 },
+        { id: 'bn2', op: 'batchNorm', inputs: ['fc2'] },
+        { id: 'relu2', op: 'activation', inputs: ['bn2'], fn: 'relu' },
+        { id: 'fc3', op: 'dense', inputs: ['relu2'], units: 3 },
+      ],
+      outputs: ['fc3'],
+    } as const;
+    const run = async (recalibrate: number) => {
+      const inner = gatePruner();
+      // Evaluation closes every second unit (training samples from θ = σ(1.5) ≈ 0.82).
+      const half = [1, 0, 1, 0, 1, 0, 1, 0];
+      const pruner: Pruner = {
+        ...inner,
+        gates: (training, rng) => (training ? inner.gates!(training, rng) : { g1: tf.tensor1d(half) }),
+      };
+      const o = baseOptions();
+      o.net.dispose();
+      const r = await train({
+        ...o,
+        net: createNetwork(spec as never, { seed: 2 }),
+        objectives: [crossEntropy()],
+        pruners: [pruner],
+        epochs: 2,
+        recalibrateBatchNorm: recalibrate,
+      });
+      // What the first 2 batches of epoch 0's order give under the evaluation gates.
+      const stats = () => [
+        ...r.net.params.get('bn2/movingMean')!.dataSync(),
+        ...r.net.params.get('bn2/movingVariance')!.dataSync(),
+      ];
+      const got = stats();
+      const batches = [
+        ...dataset.batches('train', {
+          batchSize: 16,
+          seed: streamSeeds(3).shuffle,
+          epoch: 0,
+          shuffle: true,
+          layout: 'flat',
+        }),
+      ];
+      const gates = { g1: tf.tensor1d(half) };
+      recalibrateBatchNorm(
+        r.net,
+        batches.slice(0, 2).map((b) => b.x),
+        { gates },
+      );
+      const want = stats();
+      gates.g1.dispose();
+      for (const b of batches) b.dispose();
+      const figures = { got, want, test: r.test!.loss[0]! };
+      r.net.dispose();
+      o.solver.dispose();
+      inner.dispose!();
+      return figures;
+    };
+    const before = tf.memory().numTensors;
+    const on = await run(2);
+    on.got.forEach((v, i) => expect(v).toBeCloseTo(on.want[i]!, 5));
+    // Without it the statistics are the moving averages over the sampled networks: not those.
+    const off = await run(0);
+    expect(off.got.some((v, i) => Math.abs(v - off.want[i]!) > 1e-3)).toBe(true);
+    expect(on.test).not.toBe(off.test);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -35,5 +35,6 @@ export {
   type NonzeroCount,
   networkMetrics,
 } from './metrics.js';
+export { type RecalibrateOptions, recalibrateBatchNorm } from './recalibrate.js';
 export { embed, layerNorm, type SelfAttentionOptions, selfAttention } from './sequence.js';
 export { validateSpec } from './validate.js';

@@ -277,6 +277,7 @@ async function runLocked(
         data: t,
         ...(t.validation === undefined ? {} : { validation: t.validation }),
         ...(t.evaluateTest === undefined ? {} : { evaluateTest: t.evaluateTest }),
+        ...(t.recalibrateBatchNorm === undefined ? {} : { recalibrateBatchNorm: t.recalibrateBatchNorm }),
         ...(t.checkpoint === undefined ? {} : { checkpoint: t.checkpoint }),
         ...(t.logEverySteps === undefined ? {} : { logEverySteps: t.logEverySteps }),
         ...(t.metricsEverySteps === undefined ? {} : { metricsEverySteps: t.metricsEverySteps }),

@@ -27,6 +27,8 @@ export interface TrainingConfig {
   readonly validation?: ValidationOptions | false;
   /** Evaluate the test split at the end. @default true */
   readonly evaluateTest?: boolean;
+  /** BatchNorm statistics recomputed from this many training batches before every evaluation (see `TrainOptions.recalibrateBatchNorm`). @default 0 (off) */
+  readonly recalibrateBatchNorm?: number;
   /** Checkpoint cadence; `false` turns checkpoints off. @default { everyEpochs: 1, keep: 2 } */
   readonly checkpoint?: CheckpointOptions | false;
   /** @default 1 */
@@ -93,6 +95,7 @@ export const trainingConfigSchema = object({
   lrSchedule: lrScheduleSchema.optional(),
   validation: validationOptionsSchema,
   evaluateTest: boolean().optional(),
+  recalibrateBatchNorm: count(0),
   checkpoint: checkpointOptionsSchema,
   logEverySteps: count(0),
   metricsEverySteps: count(0),

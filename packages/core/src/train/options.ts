@@ -89,6 +89,14 @@ export interface TrainOptions {
   /** Evaluate the test split once training completes. @default true */
   readonly evaluateTest?: boolean;
   /**
+   * Before every evaluation (validation and test), set the BatchNorm moving statistics to the mean
+   * batch statistics of this many training batches — the first of the first epoch's order — run in
+   * training mode with the pruners' evaluation gates (see `recalibrateBatchNorm`). Training with
+   * sampled gates leaves statistics of the randomly thinned network; this evaluates the deterministic
+   * one with its own. 0 = off. @default 0
+   */
+  readonly recalibrateBatchNorm?: number;
+  /**
    * Figures computed per epoch (and every `metricsEverySteps`) and logged:
    * sparsity, nnz, FLOPs … Pruners' own `metrics()` are logged beside them as
    * `<pruner name>.<figure>`.
@@ -228,6 +236,7 @@ const trainNumbers = {
   baseLearningRate: number({ min: 0 }).optional(),
   logEverySteps: count(0),
   metricsEverySteps: count(0),
+  recalibrateBatchNorm: count(0),
 } as const;
 
 /**

@@ -46,6 +46,8 @@ export interface TrainPlan {
   readonly metricsEvery: number;
   readonly lrSchedule: LrScheduleConfig | undefined;
   readonly evaluateTest: boolean;
+  /** Training batches whose statistics the BatchNorms take before an evaluation (0: off). */
+  readonly recalibrateBatches: number;
   /** The options of the training batches of `epoch`. */
   trainBatchOptions(epoch: number): BatchOptions;
 }
@@ -103,6 +105,7 @@ export function planTraining(options: TrainOptions): TrainPlan {
     metricsEvery: options.metricsEverySteps ?? 0,
     lrSchedule: options.lrSchedule,
     evaluateTest: options.evaluateTest ?? true,
+    recalibrateBatches: options.recalibrateBatchNorm ?? 0,
     trainBatchOptions,
   };
 }

@@ -1,12 +1,13 @@
 // The state of one training run and the services the loop's parts share (log, evaluation,
 // checkpoints, pruner contexts and network swaps).
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { PrunerStepContext, PrunerStepResult } from '../interfaces.js';
 import type { JsonObject } from '../json.js';
 import { type AxisTake, compactionTakes } from '../network/compact.js';
+import { recalibrateBatchNorm } from '../network/recalibrate.js';
 import type { Network } from '../network-types.js';
 import { Rng } from '../rng.js';
-import { type EvaluationResult, evaluateNetwork } from './evaluate.js';
+import { collectGates, type EvaluationResult, evaluateNetwork } from './evaluate.js';
 import { dataBatchFields, type EpochRecord, type TrainResult } from './options.js';
 import type { TrainPlan } from './plan.js';
 import { learningRateAt } from './schedules.js';
@@ -53,6 +54,8 @@ export class TrainSession {
   /** Steps run in this session (for the step rate). */
   sessionSteps = 0;
   private sessionStart = performance.now();
+  /** The network and step whose BatchNorm statistics were last recalibrated. */
+  private calibrated: { readonly net: Network; readonly step: number } | undefined;
 
   constructor(readonly plan: TrainPlan) {
     const { options, pruners, seed, solver } = plan;
@@ -129,6 +132,7 @@ export class TrainSession {
   /** Evaluates the current network on a split (the evaluation batch size and the data's layout and labels). */
   evaluate(split: 'validation' | 'test', limit?: number): EvaluationResult {
     const { dataset, objectives, pruners, validation, options } = this.plan;
+    this.recalibrate();
     return evaluateNetwork(this.run.net, dataset, split, {
       batchSize: validation?.batchSize ?? 256,
       objectives,
@@ -136,6 +140,36 @@ export class TrainSession {
       ...dataBatchFields(options.data, ['layout', 'labels']),
       ...(limit === undefined || limit === Number.MAX_SAFE_INTEGER ? {} : { limit }),
     });
+  }
+
+  /**
+   * With `recalibrateBatchNorm: k`, the BatchNorm statistics of the network as evaluated (the pruners'
+   * evaluation gates): the first k batches of epoch 0's order, once per network and step.
+   */
+  private recalibrate(): void {
+    const { plan, run } = this;
+    const k = plan.recalibrateBatches;
+    if (k <= 0 || (this.calibrated?.net === run.net && this.calibrated.step === run.pos.step)) return;
+    const order = plan.dataset.batches('train', plan.trainBatchOptions(0));
+    function* inputs(): Generator<tf.Tensor> {
+      let n = 0;
+      for (const b of order) {
+        try {
+          yield b.x;
+        } finally {
+          b.dispose();
+        }
+        if (++n >= k) return;
+      }
+    }
+    // tidy frees whatever a pruner's gates() allocates besides the returned gates.
+    const gates = tf.tidy(() => collectGates(plan.pruners, false, Rng.fromSeed(0)));
+    try {
+      recalibrateBatchNorm(run.net, inputs(), { gates });
+    } finally {
+      tf.dispose(Object.values(gates));
+    }
+    this.calibrated = { net: run.net, step: run.pos.step };
   }
 
   /** Writes a checkpoint of the whole training state now; its path, or undefined without checkpoints. */
