@@ -200,6 +200,7 @@ describe('experiment configs', () => {
         'logEverySteps',
         'lrSchedule',
         'metricsEverySteps',
+        'recalibrateBatchNorm',
         'seed',
         'validation',
       ].sort(),
