@@ -10,5 +10,37 @@ export {
   QUICK,
   type Scale,
   type Sites,
+  TINY,
   type UserParameters,
 } from './configs.js';
+export { experiment, experiment as default, headline, optionsFromArgs } from './definition.js';
+export {
+  type EpochFigures,
+  epochFigures,
+  GRIDS,
+  type Grid,
+  type InferenceFigures,
+  type LayerSurvival,
+  type Mode,
+  measureKept,
+  type PlannedRun,
+  planRuns,
+  type ReproduceOptions,
+  type ReproduceSummary,
+  type RunResult,
+  reproduce,
+  SCALES,
+  type Size,
+  STUDIES,
+  type Study,
+  timeInference,
+  validateReproduceOptions,
+} from './reproduce.js';
+export {
+  type Analysis,
+  analyse,
+  type Front,
+  type SettingFigures,
+  summaryMarkdown,
+  writeSummary,
+} from './summary.js';

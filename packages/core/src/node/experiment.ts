@@ -11,6 +11,7 @@ import {
   type ExperimentConfig,
   earlyStopping,
   evaluateNetwork,
+  evaluationGates,
   type GateValues,
   type JsonObject,
   type JsonValue,
@@ -113,6 +114,12 @@ export interface ExperimentRun {
   readonly summary: ExperimentSummary;
   /** Only with `keepNetwork: true`. */
   readonly net?: Network;
+  /**
+   * Only with `keepNetwork: true`: the pruners' deterministic (evaluation) gates at the end, by gate
+   * site — the gates the final figures were computed with. `compact(net, { gates })` gives the network
+   * they describe; `networkMetrics(net, { gates })` its size. Empty when no pruner gates.
+   */
+  readonly gates?: Readonly<Record<string, GateValues>>;
 }
 
 const evalJson = (e: EvaluationResult | undefined): JsonObject | null =>
@@ -377,7 +384,9 @@ async function runLocked(
     };
     writeJsonAtomic(join(runDir, 'result.json'), summary);
     const keep = options.keepNetwork === true;
-    const out: ExperimentRun = keep ? { summary, net: finalNet } : { summary };
+    const out: ExperimentRun = keep
+      ? { summary, net: finalNet, gates: evaluationGates(pruners) }
+      : { summary };
     if (keep) finalNet = undefined;
     return out;
   } finally {
