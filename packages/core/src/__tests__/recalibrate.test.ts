@@ -88,8 +88,9 @@ describe('recalibrateBatchNorm', () => {
         want2.variance[j]! += m2.variance[j]! / 3;
       }
     }
-    const close = (got: number[], want: number[]) =>
-      got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
+    const close = (got: number[], want: number[]) => {
+      for (const [i, v] of got.entries()) expect(v).toBeCloseTo(want[i]!, 4);
+    };
     close(param(net, 'bn1/movingMean'), want1.mean);
     close(param(net, 'bn1/movingVariance'), want1.variance);
     close(param(net, 'bn2/movingMean'), want2.mean);

@@ -837,7 +837,7 @@ describe('train', () => {
     };
     const before = tf.memory().numTensors;
     const on = await run(2);
-    on.got.forEach((v, i) => expect(v).toBeCloseTo(on.want[i]!, 5));
+    for (const [i, v] of on.got.entries()) expect(v).toBeCloseTo(on.want[i]!, 5);
     // Without it the statistics are the moving averages over the sampled networks: not those.
     const off = await run(0);
     expect(off.got.some((v, i) => Math.abs(v - off.want[i]!) > 1e-3)).toBe(true);
