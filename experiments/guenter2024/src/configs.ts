@@ -170,7 +170,9 @@ function dataset(o: ConfigOptions): JsonObject {
 }
 
 function model(o: ConfigOptions): JsonObject {
-  if (o.net === 'lenet300') return { type: 'lenet-300-100', gates: o.sites === 'none' ? 'none' : 'units' };
+  // LeNet-300-100's gated runs gate its 784 input features too, as the L0-regularization anchor prunes input pixels.
+  if (o.net === 'lenet300')
+    return { type: 'lenet-300-100', gates: o.sites === 'none' ? 'none' : 'inputs+units' };
   const gates = { all: 'units+layers', units: 'units', layers: 'layers', none: 'none' }[o.sites];
   return { type: 'resnet', depth: RESNET_DEPTH[o.net], gates };
 }

@@ -142,7 +142,7 @@ export interface EpochFigures {
   readonly validationAccuracy: number;
 }
 
-/** Filters (units) of one layer as built and as kept. */
+/** Filters (units) of one layer as built and as kept; `input features` for gated inputs. */
 export interface LayerSurvival {
   readonly node: string;
   readonly built: number;
@@ -444,6 +444,19 @@ export function measureKept(
     return { macs: m.dense.macs, params: m.dense.params };
   };
   const widths = layerWidths(net);
+  // Input features, when they are gated: as many as the data has, and as many as a select reads.
+  const inputGated = built.groups.some((g) => g.kind === 'input');
+  const select = net.spec.nodes.find((n) => n.op === 'select');
+  const features = built.spec.inputShape.reduce((a, b) => a * b, 1);
+  const inputRow: LayerSurvival[] = inputGated
+    ? [
+        {
+          node: 'input features',
+          built: features,
+          kept: select?.op === 'select' ? select.indices.length : features,
+        },
+      ]
+    : [];
   const builtBlocks = blockIds(built.spec);
   const keptBlocks = new Set(blockIds(net.spec));
   return {
@@ -451,7 +464,10 @@ export function measureKept(
     built: size(built),
     kept: size(net),
     trained: size(trained),
-    layers: [...layerWidths(built)].map(([node, w]) => ({ node, built: w, kept: widths.get(node) ?? 0 })),
+    layers: [
+      ...inputRow,
+      ...[...layerWidths(built)].map(([node, w]) => ({ node, built: w, kept: widths.get(node) ?? 0 })),
+    ],
     blocks:
       builtBlocks.length === 0
         ? null

@@ -33,10 +33,15 @@ export interface ParamSlice {
  * (all of the branch's parameters). Removing a group removes all its slices.
  */
 export interface StructureGroup {
-  /** e.g. `fc1:unit:17`, `conv2:filter:3`, `stage1.block2:layer`. */
+  /** e.g. `fc1:unit:17`, `conv2:filter:3`, `stage1.block2:layer`, `flatten:input:412`. */
   readonly id: string;
-  readonly kind: 'unit' | 'filter' | 'layer';
-  /** The node whose output unit/filter this is, or the gated `add` node of a block. */
+  /**
+   * `input`: one input feature, with its rows in the consuming kernels — only when a gate node
+   * sits on the input features (input-feature gates); compaction then reads the kept features
+   * through a `select` node.
+   */
+  readonly kind: 'unit' | 'filter' | 'layer' | 'input';
+  /** The node whose output unit/filter this is, the gated `add` node of a block, or the input features' source. */
   readonly node: string;
   /** Unit/filter index in the node's output; 0 for layer groups. */
   readonly index: number;

@@ -78,6 +78,17 @@ export interface FlattenNode extends NodeBase {
   readonly op: 'flatten';
 }
 
+/**
+ * Keeps the entries `indices` of the last axis, in that order — what compaction puts after the
+ * network input when input features are removed (the data keeps its shape; the network reads only
+ * the features it kept). No parameters, no MACs.
+ */
+export interface SelectNode extends NodeBase {
+  readonly op: 'select';
+  /** Strictly increasing indices into the input's last axis; at least one. */
+  readonly indices: readonly number[];
+}
+
 /** Element-wise activation. */
 export interface ActivationNode extends NodeBase {
   readonly op: 'activation';
@@ -200,6 +211,7 @@ export type NodeSpec =
   | Pool2dNode
   | GlobalAvgPoolNode
   | FlattenNode
+  | SelectNode
   | ActivationNode
   | BatchNormNode
   | DropoutNode

@@ -6,6 +6,7 @@ export {
   lenet300100,
   lenet300100Model,
   type MlpActivation,
+  type MlpGates,
   type MlpOptions,
   mlp,
   mlpModel,

@@ -2,10 +2,19 @@ import { type InitializerName, type NetworkSpec, schema as s } from '@moprune/co
 import { throwIfInvalid } from './errors.js';
 import { SpecBuilder } from './internal/builder.js';
 import { defineBuiltModel } from './internal/definition.js';
-import { initField, plainGatesField, singleTaskShape } from './internal/fields.js';
+import { initField, singleTaskShape } from './internal/fields.js';
+
+const mlpGatesField = s.oneOf(['none', 'units', 'inputs+units']).optional();
 
 /** Where a plain (non-residual) network may carry unit gates. */
 export type PlainGates = 'none' | 'units';
+
+/**
+ * Gates of the fully connected models: {@link PlainGates}, or `'inputs+units'` — also a gate on
+ * every input feature (the flattened input), as L0-regularization prunes input pixels; compaction
+ * then reads only the kept features (a `select` node).
+ */
+export type MlpGates = PlainGates | 'inputs+units';
 
 /** Hidden-layer activations of {@link mlp}. */
 export type MlpActivation = 'relu' | 'elu' | 'tanh' | 'sigmoid';
@@ -22,8 +31,11 @@ export interface MlpOptions {
   readonly activation?: MlpActivation;
   /** Initializer of every dense layer. @default 'glorotUniform' */
   readonly init?: InitializerName;
-  /** `'units'` puts a `gate` node after each hidden activation. @default 'none' */
-  readonly gates?: PlainGates;
+  /**
+   * `'units'` puts a `gate` node after each hidden activation; `'inputs+units'` also one on the
+   * flattened input (`input.gate`, one gate per feature). @default 'none'
+   */
+  readonly gates?: MlpGates;
 }
 
 /** Options of {@link lenet300100}. */
@@ -33,19 +45,21 @@ const MLP_FIELDS = {
   hidden: s.array(s.integer({ min: 1 })),
   activation: s.oneOf(['relu', 'elu', 'tanh', 'sigmoid']).optional(),
   init: initField,
-  gates: plainGatesField,
+  gates: mlpGatesField,
 };
-const LENET300_FIELDS = { init: initField, gates: plainGatesField };
+const LENET300_FIELDS = { init: initField, gates: mlpGatesField };
 
 function buildMlp(name: string, options: MlpOptions): NetworkSpec {
   const b = new SpecBuilder(name, options.inputShape ?? [28, 28, 1]);
   const init = options.init ?? 'glorotUniform';
   const fn = options.activation ?? 'relu';
   let x = b.flattenInput('flatten');
+  const gates = options.gates ?? 'none';
+  if (gates === 'inputs+units') x = b.add({ id: 'input.gate', op: 'gate', inputs: [x] });
   options.hidden.forEach((units, i) => {
     const id = `fc${i + 1}`;
     x = b.act(`${id}.${fn}`, b.dense(id, x, units, init), fn);
-    if (options.gates === 'units') x = b.add({ id: `${id}.gate`, op: 'gate', inputs: [x] });
+    if (gates !== 'none') x = b.add({ id: `${id}.gate`, op: 'gate', inputs: [x] });
   });
   const out = b.dense(`fc${options.hidden.length + 1}`, x, options.classes ?? 10, init);
   return b.build([out]);

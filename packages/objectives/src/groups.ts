@@ -26,14 +26,15 @@ import { effectiveParam, requireParams } from './selector.js';
 export type GroupSource =
   | {
       readonly from: 'structures';
-      readonly kinds?: readonly ('unit' | 'filter' | 'layer')[];
+      /** `input`: input features, which have groups only when the network gates them. */
+      readonly kinds?: readonly ('unit' | 'filter' | 'layer' | 'input')[];
       readonly nodes?: readonly string[];
       /** Only slices of parameters this selector matches count. @default every slice */
       readonly params?: ParamSelector;
     }
   | { readonly from: 'axis'; readonly params: ParamSelector; readonly axis: number };
 
-const STRUCTURE_KINDS = ['unit', 'filter', 'layer'] as const;
+const STRUCTURE_KINDS = ['unit', 'filter', 'layer', 'input'] as const;
 
 const structuresSchema = s.object({
   from: s.oneOf(['structures', 'axis'] as const).optional(),

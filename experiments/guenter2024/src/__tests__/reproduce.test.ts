@@ -144,14 +144,16 @@ describe('LeNet-300-100 on MNIST, tiny', () => {
       expect(r.epochs[0]!.macs).toBe(266_200);
       expect(existsSync(join(r.dir, 'final'))).toBe(true);
     }
+    // The gated run gates the 784 input features too (the L0 anchor prunes input pixels).
     expect(gated.layers.map((l) => [l.node, l.built])).toEqual([
+      ['input features', 784],
       ['fc1', 300],
       ['fc2', 100],
     ]);
     // What the kept network holds is exactly what the layers say.
-    const [h1, h2] = gated.layers.map((l) => l.kept) as [number, number];
-    expect(gated.kept.params).toBe(784 * h1 + h1 + h1 * h2 + h2 + h2 * 10 + 10);
-    expect(gated.kept.macs).toBe(784 * h1 + h1 * h2 + h2 * 10);
+    const [i0, h1, h2] = gated.layers.map((l) => l.kept) as [number, number, number];
+    expect(gated.kept.params).toBe(i0 * h1 + h1 + h1 * h2 + h2 + h2 * 10 + 10);
+    expect(gated.kept.macs).toBe(i0 * h1 + h1 * h2 + h2 * 10);
     expect(lines.some((l) => /epoch 1\/1, validation accuracy/.test(l))).toBe(true);
   }, 120_000);
 

@@ -223,6 +223,29 @@ export function foldGates(
   return removedAdds;
 }
 
+/**
+ * Reads only the input features `keep` (indices into the output of `source`): a `select` node after
+ * `source` that its readers now read — or, when `source` is such a node already, its indices narrowed.
+ */
+function selectFeatures(spec: NetworkSpec, source: string, keep: readonly number[]): NetworkSpec {
+  const at = spec.nodes.findIndex((n) => n.id === source);
+  const src = spec.nodes[at];
+  if (src?.op === 'select') {
+    const nodes = [...spec.nodes];
+    nodes[at] = { ...src, indices: keep.map((i) => src.indices[i]!) };
+    return { ...spec, nodes };
+  }
+  const taken = new Set(spec.nodes.map((n) => n.id));
+  let id = `${source}.select`;
+  for (let k = 2; taken.has(id); k++) id = `${source}.select${k}`;
+  const select: NodeSpec = { id, op: 'select', inputs: [source], indices: [...keep] };
+  const rewired = spec.nodes.map(
+    (n) => ({ ...n, inputs: n.inputs.map((i) => (i === source ? id : i)) }) as NodeSpec,
+  );
+  rewired.splice(at + 1, 0, select);
+  return { ...spec, nodes: rewired, outputs: spec.outputs.map((o) => (o === source ? id : o)) };
+}
+
 /** Removes the nodes of blocks in `removedAdds` (each add becomes its skip input) and every node no output needs. */
 function removeBlocks(spec: NetworkSpec, removedAdds: ReadonlySet<string>): NetworkSpec {
   if (removedAdds.size === 0) return spec;
@@ -290,15 +313,21 @@ export function compactValues(
     list.push(g);
     groupsByNode.set(g.node, list);
   }
+  let selected: { readonly source: string; readonly keep: readonly number[] } | undefined;
   for (const [nodeId, flow] of structure.flows) {
     const groups = groupsByNode.get(nodeId)!;
     const keep = groups.filter((g) => !groupIsZero(g, values)).map((g) => g.index);
     if (keep.length === 0) keep.push(0);
     if (keep.length === flow.channels) continue;
-    widths.set(nodeId, keep.length);
-    const kernel = values.get(`${nodeId}/kernel`)!;
-    addTake(`${nodeId}/kernel`, kernel.shape.length - 1, keep);
-    addTake(`${nodeId}/bias`, 0, keep);
+    if (flow.input) {
+      // Input features: the data keeps its shape; a select node reads the kept ones.
+      selected = { source: nodeId, keep };
+    } else {
+      widths.set(nodeId, keep.length);
+      const kernel = values.get(`${nodeId}/kernel`)!;
+      addTake(`${nodeId}/kernel`, kernel.shape.length - 1, keep);
+      addTake(`${nodeId}/bias`, 0, keep);
+    }
     const expand = (layout: { repeat: number; stride: number }) => {
       const out: number[] = [];
       for (let p = 0; p < layout.repeat; p++) for (const c of keep) out.push(layoutIndices(layout, c)[p]!);
@@ -320,6 +349,7 @@ export function compactValues(
       return n.op === 'dense' ? { ...n, units: w } : { ...n, filters: w };
     }) as NodeSpec[],
   };
+  if (selected !== undefined) current = selectFeatures(current, selected.source, selected.keep);
   const infos = checkedAnalysis(current).infos;
   const kept = new Set(
     current.nodes.flatMap((n, i) => nodeParams(n, infos[i]!.inputShapes).map((p) => p.name)),

@@ -421,6 +421,16 @@ function compileNode(
         const x = v[a]!;
         return tf.mean(x, x.rank === 3 ? [1] : [1, 2]);
       };
+    case 'select': {
+      const indices = [...node.indices];
+      return (v) => {
+        const x = v[a]!;
+        return tf.tidy(() => {
+          const idx = tf.tensor1d(indices, 'int32');
+          return tf.gather(x, idx, x.rank - 1);
+        });
+      };
+    }
     case 'flatten':
       return (v) => {
         const x = v[a]!;

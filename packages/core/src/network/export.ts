@@ -68,6 +68,8 @@ function unsupported(id: string, op: string, why: string): CoreError {
  * - `logSoftmax` exports as `softmax` (tfjs-layers has no log-softmax
  *   activation, and a custom layer would not load without moprune): the
  *   exported output is exp of the network's.
+ * - `select` (input features kept by compaction) exports as a frozen dense layer
+ *   with a 0/1 kernel (exact; vectors only).
  * - `flatten` of an already flat tensor is dropped (tfjs-layers' Flatten
  *   requires rank ≥ 3).
  * - `layerNorm` exports as LayerNormalization, `embedding` without positions
@@ -183,6 +185,26 @@ export function toLayersModel(net: Network, options: ExportOptions = {}): tfl.La
       case 'flatten':
         out = shapeOf(node.inputs[0]!).length === 1 ? x : apply(tfl.layers.flatten({ name }), x);
         break;
+      case 'select': {
+        const shape = shapeOf(node.inputs[0]!);
+        if (shape.length !== 1) {
+          throw new CoreError(
+            'INVALID_ARGUMENT',
+            `toLayersModel: select node '${node.id}' reads a rank-${shape.length} tensor; only vectors export`,
+          );
+        }
+        // A frozen dense layer with a 0/1 kernel: column j picks entry indices[j] (exact).
+        const n = shape[0]!;
+        const k = node.indices.length;
+        const kernel = new Float32Array(n * k);
+        node.indices.forEach((i, j) => {
+          kernel[i * k + j] = 1;
+        });
+        const layer = tfl.layers.dense({ units: k, useBias: false, trainable: false, name });
+        out = apply(layer, x);
+        weights.push([layer, [{ shape: [n, k], data: kernel }]]);
+        break;
+      }
       case 'activation': {
         const fn = node.fn === 'logSoftmax' ? 'softmax' : node.fn;
         out = apply(tfl.layers.activation({ activation: fn, name }), x);

@@ -13,10 +13,16 @@ export interface ChannelLayout {
   readonly stride: number;
 }
 
-/** Everything a unit/filter of one prunable node touches. */
+/** Everything a unit/filter of one prunable node (or an input feature) touches. */
 export interface ChannelFlow {
-  /** The dense/conv node whose output channels these are. */
+  /** The dense/conv node whose output channels these are; for input features, their source (see `input`). */
   readonly node: string;
+  /**
+   * True for the network's input features: `node` is the input itself (a flat input), the flatten
+   * that reads it, or the `select` compaction put after either. Such a flow exists only when a gate
+   * owns the features (input-feature gates); its groups have kind `input`.
+   */
+  readonly input?: boolean;
   readonly channels: number;
   /** BatchNorm nodes on the way, with the channel layout at each. */
   readonly batchNorms: readonly (ChannelLayout & { readonly node: string })[];
@@ -69,13 +75,12 @@ export function isChannelwise(node: NodeSpec): boolean {
  * {@link deriveStructure}).
  */
 function followChannels(
-  start: NodeSpec,
+  startId: string,
+  channels: number,
   shapes: ReadonlyMap<string, readonly number[]>,
   consumers: ReadonlyMap<string, NodeSpec[]>,
   outputs: ReadonlySet<string>,
 ): ChannelFlow | undefined {
-  const channels =
-    (start as { units?: number; filters?: number }).units ?? (start as { filters: number }).filters;
   const batchNorms: (ChannelLayout & { node: string })[] = [];
   const cons: (ChannelLayout & { node: string; axis: number })[] = [];
   let gate: string | undefined;
@@ -110,8 +115,23 @@ function followChannels(
     }
     return true;
   };
-  if (!visit(start.id, { repeat: 1, stride: channels })) return undefined;
-  return { node: start.id, channels, batchNorms, consumers: cons, ...(gate === undefined ? {} : { gate }) };
+  if (!visit(startId, { repeat: 1, stride: channels })) return undefined;
+  return { node: startId, channels, batchNorms, consumers: cons, ...(gate === undefined ? {} : { gate }) };
+}
+
+/**
+ * The node whose output is the input features as a vector: the input itself when it is flat, else a
+ * `flatten` that is its only reader — and the `select` after either when compaction put one there.
+ */
+function featureSource(spec: NetworkSpec, consumers: ReadonlyMap<string, NodeSpec[]>): string | undefined {
+  let id = INPUT_ID;
+  if (spec.inputShape.length !== 1) {
+    const next = consumers.get(INPUT_ID)!;
+    if (next.length !== 1 || next[0]!.op !== 'flatten') return undefined;
+    id = next[0]!.id;
+  }
+  const next = consumers.get(id)!;
+  return next.length === 1 && next[0]!.op === 'select' ? next[0]!.id : id;
 }
 
 /** Entries `p·stride + c` of channel c. */
@@ -174,7 +194,8 @@ export function deriveStructure(spec: NetworkSpec, infos: readonly NodeInfo[]): 
 
   for (const node of spec.nodes) {
     if (node.op !== 'dense' && node.op !== 'conv2d') continue;
-    const flow = followChannels(node, shapes, consumers, outputs);
+    const width = node.op === 'dense' ? node.units : node.filters;
+    const flow = followChannels(node.id, width, shapes, consumers, outputs);
     if (!flow) continue;
     flows.set(node.id, flow);
     const kind = node.op === 'dense' ? 'unit' : 'filter';
@@ -207,6 +228,36 @@ export function deriveStructure(spec: NetworkSpec, infos: readonly NodeInfo[]): 
     groupsOfNode.set(node.id, ids);
   }
 
+  // Input features get groups only when a gate owns them (input-feature gates): every other
+  // network keeps the structure it had.
+  const source = featureSource(spec, consumers);
+  const sourceShape = source === undefined ? undefined : shapes.get(source);
+  const inputFlow =
+    source === undefined || sourceShape?.length !== 1
+      ? undefined
+      : followChannels(source, sourceShape[0]!, shapes, consumers, outputs);
+  if (source !== undefined && inputFlow?.gate !== undefined) {
+    flows.set(source, { ...inputFlow, input: true });
+    const ids: string[] = [];
+    for (let c = 0; c < inputFlow.channels; c++) {
+      const slices: ParamSlice[] = [];
+      for (const bn of inputFlow.batchNorms) {
+        const indices = layoutIndices(bn, c);
+        slices.push(
+          { param: `${bn.node}/gamma`, axis: 0, indices },
+          { param: `${bn.node}/beta`, axis: 0, indices },
+        );
+      }
+      for (const k of inputFlow.consumers) {
+        slices.push({ param: `${k.node}/kernel`, axis: k.axis, indices: layoutIndices(k, c) });
+      }
+      const id = `${source}:input:${c}`;
+      ids.push(id);
+      groups.push({ id, kind: 'input', node: source, index: c, gateSite: inputFlow.gate, slices });
+    }
+    groupsOfNode.set(source, ids);
+  }
+
   const branches = new Map<string, string[]>();
   const gateSites: GateSite[] = [];
   for (const node of spec.nodes) {
@@ -216,7 +267,12 @@ export function deriveStructure(spec: NetworkSpec, infos: readonly NodeInfo[]): 
         src = byId.get(src.inputs[0]!);
       const gated = src && (src.op === 'dense' || src.op === 'conv2d') ? src.id : undefined;
       const shape = shapes.get(node.id)!;
-      const owned = gated !== undefined && flows.get(gated)?.gate === node.id ? groupsOfNode.get(gated)! : [];
+      const owned =
+        gated !== undefined && flows.get(gated)?.gate === node.id
+          ? groupsOfNode.get(gated)!
+          : source !== undefined && flows.get(source)?.input && flows.get(source)?.gate === node.id
+            ? groupsOfNode.get(source)!
+            : [];
       gateSites.push({
         id: node.id,
         kind: 'unit',

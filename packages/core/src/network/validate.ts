@@ -12,6 +12,7 @@ const OPS = new Set([
   'avgPool',
   'globalAvgPool',
   'flatten',
+  'select',
   'activation',
   'batchNorm',
   'dropout',
@@ -304,6 +305,19 @@ function inferNode(
       return { shape: [x[x.length - 1]!], params: 0, macs: 0 };
     case 'flatten':
       return { shape: [x.reduce((a, b) => a * b, 1)], params: 0, macs: 0 };
+    case 'select': {
+      const last = x[x.length - 1]!;
+      const idx = node.indices as unknown;
+      if (
+        !Array.isArray(idx) ||
+        idx.length === 0 ||
+        idx.some((v, i) => !Number.isInteger(v) || v < 0 || v >= last || (i > 0 && v <= idx[i - 1]))
+      ) {
+        add(`${p}.indices`, `must be strictly increasing integers in [0, ${last}), at least one`);
+        return undefined;
+      }
+      return { shape: [...x.slice(0, -1), idx.length], params: 0, macs: 0 };
+    }
     case 'activation':
       if (!ACTIVATIONS.has(node.fn)) {
         add(`${p}.fn`, `unknown activation '${String(node.fn)}'`);

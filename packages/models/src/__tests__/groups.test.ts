@@ -39,6 +39,18 @@ describe('structure groups exist where pruning is expected', () => {
     expect(structure(lenet300100()).sites).toEqual([]);
   });
 
+  it("LeNet-300-100 with 'inputs+units': a gate on each of the 784 input features too, owning their rows in fc1", () => {
+    const { groups, sites } = structure(lenet300100({ gates: 'inputs+units' }));
+    expect(sites.map((s) => [s.id, s.kind, s.size, s.groups.length])).toEqual([
+      ['input.gate', 'unit', 784, 784],
+      ['fc1.gate', 'unit', 300, 300],
+      ['fc2.gate', 'unit', 100, 100],
+    ]);
+    expect(tally(groups)).toEqual({ 'input:flatten': 784, 'unit:fc1': 300, 'unit:fc2': 100 });
+    const g = groups.find((x) => x.kind === 'input' && x.index === 100)!;
+    expect(g.slices).toEqual([{ param: 'fc1/kernel', axis: 0, indices: [100] }]);
+  });
+
   it.each([
     ['classic', { 'filter:conv1': 6, 'filter:conv2': 16, 'unit:fc1': 120, 'unit:fc2': 84 }],
     ['reiners', { 'filter:conv1': 6, 'filter:conv2': 16, 'unit:fc1': 120, 'unit:fc2': 84 }],

@@ -65,6 +65,35 @@ describe('objectives on createNetwork networks', () => {
     net.dispose();
   });
 
+  it('expected complexity with input-feature gates: E[params of the first layer] = (Σa)(Σb) + Σb', () => {
+    // input [4] → input.gate (a) → fc1 (3 units) → relu → g1 (b) → fc2 (2)
+    const spec: NetworkSpec = {
+      name: 'input-gated',
+      inputShape: [4],
+      nodes: [
+        { id: 'input.gate', op: 'gate', inputs: ['input'] },
+        { id: 'fc1', op: 'dense', inputs: ['input.gate'], units: 3 },
+        { id: 'relu1', op: 'activation', inputs: ['fc1'], fn: 'relu' },
+        { id: 'g1', op: 'gate', inputs: ['relu1'] },
+        { id: 'fc2', op: 'dense', inputs: ['g1'], units: 2 },
+      ],
+      outputs: ['fc2'],
+    };
+    const net = createNetwork(spec, { seed: 1 });
+    // Params: fc1 12 + 3, fc2 6 + 2 = 23; MACs 12 + 6 = 18; unit gates 4 inputs + 3 units = 7.
+    expect(complexityTotals(net)).toEqual({ params: 23, macs: 18, units: 7 });
+    const a = [1, 0, 0.5, 0.25]; // Σa = 1.75
+    const b = [0.5, 1, 0]; // Σb = 1.5
+    const probs = { 'input.gate': tf.tensor1d(a), g1: tf.tensor1d(b) };
+    const { params, macs } = expectedCounts(net, probs);
+    const sa = 1.75;
+    const sb = 1.5;
+    expect(read(params)).toBeCloseTo(sa * sb + sb + 2 * sb + 2, 5);
+    expect(read(macs)).toBeCloseTo(sa * sb + 2 * sb, 5);
+    tf.dispose([...Object.values(probs), params, macs]);
+    net.dispose();
+  });
+
   it("Reiners' f1 and f2 on a real MLP: values and gradients for every variable, no leaks", () => {
     const spec: NetworkSpec = {
       name: 'mlp',

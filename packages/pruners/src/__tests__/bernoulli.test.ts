@@ -162,6 +162,41 @@ describe('Bernoulli gate pruner', () => {
     small.dispose();
   });
 
+  it('removes input features whose gate closed: the network then reads the kept ones through a select', async () => {
+    const spec: NetworkSpec = {
+      ...gatedMlp,
+      nodes: [
+        { id: 'input.gate', op: 'gate', inputs: ['input'] },
+        { ...gatedMlp.nodes[0]!, inputs: ['input.gate'] } as NetworkSpec['nodes'][number],
+        ...gatedMlp.nodes.slice(1),
+      ],
+    };
+    const net = createNetwork(spec, { seed: 3 });
+    const p = createBernoulliGatePruner({ patience: 1, warmupSteps: 0, closedDecay: 1 });
+    init(p, net);
+    const [thetaIn] = p.variables!();
+    expect(thetaIn!.shape).toEqual([8]);
+    thetaIn!.assign(tf.tensor1d([1, 0, 1, 1, 0, 0, 1, 1]));
+    await p.afterStep(stepCtx(net, 0));
+    const x = tf.randomNormal([4, 8], 0, 1, 'float32', 7);
+    const gates = p.gates!(false, Rng.fromSeed(0));
+    const [before] = net.apply(x, { gates });
+    const result = await p.afterEpoch!(stepCtx(net, 0));
+    const small = result!.replaceNetwork!;
+    expect(small.spec.nodes[0]).toMatchObject({ op: 'select', inputs: ['input'], indices: [0, 2, 3, 6, 7] });
+    expect(small.params.get('fc1/kernel')!.shape).toEqual([5, 6]);
+    expect(p.variables!()[0]!.shape).toEqual([5]);
+    expect(p.metrics!().removedUnits).toBe(3);
+    const after = small.apply(x, { gates: p.gates!(false, Rng.fromSeed(0)) })[0]!;
+    const a = before!.dataSync();
+    const b = after.dataSync();
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+    tf.dispose([x, before!, after, ...Object.values(gates)]);
+    p.dispose!();
+    net.dispose();
+    small.dispose();
+  });
+
   it('a layer whose every unit gate closed keeps one (zero) unit, its gate still closed, and the same outputs', async () => {
     const net = createNetwork(gatedMlp, { seed: 5 });
     const p = createBernoulliGatePruner({ patience: 1, warmupSteps: 0, closedDecay: 1 });
