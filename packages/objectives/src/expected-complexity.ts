@@ -61,7 +61,12 @@ export interface ExpectedComplexityOptions {
 interface AxisGates {
   readonly axis: number;
   /** Per site touching this axis: for each index along the axis, its gate index, or the site size (= "no gate", prob 1). */
-  readonly sites: readonly { readonly site: GateSite; readonly map: Int32Array }[];
+  readonly sites: readonly {
+    readonly site: GateSite;
+    readonly map: Int32Array;
+    /** How many indices along the axis map to each gate (and, last, to "no gate"): Σ_i p[map[i]] = Σ_k counts[k]·p[k]. */
+    readonly counts: Float32Array;
+  }[];
 }
 
 interface GatedParam {
@@ -214,7 +219,14 @@ function planComplexity(net: Network): ComplexityPlan {
       name,
       shape: info.shape,
       macsPerEntry,
-      axes: [...axes].map(([axis, sites]) => ({ axis, sites: [...sites.values()] })),
+      axes: [...axes].map(([axis, sites]) => ({
+        axis,
+        sites: [...sites.values()].map(({ site, map }) => {
+          const counts = new Float32Array(site.size + 1);
+          for (const k of map) counts[k]! += 1;
+          return { site, map, counts };
+        }),
+      })),
     });
   }
   const unitSites = net.gateSites.filter((site) => site.kind === 'unit');
@@ -277,17 +289,27 @@ export function expectedCounts(
       let constant = 1;
       const gatedAxes = new Set<number>();
       for (const { axis, sites } of param.axes) {
+        const random = sites.flatMap((s) => {
+          const e = extended(s.site);
+          return e ? [{ ...s, e }] : [];
+        });
+        if (random.length === 0) continue;
+        gatedAxes.add(axis);
+        if (random.length === 1) {
+          // One random site on this axis (the usual case): Σ_i p[map[i]] = counts · p — a dot product
+          // whose gradient is the constant counts. (A gather's gradient is an unsorted segment sum,
+          // which tfjs's cpu kernels run one segment at a time: ~0.3 s per step for 784 input gates.)
+          const { e, counts } = random[0]!;
+          factor = tf.mul(factor, tf.sum(tf.mul(e, tf.tensor1d(counts))));
+          continue;
+        }
+        // Several sites switch the same entries: the entry is kept iff every one of them is on.
         let q: tf.Tensor1D | undefined;
-        for (const { site, map } of sites) {
-          const e = extended(site);
-          if (!e) continue;
+        for (const { e, map } of random) {
           const g = tf.gather(e, tf.tensor1d(map, 'int32')) as tf.Tensor1D;
           q = q ? (tf.mul(q, g) as tf.Tensor1D) : g;
         }
-        if (q) {
-          factor = tf.mul(factor, tf.sum(q));
-          gatedAxes.add(axis);
-        }
+        factor = tf.mul(factor, tf.sum(q!));
       }
       param.shape.forEach((n, axis) => {
         if (!gatedAxes.has(axis)) constant *= n;
