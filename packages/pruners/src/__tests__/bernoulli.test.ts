@@ -351,6 +351,47 @@ describe('Bernoulli gate pruner', () => {
     small.dispose();
   });
 
+  it('a closed gate on a channel tied to the residual stream removes nothing, and removal elsewhere still works', async () => {
+    // b1.g2 gates b1.conv2's filters, which join the stream at the add: they have no structure group.
+    const spec: NetworkSpec = {
+      ...gatedResidual,
+      nodes: gatedResidual.nodes.flatMap((n) =>
+        n.id === 'b1.conv2'
+          ? [n, { id: 'b1.g2', op: 'gate', inputs: ['b1.conv2'] }]
+          : n.id === 'b1'
+            ? [{ ...n, inputs: ['stem.relu', 'b1.g2'] } as NetworkSpec['nodes'][number]]
+            : [n],
+      ),
+    };
+    const net = createNetwork(spec, { seed: 4 });
+    expect(net.gateSites.find((x) => x.id === 'b1.g2')).toMatchObject({ size: 4, groups: [] });
+    const p = createBernoulliGatePruner({ patience: 1, warmupSteps: 0, closedDecay: 1 });
+    init(p, net);
+    const byId = new Map(net.gateSites.map((x, i) => [x.id, p.variables!()[i]!]));
+    byId.get('b1.g2')!.assign(tf.tensor1d([0, 0, 0, 0]));
+    await p.afterStep(stepCtx(net));
+    // Only tied gates closed: nothing to remove, no new network.
+    expect(await p.afterEpoch!(stepCtx(net))).toBeUndefined();
+    // A removable filter closes too: the network shrinks there; the tied site keeps its 4 closed gates.
+    byId.get('b1.g1')!.assign(tf.tensor1d([1, 0, 1]));
+    await p.afterStep(stepCtx(net, 1));
+    const x = tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 3);
+    const gates = p.gates!(false, Rng.fromSeed(0));
+    const [before] = net.apply(x, { gates });
+    const result = await p.afterEpoch!(stepCtx(net, 1));
+    const small = result!.replaceNetwork!;
+    expect(small.params.get('b1.conv1/kernel')!.shape[3]).toBe(2);
+    expect(p.variables!().map((v) => v.shape[0])).toEqual([2, 4, 1]);
+    const after = small.apply(x, { gates: p.gates!(false, Rng.fromSeed(0)) })[0]!;
+    const a = before!.dataSync();
+    const b = after.dataSync();
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+    tf.dispose([x, before!, after, ...Object.values(gates)]);
+    p.dispose!();
+    net.dispose();
+    small.dispose();
+  });
+
   it('says what is missing when the network has no gate sites', () => {
     const plain = {
       ...gatedMlp,

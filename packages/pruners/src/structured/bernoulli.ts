@@ -249,7 +249,11 @@ export function createBernoulliGatePruner(
     let anything = false;
     for (const s of sites) {
       const keep = Array.from(s.zeroRun, (run, i) => {
-        const off = run >= patience && groupRms(n, s.site.groups[i]!) <= maxRms;
+        // A gate without a structure group switches a channel tied to other structures (the last
+        // conv of a residual branch joins the stream at the add): nothing of it can be removed, and
+        // its closed gate keeps zeroing the channel.
+        const group = s.site.groups[i];
+        const off = group !== undefined && run >= patience && groupRms(n, group) <= maxRms;
         if (off) anything = true;
         return off ? 0 : 1;
       });
@@ -262,9 +266,10 @@ export function createBernoulliGatePruner(
     for (const site of sites) {
       expected.set(
         site.site.id,
-        gates[site.site.id]!.flatMap((g, i) =>
-          g === 1 && groupRms(n, site.site.groups[i] ?? '') > 0 ? [i] : [],
-        ),
+        gates[site.site.id]!.flatMap((g, i) => {
+          const group = site.site.groups[i];
+          return g === 1 && (group === undefined || groupRms(n, group) > 0) ? [i] : [];
+        }),
       );
     }
     const smaller = compact(n, { gates });
