@@ -15,7 +15,7 @@ import {
   writeTextAtomic,
 } from '@moprune/report';
 import { hypervolume, nonDominatedIndices } from '@moprune/solvers';
-import type { Sites, UserParameters } from './configs.js';
+import type { Net, Sites, UserParameters } from './configs.js';
 import type { ReproduceSummary, RunResult } from './reproduce.js';
 
 /** The runs of one setting (gate kind and user parameters) over seeds, averaged. */
@@ -129,10 +129,13 @@ const SITE_NAMES: Readonly<Record<Sites, string>> = {
   layers: 'layer-only',
   none: 'dense baseline',
 };
-const settingLabel = (x: { sites: Sites; params: UserParameters }) =>
+/** A gate kind's name; LeNet-300-100's gated runs gate its input features and hidden units. */
+const siteName = (sites: Sites, net: Net) =>
+  net === 'lenet300' && sites === 'units' ? 'input + unit gates' : SITE_NAMES[sites];
+const settingLabel = (x: { sites: Sites; params: UserParameters }, net: Net) =>
   x.sites === 'none'
     ? SITE_NAMES.none
-    : `${SITE_NAMES[x.sites]}, γ = ${x.params.gamma}, α = ${x.params.alpha}, β = ${x.params.beta}`;
+    : `${siteName(x.sites, net)}, γ = ${x.params.gamma}, α = ${x.params.alpha}, β = ${x.params.beta}`;
 
 const machine = () => {
   const cpu = cpus();
@@ -165,7 +168,7 @@ export function summaryMarkdown(s: ReproduceSummary, a: Analysis = analyse(s)): 
         'inference speed-up (batch 128)',
       ],
       a.settings.map((x) => [
-        settingLabel(x),
+        settingLabel(x, s.net),
         String(x.seeds.length),
         pm(x.testAccuracy, x.seeds.length),
         pm(x.validationAccuracy, x.seeds.length),
@@ -185,7 +188,7 @@ export function summaryMarkdown(s: ReproduceSummary, a: Analysis = analyse(s)): 
       markdownTable(
         ['gates', 'settings', 'non-dominated', 'hypervolume (test error)', 'hypervolume (validation error)'],
         a.fronts.map((f) => [
-          SITE_NAMES[f.sites],
+          siteName(f.sites, s.net),
           String(f.points.length),
           String(f.front.length),
           f.hypervolume.test.toFixed(4),
@@ -220,7 +223,7 @@ export function summaryMarkdown(s: ReproduceSummary, a: Analysis = analyse(s)): 
           ],
           [
             [
-              settingLabel(h),
+              settingLabel(h, s.net),
               pm(h.testAccuracy, h.seeds.length),
               (100 * (d.testAccuracy.mean - h.testAccuracy.mean)).toFixed(2),
               pm(h.flopsRemoved, h.seeds.length, 1),
@@ -228,7 +231,7 @@ export function summaryMarkdown(s: ReproduceSummary, a: Analysis = analyse(s)): 
               `${h.stepTimeRatio.toFixed(2)}×`,
             ],
             [
-              settingLabel(d),
+              settingLabel(d, s.net),
               pm(d.testAccuracy, d.seeds.length),
               '0',
               '0%',
@@ -315,7 +318,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
               (i, j) => a.settings[j]!.flopsRemoved.mean - a.settings[i]!.flopsRemoved.mean,
             );
             return {
-              name: `${SITE_NAMES[f.sites]} (γ ${pts.map((i) => a.settings[i]!.params.gamma).join(', ')})`,
+              name: `${siteName(f.sites, s.net)} (γ ${pts.map((i) => a.settings[i]!.params.gamma).join(', ')})`,
               x: pts.map((i) => 1 - a.settings[i]!.flopsRemoved.mean),
               y: pts.map((i) => a.settings[i]!.testAccuracy.mean),
             };

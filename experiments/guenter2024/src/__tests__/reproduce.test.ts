@@ -168,7 +168,7 @@ describe('LeNet-300-100 on MNIST, tiny', () => {
     ]);
     const md = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(md).toContain('dense baseline');
-    expect(md).toContain('unit-only, γ = 50');
+    expect(md).toContain('input + unit gates, γ = 50');
     const again = await reproduce({
       mode: 'tiny',
       outDir: out,

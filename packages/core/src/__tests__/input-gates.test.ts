@@ -12,6 +12,7 @@ import {
   toLayersModel,
   validateSpec,
 } from '../index.js';
+import { selectLastAxis } from '../network/select.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -132,6 +133,23 @@ describe('input-feature gates', () => {
     model.dispose();
     small.dispose();
     net.dispose();
+  });
+
+  it("the host select equals tf.gather — values and gradient — on cpu, where it replaces tfjs's slow gather kernel", () => {
+    const x = tf.randomNormal([3, 2, 7], 0, 1, 'float32', 5);
+    const idx = Int32Array.from([0, 3, 4, 6]);
+    const w = tf.randomNormal([3, 2, 4], 0, 1, 'float32', 6);
+    const before = tf.memory().numTensors;
+    const got = selectLastAxis(x, idx);
+    const want = tf.tidy(() => tf.gather(x, tf.tensor1d(idx, 'int32'), 2));
+    expect(got.shape).toEqual([3, 2, 4]);
+    expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+    const g1 = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(selectLastAxis(t, idx), w)))(x);
+    const g2 = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d(idx, 'int32'), 2), w)))(x);
+    expect(Array.from(g1.dataSync())).toEqual(Array.from(g2.dataSync()));
+    tf.dispose([got, want, g1, g2]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w]);
   });
 
   it('refuses a select with bad indices', () => {

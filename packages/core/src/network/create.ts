@@ -17,6 +17,7 @@ import { batchNormTraining } from './batch-norm.js';
 import { biasAddRelu } from './bias-relu.js';
 import { initBias, initKernel } from './init.js';
 import { nodeParams } from './params.js';
+import { selectLastAxis } from './select.js';
 import { embed, layerNorm, selfAttention } from './sequence.js';
 import { deriveStructure } from './structure.js';
 import { analyzeSpec, INPUT_ID } from './validate.js';
@@ -422,14 +423,8 @@ function compileNode(
         return tf.mean(x, x.rank === 3 ? [1] : [1, 2]);
       };
     case 'select': {
-      const indices = [...node.indices];
-      return (v) => {
-        const x = v[a]!;
-        return tf.tidy(() => {
-          const idx = tf.tensor1d(indices, 'int32');
-          return tf.gather(x, idx, x.rank - 1);
-        });
-      };
+      const indices = Int32Array.from(node.indices);
+      return (v) => selectLastAxis(v[a]!, indices);
     }
     case 'flatten':
       return (v) => {
