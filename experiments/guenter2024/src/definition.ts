@@ -59,7 +59,7 @@ export const experiment = defineExperiment({
   modes: {
     quick:
       'ResNet-20 on 4,800 padded Fashion-MNIST images, 3 epochs per run: the dense baseline and three γ — a visible front in minutes on 2 cores (not a result)',
-    full: 'ResNet-20 on padded Fashion-MNIST (55k/5k/10k; --net lenet300: LeNet-300-100 with input and unit gates on MNIST), 30 epochs per run: the study over its grid; --seeds 0,1,2 for the headline',
+    full: 'ResNet-20 on padded Fashion-MNIST (55k/5k/10k; --net lenet300: LeNet-300-100 with input and unit gates on MNIST, 100 epochs), 30 epochs per run: the study over its grid; --seeds 0,1,2 for the headline',
   },
   defaultSeed: 0,
   options: [

@@ -5,6 +5,7 @@ export {
   Guenter2024Error,
   type Guenter2024ErrorCode,
   guenterConfig,
+  LENET_FULL,
   type Net,
   optionIssues,
   QUICK,

@@ -39,6 +39,7 @@ import {
   FULL,
   Guenter2024Error,
   guenterConfig,
+  LENET_FULL,
   type Net,
   optionIssues,
   QUICK,
@@ -519,7 +520,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   const net = options.net ?? 'resnet20';
   const data = options.data ?? (PLAIN.has(net) ? 'mnist' : 'fashion-mnist');
   const seeds = options.seeds ?? [0];
-  const scale = SCALES[mode] ?? QUICK;
+  const scale = mode === 'full' && net === 'lenet300' ? LENET_FULL : (SCALES[mode] ?? QUICK);
   const plan =
     issues.length === 0
       ? planRuns({
