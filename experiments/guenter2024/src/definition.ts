@@ -73,7 +73,7 @@ export const experiment = defineExperiment({
       name: 'net',
       type: 'string',
       arg: 'NET',
-      help: 'resnet20 (default), resnet56, lenet300 (unit gates only)',
+      help: 'resnet20 (default), resnet56, lenet300 (input-feature and unit gates, no blocks)',
     },
     {
       name: 'data',

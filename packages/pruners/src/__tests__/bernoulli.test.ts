@@ -25,6 +25,14 @@ function stepCtx(net: Network, step = 0) {
   };
 }
 
+/** Two networks' outputs agree entry by entry, to `digits` decimals. */
+function expectSameOutputs(before: tf.Tensor, after: tf.Tensor, digits: number): void {
+  const a = before.dataSync();
+  const b = after.dataSync();
+  expect(b.length).toBe(a.length);
+  for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, digits);
+}
+
 const gatedMlp: NetworkSpec = {
   name: 'gated-mlp',
   inputShape: [8],
@@ -153,9 +161,7 @@ describe('Bernoulli gate pruner', () => {
       { fresh: true, previous: 2, takes: [{ axis: 0, indices: [0, 1, 2, 3] }] },
     ]);
     const [after] = small.apply(x, { gates: p.gates!(false, Rng.fromSeed(0)) });
-    const a = before!.dataSync();
-    const b = after!.dataSync();
-    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+    expectSameOutputs(before!, after!, 5);
     tf.dispose([x, before!, after!, ...Object.values(gates)]);
     p.dispose!();
     net.dispose();
@@ -188,9 +194,7 @@ describe('Bernoulli gate pruner', () => {
     expect(p.variables!()[0]!.shape).toEqual([5]);
     expect(p.metrics!().removedUnits).toBe(3);
     const after = small.apply(x, { gates: p.gates!(false, Rng.fromSeed(0)) })[0]!;
-    const a = before!.dataSync();
-    const b = after.dataSync();
-    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+    expectSameOutputs(before!, after!, 5);
     tf.dispose([x, before!, after, ...Object.values(gates)]);
     p.dispose!();
     net.dispose();
@@ -213,9 +217,7 @@ describe('Bernoulli gate pruner', () => {
     expect(small.params.get('fc2/kernel')!.shape).toEqual([6, 1]);
     expect(Array.from(p.variables!()[1]!.dataSync())).toEqual([0]);
     const after = small.apply(x, { gates: p.gates!(false, Rng.fromSeed(0)) })[0]!;
-    const a = before!.dataSync();
-    const b = after.dataSync();
-    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+    expectSameOutputs(before!, after!, 5);
     tf.dispose([x, before!, after, ...Object.values(gates)]);
     p.dispose!();
     net.dispose();
@@ -383,9 +385,7 @@ describe('Bernoulli gate pruner', () => {
     expect(small.params.get('b1.conv1/kernel')!.shape[3]).toBe(2);
     expect(p.variables!().map((v) => v.shape[0])).toEqual([2, 4, 1]);
     const after = small.apply(x, { gates: p.gates!(false, Rng.fromSeed(0)) })[0]!;
-    const a = before!.dataSync();
-    const b = after.dataSync();
-    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
+    expectSameOutputs(before!, after!, 5);
     tf.dispose([x, before!, after, ...Object.values(gates)]);
     p.dispose!();
     net.dispose();
@@ -531,9 +531,7 @@ describe('Bernoulli gates: the pruning condition (property)', () => {
         runs = next;
         const evalGates = p.gates!(false, Rng.fromSeed(0));
         const [after] = small.apply(x, { gates: evalGates });
-        const a = before!.dataSync();
-        const b = after!.dataSync();
-        for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 4);
+        expectSameOutputs(before!, after!, 4);
         tf.dispose([before!, after!, ...Object.values(evalGates)]);
         net.dispose();
         net = small;
