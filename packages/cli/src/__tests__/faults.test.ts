@@ -242,16 +242,29 @@ describe('fault injection', () => {
     expect(hup.output()).toContain('SIGHUP');
     expect(validCheckpoints(runDir)[0]).toBe(stepsLogged(runDir).length);
 
-    const twice = cli(['train', 'run.json', '--out', 'hungup', '--resume'], root);
-    await untilStep(runDir, twice, stepsLogged(runDir).length + 7);
     // Signals sent together merge into one, so keep sending until it exits: the first stops the
-    // run gracefully, a later one lands while the step or checkpoint is still under way.
-    const repeat = setInterval(() => twice.child.kill('SIGTERM'), 2);
-    const twiceExit = await twice.exited;
-    clearInterval(repeat);
-    expect(twiceExit.code, twice.output()).toBe(143);
-    expect(twice.output()).toContain('SIGTERM again; quitting now');
-    expect(validCheckpoints(runDir).length, twice.output()).toBeGreaterThan(0);
+    // run gracefully, a later one lands while the step or checkpoint is still under way. On a loaded
+    // machine the graceful stop can finish between two signals and a late one then meets the exiting
+    // process (killed by SIGTERM, no exit code); that attempt still leaves a valid checkpoint, and the
+    // next attempt resumes from it. At most three attempts, each ≥ 7 steps further on.
+    let quitAtOnce = false;
+    for (let attempt = 0; attempt < 3 && !quitAtOnce; attempt++) {
+      const twice = cli(['train', 'run.json', '--out', 'hungup', '--resume'], root);
+      await untilStep(runDir, twice, stepsLogged(runDir).length + 7);
+      const repeat = setInterval(() => twice.child.kill('SIGTERM'), 2);
+      const twiceExit = await twice.exited;
+      clearInterval(repeat);
+      expect(validCheckpoints(runDir).length, twice.output()).toBeGreaterThan(0);
+      if (twiceExit.code === 143) {
+        expect(twice.output()).toContain('SIGTERM again; quitting now');
+        quitAtOnce = true;
+      } else {
+        // The only other way out: the first signal's graceful stop completed, a later one killed it.
+        expect(twiceExit.signal, twice.output()).toBe('SIGTERM');
+        expect(twice.output()).toContain('checkpoint written');
+      }
+    }
+    expect(quitAtOnce).toBe(true);
 
     const last = cli(['train', 'run.json', '--out', 'hungup', '--quiet', '--resume'], root);
     expect((await last.exited).code, last.output()).toBe(0);
