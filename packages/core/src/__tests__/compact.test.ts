@@ -213,6 +213,132 @@ describe('compact', () => {
     small.dispose();
     net.dispose();
   });
+
+  it('drops a ReLU whose input is already non-negative — a removed block leaves one — unless it is an output', () => {
+    const conv = (id: string, input: string, filters: number, stride = 1): NodeSpec => ({
+      id,
+      op: 'conv2d',
+      inputs: [input],
+      filters,
+      kernelSize: [3, 3],
+      padding: 'same',
+      strides: [stride, stride],
+      useBias: false,
+    });
+    const block = (
+      b: string,
+      input: string,
+      filters: number,
+      stride: number,
+      shortcut: boolean,
+    ): NodeSpec[] => [
+      conv(`${b}.conv1`, input, filters, stride),
+      { id: `${b}.bn1`, op: 'batchNorm', inputs: [`${b}.conv1`] },
+      { id: `${b}.relu1`, op: 'activation', inputs: [`${b}.bn1`], fn: 'relu' },
+      conv(`${b}.conv2`, `${b}.relu1`, filters),
+      { id: `${b}.bn2`, op: 'batchNorm', inputs: [`${b}.conv2`] },
+      ...(shortcut
+        ? [{ id: `${b}.sc`, op: 'padShortcut', inputs: [input], stride, channels: filters } as NodeSpec]
+        : []),
+      { id: b, op: 'add', inputs: [shortcut ? `${b}.sc` : input, `${b}.bn2`], gated: true },
+      { id: `${b}.relu`, op: 'activation', inputs: [b], fn: 'relu' },
+    ];
+    // stemRelu: a post-activation ResNet (every skip path is a ReLU's output); without it, the skip
+    // path into b1 is a BatchNorm's output and b1's ReLU must stay.
+    const spec = (stemRelu: boolean, outputRelu: boolean): NetworkSpec => ({
+      name: 'res',
+      inputShape: [8, 8, 1],
+      nodes: [
+        conv('stem', 'input', 2),
+        { id: 'stem.bn', op: 'batchNorm', inputs: ['stem'] },
+        ...(stemRelu
+          ? [{ id: 'stem.relu', op: 'activation', inputs: ['stem.bn'], fn: 'relu' } as NodeSpec]
+          : []),
+        ...block('b1', stemRelu ? 'stem.relu' : 'stem.bn', 2, 1, false),
+        ...block('b2', 'b1.relu', 4, 2, true),
+        { id: 'pool', op: 'globalAvgPool', inputs: ['b2.relu'] },
+        { id: 'fc', op: 'dense', inputs: ['pool'], units: 3 },
+      ],
+      outputs: outputRelu ? ['fc', 'b2.relu'] : ['fc'],
+    });
+    const x = tf.randomNormal([2, 8, 8, 1], 0, 1, 'float32', 5);
+    const ids = (stemRelu: boolean, outputRelu: boolean, closed: Record<string, number>) => {
+      const net = createNetwork(spec(stemRelu, outputRelu), { seed: 6 });
+      randomizeBatchNorm(net, Rng.fromSeed(2));
+      const gates = Object.fromEntries(net.gateSites.map((site) => [site.id, closed[site.id] ?? 1]));
+      const small = compact(net, { gates });
+      const tensors = Object.fromEntries(Object.entries(gates).map(([k, v]) => [k, tf.scalar(v)]));
+      const a = net.apply(x, { gates: tensors });
+      const b = small.apply(x);
+      a.forEach((t, i) => {
+        expectClose(t, b[i]!);
+      });
+      const out = small.spec.nodes.map((n) => n.id);
+      tf.dispose([...a, ...b, ...Object.values(tensors)]);
+      small.dispose();
+      net.dispose();
+      return out;
+    };
+    const after = (list: string[]) => list.filter((id) => !id.includes('.conv') && !id.includes('.bn'));
+    // Both blocks removed: b1.relu reads stem.relu, b2.relu reads the shortcut of it — both go.
+    expect(after(ids(true, false, { b1: 0, b2: 0 }))).toEqual(['stem', 'stem.relu', 'b2.sc', 'pool', 'fc']);
+    // One removed: only its ReLU goes.
+    expect(after(ids(true, false, { b2: 0 }))).toEqual([
+      'stem',
+      'stem.relu',
+      'b1.relu1',
+      'b1',
+      'b1.relu',
+      'b2.sc',
+      'pool',
+      'fc',
+    ]);
+    // No ReLU on the skip path into b1: its ReLU stays (it is what makes b2's skip path non-negative).
+    expect(after(ids(false, false, { b1: 0, b2: 0 }))).toEqual(['stem', 'b1.relu', 'b2.sc', 'pool', 'fc']);
+    // Nothing removed: every ReLU reads a BatchNorm or an add, and stays.
+    expect(after(ids(true, false, {})).filter((id) => id.endsWith('relu'))).toEqual([
+      'stem.relu',
+      'b1.relu',
+      'b2.relu',
+    ]);
+    // A ReLU that is an output of the network stays.
+    expect(after(ids(true, true, { b1: 0, b2: 0 }))).toEqual([
+      'stem',
+      'stem.relu',
+      'b2.sc',
+      'b2.relu',
+      'pool',
+      'fc',
+    ]);
+    x.dispose();
+    // Any chain, not only one a removal made: relu → maxPool → relu and relu → flatten → relu.
+    const chain = createNetwork(
+      {
+        name: 'chain',
+        inputShape: [4, 4, 1],
+        nodes: [
+          { id: 'c', op: 'conv2d', inputs: ['input'], filters: 2, kernelSize: [3, 3], padding: 'same' },
+          { id: 'r1', op: 'activation', inputs: ['c'], fn: 'relu' },
+          { id: 'p', op: 'maxPool', inputs: ['r1'], poolSize: [2, 2] },
+          { id: 'r2', op: 'activation', inputs: ['p'], fn: 'relu' },
+          { id: 'f', op: 'flatten', inputs: ['r2'] },
+          { id: 'r3', op: 'activation', inputs: ['f'], fn: 'relu' },
+          { id: 'fc', op: 'dense', inputs: ['r3'], units: 2 },
+        ],
+        outputs: ['fc'],
+      },
+      { seed: 3 },
+    );
+    const small = compact(chain);
+    expect(small.spec.nodes.map((n) => n.id)).toEqual(['c', 'r1', 'p', 'f', 'fc']);
+    const xs = tf.randomNormal([2, 4, 4, 1], 0, 1, 'float32', 8);
+    const [a] = chain.apply(xs);
+    const [b] = small.apply(xs);
+    expectClose(a!, b!);
+    tf.dispose([a!, b!, xs]);
+    small.dispose();
+    chain.dispose();
+  });
 });
 
 // ───────────────────────── property: compact(net).apply ≈ net.apply ─────────────────────────
@@ -314,10 +440,13 @@ const resArb = fc
     stride: fc.constantFrom(1, 2),
     widen: fc.integer({ min: 0, max: 2 }),
     gated: fc.boolean(),
+    // A ReLU on the stem makes the skip path non-negative: a removed block's ReLU is then dropped.
+    stemRelu: fc.boolean(),
   })
   .map((o): NetworkSpec => {
     const out = o.c + o.widen;
     const needsShortcut = o.stride > 1 || o.widen > 0;
+    const stem = o.stemRelu ? 'stem.relu' : 'stem';
     const nodes: NodeSpec[] = [
       {
         id: 'stem',
@@ -328,10 +457,13 @@ const resArb = fc
         padding: 'same',
         init: 'torchDefault',
       },
+      ...(o.stemRelu
+        ? [{ id: 'stem.relu', op: 'activation', inputs: ['stem'], fn: 'relu' } as NodeSpec]
+        : []),
       {
         id: 'b.conv1',
         op: 'conv2d',
-        inputs: ['stem'],
+        inputs: [stem],
         filters: o.inner,
         kernelSize: [3, 3],
         padding: 'same',
@@ -353,9 +485,9 @@ const resArb = fc
       { id: 'b.bn2', op: 'batchNorm', inputs: ['b.conv2'] },
     ];
     if (needsShortcut)
-      nodes.push({ id: 'b.sc', op: 'padShortcut', inputs: ['stem'], stride: o.stride, channels: out });
+      nodes.push({ id: 'b.sc', op: 'padShortcut', inputs: [stem], stride: o.stride, channels: out });
     nodes.push(
-      { id: 'b', op: 'add', inputs: [needsShortcut ? 'b.sc' : 'stem', 'b.bn2'], gated: o.gated },
+      { id: 'b', op: 'add', inputs: [needsShortcut ? 'b.sc' : stem, 'b.bn2'], gated: o.gated },
       { id: 'b.relu', op: 'activation', inputs: ['b'], fn: 'relu' },
       { id: 'gap', op: 'globalAvgPool', inputs: ['b.relu'] },
       { id: 'out', op: 'dense', inputs: ['gap'], units: 2, init: 'torchDefault' },

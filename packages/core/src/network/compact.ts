@@ -246,6 +246,42 @@ function selectFeatures(spec: NetworkSpec, source: string, keep: readonly number
   return { ...spec, nodes: rewired, outputs: spec.outputs.map((o) => (o === source ? id : o)) };
 }
 
+/** Ops whose output is non-negative wherever their (first) input is. */
+const KEEPS_SIGN = new Set(['padShortcut', 'maxPool', 'avgPool', 'globalAvgPool', 'flatten', 'select']);
+
+/**
+ * Drops every ReLU whose input is already non-negative — a ReLU's output, directly or through ops
+ * that keep the sign (a shortcut's subsampling and zero padding, pooling, flatten, select) — unless
+ * it is an output of the network. A removed residual block leaves exactly this: the ReLU after its
+ * add reads the skip path, which in a post-activation ResNet is the previous block's ReLU output.
+ * relu(relu(z)) = relu(z), and the gradient relu'(relu(z))·relu'(z) = relu'(z), so the function and
+ * the training step are unchanged — one pass over a full-width activation less per removed block.
+ */
+function dropRedundantRelus(spec: NetworkSpec): NetworkSpec {
+  const outputs = new Set(spec.outputs);
+  const byId = new Map(spec.nodes.map((n) => [n.id, n]));
+  const alias = new Map<string, string>();
+  const resolve = (id: string): string => alias.get(id) ?? id;
+  const nonNegative = (id: string): boolean => {
+    const n = byId.get(id);
+    if (n === undefined) return false; // the network's input
+    if (n.op === 'activation') return n.fn === 'relu';
+    return KEEPS_SIGN.has(n.op) && nonNegative(resolve(n.inputs[0]!));
+  };
+  for (const n of spec.nodes) {
+    if (n.op !== 'activation' || n.fn !== 'relu' || outputs.has(n.id)) continue;
+    const input = resolve(n.inputs[0]!);
+    if (nonNegative(input)) alias.set(n.id, input);
+  }
+  if (alias.size === 0) return spec;
+  return {
+    ...spec,
+    nodes: spec.nodes
+      .filter((n) => !alias.has(n.id))
+      .map((n) => ({ ...n, inputs: n.inputs.map(resolve) }) as NodeSpec),
+  };
+}
+
 /** Removes the nodes of blocks in `removedAdds` (each add becomes its skip input) and every node no output needs. */
 function removeBlocks(spec: NetworkSpec, removedAdds: ReadonlySet<string>): NetworkSpec {
   if (removedAdds.size === 0) return spec;
@@ -270,8 +306,9 @@ function removeBlocks(spec: NetworkSpec, removedAdds: ReadonlySet<string>): Netw
 
 /**
  * Plans and performs a compaction on host copies of the parameters: folds
- * closed gates, removes closed or dead blocks, then removes every unit/filter
- * whose structure group is entirely zero. A layer keeps at least one unit
+ * closed gates, removes closed or dead blocks (and ReLUs left reading a
+ * non-negative input, see {@link dropRedundantRelus}), then removes every
+ * unit/filter whose structure group is entirely zero. A layer keeps at least one unit
  * (its group stays zero) so that no tensor gets a zero-sized axis.
  *
  * Units are removed only when their whole group is zero — including bias and
@@ -292,7 +329,7 @@ export function compactValues(
     if (g.kind === 'layer' && layerIsDead(g, spec, structure, values)) removedAdds.add(g.node);
   }
 
-  let current = removeBlocks(spec, removedAdds);
+  let current = dropRedundantRelus(removeBlocks(spec, removedAdds));
   if (current !== spec) {
     structure = deriveStructure(current, checkedAnalysis(current).infos);
   }
@@ -370,8 +407,8 @@ export function compactValues(
 }
 
 /**
- * A new, smaller network with dead units/filters and dead or gated-off
- * blocks physically removed (see {@link compactValues} for the rules); the
+ * A new, smaller network with dead units/filters, dead or gated-off
+ * blocks and the ReLUs they leave redundant physically removed (see {@link compactValues} for the rules); the
  * original is left untouched. Variables start from the original's masked
  * values; masks carry over, sliced. For every input,
  * `compact(net, { gates }).apply(x)` equals `net.apply(x, { gates })` in
