@@ -9,6 +9,7 @@
  * epoch, and its inference time against the dense network's.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   compact,
@@ -158,6 +159,11 @@ export interface InferenceFigures {
   readonly keptMs: number;
   /** denseMs ÷ keptMs. */
   readonly speedup: number;
+  /**
+   * The machine's 1-minute load average when the timing ended, and its cores: a load above the cores
+   * means the timing shared them with other work (re-time finished runs with `scripts/time-kept.ts`).
+   */
+  readonly load: { readonly average: number; readonly cores: number };
 }
 
 /** What one run kept and what it cost. */
@@ -412,7 +418,8 @@ export function timeInference(dense: Network, kept: Network, rounds = 5, batch =
     }
     const denseMs = median(d);
     const keptMs = median(k);
-    return { batch, rounds, denseMs, keptMs, speedup: denseMs / keptMs };
+    const load = { average: loadavg()[0]!, cores: availableParallelism() };
+    return { batch, rounds, denseMs, keptMs, speedup: denseMs / keptMs, load };
   } finally {
     x.dispose();
   }

@@ -142,6 +142,24 @@ const machine = () => {
   return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, MOPRUNE_NATIVE_THREADS=${process.env.MOPRUNE_NATIVE_THREADS ?? 'default'}`;
 };
 
+/**
+ * The load the inference timings ran at: one line under the settings table, and a warning when the
+ * load exceeded the cores (other work shared them, so the speed-ups are not measurements).
+ */
+function inferenceLoad(s: ReproduceSummary): string[] {
+  const timed = s.results.filter((r) => r.inference?.load !== undefined).map((r) => r.inference!.load);
+  if (timed.length === 0) return [];
+  const loads = timed.map((l) => l.average);
+  const [lo, hi] = [Math.min(...loads), Math.max(...loads)];
+  const cores = timed[0]!.cores;
+  const range = lo === hi ? lo.toFixed(2) : `${lo.toFixed(2)}–${hi.toFixed(2)}`;
+  const shared =
+    hi > cores
+      ? ` **Above the ${cores} cores: other work shared them, so these speed-ups are not measurements** — re-time the finished runs on quiet cores with \`npx tsx scripts/time-kept.ts <run dir>…\`.`
+      : '';
+  return [`Inference timed at a 1-minute load average of ${range} on ${cores} cores.${shared}`, ''];
+}
+
 /** The Markdown report of a summary. */
 export function summaryMarkdown(s: ReproduceSummary, a: Analysis = analyse(s)): string {
   const md = [
@@ -180,6 +198,7 @@ export function summaryMarkdown(s: ReproduceSummary, a: Analysis = analyse(s)): 
       ]),
     ),
     '',
+    ...inferenceLoad(s),
   ];
   if (a.fronts.length > 0) {
     md.push(

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@moprune/backend';
 import { createNetwork, validateExperimentConfig } from '@moprune/core/node';
@@ -18,7 +18,9 @@ import {
   type ReproduceSummary,
   type RunResult,
   reproduce,
+  summaryMarkdown,
   TINY,
+  timeInference,
   writeSummary,
 } from '../index.js';
 
@@ -343,6 +345,44 @@ describe('analysis', () => {
     expect(all.hypervolume.test).toBeCloseTo(0.8 * 0.93, 12);
     const units = a.fronts.find((f) => f.sites === 'units')!;
     expect(units.hypervolume.test).toBeCloseTo(0.3 * 0.9, 12);
+  });
+
+  it('says what load the inference timings ran at, and that they are not measurements above the cores', () => {
+    const timed = (average: number) => ({
+      batch: 128,
+      rounds: 5,
+      denseMs: 20,
+      keptMs: 10,
+      speedup: 2,
+      load: { average, cores: 2 },
+    });
+    const gated = (seed: number, average: number) =>
+      run({ sites: 'all', seed, inference: timed(average), kept: { macs: 50, params: 5 } });
+    const dense = run({ sites: 'none', seed: 0 });
+    const shared = summaryMarkdown(summary([dense, gated(0, 0.4), gated(1, 3.7)]));
+    expect(shared).toContain('Inference timed at a 1-minute load average of 0.40–3.70 on 2 cores.');
+    expect(shared).toContain('other work shared them, so these speed-ups are not measurements');
+    const quiet = summaryMarkdown(summary([dense, gated(0, 1.2), gated(1, 1.2)]));
+    expect(quiet).toContain('Inference timed at a 1-minute load average of 1.20 on 2 cores.');
+    expect(quiet).not.toContain('not measurements');
+    expect(summaryMarkdown(summary([dense, run({ sites: 'all', seed: 0 })]))).not.toContain('load average');
+  });
+
+  it('timeInference records the load it timed at', () => {
+    const spec = {
+      name: 'tiny',
+      inputShape: [4],
+      nodes: [{ id: 'fc', op: 'dense', inputs: ['input'], units: 3 }],
+      outputs: ['fc'],
+    } as const;
+    const a = createNetwork(spec as never, { seed: 1 });
+    const b = createNetwork(spec as never, { seed: 2 });
+    const t = timeInference(a, b, 1, 2);
+    expect(t.load.cores).toBe(availableParallelism());
+    expect(t.load.average).toBeGreaterThanOrEqual(0);
+    expect(t.speedup).toBeCloseTo(t.denseMs / t.keptMs, 12);
+    a.dispose();
+    b.dispose();
   });
 
   it('reads step times per epoch and the FLOPs each epoch trained from metrics.jsonl', () => {
