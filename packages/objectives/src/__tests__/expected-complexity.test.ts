@@ -11,6 +11,7 @@ import {
   expectedComplexity,
   expectedCounts,
   expectedUnits,
+  validateObjectiveConfig,
 } from './imports.js';
 
 beforeAll(async () => {
@@ -230,7 +231,12 @@ describe('expected complexity: flatten rows and unsupported groups', () => {
       nodes: [node('fc', 'dense', 4, 4)],
     });
     expect(() => expectedComplexity(net, {})).toThrowError(
-      expect.objectContaining({ code: 'UNSUPPORTED_NETWORK' }),
+      expect.objectContaining({
+        code: 'UNSUPPORTED_NETWORK',
+        message:
+          "gate site 's' switches 'fc/kernel' along axes 0 and 1; " +
+          'the expected complexity is only multilinear when a site touches a parameter along one axis',
+      }),
     );
     net.dispose();
   });
@@ -264,5 +270,97 @@ describe('expected complexity: multilinearity', () => {
     expect(db).toBeCloseTo(c(p0, p1, 1) - c(p0, p1, 0), 5);
     tf.dispose([g1, blk, dUnit!, dBlock!]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('expected complexity: what each setting needs of the network, and the messages', () => {
+  const net = blockNet();
+  afterAll(() => net.dispose());
+  /** fc 2→1 with its MACs, no gate sites (no units). */
+  const plain = () =>
+    fakeNetwork({
+      params: [
+        { node: 'fc', op: 'dense', role: 'kernel', shape: [2, 1] },
+        { node: 'fc', op: 'dense', role: 'bias', shape: [1] },
+      ],
+      nodes: [node('fc', 'dense', 3, 2)],
+    });
+
+  it('units ω > 0 needs unit gates; ω = 0 does not (and then E[units]/0 is never formed)', () => {
+    const n = plain();
+    expect(complexityTotals(n).units).toBe(0);
+    expect(() => expectedComplexity(n, {}, { units: 0.5 })).toThrowError(
+      expect.objectContaining({
+        code: 'UNSUPPORTED_NETWORK',
+        message: 'units > 0 needs a network with unit/filter gates',
+      }),
+    );
+    expect(read(expectedComplexity(n, {}, { units: 0 }))).toBeCloseTo(1, 6);
+    expect(read(expectedComplexity(n, {}, { units: 0, mode: 'joint' }))).toBeCloseTo(1, 6);
+    n.dispose();
+  });
+
+  it('α > 0 needs MACs and α < 1 needs parameters; at α = 0 and α = 1 the missing side is never divided by', () => {
+    const noMacs = { params: 157, macs: 0, units: 2 };
+    const noParams = { params: 0, macs: 960, units: 2 };
+    expect(() => expectedComplexity(net, {}, { alpha: 0.5, reference: noMacs })).toThrowError(
+      expect.objectContaining({
+        code: 'UNSUPPORTED_NETWORK',
+        message: 'alpha > 0 needs a network with MACs (a conv or dense node)',
+      }),
+    );
+    expect(() => expectedComplexity(net, {}, { alpha: 0.5, reference: noParams })).toThrowError(
+      expect.objectContaining({
+        code: 'UNSUPPORTED_NETWORK',
+        message: 'alpha < 1 needs a network with trainable parameters',
+      }),
+    );
+    for (const mode of ['mixture', 'joint'] as const) {
+      expect(read(expectedComplexity(net, {}, { alpha: 0, reference: noMacs, mode }))).toBeCloseTo(1, 6);
+      expect(read(expectedComplexity(net, {}, { alpha: 1, reference: noParams, mode }))).toBeCloseTo(1, 6);
+    }
+  });
+
+  it('names the site, its size and the group it lacks; a node with MACs needs its kernel', () => {
+    const bad = { g1: tf.tensor1d([0.5, 0.25, 1]) };
+    expect(() => expectedComplexity(net, bad)).toThrowError(
+      expect.objectContaining({
+        code: 'SHAPE_MISMATCH',
+        message: "gate probabilities of site 'g1' have shape [3], expected 2 value(s)",
+      }),
+    );
+    tf.dispose(Object.values(bad));
+    const orphan = fakeNetwork({
+      params: [{ node: 'fc', op: 'dense', role: 'kernel', shape: [2, 2] }],
+      gateSites: [{ id: 's', kind: 'unit', size: 1, groups: ['ghost'] }],
+      nodes: [node('fc', 'dense', 4, 4)],
+    });
+    expect(() => complexityTotals(orphan)).toThrowError(
+      expect.objectContaining({
+        code: 'UNSUPPORTED_NETWORK',
+        message: "gate site 's' names group 'ghost', which the network does not have",
+      }),
+    );
+    orphan.dispose();
+    const kernelless = fakeNetwork({
+      params: [{ node: 'fc', op: 'dense', role: 'bias', shape: [2] }],
+      nodes: [node('fc', 'dense', 2, 8)],
+    });
+    expect(() => complexityTotals(kernelless)).toThrowError(
+      expect.objectContaining({
+        code: 'UNSUPPORTED_NETWORK',
+        message: "node 'fc' (dense) has 8 MACs but no 'fc/kernel' parameter to scale them by",
+      }),
+    );
+    kernelless.dispose();
+  });
+
+  it("refuses β with mode 'joint' (and only there), and defaults its name", () => {
+    expect(validateObjectiveConfig({ type: 'expectedComplexity', mode: 'mixture', beta: 0.3 })).toEqual([]);
+    expect(validateObjectiveConfig({ type: 'expectedComplexity', mode: 'joint' })).toEqual([]);
+    const issues = validateObjectiveConfig({ type: 'expectedComplexity', mode: 'joint', beta: 0.3 });
+    expect(issues.map((i) => [i.path, i.message])).toEqual([['beta', "is not used when mode is 'joint'"]]);
+    expect(createObjective({ type: 'expectedComplexity' }).name).toBe('expectedComplexity');
+    expect(createObjective({ type: 'expectedComplexity', name: 'C' }).name).toBe('C');
   });
 });

@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { fc, test } from '@fast-check/vitest';
-import { createNetwork, type Network, type NetworkSpec, type PrepareContext } from '@moprune/core';
+import { createNetwork, type Network, type NetworkSpec, type PrepareContext, Rng } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { context, read, readAll } from './fake-network.js';
@@ -285,5 +285,179 @@ describe("LOBSTER's loss-based insensitivity (selectiveWeightDecay factor: 'lobs
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, ...grads.values()]);
     net.dispose();
+  });
+});
+
+describe('sensitivity decay: settings, outputs and heads (what the mutation run found untested)', () => {
+  it('refuses α, outputsPerStep and seed out of range when built directly, naming the value', () => {
+    for (const alpha of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new SensitivityDecay({ alpha }), String(alpha)).toThrowError(
+        expect.objectContaining({
+          name: 'ObjectiveError',
+          code: 'INVALID_ARGUMENT',
+          message: `alpha must be a finite number > 0, got ${alpha}`,
+        }),
+      );
+    }
+    // 1.5 is ≥ 1 but not an integer; 0 and −2 are integers below 1.
+    for (const outputsPerStep of [0, -2, 1.5]) {
+      expect(() => new SensitivityDecay({ outputsPerStep }), String(outputsPerStep)).toThrowError(
+        expect.objectContaining({
+          code: 'INVALID_ARGUMENT',
+          message: `outputsPerStep must be an integer ≥ 1, got ${outputsPerStep}`,
+        }),
+      );
+    }
+    expect(() => new SensitivityDecay({ seed: 1.5 })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'seed must be an integer, got 1.5' }),
+    );
+    // The smallest legal values are accepted.
+    expect(new SensitivityDecay({ alpha: 1e-9 }).alpha).toBe(1e-9);
+    expect(new SensitivityDecay({ outputsPerStep: 1 }).outputsPerStep).toBe(1);
+  });
+
+  it('records its settings as its config (subset and seed only when a subset is drawn), and defaults its name', () => {
+    const plain = new SensitivityDecay();
+    expect(plain.name).toBe('sensitivityDecay');
+    expect(plain.decoupled).toBe(false);
+    expect(plain.config).toEqual({
+      type: 'sensitivityDecay',
+      gamma: 1e-3,
+      alpha: 1,
+      of: 'probabilities',
+      from: 'logits',
+    });
+    expect(
+      new SensitivityDecay({ outputsPerStep: 2, seed: 4, decoupled: true, gamma: 0.5, of: 'outputs' }).config,
+    ).toEqual({
+      type: 'sensitivityDecay',
+      gamma: 0.5,
+      alpha: 1,
+      of: 'outputs',
+      from: 'logits',
+      outputsPerStep: 2,
+      seed: 4,
+      decoupled: true,
+    });
+    const built = createObjective({ type: 'sensitivityDecay' }) as SensitivityDecay;
+    expect(built.name).toBe('sensitivityDecay');
+    expect(built.decoupled).toBe(false);
+    expect(built.outputsPerStep).toBeUndefined();
+  });
+
+  it('a drawn subset is the seeded permutation’s first K outputs, not all C', () => {
+    const net = createNetwork(specWith(5), { seed: 3 });
+    const x = tf.randomNormal([4, 2], 0, 1, 'float32', 7);
+    const decay = new SensitivityDecay({ outputsPerStep: 2, seed: 11, of: 'outputs', alpha: 100 });
+    decay.prepare(prepareContext(net, x));
+    const drawn = [...Rng.fromSeed(11).permutation(5).subarray(0, 2)].sort((a, b) => a - b);
+    const subset = readMap(outputSensitivity(net, x, NAMES, { of: 'outputs', outputs: drawn }));
+    const all = readMap(outputSensitivity(net, x, NAMES, { of: 'outputs' }));
+    const factor = readAll(decay.insensitivity()!.get('out/kernel')!.clone());
+    // out/kernel: only the two drawn columns have a non-zero S; over all C outputs every column does.
+    for (const [j, s] of subset['out/kernel']!.entries()) expect(factor[j]!).toBeCloseTo(1 - s / 100, 6);
+    expect(all['out/kernel']!.filter((s) => s > 0)).toHaveLength(10);
+    expect(subset['out/kernel']!.filter((s) => s > 0)).toHaveLength(4);
+    decay.dispose();
+    x.dispose();
+    net.dispose();
+  });
+
+  it('locates flat output indices across several heads; index C and an empty list are refused', () => {
+    // Two heads on one hidden layer: a (2 outputs) then b (3 outputs), C = 5; flat index 3 is b's column 1.
+    const spec: NetworkSpec = {
+      name: 'two-heads',
+      inputShape: [2],
+      nodes: [
+        { id: 'fc1', op: 'dense', inputs: ['input'], units: 2 },
+        { id: 'relu', op: 'activation', inputs: ['fc1'], fn: 'relu' },
+        { id: 'a', op: 'dense', inputs: ['relu'], units: 2 },
+        { id: 'b', op: 'dense', inputs: ['relu'], units: 3 },
+      ],
+      outputs: ['a', 'b'],
+    };
+    const net = createNetwork(spec, { seed: 5 });
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, -1],
+    ]);
+    expect(outputCount(net)).toBe(5);
+    const s = readMap(outputSensitivity(net, x, ['a/kernel', 'b/kernel'], { of: 'outputs', outputs: [3] }));
+    // ∂ mean(b[:, 1]) / ∂ b/kernel is mean(h) in column 1 and 0 elsewhere; head a is not on the path.
+    const h = readAll(
+      tf.tidy(() =>
+        tf.mean(tf.relu(tf.add(tf.matMul(x, net.params.get('fc1/kernel')!), net.params.get('fc1/bias')!)), 0),
+      ),
+    );
+    expect(s['a/kernel']).toEqual([0, 0, 0, 0]);
+    const bk = s['b/kernel']!;
+    for (const [i, hi] of h.entries()) {
+      expect(bk[i * 3]).toBe(0);
+      expect(bk[i * 3 + 1]).toBeCloseTo(Math.abs(hi), 6);
+      expect(bk[i * 3 + 2]).toBe(0);
+    }
+    expect(() => outputSensitivity(net, x, ['b/kernel'], { outputs: [5] })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'output index 5 is not below C = 5' }),
+    );
+    expect(() => outputSensitivity(net, x, ['b/kernel'], { outputs: [] })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'outputSensitivity: no outputs' }),
+    );
+    expect(() => outputSensitivity(net, x, ['nope'])).toThrowError(
+      expect.objectContaining({ code: 'UNKNOWN_PARAMETER', message: "the network has no parameter 'nope'" }),
+    );
+    x.dispose();
+    net.dispose();
+  });
+
+  it('names an output without node info', () => {
+    const broken = { spec: { outputs: ['ghost'] }, nodes: [] } as unknown as Network;
+    expect(() => outputCount(broken)).toThrowError(
+      expect.objectContaining({
+        code: 'UNSUPPORTED_NETWORK',
+        message: "the network has no node info for output 'ghost'",
+      }),
+    );
+  });
+
+  it("takes softmax outputs as they are (from: 'probabilities'), and runs in inference mode (dropout off)", () => {
+    const withHead = (extra: NetworkSpec['nodes'], output = 'out'): NetworkSpec => ({
+      ...SPEC,
+      nodes: [SPEC.nodes[0]!, SPEC.nodes[1]!, ...extra],
+      outputs: [output],
+    });
+    const logits = createNetwork(withHead([SPEC.nodes[2]!]), { seed: 2 });
+    const softmaxed = createNetwork(
+      withHead([SPEC.nodes[2]!, { id: 'p', op: 'activation', inputs: ['out'], fn: 'softmax' }], 'p'),
+      { seed: 2 },
+    );
+    const dropped = createNetwork(
+      withHead([
+        { id: 'drop', op: 'dropout', inputs: ['relu'], rate: 0.5 },
+        { id: 'out', op: 'dense', inputs: ['drop'], units: 2 },
+      ]),
+      { seed: 2 },
+    );
+    for (const other of [softmaxed, dropped]) {
+      for (const name of NAMES) other.params.get(name)!.assign(logits.params.get(name)!);
+    }
+    const x = tf.tensor2d([
+      [1, 4],
+      [-2, 0.5],
+    ]);
+    const reference = readMap(outputSensitivity(logits, x, NAMES));
+    const fromProbabilities = readMap(outputSensitivity(softmaxed, x, NAMES, { from: 'probabilities' }));
+    const inference = readMap(outputSensitivity(dropped, x, NAMES));
+    for (const name of NAMES) {
+      expect(
+        reference[name]!.some((v) => v > 0),
+        name,
+      ).toBe(true);
+      reference[name]!.forEach((v, j) => {
+        expect(fromProbabilities[name]![j]).toBeCloseTo(v, 6);
+        expect(inference[name]![j]).toBeCloseTo(v, 6);
+      });
+    }
+    x.dispose();
+    for (const n of [logits, softmaxed, dropped]) n.dispose();
   });
 });
