@@ -304,12 +304,16 @@ describe('the objective conformance suite accepts what is legal', () => {
       },
     });
     const tests: { name: string; run: () => unknown }[] = [];
+    const suites: string[] = [];
     describeObjectiveConformance({
       name: 'spy',
       create: (c) => spy.create(c as never, undefined as never),
       config: { type: 'test-spy' },
       runs: 2,
-      describe: (_name, body) => body(),
+      describe: (name, body) => {
+        suites.push(name);
+        body();
+      },
       it: (name, body) => tests.push({ name, run: body }),
     });
     expect(tests.map((t) => t.name)).toEqual([
@@ -317,6 +321,7 @@ describe('the objective conformance suite accepts what is legal', () => {
       'conformance-mlp: a finite scalar, deterministic, the same rebuilt from its config, no leaks, a finite non-zero gradient',
       'conformance-cnn: a finite scalar, deterministic, the same rebuilt from its config, no leaks, a finite non-zero gradient',
     ]);
+    expect(suites).toEqual(['objective conformance: spy']);
     for (const t of tests) t.run();
     // The registry builds one; each network and seed builds two (the objective and its rebuild) and
     // evaluates four times (twice, the rebuild, the gradient).
@@ -335,6 +340,27 @@ describe('the objective conformance suite accepts what is legal', () => {
     expect(names[1]).toBe(
       'conformance-mlp: a finite scalar, deterministic, the same rebuilt from its config, no leaks',
     );
+  });
+
+  it('a network with dropout (training mode, the same draws for every evaluation)', async () => {
+    await checkObjectiveConformance({
+      name: 'crossEntropy on a dropout MLP',
+      create: (c) => createObjective(c),
+      config: { type: 'crossEntropy' },
+      networks: [
+        {
+          name: 'dropout-mlp',
+          inputShape: [8],
+          nodes: [
+            { id: 'fc1', op: 'dense', inputs: ['input'], units: 6 },
+            { id: 'drop', op: 'dropout', inputs: ['fc1'], rate: 0.5 },
+            { id: 'fc2', op: 'dense', inputs: ['drop'], units: 3 },
+          ],
+          outputs: ['fc2'],
+        },
+      ],
+      runs: 2,
+    });
   });
 
   it('its default networks: an MLP on 8 features and a CNN on 6×6×2 images, 3 classes each', () => {

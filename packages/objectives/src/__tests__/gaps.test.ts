@@ -10,6 +10,7 @@ import { context, fakeBatch, fakeNetwork, NO_BATCH, read, readAll } from './fake
 import {
   createObjective,
   crossEntropy,
+  effectiveParam,
   groupNorms,
   growlProxScales,
   objectiveTypes,
@@ -145,6 +146,26 @@ describe('ℓ1/ℓ2 defaults and selector messages', () => {
     expect([l1.name, l2.name]).toEqual(['l1', 'l2']);
     expect(read(l1.value(context(n)))).toBeCloseTo(3 + 4 + 1 + 1 + 2, 6);
     expect(read(l2.value(context(n)))).toBeCloseTo(9 + 16 + 1 + 1 + 4, 6);
+    n.dispose();
+  });
+
+  it('select by node through the config (ℓ1 and structure groups alike)', () => {
+    const n = net();
+    expect(read(createObjective({ type: 'l1', params: { nodes: ['fc'] } }).value(context(n)))).toBeCloseTo(
+      11,
+      6,
+    );
+    for (const config of [
+      { type: 'l1', params: { nodes: ['elsewhere'] } },
+      { type: 'groupL21', groups: { from: 'structures', nodes: ['elsewhere'] } },
+    ]) {
+      expect(() => createObjective(config).value(context(n)), config.type).toThrowError(
+        expect.objectContaining({ code: 'EMPTY_SELECTION' }),
+      );
+    }
+    expect(() => effectiveParam(n, 'nope')).toThrowError(
+      expect.objectContaining({ code: 'UNKNOWN_PARAMETER', message: "the network has no parameter 'nope'" }),
+    );
     n.dispose();
   });
 
@@ -317,6 +338,12 @@ describe('factor decays: messages, compaction, defaults', () => {
       );
       swd.afterUpdate({ net: n } as never);
       expect(readAll(smaller)).toEqual([3, 0, 1]);
+      // Another rank whose leading sizes agree ([3, 2] → [3]) is a change of shape too.
+      n.params.get('fc/kernel')!.dispose();
+      (n.params as Map<string, tf.Variable>).set('fc/kernel', tf.variable(tf.tensor1d([3, 0, 1])));
+      expect(() => swd.value(context(n)), String(decoupled)).toThrowError(
+        expect.objectContaining({ code: 'NOT_PREPARED' }),
+      );
       swd.dispose();
       tf.dispose([...g.values()]);
       n.dispose();
@@ -337,7 +364,8 @@ describe('GrOWL prox scales', () => {
 
 describe('the catalog', () => {
   const global = defineObjective({
-    name: 'test-catalog-global',
+    // Sorts before every type of ours: the listing must sort, not append.
+    name: 'aaa-test-catalog-global',
     description: 'a contributor type in the process-wide registry',
     configSchema: s.object({ scale: s.number({ min: 0 }) }),
     create: (config) => ({ name: 'global', config, value: () => tf.scalar(1) }),
@@ -354,7 +382,7 @@ describe('the catalog', () => {
     const [issue] = validateObjectiveConfig({ type: 'zzz' });
     expect(issue!.path).toBe('type');
     const known = issue!.message.replace("unknown objective 'zzz'; one of: ", '').split(', ');
-    expect(known).toContain(global.name);
+    expect(known[0]).toBe(global.name);
     expect(known).toContain('l1');
     expect(known).toEqual([...known].sort());
     expect(() => createObjective({ type: 'zzz' })).toThrowError(

@@ -13,7 +13,8 @@
  * builds through the registry and an unknown key is refused naming it; the value is a finite
  * scalar, the same when evaluated twice and when rebuilt from its own `config` (JSON round trip);
  * evaluating leaves no tensor behind; a differentiable objective has a finite gradient, non-zero
- * for some network parameter; `dispose` frees whatever the objective holds.
+ * for some network parameter; `dispose` frees whatever the objective holds. Evaluation is in training
+ * mode, as the loop evaluates objectives; dropout in a given network draws from a fixed seed.
  */
 import {
   type Batch,
@@ -27,6 +28,7 @@ import {
   type NetworkSpec,
   type Objective,
   type ObjectiveContext,
+  Rng,
   registries,
 } from '@moprune/core';
 
@@ -99,11 +101,16 @@ function batchFor(spec: NetworkSpec, seed: number): Batch {
   return { x, y: [y], size: 5, dispose: () => tf.dispose([x, y]) };
 }
 
-function evaluate(objective: Objective, net: Network, batch: Batch): tf.Scalar {
+/**
+ * The objective's value on the batch with the network in training mode, as the training loop
+ * evaluates it. Dropout draws from a generator of a fixed seed made afresh for each evaluation, so
+ * a network with dropout gives the same outputs each time and the determinism check stays fair.
+ */
+function evaluate(objective: Objective, net: Network, batch: Batch, seed: number): tf.Scalar {
   return tf.tidy(() => {
     const ctx: ObjectiveContext = {
       net,
-      outputs: net.apply(batch.x, { training: true }),
+      outputs: net.apply(batch.x, { training: true, rng: Rng.fromSeed(seed) }),
       batch,
       gateProbabilities: {},
       training: true,
@@ -135,7 +142,7 @@ function checkValue(o: ObjectiveConformanceOptions, spec: NetworkSpec, seed: num
   try {
     const where = `${spec.name}, seed ${seed}`;
     const counted = tf.memory().numTensors;
-    const v = evaluate(objective, net, batch);
+    const v = evaluate(objective, net, batch, seed);
     check(v.rank === 0, `${where}: the value has rank ${v.rank}, not a scalar`);
     const a = v.dataSync()[0]!;
     v.dispose();
@@ -144,11 +151,11 @@ function checkValue(o: ObjectiveConformanceOptions, spec: NetworkSpec, seed: num
       tf.memory().numTensors === counted,
       `${where}: evaluating left ${tf.memory().numTensors - counted} tensor(s)`,
     );
-    const w = evaluate(objective, net, batch);
+    const w = evaluate(objective, net, batch, seed);
     const b = w.dataSync()[0]!;
     w.dispose();
     check(a === b, `${where}: evaluated twice, ${a} then ${b}`);
-    const r = evaluate(again, net, batch);
+    const r = evaluate(again, net, batch, seed);
     const c = r.dataSync()[0]!;
     r.dispose();
     check(
@@ -159,7 +166,7 @@ function checkValue(o: ObjectiveConformanceOptions, spec: NetworkSpec, seed: num
       const params = [...net.params.values()].filter((p) => p.trainable);
       let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
       try {
-        result = tf.variableGrads(() => evaluate(objective, net, batch), params);
+        result = tf.variableGrads(() => evaluate(objective, net, batch, seed), params);
       } catch (e) {
         // tfjs: "Cannot find a connection between any variable and the result of the loss function".
         throw new ConformanceFailure(
