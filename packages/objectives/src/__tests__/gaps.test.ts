@@ -84,6 +84,28 @@ describe('group plans and norms', () => {
     n.dispose();
   });
 
+  it("GrOWL's per-node partitions gather a node's groups when other nodes' groups sit between them", () => {
+    // Groups A0 (norm 5), B0 (norm 1), A1 (norm 3): node A's members are 0 and 2.
+    const row = (node: string, index: number) => ({
+      id: `${node}${index}`,
+      kind: 'unit' as const,
+      node,
+      index,
+      slices: [{ param: `${node}/kernel`, axis: 0, indices: [index] }],
+    });
+    const n = fakeNetwork({
+      params: [
+        { node: 'A', op: 'dense', role: 'kernel', shape: [2, 1], values: [5, 3] },
+        { node: 'B', op: 'dense', role: 'kernel', shape: [1, 1], values: [1] },
+      ],
+      groups: [row('A', 0), row('B', 0), row('A', 1)],
+    });
+    // Spike θ (0.8, 0.2): A sorted [5, 3] → 1·5 + 0.2·3 = 5.6; B [1] → 1.
+    const o = createObjective({ type: 'growl', groups: { from: 'structures' } });
+    expect(read(o.value(context(n)))).toBeCloseTo(6.6, 5);
+    n.dispose();
+  });
+
   it('a group of two indices of one axis is not mistaken for one index per group', () => {
     const n = fakeNetwork({
       params: [{ node: 'fc', op: 'dense', role: 'kernel', shape: [2, 2], values: [3, 0, 4, 0] }],
