@@ -36,7 +36,23 @@ const aliases = { 'core-network': 'core', 'core/network': 'core' };
 
 const args = process.argv.slice(2);
 const force = args.includes('--force');
-const names = args.filter((a) => !a.startsWith('--')).map((a) => aliases[a] ?? a.replace(/^@moprune\//, ''));
+// --concurrency N: Stryker test runners in parallel (default 1: the machine is often shared
+// with training runs; on idle cores one runner per core is faster).
+const concurrencyArg = args.find((a) => a.startsWith('--concurrency'));
+const concurrencyText =
+  concurrencyArg === undefined
+    ? '1'
+    : concurrencyArg.includes('=')
+      ? concurrencyArg.split('=')[1]
+      : args[args.indexOf(concurrencyArg) + 1];
+const concurrency = Number(concurrencyText);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`test:mutation: --concurrency must be an integer ≥ 1, got '${concurrencyText}'`);
+  process.exit(2);
+}
+const names = args
+  .filter((a, i) => !a.startsWith('--') && !(args[i - 1] === '--concurrency'))
+  .map((a) => aliases[a] ?? a.replace(/^@moprune\//, ''));
 for (const name of names) {
   if (!(name in targets)) {
     console.error(`test:mutation: unknown package '${name}'; one of ${Object.keys(targets).join(', ')}`);
@@ -73,7 +89,7 @@ function strykerOptions(name) {
     // re-run in a fresh process; on two cores that is not affordable.
     ignoreStatic: true,
     inPlace: true,
-    concurrency: 1,
+    concurrency,
     // tfjs tests vary with the machine's load; a generous margin keeps slow
     // runs from being counted as mutants killed by a timeout.
     timeoutMS: 30_000,
