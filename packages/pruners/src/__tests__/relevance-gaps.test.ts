@@ -74,12 +74,6 @@ function values(net: Network, name: string): number[] {
   return Array.from(net.params.get(name)!.dataSync());
 }
 
-function zeros(net: Network, names: readonly string[]): number {
-  let z = 0;
-  for (const n of names) for (const v of net.params.get(n)!.dataSync()) if (v === 0) z++;
-  return z;
-}
-
 type Evaluate = PrunerStepContext['evaluate'];
 
 /** Runs `afterStep` for the given global steps, collecting log lines. */
