@@ -1,6 +1,8 @@
 import {
+  type AxisTake,
   type ComponentState,
   compact,
+  compactionTakes,
   definePruner,
   type GateSite,
   type JsonObject,
@@ -214,6 +216,26 @@ export function createBernoulliGatePruner(
   };
 
   /**
+   * The gates of a surviving `site` that compaction kept, read from its takes: gate i owns group i,
+   * whose first slice is the gated node's kernel entry (or, for input features, the consumer's
+   * row) at i; a gate without a group switches a channel compaction cannot remove.
+   */
+  const keptGates = (
+    n: Network,
+    site: GateSite,
+    takes: ReadonlyMap<string, readonly AxisTake[]>,
+  ): number[] => {
+    const all = Array.from({ length: site.size }, (_, i) => i);
+    if (site.kind === 'layer' || site.groups.length === 0) return all;
+    const first = (i: number) => groupsOf(n).get(site.groups[i]!)!.slices[0]!;
+    const { param, axis } = first(0);
+    const take = takes.get(param)?.find((t) => t.axis === axis);
+    if (!take) return all;
+    const survivors = new Set(take.indices);
+    return all.filter((i) => survivors.has(first(i).indices[0]!));
+  };
+
+  /**
    * w ← (1 − closedDecay)·w on every slice of every structure whose θ is 0
    * (one multiply per parameter and axis, whatever the number of closed gates).
    */
@@ -260,19 +282,11 @@ export function createBernoulliGatePruner(
       gates[s.site.id] = keep;
     }
     if (!anything) return undefined;
-    // The gates that survive: open ones whose structure is not already all-zero
-    // (compaction removes those too).
-    const expected = new Map<string, number[]>();
-    for (const site of sites) {
-      expected.set(
-        site.site.id,
-        gates[site.site.id]!.flatMap((g, i) => {
-          const group = site.site.groups[i];
-          return g === 1 && (group === undefined || groupRms(n, group) > 0) ? [i] : [];
-        }),
-      );
-    }
     const smaller = compact(n, { gates });
+    // Which gates survive is what compaction kept: the closed ones go, and so does every open one
+    // whose structure is all zero once the closed ones are zeroed (their slices can overlap, e.g. a
+    // unit's row in the next kernel lies in a closed unit's column there).
+    const takes = compactionTakes(smaller)!;
     const kept = new Map<string, number[]>();
     for (const s of sites) {
       const newSite = smaller.gateSites.find((x) => x.id === s.site.id);
@@ -281,18 +295,7 @@ export function createBernoulliGatePruner(
         else removedUnits += s.site.size;
         continue;
       }
-      let idx = expected.get(s.site.id)!;
-      // Every unit of the site closed: compaction keeps the first one (its group zero) so that no
-      // tensor gets a zero-sized axis; its gate stays with it (closed).
-      if (idx.length === 0 && newSite.size === 1) idx = [0];
-      if (idx.length !== newSite.size) {
-        smaller.dispose();
-        throw new PrunerError(
-          'STATE_MISMATCH',
-          `bernoulliGates: cannot map the gates of site ${s.site.id} after compaction (${idx.length} expected, ${newSite.size} kept)`,
-        );
-      }
-      kept.set(s.site.id, idx);
+      kept.set(s.site.id, keptGates(n, s.site, takes));
       if (s.site.kind === 'unit') removedUnits += s.site.size - newSite.size;
     }
     const before = new Map(sites.map((x) => [x.site.id, x.theta]));
