@@ -33,22 +33,36 @@ export function gradientsOf(
   onValues?: (values: number[]) => void,
 ): VariableGradients {
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+  // An error inside the pass (evaluate() throwing or returning the wrong count,
+  // onValues or combine throwing) is held and the pass is finished on a zero
+  // that depends on the variables: the engine frees the tensors its tape saved
+  // for the backward pass only when the pass ends, so throwing from inside it
+  // would leak them on every failed step.
+  let failed = false;
+  let failure: unknown;
   try {
     // Inside tidy, so that tensors of a pass that throws (e.g. no gradient) are freed.
     result = tf.tidy(() =>
       tf.variableGrads(() => {
-        const values = problem.evaluate();
-        if (values.length !== problem.m) {
-          throw new SolverError(
-            'OBJECTIVE_COUNT_MISMATCH',
-            `evaluate() returned ${values.length} values, the problem declares m = ${problem.m}`,
-          );
+        try {
+          const values = problem.evaluate();
+          if (values.length !== problem.m) {
+            throw new SolverError(
+              'OBJECTIVE_COUNT_MISMATCH',
+              `evaluate() returned ${values.length} values, the problem declares m = ${problem.m}`,
+            );
+          }
+          onValues?.(values.map((v) => v.dataSync()[0]!));
+          return combine(values);
+        } catch (e) {
+          failed = true;
+          failure = e;
+          return tf.mul(tf.addN(variables.map((v) => tf.sum(v))), 0) as tf.Scalar;
         }
-        onValues?.(values.map((v) => v.dataSync()[0]!));
-        return combine(values);
       }, variables as tf.Variable[]),
     );
   } catch (e) {
+    if (failed) throw failure;
     if (isMopruneError(e)) throw e;
     if (
       e instanceof Error &&
@@ -59,6 +73,11 @@ export function gradientsOf(
       });
     }
     throw e;
+  }
+  if (failed) {
+    result.value.dispose();
+    for (const g of Object.values(result.grads)) g.dispose();
+    throw failure;
   }
   result.value.dispose();
   return variables.map((v) => result.grads[v.name] ?? null);
