@@ -427,7 +427,7 @@ describe('kneeByLambdaJump', () => {
       { lambda: [3 / 4, 1 / 4], f: [1, 5] },
       { lambda: [2 / 3, 1 / 3], f: [2, 3] },
     ];
-    expect(3 / 4 / (1 / 4) - (2 / 3) / (1 / 3)).toBe((2 / 3) / (1 / 3) - 1 / 2 / (1 / 2));
+    expect(3 / 4 / (1 / 4) - 2 / 3 / (1 / 3)).toBe(2 / 3 / (1 / 3) - 1 / 2 / (1 / 2));
     expect(kneeByLambdaJump(results)).toBe(2);
   });
 
