@@ -420,12 +420,14 @@ describe('kneeByLambdaJump', () => {
   });
 
   it('equal drops: the first wins', () => {
-    // r = λ1/λ2 = 3, 2, 1 exactly: drops 1 and 1, the candidate after the first, λ = (2, 1).
+    // Sorted by λ2 (1/4, 1/3, 1/2): r = λ1/λ2 = 3, 2, 1 exactly in floating point, drops 1 and 1;
+    // the first wins: the candidate after the first drop, λ = (2/3, 1/3), not (1/2, 1/2).
     const results = [
-      { lambda: [1, 1], f: [3, 1] },
-      { lambda: [3, 1], f: [1, 5] },
-      { lambda: [2, 1], f: [2, 3] },
+      { lambda: [1 / 2, 1 / 2], f: [3, 1] },
+      { lambda: [3 / 4, 1 / 4], f: [1, 5] },
+      { lambda: [2 / 3, 1 / 3], f: [2, 3] },
     ];
+    expect(3 / 4 / (1 / 4) - 2 / 3 / (1 / 3)).toBe(2 / 3 / (1 / 3) - 1 / 2 / (1 / 2));
     expect(kneeByLambdaJump(results)).toBe(2);
   });
 
