@@ -119,10 +119,18 @@ describe('magnitude pruner: sparsity 0, metrics and state', () => {
       schedule: { type: 'constantSparsity', targetSparsity: 0, beginStep: 0, frequency: 1 },
     });
     p.init(initCtx(net));
-    expect(p.state!().json).toEqual({ targets: ['fc1/kernel', 'out/kernel'], lastPruneStep: -1, sparsity: 0 });
+    expect(p.state!().json).toEqual({
+      targets: ['fc1/kernel', 'out/kernel'],
+      lastPruneStep: -1,
+      sparsity: 0,
+    });
     await p.afterStep!(stepCtx(net, 0));
     expect(net.maskedParams()).toEqual([]);
-    expect(p.state!().json).toEqual({ targets: ['fc1/kernel', 'out/kernel'], lastPruneStep: -1, sparsity: 0 });
+    expect(p.state!().json).toEqual({
+      targets: ['fc1/kernel', 'out/kernel'],
+      lastPruneStep: -1,
+      sparsity: 0,
+    });
     net.dispose();
   });
 
