@@ -16,7 +16,7 @@ function reference(G: number[][], cap: number) {
   const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i]!, 0);
   let start = 0;
   for (let i = 1; i < m; i++) if (G[i]![i]! < G[start]![start]!) start = i;
-  let c = G.map((_, i) => (i === start ? 1 : 0));
+  let c: number[] = G.map((_, i) => (i === start ? 1 : 0));
   let gap = 0;
   let it = 0;
   const tol = 1e-10 * Math.max(...G.map((r, i) => r[i]!));
