@@ -4,7 +4,7 @@
  * threshold over live weights only, that a check with no acceptable cut counts no cut, when checks
  * run within the epoch, and the config and state errors.
  */
-import { createNetwork, type Network, type PrunerStepContext, Rng } from '@moprune/core';
+import { createNetwork, type JsonObject, type Network, type PrunerStepContext, Rng } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   largestAcceptableCut,
   type ValidationCutSettings,
 } from '../internal/validation-cut.js';
+import { createLobsterPruner, createRelevancePruner } from '../relevance/index.js';
 import { mlp, stepContext } from './fixtures.js';
 
 beforeAll(async () => {
@@ -123,7 +124,7 @@ describe('the validation-cut pruner', () => {
     const p = createValidationCutPruner(settings(over));
     init(p, net);
     await p.afterStep?.(stepContext(net, 0, 4, lossPerMasked(net)));
-    return { net, p, metrics: p.metrics() };
+    return { net, p, metrics: p.metrics?.() };
   }
 
   it('the loss budget scales the pre-cut loss: 2 + k/64 ≤ 1.125·2 cuts k = 16', async () => {
@@ -174,7 +175,7 @@ describe('the validation-cut pruner', () => {
     init(p, net);
     await p.afterStep?.(stepContext(net, 0, 4, lossPerMasked(net, 1)));
     expect(masked(net)).toBe(0);
-    expect(p.metrics()).toMatchObject({ cuts: 0, threshold: 0, checks: 1 });
+    expect(p.metrics?.()).toMatchObject({ cuts: 0, threshold: 0, checks: 1 });
     net.dispose();
   });
 
@@ -226,9 +227,52 @@ describe('the validation-cut pruner', () => {
       { checks: 'none' },
     ]) {
       expect(
-        () => fresh.load?.({ json: { ...good.json, ...broken }, arrays: {} }),
+        () => fresh.load?.({ json: { ...good.json, ...broken } as unknown as JsonObject, arrays: {} }),
         JSON.stringify(broken),
       ).toThrow(expect.objectContaining({ name: 'PrunerError', code: 'STATE_MISMATCH' }));
+    }
+    net.dispose();
+  });
+});
+
+describe('the pruners built on the cut', () => {
+  it("LOBSTER: named 'lobster', evaluates only validation unless evaluateTest is set", async () => {
+    const net = rankedNet();
+    const splits: string[] = [];
+    const evaluate: PrunerStepContext['evaluate'] = async (split) => {
+      splits.push(split ?? 'validation');
+      return { loss: 2, accuracy: 0.9 };
+    };
+    const p = createLobsterPruner({ every: 1, patience: 1, bisectionSteps: 1 });
+    expect(p.name).toBe('lobster');
+    init(p, net);
+    await p.afterStep?.(stepContext(net, 0, 4, evaluate));
+    expect(new Set(splits)).toEqual(new Set(['validation']));
+    const withTest = createLobsterPruner({ every: 1, patience: 1, bisectionSteps: 1, evaluateTest: true });
+    init(withTest, net);
+    await withTest.afterStep?.(stepContext(net, 1, 4, evaluate));
+    expect(splits).toContain('test');
+    net.dispose();
+  });
+
+  it("LOBSTER's config errors name the pruner", () => {
+    expect(() => createLobsterPruner({ twt: -1 })).toThrow(/^invalid lobster pruner config:\n {2}- twt: /);
+  });
+
+  it('a selector that matches no parameter is refused at init, naming the pruner (INVALID_CONFIG, path params)', () => {
+    const net = rankedNet();
+    for (const [name, p] of [
+      ['relevance', createRelevancePruner({ every: 1, params: { names: ['nothing/here'] } })],
+      ['lobster', createLobsterPruner({ params: { names: ['nothing/here'] } })],
+    ] as const) {
+      expect(() => init(p, net)).toThrow(
+        expect.objectContaining({
+          name: 'PrunerError',
+          code: 'INVALID_CONFIG',
+          message: `${name} pruner: the selector {"names":["nothing/here"]} matches no parameter`,
+          issues: [{ path: 'params', message: 'matches no parameter of the network' }],
+        }),
+      );
     }
     net.dispose();
   });
