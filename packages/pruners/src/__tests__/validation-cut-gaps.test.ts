@@ -15,7 +15,7 @@ import {
   largestAcceptableCut,
   type ValidationCutSettings,
 } from '../internal/validation-cut.js';
-import { createLobsterPruner, createRelevancePruner } from '../relevance/index.js';
+import { createLobsterPruner, createRelevancePruner, createSensitivityPruner } from '../relevance/index.js';
 import { mlp, stepContext } from './fixtures.js';
 
 beforeAll(async () => {
@@ -236,27 +236,39 @@ describe('the validation-cut pruner', () => {
 });
 
 describe('the pruners built on the cut', () => {
-  it("LOBSTER: named 'lobster', evaluates only validation unless evaluateTest is set", async () => {
+  it('LOBSTER and sensitivity: their names, validation only unless evaluateTest is set, config errors naming them', async () => {
     const net = rankedNet();
-    const splits: string[] = [];
-    const evaluate: PrunerStepContext['evaluate'] = async (split) => {
-      splits.push(split ?? 'validation');
-      return { loss: 2, accuracy: 0.9 };
+    const builders = {
+      lobster: (o: { evaluateTest?: boolean }) =>
+        createLobsterPruner({ every: 1, patience: 1, bisectionSteps: 1, ...o }),
+      sensitivity: (o: { evaluateTest?: boolean }) =>
+        createSensitivityPruner({ every: 1, patience: 1, bisectionSteps: 1, ...o }),
     };
-    const p = createLobsterPruner({ every: 1, patience: 1, bisectionSteps: 1 });
-    expect(p.name).toBe('lobster');
-    init(p, net);
-    await p.afterStep?.(stepContext(net, 0, 4, evaluate));
-    expect(new Set(splits)).toEqual(new Set(['validation']));
-    const withTest = createLobsterPruner({ every: 1, patience: 1, bisectionSteps: 1, evaluateTest: true });
-    init(withTest, net);
-    await withTest.afterStep?.(stepContext(net, 1, 4, evaluate));
-    expect(splits).toContain('test');
+    for (const [name, build] of Object.entries(builders)) {
+      const splits: string[] = [];
+      const evaluate: PrunerStepContext['evaluate'] = async (split) => {
+        splits.push(split ?? 'validation');
+        return { loss: 2, accuracy: 0.9 };
+      };
+      const p = build({});
+      expect(p.name).toBe(name);
+      init(p, net);
+      await p.afterStep?.(stepContext(net, 0, 4, evaluate));
+      expect(new Set(splits), name).toEqual(new Set(['validation']));
+      const withTest = build({ evaluateTest: true });
+      init(withTest, net);
+      await withTest.afterStep?.(stepContext(net, 1, 4, evaluate));
+      expect(splits, name).toContain('test');
+    }
+    expect(() => createLobsterPruner({ twt: -1 })).toThrow(/^invalid lobster pruner config:\n {2}- twt: /);
+    expect(() => createSensitivityPruner({ tolerance: -1 })).toThrow(
+      /^invalid sensitivity pruner config:\n {2}- tolerance: /,
+    );
     net.dispose();
   });
 
-  it("LOBSTER's config errors name the pruner", () => {
-    expect(() => createLobsterPruner({ twt: -1 })).toThrow(/^invalid lobster pruner config:\n {2}- twt: /);
+  it('relevance: no targets in its state before init', () => {
+    expect(createRelevancePruner().state?.().json.targets).toEqual([]);
   });
 
   it('a selector that matches no parameter is refused at init, naming the pruner (INVALID_CONFIG, path params)', () => {
