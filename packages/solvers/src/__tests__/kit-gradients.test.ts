@@ -36,7 +36,7 @@ function thrown(fn: () => unknown): SolverError {
 }
 
 function problemOf(variables: tf.Variable[], m: number, evaluate: () => tf.Scalar[]): StepProblem {
-  return { m, variables, evaluate } as StepProblem;
+  return { m, variables, evaluate, step: 0, epoch: 0 };
 }
 
 describe('checkProblem', () => {
