@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSmgdSolver } from '../index.js';
+import { createSmgdSolver, createWeightedSumSolver } from '../index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -111,6 +111,23 @@ describe('SMGD edges', () => {
     solver.step(twoObjectives(vs));
     expect(vs[2]!.dataSync()[0]).toBe(0);
     expect(vs[1]!.dataSync()[0]).not.toBe(0);
+    solver.dispose();
+  });
+});
+
+describe('config and count errors name the solver', () => {
+  it('SMGD and weighted-sum config errors; weighted-sum weights against the objective count', () => {
+    expect(() => createSmgdSolver({ type: 'smgd', lr: -1 })).toThrow(/^invalid smgd solver config:/);
+    expect(() => createWeightedSumSolver({ type: 'weighted-sum', weights: [2] })).toThrow(
+      /^invalid weighted-sum solver config:/,
+    );
+    const solver = createWeightedSumSolver({ type: 'weighted-sum', weights: [0.25, 0.25, 0.5] });
+    expect(() => solver.step(twoObjectives(variables(['a', 'b'])))).toThrow(
+      expect.objectContaining({
+        code: 'OBJECTIVE_COUNT_MISMATCH',
+        message: 'the weighted-sum solver has 3 weights but the problem has 2 objectives',
+      }),
+    );
     solver.dispose();
   });
 });
