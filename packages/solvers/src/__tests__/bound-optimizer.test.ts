@@ -69,8 +69,9 @@ describe('BoundOptimizer', () => {
     // same sizes, other rank: [2] → [2, 1]
     expect(() => o.bind([variable([0, 0], [2, 1]), d])).toThrowError(mismatch(/changed shape/));
     expect(() => o.bind([c, variable([0], [1])])).toThrowError(mismatch(/changed shape/));
-    // same rank, another size: [2] → [3]
+    // same rank, another size: [2] → [3]; [1, 1] → [1, 2] (one dimension equal)
     expect(() => o.bind([variable([0, 0, 0], [3]), d])).toThrowError(mismatch(/changed shape/));
+    expect(() => o.bind([c, variable([0, 0], [1, 2])])).toThrowError(mismatch(/changed shape/));
     expect(arraysOf(o.state())).toEqual(arraysOf(before));
     // the next step on [c, d] continues a's and b's state (t = 3), it does not start c and d afresh
     const dirs = [tf.tensor([1, 1], [2]), tf.tensor([[1]], [1, 1])];
@@ -173,6 +174,35 @@ describe('BoundOptimizer', () => {
 
     const notMoprune = { json: null, arrays: {} } as unknown as ComponentState;
     expect(() => o.load(notMoprune)).toThrowError(TypeError);
+  });
+
+  it('reset after binding keeps the state of a previous variable of the same shape, restarts the others', () => {
+    const o = optimizer();
+    const [a, b] = [variable([1, 2], [2]), variable([3], [1, 1])];
+    twoSteps(o, [a, b]);
+    const [c, d] = [variable([0, 0, 0], [3]), variable([0], [1, 1])];
+    o.reset([c, d], [a, b]);
+    expect(o.state().json.entries).toEqual([
+      { t: 0, shape: [3] },
+      { t: 2, shape: [1, 1] },
+    ]);
+  });
+
+  it('a state loaded while bound goes into the optimizer: the next step continues from it', () => {
+    const src = optimizer();
+    twoSteps(src, [variable([1, 2], [2]), variable([3], [1, 1])]);
+    const o = optimizer();
+    const vars = [variable([1, 2], [2]), variable([3], [1, 1])];
+    o.bind(vars);
+    o.load(src.state());
+    const dirs = [tf.tensor([1, 1], [2]), tf.tensor([[1]], [1, 1])];
+    o.bind(vars);
+    o.apply(vars, dirs, 0.1);
+    tf.dispose(dirs);
+    expect(o.state().json.entries).toEqual([
+      { t: 3, shape: [2] },
+      { t: 3, shape: [1, 1] },
+    ]);
   });
 
   it('apply: a null direction leaves its variable alone; the learning rate is the one passed', () => {
