@@ -269,6 +269,28 @@ describe('optimizer state', () => {
     tf.dispose([k1, b1, k2, b2, g1, g2]);
   });
 
+  it('a state loaded before its variables exist is held as a copy: changing the given state later changes nothing', () => {
+    const v = tf.variable(tf.tensor1d([1, 2]));
+    const src = createOptimizer({ type: 'adam', lr: 0.1 });
+    const g = tf.tensor1d([0.5, -1]);
+    src.applyGradients(new Map([[v, g]]));
+    const saved = src.state();
+    const expected = Array.from(saved.arrays['0/m']!.data);
+    const opt = createOptimizer({ type: 'adam', lr: 0.1 });
+    opt.load(saved); // no variable yet: entry 0 waits for one
+    saved.arrays['0/m']!.data[0] = 99;
+    (saved.json.entries as { shape: number[] }[])[0]!.shape[0] = 5;
+    expect(Array.from(opt.state().arrays['0/m']!.data)).toEqual(expected);
+    // the first variable to get a gradient binds entry 0 and steps on exactly as the source does
+    const w = tf.variable(tf.tensor1d(Array.from(v.dataSync())));
+    src.applyGradients(new Map([[v, g]]));
+    opt.applyGradients(new Map([[w, g]]));
+    expect(Array.from(w.dataSync())).toEqual(Array.from(v.dataSync()));
+    src.dispose();
+    opt.dispose();
+    tf.dispose([v, w, g]);
+  });
+
   it('load refuses a state of another optimizer type', () => {
     const opt = createOptimizer({ type: 'adam', lr: 0.1 });
     const other = createOptimizer({ type: 'sgd', lr: 0.1 });

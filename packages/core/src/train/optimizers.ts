@@ -557,9 +557,11 @@ class SlotOptimizer implements Optimizer {
     for (const e of all) {
       const slots = new Map<string, StateArray>();
       for (const k of this.slotKeys) {
-        slots.set(k, requireStateArray(state, `${e.index}/${k}`, e.shape, 'optimizer'));
+        const a = requireStateArray(state, `${e.index}/${k}`, e.shape, 'optimizer');
+        // Copies: entries not yet bound are held until a variable appears, and the caller's state may change meanwhile.
+        slots.set(k, { shape: [...a.shape], data: a.data.slice() });
       }
-      pending.set(e.index, { t: e.t, shape: e.shape, slots });
+      pending.set(e.index, { t: e.t, shape: [...e.shape], slots });
     }
     // Check every shape before changing anything, so a failed load leaves the optimizer as it was.
     this.order.forEach((v, i) => {

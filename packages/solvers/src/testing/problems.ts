@@ -78,7 +78,9 @@ export function quadraticProblem(options: QuadraticProblemOptions): QuadraticPro
       const x = tf.concat(variables.map((v) => tf.reshape(v, [-1])));
       const sq = tf.mul(s, tf.square(tf.sub(x, c)));
       const rows = tf.sum(sq, 1);
-      return tf.unstack(rows) as tf.Scalar[];
+      // tfjs's gradient of unstack fails when it has a single output (it stacks the lone upstream
+      // gradient as if it were a list): one objective is read out by a reshape instead.
+      return m === 1 ? [tf.reshape(rows, []) as tf.Scalar] : (tf.unstack(rows) as tf.Scalar[]);
     },
   };
   return {
