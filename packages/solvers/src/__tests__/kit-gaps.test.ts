@@ -6,25 +6,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CodedIssue, SolverError, throwIfIssues } from '../errors.js';
+import { type CodedIssue, throwIfIssues } from '../errors.js';
 import { growingBatchSchedule } from '../index.js';
 import { frankWolfeSchema, simplexSchema } from '../internal/config.js';
 import { assignScalar, variableFrom } from '../internal/tensors.js';
+import { thrown } from './helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** The error `fn` throws (fails when it throws none). */
-function thrown(fn: () => unknown): SolverError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SolverError);
-    return e as SolverError;
-  }
-  throw new Error('expected a SolverError');
-}
 
 describe('growing batch schedule', () => {
   it('defaults: geometric with factor 1.5 per epoch, no cap', () => {

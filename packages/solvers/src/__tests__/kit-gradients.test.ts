@@ -19,21 +19,11 @@ import {
   gramMatrix,
   squaredNorm,
 } from '../kit.js';
+import { thrown } from './helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** The error `fn` throws (fails when it throws none or not a SolverError). */
-function thrown(fn: () => unknown): SolverError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SolverError);
-    return e as SolverError;
-  }
-  throw new Error('expected a SolverError, none was thrown');
-}
 
 function problemOf(variables: tf.Variable[], m: number, evaluate: () => tf.Scalar[]): StepProblem {
   return { m, variables, evaluate, step: 0, epoch: 0 };
