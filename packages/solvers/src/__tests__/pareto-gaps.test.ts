@@ -840,6 +840,33 @@ describe('weight searches: what they propose, and when they end', () => {
     );
   });
 
+  it('the seeded dichotomic search perturbs only repeated λs: without a repeat it follows the deterministic one', async () => {
+    // The front f = (t², (1 − t)²): the weighted-sum minimizer for λ is t = λ2, so every normal is new:
+    // (½, ½), then (¼, ¾) and (¾, ¼).
+    const curved = (l: readonly number[]) => [l[1]! ** 2, l[0]! ** 2];
+    const run = (seed?: number) =>
+      lambdasOf(
+        dichotomicSearch({
+          initial: [
+            [1, 0],
+            [0, 1],
+          ],
+          maxEvaluations: 5,
+          ...(seed === undefined ? {} : { seed }),
+        }),
+        curved,
+      );
+    const expected = [
+      [1, 0],
+      [0, 1],
+      [0.5, 0.5],
+      [0.25, 0.75],
+      [0.75, 0.25],
+    ];
+    expect(await run()).toEqual(expected);
+    expect(await run(7)).toEqual(expected);
+  });
+
   it('the seeded dichotomic search draws each perturbed λ1 from [0.9·λ1, λ1] of the seeded stream', async () => {
     // A linear front: every λ with λ1 ≥ λ2 gives (0, 1), every other (1, 0). The normal (0.5, 0.5)
     // repeats from the second generation on; each generation draws one λ1 ∈ [0.45, 0.5).
