@@ -6,24 +6,14 @@ import { describePrunerConformance } from '../testing/index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { quietContext } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 /** The step context a gate pruner sees at `step` (epoch 0, validation always perfect). */
-function stepCtx(net: Network, step = 0) {
-  return {
-    net,
-    step,
-    epoch: 0,
-    batch: step,
-    batchesPerEpoch: Number.MAX_SAFE_INTEGER,
-    rng: Rng.fromSeed(step),
-    evaluate: async () => ({ accuracy: 1, loss: 0 }),
-    log: () => {},
-  };
-}
+const stepCtx = quietContext;
 
 /** Two networks' outputs agree entry by entry, to `digits` decimals. */
 function expectSameOutputs(before: tf.Tensor, after: tf.Tensor, digits: number): void {

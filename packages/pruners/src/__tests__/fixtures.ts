@@ -12,6 +12,18 @@ export const mlp: NetworkSpec = {
   outputs: ['out'],
 };
 
+/** A 4-3-2 ReLU MLP: two kernels small enough to set entry by entry. */
+export const tinyMlp: NetworkSpec = {
+  name: 'mlp',
+  inputShape: [4],
+  nodes: [
+    { id: 'fc1', op: 'dense', inputs: ['input'], units: 3 },
+    { id: 'relu', op: 'activation', inputs: ['fc1'], fn: 'relu' },
+    { id: 'out', op: 'dense', inputs: ['relu'], units: 2 },
+  ],
+  outputs: ['out'],
+};
+
 /** Exact zeros over the named parameters. */
 export function zerosOf(net: Network, names: readonly string[]): number {
   let z = 0;
@@ -38,4 +50,9 @@ export function stepContext(
     log: () => {},
     ...extra,
   };
+}
+
+/** A step context at `step` of one endless epoch whose evaluation always reports accuracy 1, loss 0. */
+export function quietContext(net: Network, step = 0): PrunerStepContext {
+  return stepContext(net, step, Number.MAX_SAFE_INTEGER, async () => ({ accuracy: 1, loss: 0 }));
 }

@@ -7,6 +7,7 @@ import { affinityPropagation, createGrowlPruner, owlWeights, proxOwl, rowSimilar
 import { describePrunerConformance } from '../testing/index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { quietContext } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -145,16 +146,7 @@ const TWO_CLUSTERS = [
 ];
 
 describe('GrOWL pruner', () => {
-  const ctx = (net: ReturnType<typeof createNetwork>, step: number) => ({
-    net,
-    step,
-    epoch: 0,
-    batch: step,
-    batchesPerEpoch: Number.MAX_SAFE_INTEGER,
-    rng: Rng.fromSeed(step),
-    evaluate: async () => ({ accuracy: 1, loss: 0 }),
-    log: () => {},
-  });
+  const ctx = quietContext;
 
   it('groups rows of hidden dense kernels, leaves the task head alone, zeroes small rows under the cap', async () => {
     const net = createNetwork(mtl, { seed: 1 });

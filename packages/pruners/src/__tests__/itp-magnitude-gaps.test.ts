@@ -2,39 +2,18 @@
 // unstructured/itp.ts and unstructured/magnitude.ts: ITP's defaults (regrow on,
 // threshold 0.001), its metrics and state; magnitude's "no pruning at sparsity 0",
 // its metrics and its state before any pruning step.
-import { createNetwork, isMopruneError, type MopruneError, type NetworkSpec, Rng } from '@moprune/core';
+import { createNetwork, isMopruneError, type MopruneError, Rng } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { createItpPruner, createMagnitudePruner } from '../index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tinyMlp as mlp, quietContext } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const mlp: NetworkSpec = {
-  name: 'mlp',
-  inputShape: [4],
-  nodes: [
-    { id: 'fc1', op: 'dense', inputs: ['input'], units: 3 },
-    { id: 'relu', op: 'activation', inputs: ['fc1'], fn: 'relu' },
-    { id: 'out', op: 'dense', inputs: ['relu'], units: 2 },
-  ],
-  outputs: ['out'],
-};
-
-function stepCtx(net: ReturnType<typeof createNetwork>, step: number) {
-  return {
-    net,
-    step,
-    epoch: 0,
-    batch: step,
-    batchesPerEpoch: Number.MAX_SAFE_INTEGER,
-    rng: Rng.fromSeed(step),
-    evaluate: async () => ({ accuracy: 1, loss: 0 }),
-    log: () => {},
-  };
-}
+const stepCtx = quietContext;
 const initCtx = (net: ReturnType<typeof createNetwork>) => ({
   net,
   rng: Rng.fromSeed(0),

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { affinityPropagation, createGrowlPruner, proxOwl, rowSimilarity } from '../index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { quietContext } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -39,18 +40,7 @@ function expectPrunerError(fn: () => unknown, code: string, message: string) {
 }
 
 /** A pruner step context at `step` (validation always perfect). */
-function stepCtx(net: Network, step = 0) {
-  return {
-    net,
-    step,
-    epoch: 0,
-    batch: step,
-    batchesPerEpoch: Number.MAX_SAFE_INTEGER,
-    rng: Rng.fromSeed(step),
-    evaluate: async () => ({ accuracy: 1, loss: 0 }),
-    log: () => {},
-  };
-}
+const stepCtx = quietContext;
 
 /** A network whose hidden dense layer `fc1` has `rows` inputs and `cols` units, then a head. */
 function twoLayer(rows: number, cols: number, extra: Partial<NetworkSpec> = {}): NetworkSpec {

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createBernoulliGatePruner } from '../index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { quietContext } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -40,18 +41,7 @@ function expectPrunerError(fn: () => unknown, code: string, message: string) {
 }
 
 /** A pruner step context at `step` (validation always perfect). */
-function stepCtx(net: Network, step = 0) {
-  return {
-    net,
-    step,
-    epoch: 0,
-    batch: step,
-    batchesPerEpoch: Number.MAX_SAFE_INTEGER,
-    rng: Rng.fromSeed(step),
-    evaluate: async () => ({ accuracy: 1, loss: 0 }),
-    log: () => {},
-  };
-}
+const stepCtx = quietContext;
 
 /** Sets the entries of index `index` along `axis` of a parameter (memory order). */
 function setSlice(net: Network, param: string, axis: number, index: number, values: readonly number[]): void {

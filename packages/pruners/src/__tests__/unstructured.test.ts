@@ -1,38 +1,17 @@
-import { createNetwork, isMopruneError, type MopruneError, type NetworkSpec, Rng } from '@moprune/core';
+import { createNetwork, isMopruneError, type MopruneError, Rng } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { createItpPruner, createMagnitudePruner, scheduleAt } from '../index.js';
 import { describePrunerConformance } from '../testing/index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { fc, test } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tinyMlp as mlp, quietContext } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const mlp: NetworkSpec = {
-  name: 'mlp',
-  inputShape: [4],
-  nodes: [
-    { id: 'fc1', op: 'dense', inputs: ['input'], units: 3 },
-    { id: 'relu', op: 'activation', inputs: ['fc1'], fn: 'relu' },
-    { id: 'out', op: 'dense', inputs: ['relu'], units: 2 },
-  ],
-  outputs: ['out'],
-};
-
-function ctx(net: ReturnType<typeof createNetwork>, step: number) {
-  return {
-    net,
-    step,
-    epoch: 0,
-    batch: step,
-    batchesPerEpoch: Number.MAX_SAFE_INTEGER,
-    rng: Rng.fromSeed(step),
-    evaluate: async () => ({ accuracy: 1, loss: 0 }),
-    log: () => {},
-  };
-}
+const ctx = quietContext;
 
 describe('ITP pruner (Reiners et al. 2020)', () => {
   it('zeroes exactly the weights with |w| ≤ threshold on dense kernels and biases, at init', () => {
