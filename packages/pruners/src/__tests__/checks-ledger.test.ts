@@ -97,6 +97,13 @@ describe('keep rules', () => {
         [7, 0.9],
       ]),
     ).toBe(1);
+    // fewer live weights never outweigh a lower accuracy
+    expect(
+      await keptStepOf(ledger({ rule: 'bestValidation' }), [
+        [9, 0.9],
+        [5, 0.8],
+      ]),
+    ).toBe(0);
   });
 
   it('without keep nothing is kept; checks below the floor (or at it) are not eligible', async () => {
