@@ -45,6 +45,21 @@ describe('Chebyshev-AL config', () => {
     expect(chebyshevAlSolver.validate({ ...base, reference: [0, 0, 0], lambda0: [1, 1, 1] })).toEqual([]);
   });
 
+  it('a config without preference is refused naming it, also when reference or lambda0 is given', () => {
+    for (const extra of [{}, { reference: [0, 0] }, { lambda0: [1, 1] }]) {
+      expect(
+        () => createChebyshevAlSolver({ type: 'chebyshev-al', ...extra } as never),
+        JSON.stringify(extra),
+      ).toThrow(
+        expect.objectContaining({
+          name: 'SolverError',
+          code: 'INVALID_CONFIG',
+          issues: [{ path: 'preference', message: 'is required' }],
+        }),
+      );
+    }
+  });
+
   it('lambda0 entries must be ≥ 0; 0 is allowed', () => {
     expect(chebyshevAlSolver.validate({ ...base, lambda0: [0, 0, 1] })).toEqual([]);
     expect(chebyshevAlSolver.validate({ ...base, lambda0: [1, -0.5, 1] })).toEqual([
