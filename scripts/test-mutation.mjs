@@ -15,7 +15,7 @@
 // each package's own node_modules, which a sandbox copy of the monorepo would
 // not have. Stryker restores the files when it ends; after a hard kill,
 // `git checkout -- packages/<name>/src` restores them.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,8 +56,24 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error(`test:mutation: --concurrency must be an integer ≥ 1, got '${concurrencyText}'`);
   process.exit(2);
 }
+// --files a.ts,b.ts: mutate only these files of the target (paths relative to its src/). A run of
+// the whole of core/network takes about 3.5 h on two cores; --files splits it into runs that fit a
+// working session, each merged into the target's incremental file, so the package score builds up
+// over several runs and a later full run re-tests only what changed.
+const filesArg = args.find((a) => a.startsWith('--files'));
+const filesText =
+  filesArg === undefined
+    ? undefined
+    : filesArg.includes('=')
+      ? filesArg.split('=')[1]
+      : args[args.indexOf(filesArg) + 1];
+if (filesArg !== undefined && (filesText === undefined || filesText.startsWith('--') || filesText === '')) {
+  console.error('test:mutation: --files needs a comma-separated list of files under the package src/');
+  process.exit(2);
+}
+const valued = new Set(['--concurrency', '--files']);
 const names = args
-  .filter((a, i) => !a.startsWith('--') && !(args[i - 1] === '--concurrency'))
+  .filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1]))
   .map((a) => aliases[a] ?? a.replace(/^@moprune\//, ''));
 for (const name of names) {
   if (!(name in targets)) {
@@ -66,12 +82,51 @@ for (const name of names) {
   }
 }
 
-/** Stryker's options for one target. */
-function strykerOptions(name) {
+/** The source files a target mutates, relative to the repository root, sorted. */
+function targetFiles(name) {
+  const { dir, mutate } = targets[name];
+  const include = mutate.filter((g) => !g.startsWith('!')).map((g) => dirname(g.replace(/\*\*.*$/, 'x')));
+  const exclude = mutate
+    .filter((g) => g.startsWith('!'))
+    .map((g) => dirname(g.slice(1).replace(/\*\*.*$/, 'x')));
+  return readdirSync(join(dir, 'src'), { recursive: true })
+    .map((file) => join('src', file))
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && !file.includes('__tests__'))
+    .filter(
+      (file) =>
+        include.some((d) => file.startsWith(`${d}/`)) && !exclude.some((d) => file.startsWith(`${d}/`)),
+    )
+    .map((file) => join(dir, file))
+    .sort();
+}
+
+/** The files named by --files, checked against the target's own (a typo is an error, not an empty run). */
+function selectedFiles(name, text) {
+  const all = targetFiles(name);
+  const { dir } = targets[name];
+  return text.split(',').map((entry) => {
+    const wanted = entry.trim();
+    const match = all.filter(
+      (file) => file === join(dir, 'src', wanted) || file === join(dir, wanted) || file === wanted,
+    );
+    if (match.length !== 1) {
+      console.error(
+        `test:mutation: '${wanted}' is not a file that ${name} mutates; one of\n  ${all
+          .map((f) => f.slice(dir.length + 5))
+          .join('\n  ')}`,
+      );
+      process.exit(2);
+    }
+    return match[0];
+  });
+}
+
+/** Stryker's options for one target (`only`: the --files selection, or undefined for all). */
+function strykerOptions(name, only) {
   const { dir, mutate, skipTests = [] } = targets[name];
   const reports = join(dir, 'reports');
   return {
-    mutate: [
+    mutate: only ?? [
       ...mutate.map((glob) => (glob.startsWith('!') ? `!${dir}/${glob.slice(1)}` : `${dir}/${glob}`)),
       `!${dir}/src/**/__tests__/**`,
       `!${dir}/src/**/*.test.ts`,
@@ -101,7 +156,11 @@ function strykerOptions(name) {
     timeoutMS: 30_000,
     dryRunTimeoutMinutes: 30,
     incremental: true,
-    incrementalFile: join(reports, 'stryker-incremental.json'),
+    // A --files run reads and writes a partial file, merged into the package's afterwards.
+    incrementalFile: join(
+      reports,
+      only === undefined ? 'stryker-incremental.json' : 'stryker-incremental.part.json',
+    ),
     force,
     reporters: ['clear-text', 'progress', 'html', 'json'],
     htmlReporter: { fileName: join(reports, 'mutation', 'mutation.html') },
@@ -120,16 +179,70 @@ function mutationScore(results) {
   return { count, detected, covered, score: covered === 0 ? Number.NaN : detected / covered };
 }
 
+/** Writes JSON atomically (a temporary file renamed over the target). */
+function writeJson(file, value) {
+  writeFileSync(`${file}.tmp`, JSON.stringify(value, null, 2));
+  renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * Merges a --files run's report into the package's incremental file: the run's files and test
+ * files replace their earlier entries, every other file keeps its last result.
+ */
+function mergeIncremental(name) {
+  const reports = join(targets[name].dir, 'reports');
+  const part = join(reports, 'stryker-incremental.part.json');
+  const whole = join(reports, 'stryker-incremental.json');
+  const fresh = JSON.parse(readFileSync(part, 'utf8'));
+  const merged = existsSync(whole)
+    ? JSON.parse(readFileSync(whole, 'utf8'))
+    : { ...fresh, files: {}, testFiles: {} };
+  merged.files = { ...merged.files, ...fresh.files };
+  merged.testFiles = { ...(merged.testFiles ?? {}), ...(fresh.testFiles ?? {}) };
+  writeJson(whole, merged);
+  rmSync(part);
+  return merged;
+}
+
+/** The package score from its incremental file, with the files no run has scored yet. */
+function packageScore(name) {
+  const whole = join(targets[name].dir, 'reports', 'stryker-incremental.json');
+  const report = JSON.parse(readFileSync(whole, 'utf8'));
+  const files = targetFiles(name);
+  const missing = files.filter((file) => report.files[file] === undefined);
+  const results = files.flatMap((file) => report.files[file]?.mutants ?? []);
+  return { ...mutationScore(results), missing, total: files.length };
+}
+
 process.chdir(root);
 const summary = [];
 for (const name of names.length === 0 ? Object.keys(targets) : names) {
   const started = Date.now();
-  const results = await new Stryker(strykerOptions(name)).runMutationTest();
+  const only = filesText === undefined ? undefined : selectedFiles(name, filesText);
+  if (only !== undefined) {
+    // Seed the partial file with the package's results so unchanged mutants are not re-tested.
+    const reports = join(targets[name].dir, 'reports');
+    const whole = join(reports, 'stryker-incremental.json');
+    if (existsSync(whole)) writeFileSync(join(reports, 'stryker-incremental.part.json'), readFileSync(whole));
+  }
+  const results = await new Stryker(strykerOptions(name, only)).runMutationTest();
   const { count, detected, covered, score } = mutationScore(results);
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   summary.push(
-    `${name}: score over covered ${(100 * score).toFixed(2)}% (${detected}/${covered}; ` +
-      `${JSON.stringify(count)}) in ${minutes} min`,
+    `${name}${only === undefined ? '' : ` (${only.length} file(s))`}: score over covered ` +
+      `${(100 * score).toFixed(2)}% (${detected}/${covered}; ${JSON.stringify(count)}) in ${minutes} min`,
   );
+  if (only !== undefined) {
+    mergeIncremental(name);
+    const whole = packageScore(name);
+    summary.push(
+      `${name} so far (incremental file, ${whole.total - whole.missing.length} of ${whole.total} files): ` +
+        `score over covered ${(100 * whole.score).toFixed(2)}% (${whole.detected}/${whole.covered}; ` +
+        `${JSON.stringify(whole.count)})` +
+        (whole.missing.length === 0
+          ? ''
+          : `; not yet run: ${whole.missing.map((f) => f.split('/src/')[1]).join(', ')}`),
+    );
+  }
 }
 console.log(`\n=== mutation scores (${new Date().toISOString()}) ===\n${summary.join('\n')}`);

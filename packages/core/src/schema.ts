@@ -164,17 +164,17 @@ export class ObjectSchema<F extends Fields, O extends boolean = false> extends S
     const check = (v: unknown, path: string): Issue[] => {
       const issues = this.issues(v, path);
       if (!isJsonObject(v)) return issues;
-      const bad = new Set(
-        Object.keys(v).filter((k) => {
-          const at = joinPath(path, k);
-          return issues.some(
-            (i) => i.path === at || i.path.startsWith(`${at}.`) || i.path.startsWith(`${at}[`),
-          );
-        }),
-      );
+      // A field has a problem when an issue sits at its path or below it — also a required field
+      // that is missing, which is not among the object's keys.
+      const bad = (k: string): boolean => {
+        const at = joinPath(path, k);
+        return issues.some(
+          (i) => i.path === at || i.path.startsWith(`${at}.`) || i.path.startsWith(`${at}[`),
+        );
+      };
       const guarded = new Proxy(v, {
         get(target, key) {
-          if (typeof key === 'string' && bad.has(key)) throw SKIP_RULE;
+          if (typeof key === 'string' && bad(key)) throw SKIP_RULE;
           return target[key as string];
         },
       });

@@ -64,6 +64,18 @@ describe('schema vocabulary', () => {
     expect(range.issues({ begin: 1, end: 2 })).toEqual([]);
   });
 
+  it('skips a cross-field rule that reads a required field that is missing (no TypeError from the rule)', () => {
+    const lists = s
+      .object({ names: s.array(s.string()), values: s.array(s.number()).optional() })
+      .refine((v) =>
+        v.values !== undefined && v.values.length !== v.names.length ? 'one value per name' : undefined,
+      );
+    expect(lists.issues({ values: [1, 2] })).toEqual([{ path: 'names', message: 'is required' }]);
+    expect(lists.issues({ names: ['a'], values: [1, 2] })).toEqual([
+      { path: '', message: 'one value per name' },
+    ]);
+  });
+
   it('infers the type a valid config has', () => {
     expectTypeOf<Infer<typeof schedule>>().toEqualTypeOf<{ targetSparsity: number; beginStep?: number }>();
     const v: unknown = { targetSparsity: 0.2 };

@@ -45,6 +45,21 @@ describe('Chebyshev-AL config', () => {
     expect(chebyshevAlSolver.validate({ ...base, reference: [0, 0, 0], lambda0: [1, 1, 1] })).toEqual([]);
   });
 
+  it('a config without preference is refused naming it, also when reference or lambda0 is given', () => {
+    for (const extra of [{}, { reference: [0, 0] }, { lambda0: [1, 1] }]) {
+      expect(
+        () => createChebyshevAlSolver({ type: 'chebyshev-al', ...extra } as never),
+        JSON.stringify(extra),
+      ).toThrow(
+        expect.objectContaining({
+          name: 'SolverError',
+          code: 'INVALID_CONFIG',
+          issues: [{ path: 'preference', message: 'is required' }],
+        }),
+      );
+    }
+  });
+
   it('lambda0 entries must be ≥ 0; 0 is allowed', () => {
     expect(chebyshevAlSolver.validate({ ...base, lambda0: [0, 0, 1] })).toEqual([]);
     expect(chebyshevAlSolver.validate({ ...base, lambda0: [1, -0.5, 1] })).toEqual([
@@ -117,5 +132,54 @@ describe('Chebyshev-AL steps and outer updates', () => {
     expect((updated.lambda as number[]).every(Number.isFinite)).toBe(true);
     solver.dispose();
     q.dispose();
+  });
+
+  it("a removal slices the optimizer's moments of a shrunk variable and keeps t's, through previous and takes", () => {
+    const big = quadraticProblem({
+      centers: [
+        [1, 2, 3, 4, 5],
+        [0, 1, 0, 1, 0],
+      ],
+      start: [3, 3, 3, 3, 3],
+      split: [2, 3],
+    });
+    const solver = createChebyshevAlSolver({
+      type: 'chebyshev-al',
+      preference: [0.5, 0.5],
+      optimizer: { type: 'adam', lr: 0.1 },
+    });
+    solver.step(big.problem);
+    big.advance();
+    solver.step(big.problem);
+    const was = solver.state();
+    // The second variable [3, 1] loses its entry 1: its successor is [2, 1]; the first is replaced as is.
+    const small = quadraticProblem({
+      centers: [
+        [1, 2, 3, 5],
+        [0, 1, 0, 0],
+      ],
+      split: [2, 2],
+    });
+    solver.resetVariables?.(small.variables, big.variables, [undefined, [{ axis: 0, indices: [0, 2] }]]);
+    const now = solver.state();
+    const values = (st: typeof was, k: string) => Array.from(st.arrays[k]!.data);
+    for (const k of ['optimizer/1/m', 'optimizer/1/v']) {
+      expect(values(now, k), k).toEqual([values(was, k)[0], values(was, k)[2]]);
+      expect(now.arrays[k]!.shape, k).toEqual([2, 1]);
+    }
+    // the first variable and t (the last entry) keep their moments and step counts
+    for (const k of ['optimizer/0/m', 'optimizer/0/v', 'optimizer/2/m', 'optimizer/2/v'])
+      expect(values(now, k), k).toEqual(values(was, k));
+    const entries = (st: typeof was) =>
+      ((st.json.optimizer as JsonObject).entries as JsonObject[]).map((e) => [e.t, e.shape]);
+    expect(entries(now)).toEqual([
+      [2, [2]],
+      [2, [2, 1]],
+      [2, []],
+    ]);
+    expect(values(was, 'optimizer/2/m').some((x) => x !== 0)).toBe(true);
+    solver.dispose();
+    big.dispose();
+    small.dispose();
   });
 });

@@ -145,6 +145,7 @@ describe('checkValues and checkGradientNorm', () => {
       'the combined gradient holds NaN or Infinity',
       {},
     ]);
+    expect(Object.keys(combined.details ?? {})).toEqual([]); // no `objective` key at all, not one set to undefined
   });
 });
 

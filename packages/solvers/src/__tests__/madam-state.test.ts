@@ -198,6 +198,47 @@ describe('MAdam steps and the variables they bind to', () => {
     q.dispose();
   });
 
+  it('a variable shrunk by a removal keeps the moments of its surviving entries (sliced by the takes) and its t', () => {
+    const { q, solver, saved } = trained();
+    // The second variable [3, 1] loses its entry 1 (a pruned unit): its successor is [2, 1].
+    const small = quadraticProblem({
+      centers: [
+        [1, 2, 3, 5],
+        [0, 1, 0, 0],
+      ],
+      split: [2, 2],
+    });
+    solver.resetVariables?.(small.variables, q.variables, [undefined, [{ axis: 0, indices: [0, 2] }]]);
+    const s = solver.state();
+    const was = arraysOf(saved);
+    const now = arraysOf(s);
+    for (const k of ['m/0/1', 'v/0/1', 'm/1/1', 'v/1/1']) {
+      expect(now[k], k).toEqual([was[k]![0], was[k]![2]]);
+      expect(s.arrays[k]!.shape, k).toEqual([2, 1]);
+    }
+    // the first variable kept its shape and its moments
+    for (const k of ['m/0/0', 'v/0/0', 'm/1/0', 'v/1/0']) expect(now[k], k).toEqual(was[k]);
+    expect((s.json.slots as JsonObject[]).map((x) => [x.shape, x.t])).toEqual([
+      [[2], 2],
+      [[2, 1], 2],
+    ]);
+    expect(now['m/0/1']!.some((x) => x !== 0)).toBe(true);
+    // a take that does not produce the new shape restarts the moments
+    const fresh = trained();
+    fresh.solver.resetVariables?.(small.variables, fresh.q.variables, [
+      undefined,
+      [{ axis: 0, indices: [0] }],
+    ]);
+    const restarted = arraysOf(fresh.solver.state());
+    expect(restarted['m/0/1']).toEqual([0, 0]);
+    expect((fresh.solver.state().json.slots as JsonObject[]).map((x) => x.t)).toEqual([2, 0]);
+    fresh.solver.dispose();
+    fresh.q.dispose();
+    solver.dispose();
+    q.dispose();
+    small.dispose();
+  });
+
   it('a step reports the norm of the common direction and the Frank–Wolfe iterations', () => {
     // one objective: the min-norm direction is its gradient, 2(x − c) = (−2, −4) at x = 0
     const q = quadraticProblem({ centers: [[1, 2]] });

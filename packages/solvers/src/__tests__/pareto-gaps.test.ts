@@ -867,6 +867,38 @@ describe('weight searches: what they propose, and when they end', () => {
     expect(await run(7)).toEqual(expected);
   });
 
+  it('polling done between evaluations changes nothing: the proposals come from every initial point, in front order', async () => {
+    // Three initial λs on the front f = (λ2², λ1²): (0, 1), (¼, ¼), (1, 0). Sorted by f2 the neighbours'
+    // normals are (¼, ¾), then (¾, ¼). A search that proposed while initial λs were still queued would
+    // see only the first two points and queue (¾, ¼) first.
+    const curved = (l: readonly number[]) => [l[1]! ** 2, l[0]! ** 2];
+    const make = () =>
+      dichotomicSearch({
+        initial: [
+          [1, 0],
+          [0.5, 0.5],
+          [0, 1],
+        ],
+        maxEvaluations: 5,
+      });
+    const polled = make();
+    const asked: number[][] = [];
+    while (!polled.done) {
+      const l = polled.next()!;
+      asked.push(l);
+      polled.tell(l, curved(l));
+    }
+    const expected = [
+      [1, 0],
+      [0.5, 0.5],
+      [0, 1],
+      [0.25, 0.75],
+      [0.75, 0.25],
+    ];
+    expect(asked).toEqual(expected);
+    expect(await lambdasOf(make(), curved)).toEqual(expected);
+  });
+
   it('the seeded dichotomic search draws each perturbed λ1 from [0.9·λ1, λ1] of the seeded stream', async () => {
     // A linear front: every λ with λ1 ≥ λ2 gives (0, 1), every other (1, 0). The normal (0.5, 0.5)
     // repeats from the second generation on; each generation draws one λ1 ∈ [0.45, 0.5).

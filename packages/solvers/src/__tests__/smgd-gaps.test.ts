@@ -9,6 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSmgdSolver, createWeightedSumSolver } from '../index.js';
+import { twoObjectives } from './helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -26,21 +27,6 @@ function variables(names: readonly string[]): tf.Variable[] {
   const vs = names.map((n) => tf.tidy(() => tf.variable(tf.scalar(0), true, `${tag}/${n}`)));
   made.push(...vs);
   return vs;
-}
-
-/** f1 = (a − 1)² + (b − 3)², f2 = (a + 1)² + b² over the first two variables; the rest unused. */
-function twoObjectives(vs: tf.Variable[]): StepProblem {
-  const [a, b] = vs as [tf.Variable, tf.Variable];
-  return {
-    variables: vs,
-    m: 2,
-    step: 0,
-    epoch: 0,
-    evaluate: () => [
-      tf.add(tf.square(tf.sub(a, 1)), tf.square(tf.sub(b, 3))) as tf.Scalar,
-      tf.add(tf.square(tf.add(a, 1)), tf.square(b)) as tf.Scalar,
-    ],
-  };
 }
 
 describe('SMGD minNormOver', () => {

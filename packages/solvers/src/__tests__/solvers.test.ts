@@ -23,6 +23,7 @@ import {
   nonDominated,
 } from '../index.js';
 import { quadraticProblem } from '../testing/index.js';
+import { twoObjectives } from './helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -171,16 +172,7 @@ describe('hand-computed first steps', () => {
       const tag = `minnorm${made++}`;
       const a = tf.tidy(() => tf.variable(tf.scalar(0), true, `${tag}/shared.w`));
       const b = tf.tidy(() => tf.variable(tf.scalar(0), true, `${tag}/head.w`));
-      const problem: StepProblem = {
-        variables: [a, b],
-        m: 2,
-        step: 0,
-        epoch: 0,
-        evaluate: () => [
-          tf.add(tf.square(tf.sub(a, 1)), tf.square(tf.sub(b, 3))) as tf.Scalar,
-          tf.add(tf.square(tf.add(a, 1)), tf.square(b)) as tf.Scalar,
-        ],
-      };
+      const problem = twoObjectives([a, b]);
       return { a, b, problem };
     };
     const shared = problemOf();
