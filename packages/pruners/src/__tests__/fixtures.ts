@@ -24,6 +24,32 @@ export const tinyMlp: NetworkSpec = {
   outputs: ['out'],
 };
 
+/** 3 → 4 (gate g1) → 3 (gate g2) → 2. Unit i of fc1 is fc1/kernel[:, i], fc1/bias[i], fc2/kernel[i, :]. */
+export const tinyGated: NetworkSpec = {
+  name: 'tiny-gated',
+  inputShape: [3],
+  nodes: [
+    { id: 'fc1', op: 'dense', inputs: ['input'], units: 4 },
+    { id: 'relu1', op: 'activation', inputs: ['fc1'], fn: 'relu' },
+    { id: 'g1', op: 'gate', inputs: ['relu1'] },
+    { id: 'fc2', op: 'dense', inputs: ['g1'], units: 3 },
+    { id: 'relu2', op: 'activation', inputs: ['fc2'], fn: 'relu' },
+    { id: 'g2', op: 'gate', inputs: ['relu2'] },
+    { id: 'out', op: 'dense', inputs: ['g2'], units: 2 },
+  ],
+  outputs: ['out'],
+};
+
+/** Six rows of 4 in two tight clusters (rows 0–2 near 1, rows 3–5 near (−3, 2, 0, 1)). */
+export const TWO_CLUSTERS: readonly (readonly number[])[] = [
+  [1, 1, 1, 1],
+  [1.01, 0.99, 1, 1],
+  [1.02, 1, 1, 1],
+  [-3, 2, 0, 1],
+  [-3.02, 2.01, 0, 1],
+  [-3.01, 2, 0, 1],
+];
+
 /** Exact zeros over the named parameters. */
 export function zerosOf(net: Network, names: readonly string[]): number {
   let z = 0;

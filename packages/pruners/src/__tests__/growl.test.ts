@@ -7,7 +7,7 @@ import { affinityPropagation, createGrowlPruner, owlWeights, proxOwl, rowSimilar
 import { describePrunerConformance } from '../testing/index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { quietContext } from './fixtures.js';
+import { quietContext, TWO_CLUSTERS } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -135,16 +135,6 @@ describe('affinity propagation against scikit-learn', () => {
   });
 });
 
-/** Six rows of fc1's kernel in two tight clusters (rows 0–2 near 1, rows 3–5 near (−3, 2, 0, 1)). */
-const TWO_CLUSTERS = [
-  [1, 1, 1, 1],
-  [1.01, 0.99, 1, 1],
-  [1.02, 1, 1, 1],
-  [-3, 2, 0, 1],
-  [-3.02, 2.01, 0, 1],
-  [-3.01, 2, 0, 1],
-];
-
 describe('GrOWL pruner', () => {
   const ctx = quietContext;
 
@@ -210,7 +200,7 @@ describe('GrOWL pruner', () => {
 
   it('ties similar rows to their cluster mean', async () => {
     const net = createNetwork(mtl, { seed: 2 });
-    net.params.get('fc1/kernel')!.assign(tf.tensor2d(TWO_CLUSTERS));
+    net.params.get('fc1/kernel')!.assign(tf.tensor2d(TWO_CLUSTERS as number[][]));
     const p = createGrowlPruner({ proxDisabled: true, tying: true, tyingSimilarity: 'euclidean' });
     p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });
     await p.afterEpoch!(ctx(net, 0));
@@ -227,7 +217,7 @@ describe('GrOWL pruner', () => {
 
   it('tying clusters once and keeps the clusters (through its state too); everyStep re-clusters', async () => {
     const net = createNetwork(mtl, { seed: 2 });
-    net.params.get('fc1/kernel')!.assign(tf.tensor2d(TWO_CLUSTERS));
+    net.params.get('fc1/kernel')!.assign(tf.tensor2d(TWO_CLUSTERS as number[][]));
     const config = { proxDisabled: true, tying: true, tyingSimilarity: 'euclidean' } as const;
     const p = createGrowlPruner(config);
     p.init({ net, rng: Rng.fromSeed(0), totalSteps: 2, stepsPerEpoch: 1 });
@@ -260,7 +250,7 @@ describe('GrOWL pruner', () => {
 
   it('retraining phase: rows zero at the start are frozen from the first step, and the start is what tying clusters', async () => {
     const net = createNetwork(mtl, { seed: 2 });
-    const start = TWO_CLUSTERS.map((r, i) => (i === 5 ? [0, 0, 0, 0] : r));
+    const start = TWO_CLUSTERS.map((r, i) => (i === 5 ? [0, 0, 0, 0] : [...r]));
     net.params.get('fc1/kernel')!.assign(tf.tensor2d(start));
     const p = createGrowlPruner({ proxDisabled: true, tying: true, freezeZeroGroups: true });
     p.init({ net, rng: Rng.fromSeed(0), totalSteps: 1, stepsPerEpoch: 1 });

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createBernoulliGatePruner } from '../index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { quietContext } from './fixtures.js';
+import { quietContext, tinyGated } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -61,21 +61,7 @@ function setTheta(v: tf.Variable, values: readonly number[]): void {
   tf.tidy(() => v.assign(tf.tensor1d([...values])));
 }
 
-// 3 → 4 (gate g1) → 3 (gate g2) → 2. Unit i of fc1 is fc1/kernel[:, i], fc1/bias[i], fc2/kernel[i, :].
-const tiny: NetworkSpec = {
-  name: 'tiny-gated',
-  inputShape: [3],
-  nodes: [
-    { id: 'fc1', op: 'dense', inputs: ['input'], units: 4 },
-    { id: 'relu1', op: 'activation', inputs: ['fc1'], fn: 'relu' },
-    { id: 'g1', op: 'gate', inputs: ['relu1'] },
-    { id: 'fc2', op: 'dense', inputs: ['g1'], units: 3 },
-    { id: 'relu2', op: 'activation', inputs: ['fc2'], fn: 'relu' },
-    { id: 'g2', op: 'gate', inputs: ['relu2'] },
-    { id: 'out', op: 'dense', inputs: ['g2'], units: 2 },
-  ],
-  outputs: ['out'],
-};
+const tiny = tinyGated;
 
 const residual: NetworkSpec = {
   name: 'gated-residual',

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createBernoulliGatePruner, createGrowlPruner } from '../index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { quietContext } from './fixtures.js';
+import { quietContext, TWO_CLUSTERS, tinyGated } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -21,21 +21,7 @@ afterEach(() => {
   expect(tf.memory().numTensors).toBe(tensorsBefore);
 });
 
-// 3 → 4 (gate g1) → 3 (gate g2) → 2.
-const gated: NetworkSpec = {
-  name: 'tiny-gated',
-  inputShape: [3],
-  nodes: [
-    { id: 'fc1', op: 'dense', inputs: ['input'], units: 4 },
-    { id: 'relu1', op: 'activation', inputs: ['fc1'], fn: 'relu' },
-    { id: 'g1', op: 'gate', inputs: ['relu1'] },
-    { id: 'fc2', op: 'dense', inputs: ['g1'], units: 3 },
-    { id: 'relu2', op: 'activation', inputs: ['fc2'], fn: 'relu' },
-    { id: 'g2', op: 'gate', inputs: ['relu2'] },
-    { id: 'out', op: 'dense', inputs: ['g2'], units: 2 },
-  ],
-  outputs: ['out'],
-};
+const gated = tinyGated;
 
 /** 6 inputs → 4 hidden → 3; GrOWL groups the 6 rows of fc1/kernel (the head is left alone). */
 const twoLayer: NetworkSpec = {
@@ -133,14 +119,7 @@ describe('GrOWL: name, the cap among equal norms, tying in the search phase', ()
   it('search phase (prox on) with freezing: tying once clusters the rows of the first tying step, not those at the start', async () => {
     const net = createNetwork(twoLayer, { seed: 2 });
     // At the start rows 0–2 and 3–5 form two tight clusters.
-    const start = [
-      [1, 1, 1, 1],
-      [1.01, 0.99, 1, 1],
-      [1.02, 1, 1, 1],
-      [-3, 2, 0, 1],
-      [-3.02, 2.01, 0, 1],
-      [-3.01, 2, 0, 1],
-    ];
+    const start = TWO_CLUSTERS.map((r) => [...r]);
     tf.tidy(() => net.params.get('fc1/kernel')!.assign(tf.tensor2d(start)));
     const p = createGrowlPruner({
       strength: 1e-6,
