@@ -229,7 +229,7 @@ for (const name of names.length === 0 ? Object.keys(targets) : names) {
   const { count, detected, covered, score } = mutationScore(results);
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   summary.push(
-    `${name}${only === undefined ? '' : ` (${only.length} file(s))`}: score over covered ` +
+    `${name}${only === undefined ? '' : ` (${only.length} file(s) mutated; the report also holds the results it kept of earlier runs)`}: score over covered ` +
       `${(100 * score).toFixed(2)}% (${detected}/${covered}; ${JSON.stringify(count)}) in ${minutes} min`,
   );
   if (only !== undefined) {
