@@ -232,6 +232,8 @@ describe('hyper-parameters and shapes: one issue, and the consumer of the bad no
     // pools (explicit strides, since the default strides are the pool size)
     ['maxPool poolSize [0,2]', IMG, pool({ poolSize: [0, 2], strides: [2, 2] }), 'poolSize', pair],
     ['maxPool poolSize a number', IMG, pool({ poolSize: 2, strides: [2, 2] }), 'poolSize', pair],
+    // Without strides (they default to the pool size) the bad pool size is reported once, as itself.
+    ['maxPool poolSize [0,2], default strides', IMG, pool({ poolSize: [0, 2] }), 'poolSize', pair],
     ['avgPool strides [2,0]', IMG, pool({ op: 'avgPool', strides: [2, 0] }), 'strides', pair],
     [
       'maxPool padding full',
@@ -283,6 +285,15 @@ describe('hyper-parameters and shapes: one issue, and the consumer of the bad no
     ['batchNorm epsilon -1', [4], { op: 'batchNorm', epsilon: -1 }, 'epsilon', 'must be > 0'],
     ['batchNorm momentum -0.1', [4], { op: 'batchNorm', momentum: -0.1 }, 'momentum', 'must be in [0, 1]'],
     ['batchNorm momentum 1.5', [4], { op: 'batchNorm', momentum: 1.5 }, 'momentum', 'must be in [0, 1]'],
+    ['batchNorm epsilon a string', [4], { op: 'batchNorm', epsilon: '0.1' }, 'epsilon', 'must be > 0'],
+    ['batchNorm epsilon true', [4], { op: 'batchNorm', epsilon: true }, 'epsilon', 'must be > 0'],
+    [
+      'batchNorm momentum a string',
+      [4],
+      { op: 'batchNorm', momentum: '0.5' },
+      'momentum',
+      'must be in [0, 1]',
+    ],
     ['dropout rate 1', [4], { op: 'dropout', rate: 1 }, 'rate', 'must be in [0, 1), got 1'],
     ['dropout rate -0.1', [4], { op: 'dropout', rate: -0.1 }, 'rate', 'must be in [0, 1), got -0.1'],
     ['dropout rate a string', [4], { op: 'dropout', rate: '0.5' }, 'rate', 'must be in [0, 1), got 0.5'],

@@ -275,8 +275,9 @@ function inferNode(
         add(`${p}.poolSize`, 'must be a pair of positive integers');
         ok = false;
       }
+      // Strides default to the pool size: a bad pool size is reported once, as itself.
       const strides = node.strides ?? node.poolSize;
-      if (!isPair(strides)) {
+      if (node.strides !== undefined && !isPair(strides)) {
         add(`${p}.strides`, 'must be a pair of positive integers');
         ok = false;
       }
@@ -326,11 +327,14 @@ function inferNode(
       return { shape: x, params: 0, macs: 0 };
     case 'batchNorm': {
       let ok = true;
-      if (node.epsilon !== undefined && !(node.epsilon > 0)) {
+      if (node.epsilon !== undefined && !(typeof node.epsilon === 'number' && node.epsilon > 0)) {
         add(`${p}.epsilon`, 'must be > 0');
         ok = false;
       }
-      if (node.momentum !== undefined && !(node.momentum >= 0 && node.momentum <= 1)) {
+      if (
+        node.momentum !== undefined &&
+        !(typeof node.momentum === 'number' && node.momentum >= 0 && node.momentum <= 1)
+      ) {
         add(`${p}.momentum`, 'must be in [0, 1]');
         ok = false;
       }
