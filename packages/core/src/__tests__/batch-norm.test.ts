@@ -133,6 +133,22 @@ function expectClose(a: unknown, b: unknown, tol: number): void {
 }
 
 describe('batchNormTraining', () => {
+  it('takes the kernel path only when the backend registers both kernels, not one of them', () => {
+    const unused = () => {
+      throw new Error('not called');
+    };
+    for (const [one, other] of [
+      [BATCH_NORM_TRAINING_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL],
+      [BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL],
+    ]) {
+      tf.registerKernel({ kernelName: one, backendName: 'cpu', kernelFunc: unused });
+      expect(hasBatchNormTrainingKernels('cpu'), `only ${one}`).toBe(false);
+      tf.registerKernel({ kernelName: other, backendName: 'cpu', kernelFunc: unused });
+      expect(hasBatchNormTrainingKernels('cpu'), 'both').toBe(true);
+      unregisterCpuKernels([BATCH_NORM_TRAINING_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL]);
+    }
+  });
+
   it('composes tfjs ops when the backend has no kernels for it', () => {
     expect(hasBatchNormTrainingKernels('cpu')).toBe(false);
     const before = { ...calls };

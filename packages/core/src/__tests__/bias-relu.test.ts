@@ -86,6 +86,22 @@ function expectClose(a: number[], b: number[], tol: number): void {
 }
 
 describe('biasAddRelu', () => {
+  it('takes the kernel path only when the backend registers both kernels, not one of them', () => {
+    const unused = () => {
+      throw new Error('not called');
+    };
+    for (const [one, other] of [
+      [BIAS_ADD_RELU_KERNEL, BIAS_ADD_RELU_GRAD_KERNEL],
+      [BIAS_ADD_RELU_GRAD_KERNEL, BIAS_ADD_RELU_KERNEL],
+    ]) {
+      tf.registerKernel({ kernelName: one, backendName: 'cpu', kernelFunc: unused });
+      expect(hasBiasAddReluKernels('cpu'), `only ${one}`).toBe(false);
+      tf.registerKernel({ kernelName: other, backendName: 'cpu', kernelFunc: unused });
+      expect(hasBiasAddReluKernels('cpu'), 'both').toBe(true);
+      unregisterCpuKernels([BIAS_ADD_RELU_KERNEL, BIAS_ADD_RELU_GRAD_KERNEL]);
+    }
+  });
+
   it('composes tf.add and tf.relu when the backend has no kernels for it', () => {
     expect(hasBiasAddReluKernels('cpu')).toBe(false);
     const before = { ...calls };
