@@ -140,7 +140,7 @@ describe('batchNormTraining', () => {
     for (const [one, other] of [
       [BATCH_NORM_TRAINING_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL],
       [BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL],
-    ]) {
+    ] as const) {
       tf.registerKernel({ kernelName: one, backendName: 'cpu', kernelFunc: unused });
       expect(hasBatchNormTrainingKernels('cpu'), `only ${one}`).toBe(false);
       tf.registerKernel({ kernelName: other, backendName: 'cpu', kernelFunc: unused });

@@ -93,7 +93,7 @@ describe('biasAddRelu', () => {
     for (const [one, other] of [
       [BIAS_ADD_RELU_KERNEL, BIAS_ADD_RELU_GRAD_KERNEL],
       [BIAS_ADD_RELU_GRAD_KERNEL, BIAS_ADD_RELU_KERNEL],
-    ]) {
+    ] as const) {
       tf.registerKernel({ kernelName: one, backendName: 'cpu', kernelFunc: unused });
       expect(hasBiasAddReluKernels('cpu'), `only ${one}`).toBe(false);
       tf.registerKernel({ kernelName: other, backendName: 'cpu', kernelFunc: unused });
