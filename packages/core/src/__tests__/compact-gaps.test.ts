@@ -17,6 +17,7 @@ import {
   type NodeSpec,
 } from '../index.js';
 import { preservesZero } from '../network/structure.js';
+import { thrown } from './fixtures/errors.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -54,14 +55,6 @@ function maxDiff(
 }
 
 /** The error `fn` throws (fails when it throws none). */
-function thrown(fn: () => unknown): Error & { code?: string; details?: unknown } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string; details?: unknown };
-  }
-  return expect.unreachable('no error thrown');
-}
 
 const conv = (id: string, input: string, filters: number): NodeSpec => ({
   id,

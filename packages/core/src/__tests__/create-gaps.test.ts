@@ -9,19 +9,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork, type Network, type NetworkSpec, networkFromValues } from '../index.js';
+import { thrown } from './fixtures/errors.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function thrown(f: () => unknown): { code?: string; message: string; details?: unknown } {
-  try {
-    f();
-  } catch (e) {
-    return e as { code?: string; message: string; details?: unknown };
-  }
-  throw new Error('expected a throw');
-}
 
 const arr = (t: tf.Tensor) => Array.from(t.dataSync());
 

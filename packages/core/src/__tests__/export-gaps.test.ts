@@ -11,19 +11,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork, type Network, type NetworkSpec, toLayersModel } from '../node/index.js';
+import { thrown } from './fixtures/errors.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function thrown(f: () => unknown): { code?: string; message: string; details?: unknown } {
-  try {
-    f();
-  } catch (e) {
-    return e as { code?: string; message: string; details?: unknown };
-  }
-  throw new Error('expected a throw');
-}
 
 function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
   expect(a.shape).toEqual(b.shape);

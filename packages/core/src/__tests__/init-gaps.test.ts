@@ -16,21 +16,13 @@ import {
   Rng,
   recalibrateBatchNorm,
 } from '../index.js';
+import { thrown } from './fixtures/errors.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const values = (net: Network, name: string) => Array.from(net.params.get(name)!.dataSync());
-
-function thrown(f: () => unknown): { code?: string; message: string } {
-  try {
-    f();
-  } catch (e) {
-    return e as { code?: string; message: string };
-  }
-  throw new Error('expected a throw');
-}
 
 describe('torchDefault initialization: U(±1/√fanIn) for kernel and bias', () => {
   it('bounds a conv by its receptive field times input channels, and fills the range on both sides', () => {
