@@ -87,6 +87,12 @@ describe('spec-level rules', () => {
       'must be a non-empty array of node ids',
     ],
     ['an output named twice', { ...base, outputs: ['x', 'x'] }, 'outputs[1]', "duplicate output 'x'"],
+    [
+      'the network input as an output',
+      { ...base, outputs: ['input'] },
+      'outputs[0]',
+      "'input' is the network input, not a node",
+    ],
   ];
   it.each(cases)('%s is refused with exactly that issue', (_, raw, path, message) => {
     expect(validateSpec(asSpec(raw))).toEqual([{ path, message }]);
@@ -142,6 +148,24 @@ describe('node ids, ops and inputs: the node is reported once and not inferred f
       spec({ id: 'x', ...dense(2, ['y']) }),
       'nodes[0].inputs[0]',
       "'y' comes later in the node list; nodes must be in topological order",
+    ],
+    [
+      'a node reading itself',
+      spec({ id: 'x', ...dense(0, ['x']) }),
+      'nodes[0].inputs[0]',
+      'a node cannot read its own output',
+    ],
+    [
+      'useBias a string',
+      spec({ id: 'x', ...dense(0), useBias: 'no' }),
+      'nodes[0].useBias',
+      'must be true or false',
+    ],
+    [
+      'gated a string',
+      spec({ id: 'x', ...dense(0), gated: 'yes' }),
+      'nodes[0].gated',
+      'must be true or false',
     ],
   ];
   it.each(cases)('%s: exactly that issue, and the node is not inferred', (_, s, path, message) => {

@@ -129,12 +129,22 @@ export function analyzeSpec(spec: NetworkSpec): SpecAnalysis {
           ok = false;
           add(
             `${p}.inputs[${j}]`,
-            allIds.has(inp)
-              ? `'${inp}' comes later in the node list; nodes must be in topological order`
-              : `unknown node id '${inp}'`,
+            inp === id
+              ? `a node cannot read its own output`
+              : allIds.has(inp)
+                ? `'${inp}' comes later in the node list; nodes must be in topological order`
+                : `unknown node id '${inp}'`,
           );
         }
       });
+    }
+    // Flags any op may carry: a string or number would be read as truthy or ignored.
+    for (const key of ['useBias', 'gated'] as const) {
+      const v = (node as { [k in typeof key]?: unknown })[key];
+      if (v !== undefined && typeof v !== 'boolean') {
+        add(`${p}.${key}`, 'must be true or false');
+        ok = false;
+      }
     }
     if (typeof id === 'string') seen.add(id);
     if (!ok) return;
@@ -149,7 +159,8 @@ export function analyzeSpec(spec: NetworkSpec): SpecAnalysis {
   } else {
     const outSeen = new Set<string>();
     spec.outputs.forEach((o, j) => {
-      if (!allIds.has(o)) add(`outputs[${j}]`, `unknown node id '${o}'`);
+      if (o === INPUT_ID) add(`outputs[${j}]`, `'${INPUT_ID}' is the network input, not a node`);
+      else if (!allIds.has(o)) add(`outputs[${j}]`, `unknown node id '${o}'`);
       else if (outSeen.has(o)) add(`outputs[${j}]`, `duplicate output '${o}'`);
       outSeen.add(o);
     });
