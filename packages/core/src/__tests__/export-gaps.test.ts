@@ -24,7 +24,7 @@ function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
 
 /**
  * Ids that are not valid layer names ('c 1', '_d'), an id equal to another's
- * safe form ('c_1'), mixes on images and vectors, a vector select, a bias-free
+ * safe form ('c_1', 'c?1'), mixes on images and vectors, a vector select, a bias-free
  * conv, BatchNorm with its own ε and momentum, dropout, and an option-A
  * shortcut.
  */
@@ -42,17 +42,19 @@ const spec: NetworkSpec = {
       useBias: false,
     },
     { id: 'c_1', op: 'activation', inputs: ['c 1'], fn: 'relu' },
-    { id: 'imix', op: 'mix', inputs: ['c 1', 'c_1'], init: [0.5, -2] },
-    { id: 'gap', op: 'globalAvgPool', inputs: ['imix'] },
+    { id: 'c?1', op: 'activation', inputs: ['c_1'], fn: 'linear' },
+    { id: 'imix', op: 'mix', inputs: ['c 1', 'c?1'], init: [0.5, -2] },
+    { id: 'sum', op: 'add', inputs: ['imix', 'c 1'] },
+    { id: 'gap', op: 'globalAvgPool', inputs: ['sum'] },
     { id: '_d', op: 'dropout', inputs: ['gap'], rate: 0.25 },
     { id: 'vsel', op: 'select', inputs: ['_d'], indices: [0, 2] },
     { id: 'vmix', op: 'mix', inputs: ['vsel', 'vsel'], init: [1.5, 0.25] },
     { id: 'bn', op: 'batchNorm', inputs: ['vmix'], epsilon: 1e-5, momentum: 0.9 },
     { id: 'head', op: 'dense', inputs: ['bn'], units: 2 },
     { id: 'ps', op: 'padShortcut', inputs: ['c_1'], stride: 2, channels: 5 },
-    { id: 'gap2', op: 'globalAvgPool', inputs: ['ps'] },
+    { id: 'fl', op: 'flatten', inputs: ['ps'] },
   ],
-  outputs: ['head', 'gap2'],
+  outputs: ['head', 'fl'],
 };
 
 /** The network with small moving variances, so BatchNorm's ε shows in the outputs. */
@@ -78,9 +80,11 @@ describe('toLayersModel: names, frozen layers and options', () => {
       input: 'InputLayer',
       c_1: 'Conv2D',
       c_1_1: 'Activation',
+      c_1_2: 'Activation',
       'imix.scale0': 'DepthwiseConv2D',
       'imix.scale1': 'DepthwiseConv2D',
       imix: 'Add',
+      sum: 'Add',
       gap: 'GlobalAveragePooling2D',
       n_d: 'Dropout',
       vsel: 'Dense',
@@ -90,9 +94,28 @@ describe('toLayersModel: names, frozen layers and options', () => {
       bn: 'BatchNormalization',
       head: 'Dense',
       ps: 'Conv2D',
-      gap2: 'GlobalAveragePooling2D',
+      fl: 'Flatten',
     });
-    expect(model.layers).toHaveLength(16);
+    expect(model.layers).toHaveLength(18);
+    model.dispose();
+    net.dispose();
+  });
+
+  it('names a pooling over a sequence after its node too', () => {
+    const net = createNetwork(
+      {
+        name: 'seq',
+        inputShape: [5],
+        nodes: [
+          { id: 'emb', op: 'embedding', inputs: ['input'], vocab: 7, dim: 4, positions: false },
+          { id: 'pool', op: 'globalAvgPool', inputs: ['emb'] },
+        ],
+        outputs: ['pool'],
+      },
+      { seed: 1 },
+    );
+    const model = toLayersModel(net);
+    expect(model.getLayer('pool').getClassName()).toBe('GlobalAveragePooling1D');
     model.dispose();
     net.dispose();
   });
@@ -163,6 +186,15 @@ describe('toLayersModel: input shapes', () => {
     const net = mlp([4, 4, 1]);
     const own = toLayersModel(net);
     expect(own.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'Flatten', 'Dense']);
+    // A shape of the same size and leading values, but another rank, still needs the Reshape.
+    const shorter = toLayersModel(net, { inputShape: [4, 4] });
+    expect(shorter.layers.map((l) => l.getClassName())).toEqual([
+      'InputLayer',
+      'Reshape',
+      'Flatten',
+      'Dense',
+    ]);
+    shorter.dispose();
     const other = toLayersModel(net, { inputShape: [2, 8, 1] });
     expect(other.inputs[0]!.shape).toEqual([null, 2, 8, 1]);
     expect(other.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'Reshape', 'Flatten', 'Dense']);
