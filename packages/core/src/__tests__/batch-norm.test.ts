@@ -11,7 +11,12 @@ import {
   hasBatchNormTrainingKernels,
   type NetworkSpec,
 } from '../index.js';
-import { type CpuBackend, unregisterCpuKernels, values } from './fixtures/cpu-kernels.js';
+import {
+  type CpuBackend,
+  expectBothKernelsNeeded,
+  unregisterCpuKernels,
+  values,
+} from './fixtures/cpu-kernels.js';
 import { tensorsLeakedByTraining } from './fixtures/leak-check.js';
 
 beforeAll(async () => {
@@ -134,19 +139,10 @@ function expectClose(a: unknown, b: unknown, tol: number): void {
 
 describe('batchNormTraining', () => {
   it('takes the kernel path only when the backend registers both kernels, not one of them', () => {
-    const unused = () => {
-      throw new Error('not called');
-    };
-    for (const [one, other] of [
-      [BATCH_NORM_TRAINING_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL],
-      [BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL],
-    ] as const) {
-      tf.registerKernel({ kernelName: one, backendName: 'cpu', kernelFunc: unused });
-      expect(hasBatchNormTrainingKernels('cpu'), `only ${one}`).toBe(false);
-      tf.registerKernel({ kernelName: other, backendName: 'cpu', kernelFunc: unused });
-      expect(hasBatchNormTrainingKernels('cpu'), 'both').toBe(true);
-      unregisterCpuKernels([BATCH_NORM_TRAINING_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL]);
-    }
+    expectBothKernelsNeeded(hasBatchNormTrainingKernels, [
+      BATCH_NORM_TRAINING_KERNEL,
+      BATCH_NORM_TRAINING_GRAD_KERNEL,
+    ]);
   });
 
   it('composes tfjs ops when the backend has no kernels for it', () => {

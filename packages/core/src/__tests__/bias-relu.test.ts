@@ -11,7 +11,12 @@ import {
   hasBiasAddReluKernels,
   type NetworkSpec,
 } from '../index.js';
-import { type CpuBackend, unregisterCpuKernels, values } from './fixtures/cpu-kernels.js';
+import {
+  type CpuBackend,
+  expectBothKernelsNeeded,
+  unregisterCpuKernels,
+  values,
+} from './fixtures/cpu-kernels.js';
 import { tensorsLeakedByTraining } from './fixtures/leak-check.js';
 
 beforeAll(async () => {
@@ -87,19 +92,7 @@ function expectClose(a: number[], b: number[], tol: number): void {
 
 describe('biasAddRelu', () => {
   it('takes the kernel path only when the backend registers both kernels, not one of them', () => {
-    const unused = () => {
-      throw new Error('not called');
-    };
-    for (const [one, other] of [
-      [BIAS_ADD_RELU_KERNEL, BIAS_ADD_RELU_GRAD_KERNEL],
-      [BIAS_ADD_RELU_GRAD_KERNEL, BIAS_ADD_RELU_KERNEL],
-    ] as const) {
-      tf.registerKernel({ kernelName: one, backendName: 'cpu', kernelFunc: unused });
-      expect(hasBiasAddReluKernels('cpu'), `only ${one}`).toBe(false);
-      tf.registerKernel({ kernelName: other, backendName: 'cpu', kernelFunc: unused });
-      expect(hasBiasAddReluKernels('cpu'), 'both').toBe(true);
-      unregisterCpuKernels([BIAS_ADD_RELU_KERNEL, BIAS_ADD_RELU_GRAD_KERNEL]);
-    }
+    expectBothKernelsNeeded(hasBiasAddReluKernels, [BIAS_ADD_RELU_KERNEL, BIAS_ADD_RELU_GRAD_KERNEL]);
   });
 
   it('composes tf.add and tf.relu when the backend has no kernels for it', () => {
