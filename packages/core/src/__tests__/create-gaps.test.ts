@@ -231,11 +231,11 @@ describe('typed errors with their text and details', () => {
 
   it('apply, setMask and a disposed network say what they expected', () => {
     const net = build();
-    const x = tf.zeros([4, 5]);
+    const x = tf.zeros([4, 5, 1]);
     const a = thrown(() => net.apply(x));
     expect(a.code).toBe('SHAPE_MISMATCH');
-    expect(a.message).toBe("network 'mlp' takes per-sample input [2,3] (or 6 flat values), got [5]");
-    expect(a.details).toEqual({ expected: [2, 3], got: [4, 5] });
+    expect(a.message).toBe("network 'mlp' takes per-sample input [2,3] (or 6 flat values), got [5,1]");
+    expect(a.details).toEqual({ expected: [2, 3], got: [4, 5, 1] });
     const mask = tf.ones([2, 6]);
     const b = thrown(() => net.setMask('fc/kernel', mask));
     expect(b.code).toBe('SHAPE_MISMATCH');
