@@ -130,7 +130,7 @@ export function analyzeSpec(spec: NetworkSpec): SpecAnalysis {
           add(
             `${p}.inputs[${j}]`,
             inp === id
-              ? `a node cannot read its own output`
+              ? 'a node cannot read its own output'
               : allIds.has(inp)
                 ? `'${inp}' comes later in the node list; nodes must be in topological order`
                 : `unknown node id '${inp}'`,
@@ -138,9 +138,10 @@ export function analyzeSpec(spec: NetworkSpec): SpecAnalysis {
         }
       });
     }
-    // Flags any op may carry: a string or number would be read as truthy or ignored.
+    // Flags of several ops: a string or number would be read as truthy or ignored.
+    const flags = node as { useBias?: unknown; gated?: unknown };
     for (const key of ['useBias', 'gated'] as const) {
-      const v = (node as { [k in typeof key]?: unknown })[key];
+      const v = flags[key];
       if (v !== undefined && typeof v !== 'boolean') {
         add(`${p}.${key}`, 'must be true or false');
         ok = false;
