@@ -1232,6 +1232,41 @@ void ReluGradRange(const float* dy, const float* x, float* out, int64_t begin, i
 
 }  // namespace
 
+namespace {
+
+// One range of the Adam update. Compiled for AVX-512, AVX2 and the baseline and chosen at load time
+// (GCC function multiversioning): the loop has a square root and two divisions per element, which
+// ran scalar (0.34–0.51 ms for LeNet-300-100's 266,610 parameters, as long as all its matrix
+// products) until the compiler could vectorize it. The values are the scalar loop's bit for bit:
+// IEEE division and square root are exact in every lane width, the build keeps multiplications and
+// additions unfused (-ffp-contract=off) and sqrt needs no errno (-fno-math-errno).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void AdamRange(
+    const float* __restrict w, const float* __restrict g, const float* __restrict m, const float* __restrict v,
+    float* __restrict w_out, float* __restrict m_out, float* __restrict v_out, int64_t begin, int64_t end, float b1,
+    float b2, float a1, float a2, float eps, float scale, float bc1, float bc2, bool corrected) {
+  if (corrected) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float gi = g[i];
+      const float mi = m[i] * b1 + gi * a1;
+      const float vi = v[i] * b2 + (gi * gi) * a2;
+      m_out[i] = mi;
+      v_out[i] = vi;
+      w_out[i] = w[i] - ((mi / bc1) / (std::sqrt(vi / bc2) + eps)) * scale;
+    }
+  } else {
+    for (int64_t i = begin; i < end; ++i) {
+      const float gi = g[i];
+      const float mi = m[i] * b1 + gi * a1;
+      const float vi = v[i] * b2 + (gi * gi) * a2;
+      m_out[i] = mi;
+      v_out[i] = vi;
+      w_out[i] = w[i] - (mi / (std::sqrt(vi) + eps)) * scale;
+    }
+  }
+}
+
+}  // namespace
+
 void AdamUpdate(const float* w, const float* g, const float* m, const float* v, float* w_out, float* m_out,
                 float* v_out, int64_t size, float b1, float b2, float eps, float scale, float bc1, float bc2,
                 bool corrected) {
@@ -1241,22 +1276,7 @@ void AdamUpdate(const float* w, const float* g, const float* m, const float* v, 
   RunParts(parts, [&](int p) {
     int64_t begin, end;
     Split(size, parts, p, &begin, &end);
-    // One loop, the step's formula inlined per ε placement.
-    const auto pass = [&](auto step) {
-      for (int64_t i = begin; i < end; ++i) {
-        const float gi = g[i];
-        const float mi = m[i] * b1 + gi * a1;
-        const float vi = v[i] * b2 + (gi * gi) * a2;
-        m_out[i] = mi;
-        v_out[i] = vi;
-        w_out[i] = w[i] - step(mi, vi);
-      }
-    };
-    if (corrected) {
-      pass([&](float mi, float vi) { return ((mi / bc1) / (std::sqrt(vi / bc2) + eps)) * scale; });
-    } else {
-      pass([&](float mi, float vi) { return (mi / (std::sqrt(vi) + eps)) * scale; });
-    }
+    AdamRange(w, g, m, v, w_out, m_out, v_out, begin, end, b1, b2, a1, a2, eps, scale, bc1, bc2, corrected);
   });
 }
 

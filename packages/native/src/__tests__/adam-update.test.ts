@@ -90,6 +90,47 @@ describe(`Adam update kernel${skipReason}`, () => {
     );
   }
 
+  // The kernel's loop is compiled for several vector widths (AVX-512, AVX2, baseline) and split over
+  // the pool; every width and split must give each element exactly the scalar float formula (the
+  // build keeps multiply-adds unfused). The reference rounds to float after every operation.
+  nativeIt('gives every element the scalar float formula bit for bit, at every size and split', async () => {
+    if (!registration.ok) return;
+    await tf.setBackend('native');
+    const f = Math.fround;
+    const [beta1, beta2, epsilon, lr, t] = [0.9, 0.999, 1e-7, 0.001, 7];
+    for (const corrected of [false, true]) {
+      // 1–67 cover every tail of 4-, 8- and 16-lane loops; 65,537 and 266,610 run on the pool's threads.
+      for (const n of [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 67, 65_537, 266_610]) {
+        const [w, g, m] = [values(n, n), values(n + 1, n), values(n + 2, n)];
+        const v = values(n + 3, n).map((x) => x * x);
+        const ts = [w, g, m, v].map((a) => tf.tensor1d(a));
+        const out = tf.engine().runKernel(
+          ADAM_UPDATE_KERNEL,
+          { value: ts[0]!, grad: ts[1]!, m: ts[2]!, v: ts[3]! } as unknown as tf.NamedTensorMap,
+          { beta1, beta2, epsilon, lr, t, corrected },
+        ) as unknown as tf.Tensor[];
+        const [w1, m1, v1] = out.map((o) => o.dataSync());
+        const [b1, b2, eps] = [f(beta1), f(beta2), f(epsilon)];
+        const [a1, a2] = [f(1 - b1), f(1 - b2)];
+        const [bc1d, bc2d] = [1 - beta1 ** t, 1 - beta2 ** t];
+        const [bc1, bc2] = [f(bc1d), f(bc2d)];
+        const scale = f(corrected ? lr : (lr * Math.sqrt(bc2d)) / bc1d);
+        let bad = 0;
+        for (let i = 0; i < n; i++) {
+          const mi = f(f(m[i]! * b1) + f(g[i]! * a1));
+          const vi = f(f(v[i]! * b2) + f(f(g[i]! * g[i]!) * a2));
+          const step = corrected
+            ? f(f(f(mi / bc1) / f(f(Math.sqrt(f(vi / bc2))) + eps)) * scale)
+            : f(f(mi / f(f(Math.sqrt(vi)) + eps)) * scale);
+          const wi = f(w[i]! - step);
+          if (m1![i] !== mi || v1![i] !== vi || w1![i] !== wi) bad += 1;
+        }
+        expect({ n, corrected, bad }).toEqual({ n, corrected, bad: 0 });
+        tf.dispose([...ts, ...out]);
+      }
+    }
+  });
+
   nativeIt('refuses tensors of different shapes with a typed error, and leaks nothing', async () => {
     if (!registration.ok) return;
     await tf.setBackend('native');
