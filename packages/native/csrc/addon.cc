@@ -418,6 +418,12 @@ Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sumSquares(x) -> the sum of x[i]² in double
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  auto x = AnyFloats(info, 0, "MopruneSumOfSquares", "x");
+  return Napi::Number::New(info.Env(), moprune::SumSquares(x.Data(), static_cast<int64_t>(x.ElementLength())));
+}
+
 // reluGrad(dy, x, out)
 Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   const std::string kernel = "MopruneReluGrad";
@@ -626,6 +632,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
   exports.Set("biasAddRelu", Napi::Function::New(env, BiasAddRelu));
   exports.Set("biasAddReluGrad", Napi::Function::New(env, BiasAddReluGrad));

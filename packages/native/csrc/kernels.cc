@@ -1280,6 +1280,35 @@ void AdamUpdate(const float* w, const float* g, const float* m, const float* v, 
   });
 }
 
+namespace {
+
+// Sixteen running double sums, one per lane, combined in a fixed order at the end: the lanes are
+// independent, so the compiler vectorizes the loop without reassociating any sum (the value does
+// not depend on the vector width chosen at load time).
+__attribute__((target_clones("avx512f", "avx2", "default"))) double SumSquaresLanes(const float* __restrict x,
+                                                                                     int64_t size) {
+  constexpr int kLanes = 16;
+  double lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= size; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      const double v = x[i + l];
+      lanes[l] += v * v;
+    }
+  }
+  for (int l = 0; i < size; ++i, ++l) {
+    const double v = x[i];
+    lanes[l] += v * v;
+  }
+  double total = 0.0;
+  for (int l = 0; l < kLanes; ++l) total += lanes[l];
+  return total;
+}
+
+}  // namespace
+
+double SumSquares(const float* x, int64_t size) { return SumSquaresLanes(x, size); }
+
 void ReluGrad(const float* dy, const float* x, float* out, int64_t size) {
   const int parts = PartsForElements(size);
   RunParts(parts, [&](int p) {

@@ -80,6 +80,9 @@ void Unary(int op, const float* x, float* out, int64_t size, float alpha);
 // ReLU's gradient in one pass: out = dy where x > 0, dy * 0 where x <= 0 (NaN
 // for an infinite or NaN dy), NaN where x is NaN — tfjs's dy * step(x).
 void ReluGrad(const float* dy, const float* x, float* out, int64_t size);
+// The sum of x[i]² over the array, each square and sum in double, in sixteen interleaved partial
+// sums added in a fixed order (the same value for every vector width). One thread.
+double SumSquares(const float* x, int64_t size);
 
 // One Adam update of `size` elements (@moprune/core's MopruneAdamUpdate), in float, the composed
 // ops' order: m' = m·b1 + g·(1 − b1), v' = v·b2 + g²·(1 − b2), then

@@ -120,6 +120,8 @@ export interface NativeAddon {
   ): void;
   /** out = dy where x > 0, dy·0 where x ≤ 0, NaN where x is NaN (tfjs's dy·step(x)), in one pass. */
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
+  /** Σ x[i]², each square and sum in double (sixteen interleaved partial sums, one thread). */
+  sumSquares(x: Float32Array): number;
   /**
    * One Adam update in float (see `@moprune/core`'s ADAM_UPDATE_KERNEL): the new value, m and v into the
    * three outputs; `scale` is lr·√bc2/bc1 (raw ε) or lr (corrected ε, which divides by bc1 and bc2 inside).

@@ -4,6 +4,9 @@ import {
   BATCH_NORM_TRAINING_KERNEL,
   BIAS_ADD_RELU_GRAD_KERNEL,
   BIAS_ADD_RELU_KERNEL,
+  SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
+  SOFTMAX_CROSS_ENTROPY_KERNEL,
+  SUM_OF_SQUARES_KERNEL,
 } from '@moprune/core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
@@ -60,6 +63,9 @@ export const NATIVE_KERNEL_NAMES = [
   BIAS_ADD_RELU_GRAD_KERNEL,
   'MopruneReluGrad',
   ADAM_UPDATE_KERNEL,
+  SOFTMAX_CROSS_ENTROPY_KERNEL,
+  SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
+  SUM_OF_SQUARES_KERNEL,
 ] as const;
 
 /**
@@ -699,6 +705,127 @@ function biasAddReluGrad(addon: NativeAddon): KernelFunc {
  * (the composed update is eleven elementwise kernels, each a pass and a fresh
  * tensor).
  */
+/** The checks both softmax cross-entropy kernels share: `[n, k]` float32 and `[n]` int32 labels, a positive divisor. */
+function crossEntropyInputs(
+  kernel: string,
+  args: Args,
+  name: 'logits' | 'probabilities',
+): { x: TensorInfo; labels: Int32Array; n: number; k: number; divisor: number } {
+  const x = input(args, kernel, name);
+  const labelsInfo = input(args, kernel, 'labels');
+  const tensors = { [name]: x, labels: labelsInfo };
+  if (x.dtype !== 'float32' || labelsInfo.dtype !== 'int32') {
+    throw new NativeError(
+      'BAD_DTYPE',
+      `${kernel}: ${name} must be float32 and labels int32 (${shapesText(tensors)})`,
+      {
+        details: { kernel },
+      },
+    );
+  }
+  if (x.shape.length !== 2 || labelsInfo.shape.length !== 1 || labelsInfo.shape[0] !== x.shape[0]) {
+    throw badShape(kernel, `${name} must be [n, k] and labels [n]`, tensors);
+  }
+  const divisor = Number(args.attrs.divisor);
+  if (!(divisor > 0) || !Number.isFinite(divisor)) {
+    throw new NativeError(
+      'INVALID_OPTION',
+      `${kernel}: divisor must be a positive number, got ${args.attrs.divisor}`,
+      {
+        details: { kernel },
+      },
+    );
+  }
+  const values = args.backend.data.get(labelsInfo.dataId).values;
+  const labels = values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>);
+  return { x, labels, n: x.shape[0]!, k: x.shape[1]!, divisor };
+}
+
+/**
+ * Softmax cross-entropy from logits against int32 labels (`@moprune/core`'s contract): the loss
+ * and the row softmax in one pass. Each row's terms follow tfjs's composed ops (x − max, exp
+ * rounded to float, the row's exp sum in double, its log rounded to float); the rows' losses add up
+ * in double. In JavaScript: a batch's n × k values are a few thousand, where one native call would
+ * cost about as much as the arithmetic.
+ */
+function softmaxCrossEntropy(): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = SOFTMAX_CROSS_ENTROPY_KERNEL;
+    const { x, labels, n, k, divisor } = crossEntropyInputs(kernel, args, 'logits');
+    const xs = f32(args.backend, x);
+    const p = newOutput(n * k, true);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const row = i * k;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < k; j++) {
+        const v = xs[row + j]!;
+        if (v > max || Number.isNaN(v)) max = v;
+        if (Number.isNaN(v)) break;
+      }
+      let sum = 0;
+      for (let j = 0; j < k; j++) {
+        p[row + j] = Math.exp(Math.fround(xs[row + j]! - max));
+        sum += p[row + j]!;
+      }
+      const sumF = Math.fround(sum);
+      for (let j = 0; j < k; j++) p[row + j] = p[row + j]! / sumF;
+      const label = labels[i]!;
+      if (label >= 0 && label < k) {
+        // −log p = lse − (x − max), as tfjs's logSoftmax: both terms rounded to float.
+        total += -Math.fround(Math.fround(xs[row + label]! - max) - Math.fround(Math.log(sumF)));
+      }
+    }
+    const loss = newOutput(1, true);
+    loss[0] = Math.fround(total) / divisor;
+    return [output(args.backend, [], loss), output(args.backend, [n, k], p)];
+  };
+}
+
+/** The gradient of {@link softmaxCrossEntropy}: (dy / divisor)·(p − one-hot), 0 on rows without a valid label. */
+function softmaxCrossEntropyGrad(): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL;
+    const { x: probabilities, labels, n, k, divisor } = crossEntropyInputs(kernel, args, 'probabilities');
+    const dyInfo = input(args, kernel, 'dy');
+    if (dyInfo.dtype !== 'float32' || util.sizeFromShape(dyInfo.shape) !== 1) {
+      throw badShape(kernel, 'dy must be a float32 scalar', { dy: dyInfo, probabilities });
+    }
+    const scale = Math.fround(f32(args.backend, dyInfo)[0]! / divisor);
+    const p = f32(args.backend, probabilities);
+    const dx = newOutput(n * k, true);
+    for (let i = 0; i < n; i++) {
+      const row = i * k;
+      const label = labels[i]!;
+      if (label < 0 || label >= k) {
+        dx.fill(0, row, row + k);
+        continue;
+      }
+      for (let j = 0; j < k; j++) dx[row + j] = scale * (p[row + j]! - (j === label ? 1 : 0));
+    }
+    return output(args.backend, [n, k], dx);
+  };
+}
+
+/** `@moprune/core`'s sum of squares over a list of float32 tensors: one addon pass per tensor, summed in double. */
+function sumOfSquares(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = SUM_OF_SQUARES_KERNEL;
+    const tensors = Object.values(args.inputs) as TensorInfo[];
+    const named = Object.fromEntries(tensors.map((t, i) => [`x${i}`, t]));
+    requireFloat32(kernel, named);
+    let total = 0;
+    for (const t of tensors)
+      if (util.sizeFromShape(t.shape) > 0) total += addon.sumSquares(f32(args.backend, t));
+    const out = newOutput(1, true);
+    out[0] = total;
+    return output(args.backend, [], out);
+  };
+}
+
 function adamUpdate(addon: NativeAddon): KernelFunc {
   return (raw) => {
     const args = raw as unknown as Args;
@@ -1132,6 +1259,9 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     [BIAS_ADD_RELU_KERNEL]: biasAddRelu(addon),
     [BIAS_ADD_RELU_GRAD_KERNEL]: biasAddReluGrad(addon),
     [ADAM_UPDATE_KERNEL]: adamUpdate(addon),
+    [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropy(),
+    [SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL]: softmaxCrossEntropyGrad(),
+    [SUM_OF_SQUARES_KERNEL]: sumOfSquares(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

@@ -4,6 +4,7 @@ import {
   type Objective,
   type ObjectiveContext,
   schema as s,
+  softmaxCrossEntropy,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { commonFields, outputKind } from './define.js';
@@ -73,6 +74,17 @@ export function crossEntropy(
         );
       }
     }
+  }
+  if (from === 'logits' && labels.rank === 1) {
+    // Sparse labels against logits, the common case: core's softmaxCrossEntropy, one fused kernel
+    // pair on backends that register it (native), the same composition as below elsewhere.
+    return tf.tidy(() =>
+      softmaxCrossEntropy(
+        output,
+        labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32'),
+        reduction === 'mean' ? n : 1,
+      ),
+    );
   }
   return tf.tidy(() => {
     const logp =

@@ -37,4 +37,10 @@ export {
 } from './metrics.js';
 export { type RecalibrateOptions, recalibrateBatchNorm } from './recalibrate.js';
 export { embed, layerNorm, type SelfAttentionOptions, selfAttention } from './sequence.js';
+export {
+  hasSoftmaxCrossEntropyKernels,
+  SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
+  SOFTMAX_CROSS_ENTROPY_KERNEL,
+  softmaxCrossEntropy,
+} from './softmax-cross-entropy.js';
 export { validateSpec } from './validate.js';

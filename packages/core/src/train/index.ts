@@ -89,3 +89,4 @@ export {
   utf8Bytes,
   type WriteCheckpointOptions,
 } from './store.js';
+export { hasSumOfSquaresKernel, SUM_OF_SQUARES_KERNEL, sumOfSquares } from './sum-of-squares.js';

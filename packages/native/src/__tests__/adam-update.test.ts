@@ -104,11 +104,13 @@ describe(`Adam update kernel${skipReason}`, () => {
         const [w, g, m] = [values(n, n), values(n + 1, n), values(n + 2, n)];
         const v = values(n + 3, n).map((x) => x * x);
         const ts = [w, g, m, v].map((a) => tf.tensor1d(a));
-        const out = tf.engine().runKernel(
-          ADAM_UPDATE_KERNEL,
-          { value: ts[0]!, grad: ts[1]!, m: ts[2]!, v: ts[3]! } as unknown as tf.NamedTensorMap,
-          { beta1, beta2, epsilon, lr, t, corrected },
-        ) as unknown as tf.Tensor[];
+        const out = tf
+          .engine()
+          .runKernel(
+            ADAM_UPDATE_KERNEL,
+            { value: ts[0]!, grad: ts[1]!, m: ts[2]!, v: ts[3]! } as unknown as tf.NamedTensorMap,
+            { beta1, beta2, epsilon, lr, t, corrected },
+          ) as unknown as tf.Tensor[];
         const [w1, m1, v1] = out.map((o) => o.dataSync());
         const [b1, b2, eps] = [f(beta1), f(beta2), f(epsilon)];
         const [a1, a2] = [f(1 - b1), f(1 - b2)];

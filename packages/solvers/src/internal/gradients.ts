@@ -1,4 +1,4 @@
-import { isMopruneError, type StepProblem } from '@moprune/core';
+import { isMopruneError, type StepProblem, sumOfSquares } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { SolverError } from '../errors.js';
 
@@ -145,7 +145,7 @@ export function checkGradientNorm(normSquared: number, objective?: number): void
 export function squaredNorm(grads: VariableGradients): number {
   const present = grads.filter((g): g is tf.Tensor => g !== null);
   if (present.length === 0) return 0;
-  const total = tf.tidy(() => tf.addN(present.map((g) => tf.sum(tf.square(g)))));
+  const total = sumOfSquares(present);
   const value = total.dataSync()[0]!;
   total.dispose();
   return value;
