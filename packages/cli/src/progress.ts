@@ -141,18 +141,15 @@ export const silentProgress: ProgressReporter = {
   log() {},
 };
 
-/** Resolves on the next turn of the event loop (after pending I/O and signal handlers). */
-const nextTurn = () => new Promise<undefined>((done) => setImmediate(() => done(undefined)));
-
 /**
  * A training callback that drives two nested tasks on `reporter`: epochs
  * (with the training loop's own ETA for the whole run) and the batches of
  * the current epoch. Call `finish()` when training returns.
  *
- * It also yields to the event loop after every step. Core's loop awaits only
- * promises that are already settled between steps, so without a macrotask
- * turn a SIGINT handler (which aborts the run's signal) would not run until
- * training had finished; with it, Ctrl-C stops the run at the next step.
+ * It does not yield to the event loop itself: core's loop gives Node a turn
+ * between steps whenever `train` has a `signal` (which the CLI always passes),
+ * so a SIGINT handler that aborts it stops the run at the next step. A second
+ * turn here cost about 0.1 ms per step.
  */
 export function trainProgress(
   reporter: ProgressReporter,
@@ -163,7 +160,6 @@ export function trainProgress(
   let epochShown = -1;
   return {
     name: 'moprune-cli-progress',
-    onStepEnd: nextTurn,
     onProgress(info: ProgressInfo) {
       epochs ??= reporter.task(label, info.epochs, { unit: 'epochs' });
       epochs.setEta(info.etaMs);

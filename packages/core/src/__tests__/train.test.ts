@@ -118,6 +118,91 @@ describe('train', () => {
     o.solver.dispose();
   });
 
+  it('appends step lines in batches, everything in the file before each checkpoint and when a step fails', async () => {
+    const runDir = tempDir();
+    const inner = nodeRunStore(runDir);
+    const log = join(runDir, 'metrics.jsonl');
+    const appends: number[] = [];
+    const atCheckpoint: { step: number; fileSteps: number; lastLine: unknown }[] = [];
+    const store = {
+      ...inner,
+      appendLog: (text: string) => {
+        appends.push(text.split('\n').length - 1);
+        inner.appendLog(text);
+      },
+      writeCheckpoint: (...args: Parameters<typeof inner.writeCheckpoint>) => {
+        const lines = readLines(log);
+        atCheckpoint.push({
+          step: args[1].step,
+          fileSteps: lines.filter((l) => l.type === 'step').length,
+          lastLine: lines[lines.length - 1]!.type,
+        });
+        return inner.writeCheckpoint(...args);
+      },
+    };
+    const o = baseOptions();
+    // A loss that turns NaN at step 15 (epoch 2): the failure must find steps 0–14 in the file.
+    let calls = 0;
+    const ce = o.objectives[0]!;
+    const failing: Objective = {
+      ...ce,
+      value: (ctx) => {
+        if (ctx.training) calls += 1;
+        const v = ce.value(ctx);
+        if (!ctx.training || calls < 16) return v;
+        v.dispose();
+        return tf.scalar(Number.NaN);
+      },
+    };
+    const e = await train({
+      ...o,
+      objectives: [failing, o.objectives[1]!],
+      store,
+      checkpoint: { everySteps: 5 },
+    }).catch((err: unknown) => err);
+    expect(isMopruneError(e) && e.code).toBe('NON_FINITE_LOSS');
+    const lines = readLines(log);
+    expect(lines.filter((l) => l.type === 'step').map((l) => l.step)).toEqual([...Array(15).keys()]);
+    expect(lines[lines.length - 1]!.type).toBe('nonFinite');
+    // Fewer appends than lines: the steps between epoch lines and checkpoints went out together.
+    expect(appends.reduce((a, b) => a + b, 0)).toBe(lines.length);
+    expect(appends.length).toBeLessThan(lines.length / 2);
+    expect(Math.max(...appends)).toBeGreaterThan(1);
+    // Each checkpoint found every step before it in the file (what its recorded log length counts).
+    expect(atCheckpoint.length).toBeGreaterThanOrEqual(3);
+    for (const c of atCheckpoint) expect(c.fileSteps).toBe(c.step);
+    o.solver.dispose();
+  });
+
+  it('leaves no step line unwritten without checkpoints: stopped mid-epoch, or failing in a callback', async () => {
+    for (const ending of ['stop', 'throw'] as const) {
+      const runDir = tempDir();
+      const o = baseOptions();
+      const r = await train({
+        ...o,
+        store: nodeRunStore(runDir),
+        checkpoint: false,
+        validation: false,
+        evaluateTest: false,
+        callbacks: [
+          {
+            name: 'end',
+            onStepEnd: (info) => {
+              if (info.step < 8) return undefined;
+              if (ending === 'stop') return 'stop';
+              throw new Error('callback failed');
+            },
+          },
+        ],
+      }).catch((err: unknown) => err);
+      if (ending === 'stop') (r as { net: Network }).net.dispose();
+      else expect((r as Error).message).toBe('callback failed');
+      const steps = readLines(join(runDir, 'metrics.jsonl')).filter((l) => l.type === 'step');
+      expect({ ending, steps: steps.map((l) => l.step) }).toEqual({ ending, steps: [...Array(9).keys()] });
+      o.solver.dispose();
+    }
+  });
+
   it('is deterministic per seed (dropout, shuffle) and differs across seeds', async () => {
     const run = async (seed: number) => {
       const o = baseOptions(seed);

@@ -273,3 +273,108 @@ describe('normalization', () => {
     );
   });
 });
+
+describe('decoded cache (decodedCacheBytes)', () => {
+  /** A dataset of random bytes; the train/validation source and the test source are separate arrays. */
+  const make = (
+    channels: 1 | 3,
+    budget: number | undefined,
+    normalization: 'scale' | 'zscore' | 'none',
+    seed: number,
+  ) => {
+    let s = seed;
+    const byte = () => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s >>> 24;
+    };
+    const size = 4 * 3 * channels;
+    const images = Uint8Array.from({ length: 40 * size }, byte);
+    const testImages = Uint8Array.from({ length: 10 * size }, byte);
+    const labels = [Uint8Array.from({ length: 40 }, (_, i) => i % 3)];
+    const split = splitIndices(40, 8, seed);
+    return {
+      images,
+      testImages,
+      ds: createArrayDataset({
+        name: 'random',
+        inputShape: [4, 3, channels],
+        classes: [3],
+        splits: {
+          train: { images, labels, indices: split.first },
+          validation: { images, labels, indices: split.second },
+          test: { images: testImages, labels: [Uint8Array.from({ length: 10 }, (_, i) => i % 3)] },
+        },
+        normalization,
+        ...(budget === undefined ? {} : { decodedCacheBytes: budget }),
+      }),
+    };
+  };
+  const values = (ds: ReturnType<typeof make>['ds'], split: 'train' | 'validation' | 'test') => {
+    const out: number[][] = [];
+    for (const b of ds.batches(split, { batchSize: 7, epoch: 2, seed: 5 })) {
+      out.push(Array.from(b.x.dataSync()));
+      b.dispose();
+    }
+    return out;
+  };
+
+  test.prop(
+    [
+      fc.constantFrom(1 as const, 3 as const),
+      fc.constantFrom('scale' as const, 'zscore' as const, 'none' as const),
+      // 0, only the 480- or 1,440-byte test source's floats, both sources', the default
+      fc.constantFrom(0, 10 * 4 * 12 * 4 * 3, 100_000, undefined),
+      fc.nat({ max: 1000 }),
+    ],
+    { seed: 1002, numRuns: 40 },
+  )('gives every split the same batch values decoded or not', (channels, normalization, budget, seed) => {
+    const plain = make(channels, 0, normalization, seed).ds;
+    const cached = make(channels, budget, normalization, seed).ds;
+    for (const split of ['train', 'validation', 'test'] as const) {
+      expect(values(cached, split)).toEqual(values(plain, split));
+    }
+  });
+
+  it('decodes a source once when it fits (later byte changes are not seen), per batch when it does not', () => {
+    for (const [budget, decoded] of [
+      [undefined, true],
+      [40 * 12 * 4, true],
+      [40 * 12 * 4 - 1, false],
+      [0, false],
+    ] as const) {
+      const { ds, images } = make(1, budget, 'none', 7);
+      const before = values(ds, 'train');
+      images.fill(200);
+      const after = values(ds, 'train');
+      expect({ budget, decoded: JSON.stringify(after) === JSON.stringify(before) }).toEqual({
+        budget,
+        decoded,
+      });
+      if (!decoded) expect(after.flat().every((v) => v === 200)).toBe(true);
+    }
+  });
+
+  it('spends one budget across sources, in the order they are first used', () => {
+    // Room for the training source's floats (1,920 bytes) and not for the test source's as well.
+    const { ds, testImages } = make(1, 40 * 12 * 4 + 100, 'none', 3);
+    values(ds, 'train');
+    const before = values(ds, 'test');
+    testImages.fill(9);
+    expect(
+      values(ds, 'test')
+        .flat()
+        .every((v) => v === 9),
+    ).toBe(true);
+    expect(before.flat().every((v) => v === 9)).toBe(false);
+  });
+
+  it('refuses a budget that is not a number ≥ 0', async () => {
+    for (const bad of [-1, Number.NaN, '1' as unknown as number]) {
+      await expectDatasetError(
+        () => make(1, bad, 'scale', 1),
+        'INVALID_OPTIONS',
+        'decodedCacheBytes must be a number ≥ 0',
+      );
+    }
+  });
+});
