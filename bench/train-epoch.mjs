@@ -8,10 +8,13 @@
 //
 //   node bench/train-epoch.mjs [--runs lenet300-adam,lenet5-adam,reiners-lenet5-l1,resnet20-sgd] [--rounds 3]
 //                              [--threads 2] [--limit 20000] [--shared] [--out bench/results/train-epoch.json]
+//                              [--baseline <another checkout, built>]
 //
 // Rounds alternate which side goes first; the table gives each side's median over the rounds and the
 // range of the per-round ratios moprune/PyTorch. --shared runs a CPU-bound process beside every
-// measurement (a machine a sweep shares), with --threads 1 the natural pairing.
+// measurement (a machine a sweep shares), with --threads 1 the natural pairing. --baseline adds a
+// third side in every round: the same moprune run from another built checkout (say, main before a
+// change), so a before/after comparison is a ratio measured in the same rounds.
 // Not yet covered (issue 16): MDMTN (Chebyshev-AL), SMGD, pruners.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +35,7 @@ const { values: o } = parseArgs({
     shared: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
     out: { type: 'string', default: join(here, 'results', 'train-epoch.json') },
+    baseline: { type: 'string' },
   },
 });
 const limit = Number(o.limit);
@@ -80,7 +84,7 @@ const mnistDir = join(
   'data',
 );
 
-function moprune(run, dir) {
+function moprune(run, dir, repo = root) {
   const c = CONFIGS[run];
   const config = {
     name: `bench-${run}`,
@@ -105,7 +109,7 @@ function moprune(run, dir) {
   rmSync(out, { recursive: true, force: true });
   const r = spawnSync(
     process.execPath,
-    [join(root, 'packages', 'cli', 'dist', 'bin.js'), 'train', file, '--out', out, '--quiet'],
+    [join(repo, 'packages', 'cli', 'dist', 'bin.js'), 'train', file, '--out', out, '--quiet'],
     {
       env: { ...process.env, MOPRUNE_NATIVE_THREADS: String(threads) },
       encoding: 'utf8',
@@ -164,9 +168,12 @@ try {
     for (let k = 0; k < Number(o.rounds); k++) {
       const busy = competitor();
       try {
-        const order = k % 2 === 0 ? ['moprune', 'pytorch'] : ['pytorch', 'moprune'];
+        const sides = o.baseline ? ['moprune', 'baseline', 'pytorch'] : ['moprune', 'pytorch'];
+        const order = k % 2 === 0 ? sides : [...sides].reverse();
         const got = {};
-        for (const side of order) got[side] = side === 'moprune' ? moprune(run, dir) : pytorch(run);
+        for (const side of order)
+          got[side] =
+            side === 'moprune' ? moprune(run, dir) : side === 'baseline' ? moprune(run, dir, o.baseline) : pytorch(run);
         rounds.push(got);
       } finally {
         busy?.kill();
@@ -174,10 +181,17 @@ try {
       const g = rounds[rounds.length - 1];
       console.error(
         `${run} round ${k + 1}: moprune ${g.moprune.medianStepMs.toFixed(2)} ms/step, epoch ${g.moprune.epochMs.toFixed(0)} ms; ` +
-          `PyTorch ${g.pytorch.medianStepMs.toFixed(2)} ms/step, epoch ${g.pytorch.epochMs.toFixed(0)} ms`,
+          `PyTorch ${g.pytorch.medianStepMs.toFixed(2)} ms/step, epoch ${g.pytorch.epochMs.toFixed(0)} ms` +
+          (g.baseline
+            ? `; baseline ${g.baseline.medianStepMs.toFixed(2)} ms/step, epoch ${g.baseline.epochMs.toFixed(0)} ms`
+            : ''),
       );
     }
-    const ratio = (key) => rounds.map((r) => r.moprune[key] / r.pytorch[key]);
+    const ratio = (key, side = 'moprune') => rounds.map((r) => r[side][key] / r.pytorch[key]);
+    const summary = (key, side) => {
+      const xs = ratio(key, side);
+      return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+    };
     rows.push({
       run,
       steps: rounds[0].moprune.steps,
@@ -201,6 +215,17 @@ try {
         min: Math.min(...ratio('epochMs')),
         max: Math.max(...ratio('epochMs')),
       },
+      ...(o.baseline
+        ? {
+            baseline: {
+              repo: o.baseline,
+              medianStepMs: median(rounds.map((r) => r.baseline.medianStepMs)),
+              epochMs: median(rounds.map((r) => r.baseline.epochMs)),
+              stepRatio: summary('medianStepMs', 'baseline'),
+              epochRatio: summary('epochMs', 'baseline'),
+            },
+          }
+        : {}),
       rounds,
     });
   }
@@ -230,5 +255,15 @@ for (const r of rows) {
     `| ${r.run} | ${r.steps} | ${f(r.moprune.medianStepMs)} | ${f(r.pytorch.medianStepMs)} | ${f(r.stepRatio.median)} (${f(r.stepRatio.min)}–${f(r.stepRatio.max)}) | ` +
       `${r.moprune.epochMs.toFixed(0)} | ${r.pytorch.epochMs.toFixed(0)} | ${f(r.epochRatio.median)} (${f(r.epochRatio.min)}–${f(r.epochRatio.max)}) |`,
   );
+}
+if (o.baseline) {
+  console.log(`\nbaseline (${o.baseline}), same rounds:`);
+  for (const r of rows) {
+    const b = r.baseline;
+    console.log(
+      `| ${r.run} | ${f(b.medianStepMs)} ms/step | ${f(b.stepRatio.median)} (${f(b.stepRatio.min)}–${f(b.stepRatio.max)}) | ` +
+        `${b.epochMs.toFixed(0)} ms | ${f(b.epochRatio.median)} (${f(b.epochRatio.min)}–${f(b.epochRatio.max)}) |`,
+    );
+  }
 }
 console.log(`written ${o.out}`);

@@ -46,9 +46,10 @@ export interface ArrayDatasetOptions {
   readonly normalization?: Normalization;
   /**
    * Most bytes of normalized floats to keep decoded. A source image array whose floats fit (4 bytes
-   * per pixel, within what other sources already use) is decoded once, on its first batch, and its
-   * batches are then row copies; a larger one is normalized batch by batch through a lookup table.
-   * The values are the same either way; a decoded source's bytes are read once, so changing them
+   * per pixel, within what other sources already use) keeps each image's floats from the first batch
+   * that picks it, and later batches copy rows; a larger one is normalized batch by batch through a
+   * lookup table.
+   * The values are the same either way; a kept image's bytes are read once, so changing them
    * afterwards changes nothing. 0 decodes nothing. @default 268435456 (256 MiB: MNIST's and
    * Fashion-MNIST's 60,000 training and 10,000 test images fit, 219 MiB; CIFAR-10's training set does not)
    */
@@ -62,6 +63,12 @@ export interface NormalizationStats {
 }
 
 const SPLITS: readonly SplitName[] = ['train', 'validation', 'test'];
+
+/** A source's normalized floats, filled image by image (`done[i]` is 1 once image i is in `floats`). */
+interface DecodedImages {
+  readonly floats: Float32Array;
+  readonly done: Uint8Array;
+}
 
 /** {@link ArrayDatasetOptions.decodedCacheBytes}'s default, 256 MiB. */
 const DEFAULT_DECODED_CACHE_BYTES = 256 * 1024 * 1024;
@@ -100,7 +107,7 @@ export class ArrayDataset implements Dataset {
   /** 256-entry lookup table per channel: byte → normalized float. */
   private readonly lut: Float32Array;
   /** Decoded floats of source image arrays, within {@link decodeBudget} bytes. */
-  private readonly decoded = new Map<Uint8Array, Float32Array | null>();
+  private readonly decoded = new Map<Uint8Array, DecodedImages | null>();
   private decodeBudget: number;
 
   constructor(options: ArrayDatasetOptions) {
@@ -273,20 +280,25 @@ export class ArrayDataset implements Dataset {
     }
   }
 
-  /** The normalized floats of a source image array, decoded on first use; null when they do not fit the budget. */
-  private decodedImages(images: Uint8Array): Float32Array | null {
+  /**
+   * The decoded floats of a source image array and which of its images are decoded so far, made on
+   * first use; null when they do not fit the budget. Images are decoded as batches first pick them,
+   * so a run that reads part of a source (a `limit`, one epoch) decodes no more than it reads.
+   */
+  private decodedImages(images: Uint8Array): DecodedImages | null {
     const known = this.decoded.get(images);
     if (known !== undefined) return known;
-    let floats: Float32Array | null = null;
+    let entry: DecodedImages | null = null;
     if (images.length * 4 <= this.decodeBudget) {
-      floats = new Float32Array(images.length);
-      const all = new Uint32Array(images.length / this.sampleSize);
-      for (let i = 0; i < all.length; i++) all[i] = i;
-      fillImages(floats, images, this.lut, all, this.sampleSize, this.info.inputShape[2]);
+      // Untouched pages of a fresh array cost no memory until an image is decoded into them.
+      entry = {
+        floats: new Float32Array(images.length),
+        done: new Uint8Array(images.length / this.sampleSize),
+      };
       this.decodeBudget -= images.length * 4;
     }
-    this.decoded.set(images, floats);
-    return floats;
+    this.decoded.set(images, entry);
+    return entry;
   }
 
   private makeBatch(src: Required<SplitSource>, picks: Uint32Array, plan: Plan): Batch {
@@ -294,9 +306,22 @@ export class ArrayDataset implements Dataset {
     const s = this.sampleSize;
     const channels = this.info.inputShape[2];
     const xs = new Float32Array(n * s);
-    const floats = this.decodedImages(src.images);
-    if (floats === null) fillImages(xs, src.images, this.lut, picks, s, channels);
-    else for (let k = 0; k < n; k++) xs.set(floats.subarray(picks[k]! * s, (picks[k]! + 1) * s), k * s);
+    const decoded = this.decodedImages(src.images);
+    if (decoded === null) {
+      fillImages(xs, src.images, this.lut, picks, s, channels);
+    } else {
+      const { floats, done } = decoded;
+      const fresh = picks.filter((i) => done[i] === 0);
+      if (fresh.length > 0) {
+        const scratch = new Float32Array(fresh.length * s);
+        fillImages(scratch, src.images, this.lut, fresh, s, channels);
+        for (const [k, i] of fresh.entries()) {
+          floats.set(scratch.subarray(k * s, (k + 1) * s), i * s);
+          done[i] = 1;
+        }
+      }
+      for (let k = 0; k < n; k++) xs.set(floats.subarray(picks[k]! * s, (picks[k]! + 1) * s), k * s);
+    }
     const shape = plan.flat ? [n, s] : [n, ...this.info.inputShape];
     const x = tf.tensor(xs, shape, 'float32');
     const y = this.info.classes.map((k, t) => {

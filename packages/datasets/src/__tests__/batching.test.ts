@@ -354,6 +354,22 @@ describe('decoded cache (decodedCacheBytes)', () => {
     }
   });
 
+  it('keeps an image from the first batch that picks it: images not read yet are not decoded', () => {
+    const { ds, testImages } = make(1, undefined, 'none', 4);
+    // Test split, no shuffle: the first batch of 3 is images 0–2.
+    const [first] = ds.batches('test', { batchSize: 3 });
+    const firstValues = Array.from(first!.x.dataSync());
+    first!.dispose();
+    testImages.fill(9);
+    const all: number[] = [];
+    for (const b of ds.batches('test', { batchSize: 3 })) {
+      all.push(...b.x.dataSync());
+      b.dispose();
+    }
+    expect(all.slice(0, 36)).toEqual(firstValues);
+    expect(all.slice(36).every((v) => v === 9)).toBe(true);
+  });
+
   it('spends one budget across sources, in the order they are first used', () => {
     // Room for the training source's floats (1,920 bytes) and not for the test source's as well.
     const { ds, testImages } = make(1, 40 * 12 * 4 + 100, 'none', 3);
