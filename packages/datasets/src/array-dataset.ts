@@ -44,16 +44,6 @@ export interface ArrayDatasetOptions {
   readonly splits: Readonly<Record<SplitName, SplitSource>>;
   /** Pixel normalization. @default 'scale' */
   readonly normalization?: Normalization;
-  /**
-   * Most bytes of normalized floats to keep decoded. A source image array whose floats fit (4 bytes
-   * per pixel, within what other sources already use) keeps each image's floats from the first batch
-   * that picks it, and later batches copy rows; a larger one is normalized batch by batch through a
-   * lookup table.
-   * The values are the same either way; a kept image's bytes are read once, so changing them
-   * afterwards changes nothing. 0 decodes nothing. @default 268435456 (256 MiB: MNIST's and
-   * Fashion-MNIST's 60,000 training and 10,000 test images fit, 219 MiB; CIFAR-10's training set does not)
-   */
-  readonly decodedCacheBytes?: number;
 }
 
 /** Per-channel affine map applied to v/255: `(v/255 − mean[c]) / std[c]`. */
@@ -63,15 +53,6 @@ export interface NormalizationStats {
 }
 
 const SPLITS: readonly SplitName[] = ['train', 'validation', 'test'];
-
-/** A source's normalized floats, filled image by image (`done[i]` is 1 once image i is in `floats`). */
-interface DecodedImages {
-  readonly floats: Float32Array;
-  readonly done: Uint8Array;
-}
-
-/** {@link ArrayDatasetOptions.decodedCacheBytes}'s default, 256 MiB. */
-const DEFAULT_DECODED_CACHE_BYTES = 256 * 1024 * 1024;
 
 interface Plan {
   readonly split: SplitName;
@@ -92,9 +73,8 @@ function isNonNegInt(v: unknown): v is number {
 
 /**
  * A {@link Dataset} whose splits are held as bytes (`Uint8Array`, one byte per
- * pixel). Sources whose normalized floats fit `decodedCacheBytes` are decoded
- * once and batches copy rows of floats; larger ones are normalized batch by
- * batch. Producing a batch allocates that batch's floats and its tensors.
+ * pixel) and normalized batch by batch: producing a batch allocates only that
+ * batch's floats and its tensors.
  */
 export class ArrayDataset implements Dataset {
   readonly info: DatasetInfo;
@@ -106,9 +86,6 @@ export class ArrayDataset implements Dataset {
   private readonly sampleSize: number;
   /** 256-entry lookup table per channel: byte → normalized float. */
   private readonly lut: Float32Array;
-  /** Decoded floats of source image arrays, within {@link decodeBudget} bytes. */
-  private readonly decoded = new Map<Uint8Array, DecodedImages | null>();
-  private decodeBudget: number;
 
   constructor(options: ArrayDatasetOptions) {
     const { name, inputShape, classes } = options;
@@ -162,14 +139,6 @@ export class ArrayDataset implements Dataset {
       splits[split] = { images: src.images, labels: src.labels, indices };
     }
     this.splits = splits;
-    const budget = options.decodedCacheBytes ?? DEFAULT_DECODED_CACHE_BYTES;
-    if (!(typeof budget === 'number' && budget >= 0 && !Number.isNaN(budget))) {
-      throw new DatasetError(
-        'INVALID_OPTIONS',
-        `${name}: decodedCacheBytes must be a number ≥ 0, got ${String(options.decodedCacheBytes)}`,
-      );
-    }
-    this.decodeBudget = budget;
     this.normalization = options.normalization ?? 'scale';
     if (this.normalization !== 'scale' && this.normalization !== 'zscore' && this.normalization !== 'none') {
       throw new DatasetError(
@@ -280,47 +249,18 @@ export class ArrayDataset implements Dataset {
     }
   }
 
-  /**
-   * The decoded floats of a source image array and which of its images are decoded so far, made on
-   * first use; null when they do not fit the budget. Images are decoded as batches first pick them,
-   * so a run that reads part of a source (a `limit`, one epoch) decodes no more than it reads.
-   */
-  private decodedImages(images: Uint8Array): DecodedImages | null {
-    const known = this.decoded.get(images);
-    if (known !== undefined) return known;
-    let entry: DecodedImages | null = null;
-    if (images.length * 4 <= this.decodeBudget) {
-      // Untouched pages of a fresh array cost no memory until an image is decoded into them.
-      entry = {
-        floats: new Float32Array(images.length),
-        done: new Uint8Array(images.length / this.sampleSize),
-      };
-      this.decodeBudget -= images.length * 4;
-    }
-    this.decoded.set(images, entry);
-    return entry;
-  }
-
   private makeBatch(src: Required<SplitSource>, picks: Uint32Array, plan: Plan): Batch {
     const n = picks.length;
     const s = this.sampleSize;
     const channels = this.info.inputShape[2];
     const xs = new Float32Array(n * s);
-    const decoded = this.decodedImages(src.images);
-    if (decoded === null) {
-      fillImages(xs, src.images, this.lut, picks, s, channels);
-    } else {
-      const { floats, done } = decoded;
-      const fresh = picks.filter((i) => done[i] === 0);
-      if (fresh.length > 0) {
-        const scratch = new Float32Array(fresh.length * s);
-        fillImages(scratch, src.images, this.lut, fresh, s, channels);
-        for (const [k, i] of fresh.entries()) {
-          floats.set(scratch.subarray(k * s, (k + 1) * s), i * s);
-          done[i] = 1;
-        }
+    const lut = this.lut;
+    for (let k = 0; k < n; k++) {
+      const from = picks[k]! * s;
+      const to = k * s;
+      for (let p = 0; p < s; p++) {
+        xs[to + p] = lut[(p % channels) * 256 + src.images[from + p]!]!;
       }
-      for (let k = 0; k < n; k++) xs.set(floats.subarray(picks[k]! * s, (picks[k]! + 1) * s), k * s);
     }
     const shape = plan.flat ? [n, s] : [n, ...this.info.inputShape];
     const x = tf.tensor(xs, shape, 'float32');
@@ -344,35 +284,6 @@ export class ArrayDataset implements Dataset {
         for (const t of y) t.dispose();
       },
     };
-  }
-}
-
-/**
- * Writes the picked images' bytes through the per-channel table into `xs`. A function of its own
- * on purpose: inside `makeBatch` V8 compiled the loop on-stack before the code after it had run,
- * and that code then deoptimized on every call, so each batch ran its first stretch in the
- * interpreter (LeNet-300-100, batch 128: about 0.4 ms per batch, 0.1 ms once this was split out).
- */
-function fillImages(
-  xs: Float32Array,
-  images: Uint8Array,
-  lut: Float32Array,
-  picks: Uint32Array,
-  size: number,
-  channels: number,
-): void {
-  if (channels === 1) {
-    for (let k = 0; k < picks.length; k++) {
-      const from = picks[k]! * size;
-      const to = k * size;
-      for (let p = 0; p < size; p++) xs[to + p] = lut[images[from + p]!]!;
-    }
-    return;
-  }
-  for (let k = 0; k < picks.length; k++) {
-    const from = picks[k]! * size;
-    const to = k * size;
-    for (let p = 0; p < size; p++) xs[to + p] = lut[(p % channels) * 256 + images[from + p]!]!;
   }
 }
 
