@@ -424,6 +424,12 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), moprune::SumSquares(x.Data(), static_cast<int64_t>(x.ElementLength())));
 }
 
+// sumAbs(x) -> the sum of |x[i]| in double
+Napi::Value SumAbs(const Napi::CallbackInfo& info) {
+  auto x = AnyFloats(info, 0, "MopruneSumOfAbs", "x");
+  return Napi::Number::New(info.Env(), moprune::SumAbs(x.Data(), static_cast<int64_t>(x.ElementLength())));
+}
+
 // reluGrad(dy, x, out)
 Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   const std::string kernel = "MopruneReluGrad";
@@ -633,6 +639,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
+  exports.Set("sumAbs", Napi::Function::New(env, SumAbs));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
   exports.Set("biasAddRelu", Napi::Function::New(env, BiasAddRelu));
   exports.Set("biasAddReluGrad", Napi::Function::New(env, BiasAddReluGrad));

@@ -1284,21 +1284,28 @@ namespace {
 
 // Sixteen running double sums, one per lane, combined in a fixed order at the end: the lanes are
 // independent, so the compiler vectorizes the loop without reassociating any sum (the value does
-// not depend on the vector width chosen at load time).
-__attribute__((target_clones("avx512f", "avx2", "default"))) double SumSquaresLanes(const float* __restrict x,
-                                                                                     int64_t size) {
+// not depend on the vector width chosen at load time). `abs`: Σ|x|, else Σx².
+__attribute__((target_clones("avx512f", "avx2", "default"))) double SumLanes(const float* __restrict x, int64_t size,
+                                                                              bool abs) {
   constexpr int kLanes = 16;
   double lanes[kLanes] = {};
   int64_t i = 0;
-  for (; i + kLanes <= size; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) {
-      const double v = x[i + l];
+  if (abs) {
+    for (; i + kLanes <= size; i += kLanes) {
+      for (int l = 0; l < kLanes; ++l) lanes[l] += std::fabs(static_cast<double>(x[i + l]));
+    }
+    for (int l = 0; i < size; ++i, ++l) lanes[l] += std::fabs(static_cast<double>(x[i]));
+  } else {
+    for (; i + kLanes <= size; i += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        const double v = x[i + l];
+        lanes[l] += v * v;
+      }
+    }
+    for (int l = 0; i < size; ++i, ++l) {
+      const double v = x[i];
       lanes[l] += v * v;
     }
-  }
-  for (int l = 0; i < size; ++i, ++l) {
-    const double v = x[i];
-    lanes[l] += v * v;
   }
   double total = 0.0;
   for (int l = 0; l < kLanes; ++l) total += lanes[l];
@@ -1307,7 +1314,9 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double SumSquaresLa
 
 }  // namespace
 
-double SumSquares(const float* x, int64_t size) { return SumSquaresLanes(x, size); }
+double SumSquares(const float* x, int64_t size) { return SumLanes(x, size, false); }
+
+double SumAbs(const float* x, int64_t size) { return SumLanes(x, size, true); }
 
 void ReluGrad(const float* dy, const float* x, float* out, int64_t size) {
   const int parts = PartsForElements(size);

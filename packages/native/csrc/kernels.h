@@ -83,6 +83,8 @@ void ReluGrad(const float* dy, const float* x, float* out, int64_t size);
 // The sum of x[i]² over the array, each square and sum in double, in sixteen interleaved partial
 // sums added in a fixed order (the same value for every vector width). One thread.
 double SumSquares(const float* x, int64_t size);
+// The sum of |x[i]| over the array, in double, the same way.
+double SumAbs(const float* x, int64_t size);
 
 // One Adam update of `size` elements (@moprune/core's MopruneAdamUpdate), in float, the composed
 // ops' order: m' = m·b1 + g·(1 − b1), v' = v·b2 + g²·(1 − b2), then

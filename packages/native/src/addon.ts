@@ -122,6 +122,8 @@ export interface NativeAddon {
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
   /** Σ x[i]², each square and sum in double (sixteen interleaved partial sums, one thread). */
   sumSquares(x: Float32Array): number;
+  /** Σ |x[i]| in double, the same way as `sumSquares`. */
+  sumAbs(x: Float32Array): number;
   /**
    * One Adam update in float (see `@moprune/core`'s ADAM_UPDATE_KERNEL): the new value, m and v into the
    * three outputs; `scale` is lr·√bc2/bc1 (raw ε) or lr (corrected ε, which divides by bc1 and bc2 inside).

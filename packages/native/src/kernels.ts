@@ -6,6 +6,7 @@ import {
   BIAS_ADD_RELU_KERNEL,
   SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
   SOFTMAX_CROSS_ENTROPY_KERNEL,
+  SUM_OF_ABS_KERNEL,
   SUM_OF_SQUARES_KERNEL,
 } from '@moprune/core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -66,6 +67,7 @@ export const NATIVE_KERNEL_NAMES = [
   SOFTMAX_CROSS_ENTROPY_KERNEL,
   SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
   SUM_OF_SQUARES_KERNEL,
+  SUM_OF_ABS_KERNEL,
 ] as const;
 
 /**
@@ -809,17 +811,17 @@ function softmaxCrossEntropyGrad(): KernelFunc {
   };
 }
 
-/** `@moprune/core`'s sum of squares over a list of float32 tensors: one addon pass per tensor, summed in double. */
-function sumOfSquares(addon: NativeAddon): KernelFunc {
+/**
+ * `@moprune/core`'s sum of squares or of absolute values over a list of float32 tensors: one addon
+ * pass per tensor, summed in double.
+ */
+function sumOver(kernel: string, pass: (x: Float32Array) => number): KernelFunc {
   return (raw) => {
     const args = raw as unknown as Args;
-    const kernel = SUM_OF_SQUARES_KERNEL;
     const tensors = Object.values(args.inputs) as TensorInfo[];
-    const named = Object.fromEntries(tensors.map((t, i) => [`x${i}`, t]));
-    requireFloat32(kernel, named);
+    requireFloat32(kernel, Object.fromEntries(tensors.map((t, i) => [`x${i}`, t])));
     let total = 0;
-    for (const t of tensors)
-      if (util.sizeFromShape(t.shape) > 0) total += addon.sumSquares(f32(args.backend, t));
+    for (const t of tensors) if (util.sizeFromShape(t.shape) > 0) total += pass(f32(args.backend, t));
     const out = newOutput(1, true);
     out[0] = total;
     return output(args.backend, [], out);
@@ -1261,7 +1263,8 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     [ADAM_UPDATE_KERNEL]: adamUpdate(addon),
     [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropy(),
     [SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL]: softmaxCrossEntropyGrad(),
-    [SUM_OF_SQUARES_KERNEL]: sumOfSquares(addon),
+    [SUM_OF_SQUARES_KERNEL]: sumOver(SUM_OF_SQUARES_KERNEL, (x) => addon.sumSquares(x)),
+    [SUM_OF_ABS_KERNEL]: sumOver(SUM_OF_ABS_KERNEL, (x) => addon.sumAbs(x)),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

@@ -6,6 +6,8 @@ import {
   type ObjectOf,
   type ParamSelector,
   schema as s,
+  sumOfAbs,
+  sumOfSquares,
 } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { commonFields, toSelector } from './define.js';
@@ -33,18 +35,17 @@ export function absWithZeroSubgradient(w: tf.Tensor): tf.Tensor {
 function penalty(
   net: Network,
   names: readonly string[],
-  entry: (w: tf.Tensor) => tf.Tensor,
+  sum: (ws: readonly tf.Tensor[]) => tf.Scalar,
   options: NormPenaltyOptions,
 ): tf.Scalar {
   return tf.tidy(() => {
-    let total: tf.Scalar = tf.scalar(0);
-    let count = 0;
-    for (const name of names) {
-      const w = effectiveParam(net, name);
-      total = tf.add(total, tf.sum(entry(w)));
-      count += w.size;
-    }
-    if ((options.normalize ?? 'none') === 'mean') total = tf.div(total, count);
+    const ws = names.map((name) => effectiveParam(net, name));
+    let total = sum(ws);
+    if ((options.normalize ?? 'none') === 'mean')
+      total = tf.div(
+        total,
+        ws.reduce((n, w) => n + w.size, 0),
+      );
     return tf.mul(total, options.coefficient ?? 1);
   });
 }
@@ -55,7 +56,8 @@ export function l1Penalty(
   names: readonly string[],
   options: NormPenaltyOptions = {},
 ): tf.Scalar {
-  return penalty(net, names, absWithZeroSubgradient, options);
+  // core's sumOfAbs: one kernel pair on native (gradient sign(w), 0 at 0, as absWithZeroSubgradient).
+  return penalty(net, names, sumOfAbs, options);
 }
 
 /**
@@ -67,7 +69,7 @@ export function squaredL2Penalty(
   names: readonly string[],
   options: NormPenaltyOptions = {},
 ): tf.Scalar {
-  return penalty(net, names, tf.square, options);
+  return penalty(net, names, sumOfSquares, options);
 }
 
 interface NormConfig extends Required<NormPenaltyOptions> {

@@ -35,6 +35,14 @@ export {
 } from './experiment.js';
 export { train } from './loop.js';
 export {
+  hasSumOfAbsKernel,
+  hasSumOfSquaresKernel,
+  SUM_OF_ABS_KERNEL,
+  SUM_OF_SQUARES_KERNEL,
+  sumOfAbs,
+  sumOfSquares,
+} from './norm-sums.js';
+export {
   ADAM_UPDATE_KERNEL,
   type AdamConfig,
   createOptimizer,
@@ -89,4 +97,3 @@ export {
   utf8Bytes,
   type WriteCheckpointOptions,
 } from './store.js';
-export { hasSumOfSquaresKernel, SUM_OF_SQUARES_KERNEL, sumOfSquares } from './sum-of-squares.js';
