@@ -173,7 +173,11 @@ try {
         const got = {};
         for (const side of order)
           got[side] =
-            side === 'moprune' ? moprune(run, dir) : side === 'baseline' ? moprune(run, dir, o.baseline) : pytorch(run);
+            side === 'moprune'
+              ? moprune(run, dir)
+              : side === 'baseline'
+                ? moprune(run, dir, o.baseline)
+                : pytorch(run);
         rounds.push(got);
       } finally {
         busy?.kill();
