@@ -701,12 +701,6 @@ function biasAddReluGrad(addon: NativeAddon): KernelFunc {
   };
 }
 
-/**
- * `@moprune/core`'s Adam update: the new value and both moments of a variable
- * in one threaded pass over its elements, in float in the composed ops' order
- * (the composed update is eleven elementwise kernels, each a pass and a fresh
- * tensor).
- */
 /** The checks both softmax cross-entropy kernels share: `[n, k]` float32 and `[n]` int32 labels, a positive divisor. */
 function crossEntropyInputs(
   kernel: string,
@@ -828,6 +822,12 @@ function sumOver(kernel: string, pass: (x: Float32Array) => number): KernelFunc 
   };
 }
 
+/**
+ * `@moprune/core`'s Adam update: the new value and both moments of a variable
+ * in one threaded pass over its elements, in float in the composed ops' order
+ * (the composed update is eleven elementwise kernels, each a pass and a fresh
+ * tensor).
+ */
 function adamUpdate(addon: NativeAddon): KernelFunc {
   return (raw) => {
     const args = raw as unknown as Args;
