@@ -54,15 +54,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (!(await runSteps(s, LOOP_PARTS))) break;
       await endEpoch(s, LOOP_PARTS, startedAt);
     }
-    const result = finish(s);
-    s.flushLog();
-    return result;
+    return finish(s);
   } catch (e) {
-    try {
-      s.flushLog();
-    } catch {
-      // The store's own failure is what is being thrown, or a worse one: keep the original error.
-    }
     // A network the loop built or swapped in is unreachable for the caller; the one passed in stays the caller's.
     if (s.run.net !== options.net) s.run.net.dispose();
     throw e;

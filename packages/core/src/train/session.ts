@@ -14,11 +14,6 @@ import { learningRateAt } from './schedules.js';
 import { corruptEvent, snapshotRun } from './state.js';
 import { utf8Bytes } from './store.js';
 
-/** Buffered step lines of metrics.jsonl are appended at least this often (ms). */
-const LOG_FLUSH_MS = 1000;
-/** … and whenever they reach this many characters. */
-const LOG_FLUSH_CHARS = 64 * 1024;
-
 /** Where the run is. */
 export interface Position {
   epoch: number;
@@ -61,9 +56,6 @@ export class TrainSession {
   private sessionStart = performance.now();
   /** The network and step whose BatchNorm statistics were last recalibrated. */
   private calibrated: { readonly net: Network; readonly step: number } | undefined;
-  /** Metrics lines not yet appended to the store (see {@link log}). */
-  private pendingLog = '';
-  private lastFlush = performance.now();
 
   constructor(readonly plan: TrainPlan) {
     const { options, pruners, seed, solver } = plan;
@@ -103,35 +95,13 @@ export class TrainSession {
     return performance.now() - this.sessionStart;
   }
 
-  /**
-   * Appends a line to metrics.jsonl (nothing without a store). Step lines are buffered and appended
-   * together — at most {@link LOG_FLUSH_MS} apart or {@link LOG_FLUSH_CHARS} characters at a time — so
-   * that a step does not pay a file append; every other line, a checkpoint and the end of the run
-   * write the buffer out first. A crash loses at most the buffered step lines after the last
-   * checkpoint, which a resumed run writes again anyway (it cuts the log back to the checkpoint).
-   */
+  /** Appends a line to metrics.jsonl (nothing without a store). */
   log(line: JsonObject): void {
-    if (this.plan.store === undefined) return;
+    const store = this.plan.store;
+    if (store === undefined) return;
     const text = `${JSON.stringify(line)}\n`;
-    this.pendingLog += text;
+    store.appendLog(text);
     this.run.metricsBytes += utf8Bytes(text);
-    const now = performance.now();
-    if (
-      line.type !== 'step' ||
-      this.pendingLog.length >= LOG_FLUSH_CHARS ||
-      now - this.lastFlush >= LOG_FLUSH_MS
-    ) {
-      this.flushLog();
-    }
-  }
-
-  /** Writes the buffered metrics lines to the store. */
-  flushLog(): void {
-    this.lastFlush = performance.now();
-    if (this.pendingLog === '' || this.plan.store === undefined) return;
-    const text = this.pendingLog;
-    this.pendingLog = '';
-    this.plan.store.appendLog(text);
   }
 
   /** What the solver updates: the network's trainable variables, then every pruner's. */
@@ -206,8 +176,6 @@ export class TrainSession {
   checkpoint(): string | undefined {
     const { checkpoint, store, options } = this.plan;
     if (checkpoint === undefined || store === undefined) return undefined;
-    // The checkpoint records the log's length: every line counted must be in the file first.
-    this.flushLog();
     return store.writeCheckpoint(snapshotRun(this), {
       step: this.run.pos.step,
       keep: checkpoint.keep,

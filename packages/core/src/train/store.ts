@@ -62,11 +62,7 @@ export interface RunStore {
   resetLog(): void;
   /** Cuts the metrics log back to its first `bytes` bytes (UTF-8) when it is longer (a resumed run). */
   truncateLog(bytes: number): void;
-  /**
-   * Appends `text` — whole JSON lines, each ending in a newline — to the metrics log. `train` buffers
-   * step lines and appends them together (at most a second apart, before every other line, every
-   * checkpoint and the end of the run), so one call may carry many lines.
-   */
+  /** Appends `text` — whole JSON lines, each ending in a newline — to the metrics log. */
   appendLog(text: string): void;
   /** Removes every checkpoint (a fresh run). */
   clearCheckpoints(): void;
