@@ -157,6 +157,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("config", openblas_get_config());
   o.Set("corename", openblas_get_corename());
   o.Set("threads", moprune::Threads());
+  o.Set("poolBackoffs", static_cast<double>(moprune::PoolBackoffs()));
+  o.Set("poolBlocking", moprune::PoolBlocking());
   o.Set("convolution", moprune::ConvImplementation());
   const char* onednn = moprune::OneDnnVersion();
   o.Set("onednn", onednn == nullptr ? info.Env().Null() : Napi::String::New(info.Env(), onednn));

@@ -227,6 +227,10 @@ int Threads() {
   return g_threads;
 }
 
+std::size_t PoolBackoffs() { return Pool().backoffs(); }
+
+bool PoolBlocking() { return Pool().blocking(); }
+
 bool SetConvImplementation(bool onednn) {
   if (onednn && !OneDnnAvailable()) return false;
   g_use_onednn = onednn;

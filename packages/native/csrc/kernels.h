@@ -2,6 +2,7 @@
 // and buffer length before calling; these functions trust their arguments.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace moprune {
@@ -18,6 +19,10 @@ struct ConvGeom {
 
 void SetThreads(int threads);
 int Threads();
+// Times the kernel thread pool switched from spinning to blocking between jobs because its workers
+// were being preempted (a machine shared with other busy processes), and whether it blocks now.
+std::size_t PoolBackoffs();
+bool PoolBlocking();
 // Convolutions on oneDNN (true) or im2col + sgemm (false). Returns false,
 // changing nothing, when asked for oneDNN in an addon built without it.
 bool SetConvImplementation(bool onednn);

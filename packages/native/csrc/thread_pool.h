@@ -14,19 +14,40 @@
 // 1 ms 5.3/5.3/5.0, 5 ms 5.1/5.0/4.6 — the default is 5 ms (OpenMP runtimes
 // spin for longer: libgomp ~300k iterations, Intel's KMP_BLOCKTIME 200 ms). Spinning is bounded: an idle pool sleeps, it does not burn a core.
 // MOPRUNE_NATIVE_SPIN_US sets the spin (microseconds, default 5000; 0 = block
-// at once, for a machine shared with other busy processes).
+// at once).
+//
+// A shared machine: spinning pays only while the spinning thread has a core to
+// itself. Beside another busy process (a sweep's second trial), a spinning
+// worker takes time slices the caller — or the other process — needed:
+// LeNet-300-100 training beside a CPU-bound process ran its epoch in 1.1–1.4 s
+// with 2 spinning threads against 0.86–0.90 s with spin 0 or one thread. So
+// each worker watches its own involuntary context switches (getrusage,
+// RUSAGE_THREAD, read at most every kProbe = 50 ms): preempted at least
+// kPreempted = 5 times in each of kBusyWindows = 6 windows in a row (300 ms)
+// means other runnable tasks keep wanting its core, and the whole pool blocks
+// instead of spinning for kHold = 2 s, then tries spinning again. On an idle
+// machine V8's own threads preempt a worker in bursts (one to three windows),
+// which these thresholds ignore (chosen on this VM: 3 windows still switched an
+// idle LeNet-5 benchmark to blocking once or twice in 4 s, 6 did not).
+// MOPRUNE_NATIVE_SPIN_ADAPT=0 turns the watch off (for A/B measurements).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#endif
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -52,6 +73,12 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Times the pool has switched from spinning to blocking because a worker was being preempted.
+  std::size_t backoffs() const { return backoffs_.load(std::memory_order_relaxed); }
+
+  // True while the pool blocks instead of spinning (see the note on shared machines above).
+  bool blocking() const { return Now() < blocking_until_.load(std::memory_order_relaxed); }
 
   void Resize(int threads) {
     if (threads < 1) threads = 1;
@@ -84,7 +111,7 @@ class ThreadPool {
     // No system call when every worker is still spinning (no waiters).
     start_cv_.notify_all();
     Work();
-    SpinUntil([&] { return completed_.load(std::memory_order_acquire) == parts; });
+    if (!blocking()) SpinUntil([&] { return completed_.load(std::memory_order_acquire) == parts; });
     std::unique_lock<std::mutex> lock(mutex_);
     done_cv_.wait(lock, [&] { return completed_.load(std::memory_order_acquire) == parts; });
     job_ = nullptr;
@@ -92,6 +119,51 @@ class ThreadPool {
   }
 
  private:
+  // A probe window of a worker's involuntary context switches, the count in one window that means
+  // another task wanted the core, how many such windows in a row mean the machine is oversubscribed
+  // (one or two happen on an idle machine too, V8's collector and compiler threads), and how long
+  // the pool then blocks before it tries spinning again.
+  static constexpr std::chrono::milliseconds kProbe{50};
+  static constexpr long kPreempted = 5;
+  static constexpr int kBusyWindows = 6;
+  static constexpr std::chrono::seconds kHold{2};
+
+  static std::int64_t Now() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // This thread's involuntary context switches so far; -1 where the OS does not tell.
+  static long InvoluntarySwitches() {
+#if defined(__linux__) && defined(RUSAGE_THREAD)
+    rusage u{};
+    if (getrusage(RUSAGE_THREAD, &u) == 0) return u.ru_nivcsw;
+#endif
+    return -1;
+  }
+
+  // Called by a worker once per job: every kProbe, compares its involuntary switches with the last
+  // probe's and, past kPreempted, makes the pool block for kHold.
+  void Probe(std::int64_t& window_start, long& switches, int& busy_windows) {
+    static const bool adapt = [] {
+      const char* e = std::getenv("MOPRUNE_NATIVE_SPIN_ADAPT");
+      return e == nullptr || std::string(e) != "0";
+    }();
+    if (!adapt) return;
+    const std::int64_t now = Now();
+    if (now - window_start < std::chrono::duration_cast<std::chrono::nanoseconds>(kProbe).count()) return;
+    const long count = InvoluntarySwitches();
+    busy_windows = count >= 0 && switches >= 0 && count - switches >= kPreempted ? busy_windows + 1 : 0;
+    if (busy_windows >= kBusyWindows && !blocking()) {
+      blocking_until_.store(now + std::chrono::duration_cast<std::chrono::nanoseconds>(kHold).count(),
+                            std::memory_order_relaxed);
+      backoffs_.fetch_add(1, std::memory_order_relaxed);
+      busy_windows = 0;
+    }
+    switches = count;
+    window_start = now;
+  }
+
   // Spins until done() or kSpin has passed; true when done() held.
   template <typename Done>
   static bool SpinUntil(Done done) {
@@ -133,8 +205,12 @@ class ThreadPool {
 
   void WorkerLoop() {
     std::size_t seen = generation_.load(std::memory_order_acquire);
+    std::int64_t window_start = Now();
+    long switches = InvoluntarySwitches();
+    int busy_windows = 0;
     for (;;) {
-      if (!SpinUntil([&] {
+      Probe(window_start, switches, busy_windows);
+      if (blocking() || !SpinUntil([&] {
             return stop_flag_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
           })) {
         std::unique_lock<std::mutex> lock(mutex_);
@@ -174,6 +250,8 @@ class ThreadPool {
   bool stop_ = false;
   std::atomic<bool> stop_flag_{false};
   std::exception_ptr error_;
+  std::atomic<std::int64_t> blocking_until_{0};
+  std::atomic<std::size_t> backoffs_{0};
 };
 
 }  // namespace moprune

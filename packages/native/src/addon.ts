@@ -12,6 +12,13 @@ export interface NativeAddonInfo {
   readonly corename: string;
   /** Threads the kernels use (our pool and OpenBLAS alike). */
   readonly threads: number;
+  /**
+   * Times the kernel thread pool switched from spinning between jobs to blocking because its workers
+   * were being preempted — another busy process shares the cores; it tries spinning again 2 s later.
+   */
+  readonly poolBackoffs: number;
+  /** True while the pool blocks between jobs instead of spinning (see `poolBackoffs`). */
+  readonly poolBlocking: boolean;
   /** Convolution kernels in use: oneDNN's direct kernels or im2col + sgemm. */
   readonly convolution: 'onednn' | 'im2col';
   /** oneDNN's version when the addon was built with it, else null. */
