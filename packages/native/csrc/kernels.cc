@@ -1248,24 +1248,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void AdamRange(
     const float* __restrict w, const float* __restrict g, const float* __restrict m, const float* __restrict v,
     float* __restrict w_out, float* __restrict m_out, float* __restrict v_out, int64_t begin, int64_t end, float b1,
     float b2, float a1, float a2, float eps, float scale, float bc1, float bc2, bool corrected) {
-  if (corrected) {
-    for (int64_t i = begin; i < end; ++i) {
-      const float gi = g[i];
-      const float mi = m[i] * b1 + gi * a1;
-      const float vi = v[i] * b2 + (gi * gi) * a2;
-      m_out[i] = mi;
-      v_out[i] = vi;
-      w_out[i] = w[i] - ((mi / bc1) / (std::sqrt(vi / bc2) + eps)) * scale;
-    }
-  } else {
-    for (int64_t i = begin; i < end; ++i) {
-      const float gi = g[i];
-      const float mi = m[i] * b1 + gi * a1;
-      const float vi = v[i] * b2 + (gi * gi) * a2;
-      m_out[i] = mi;
-      v_out[i] = vi;
-      w_out[i] = w[i] - (mi / (std::sqrt(vi) + eps)) * scale;
-    }
+  // `corrected` does not change inside the loop: the compiler makes one vector loop per placement.
+  for (int64_t i = begin; i < end; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] * b1 + gi * a1;
+    const float vi = v[i] * b2 + (gi * gi) * a2;
+    m_out[i] = mi;
+    v_out[i] = vi;
+    const float step = corrected ? (mi / bc1) / (std::sqrt(vi / bc2) + eps) : mi / (std::sqrt(vi) + eps);
+    w_out[i] = w[i] - step * scale;
   }
 }
 

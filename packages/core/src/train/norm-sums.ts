@@ -67,14 +67,7 @@ export function hasSumOfAbsKernel(backendName: string = tf.getBackend()): boolea
  * float rounding). Differentiable either way (`2·x` per input). An empty list gives 0.
  */
 export function sumOfSquares(tensors: readonly tf.Tensor[]): tf.Scalar {
-  if (tensors.length === 0) return tf.scalar(0);
-  if (hasSumOfSquaresKernel()) {
-    registerGradientsOnce();
-    return tf
-      .engine()
-      .runKernel(SUM_OF_SQUARES_KERNEL, [...tensors] as unknown as tf.NamedTensorMap) as tf.Scalar;
-  }
-  return tf.tidy(() => tf.addN(tensors.map((t) => tf.sum(tf.square(t)))) as tf.Scalar);
+  return fusedSum(SUM_OF_SQUARES_KERNEL, tensors, (t) => tf.sum(tf.square(t)));
 }
 
 /**
@@ -86,12 +79,19 @@ export function sumOfSquares(tensors: readonly tf.Tensor[]): tf.Scalar {
  * empty list gives 0.
  */
 export function sumOfAbs(tensors: readonly tf.Tensor[]): tf.Scalar {
+  return fusedSum(SUM_OF_ABS_KERNEL, tensors, (t) => tf.sum(tf.mul(t, tf.sign(t))));
+}
+
+/** One `kernel` call over `tensors` where the backend registers it, else `part` per tensor added up. */
+function fusedSum(
+  kernel: string,
+  tensors: readonly tf.Tensor[],
+  part: (t: tf.Tensor) => tf.Tensor,
+): tf.Scalar {
   if (tensors.length === 0) return tf.scalar(0);
-  if (hasSumOfAbsKernel()) {
+  if (tf.getKernel(kernel, tf.getBackend()) !== undefined) {
     registerGradientsOnce();
-    return tf
-      .engine()
-      .runKernel(SUM_OF_ABS_KERNEL, [...tensors] as unknown as tf.NamedTensorMap) as tf.Scalar;
+    return tf.engine().runKernel(kernel, [...tensors] as unknown as tf.NamedTensorMap) as tf.Scalar;
   }
-  return tf.tidy(() => tf.addN(tensors.map((t) => tf.sum(tf.mul(t, tf.sign(t))))) as tf.Scalar);
+  return tf.tidy(() => tf.addN(tensors.map(part)) as tf.Scalar);
 }
