@@ -126,6 +126,14 @@ function moprune(run, dir, repo = root) {
   return { steps: steps.length, medianStepMs: median(steps), epochMs: epoch.timeMs, backend };
 }
 
+/**
+ * The malloc policy `@moprune/native` sets for its own process (freed memory kept for reuse: mmap
+ * threshold 32 MiB, trim threshold 1 GiB), given to PyTorch too. Without it, on this VM, where a
+ * fresh page costs ~12 µs, PyTorch's per-step allocations made its LeNet-300-100 step 8–10 ms
+ * instead of 3.1–3.3 ms (2026-12-06). Set GLIBC_TUNABLES yourself to override.
+ */
+const TORCH_MALLOC = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824';
+
 function pytorch(run) {
   const r = spawnSync(
     o.python,
@@ -142,7 +150,7 @@ function pytorch(run) {
       '--threads',
       String(threads),
     ],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', env: { ...process.env, GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? TORCH_MALLOC } },
   );
   if (r.status !== 0)
     throw new Error(`PyTorch failed (${o.python} needs torch: apt-get install python3-torch): ${r.stderr}`);
