@@ -1,5 +1,11 @@
 export { assertBackend, NO_BACKEND_HELP } from './backend-check.js';
 export {
+  GATHER_BYTE_ROWS_KERNEL,
+  type GatherByteRowsAttrs,
+  gatherByteRows,
+  hasGatherByteRowsKernel,
+} from './byte-rows.js';
+export {
   ConformanceFailure,
   conformanceCheck,
   conformanceCheckConfig,

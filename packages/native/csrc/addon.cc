@@ -443,6 +443,36 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// gatherByteRows(src: Uint8Array, rows: Uint32Array, rowSize, lut: Float32Array, out: Float32Array)
+Napi::Value GatherByteRows(const Napi::CallbackInfo& info) {
+  const std::string kernel = "MopruneGatherByteRows";
+  const Napi::Env env = info.Env();
+  auto typed = [&](size_t i, napi_typedarray_type type, const char* name, const char* what) {
+    if (i >= info.Length() || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type) {
+      Fail(env, kernel, std::string(name) + " must be a " + what);
+    }
+    return info[i].As<Napi::TypedArray>();
+  };
+  auto src = typed(0, napi_uint8_array, "source", "Uint8Array").As<Napi::Uint8Array>();
+  auto rows = typed(1, napi_uint32_array, "rows", "Uint32Array").As<Napi::Uint32Array>();
+  const int64_t row_size = IntArg(info, 2, kernel, "rowSize", 1);
+  auto lut = typed(3, napi_float32_array, "lut", "Float32Array").As<Napi::Float32Array>();
+  const int64_t lut_size = static_cast<int64_t>(lut.ElementLength());
+  if (lut_size < 256 || lut_size % 256 != 0) Fail(env, kernel, "lut must hold 256 entries per channel");
+  const int64_t channels = lut_size / 256;
+  if (row_size % channels != 0) Fail(env, kernel, "rowSize must be a multiple of the channel count");
+  const int64_t src_size = static_cast<int64_t>(src.ElementLength());
+  if (src_size % row_size != 0) Fail(env, kernel, "source must hold whole rows");
+  const int64_t count = src_size / row_size;
+  const int64_t n = static_cast<int64_t>(rows.ElementLength());
+  for (int64_t k = 0; k < n; ++k) {
+    if (static_cast<int64_t>(rows[k]) >= count) Fail(env, kernel, "row index " + std::to_string(rows[k]) + " out of range");
+  }
+  float* out = FloatArg(info, 4, kernel, "out", Product(env, kernel, {n, row_size}));
+  moprune::GatherByteRows(src.Data(), rows.Data(), n, row_size, lut.Data(), channels, out);
+  return env.Undefined();
+}
+
 // Reads a finite number argument as a float.
 float FiniteArg(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name) {
   const double x = i < info.Length() && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : NAN;
@@ -641,6 +671,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
+  exports.Set("gatherByteRows", Napi::Function::New(env, GatherByteRows));
   exports.Set("sumAbs", Napi::Function::New(env, SumAbs));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
   exports.Set("biasAddRelu", Napi::Function::New(env, BiasAddRelu));

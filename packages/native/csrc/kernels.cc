@@ -1322,6 +1322,26 @@ void ReluGrad(const float* dy, const float* x, float* out, int64_t size) {
   });
 }
 
+void GatherByteRows(const uint8_t* src, const uint32_t* rows, int64_t n, int64_t row_size, const float* lut,
+                    int64_t channels, float* out) {
+  const int parts = static_cast<int>(std::min<int64_t>(PartsForElements(n * row_size), std::max<int64_t>(n, 1)));
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(n, parts, p, &begin, &end);
+    for (int64_t k = begin; k < end; ++k) {
+      const uint8_t* from = src + static_cast<int64_t>(rows[k]) * row_size;
+      float* to = out + k * row_size;
+      if (channels == 1) {
+        for (int64_t i = 0; i < row_size; ++i) to[i] = lut[from[i]];
+      } else {
+        for (int64_t i = 0; i < row_size; i += channels) {
+          for (int64_t c = 0; c < channels; ++c) to[i + c] = lut[c * 256 + from[i + c]];
+        }
+      }
+    }
+  });
+}
+
 namespace {
 
 // Rows added in float before their sum joins the double accumulator: float

@@ -91,6 +91,12 @@ double SumSquares(const float* x, int64_t size);
 // The sum of |x[i]| over the array, in double, the same way.
 double SumAbs(const float* x, int64_t size);
 
+// A batch from byte rows through a lookup table (@moprune/core's MopruneGatherByteRows):
+// out[k·row_size + p] = lut[(p mod channels)·256 + src[rows[k]·row_size + p]] for k < n. The caller
+// checks every row index and that channels divides row_size. Threads over the rows when large.
+void GatherByteRows(const uint8_t* src, const uint32_t* rows, int64_t n, int64_t row_size, const float* lut,
+                    int64_t channels, float* out);
+
 // One Adam update of `size` elements (@moprune/core's MopruneAdamUpdate), in float, the composed
 // ops' order: m' = m·b1 + g·(1 − b1), v' = v·b2 + g²·(1 − b2), then
 // w' = w − (m'/(√v' + eps))·scale (raw ε; scale = lr·√bc2/bc1) or

@@ -132,6 +132,17 @@ export interface NativeAddon {
   /** Σ |x[i]| in double, the same way as `sumSquares`. */
   sumAbs(x: Float32Array): number;
   /**
+   * out[k·rowSize + p] = lut[(p mod channels)·256 + source[rows[k]·rowSize + p]], channels = lut.length / 256
+   * (see `@moprune/core`'s GATHER_BYTE_ROWS_KERNEL); every row index checked before any write.
+   */
+  gatherByteRows(
+    source: Uint8Array,
+    rows: Uint32Array,
+    rowSize: number,
+    lut: Float32Array,
+    out: Float32Array,
+  ): void;
+  /**
    * One Adam update in float (see `@moprune/core`'s ADAM_UPDATE_KERNEL): the new value, m and v into the
    * three outputs; `scale` is lr·√bc2/bc1 (raw ε) or lr (corrected ε, which divides by bc1 and bc2 inside).
    */

@@ -4,6 +4,8 @@ import {
   BATCH_NORM_TRAINING_KERNEL,
   BIAS_ADD_RELU_GRAD_KERNEL,
   BIAS_ADD_RELU_KERNEL,
+  GATHER_BYTE_ROWS_KERNEL,
+  type GatherByteRowsAttrs,
   SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
   SOFTMAX_CROSS_ENTROPY_KERNEL,
   SUM_OF_ABS_KERNEL,
@@ -68,6 +70,7 @@ export const NATIVE_KERNEL_NAMES = [
   SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
   SUM_OF_SQUARES_KERNEL,
   SUM_OF_ABS_KERNEL,
+  GATHER_BYTE_ROWS_KERNEL,
 ] as const;
 
 /**
@@ -779,6 +782,23 @@ function softmaxCrossEntropy(): KernelFunc {
   };
 }
 
+/**
+ * A batch from byte rows through a lookup table (`@moprune/core`'s contract): one C++ pass into a
+ * recycled output, threads over the rows for large batches. The addon checks every argument
+ * (types, whole rows, each row index) before writing.
+ */
+function gatherByteRows(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = GATHER_BYTE_ROWS_KERNEL;
+    const { source, rows, rowSize, lut, shape } = args.attrs as unknown as GatherByteRowsAttrs;
+    const size = (rows?.length ?? 0) * rowSize;
+    const out = newOutput(size, true);
+    call(kernel, {}, () => addon.gatherByteRows(source, rows, rowSize, lut, out));
+    return output(args.backend, [...shape], out);
+  };
+}
+
 /** The gradient of {@link softmaxCrossEntropy}: (dy / divisor)·(p − one-hot), 0 on rows without a valid label. */
 function softmaxCrossEntropyGrad(): KernelFunc {
   return (raw) => {
@@ -1265,6 +1285,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     [SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL]: softmaxCrossEntropyGrad(),
     [SUM_OF_SQUARES_KERNEL]: sumOver(SUM_OF_SQUARES_KERNEL, (x) => addon.sumSquares(x)),
     [SUM_OF_ABS_KERNEL]: sumOver(SUM_OF_ABS_KERNEL, (x) => addon.sumAbs(x)),
+    [GATHER_BYTE_ROWS_KERNEL]: gatherByteRows(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,
