@@ -6,7 +6,7 @@
 // defaults, no evaluation), its median step (`timeMs` in metrics.jsonl) and its epoch wall time (the
 // epoch line's `timeMs`: batches, steps, logging, epoch metrics).
 //
-//   node bench/train-epoch.mjs [--runs lenet300-adam,lenet5-adam,reiners-lenet5-l1,resnet20-sgd] [--rounds 3]
+//   node bench/train-epoch.mjs [--runs lenet300-adam,lenet5-adam,reiners-lenet5-l1,resnet20-sgd,…] [--rounds 3]
 //                              [--threads 2] [--limit 20000] [--shared] [--out bench/results/train-epoch.json]
 //                              [--baseline <another checkout, built>]
 //
@@ -15,7 +15,10 @@
 // measurement (a machine a sweep shares), with --threads 1 the natural pairing. --baseline adds a
 // third side in every round: the same moprune run from another built checkout (say, main before a
 // change), so a before/after comparison is a ratio measured in the same rounds.
-// Not yet covered (issue 16): MDMTN (Chebyshev-AL), SMGD, pruners.
+// Runs with a pruner and a multi-gradient solver: lenet300-adam-magnitude, reiners-lenet5-smgd-itp
+// (each side's final pruned fraction is printed: magnitude's schedule makes both 0.9000; ITP's fraction
+// follows the trajectory, which differs with the two libraries' initializations, not the per-step work).
+// MDMTN (Chebyshev-AL) has its own benchmark, bench/mdmtn-epoch.mjs, against the reference's figure.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,7 +31,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const { values: o } = parseArgs({
   options: {
-    runs: { type: 'string', default: 'lenet300-adam,lenet5-adam,reiners-lenet5-l1,resnet20-sgd' },
+    runs: {
+      type: 'string',
+      default:
+        'lenet300-adam,lenet5-adam,reiners-lenet5-l1,resnet20-sgd,lenet300-adam-magnitude,reiners-lenet5-smgd-itp',
+    },
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
     limit: { type: 'string', default: '20000' },
@@ -75,6 +82,39 @@ const CONFIGS = {
     layout: 'image',
     optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, momentumStyle: 'pytorch' },
   },
+  // Magnitude pruning per layer (kernels), sparsity 0 → 0.9 on a polynomial schedule over steps 0–150,
+  // a cut every 10 steps; the masks re-applied after every update.
+  'lenet300-adam-magnitude': {
+    model: { type: 'lenet-300-100' },
+    objectives: [crossEntropy],
+    batchSize: 128,
+    layout: 'flat',
+    pruners: [
+      {
+        type: 'magnitude',
+        scope: 'layer',
+        schedule: {
+          type: 'polynomialDecay',
+          initialSparsity: 0,
+          finalSparsity: 0.9,
+          beginStep: 0,
+          endStep: 150,
+          power: 3,
+          frequency: 10,
+        },
+      },
+    ],
+  },
+  // Reiners et al.'s SMGD + ITP on (cross-entropy, ℓ1 of the dense kernels): two gradients and their
+  // min-norm combination per step, Keras-style momentum, ITP at 0.001 on dense kernels and biases.
+  'reiners-lenet5-smgd-itp': {
+    model: { type: 'lenet5', variant: 'reiners' },
+    objectives: [crossEntropy, { type: 'l1', params: { ops: ['dense'], roles: ['kernel'] } }],
+    batchSize: 32,
+    layout: 'image',
+    solver: { type: 'smgd', lr: 0.01, momentum: 0.9, decay: 1e-3 },
+    pruners: [{ type: 'itp', threshold: 0.001, regrow: true }],
+  },
 };
 
 const mnistDir = join(
@@ -91,8 +131,8 @@ function moprune(run, dir, repo = root) {
     dataset: { type: 'mnist' },
     model: c.model,
     objectives: c.objectives,
-    solver: { type: 'weighted-sum', weights: [1], optimizer: c.optimizer ?? adam },
-    pruners: [],
+    solver: c.solver ?? { type: 'weighted-sum', weights: [1], optimizer: c.optimizer ?? adam },
+    pruners: c.pruners ?? [],
     training: {
       epochs: 1,
       batchSize: c.batchSize,
@@ -123,7 +163,14 @@ function moprune(run, dir, repo = root) {
   const steps = lines.filter((l) => l.type === 'step').map((l) => l.timeMs);
   const epoch = lines.find((l) => l.type === 'epoch');
   const backend = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).environment?.backend;
-  return { steps: steps.length, medianStepMs: median(steps), epochMs: epoch.timeMs, backend };
+  const sparsityKey = Object.keys(epoch.metrics ?? {}).find((k) => k.endsWith('.sparsity'));
+  return {
+    steps: steps.length,
+    medianStepMs: median(steps),
+    epochMs: epoch.timeMs,
+    backend,
+    ...(sparsityKey === undefined ? {} : { sparsity: epoch.metrics[sparsityKey] }),
+  };
 }
 
 /**
@@ -196,7 +243,10 @@ try {
           `PyTorch ${g.pytorch.medianStepMs.toFixed(2)} ms/step, epoch ${g.pytorch.epochMs.toFixed(0)} ms` +
           (g.baseline
             ? `; baseline ${g.baseline.medianStepMs.toFixed(2)} ms/step, epoch ${g.baseline.epochMs.toFixed(0)} ms`
-            : ''),
+            : '') +
+          (g.moprune.sparsity === undefined
+            ? ''
+            : `; pruned fraction moprune ${g.moprune.sparsity.toFixed(4)}, PyTorch ${g.pytorch.sparsity?.toFixed(4)}`),
       );
     }
     const ratio = (key, side = 'moprune') => rounds.map((r) => r[side][key] / r.pytorch[key]);

@@ -63,7 +63,79 @@ RUNS = {
     'lenet5-adam': dict(net=lambda: LeNet5('classic'), batch=128, l1=0.0),
     'reiners-lenet5-l1': dict(net=lambda: LeNet5('reiners'), batch=32, l1=5e-4),
     'resnet20-sgd': dict(net=lambda: ResNet20(channels=1), batch=128, l1=0.0, sgd=True),
+    # Magnitude pruning per layer on a TF-MOT polynomial schedule (moprune's `magnitude` pruner):
+    # sparsity 0 → 0.9 over steps 0–150 (power 3), a cut every 10 steps, the masks applied after
+    # every optimizer step.
+    'lenet300-adam-magnitude': dict(
+        net=lambda: LeNet300(), batch=128, l1=0.0, magnitude=dict(final=0.9, begin=0, end=150, power=3, every=10)
+    ),
+    # Reiners et al.'s SMGD + ITP: per step the gradients of f1 = cross-entropy and f2 = ℓ1 of the
+    # dense kernels, their min-norm convex combination (closed form for two, from the Gram matrix read
+    # on the host), Keras-style momentum v ← μv − lr·d, w ← w + v with lr/(1 + decay·k), then
+    # w ← w·1[|w| > 0.001] on the dense kernels and biases.
+    'reiners-lenet5-smgd-itp': dict(
+        net=lambda: LeNet5('reiners'), batch=32, l1=0.0, smgd=dict(lr=0.01, momentum=0.9, decay=1e-3), itp=1e-3
+    ),
 }
+
+
+def polynomial_sparsity(m, step):
+    """The TF-MOT polynomial decay schedule moprune's magnitude pruner follows: (prune?, sparsity)."""
+    p = min(1.0, max(0.0, (step - m['begin']) / (m['end'] - m['begin'])))
+    sparsity = 0.0 if step < m['begin'] else m['final'] * (1 - (1 - p) ** m['power'])
+    turn = (step - m['begin']) % m['every'] == 0 or step == m['end']
+    return m['begin'] <= step <= m['end'] and turn, sparsity
+
+
+@torch.no_grad()
+def magnitude_cut(weights, masks, sparsity):
+    """Per layer: mask the smallest-|w| live weights until `sparsity` of the layer is masked."""
+    for w, mask in zip(weights, masks):
+        want = round(sparsity * w.numel())
+        zeros = int((mask == 0).sum().item())
+        if want <= zeros:
+            continue
+        mags = w.abs().flatten().masked_fill(mask.flatten() == 0, float('inf'))
+        idx = torch.topk(mags, want - zeros, largest=False).indices
+        mask.view(-1)[idx] = 0
+        w.mul_(mask)
+
+
+def dense_params(net):
+    """The dense layers' kernels and biases (what ITP prunes by default)."""
+    return [p for layer in (net.f1, net.f2, net.f3) for p in (layer.weight, layer.bias)]
+
+
+@torch.no_grad()
+def itp(net, threshold):
+    for w in dense_params(net):
+        w.mul_(w.abs() > threshold)
+
+
+def smgd_step(net, spec, xb, yb, velocity, k):
+    """One SMGD step on (cross-entropy, ℓ1 of the dense kernels), then ITP."""
+    params = list(net.parameters())
+    ce = F.cross_entropy(net(xb), yb)
+    g1 = torch.autograd.grad(ce, params)
+    dense = {id(w) for w in net.dense()}
+    with torch.no_grad():
+        l1 = sum(w.abs().sum() for w in net.dense())
+        g2 = [torch.sign(p) if id(p) in dense else torch.zeros_like(p) for p in params]
+        gram = torch.stack([
+            sum((a * a).sum() for a in g1),
+            sum((a * b).sum() for a, b in zip(g1, g2)),
+            sum((b * b).sum() for b in g2),
+        ]).tolist()
+        g11, g12, g22 = gram
+        den = g11 - 2 * g12 + g22
+        c2 = min(1.0, max(0.0, (g11 - g12) / den)) if den > 0 else 0.0
+        o = spec['smgd']
+        lr = o['lr'] / (1 + o['decay'] * k)
+        for p, v, a, b in zip(params, velocity, g1, g2):
+            v.mul_(o['momentum']).add_((1 - c2) * a + c2 * b, alpha=-lr)
+            p.add_(v)
+        ce.item(), l1.item()
+    itp(net, spec['itp'])
 
 
 def read_idx(path, offset):
@@ -91,6 +163,10 @@ def main():
         opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
     else:
         opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)  # Keras' ε, as moprune's default
+    masks = [torch.ones_like(w) for w in net.dense()] if 'magnitude' in spec else None
+    velocity = [torch.zeros_like(w) for w in net.parameters()] if 'smgd' in spec else None
+    if 'itp' in spec:
+        itp(net, spec['itp'])
     order = torch.randperm(a.limit)
     steps = a.limit // spec['batch'] + (1 if a.limit % spec['batch'] else 0)
     times = []
@@ -99,21 +175,35 @@ def main():
         t0 = time.perf_counter()
         idx = order[s * spec['batch']:(s + 1) * spec['batch']]
         xb, yb = x[idx], y[idx]
-        opt.zero_grad()
-        loss = F.cross_entropy(net(xb), yb)
-        if spec['l1'] > 0:
-            loss = loss + spec['l1'] * sum(w.abs().sum() for w in net.dense())
-        loss.backward()
-        opt.step()
-        loss.item()
+        if 'smgd' in spec:
+            smgd_step(net, spec, xb, yb, velocity, s)
+        else:
+            opt.zero_grad()
+            loss = F.cross_entropy(net(xb), yb)
+            if spec['l1'] > 0:
+                loss = loss + spec['l1'] * sum(w.abs().sum() for w in net.dense())
+            loss.backward()
+            opt.step()
+            loss.item()
+        if 'magnitude' in spec:
+            prune, sparsity = polynomial_sparsity(spec['magnitude'], s)
+            if prune and sparsity > 0:
+                magnitude_cut(net.dense(), masks, sparsity)
+            else:
+                with torch.no_grad():
+                    for w, mask in zip(net.dense(), masks):
+                        w.mul_(mask)
         times.append((time.perf_counter() - t0) * 1000)
     epoch_ms = (time.perf_counter() - t_epoch) * 1000
+    pruned = (net.dense() if 'magnitude' in spec else dense_params(net)) if ('magnitude' in spec or 'itp' in spec) else []
+    extra = {'sparsity': sum(int((w == 0).sum()) for w in pruned) / sum(w.numel() for w in pruned)} if pruned else {}
     print(json.dumps({
         'torch': torch.__version__,
         'threads': a.threads,
         'steps': steps,
         'medianStepMs': statistics.median(times),
         'epochMs': epoch_ms,
+        **extra,
     }))
 
 
