@@ -141,6 +141,14 @@ export interface StepProblem {
    * (once per backward pass).
    */
   evaluate(): tf.Scalar[];
+  /**
+   * Objective `i` alone, as `evaluate()[i]` would compute it — for a solver that takes one
+   * objective's gradient at a time. The forward pass runs only if that objective reads the
+   * network's outputs, so a penalty of the parameters alone (ℓ1, ℓ2) costs no forward pass.
+   * Optional: a problem without it is evaluated whole. Throws `INVALID_ARGUMENT` for an index
+   * outside [0, m).
+   */
+  evaluateOne?(i: number): tf.Scalar;
   readonly step: number;
   readonly epoch: number;
 }

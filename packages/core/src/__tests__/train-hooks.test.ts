@@ -21,7 +21,7 @@ import {
   schema,
   train,
 } from '../node/index.js';
-import { blobDataset, crossEntropy, mlpSpec, weightedSum } from './fixtures/train-fixtures.js';
+import { blobDataset, crossEntropy, l1Kernels, mlpSpec, weightedSum } from './fixtures/train-fixtures.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -202,5 +202,83 @@ describe('training.initFrom', () => {
     await expect(runExperiment(config(snapDir), { runDir: tempDir() })).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
     });
+  });
+});
+
+describe('a step problem evaluated one objective at a time', () => {
+  it('evaluateOne(i) is evaluate()[i]; an objective of the parameters alone runs no forward pass; a bad index is a typed error', async () => {
+    const seen: { all: number[]; one: number[]; passes: number[]; bad: string[] }[] = [];
+    const net = createNetwork(mlpSpec(8), { seed: 3 });
+    const apply = net.apply.bind(net);
+    let passes = 0;
+    net.apply = ((...args: Parameters<typeof net.apply>) => {
+      passes += 1;
+      return apply(...args);
+    }) as typeof net.apply;
+    const inner = weightedSum([1, 0.01, 0], { type: 'sgd', lr: 0.1 });
+    // Reads the outputs twice: the pass still runs once.
+    const twice: Objective = {
+      name: 'twice',
+      config: { type: 'twice' },
+      value: (ctx) => tf.add(tf.mean(ctx.outputs[0]!), tf.mean(ctx.outputs[0]!)) as tf.Scalar,
+    };
+    const probe = {
+      ...inner,
+      name: 'probe',
+      step(problem: import('../index.js').StepProblem) {
+        const read = (ts: tf.Scalar[]) => {
+          const v = ts.map((t) => t.dataSync()[0]!);
+          tf.dispose(ts);
+          return v;
+        };
+        const counted = (fn: () => tf.Scalar[]) => {
+          const before = passes;
+          const v = read(fn());
+          return { v, n: passes - before };
+        };
+        const all = counted(() => problem.evaluate());
+        const one0 = counted(() => [problem.evaluateOne!(0)]);
+        const one1 = counted(() => [problem.evaluateOne!(1)]);
+        const bad: string[] = [];
+        const one2 = counted(() => [problem.evaluateOne!(2)]);
+        for (const i of [3, -1, 0.5]) {
+          try {
+            problem.evaluateOne!(i);
+          } catch (e) {
+            bad.push(`${(e as Error).name}/${(e as { code?: string }).code}`);
+          }
+        }
+        seen.push({
+          all: all.v,
+          one: [...one0.v, ...one1.v, ...one2.v],
+          passes: [all.n, one0.n, one1.n, one2.n],
+          bad,
+        });
+        return inner.step(problem);
+      },
+    };
+    const result = await train({
+      net,
+      dataset: blobDataset({ train: 32, validation: 16, test: 16 }),
+      objectives: [crossEntropy(), l1Kernels(), twice],
+      solver: probe,
+      epochs: 1,
+      batchSize: 16,
+      seed: 1,
+      checkpoint: false,
+    });
+    result.net.dispose();
+    expect(seen).toHaveLength(2);
+    for (const s of seen) {
+      expect(s.one).toEqual(s.all);
+      // evaluate(), the cross-entropy alone and the objective reading the outputs twice run the
+      // network once each; the ℓ1 penalty alone does not.
+      expect(s.passes).toEqual([1, 1, 0, 1]);
+      expect(s.bad).toEqual([
+        'CoreError/INVALID_ARGUMENT',
+        'CoreError/INVALID_ARGUMENT',
+        'CoreError/INVALID_ARGUMENT',
+      ]);
+    }
   });
 });

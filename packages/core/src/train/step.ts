@@ -115,17 +115,24 @@ function stepForward(s: TrainSession, batch: Batch): Forward {
   const stepLabel = `step:${run.pos.step}`;
   const dropoutState = plan.dropoutRoot.fork(stepLabel).state();
   const gateState = plan.gatesRoot.fork(stepLabel).state();
+  // The pass runs on the first read of `outputs`: an objective of the parameters alone (a norm
+  // penalty) evaluated on its own (StepProblem.evaluateOne) costs no forward pass.
   return (stateUpdates) => {
-    const gates = collectGates(plan.pruners, true, Rng.fromState(gateState));
-    const outputs = run.net.apply(batch.x, {
-      training: true,
-      gates,
-      rng: Rng.fromState(dropoutState),
-      stateUpdates,
-    });
+    let outputs: tf.Tensor[] | undefined;
     return {
       net: run.net,
-      outputs,
+      get outputs() {
+        if (outputs === undefined) {
+          const gates = collectGates(plan.pruners, true, Rng.fromState(gateState));
+          outputs = run.net.apply(batch.x, {
+            training: true,
+            gates,
+            rng: Rng.fromState(dropoutState),
+            stateUpdates,
+          });
+        }
+        return outputs;
+      },
       batch,
       gateProbabilities: collectGateProbabilities(plan.pruners),
       training: true,
@@ -190,6 +197,19 @@ function stepProblem(s: TrainSession, forward: Forward, updates: StateUpdate[][]
         }
         return values;
       }),
+    evaluateOne: (i) => {
+      if (!Number.isInteger(i) || i < 0 || i >= plan.objectives.length) {
+        throw new CoreError(
+          'INVALID_ARGUMENT',
+          `evaluateOne: objective index ${i} is not in [0, ${plan.objectives.length})`,
+        );
+      }
+      return tf.tidy(() => {
+        const su: StateUpdate[] = [];
+        updates.push(su);
+        return plan.objectives[i]!.value(forward(su));
+      });
+    },
   };
 }
 

@@ -117,3 +117,45 @@ describe('config and count errors name the solver', () => {
     solver.dispose();
   });
 });
+
+describe("SMGD with the problem's evaluateOne", () => {
+  it('takes objective 2 onward alone (one evaluation each, not all m), with the same step as without it', () => {
+    const run = (withOne: boolean) => {
+      const vs = variables(['a', 'b']);
+      const base = twoObjectives(vs);
+      const calls = { all: 0, one: [] as number[] };
+      const problem: StepProblem = {
+        ...base,
+        evaluate: () => {
+          calls.all += 1;
+          return base.evaluate();
+        },
+        ...(withOne
+          ? {
+              evaluateOne: (i: number) => {
+                calls.one.push(i);
+                const all = base.evaluate();
+                tf.dispose(all.filter((_, j) => j !== i));
+                return all[i]!;
+              },
+            }
+          : {}),
+      };
+      const solver = createSmgdSolver({ type: 'smgd', lr: 0.1, momentum: 0.9 });
+      const result = solver.step(problem);
+      solver.dispose();
+      return { calls, result, values: vs.map((v) => v.dataSync()[0]) };
+    };
+    const before = tf.memory().numTensors;
+    const plain = run(false);
+    const one = run(true);
+    expect(plain.calls).toEqual({ all: 2, one: [] });
+    expect(one.calls).toEqual({ all: 1, one: [1] });
+    expect(one.values).toEqual(plain.values);
+    expect(one.result).toEqual(plain.result);
+    // g1 = (−2, −6), g2 = (2, 0): c = (2/13, 11/13); the step moved both variables.
+    expect(one.values.every((x) => x !== 0)).toBe(true);
+    tf.dispose(made.splice(0));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

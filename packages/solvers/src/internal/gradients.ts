@@ -32,6 +32,36 @@ export function gradientsOf(
   combine: (values: tf.Scalar[]) => tf.Scalar,
   onValues?: (values: number[]) => void,
 ): VariableGradients {
+  return passGradients(variables, () => {
+    const values = problem.evaluate();
+    if (values.length !== problem.m) {
+      throw new SolverError(
+        'OBJECTIVE_COUNT_MISMATCH',
+        `evaluate() returned ${values.length} values, the problem declares m = ${problem.m}`,
+      );
+    }
+    onValues?.(values.map((v) => v.dataSync()[0]!));
+    return combine(values);
+  });
+}
+
+/**
+ * The gradient of objective `i` alone: through the problem's `evaluateOne` when it has one (no
+ * forward pass for an objective of the parameters only, e.g. an ℓ1 penalty), else as
+ * {@link gradientsOf} picking `values[i]` — the same gradients either way.
+ */
+export function objectiveGradients(
+  problem: StepProblem,
+  variables: readonly tf.Variable[],
+  i: number,
+): VariableGradients {
+  const one = problem.evaluateOne;
+  if (one === undefined) return gradientsOf(problem, variables, (values) => values[i]!);
+  return passGradients(variables, () => one.call(problem, i));
+}
+
+/** One backward pass of `scalar()` (which runs the forward pass) w.r.t. `variables`. */
+function passGradients(variables: readonly tf.Variable[], scalar: () => tf.Scalar): VariableGradients {
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
   // An error inside the pass (evaluate() throwing or returning the wrong count,
   // onValues or combine throwing) is held and the pass is finished on a zero
@@ -45,15 +75,7 @@ export function gradientsOf(
     result = tf.tidy(() =>
       tf.variableGrads(() => {
         try {
-          const values = problem.evaluate();
-          if (values.length !== problem.m) {
-            throw new SolverError(
-              'OBJECTIVE_COUNT_MISMATCH',
-              `evaluate() returned ${values.length} values, the problem declares m = ${problem.m}`,
-            );
-          }
-          onValues?.(values.map((v) => v.dataSync()[0]!));
-          return combine(values);
+          return scalar();
         } catch (e) {
           failed = true;
           failure = e;

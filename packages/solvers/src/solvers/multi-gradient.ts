@@ -6,6 +6,7 @@ import {
   disposeGradients,
   gradientsOf,
   gramMatrix,
+  objectiveGradients,
   type VariableGradients,
 } from '../internal/gradients.js';
 import { type MinNormOptions, type MinNormResult, minNormWeights } from '../min-norm.js';
@@ -48,17 +49,19 @@ export function multiGradientStep(
   let values: number[] = [];
   try {
     for (let i = 0; i < problem.m; i++) {
+      // The first pass reads every value (logged, checked); the others take objective i alone,
+      // without a forward pass when it does not read the network's outputs.
       grads.push(
-        gradientsOf(
-          problem,
-          variables,
-          (fs) => fs[i]!,
-          i === 0
-            ? (v) => {
+        i === 0
+          ? gradientsOf(
+              problem,
+              variables,
+              (fs) => fs[0]!,
+              (v) => {
                 values = v;
-              }
-            : undefined,
-        ),
+              },
+            )
+          : objectiveGradients(problem, variables, i),
       );
       if (i === 0) checkValues(values);
     }
