@@ -22,10 +22,15 @@
 // LeNet-300-100 training beside a CPU-bound process ran its epoch in 1.1–1.4 s
 // with 2 spinning threads against 0.86–0.90 s with spin 0 or one thread. So
 // each worker watches its own involuntary context switches (getrusage,
-// RUSAGE_THREAD, read at most every kProbe = 50 ms): preempted at least
-// kPreempted = 5 times in each of kBusyWindows = 6 windows in a row (300 ms)
-// means other runnable tasks keep wanting its core, and the whole pool blocks
-// instead of spinning for kHold = 2 s, then tries spinning again. On an idle
+// RUSAGE_THREAD) and its time waiting for a core (/proc/thread-self/schedstat),
+// read at most every kProbe = 50 ms: preempted at least kPreempted = 5 times, or
+// kept waiting at least a fifth of the window, in each of kBusyWindows = 6
+// windows in a row (300 ms) means other runnable tasks keep wanting its core,
+// and the whole pool blocks instead of spinning for kHold = 2 s, then tries
+// spinning again. The wait matters with many tasks per core: the scheduler's
+// slices grow, and with six CPU-bound processes on two cores a worker was
+// preempted fewer than 5 times per window, so the switch count alone never
+// backed off (a 20 s test run, 2026-12-06); the wait criterion did within ~1 s. On an idle
 // machine V8's own threads preempt a worker in bursts (one to three windows),
 // which these thresholds ignore (chosen on this VM: 3 windows still switched an
 // idle LeNet-5 benchmark to blocking once or twice in 4 s, 6 did not).
@@ -37,6 +42,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <functional>
@@ -125,12 +131,30 @@ class ThreadPool {
   // the pool then blocks before it tries spinning again.
   static constexpr std::chrono::milliseconds kProbe{50};
   static constexpr long kPreempted = 5;
+  // A window counts as busy too when the worker waited for a core 1/kWaitShare of it or more.
+  static constexpr std::int64_t kWaitShare = 5;
   static constexpr int kBusyWindows = 6;
   static constexpr std::chrono::seconds kHold{2};
 
   static std::int64_t Now() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
+  }
+
+  // This thread's time waiting on a run queue so far (ready, another task on the core), in ns, from
+  // /proc/thread-self/schedstat; -1 where the OS does not tell.
+  static std::int64_t RunQueueWaitNs() {
+#if defined(__linux__)
+    std::FILE* f = std::fopen("/proc/thread-self/schedstat", "r");
+    if (f == nullptr) return -1;
+    unsigned long long run = 0;
+    unsigned long long wait = 0;
+    const int n = std::fscanf(f, "%llu %llu", &run, &wait);
+    std::fclose(f);
+    return n == 2 ? static_cast<std::int64_t>(wait) : -1;
+#else
+    return -1;
+#endif
   }
 
   // This thread's involuntary context switches so far; -1 where the OS does not tell.
@@ -144,7 +168,7 @@ class ThreadPool {
 
   // Called by a worker once per job: every kProbe, compares its involuntary switches with the last
   // probe's and, past kPreempted, makes the pool block for kHold.
-  void Probe(std::int64_t& window_start, long& switches, int& busy_windows) {
+  void Probe(std::int64_t& window_start, long& switches, std::int64_t& waited, int& busy_windows) {
     static const bool adapt = [] {
       const char* e = std::getenv("MOPRUNE_NATIVE_SPIN_ADAPT");
       return e == nullptr || std::string(e) != "0";
@@ -153,7 +177,13 @@ class ThreadPool {
     const std::int64_t now = Now();
     if (now - window_start < std::chrono::duration_cast<std::chrono::nanoseconds>(kProbe).count()) return;
     const long count = InvoluntarySwitches();
-    busy_windows = count >= 0 && switches >= 0 && count - switches >= kPreempted ? busy_windows + 1 : 0;
+    const std::int64_t wait = RunQueueWaitNs();
+    // Preempted often, or kept waiting for a core a fifth of the window or more: with many tasks per
+    // core the scheduler's slices grow and preemptions per window fall below kPreempted, while the
+    // wait for a core only grows.
+    const bool preempted = count >= 0 && switches >= 0 && count - switches >= kPreempted;
+    const bool kept_waiting = wait >= 0 && waited >= 0 && (wait - waited) * kWaitShare >= now - window_start;
+    busy_windows = preempted || kept_waiting ? busy_windows + 1 : 0;
     if (busy_windows >= kBusyWindows && !blocking()) {
       blocking_until_.store(now + std::chrono::duration_cast<std::chrono::nanoseconds>(kHold).count(),
                             std::memory_order_relaxed);
@@ -161,6 +191,7 @@ class ThreadPool {
       busy_windows = 0;
     }
     switches = count;
+    waited = wait;
     window_start = now;
   }
 
@@ -207,9 +238,10 @@ class ThreadPool {
     std::size_t seen = generation_.load(std::memory_order_acquire);
     std::int64_t window_start = Now();
     long switches = InvoluntarySwitches();
+    std::int64_t waited = RunQueueWaitNs();
     int busy_windows = 0;
     for (;;) {
-      Probe(window_start, switches, busy_windows);
+      Probe(window_start, switches, waited, busy_windows);
       if (blocking() || !SpinUntil([&] {
             return stop_flag_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
           })) {
