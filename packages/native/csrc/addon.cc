@@ -480,6 +480,29 @@ float FiniteArg(const Napi::CallbackInfo& info, size_t i, const std::string& ker
   return static_cast<float>(x);
 }
 
+// sgdUpdate(w, g, b | null, wOut, bOut | null, lr, mu, style, nesterov); style 0 plain (no b), 1 PyTorch, 2 Keras
+Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
+  const std::string kernel = "MopruneSgdUpdate";
+  const Napi::Env env = info.Env();
+  auto w = AnyFloats(info, 0, kernel, "value");
+  const int64_t size = static_cast<int64_t>(w.ElementLength());
+  const float* g = FloatArg(info, 1, kernel, "grad", size);
+  float* w_out = FloatArg(info, 3, kernel, "valueOut", size);
+  const float lr = FiniteArg(info, 5, kernel, "lr");
+  const float mu = FiniteArg(info, 6, kernel, "momentum");
+  const int64_t style = IntArg(info, 7, kernel, "style", 0);
+  if (style > 2) Fail(env, kernel, "style must be 0, 1 or 2");
+  const bool nesterov = BoolArg(info, 8, kernel, "nesterov");
+  const float* b = nullptr;
+  float* b_out = nullptr;
+  if (style != 0) {
+    b = FloatArg(info, 2, kernel, "momentum slot", size);
+    b_out = FloatArg(info, 4, kernel, "momentumOut", size);
+  }
+  Guard(env, kernel, [&] { moprune::SgdUpdate(w.Data(), g, b, w_out, b_out, size, lr, mu, static_cast<int>(style), nesterov); });
+  return env.Undefined();
+}
+
 // adamUpdate(w, g, m, v, wOut, mOut, vOut, b1, b2, eps, scale, bc1, bc2, corrected)
 Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   const std::string kernel = "MopruneAdamUpdate";
@@ -674,6 +697,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gatherByteRows", Napi::Function::New(env, GatherByteRows));
   exports.Set("sumAbs", Napi::Function::New(env, SumAbs));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
+  exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate));
   exports.Set("biasAddRelu", Napi::Function::New(env, BiasAddRelu));
   exports.Set("biasAddReluGrad", Napi::Function::New(env, BiasAddReluGrad));
   exports.Set("binaryBroadcast", Napi::Function::New(env, BinaryBroadcast));

@@ -1262,6 +1262,56 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void AdamRange(
 
 }  // namespace
 
+namespace {
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void SgdRange(
+    const float* __restrict w, const float* __restrict g, const float* __restrict b, float* __restrict w_out,
+    float* __restrict b_out, int64_t begin, int64_t end, float lr, float mu, int style, bool nesterov) {
+  if (style == 0) {
+    for (int64_t i = begin; i < end; ++i) w_out[i] = w[i] - g[i] * lr;
+  } else if (style == 1) {
+    if (nesterov) {
+      for (int64_t i = begin; i < end; ++i) {
+        const float bi = b[i] * mu + g[i];
+        b_out[i] = bi;
+        w_out[i] = w[i] - (g[i] + bi * mu) * lr;
+      }
+    } else {
+      for (int64_t i = begin; i < end; ++i) {
+        const float bi = b[i] * mu + g[i];
+        b_out[i] = bi;
+        w_out[i] = w[i] - bi * lr;
+      }
+    }
+  } else {
+    if (nesterov) {
+      for (int64_t i = begin; i < end; ++i) {
+        const float vi = b[i] * mu - g[i] * lr;
+        b_out[i] = vi;
+        w_out[i] = (w[i] + vi * mu) - g[i] * lr;
+      }
+    } else {
+      for (int64_t i = begin; i < end; ++i) {
+        const float vi = b[i] * mu - g[i] * lr;
+        b_out[i] = vi;
+        w_out[i] = w[i] + vi;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void SgdUpdate(const float* w, const float* g, const float* b, float* w_out, float* b_out, int64_t size, float lr,
+               float mu, int style, bool nesterov) {
+  const int parts = PartsForElements(size);
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(size, parts, p, &begin, &end);
+    SgdRange(w, g, b, w_out, b_out, begin, end, lr, mu, style, nesterov);
+  });
+}
+
 void AdamUpdate(const float* w, const float* g, const float* m, const float* v, float* w_out, float* m_out,
                 float* v_out, int64_t size, float b1, float b2, float eps, float scale, float bc1, float bc2,
                 bool corrected) {

@@ -97,6 +97,13 @@ double SumAbs(const float* x, int64_t size);
 void GatherByteRows(const uint8_t* src, const uint32_t* rows, int64_t n, int64_t row_size, const float* lut,
                     int64_t channels, float* out);
 
+// One SGD update of `size` elements (@moprune/core's MopruneSgdUpdate), in float, every product
+// and sum rounded in the composed ops' order: style 0 no momentum (w - g*lr; b and b_out unused),
+// 1 PyTorch (b' = b*mu + g; d = nesterov ? g + b'*mu : b'; w - d*lr), 2 Keras (v' = b*mu - g*lr;
+// nesterov ? (w + v'*mu) - g*lr : w + v').
+void SgdUpdate(const float* w, const float* g, const float* b, float* w_out, float* b_out, int64_t size, float lr,
+               float mu, int style, bool nesterov);
+
 // One Adam update of `size` elements (@moprune/core's MopruneAdamUpdate), in float, the composed
 // ops' order: m' = m·b1 + g·(1 − b1), v' = v·b2 + g²·(1 − b2), then
 // w' = w − (m'/(√v' + eps))·scale (raw ε; scale = lr·√bc2/bc1) or

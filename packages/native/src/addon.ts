@@ -162,6 +162,21 @@ export interface NativeAddon {
     bc2: number,
     corrected: boolean,
   ): void;
+  /**
+   * One SGD update (@moprune/core's MopruneSgdUpdate) into fresh outputs; `style` 0 is plain SGD
+   * (`momentum`, `momentumOut` null), 1 PyTorch's momentum, 2 Keras's.
+   */
+  sgdUpdate(
+    value: Float32Array,
+    grad: Float32Array,
+    momentum: Float32Array | null,
+    valueOut: Float32Array,
+    momentumOut: Float32Array | null,
+    lr: number,
+    mu: number,
+    style: number,
+    nesterov: boolean,
+  ): void;
   /** out = max(x + bias, 0) with bias (C floats) repeating along x; NaN stays NaN. */
   biasAddRelu(x: Float32Array, bias: Float32Array, out: Float32Array): void;
   /** dx = dy·step(y) (as reluGrad) and dbias = column sums of dx, rows of dbias.length, in one pass. */

@@ -6,6 +6,7 @@ import {
   BIAS_ADD_RELU_KERNEL,
   GATHER_BYTE_ROWS_KERNEL,
   type GatherByteRowsAttrs,
+  SGD_UPDATE_KERNEL,
   SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
   SOFTMAX_CROSS_ENTROPY_KERNEL,
   SUM_OF_ABS_KERNEL,
@@ -66,6 +67,7 @@ export const NATIVE_KERNEL_NAMES = [
   BIAS_ADD_RELU_GRAD_KERNEL,
   'MopruneReluGrad',
   ADAM_UPDATE_KERNEL,
+  SGD_UPDATE_KERNEL,
   SOFTMAX_CROSS_ENTROPY_KERNEL,
   SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
   SUM_OF_SQUARES_KERNEL,
@@ -890,6 +892,50 @@ function adamUpdate(addon: NativeAddon): KernelFunc {
   };
 }
 
+const SGD_STYLES: Readonly<Record<string, number>> = { pytorch: 1, keras: 2 };
+
+function sgdUpdate(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = SGD_UPDATE_KERNEL;
+    const value = input(args, kernel, 'value');
+    const grad = input(args, kernel, 'grad');
+    const { lr, momentum: mu } = args.attrs as Record<string, number>;
+    const withMomentum = (mu ?? 0) > 0;
+    const slot = withMomentum ? input(args, kernel, 'momentum') : undefined;
+    const tensors: Record<string, TensorInfo> = slot ? { value, grad, momentum: slot } : { value, grad };
+    requireFloat32(kernel, tensors);
+    if (![grad, ...(slot ? [slot] : [])].every((t) => util.arraysEqual(t.shape, value.shape))) {
+      throw badShape(kernel, 'value, grad and momentum must have the same shape', tensors);
+    }
+    const style = withMomentum ? SGD_STYLES[String(args.attrs.style)] : 0;
+    if (style === undefined) {
+      throw new NativeError(
+        'INVALID_OPTION',
+        `${kernel}: style must be 'pytorch' or 'keras', got ${String(args.attrs.style)}`,
+        {
+          details: { kernel },
+        },
+      );
+    }
+    const n = util.sizeFromShape(value.shape);
+    const w1 = newOutput(n, true);
+    const b1 = withMomentum ? newOutput(n, true) : null;
+    if (n > 0) {
+      const w0 = f32(args.backend, value);
+      const g0 = f32(args.backend, grad);
+      const b0 = slot ? f32(args.backend, slot) : null;
+      call(kernel, tensors, () =>
+        addon.sgdUpdate(w0, g0, b0, w1, b1, lr!, mu ?? 0, style, args.attrs.nesterov === true),
+      );
+    }
+    const shape = [...value.shape];
+    return b1
+      ? [output(args.backend, shape, w1), output(args.backend, shape, b1)]
+      : [output(args.backend, shape, w1)];
+  };
+}
+
 /**
  * Sum or Mean over one contiguous block of axes (bias gradients, batch-norm
  * moments, global average pooling, per-row losses) runs natively; other axis
@@ -1286,6 +1332,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     [SUM_OF_SQUARES_KERNEL]: sumOver(SUM_OF_SQUARES_KERNEL, (x) => addon.sumSquares(x)),
     [SUM_OF_ABS_KERNEL]: sumOver(SUM_OF_ABS_KERNEL, (x) => addon.sumAbs(x)),
     [GATHER_BYTE_ROWS_KERNEL]: gatherByteRows(addon),
+    [SGD_UPDATE_KERNEL]: sgdUpdate(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

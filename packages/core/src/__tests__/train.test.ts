@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -115,6 +115,66 @@ describe('train', () => {
     expect((epochs[0]!.metrics as { nnz: number }).nnz).toBeGreaterThan(0);
     expect(listCheckpoints(join(runDir, 'checkpoint')).map((c) => c.step)).toEqual([24, 18]);
     result.net.dispose();
+    o.solver.dispose();
+  });
+
+  it('holds the metrics log open only while it runs: closed when train returns or throws, reopened at the end', async () => {
+    // Linux lists a process's descriptors in /proc/self/fd; elsewhere there is nothing to count.
+    if (!existsSync('/proc/self/fd')) return;
+    const runDir = tempDir();
+    const log = join(runDir, 'metrics.jsonl');
+    const openOnLog = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === log;
+        } catch {
+          return false;
+        }
+      }).length;
+    const store = nodeRunStore(runDir);
+    const during: number[] = [];
+    const o = baseOptions();
+    const result = await train({
+      ...o,
+      epochs: 1,
+      store,
+      validation: false,
+      callbacks: [{ name: 'fds', onStepEnd: () => void during.push(openOnLog()) }],
+    });
+    expect(during).toEqual(Array(6).fill(1));
+    expect(openOnLog()).toBe(0);
+    // After close the store still works: an append reopens at the end, a truncation is honoured.
+    const bytes = readFileSync(log).length;
+    store.appendLog('{"extra":1}\n');
+    expect(readFileSync(log, 'utf8').slice(bytes)).toBe('{"extra":1}\n');
+    store.truncateLog(bytes);
+    store.appendLog('{"again":2}\n');
+    expect(readFileSync(log, 'utf8').slice(bytes)).toBe('{"again":2}\n');
+    store.close?.();
+    expect(openOnLog()).toBe(0);
+    result.net.dispose();
+    // A run that throws (after logging three steps) closes it too.
+    let calls = 0;
+    const poisoned: Objective = {
+      name: 'poison',
+      config: { type: 'test-poison' },
+      value: () => tf.scalar(++calls > 3 ? Number.NaN : 0),
+    };
+    const failing = baseOptions();
+    const seen: number[] = [];
+    await expect(
+      train({
+        ...failing,
+        objectives: [crossEntropy(), poisoned],
+        store: nodeRunStore(runDir),
+        validation: false,
+        callbacks: [{ name: 'fds', onStepEnd: () => void seen.push(openOnLog()) }],
+      }),
+    ).rejects.toMatchObject({ code: 'NON_FINITE_LOSS' });
+    expect(seen).toEqual([1, 1, 1]);
+    expect(openOnLog()).toBe(0);
+    failing.net.dispose();
+    failing.solver.dispose();
     o.solver.dispose();
   });
 

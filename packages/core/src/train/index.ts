@@ -48,6 +48,7 @@ export {
   createOptimizer,
   type GradientMap,
   hasAdamUpdateKernel,
+  hasSgdUpdateKernel,
   isOptimizerConfig,
   OPTIMIZER_TYPES,
   type Optimizer,
@@ -56,6 +57,7 @@ export {
   type ResolvedOptimizerConfig,
   type RmsPropConfig,
   resolveOptimizerConfig,
+  SGD_UPDATE_KERNEL,
   type SgdConfig,
   validateOptimizerConfig,
 } from './optimizers.js';

@@ -59,6 +59,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     // A network the loop built or swapped in is unreachable for the caller; the one passed in stays the caller's.
     if (s.run.net !== options.net) s.run.net.dispose();
     throw e;
+  } finally {
+    s.plan.store?.close?.();
   }
 }
 

@@ -268,24 +268,66 @@ export function hasAdamUpdateKernel(backendName: string = tf.getBackend()): bool
   return tf.getKernel(ADAM_UPDATE_KERNEL, backendName) !== undefined;
 }
 
+/**
+ * Kernel name of one SGD update of a variable in one pass. A backend that
+ * registers it (`@moprune/native` does) runs {@link createOptimizer}'s SGD as
+ * one kernel per variable instead of two to six elementwise tfjs ops, each a
+ * pass over the parameters and a fresh tensor.
+ *
+ * Contract — inputs `{ value, grad }` and, with momentum, `momentum` (the
+ * slot), float32, all of one shape. Attributes `lr`, `momentum` (μ, 0 for
+ * none), `style` (`'pytorch'` or `'keras'`, see {@link SgdConfig}) and
+ * `nesterov` (boolean). Outputs `[value']` without momentum, else
+ * `[value', momentum']`, elementwise in float32 with every product and sum
+ * rounded to float32 in this order (the composed ops' arithmetic, so both
+ * give the same bits):
+ * - no momentum: `value' = value − g·lr`;
+ * - `'pytorch'`: `b' = b·μ + g`, `d = nesterov ? g + b'·μ : b'`, `value' = value − d·lr`;
+ * - `'keras'`: `v' = v·μ − g·lr`, `value' = nesterov ? (value + v'·μ) − g·lr : value + v'`.
+ */
+export const SGD_UPDATE_KERNEL = 'MopruneSgdUpdate';
+
+/** True when the active backend runs {@link SGD_UPDATE_KERNEL}. */
+export function hasSgdUpdateKernel(backendName: string = tf.getBackend()): boolean {
+  return tf.getKernel(SGD_UPDATE_KERNEL, backendName) !== undefined;
+}
+
+/** SGD as composed elementwise tfjs ops: the fallback where no backend kernel runs the update. */
+function sgdComposed(c: ResolvedOptimizerConfig & { type: 'sgd' }): UpdateFn {
+  const mu = c.momentum;
+  if (mu === 0) return (v, g, _s, lr) => ({ value: tf.sub(v, tf.mul(g, lr)), slots: {} });
+  if (c.momentumStyle === 'pytorch') {
+    return (v, g, s, lr) => {
+      const b = tf.add(tf.mul(s.slots.get('momentum')!, mu), g);
+      const d = c.nesterov ? tf.add(g, tf.mul(b, mu)) : b;
+      return { value: tf.sub(v, tf.mul(d, lr)), slots: { momentum: b } };
+    };
+  }
+  return (v, g, s, lr) => {
+    const vel = tf.sub(tf.mul(s.slots.get('momentum')!, mu), tf.mul(g, lr));
+    const value = c.nesterov ? tf.sub(tf.add(v, tf.mul(vel, mu)), tf.mul(g, lr)) : tf.add(v, vel);
+    return { value, slots: { momentum: vel } };
+  };
+}
+
 // Functional tf ops only: chained tensor methods exist only when an app imports
 // the full @tensorflow/tfjs bundle, which a tfjs-core peer cannot assume.
 function updateFn(c: ResolvedOptimizerConfig): UpdateFn {
   switch (c.type) {
     case 'sgd': {
       const mu = c.momentum;
-      if (mu === 0) return (v, g, _s, lr) => ({ value: tf.sub(v, tf.mul(g, lr)), slots: {} });
-      if (c.momentumStyle === 'pytorch') {
-        return (v, g, s, lr) => {
-          const b = tf.add(tf.mul(s.slots.get('momentum')!, mu), g);
-          const d = c.nesterov ? tf.add(g, tf.mul(b, mu)) : b;
-          return { value: tf.sub(v, tf.mul(d, lr)), slots: { momentum: b } };
-        };
-      }
+      const composed = sgdComposed(c);
       return (v, g, s, lr) => {
-        const vel = tf.sub(tf.mul(s.slots.get('momentum')!, mu), tf.mul(g, lr));
-        const value = c.nesterov ? tf.sub(tf.add(v, tf.mul(vel, mu)), tf.mul(g, lr)) : tf.add(v, vel);
-        return { value, slots: { momentum: vel } };
+        if (g.dtype !== 'float32' || !hasSgdUpdateKernel()) return composed(v, g, s, lr);
+        const inputs: Record<string, tf.Tensor> = { value: v, grad: g };
+        if (mu > 0) inputs.momentum = s.slots.get('momentum')!;
+        const out = tf.engine().runKernel(SGD_UPDATE_KERNEL, inputs as unknown as tf.NamedTensorMap, {
+          lr,
+          momentum: mu,
+          style: c.momentumStyle,
+          nesterov: c.nesterov,
+        }) as tf.Tensor[];
+        return { value: out[0]!, slots: mu > 0 ? { momentum: out[1]! } : {} };
       };
     }
     case 'adam': {

@@ -64,6 +64,13 @@ export interface RunStore {
   truncateLog(bytes: number): void;
   /** Appends `text` — whole JSON lines, each ending in a newline — to the metrics log. */
   appendLog(text: string): void;
+  /**
+   * Releases what the store holds open between calls (in Node: the metrics log's file
+   * descriptor). {@link train} calls it once when it returns or throws; a later call of
+   * any other method reopens what it needs. Optional: a store that holds nothing open
+   * leaves it out.
+   */
+  close?(): void;
   /** Removes every checkpoint (a fresh run). */
   clearCheckpoints(): void;
   /** Writes a checkpoint of `state`; a crash at any point must leave the previous one usable. @returns where it went. */
