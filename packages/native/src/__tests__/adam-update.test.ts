@@ -1,61 +1,21 @@
-import { ADAM_UPDATE_KERNEL, createOptimizer, hasAdamUpdateKernel } from '@moprune/core';
+import { ADAM_UPDATE_KERNEL, hasAdamUpdateKernel } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect } from 'vitest';
-import { maxRelDiff, nativeIt, registration, skipReason, thrown, values } from './helpers.js';
+import { maxRelDiff, nativeIt, optimizerRun, registration, skipReason, thrown, values } from './helpers.js';
 
 // @moprune/core's Adam: on cpu eleven composed elementwise ops per variable, on native this package's
 // one-pass kernel. Over several steps the two must give the same variables and moments, up to the
 // float32 rounding of the composed ops' intermediates.
 
-/** Runs `steps` Adam updates on two variables (random gradients from `seed`); returns values and moments, flat. */
-async function adamOn(
-  backend: string,
-  placement: 'raw' | 'corrected',
-  seed: number,
-  steps = 6,
-): Promise<{ out: Float32Array; kernels: string[] }> {
-  await tf.setBackend(backend);
-  const shapes = [[37, 5], [5]];
-  const vars = shapes.map((s, i) =>
-    tf.variable(tf.tensor(values(seed + i, s[0]! * (s[1] ?? 1)), s), true, `w${i}`),
+/** Six Adam updates of two variables (random gradients from `seed`): values and moments, flat. */
+const adamOn = (backend: string, placement: 'raw' | 'corrected', seed: number) =>
+  optimizerRun(
+    backend,
+    { type: 'adam', lr: 0.01, beta1: 0.8, beta2: 0.95, epsilon: 1e-3, epsilonPlacement: placement },
+    [[37, 5], [5]],
+    seed,
+    6,
   );
-  const opt = createOptimizer({
-    type: 'adam',
-    lr: 0.01,
-    beta1: 0.8,
-    beta2: 0.95,
-    epsilon: 1e-3,
-    epsilonPlacement: placement,
-  });
-  opt.resetVariables(vars);
-  let kernels: string[] = [];
-  let tensorsAfterFirst = 0;
-  for (let k = 0; k < steps; k++) {
-    const grads = Object.fromEntries(
-      vars.map((v, i) => [v.name, tf.tensor(values(seed + 100 * (k + 1) + i, v.size), v.shape)]),
-    );
-    const info = await tf.profile(() => opt.applyGradients(grads));
-    kernels = info.kernels.map((k) => k.name);
-    tf.dispose(Object.values(grads));
-    // No tensor is left behind by a step: the count after each step is the count after the first.
-    if (k === 0) tensorsAfterFirst = tf.memory().numTensors;
-    else expect(tf.memory().numTensors).toBe(tensorsAfterFirst);
-  }
-  const state = opt.state();
-  const parts = [
-    ...vars.map((v) => v.dataSync()),
-    ...Object.values(state.arrays).map((a) => Float32Array.from(a.data)),
-  ];
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  opt.dispose();
-  tf.dispose(vars);
-  return { out, kernels };
-}
 
 describe(`Adam update kernel${skipReason}`, () => {
   nativeIt('is registered under the name @moprune/core calls, for native only', () => {

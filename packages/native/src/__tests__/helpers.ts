@@ -1,8 +1,8 @@
-import { Rng } from '@moprune/core';
+import { createOptimizer, type OptimizerConfig, Rng } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { it } from 'vitest';
+import { expect, it } from 'vitest';
 import { tryRegisterNativeBackend } from '../index.js';
 
 /** Registration result shared by every test file (registration is per process). */
@@ -70,4 +70,60 @@ export function thrown(fn: () => unknown): { name: string; code?: string; messag
     return error as { name: string; code?: string; message: string };
   }
   throw new Error('expected a throw');
+}
+
+/**
+ * Runs `steps` updates of the optimizer `config` on variables of `shapes` (initial values and every
+ * step's gradients random from `seed`) on `backend`. Checks that no step leaves a tensor behind.
+ * @returns the variables' values then every optimizer slot, flat, and the kernels of the last step.
+ */
+export async function optimizerRun(
+  backend: string,
+  config: OptimizerConfig,
+  shapes: readonly (readonly number[])[],
+  seed: number,
+  steps: number,
+): Promise<{ out: Float32Array; kernels: string[] }> {
+  await tf.setBackend(backend);
+  const vars = shapes.map((s, i) =>
+    tf.variable(
+      tf.tensor(
+        values(
+          seed + i,
+          s.reduce((a, b) => a * b, 1),
+        ),
+        [...s],
+      ),
+      true,
+      `w${i}`,
+    ),
+  );
+  const opt = createOptimizer(config);
+  opt.resetVariables(vars);
+  let kernels: string[] = [];
+  let tensorsAfterFirst = 0;
+  for (let k = 0; k < steps; k++) {
+    const grads = Object.fromEntries(
+      vars.map((v, i) => [v.name, tf.tensor(values(seed + 100 * (k + 1) + i, v.size), v.shape)]),
+    );
+    const info = await tf.profile(() => opt.applyGradients(grads));
+    kernels = info.kernels.map((x) => x.name);
+    tf.dispose(Object.values(grads));
+    // No tensor is left behind by a step: the count after each step is the count after the first.
+    if (k === 0) tensorsAfterFirst = tf.memory().numTensors;
+    else expect(tf.memory().numTensors).toBe(tensorsAfterFirst);
+  }
+  const parts = [
+    ...vars.map((v) => v.dataSync()),
+    ...Object.values(opt.state().arrays).map((a) => Float32Array.from(a.data)),
+  ];
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  opt.dispose();
+  tf.dispose(vars);
+  return { out, kernels };
 }

@@ -1,7 +1,7 @@
-import { createOptimizer, hasSgdUpdateKernel, SGD_UPDATE_KERNEL } from '@moprune/core';
+import { hasSgdUpdateKernel, SGD_UPDATE_KERNEL } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect } from 'vitest';
-import { nativeIt, registration, skipReason, thrown, values } from './helpers.js';
+import { nativeIt, optimizerRun, registration, skipReason, thrown } from './helpers.js';
 
 // @moprune/core's SGD: on cpu two to six composed elementwise ops per variable, on native this
 // package's one-pass kernel. The kernel rounds every product and sum to float in the composed ops'
@@ -17,53 +17,22 @@ const VARIANTS: readonly Variant[] = [
   { momentum: 0.8, style: 'keras', nesterov: true },
 ];
 
-/** Runs `steps` SGD updates on three variables (random gradients from `seed`); values and slots, flat. */
-async function sgdOn(
-  backend: string,
-  variant: Variant,
-  seed: number,
-  steps = 5,
-): Promise<{ out: Float32Array; kernels: string[] }> {
-  await tf.setBackend(backend);
-  // 70,001 elements run on the pool's threads, split; the others in one piece.
-  const shapes = [[37, 5], [5], [70_001]];
-  const vars = shapes.map((s, i) =>
-    tf.variable(tf.tensor(values(seed + i, s[0]! * (s[1] ?? 1)), s), true, `w${i}`),
+/** Five SGD updates of three variables (random gradients from `seed`): values and slots, flat. */
+const sgdOn = (backend: string, variant: Variant, seed: number) =>
+  optimizerRun(
+    backend,
+    {
+      type: 'sgd',
+      lr: 0.05,
+      momentum: variant.momentum,
+      momentumStyle: variant.style,
+      nesterov: variant.nesterov,
+    },
+    // 70,001 elements run on the pool's threads, split; the others in one piece.
+    [[37, 5], [5], [70_001]],
+    seed,
+    5,
   );
-  const opt = createOptimizer({
-    type: 'sgd',
-    lr: 0.05,
-    momentum: variant.momentum,
-    momentumStyle: variant.style,
-    nesterov: variant.nesterov,
-  });
-  opt.resetVariables(vars);
-  let kernels: string[] = [];
-  let tensorsAfterFirst = 0;
-  for (let k = 0; k < steps; k++) {
-    const grads = Object.fromEntries(
-      vars.map((v, i) => [v.name, tf.tensor(values(seed + 100 * (k + 1) + i, v.size), v.shape)]),
-    );
-    const info = await tf.profile(() => opt.applyGradients(grads));
-    kernels = info.kernels.map((k) => k.name);
-    tf.dispose(Object.values(grads));
-    if (k === 0) tensorsAfterFirst = tf.memory().numTensors;
-    else expect(tf.memory().numTensors).toBe(tensorsAfterFirst);
-  }
-  const parts = [
-    ...vars.map((v) => v.dataSync()),
-    ...Object.values(opt.state().arrays).map((a) => Float32Array.from(a.data)),
-  ];
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  opt.dispose();
-  tf.dispose(vars);
-  return { out, kernels };
-}
 
 const label = (v: Variant) =>
   v.momentum === 0 ? 'no momentum' : `${v.style} momentum${v.nesterov ? ', Nesterov' : ''}`;
