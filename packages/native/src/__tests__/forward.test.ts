@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect } from 'vitest';
-import { bothBackends, maxRelDiff, registration, skipReason, TOL, values } from './helpers.js';
+import { bothBackends, maxRelDiff, nativeIt, registration, skipReason, TOL, values } from './helpers.js';
 
 /**
  * Every kernel the native backend overrides must agree with the cpu backend's
@@ -507,6 +507,81 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
         tf.pad(tf.tensor(xv, s), paddings, seed % 2 === 0 ? 0 : 1.5),
       );
       expect(maxRelDiff(cpuP, nativeP)).toBe(0);
+    },
+  );
+
+  const splitCase = fc
+    .array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 })
+    .chain((s) =>
+      fc.tuple(
+        fc.constant(s),
+        fc.integer({ min: -s.length, max: s.length - 1 }),
+        fc.array(fc.nat(3), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+      ),
+    );
+
+  nativeIt('registers its own SplitV and Softmax (not the cpu kernels the backend starts from)', () => {
+    for (const name of ['SplitV', 'Softmax']) {
+      expect(tf.getKernel(name, 'native')?.kernelFunc).toBeDefined();
+      expect(tf.getKernel(name, 'native')?.kernelFunc).not.toBe(tf.getKernel(name, 'cpu')?.kernelFunc);
+    }
+  });
+
+  prop([splitCase, seed], { seed: 97, numRuns: RUNS })(
+    'SplitV into sizes (one of them -1) or equal parts, on any axis',
+    async ([s, axis, weights, equal], seed) => {
+      const xv = values(
+        seed,
+        s.reduce((p, d) => p * d, 1),
+      );
+      const d = s[axis < 0 ? axis + s.length : axis]!;
+      // Sizes summing to d, the last as -1 (tfjs infers it); or the divisors of d as equal parts.
+      const sizes: number[] = [];
+      let left = d;
+      for (const w of weights.slice(0, -1)) {
+        const n = Math.min(w, left);
+        sizes.push(n);
+        left -= n;
+      }
+      // A lone -1 (or a leading one) trips tfjs's own size inference on every backend.
+      sizes.push(sizes.length === 0 ? d : -1);
+      const parts = [1, 2, 3, 4, 5, 6, 7].filter((k) => d % k === 0).at(seed % 2 === 0 ? -1 : 0)!;
+      const split = () => tf.split(tf.tensor(xv, s), equal ? parts : sizes, axis);
+      for (let i = 0; i < (equal ? parts : sizes.length); i++) {
+        const [cpu, native] = await bothBackends(() => {
+          const out = split();
+          const keep = out[i]!;
+          for (const t of out) if (t !== keep) t.dispose();
+          return keep;
+        });
+        expect(native).toEqual(cpu);
+      }
+    },
+  );
+
+  prop(
+    [
+      fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }),
+      fc.constantFrom(1, 30, 1e4),
+      fc.constantFrom('none', 'nan', 'inf', '-inf'),
+      seed,
+    ],
+    { seed: 98, numRuns: RUNS },
+  )(
+    'Softmax over the last axis, to the bit (large, NaN and infinite logits too)',
+    async (s, scale, odd, seed) => {
+      const n = s.reduce((p, d) => p * d, 1);
+      const xv = values(seed, n).map((v) => v * scale);
+      const special = {
+        none: undefined,
+        nan: Number.NaN,
+        inf: Number.POSITIVE_INFINITY,
+        '-inf': Number.NEGATIVE_INFINITY,
+      }[odd];
+      if (special !== undefined) xv[seed % n] = special;
+      const [cpu, native] = await bothBackends(() => tf.softmax(tf.tensor(xv, s)));
+      expect(native).toEqual(cpu);
     },
   );
 
