@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { formatPercent, frontsPlotSpec, markdownTable, renderSvg, writeTextAtomic } from '@moprune/report';
-import { ANCHORS, type ImageDataset, type Net, PAPER_DENSE, TARGETS } from './configs.js';
-import type { PruneFigures, ReproduceSummary } from './reproduce.js';
+import { ANCHORS, type ImageDataset, type Net, PAPER_DENSE, PROTOCOL, TARGETS } from './configs.js';
+import { type PruneFigures, type ReproduceSummary, SCALES } from './reproduce.js';
 import type { Selection } from './runs.js';
 
 const NET_NAMES: Record<Net, string> = { lenet300: 'LeNet-300-100', lenet5: 'LeNet-5 (Caffe 20-50-500)' };
@@ -48,6 +48,17 @@ function deploymentRow(f: PruneFigures): string[] {
   ];
 }
 
+/** Which validation data a mode selects on, as the summary states it. */
+function validationText(mode: ReproduceSummary['mode']): string {
+  const scale = SCALES[mode];
+  const images = `${PROTOCOL.validationSize.toLocaleString('en-US')} training images held out`;
+  const evaluated =
+    scale.evalLimit === undefined
+      ? images
+      : `the first ${scale.evalLimit.toLocaleString('en-US')} of ${images}`;
+  return `image networks: ${evaluated}; the Transformer block: its task's own ${scale.transformer.validation.toLocaleString('en-US')} validation sequences`;
+}
+
 /** Writes `summary.md` and `front-<net>-<dataset>.svg` / `front-transformer.svg` into `outDir`. Returns the files. */
 export async function writeSummary(outDir: string, s: ReproduceSummary): Promise<string[]> {
   const files: string[] = [];
@@ -56,7 +67,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
     '',
     `Date ${s.date}; wall time ${(s.wallTimeMs / 60000).toFixed(1)} min${s.interrupted ? ' (interrupted: rerun with --resume)' : ''}.`,
     '',
-    'Every figure is selected on the validation split (5,000 held-out training images); test figures are measured on the selected networks and on every check for the fronts, never used to choose. "% remaining" counts all weights and biases.',
+    `Every figure is selected on the validation split (${validationText(s.mode)}); test figures are measured on the selected networks and on every check for the fronts, never used to choose. "% remaining" counts all weights and biases.`,
     '',
   ];
   for (const c of s.cases) {

@@ -236,6 +236,10 @@ describe('tiny end-to-end', () => {
     ]);
     const md = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(md).toContain('LOBSTER 2022 (approx.)');
+    // What selection ran on, as the tiny scale evaluates it (its first 200 held-out images; 100 sequences).
+    expect(md).toContain(
+      "validation split (image networks: the first 200 of 5,000 training images held out; the Transformer block: its task's own 100 validation sequences)",
+    );
     expect(md).toContain('Second backward pass');
     expect(readFileSync(join(out, 'front-lenet300-mnist.svg'), 'utf8')).toContain('<svg');
     expect(tf.memory().numTensors).toBeLessThan(50);
