@@ -2,8 +2,10 @@
  * Mean and spread over seeds of the full runs:
  *   npx tsx scripts/seeds.ts $(ls results/bonetta2023/full/{name}/summary.json)
  * with every run directory's summary.json as arguments.
- * Prints a Markdown table (kept = sparsest check above the floor; target =
- * sparsest check within the acceptance's error on validation).
+ * Prints a Markdown table (kept = sparsest check above the floor; drop = its
+ * test error minus the dense start's, seed by seed; target = sparsest check
+ * within the acceptance's error on validation). The Transformer block's runs
+ * are the row 'transformer / query-count'.
  */
 
 import { readSummaries, type Spread, seedRows } from '../src/seeds.js';
@@ -14,12 +16,16 @@ const pct = (s: Spread, digits: number) =>
     : `${(100 * s.mean).toFixed(digits)}% ± ${(100 * s.std).toFixed(digits)} (${(100 * s.min).toFixed(digits)}–${(100 * s.max).toFixed(digits)})`;
 const rows = seedRows(readSummaries(process.argv.slice(2)));
 console.log(
-  '| network | dataset | method | seeds | kept: % remaining | kept: test error | target: % remaining | target: test error |',
+  '| network | dataset | method | seeds | dense: test error | kept: % remaining | kept: test error | kept: drop (points) | target: % remaining | target: test error |',
 );
-console.log('| --- | --- | --- | --- | ---: | ---: | ---: | ---: |');
+console.log('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+const points = (s: Spread) =>
+  s.n === 1
+    ? (100 * s.mean).toFixed(2)
+    : `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)} (${(100 * s.min).toFixed(2)}–${(100 * s.max).toFixed(2)})`;
 for (const r of rows) {
   console.log(
-    `| ${r.net} | ${r.dataset} | ${r.method} | ${r.seeds.join(', ')} | ${r.kept ? pct(r.kept.remaining, 3) : '—'} | ${r.kept ? pct(r.kept.testError, 2) : '—'} | ${
+    `| ${r.net} | ${r.dataset} | ${r.method} | ${r.seeds.join(', ')} | ${pct(r.denseTestError, 2)} | ${r.kept ? pct(r.kept.remaining, 3) : '—'} | ${r.kept ? pct(r.kept.testError, 2) : '—'} | ${r.kept ? points(r.kept.drop) : '—'} | ${
       r.target
         ? `${pct(r.target.remaining, 3)}${r.target.seeds < r.seeds.length ? ` (${r.target.seeds} seeds)` : ''}`
         : '—'

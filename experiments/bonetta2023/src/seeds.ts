@@ -5,7 +5,7 @@
  * checkpoints' sparsity and test error.
  */
 import { readFileSync } from 'node:fs';
-import type { ReproduceSummary } from './reproduce.js';
+import type { PruneFigures, ReproduceSummary } from './reproduce.js';
 import type { Selection } from './runs.js';
 
 /** Mean, sample standard deviation, min and max of a list (n ≥ 1). */
@@ -24,7 +24,11 @@ export function spread(xs: readonly number[]): Spread {
   return { n, mean, std, min: Math.min(...xs), max: Math.max(...xs) };
 }
 
-/** One row: a network, dataset and method over the seeds that finished it. */
+/**
+ * One row: a network, dataset and method over the seeds that finished it.
+ * The Transformer block's runs are the row with `net` 'transformer' and
+ * `dataset` 'query-count'.
+ */
 export interface SeedRow {
   readonly net: string;
   readonly dataset: string;
@@ -32,7 +36,14 @@ export interface SeedRow {
   readonly seeds: readonly number[];
   /** Completed epochs per seed (a row only counts finished runs; see `status`). */
   readonly epochs: readonly number[];
-  readonly kept: { readonly remaining: Spread; readonly testError: Spread } | null;
+  /** Test error of each seed's dense start (the drop is kept − dense, seed by seed). */
+  readonly denseTestError: Spread;
+  readonly kept: {
+    readonly remaining: Spread;
+    readonly testError: Spread;
+    /** Test error of the kept network minus the dense start's, per seed. */
+    readonly drop: Spread;
+  } | null;
   readonly target: { readonly remaining: Spread; readonly testError: Spread; readonly seeds: number } | null;
 }
 
@@ -48,31 +59,48 @@ function pair(sel: readonly (Selection | null)[]) {
 
 /** Rows over the completed runs of the given summaries (interrupted runs are left out). */
 export function seedRows(summaries: readonly ReproduceSummary[]): SeedRow[] {
-  const groups = new Map<
-    string,
-    { seed: number; epochs: number; kept: Selection | null; target: Selection | null }[]
-  >();
+  type Run = {
+    seed: number;
+    epochs: number;
+    dense: number;
+    kept: Selection | null;
+    target: Selection | null;
+  };
+  const groups = new Map<string, Run[]>();
+  const add = (key: string, seed: number, dense: number, f: PruneFigures) => {
+    if (f.status !== 'completed') return;
+    const list = groups.get(key) ?? [];
+    list.push({ seed, epochs: f.epochsCompleted, dense, kept: f.kept, target: f.target });
+    groups.set(key, list);
+  };
   for (const s of summaries) {
     for (const c of s.cases) {
-      for (const f of Object.values(c.runs)) {
-        if (f.status !== 'completed') continue;
-        const key = `${c.net}\t${c.dataset}\t${f.method}`;
-        const list = groups.get(key) ?? [];
-        list.push({ seed: s.seed, epochs: f.epochsCompleted, kept: f.kept, target: f.target });
-        groups.set(key, list);
-      }
+      for (const f of Object.values(c.runs))
+        add(`${c.net}\t${c.dataset}\t${f.method}`, s.seed, c.dense.testAccuracy, f);
     }
+    // The block is pruned by relevance (its run is named 'transformer').
+    if (s.transformer)
+      add('transformer\tquery-count\trelevance', s.seed, s.transformer.dense.testAccuracy, s.transformer.run);
   }
   return [...groups.entries()].map(([key, runs]) => {
     const [net, dataset, method] = key.split('\t') as [string, string, string];
     const kept = pair(runs.map((r) => r.kept));
+    const withKept = runs.filter((r) => r.kept !== null && r.kept.testAccuracy !== null);
     return {
       net,
       dataset,
       method,
       seeds: runs.map((r) => r.seed),
       epochs: runs.map((r) => r.epochs),
-      kept: kept === null ? null : { remaining: kept.remaining, testError: kept.testError },
+      denseTestError: spread(runs.map((r) => 1 - r.dense)),
+      kept:
+        kept === null
+          ? null
+          : {
+              remaining: kept.remaining,
+              testError: kept.testError,
+              drop: spread(withKept.map((r) => r.dense - r.kept!.testAccuracy!)),
+            },
       target: pair(runs.map((r) => r.target)),
     };
   });

@@ -252,7 +252,29 @@ describe('tiny end-to-end', () => {
     expect(relevance.seeds).toEqual([2, 3]);
     expect(relevance.kept!.remaining.mean).toBeCloseTo(summary.cases[0]!.runs.relevance!.kept!.remaining, 12);
     expect(relevance.kept!.remaining.std).toBe(0);
+    expect(relevance.denseTestError.mean).toBeCloseTo(1 - summary.cases[0]!.dense.testAccuracy, 12);
     expect(spread([1, 2, 3])).toEqual({ n: 3, mean: 2, std: 1, min: 1, max: 3 });
+    // The Transformer block's runs are a row of their own, with the drop against their dense start.
+    const block = rows.find((r) => r.net === 'transformer')!;
+    expect(block).toMatchObject({ dataset: 'query-count', method: 'relevance', seeds: [2, 3] });
+    const kept = summary.transformer!.run.kept!;
+    expect(block.kept!.remaining.mean).toBeCloseTo(kept.remaining, 12);
+    expect(block.kept!.drop.mean).toBeCloseTo(
+      summary.transformer!.dense.testAccuracy - kept.testAccuracy!,
+      12,
+    );
+    // The drop is taken seed by seed: a seed whose dense start is a point worse drops a point less.
+    const worseStart = {
+      ...summary,
+      seed: 4,
+      cases: summary.cases.map((c) => ({
+        ...c,
+        dense: { ...c.dense, testAccuracy: c.dense.testAccuracy - 0.01 },
+      })),
+    };
+    const mixed = seedRows([summary, worseStart]).find((r) => r.method === 'relevance')!;
+    expect(mixed.kept!.drop.max - mixed.kept!.drop.min).toBeCloseTo(0.01, 12);
+    expect(mixed.kept!.testError.std).toBe(0);
   });
 
   it('a floor at or above the dense accuracy is refused before pruning', async () => {
