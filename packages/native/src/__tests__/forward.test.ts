@@ -1,4 +1,5 @@
 import { fc, test } from '@fast-check/vitest';
+import { selfAttention } from '@moprune/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect } from 'vitest';
 import { bothBackends, maxRelDiff, nativeIt, registration, skipReason, TOL, values } from './helpers.js';
@@ -527,6 +528,33 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
       expect(tf.getKernel(name, 'native')?.kernelFunc).not.toBe(tf.getKernel(name, 'cpu')?.kernelFunc);
     }
   });
+
+  nativeIt(
+    'self-attention through SplitV and Softmax, forward and backward, leaves no tensor or buffer behind',
+    async () => {
+      await tf.setBackend('native');
+      const x = tf.variable(tf.tensor(values(7, 4 * 6 * 8), [4, 6, 8]));
+      const kernel = tf.variable(tf.tensor(values(8, 8 * 24), [8, 24]));
+      const step = () => {
+        const { value, grads } = tf.variableGrads(() =>
+          tf.sum(tf.square(selfAttention(x, kernel, undefined, { heads: 2 }))),
+        );
+        value.dispose();
+        for (const g of Object.values(grads)) g.dispose();
+      };
+      // The backend's own count of data ids also sees kernel outputs the engine never wrapped in a tensor.
+      const dataIds = () => tf.engine().backend.numDataIds();
+      step();
+      const before = { ...tf.memory(), ids: dataIds() };
+      for (let i = 0; i < 20; i++) step();
+      const after = { ...tf.memory(), ids: dataIds() };
+      x.dispose();
+      kernel.dispose();
+      expect(after.numTensors).toBe(before.numTensors);
+      expect(after.numDataBuffers).toBe(before.numDataBuffers);
+      expect(after.ids).toBe(before.ids);
+    },
+  );
 
   prop([splitCase, seed], { seed: 97, numRuns: RUNS })(
     'SplitV into sizes (one of them -1) or equal parts, on any axis',
