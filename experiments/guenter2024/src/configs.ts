@@ -130,7 +130,9 @@ export interface ConfigOptions {
 /** Codes of {@link Guenter2024Error}. */
 export type Guenter2024ErrorCode =
   /** An option is invalid; `issues` names every one. */
-  'INVALID_OPTIONS';
+  | 'INVALID_OPTIONS'
+  /** Summaries to merge are of different networks, data or modes, or not summaries of this reproduction. */
+  | 'INCOMPATIBLE_SUMMARIES';
 
 /** A bad input of the reproduction, found before any training. `name` is always `'Guenter2024Error'`. */
 export class Guenter2024Error extends MopruneError<Guenter2024ErrorCode> {

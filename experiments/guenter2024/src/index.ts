@@ -41,6 +41,7 @@ export {
   type Analysis,
   analyse,
   type Front,
+  mergeSummaries,
   type SettingFigures,
   summaryMarkdown,
   writeSummary,

@@ -207,6 +207,8 @@ export interface ReproduceSummary {
   readonly results: readonly RunResult[];
   readonly interrupted: boolean;
   readonly wallMs: number;
+  /** Where the parts of a merged summary came from ({@link mergeSummaries}); absent for a reproduction's own. */
+  readonly sources?: readonly string[];
 }
 
 const isFiniteIn = (v: unknown, lo: number, hi: number) =>

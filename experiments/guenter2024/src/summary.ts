@@ -6,6 +6,7 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { formatIssues, type Issue } from '@moprune/core';
 import {
   barPlotSpec,
   frontsPlotSpec,
@@ -15,7 +16,7 @@ import {
   writeTextAtomic,
 } from '@moprune/report';
 import { hypervolume, nonDominatedIndices } from '@moprune/solvers';
-import type { Net, Sites, UserParameters } from './configs.js';
+import { Guenter2024Error, type Net, type Sites, type UserParameters } from './configs.js';
 import type { ReproduceSummary, RunResult } from './reproduce.js';
 
 /** The runs of one setting (gate kind and user parameters) over seeds, averaged. */
@@ -120,6 +121,79 @@ export function analyse(s: ReproduceSummary): Analysis {
   return { settings, dense: denseAt >= 0 ? denseAt : null, fronts, headline };
 }
 
+/**
+ * One summary of the runs of several: the fronts, means over seeds and the headline over runs that were
+ * trained into different output directories (a γ grid run in parts, the `sites` study beside the `gamma`
+ * study, seeds added later). A run found in more than one part (same name) is taken from the part with the
+ * latest date (of parts with the same date, the one listed last). The merged summary's date is the latest part's, its wall time the parts' sum, its study the
+ * first part's; `sources` names the parts (pass their paths), and the Markdown report lists them.
+ * @throws Guenter2024Error `INCOMPATIBLE_SUMMARIES` when there are no parts, a part is not a summary of
+ * this reproduction, or the parts differ in network, data or mode (their figures are not comparable)
+ */
+export function mergeSummaries(
+  parts: readonly ReproduceSummary[],
+  sources?: readonly string[],
+): ReproduceSummary {
+  const where = (i: number) => sources?.[i] ?? `part ${i + 1}`;
+  if (parts.length === 0) throw new Guenter2024Error('INCOMPATIBLE_SUMMARIES', 'no summaries to merge');
+  if (sources !== undefined && sources.length !== parts.length)
+    throw new Guenter2024Error(
+      'INCOMPATIBLE_SUMMARIES',
+      `${sources.length} sources named for ${parts.length} summaries`,
+    );
+  const issues: Issue[] = [];
+  parts.forEach((p, i) => {
+    if (p?.experiment !== 'guenter2024' || !Array.isArray(p.results))
+      issues.push({
+        path: where(i),
+        message: 'is not a guenter2024 summary (summary.json of a reproduction)',
+      });
+  });
+  if (issues.length === 0) {
+    const first = parts[0]!;
+    for (const field of ['net', 'data', 'mode'] as const) {
+      parts.forEach((p, i) => {
+        if (p[field] !== first[field])
+          issues.push({
+            path: `${where(i)}.${field}`,
+            message: `is ${JSON.stringify(p[field])}, but ${where(0)} has ${JSON.stringify(first[field])}`,
+          });
+      });
+    }
+  }
+  if (issues.length > 0)
+    throw new Guenter2024Error(
+      'INCOMPATIBLE_SUMMARIES',
+      `cannot merge the summaries:\n${formatIssues(issues)}`,
+      {
+        issues,
+      },
+    );
+  const order = parts.map((_, i) => i).sort((a, b) => parts[a]!.date.localeCompare(parts[b]!.date) || a - b);
+  const byName = new Map<string, RunResult>();
+  for (const i of order) for (const r of parts[i]!.results) byName.set(r.name, r);
+  const results = parts
+    .flatMap((p) => p.results)
+    .filter((r, at, all) => {
+      const chosen = byName.get(r.name);
+      return chosen === r && all.indexOf(r) === at;
+    });
+  const latest = parts[order[order.length - 1]!]!;
+  return {
+    experiment: 'guenter2024',
+    mode: parts[0]!.mode,
+    study: parts[0]!.study,
+    net: parts[0]!.net,
+    data: parts[0]!.data,
+    seeds: [...new Set(results.map((r) => r.seed))].sort((a, b) => a - b),
+    date: latest.date,
+    results,
+    interrupted: parts.some((p) => p.interrupted),
+    wallMs: parts.reduce((t, p) => t + p.wallMs, 0),
+    sources: parts.map((_, i) => where(i)),
+  };
+}
+
 const pct = (x: number, digits = 2) => (Number.isFinite(x) ? `${(100 * x).toFixed(digits)}%` : '—');
 const pm = (s: { mean: number; sd: number }, n: number, digits = 2) =>
   n > 1 ? `${pct(s.mean, digits)} ± ${(100 * s.sd).toFixed(digits)}` : pct(s.mean, digits);
@@ -169,6 +243,9 @@ export function summaryMarkdown(s: ReproduceSummary, a: Analysis = analyse(s)): 
       s.interrupted ? ' (interrupted: rerun with --resume)' : ''
     }.`,
     '',
+    ...(s.sources === undefined
+      ? []
+      : [`Merged from ${s.sources.length} summaries: ${s.sources.map((x) => `\`${x}\``).join(', ')}.`, '']),
     'FLOPs are multiply–accumulates per sample; "kept" is the deterministic network of the end (θ > ½) compacted — what inference runs. Accuracies are of that network (BatchNorm statistics recomputed for it). Means ± sample standard deviation over seeds.',
     '',
     '## Settings',

@@ -13,6 +13,7 @@ import {
   GRIDS,
   guenterConfig,
   measureKept,
+  mergeSummaries,
   optionsFromArgs,
   planRuns,
   type ReproduceSummary,
@@ -345,6 +346,81 @@ describe('analysis', () => {
     expect(all.hypervolume.test).toBeCloseTo(0.8 * 0.93, 12);
     const units = a.fronts.find((f) => f.sites === 'units')!;
     expect(units.hypervolume.test).toBeCloseTo(0.3 * 0.9, 12);
+  });
+
+  it('merges summaries of runs trained apart: one front per gate kind over all their runs', () => {
+    const g = (gamma: number) => ({ gamma, alpha: 1, beta: 0.5 });
+    const at = (date: string, results: RunResult[], o: Partial<ReproduceSummary> = {}) => ({
+      ...summary(results),
+      date,
+      wallMs: 60_000,
+      ...o,
+    });
+    const unitsLow = run({ sites: 'units', seed: 0, params: g(0.3), testAccuracy: 0.93, flopsRemoved: 0.5 });
+    const unitsHigh = run({ sites: 'units', seed: 0, params: g(1), testAccuracy: 0.9, flopsRemoved: 0.8 });
+    const dense = run({ sites: 'none', seed: 0, testAccuracy: 0.935 });
+    const denseAgain = { ...dense, testAccuracy: 0.94 };
+    const seed1 = run({ sites: 'units', seed: 1, params: g(1), testAccuracy: 0.92, flopsRemoved: 0.7 });
+    const merged = mergeSummaries(
+      [
+        at('2026-12-06T10:00:00Z', [denseAgain, unitsHigh], { interrupted: true, seeds: [0] }),
+        at('2026-12-05T10:00:00Z', [dense, unitsLow]),
+        at('2026-12-06T11:00:00Z', [seed1], { seeds: [1] }),
+      ],
+      ['a/summary.json', 'b/summary.json', 'c/summary.json'],
+    );
+    // The dense run of both a and b is taken once, from a (the later date).
+    expect(merged.results.map((r) => r.name)).toEqual([
+      dense.name,
+      unitsHigh.name,
+      unitsLow.name,
+      seed1.name,
+    ]);
+    expect(merged.results[0]!.testAccuracy).toBe(0.94);
+    expect(merged.seeds).toEqual([0, 1]);
+    expect(merged.date).toBe('2026-12-06T11:00:00Z');
+    expect(merged.interrupted).toBe(true);
+    expect(merged.wallMs).toBe(180_000);
+    expect(merged.sources).toEqual(['a/summary.json', 'b/summary.json', 'c/summary.json']);
+    const a = analyse(merged);
+    const units = a.fronts.find((f) => f.sites === 'units')!;
+    // γ = 1 averages seeds 0 and 1: (FLOPs kept 0.25, error 0.09); γ = 0.3: (0.5, 0.07). Both non-dominated.
+    expect(units.points.map((i) => a.settings[i]!.params.gamma).sort()).toEqual([0.3, 1]);
+    expect(units.front).toHaveLength(2);
+    expect(units.hypervolume.test).toBeCloseTo((1 - 0.25) * (1 - 0.09) + (1 - 0.5) * (0.09 - 0.07), 12);
+    expect(summaryMarkdown(merged)).toContain(
+      'Merged from 3 summaries: `a/summary.json`, `b/summary.json`, `c/summary.json`.',
+    );
+    expect(summaryMarkdown(summary([dense]))).not.toContain('Merged from');
+    // Parts of the same date: the one listed later wins.
+    const tie = mergeSummaries([at('2026-12-06', [dense]), at('2026-12-06', [denseAgain])]);
+    expect(tie.results.map((r) => r.testAccuracy)).toEqual([0.94]);
+    expect(tie.sources).toEqual(['part 1', 'part 2']);
+  });
+
+  it('refuses to merge summaries of another network, data or mode, or what is not a summary', () => {
+    const s = summary([run({ sites: 'none', seed: 0 })]);
+    const refused = (parts: unknown[], sources?: string[]) => {
+      try {
+        mergeSummaries(parts as ReproduceSummary[], sources);
+      } catch (e) {
+        return e as Error & { code: string; issues?: { path: string; message: string }[] };
+      }
+      throw new Error('merged');
+    };
+    const e = refused(
+      [s, { ...s, net: 'resnet56', mode: 'quick' }, { ...s, data: 'mnist' }],
+      ['x', 'y', 'z'],
+    );
+    expect(e.name).toBe('Guenter2024Error');
+    expect(e.code).toBe('INCOMPATIBLE_SUMMARIES');
+    expect(e.issues!.map((i) => i.path)).toEqual(['y.net', 'z.data', 'y.mode']);
+    expect(e.message).toContain('is "resnet56", but x has "resnet20"');
+    expect(refused([s, { experiment: 'bonetta2023', cases: [] }]).issues!.map((i) => i.path)).toEqual([
+      'part 2',
+    ]);
+    expect(refused([]).message).toBe('no summaries to merge');
+    expect(refused([s], ['a', 'b']).code).toBe('INCOMPATIBLE_SUMMARIES');
   });
 
   it('says what load the inference timings ran at, and that they are not measurements above the cores', () => {
