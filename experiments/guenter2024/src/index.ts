@@ -23,6 +23,7 @@ export {
   type InferenceFigures,
   type LayerSurvival,
   type Mode,
+  machineDescription,
   measureKept,
   type PlannedRun,
   planRuns,

@@ -9,7 +9,7 @@
  * epoch, and its inference time against the dense network's.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   compact,
@@ -207,12 +207,24 @@ export interface ReproduceSummary {
   readonly results: readonly RunResult[];
   readonly interrupted: boolean;
   readonly wallMs: number;
+  /**
+   * The machine the runs trained on (cores, CPU model, `MOPRUNE_NATIVE_THREADS`), as the reproduction
+   * recorded it; absent in summaries written before it was recorded (the report then describes the
+   * machine writing it).
+   */
+  readonly machine?: string;
   /** Where the parts of a merged summary came from ({@link mergeSummaries}); absent for a reproduction's own. */
   readonly sources?: readonly string[];
 }
 
 const isFiniteIn = (v: unknown, lo: number, hi: number) =>
   typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi;
+
+/** This machine: cores, CPU model and the native backend's thread setting, as reports print it. */
+export function machineDescription(): string {
+  const cpu = cpus();
+  return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, MOPRUNE_NATIVE_THREADS=${process.env.MOPRUNE_NATIVE_THREADS ?? 'default'}`;
+}
 
 /** The networks without residual blocks (no layer gates). */
 const PLAIN: ReadonlySet<Net> = new Set(['lenet300']);
@@ -580,6 +592,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     results,
     interrupted,
     wallMs: Date.now() - started,
+    machine: machineDescription(),
   };
 
   async function runOne(r: PlannedRun): Promise<RunResult> {

@@ -4,7 +4,6 @@
  * their 2-D hypervolumes, the headline point chosen on validation, the
  * per-layer survival chart and the step time per epoch next to the FLOPs.
  */
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { formatIssues, type Issue } from '@moprune/core';
 import {
@@ -17,7 +16,7 @@ import {
 } from '@moprune/report';
 import { hypervolume, nonDominatedIndices } from '@moprune/solvers';
 import { Guenter2024Error, type Net, type Sites, type UserParameters } from './configs.js';
-import type { ReproduceSummary, RunResult } from './reproduce.js';
+import { machineDescription, type ReproduceSummary, type RunResult } from './reproduce.js';
 
 /** The runs of one setting (gate kind and user parameters) over seeds, averaged. */
 export interface SettingFigures {
@@ -179,6 +178,7 @@ export function mergeSummaries(
       return chosen === r && all.indexOf(r) === at;
     });
   const latest = parts[order[order.length - 1]!]!;
+  const machines = [...new Set(parts.flatMap((p) => (p.machine === undefined ? [] : [p.machine])))];
   return {
     experiment: 'guenter2024',
     mode: parts[0]!.mode,
@@ -190,6 +190,7 @@ export function mergeSummaries(
     results,
     interrupted: parts.some((p) => p.interrupted),
     wallMs: parts.reduce((t, p) => t + p.wallMs, 0),
+    ...(machines.length === 0 ? {} : { machine: machines.join('; ') }),
     sources: parts.map((_, i) => where(i)),
   };
 }
@@ -210,11 +211,6 @@ const settingLabel = (x: { sites: Sites; params: UserParameters }, net: Net) =>
   x.sites === 'none'
     ? SITE_NAMES.none
     : `${siteName(x.sites, net)}, γ = ${x.params.gamma}, α = ${x.params.alpha}, β = ${x.params.beta}`;
-
-const machine = () => {
-  const cpu = cpus();
-  return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, MOPRUNE_NATIVE_THREADS=${process.env.MOPRUNE_NATIVE_THREADS ?? 'default'}`;
-};
 
 /**
  * The load the inference timings ran at: one line under the settings table, and a warning when the
@@ -239,7 +235,7 @@ export function summaryMarkdown(s: ReproduceSummary, a: Analysis = analyse(s)): 
   const md = [
     `# Guenter & Sideris (2024) — ${s.study} study, ${s.net} on ${s.data}`,
     '',
-    `Date ${s.date}; ${s.mode} mode; seeds ${s.seeds.join(', ')}; machine: ${machine()}; wall time ${(s.wallMs / 60000).toFixed(1)} min${
+    `Date ${s.date}; ${s.mode} mode; seeds ${s.seeds.join(', ')}; machine: ${s.machine ?? machineDescription()}; wall time ${(s.wallMs / 60000).toFixed(1)} min${
       s.interrupted ? ' (interrupted: rerun with --resume)' : ''
     }.`,
     '',

@@ -12,6 +12,7 @@ import {
   epochFigures,
   GRIDS,
   guenterConfig,
+  machineDescription,
   measureKept,
   mergeSummaries,
   optionsFromArgs,
@@ -363,9 +364,9 @@ describe('analysis', () => {
     const seed1 = run({ sites: 'units', seed: 1, params: g(1), testAccuracy: 0.92, flopsRemoved: 0.7 });
     const merged = mergeSummaries(
       [
-        at('2026-12-06T10:00:00Z', [denseAgain, unitsHigh], { interrupted: true, seeds: [0] }),
+        at('2026-12-06T10:00:00Z', [denseAgain, unitsHigh], { interrupted: true, seeds: [0], machine: 'M1' }),
         at('2026-12-05T10:00:00Z', [dense, unitsLow]),
-        at('2026-12-06T11:00:00Z', [seed1], { seeds: [1] }),
+        at('2026-12-06T11:00:00Z', [seed1], { seeds: [1], machine: 'M2' }),
       ],
       ['a/summary.json', 'b/summary.json', 'c/summary.json'],
     );
@@ -391,11 +392,22 @@ describe('analysis', () => {
     expect(summaryMarkdown(merged)).toContain(
       'Merged from 3 summaries: `a/summary.json`, `b/summary.json`, `c/summary.json`.',
     );
+    // The machines the parts recorded, each once; the report prints them, not the merging machine.
+    expect(merged.machine).toBe('M1; M2');
+    expect(summaryMarkdown(merged)).toContain('; machine: M1; M2;');
+    expect(
+      mergeSummaries([
+        at('2026-12-06', [dense], { machine: 'M1' }),
+        at('2026-12-06', [dense], { machine: 'M1' }),
+      ]).machine,
+    ).toBe('M1');
     expect(summaryMarkdown(summary([dense]))).not.toContain('Merged from');
     // Parts of the same date: the one listed later wins.
     const tie = mergeSummaries([at('2026-12-06', [dense]), at('2026-12-06', [denseAgain])]);
     expect(tie.results.map((r) => r.testAccuracy)).toEqual([0.94]);
     expect(tie.sources).toEqual(['part 1', 'part 2']);
+    expect(tie.machine).toBeUndefined();
+    expect(summaryMarkdown(tie)).toContain(`; machine: ${machineDescription()};`);
   });
 
   it('refuses to merge summaries of another network, data or mode, or what is not a summary', () => {
