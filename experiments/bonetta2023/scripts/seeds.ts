@@ -2,9 +2,11 @@
  * Mean and spread over seeds of the full runs:
  *   npx tsx scripts/seeds.ts $(ls results/bonetta2023/full/{name}/summary.json)
  * with every run directory's summary.json as arguments.
- * Prints a Markdown table (kept = sparsest check above the floor; drop = its
- * test error minus the dense start's, seed by seed; target = sparsest check
- * within the acceptance's error on validation). The Transformer block's runs
+ * Prints a Markdown table, a row per network, dataset, method, floor and
+ * mode; two runs of one seed in a row are refused (DUPLICATE_SEED). Kept =
+ * sparsest check above the floor; drop = its test error minus the dense
+ * start's, seed by seed; target = sparsest check within the acceptance's
+ * error on validation. The Transformer block's runs
  * are the row 'transformer / query-count'.
  */
 
@@ -16,16 +18,16 @@ const pct = (s: Spread, digits: number) =>
     : `${(100 * s.mean).toFixed(digits)}% ± ${(100 * s.std).toFixed(digits)} (${(100 * s.min).toFixed(digits)}–${(100 * s.max).toFixed(digits)})`;
 const rows = seedRows(readSummaries(process.argv.slice(2)));
 console.log(
-  '| network | dataset | method | seeds | dense: test error | kept: % remaining | kept: test error | kept: drop (points) | target: % remaining | target: test error |',
+  '| network | dataset | method | floor | seeds | dense: test error | kept: % remaining | kept: test error | kept: drop (points) | target: % remaining | target: test error |',
 );
-console.log('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 const points = (s: Spread) =>
   s.n === 1
     ? (100 * s.mean).toFixed(2)
     : `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)} (${(100 * s.min).toFixed(2)}–${(100 * s.max).toFixed(2)})`;
 for (const r of rows) {
   console.log(
-    `| ${r.net} | ${r.dataset} | ${r.method} | ${r.seeds.join(', ')} | ${pct(r.denseTestError, 2)} | ${r.kept ? pct(r.kept.remaining, 3) : '—'} | ${r.kept ? pct(r.kept.testError, 2) : '—'} | ${r.kept ? points(r.kept.drop) : '—'} | ${
+    `| ${r.net}${r.mode === 'full' ? '' : ` (${r.mode})`} | ${r.dataset} | ${r.method} | ${(100 * r.floor).toFixed(1)}% | ${r.seeds.join(', ')} | ${pct(r.denseTestError, 2)} | ${r.kept ? pct(r.kept.remaining, 3) : '—'} | ${r.kept ? pct(r.kept.testError, 2) : '—'} | ${r.kept ? points(r.kept.drop) : '—'} | ${
       r.target
         ? `${pct(r.target.remaining, 3)}${r.target.seeds < r.seeds.length ? ` (${r.target.seeds} seeds)` : ''}`
         : '—'

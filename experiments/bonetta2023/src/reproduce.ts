@@ -122,7 +122,12 @@ export type Bonetta2023ErrorCode =
    */
   | 'STALE_PRETRAINED'
   /** A pruning run of the sweep failed for good (its trial's error is in the sweep's state file). */
-  | 'RUN_FAILED';
+  | 'RUN_FAILED'
+  /**
+   * Summaries given to {@link seedRows} hold two completed runs of one seed in the same row (network,
+   * dataset, method, floor and mode) — reruns with other options: they are not two seeds.
+   */
+  | 'DUPLICATE_SEED';
 
 /** A bad input of {@link reproduce}, found before any pruning run. `name` is always `'Bonetta2023Error'`. */
 export class Bonetta2023Error extends MopruneError<Bonetta2023ErrorCode> {

@@ -5,7 +5,7 @@
  * checkpoints' sparsity and test error.
  */
 import { readFileSync } from 'node:fs';
-import type { PruneFigures, ReproduceSummary } from './reproduce.js';
+import { Bonetta2023Error, type Mode, type PruneFigures, type ReproduceSummary } from './reproduce.js';
 import type { Selection } from './runs.js';
 
 /** Mean, sample standard deviation, min and max of a list (n ≥ 1). */
@@ -25,7 +25,9 @@ export function spread(xs: readonly number[]): Spread {
 }
 
 /**
- * One row: a network, dataset and method over the seeds that finished it.
+ * One row: a network, dataset and method, at one validation floor and run
+ * size, over the seeds that finished it (runs at another floor or in another
+ * mode are another row: their figures are not samples of the same setting).
  * The Transformer block's runs are the row with `net` 'transformer' and
  * `dataset` 'query-count'.
  */
@@ -33,6 +35,9 @@ export interface SeedRow {
   readonly net: string;
   readonly dataset: string;
   readonly method: string;
+  /** The validation floor of the runs (accuracy a check must be above to prune). */
+  readonly floor: number;
+  readonly mode: Mode;
   readonly seeds: readonly number[];
   /** Completed epochs per seed (a row only counts finished runs; see `status`). */
   readonly epochs: readonly number[];
@@ -57,39 +62,75 @@ function pair(sel: readonly (Selection | null)[]) {
   };
 }
 
-/** Rows over the completed runs of the given summaries (interrupted runs are left out). */
+/**
+ * Rows over the completed runs of the given summaries (interrupted runs are left out), one per network,
+ * dataset, method, floor and mode.
+ * @throws Bonetta2023Error `DUPLICATE_SEED` when one row would hold two runs of the same seed
+ */
 export function seedRows(summaries: readonly ReproduceSummary[]): SeedRow[] {
   type Run = {
     seed: number;
+    date: string;
     epochs: number;
     dense: number;
     kept: Selection | null;
     target: Selection | null;
   };
-  const groups = new Map<string, Run[]>();
-  const add = (key: string, seed: number, dense: number, f: PruneFigures) => {
+  type Row = { net: string; dataset: string; method: string; floor: number; mode: Mode; runs: Run[] };
+  const groups = new Map<string, Row>();
+  const add = (
+    s: ReproduceSummary,
+    net: string,
+    dataset: string,
+    floor: number,
+    dense: number,
+    f: PruneFigures,
+  ) => {
     if (f.status !== 'completed') return;
-    const list = groups.get(key) ?? [];
-    list.push({ seed, epochs: f.epochsCompleted, dense, kept: f.kept, target: f.target });
-    groups.set(key, list);
+    const method = f.method === 'transformer' ? 'relevance' : f.method;
+    const key = JSON.stringify([net, dataset, method, floor, s.mode]);
+    const row = groups.get(key) ?? { net, dataset, method, floor, mode: s.mode, runs: [] };
+    const twin = row.runs.find((r) => r.seed === s.seed);
+    if (twin !== undefined)
+      throw new Bonetta2023Error(
+        'DUPLICATE_SEED',
+        `two completed runs of seed ${s.seed} for ${net} / ${dataset} / ${method} at floor ${floor} (${s.mode} mode), in the summaries of ${twin.date} and ${s.date}: reruns with other options are not seeds; give one of them`,
+        { details: { net, dataset, method, floor, mode: s.mode, seed: s.seed, dates: [twin.date, s.date] } },
+      );
+    row.runs.push({
+      seed: s.seed,
+      date: s.date,
+      epochs: f.epochsCompleted,
+      dense,
+      kept: f.kept,
+      target: f.target,
+    });
+    groups.set(key, row);
   };
   for (const s of summaries) {
     for (const c of s.cases) {
-      for (const f of Object.values(c.runs))
-        add(`${c.net}\t${c.dataset}\t${f.method}`, s.seed, c.dense.testAccuracy, f);
+      for (const f of Object.values(c.runs)) add(s, c.net, c.dataset, c.floor, c.dense.testAccuracy, f);
     }
     // The block is pruned by relevance (its run is named 'transformer').
     if (s.transformer)
-      add('transformer\tquery-count\trelevance', s.seed, s.transformer.dense.testAccuracy, s.transformer.run);
+      add(
+        s,
+        'transformer',
+        'query-count',
+        s.transformer.floor,
+        s.transformer.dense.testAccuracy,
+        s.transformer.run,
+      );
   }
-  return [...groups.entries()].map(([key, runs]) => {
-    const [net, dataset, method] = key.split('\t') as [string, string, string];
+  return [...groups.values()].map(({ net, dataset, method, floor, mode, runs }) => {
     const kept = pair(runs.map((r) => r.kept));
     const withKept = runs.filter((r) => r.kept !== null && r.kept.testAccuracy !== null);
     return {
       net,
       dataset,
       method,
+      floor,
+      mode,
       seeds: runs.map((r) => r.seed),
       epochs: runs.map((r) => r.epochs),
       denseTestError: spread(runs.map((r) => 1 - r.dense)),

@@ -277,6 +277,47 @@ describe('tiny end-to-end', () => {
     expect(mixed.kept!.testError.std).toBe(0);
   });
 
+  it('aggregates seeds per floor and mode, and refuses two runs of one seed in a row', () => {
+    const c = summary.cases[0]!;
+    const lowFloor = { ...summary, seed: 3, cases: [{ ...c, floor: c.floor - 0.01 }] };
+    const quick = { ...summary, seed: 4, mode: 'quick' as const };
+    const rows = seedRows([summary, lowFloor, quick]).filter(
+      (r) => r.net === c.net && r.method === 'relevance',
+    );
+    expect(rows.map((r) => [r.floor, r.mode, r.seeds])).toEqual([
+      [c.floor, 'tiny', [2]],
+      [c.floor - 0.01, 'tiny', [3]],
+      [c.floor, 'quick', [4]],
+    ]);
+    const block = seedRows([summary]).find((r) => r.net === 'transformer')!;
+    expect(block.floor).toBe(summary.transformer!.floor);
+    // The same seed again (a rerun with other options) is not a second seed.
+    const rerun = { ...summary, date: '2026-12-06T12:00:00.000Z' };
+    let error: (Error & { code?: string; details?: Record<string, unknown> }) | undefined;
+    try {
+      seedRows([summary, rerun]);
+    } catch (e) {
+      error = e as typeof error;
+    }
+    expect(error).toMatchObject({ name: 'Bonetta2023Error', code: 'DUPLICATE_SEED' });
+    expect(error!.message).toContain(`two completed runs of seed 2 for ${c.net} / ${c.dataset} / `);
+    expect(error!.details).toMatchObject({ seed: 2, dates: [summary.date, rerun.date] });
+    // An interrupted rerun is not a run: nothing to refuse.
+    const interrupted = {
+      ...rerun,
+      cases: [
+        {
+          ...c,
+          runs: Object.fromEntries(
+            Object.entries(c.runs).map(([k, f]) => [k, { ...f!, status: 'interrupted' }]),
+          ),
+        },
+      ],
+      transformer: null,
+    } as typeof summary;
+    expect(seedRows([summary, interrupted]).find((r) => r.method === 'relevance')!.seeds).toEqual([2]);
+  });
+
   it('a floor at or above the dense accuracy is refused before pruning', async () => {
     await expect(
       reproduce({ mode: 'tiny', outDir: out, seed: 2, floor: 0.99, transformer: false }),
