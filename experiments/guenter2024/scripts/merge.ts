@@ -20,6 +20,13 @@ if (out === undefined || inputs.length === 0) {
   process.exit(2);
 }
 const paths = inputs.map((p) => (existsSync(p) && statSync(p).isDirectory() ? join(p, 'summary.json') : p));
+const missing = paths.filter((p) => !existsSync(p));
+if (missing.length > 0) {
+  console.error(
+    `merge: no summary at ${missing.join(', ')} (give a summary.json or a reproduction's output directory)`,
+  );
+  process.exit(2);
+}
 const parts = paths.map((p) => {
   const { analysis: _derived, ...summary } = JSON.parse(readFileSync(p, 'utf8')) as ReproduceSummary & {
     analysis?: unknown;

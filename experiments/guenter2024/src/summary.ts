@@ -124,8 +124,9 @@ export function analyse(s: ReproduceSummary): Analysis {
  * One summary of the runs of several: the fronts, means over seeds and the headline over runs that were
  * trained into different output directories (a γ grid run in parts, the `sites` study beside the `gamma`
  * study, seeds added later). A run found in more than one part (same name) is taken from the part with the
- * latest date (of parts with the same date, the one listed last). The merged summary's date is the latest part's, its wall time the parts' sum, its study the
- * first part's; `sources` names the parts (pass their paths), and the Markdown report lists them.
+ * latest date (of parts with the same date, the one listed last). The merged summary's date is the latest
+ * part's, its wall time the parts' sum, its study the first part's, its machine the parts' machines;
+ * `sources` names the parts (pass their paths), and the Markdown report lists them.
  * @throws Guenter2024Error `INCOMPATIBLE_SUMMARIES` when there are no parts, a part is not a summary of
  * this reproduction, or the parts differ in network, data or mode (their figures are not comparable)
  */
@@ -171,12 +172,9 @@ export function mergeSummaries(
   const order = parts.map((_, i) => i).sort((a, b) => parts[a]!.date.localeCompare(parts[b]!.date) || a - b);
   const byName = new Map<string, RunResult>();
   for (const i of order) for (const r of parts[i]!.results) byName.set(r.name, r);
-  const results = parts
-    .flatMap((p) => p.results)
-    .filter((r, at, all) => {
-      const chosen = byName.get(r.name);
-      return chosen === r && all.indexOf(r) === at;
-    });
+  // Each chosen run once, in the order the parts list them (delete is true only the first time).
+  const chosen = new Set(byName.values());
+  const results = parts.flatMap((p) => p.results).filter((r) => chosen.delete(r));
   const latest = parts[order[order.length - 1]!]!;
   const machines = [...new Set(parts.flatMap((p) => (p.machine === undefined ? [] : [p.machine])))];
   return {

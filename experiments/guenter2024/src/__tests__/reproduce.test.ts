@@ -407,6 +407,9 @@ describe('analysis', () => {
     expect(tie.results.map((r) => r.testAccuracy)).toEqual([0.94]);
     expect(tie.sources).toEqual(['part 1', 'part 2']);
     expect(tie.machine).toBeUndefined();
+    // The same summary given twice: its runs once each.
+    const twice = at('2026-12-06', [dense, unitsLow]);
+    expect(mergeSummaries([twice, twice]).results.map((r) => r.name)).toEqual([dense.name, unitsLow.name]);
     expect(summaryMarkdown(tie)).toContain(`; machine: ${machineDescription()};`);
   });
 
