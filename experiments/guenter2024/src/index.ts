@@ -1,3 +1,5 @@
+/** Re-exported from `@moprune/report`, where the other reproductions take it from. */
+export { machineDescription } from '@moprune/report';
 export {
   type ConfigOptions,
   type Data,
@@ -23,7 +25,6 @@ export {
   type InferenceFigures,
   type LayerSurvival,
   type Mode,
-  machineDescription,
   measureKept,
   type PlannedRun,
   planRuns,

@@ -9,7 +9,7 @@
  * epoch, and its inference time against the dense network's.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   compact,
@@ -29,6 +29,7 @@ import {
   saveNetworkSnapshot,
   type TrainCallback,
 } from '@moprune/core/node';
+import { machineDescription } from '@moprune/report';
 import '@moprune/datasets/register';
 import '@moprune/models';
 import '@moprune/objectives';
@@ -219,12 +220,6 @@ export interface ReproduceSummary {
 
 const isFiniteIn = (v: unknown, lo: number, hi: number) =>
   typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi;
-
-/** This machine: cores, CPU model and the native backend's thread setting, as reports print it. */
-export function machineDescription(): string {
-  const cpu = cpus();
-  return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, MOPRUNE_NATIVE_THREADS=${process.env.MOPRUNE_NATIVE_THREADS ?? 'default'}`;
-}
 
 /** The networks without residual blocks (no layer gates). */
 const PLAIN: ReadonlySet<Net> = new Set(['lenet300']);

@@ -10,13 +10,15 @@ import {
   barPlotSpec,
   frontsPlotSpec,
   linePlotSpec,
+  machineDescription,
+  machinesOf,
   markdownTable,
   renderSvg,
   writeTextAtomic,
 } from '@moprune/report';
 import { hypervolume, nonDominatedIndices } from '@moprune/solvers';
 import { Guenter2024Error, type Net, type Sites, type UserParameters } from './configs.js';
-import { machineDescription, type ReproduceSummary, type RunResult } from './reproduce.js';
+import type { ReproduceSummary, RunResult } from './reproduce.js';
 
 /** The runs of one setting (gate kind and user parameters) over seeds, averaged. */
 export interface SettingFigures {
@@ -176,7 +178,7 @@ export function mergeSummaries(
   const chosen = new Set(byName.values());
   const results = parts.flatMap((p) => p.results).filter((r) => chosen.delete(r));
   const latest = parts[order[order.length - 1]!]!;
-  const machines = [...new Set(parts.flatMap((p) => (p.machine === undefined ? [] : [p.machine])))];
+  const recorded = parts.flatMap((p) => (p.machine === undefined ? [] : [p.machine]));
   return {
     experiment: 'guenter2024',
     mode: parts[0]!.mode,
@@ -188,7 +190,7 @@ export function mergeSummaries(
     results,
     interrupted: parts.some((p) => p.interrupted),
     wallMs: parts.reduce((t, p) => t + p.wallMs, 0),
-    ...(machines.length === 0 ? {} : { machine: machines.join('; ') }),
+    ...(recorded.length === 0 ? {} : { machine: machinesOf(recorded) }),
     sources: parts.map((_, i) => where(i)),
   };
 }

@@ -27,6 +27,7 @@ import { hps, mdmtn } from '@moprune/models';
 import '@moprune/objectives';
 import '@moprune/pruners';
 import { rowLayout, toRows } from '@moprune/pruners/kit';
+import { machineDescription } from '@moprune/report';
 import { hypervolume, nonDominatedIndices } from '@moprune/solvers';
 import {
   type AlForm,
@@ -264,6 +265,12 @@ export interface ReproduceSummary {
   readonly parameters: { readonly network: number; readonly alphas: number };
   readonly interrupted: boolean;
   readonly wallMs: number;
+  /**
+   * The machine the runs trained on (cores, CPU model, `MOPRUNE_NATIVE_THREADS`), recorded when
+   * the summary is made; absent in summaries written before it was recorded (their reports print
+   * the machine writing them).
+   */
+  readonly machine?: string;
 }
 
 class Interrupted extends Error {}
@@ -762,5 +769,6 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     parameters,
     interrupted,
     wallMs: Date.now() - started,
+    machine: machineDescription(),
   };
 }

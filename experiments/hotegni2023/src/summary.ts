@@ -3,9 +3,16 @@
  * vector's figures, the main vector beside the reference run on this machine,
  * the front over the vectors.
  */
-import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { frontPlotSpec, linePlotSpec, markdownTable, renderSvg, writeTextAtomic } from '@moprune/report';
+import {
+  frontPlotSpec,
+  linePlotSpec,
+  machineDescription,
+  machinesOf,
+  markdownTable,
+  renderSvg,
+  writeTextAtomic,
+} from '@moprune/report';
 import { ANCHOR, MAIN_VECTOR } from './configs.js';
 import type { ReproduceSummary, VectorResult } from './reproduce.js';
 
@@ -28,10 +35,8 @@ export function resultLabel(r: VectorResult): string {
     : `${r.model === 'hps' ? 'HPS' : 'MDMTN'} by MGDA-UB`;
 }
 
-const machine = () => {
-  const cpu = cpus();
-  return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, backend threads as set by MOPRUNE_NATIVE_THREADS (${process.env.MOPRUNE_NATIVE_THREADS ?? 'default'})`;
-};
+/** The machine a summary's runs trained on; the writing machine for a summary that did not record it. */
+const machine = (s: ReproduceSummary) => s.machine ?? machineDescription();
 
 /** The baseline runs' summary: per run its kept epoch, accuracies and time. */
 function baselineMarkdown(s: ReproduceSummary): string[] {
@@ -43,7 +48,7 @@ function baselineMarkdown(s: ReproduceSummary): string[] {
   const md = [
     `# Hotegni, Peitz & Berkemeier (2023) — baseline: ${r ? resultLabel(r) : s.method} on ${s.benchmark === 'cifar10Mnist' ? 'Cifar10Mnist' : 'MultiMNIST'}`,
     '',
-    `Date ${s.date}; ${s.mode} mode, seed ${s.seed}; machine: ${machine()}; wall time ${mins(s.wallMs)}${s.interrupted ? ' (interrupted: rerun with --resume)' : ''}.`,
+    `Date ${s.date}; ${s.mode} mode, seed ${s.seed}; machine: ${machine(s)}; wall time ${mins(s.wallMs)}${s.interrupted ? ' (interrupted: rerun with --resume)' : ''}.`,
     '',
     `${what}. Same data and splits as the paper's method; selection on the validation split only. ${s.parameters.network.toLocaleString('en')} network parameters${s.parameters.alphas > 0 ? ` + ${s.parameters.alphas} mixing α` : ''}.`,
     '',
@@ -119,11 +124,10 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
     writeTextAtomic(files[0]!, `${md.join('\n')}\n`);
     return files;
   }
-  const cpu = cpus();
   const md: string[] = [
     `# Hotegni, Peitz & Berkemeier (2023) — ${s.model === 'hps' ? 'HPS (the baseline)' : 'MDMTN'} on ${s.benchmark === 'cifar10Mnist' ? 'Cifar10Mnist' : 'MultiMNIST'}`,
     '',
-    `Date ${s.date}; ${s.mode} mode, seed ${s.seed}, ${s.form} augmented Lagrangian; machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, backend threads as set by MOPRUNE_NATIVE_THREADS (${process.env.MOPRUNE_NATIVE_THREADS ?? 'default'}); wall time ${mins(s.wallMs)}${s.interrupted ? ' (interrupted: rerun with --resume)' : ''}.`,
+    `Date ${s.date}; ${s.mode} mode, seed ${s.seed}, ${s.form} augmented Lagrangian; machine: ${machine(s)}; wall time ${mins(s.wallMs)}${s.interrupted ? ' (interrupted: rerun with --resume)' : ''}.`,
     '',
     `Each vector: the search phase (GrOWL prox after every epoch) keeps its best-validation epoch with ≥ ${s.model === 'hps' ? 10 : 20}% zero rows; the retraining phase (zero rows frozen, rows tied to their cluster means) keeps its best-validation epoch, whose test accuracies are reported. Selection uses the validation split only. Rows are counted the reference's way: input neurons of every dense kernel and input channels of every conv kernel, heads included.`,
     '',
@@ -308,7 +312,7 @@ export function writeMethods(file: string, summaries: readonly ReproduceSummary[
   const md = [
     '# Hotegni, Peitz & Berkemeier (2023) — every method on MultiMNIST',
     '',
-    `Written ${new Date().toISOString()}; machine: ${machine()}. Same data (50,000 / 10,000 / 10,000 MultiMNIST images in full mode, built with seed 0), the seed in the second column, test accuracy of the epoch kept on validation.`,
+    `Written ${new Date().toISOString()}; trained on: ${machinesOf(summaries.map((x) => x.machine))}. Same data (50,000 / 10,000 / 10,000 MultiMNIST images in full mode, built with seed 0), the seed in the second column, test accuracy of the epoch kept on validation.`,
     '',
     markdownTable(
       [

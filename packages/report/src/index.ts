@@ -10,6 +10,7 @@ export {
   renderHtml,
   writeHtmlReport,
 } from './html.js';
+export { machineDescription, machinesOf } from './machine.js';
 export {
   type Align,
   complexityTable,

@@ -9,6 +9,7 @@ import {
   validateExperimentConfig,
 } from '@moprune/core/node';
 import { hps, mdmtn } from '@moprune/models';
+import { machineDescription } from '@moprune/report';
 import { cifarFixtureDataDir } from '@moprune/test-fixtures';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,6 +213,12 @@ describe('tiny end to end', () => {
     expect(md).toContain('6193');
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).results).toHaveLength(2);
     expect(readFileSync(join(out, 'front-tasks.svg'), 'utf8')).toContain('<svg');
+    // The machine the runs trained on is recorded and printed, not the one writing the report.
+    expect(summary.machine).toBe(machineDescription());
+    const elsewhere = { ...summary, machine: '64 × Other CPU, MOPRUNE_NATIVE_THREADS=8' };
+    const md2 = readFileSync((await writeSummary(join(out, 'elsewhere'), elsewhere))[0]!, 'utf8');
+    expect(md2).toContain('; machine: 64 × Other CPU, MOPRUNE_NATIVE_THREADS=8;');
+    expect(md2).not.toContain(machineDescription());
   });
 
   it('an interrupted run resumes in the phase it stopped in and ends with the same figures', async () => {
@@ -439,8 +446,9 @@ describe('MGDA-UB and single-task baselines through the same harness', () => {
     init.dispose();
     left.net.dispose();
     const file = join(root, 'methods.md');
-    writeMethods(file, [mgda, single]);
+    writeMethods(file, [mgda, { ...single, machine: '64 × Other CPU, MOPRUNE_NATIVE_THREADS=8' }]);
     const table = readFileSync(file, 'utf8');
+    expect(table).toContain(`trained on: ${machineDescription()}; 64 × Other CPU, MOPRUNE_NATIVE_THREADS=8.`);
     for (const row of ['MDMTN by MGDA-UB', 'single-task networks', 'reference code, k = (0.001, 0.2, 0.799)'])
       expect(table).toContain(row);
     expect(table).toContain('43,680');
