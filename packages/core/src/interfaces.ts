@@ -268,8 +268,13 @@ export interface Pruner {
   init(ctx: PrunerInitContext): void;
   /** Extra trainable variables (e.g. gate parameters θ), optimized with the network. */
   variables?(): tf.Variable[];
-  /** Gate values for this forward pass (sampled in training), keyed by gate site. Caller disposes. */
-  gates?(training: boolean, rng: Rng): Record<string, tf.Tensor>;
+  /**
+   * Gate values for this forward pass (sampled in training), keyed by gate site. Caller disposes.
+   * `rng` is the step's gate stream (the same state for every forward pass of one step); `batch`,
+   * the number of examples of the pass, is given in training so a pruner may return per-example
+   * gates (`[batch, units]` for a unit site, `[batch]` for a layer site).
+   */
+  gates?(training: boolean, rng: Rng, batch?: number): Record<string, tf.Tensor>;
   /** Gate keep-probabilities (for expected-complexity objectives), keyed by gate site. Caller disposes. */
   gateProbabilities?(): Record<string, tf.Tensor>;
   afterStep(ctx: PrunerStepContext): PrunerStepResult | undefined | Promise<PrunerStepResult | undefined>;

@@ -576,6 +576,8 @@ describe('train', () => {
     // Each step drew its gates twice (two passes) with identical samples.
     expect(ref.pruner.samples).toHaveLength(2 * 24);
     for (let i = 0; i < 24; i++) expect(ref.pruner.samples[2 * i]).toBe(ref.pruner.samples[2 * i + 1]);
+    // Every training pass is told its batch size (per-example gates need it): batches of 16.
+    expect(ref.pruner.batches).toEqual(new Array(2 * 24).fill(16));
     const phi = [...ref.pruner.phi().dataSync()];
     expect(phi.some((x) => Math.abs(x - 1.5) > 1e-3)).toBe(true);
     const want = {

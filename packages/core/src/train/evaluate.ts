@@ -92,14 +92,15 @@ function taskFigures(
   });
 }
 
-/** Merges the gate records of several pruners (later pruners win on a shared site). */
+/** Merges the gate records of several pruners (later pruners win on a shared site); `batch` is passed on (per-example gates). */
 export function collectGates(
   pruners: readonly Pruner[],
   training: boolean,
   rng: Rng,
+  batch?: number,
 ): Record<string, tf.Tensor> {
   const gates: Record<string, tf.Tensor> = {};
-  for (const p of pruners) if (p.gates) Object.assign(gates, p.gates(training, rng));
+  for (const p of pruners) if (p.gates) Object.assign(gates, p.gates(training, rng, batch));
   return gates;
 }
 

@@ -123,7 +123,7 @@ function stepForward(s: TrainSession, batch: Batch): Forward {
       net: run.net,
       get outputs() {
         if (outputs === undefined) {
-          const gates = collectGates(plan.pruners, true, Rng.fromState(gateState));
+          const gates = collectGates(plan.pruners, true, Rng.fromState(gateState), batch.x.shape[0]);
           outputs = run.net.apply(batch.x, {
             training: true,
             gates,

@@ -69,6 +69,19 @@ export interface BernoulliGateConfig {
    * whose exact form is not public. @default 0 (off)
    */
   readonly polarization?: number;
+  /**
+   * How often ξ is drawn in training. `'step'`: one sample per gate per step,
+   * shared by every example of the batch (the straight-through estimate of the
+   * whole batch's loss difference). `'example'`: an independent sample per gate
+   * **and per example** (a `[batch, gates]` gate, like dropout's masks and the
+   * L0-regularization reference's per-example hard-concrete draws); the
+   * gradient to θ sums the examples' straight-through terms, so its scale
+   * matches `'step'`. Evaluation is deterministic (ξ = 1[θ > ½]) either way.
+   * A loop that does not pass the batch size to `gates` gets one sample per
+   * step in both modes. Our choice of default: `'step'`, the reconstruction
+   * the ResNet results were measured with. @default 'step'
+   */
+  readonly sampling?: 'step' | 'example';
 }
 
 /** The schema of a Bernoulli-gate config (besides `type`). */
@@ -82,6 +95,7 @@ export const bernoulliGateConfigSchema = s.object({
   closedDecay: s.number({ min: 0, max: 1 }).optional(),
   removePhysically: s.boolean().optional(),
   polarization: s.number({ min: 0, max: 0.5 }).optional(),
+  sampling: s.oneOf(['step', 'example']).optional(),
 });
 
 interface SiteState {
@@ -115,6 +129,22 @@ const straightThrough = tf.customGrad(((theta: tf.Tensor, noise: tf.Tensor, save
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (theta: tf.Tensor, noise: tf.Tensor) => tf.Tensor;
 
 /**
+ * Per-example hard Bernoulli samples `[batch, n]` from θ `[n]` and noise `[batch, n]`; the
+ * straight-through gradient to θ sums the examples' terms.
+ */
+const straightThroughPerExample = tf.customGrad(((
+  theta: tf.Tensor,
+  noise: tf.Tensor,
+  save: tf.GradSaveFunc,
+) => {
+  save([]);
+  return {
+    value: tf.cast(tf.less(noise, theta), 'float32'),
+    gradFunc: (dy: tf.Tensor) => [tf.sum(dy, 0), tf.zerosLike(noise)],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (theta: tf.Tensor, noise: tf.Tensor) => tf.Tensor;
+
+/**
  * Variational Bernoulli gates on units/filters and residual blocks (Guenter &
  * Sideris 2024, as reconstructed in moprune). Each gate site gets a trainable
  * keep-probability vector θ ∈ [0,1]; training samples ξ ~ Bern(θ) once per
@@ -137,6 +167,7 @@ export function createBernoulliGatePruner(
   throwIfIssues('bernoulliGates pruner', bernoulliGatePruner.validate(json));
   const which = config.sites ?? 'all';
   const thetaInit = config.thetaInit ?? 1;
+  const perExample = config.sampling === 'example';
   const maxRms = config.maxWeightRms ?? 1e-3;
   const closedDecay = config.closedDecay ?? 0.05;
   let patience = config.patience ?? 1;
@@ -330,10 +361,15 @@ export function createBernoulliGatePruner(
       resample();
     },
     variables: () => sites.map((s) => s.theta),
-    gates(training) {
+    gates(training, stepRng, batch) {
       const out: Record<string, tf.Tensor> = {};
       for (const s of sites) {
-        if (training) {
+        if (training && perExample && batch !== undefined) {
+          // Seeded by the step's gate stream: every forward pass of one step sees the same masks.
+          const noise = tf.randomUniform([batch, s.site.size], 0, 1, 'float32', stepRng.nextU32());
+          out[s.site.id] = straightThroughPerExample(s.theta, noise);
+          noise.dispose();
+        } else if (training) {
           const noise = tf.tensor1d(s.noise);
           out[s.site.id] = straightThrough(s.theta, noise);
           noise.dispose();
