@@ -148,7 +148,8 @@ const straightThroughPerExample = tf.customGrad(((
  * Variational Bernoulli gates on units/filters and residual blocks (Guenter &
  * Sideris 2024, as reconstructed in moprune). Each gate site gets a trainable
  * keep-probability vector θ ∈ [0,1]; training samples ξ ~ Bern(θ) once per
- * step (straight-through gradient), evaluation uses ξ = 1[θ > ½]. θ is
+ * step, or per example with `sampling: 'example'` (straight-through gradient),
+ * evaluation uses ξ = 1[θ > ½]. θ is
  * projected onto [0,1] after every step. A structure whose θ stays exactly 0
  * for `patience` steps after `warmupSteps` (and whose weights are inside the
  * attraction region, `maxWeightRms`) is removed physically at the end of the
