@@ -255,6 +255,12 @@ export interface ConfigOptions {
   /** Validation floor. @default the scale's for the dataset */
   readonly floor?: number;
   /**
+   * Stop cutting once this fraction of the pruned parameters is zero (the pruners' `maxSparsity`:
+   * the last cut stops exactly there, and the rest of the budget trains the network at that
+   * sparsity). Our extension, not in the paper's protocol. @default the pruners' 0.999
+   */
+  readonly maxSparsity?: number;
+  /**
    * `'exponential'`: s(w) = exp(−|g|/α), the paper's; `'reference'`: the
    * companion code's 1/(1 − α|g|) (likely a sign slip: it grows with |g| and
    * has a pole at |g| = 1/α). @default 'exponential'
@@ -362,7 +368,14 @@ export function pruneConfig(
   const { scale } = o;
   const floor = o.floor ?? scale.floor[o.dataset];
   const every = scale.every;
-  const common = { every, floor, params: PRUNED, evaluateTest: true, keep: { rule: 'sparsest' } };
+  const common = {
+    every,
+    floor,
+    params: PRUNED,
+    evaluateTest: true,
+    keep: { rule: 'sparsest' },
+    ...(o.maxSparsity === undefined ? {} : { maxSparsity: o.maxSparsity }),
+  };
   const base = {
     name: `bonetta2023-${o.net}-${o.dataset}-${o.method}`,
     model: modelConfig(o.net),

@@ -31,6 +31,7 @@ export function optionsFromArgs(
     gamma: number(args.gamma),
     fraction: number(args.fraction),
     floor: number(args.floor),
+    maxSparsity: number(args['max-sparsity']),
   };
   return {
     ...(methods === undefined ? {} : { methods: methods as Method[] }),
@@ -140,6 +141,12 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'P',
       help: 'Validation accuracy floor in [0, 1) (default 0.98 MNIST, 0.905 Fashion-MNIST)',
+    },
+    {
+      name: 'max-sparsity',
+      type: 'string',
+      arg: 'S',
+      help: 'Stop cutting at this sparsity in (0, 1), then train on at it (default 0.999; not in the paper)',
     },
     {
       name: 'factor',

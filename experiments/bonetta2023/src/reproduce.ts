@@ -85,6 +85,11 @@ export interface ReproduceOptions {
   readonly fraction?: number;
   /** Validation floor in [0, 1), for every image dataset run. @default 0.98 MNIST, 0.905 Fashion-MNIST (full) */
   readonly floor?: number;
+  /**
+   * Stop cutting at this sparsity, in (0, 1), for every image dataset run; the rest of the budget
+   * trains at it (our extension, not the paper's protocol). @default the pruners' 0.999
+   */
+  readonly maxSparsity?: number;
   /** The irrelevance factor: the paper's exponential or the companion code's 1/(1 − α|g|). @default 'exponential' */
   readonly factor?: Factor;
   /** Reuse completed runs whose config.json matches and continue interrupted ones. @default false */
@@ -168,6 +173,7 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
   num('gamma', o.gamma, (x) => x >= 0, 'a number ≥ 0');
   num('fraction', o.fraction, (x) => x > 0 && x < 1, 'a number in (0, 1)');
   num('floor', o.floor, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  num('maxSparsity', o.maxSparsity, (x) => x > 0 && x < 1, 'a number in (0, 1)');
   num('seed', o.seed, (x) => Number.isSafeInteger(x) && x >= 0, 'an integer ≥ 0');
   if (o.factor !== undefined && o.factor !== 'exponential' && o.factor !== 'reference')
     issues.push({
@@ -519,6 +525,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
             ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
             ...(options.gamma === undefined ? {} : { gamma: options.gamma }),
             ...(options.fraction === undefined ? {} : { fraction: options.fraction }),
+            ...(options.maxSparsity === undefined ? {} : { maxSparsity: options.maxSparsity }),
             ...(options.factor === undefined ? {} : { factor: options.factor }),
           });
         try {

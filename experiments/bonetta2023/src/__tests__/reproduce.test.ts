@@ -118,6 +118,20 @@ describe('configs', () => {
       const m = pruneConfig({ ...base, net: 'lenet5', dataset: 'mnist', method, pretrained: '/p/best' });
       expect(harness(m), method).toEqual(harness(c));
     }
+    // A sparsity cap (our extension) reaches every method's pruner; without it none has one.
+    for (const method of METHODS) {
+      const capped = pruneConfig({
+        ...base,
+        net: 'lenet5',
+        dataset: 'mnist',
+        method,
+        pretrained: '/p',
+        maxSparsity: 0.99,
+      });
+      expect((capped.pruners as JsonObject[])[0], method).toMatchObject({ maxSparsity: 0.99 });
+      const plain = pruneConfig({ ...base, net: 'lenet5', dataset: 'mnist', method, pretrained: '/p' });
+      expect((plain.pruners as JsonObject[])[0], method).not.toHaveProperty('maxSparsity');
+    }
     // The companion code's factor, as an option.
     const ref = pruneConfig({
       ...base,
@@ -151,10 +165,18 @@ describe('bad input is refused before training', () => {
       alpha: 0,
       gamma: -1,
       fraction: 1,
+      maxSparsity: 1,
       methods: ['relevance', 'obd' as never],
       nets: ['vgg' as never],
     });
-    expect(issues.map((i) => i.path)).toEqual(['methods', 'nets', 'alpha', 'gamma', 'fraction']);
+    expect(issues.map((i) => i.path)).toEqual([
+      'methods',
+      'nets',
+      'alpha',
+      'gamma',
+      'fraction',
+      'maxSparsity',
+    ]);
     const out = join(root, 'bad');
     await expect(reproduce({ mode: 'tiny', outDir: out, alpha: -1 })).rejects.toMatchObject({
       name: 'Bonetta2023Error',
@@ -163,10 +185,12 @@ describe('bad input is refused before training', () => {
     expect(existsSync(out)).toBe(false);
     // The command line's numbers go through the same checks (NaN included).
     expect(
-      validateReproduceOptions({ outDir: root, ...optionsFromArgs({ fraction: 'x', floor: '1.5' }) }).map(
-        (i) => i.path,
-      ),
-    ).toEqual(['fraction', 'floor']);
+      validateReproduceOptions({
+        outDir: root,
+        ...optionsFromArgs({ fraction: 'x', floor: '1.5', 'max-sparsity': '0' }),
+      }).map((i) => i.path),
+    ).toEqual(['fraction', 'floor', 'maxSparsity']);
+    expect(optionsFromArgs({ 'max-sparsity': '0.99' })).toMatchObject({ maxSparsity: 0.99 });
     expect(optionsFromArgs({ net: 'transformer' })).toMatchObject({ images: false, transformer: true });
     expect(optionsFromArgs({ net: 'lenet5,transformer', method: 'relevance' })).toMatchObject({
       nets: ['lenet5'],
@@ -357,18 +381,23 @@ describe('tiny end-to-end', () => {
     const result = JSON.parse(readFileSync(resultPath, 'utf8'));
     writeFileSync(resultPath, JSON.stringify({ ...result, status: 'interrupted', best: null }));
     const lines: string[] = [];
-    await reproduce({
+    const capped = await reproduce({
       mode: 'tiny',
       outDir: join(root, 'tiny', 'stopped-out'),
       seed: 2,
       pretrainedDir: stopped,
       methods: ['relevance'],
       transformer: false,
+      maxSparsity: 0.2,
       log: (l) => lines.push(l),
     });
     // Tiny mode pretrains when it must: the stopped run is trained again, not reused.
     expect(lines.some((l) => l.includes('lenet300-mnist pretraining'))).toBe(true);
     expect(JSON.parse(readFileSync(resultPath, 'utf8')).status).toBe('completed');
+    // The sparsity cap reaches the run's pruner, and no check goes past it (tiny mode cuts 20% a check).
+    const run = capped.cases[0]!.runs.relevance!;
+    expect(run.kept!.remaining).toBeGreaterThanOrEqual(0.8 - 1e-6);
+    expect(run.kept!.remaining).toBeLessThan(1);
   }, 120_000);
 
   it('resuming reuses every completed run', async () => {
