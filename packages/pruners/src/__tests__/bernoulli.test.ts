@@ -89,55 +89,59 @@ describe('Bernoulli gate pruner', () => {
   });
 
   it("sampling: 'example' draws an independent gate per example: [batch, gates], seeded by the step stream, frequencies ≈ θ, gradient = the examples' sum", () => {
+    const before = tf.memory().numTensors;
     const net = createNetwork(gatedMlp, { seed: 1 });
     const p = createBernoulliGatePruner({ sampling: 'example' });
     init(p, net);
     const [theta1] = p.variables!();
-    theta1!.assign(tf.tensor1d([0, 0.25, 0.5, 0.75, 1, 0.5]));
-    const batch = 4000;
-    const g = p.gates!(true, Rng.fromSeed(7), batch);
-    expect(g.g1!.shape).toEqual([batch, 6]);
-    const xi = g.g1!.arraySync() as number[][];
-    expect(xi.flat().every((x) => x === 0 || x === 1)).toBe(true);
-    const freq = [0, 1, 2, 3, 4, 5].map((j) => xi.reduce((acc, row) => acc + row[j]!, 0) / batch);
-    for (const [j, t] of [0, 0.25, 0.5, 0.75, 1, 0.5].entries())
-      expect(Math.abs(freq[j]! - t)).toBeLessThan(0.03);
-    // Independent across examples: rows differ (a shared sample would repeat one row).
-    expect(new Set(xi.map((r) => r.join(''))).size).toBeGreaterThan(8);
-    // The same step stream gives the same masks (every pass of one step); another stream, others.
-    const again = p.gates!(true, Rng.fromSeed(7), batch);
-    const other = p.gates!(true, Rng.fromSeed(8), batch);
-    expect(Array.from(again.g1!.dataSync())).toEqual(Array.from(g.g1!.dataSync()));
-    expect(Array.from(other.g1!.dataSync())).not.toEqual(Array.from(g.g1!.dataSync()));
-    // Straight-through: ∂/∂θ_j of Σ_b c_bj·ξ_bj is Σ_b c_bj.
-    const c = tf.randomUniform([3, 6], -1, 1, 'float32', 5);
-    const { grads } = tf.variableGrads(() => {
-      const s = p.gates!(true, Rng.fromSeed(9), 3);
-      const v = tf.sum(tf.mul(s.g1!, c)) as tf.Scalar;
-      tf.dispose(Object.values(s));
-      return v;
-    }, [theta1!]);
-    const colSums = tf.sum(c, 0).dataSync();
-    for (const [j, x] of Array.from(grads[theta1!.name]!.dataSync()).entries())
-      expect(x).toBeCloseTo(colSums[j]!, 5);
-    // The network applies them per example: example b sees unit j of g1 iff ξ_bj = 1.
-    const x = tf.randomNormal([3, 8], 0, 1, 'float32', 4);
-    const gates = p.gates!(true, Rng.fromSeed(9), 3);
-    const [y] = net.apply(x, { training: true, gates });
-    for (let b = 0; b < 3; b++) {
-      const row = (gates.g1!.arraySync() as number[][])[b]!;
-      const one = tf.slice(x, [b, 0], [1, 8]);
-      const [yb] = net.apply(one, {
-        training: true,
-        gates: { g1: tf.tensor2d([row]), g2: tf.slice(gates.g2!, [b, 0], [1, 5]) },
-      });
-      expectSameOutputs(yb!, tf.slice(y!, [b, 0], [1, 3]), 5);
-    }
-    // Evaluation stays deterministic and shared.
-    const ev = p.gates!(false, Rng.fromSeed(0), batch);
-    expect(Array.from(ev.g1!.dataSync())).toEqual([0, 0, 0, 1, 1, 0]);
+    tf.tidy(() => {
+      theta1!.assign(tf.tensor1d([0, 0.25, 0.5, 0.75, 1, 0.5]));
+      const batch = 4000;
+      const g = p.gates!(true, Rng.fromSeed(7), batch);
+      expect(g.g1!.shape).toEqual([batch, 6]);
+      const xi = g.g1!.arraySync() as number[][];
+      expect(xi.flat().every((x) => x === 0 || x === 1)).toBe(true);
+      const freq = [0, 1, 2, 3, 4, 5].map((j) => xi.reduce((acc, row) => acc + row[j]!, 0) / batch);
+      for (const [j, t] of [0, 0.25, 0.5, 0.75, 1, 0.5].entries())
+        expect(Math.abs(freq[j]! - t)).toBeLessThan(0.03);
+      // Independent across examples: rows differ (a shared sample would repeat one row).
+      expect(new Set(xi.map((r) => r.join(''))).size).toBeGreaterThan(8);
+      // The same step stream gives the same masks (every pass of one step); another stream, others.
+      const again = p.gates!(true, Rng.fromSeed(7), batch);
+      const other = p.gates!(true, Rng.fromSeed(8), batch);
+      expect(Array.from(again.g1!.dataSync())).toEqual(Array.from(g.g1!.dataSync()));
+      expect(Array.from(other.g1!.dataSync())).not.toEqual(Array.from(g.g1!.dataSync()));
+      // Straight-through: ∂/∂θ_j of Σ_b c_bj·ξ_bj is Σ_b c_bj.
+      const c = tf.randomUniform([3, 6], -1, 1, 'float32', 5);
+      const { grads } = tf.variableGrads(() => {
+        const s = p.gates!(true, Rng.fromSeed(9), 3);
+        const v = tf.sum(tf.mul(s.g1!, c)) as tf.Scalar;
+        tf.dispose(Object.values(s));
+        return v;
+      }, [theta1!]);
+      const colSums = tf.sum(c, 0).dataSync();
+      for (const [j, x] of Array.from(grads[theta1!.name]!.dataSync()).entries())
+        expect(x).toBeCloseTo(colSums[j]!, 5);
+      // The network applies them per example: example b sees unit j of g1 iff ξ_bj = 1.
+      const x = tf.randomNormal([3, 8], 0, 1, 'float32', 4);
+      const gates = p.gates!(true, Rng.fromSeed(9), 3);
+      const [y] = net.apply(x, { training: true, gates });
+      for (let b = 0; b < 3; b++) {
+        const row = (gates.g1!.arraySync() as number[][])[b]!;
+        const one = tf.slice(x, [b, 0], [1, 8]);
+        const [yb] = net.apply(one, {
+          training: true,
+          gates: { g1: tf.tensor2d([row]), g2: tf.slice(gates.g2!, [b, 0], [1, 5]) },
+        });
+        expectSameOutputs(yb!, tf.slice(y!, [b, 0], [1, 3]), 5);
+      }
+      // Evaluation stays deterministic and shared.
+      const ev = p.gates!(false, Rng.fromSeed(0), batch);
+      expect(Array.from(ev.g1!.dataSync())).toEqual([0, 0, 0, 1, 1, 0]);
+    });
     p.dispose!();
     net.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('projects θ onto [0,1] after every step', async () => {

@@ -119,28 +119,20 @@ function groupsOf(n: Network): ReadonlyMap<string, StructureGroup> {
   return m;
 }
 
-/** Hard Bernoulli sample with a straight-through gradient to θ. */
+/**
+ * Hard Bernoulli samples `1[noise < θ]` with a straight-through gradient to θ. θ is `[n]`; the noise
+ * is `[n]` (one sample per gate) or `[batch, n]` (one per gate and example, θ broadcast), in which
+ * case the gradient to θ sums the examples' terms over the leading axes.
+ */
 const straightThrough = tf.customGrad(((theta: tf.Tensor, noise: tf.Tensor, save: tf.GradSaveFunc) => {
   save([]);
   return {
     value: tf.cast(tf.less(noise, theta), 'float32'),
-    gradFunc: (dy: tf.Tensor) => [dy, tf.zerosLike(noise)],
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (theta: tf.Tensor, noise: tf.Tensor) => tf.Tensor;
-
-/**
- * Per-example hard Bernoulli samples `[batch, n]` from θ `[n]` and noise `[batch, n]`; the
- * straight-through gradient to θ sums the examples' terms.
- */
-const straightThroughPerExample = tf.customGrad(((
-  theta: tf.Tensor,
-  noise: tf.Tensor,
-  save: tf.GradSaveFunc,
-) => {
-  save([]);
-  return {
-    value: tf.cast(tf.less(noise, theta), 'float32'),
-    gradFunc: (dy: tf.Tensor) => [tf.sum(dy, 0), tf.zerosLike(noise)],
+    gradFunc: (dy: tf.Tensor) => {
+      const lead = dy.rank - theta.rank;
+      const dTheta = lead > 0 ? tf.sum(dy, [...Array(lead).keys()]) : dy;
+      return [dTheta, tf.zerosLike(noise)];
+    },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (theta: tf.Tensor, noise: tf.Tensor) => tf.Tensor;
 
@@ -368,7 +360,7 @@ export function createBernoulliGatePruner(
         if (training && perExample && batch !== undefined) {
           // Seeded by the step's gate stream: every forward pass of one step sees the same masks.
           const noise = tf.randomUniform([batch, s.site.size], 0, 1, 'float32', stepRng.nextU32());
-          out[s.site.id] = straightThroughPerExample(s.theta, noise);
+          out[s.site.id] = straightThrough(s.theta, noise);
           noise.dispose();
         } else if (training) {
           const noise = tf.tensor1d(s.noise);
