@@ -4,7 +4,7 @@
 // sparser), and how many checks cut. Test figures are printed beside, never used to choose.
 //
 //   npx tsx scripts/checks.ts <run dir> [--at 1,0.5]
-import { type CheckPoint, readChecks, selectSparsest } from '../src/runs.js';
+import { type CheckPoint, readChecks, selectBestValidation, selectSparsest } from '../src/runs.js';
 
 const args = process.argv.slice(2);
 const dir = args[0];
@@ -24,18 +24,7 @@ const row = (c: CheckPoint | null) =>
     step: c.step,
     epoch: c.epoch,
   };
-const bestWhere = (ok: (c: CheckPoint) => boolean) =>
-  checks
-    .filter(ok)
-    .reduce<CheckPoint | null>(
-      (b, c) =>
-        b === null ||
-        c.validationAccuracy > b.validationAccuracy ||
-        (c.validationAccuracy === b.validationAccuracy && c.live < b.live)
-          ? c
-          : b,
-      null,
-    );
+const bestWhere = (ok: (c: CheckPoint) => boolean) => selectBestValidation(checks, ok);
 console.log(
   JSON.stringify(
     {

@@ -71,3 +71,25 @@ export function selectSparsest(
   }
   return best;
 }
+
+/**
+ * The check with the best validation accuracy among those `qualifies` accepts (ties: the sparser,
+ * then the earlier check) — the spec's "best-validation checkpoint", within a sparsity range when
+ * `qualifies` says so. Decided on validation figures only; test figures are read after.
+ */
+export function selectBestValidation(
+  checks: readonly CheckPoint[],
+  qualifies: (c: CheckPoint) => boolean,
+): Selection | null {
+  let best: CheckPoint | null = null;
+  for (const c of checks) {
+    if (!qualifies(c)) continue;
+    if (
+      best === null ||
+      c.validationAccuracy > best.validationAccuracy ||
+      (c.validationAccuracy === best.validationAccuracy && c.live < best.live)
+    )
+      best = c;
+  }
+  return best;
+}
