@@ -44,7 +44,7 @@ import {
 } from './configs.js';
 import { type Deployment, measureDeployment, measureSecondPass, type SecondPassCost } from './measure.js';
 import { RUNNER_MODULE, RUNNER_NAME } from './runner.js';
-import { type CheckPoint, readChecks, type Selection, selectSparsest } from './runs.js';
+import { type CheckPoint, readChecks, type Selection, selectBestValidation, selectSparsest } from './runs.js';
 
 /** Run sizes: the paper's (`full`), minutes (`quick`), seconds (`tiny`, for tests). */
 export type Mode = 'full' | 'quick' | 'tiny';
@@ -204,6 +204,12 @@ export interface PruneFigures {
   readonly kept: Selection | null;
   /** The sparsest check within the acceptance's error on validation. */
   readonly target: Selection | null;
+  /**
+   * The best-validation check among those at or below the acceptance's sparsity (ties: the
+   * sparser, then the earlier) — the spec's "best-validation checkpoint" at the anchors'
+   * sparsity; `null` without an acceptance point or without such a check.
+   */
+  readonly bestAtTarget: Selection | null;
   /** Test figures of the run's final network (the kept one) on the whole test split. */
   readonly testAccuracy: number | null;
   /** Mean wall time of a training step (ms), from the run's step log. */
@@ -401,6 +407,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     const kept = selectSparsest(checks, (c) => c.eligible);
     const targetSel =
       target === undefined ? null : selectSparsest(checks, (c) => 1 - c.validationAccuracy <= target.error);
+    const bestAtTarget =
+      target === undefined ? null : selectBestValidation(checks, (c) => c.live <= target.remaining * c.total);
     const deployment = await measureDeployment({
       dense,
       pruned: join(runDir, 'final'),
@@ -419,6 +427,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       checks,
       kept,
       target: targetSel,
+      bestAtTarget,
       testAccuracy: num((summary.test?.accuracy as unknown[] | undefined)?.[0]),
       stepMs: mean(stepMs),
       deployment,

@@ -1,6 +1,6 @@
 /**
  * `summary.md` and the fronts (SVG) of a reproduction: per network and
- * dataset, every method's kept checkpoint and acceptance-target checkpoint
+ * dataset, every method's kept checkpoint, acceptance-target checkpoint and best-validation checkpoint at the acceptance's sparsity
  * beside the published anchors, the deployed size and speed, and the cost of
  * the second backward pass; the Transformer block's accuracy against sparsity.
  */
@@ -89,11 +89,28 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
         String(f.epochsCompleted),
         ...selectionCells(f.kept),
         ...selectionCells(f.target),
+        ...selectionCells(f.bestAtTarget),
       ]);
     }
     if (c.dataset === 'mnist') {
       for (const a of ANCHORS[c.net])
-        rows.push([a.method, 'published', '', pct(a.remaining), '', pct(a.error), '', '', '', '', '']);
+        rows.push([
+          a.method,
+          'published',
+          '',
+          pct(a.remaining),
+          '',
+          pct(a.error),
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+        ]);
     }
     md.push(
       markdownTable(
@@ -109,9 +126,13 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
           'val. error',
           'test error',
           'step',
+          `best val. at ≤ ${pct(target.remaining, 1)} remaining: % remaining`,
+          'val. error',
+          'test error',
+          'step',
         ],
         rows,
-        ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+        ['left', 'left', 'right', ...Array<'right'>(12).fill('right')],
       ),
       '',
     );

@@ -242,6 +242,14 @@ describe('tiny end-to-end', () => {
       }
       snap.net.dispose();
       expect(live, f.method).toBe(f.kept!.live);
+      // The best-validation check at the acceptance's sparsity (1.5% here), chosen on validation alone.
+      const atTarget = f.checks.filter((k) => k.live <= 0.015 * k.total);
+      const bestVal = Math.max(...atTarget.map((k) => k.validationAccuracy));
+      expect(f.bestAtTarget?.step ?? null, f.method).toBe(
+        atTarget.length === 0
+          ? null
+          : atTarget.filter((k) => k.validationAccuracy === bestVal).sort((x, y) => x.live - y.live)[0]!.step,
+      );
       expect(f.deployment!.compactionMaxError).toBeLessThan(1e-4);
       expect('dir' in f.deployment!.export).toBe(true);
     }
@@ -260,6 +268,7 @@ describe('tiny end-to-end', () => {
     ]);
     const md = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(md).toContain('LOBSTER 2022 (approx.)');
+    expect(md).toContain('best val. at ≤ 1.5% remaining: % remaining');
     // What selection ran on, as the tiny scale evaluates it (its first 200 held-out images; 100 sequences).
     expect(md).toContain(
       "validation split (image networks: the first 200 of 5,000 training images held out; the Transformer block: its task's own 100 validation sequences)",
@@ -398,6 +407,32 @@ describe('tiny end-to-end', () => {
     const run = capped.cases[0]!.runs.relevance!;
     expect(run.kept!.remaining).toBeGreaterThanOrEqual(0.8 - 1e-6);
     expect(run.kept!.remaining).toBeLessThan(1);
+  }, 120_000);
+
+  it("reports the best-validation check at the acceptance's sparsity, chosen on validation alone", async () => {
+    // Deep cuts (99% of what remains) under a low floor take the run past 1.5% remaining at its first check.
+    const deep = await reproduce({
+      mode: 'tiny',
+      outDir: join(root, 'tiny', 'deep-out'),
+      seed: 2,
+      methods: ['magnitude'],
+      transformer: false,
+      fraction: 0.99,
+      floor: 0.05,
+    });
+    const f = deep.cases[0]!.runs.magnitude!;
+    const atTarget = f.checks.filter((k) => k.live <= 0.015 * k.total);
+    expect(atTarget.length).toBeGreaterThan(1);
+    const bestVal = Math.max(...atTarget.map((k) => k.validationAccuracy));
+    const expected = atTarget
+      .filter((k) => k.validationAccuracy === bestVal)
+      .sort((x, y) => x.live - y.live)[0]!;
+    expect(f.bestAtTarget).toEqual(expected);
+    await writeSummary(join(root, 'tiny', 'deep-out'), deep);
+    const md = readFileSync(join(root, 'tiny', 'deep-out', 'summary.md'), 'utf8');
+    const row = md.split('\n').find((l) => l.startsWith('| magnitude'))!;
+    expect(row).toContain(`| ${(100 * expected.remaining).toFixed(3)}% |`);
+    expect(row.trimEnd().endsWith(`| ${expected.step} |`)).toBe(true);
   }, 120_000);
 
   it('resuming reuses every completed run', async () => {
