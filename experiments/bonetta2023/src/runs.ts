@@ -49,6 +49,17 @@ export function readChecks(runDir: string): { checks: CheckPoint[]; stepMs: numb
   return { checks, stepMs };
 }
 
+/** The first check `qualifies` accepts that no later accepted check is `better` than. */
+function selectWith(
+  checks: readonly CheckPoint[],
+  qualifies: (c: CheckPoint) => boolean,
+  better: (c: CheckPoint, best: CheckPoint) => boolean,
+): Selection | null {
+  let best: CheckPoint | null = null;
+  for (const c of checks) if (qualifies(c) && (best === null || better(c, best))) best = c;
+  return best;
+}
+
 /**
  * The sparsest check among those `qualifies` accepts (ties: higher validation
  * accuracy, then the earlier check) — the pruners' `keep: { rule: 'sparsest' }`
@@ -59,17 +70,11 @@ export function selectSparsest(
   checks: readonly CheckPoint[],
   qualifies: (c: CheckPoint) => boolean,
 ): Selection | null {
-  let best: CheckPoint | null = null;
-  for (const c of checks) {
-    if (!qualifies(c)) continue;
-    if (
-      best === null ||
-      c.live < best.live ||
-      (c.live === best.live && c.validationAccuracy > best.validationAccuracy)
-    )
-      best = c;
-  }
-  return best;
+  return selectWith(
+    checks,
+    qualifies,
+    (c, b) => c.live < b.live || (c.live === b.live && c.validationAccuracy > b.validationAccuracy),
+  );
 }
 
 /**
@@ -81,15 +86,11 @@ export function selectBestValidation(
   checks: readonly CheckPoint[],
   qualifies: (c: CheckPoint) => boolean,
 ): Selection | null {
-  let best: CheckPoint | null = null;
-  for (const c of checks) {
-    if (!qualifies(c)) continue;
-    if (
-      best === null ||
-      c.validationAccuracy > best.validationAccuracy ||
-      (c.validationAccuracy === best.validationAccuracy && c.live < best.live)
-    )
-      best = c;
-  }
-  return best;
+  return selectWith(
+    checks,
+    qualifies,
+    (c, b) =>
+      c.validationAccuracy > b.validationAccuracy ||
+      (c.validationAccuracy === b.validationAccuracy && c.live < b.live),
+  );
 }
