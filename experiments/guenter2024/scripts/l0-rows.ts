@@ -42,27 +42,36 @@ defineObjective({
   name: 'l0RowCost',
   description: "the L0-regularization anchor's expected row count of unit-gated dense layers (normalized)",
   configSchema: s.object({ name: s.string().optional() }),
-  create: (c) => ({
-    name: c.name ?? 'l0RowCost',
-    config: c as JsonObject,
-    value(ctx) {
-      const sites = ctx.net.gateSites.filter((g) => g.kind === 'unit');
-      if (sites.map((g) => g.size).join() !== SIZES.join())
-        throw new Error(
-          `l0RowCost is written for LeNet-300-100 with input gates (unit gates ${SIZES.join(', ')})`,
-        );
-      return tf.tidy(() => {
-        let total = 0;
-        let sum: tf.Scalar = tf.scalar(0);
-        sites.forEach((site, i) => {
-          const p = ctx.gateProbabilities[site.id];
-          total += FAN_OUT[i]! * site.size;
-          sum = tf.add(sum, tf.mul(p === undefined ? site.size : tf.sum(p), FAN_OUT[i]!));
+  create: (c) => {
+    // Fan-outs and the normalizer come from the network as first seen (the built one): physical
+    // removal shrinks the sites during training, and a removed unit then just costs nothing.
+    let fanOut: Map<string, number> | undefined;
+    let total = 0;
+    return {
+      name: c.name ?? 'l0RowCost',
+      config: c as JsonObject,
+      value(ctx) {
+        const sites = ctx.net.gateSites.filter((g) => g.kind === 'unit');
+        if (fanOut === undefined) {
+          if (sites.map((g) => g.size).join() !== SIZES.join())
+            throw new Error(
+              `l0RowCost is written for LeNet-300-100 with input gates (unit gates ${SIZES.join(', ')})`,
+            );
+          fanOut = new Map(sites.map((g, i) => [g.id, FAN_OUT[i]!]));
+          total = SIZES.reduce((n, size, i) => n + size * FAN_OUT[i]!, 0);
+        }
+        const weights = fanOut;
+        return tf.tidy(() => {
+          let sum: tf.Scalar = tf.scalar(0);
+          for (const site of sites) {
+            const p = ctx.gateProbabilities[site.id];
+            sum = tf.add(sum, tf.mul(p === undefined ? site.size : tf.sum(p), weights.get(site.id)!));
+          }
+          return tf.div(sum, total) as tf.Scalar;
         });
-        return tf.div(sum, total) as tf.Scalar;
-      });
-    },
-  }),
+      },
+    };
+  },
 });
 
 const { values } = parseArgs({
