@@ -101,15 +101,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
           pct(a.remaining),
           '',
           pct(a.error),
-          '',
-          '',
-          '',
-          '',
-          '',
-          '',
-          '',
-          '',
-          '',
+          ...Array<string>(9).fill(''),
         ]);
     }
     md.push(
