@@ -41,6 +41,13 @@ export {
   validateReproduceOptions,
 } from './reproduce.js';
 export { bonettaRunner, RUNNER_MODULE, RUNNER_NAME, runName } from './runner.js';
-export { type CheckPoint, readChecks, type Selection, selectBestValidation, selectSparsest } from './runs.js';
+export {
+  type CheckPoint,
+  readBestOnTest,
+  readChecks,
+  type Selection,
+  selectBestValidation,
+  selectSparsest,
+} from './runs.js';
 export { readSummaries, type SeedRow, type Spread, seedRows, spread } from './seeds.js';
 export { writeSummary } from './summary.js';

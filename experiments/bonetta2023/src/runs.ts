@@ -94,3 +94,21 @@ export function selectBestValidation(
       (c.validationAccuracy === b.validationAccuracy && c.live < b.live),
   );
 }
+
+/**
+ * The check with the best **test** accuracy among those `qualifies` accepts (ties: the sparser, then
+ * the earlier check): how the authors' MNIST figures are read — their script validates on the test
+ * set (`validationset = testset`) and reports its best check. A diagnostic that says what such a
+ * reading would report on our runs, never a selection of ours (those are decided on validation).
+ * Checks without a test figure never qualify.
+ */
+export function readBestOnTest(
+  checks: readonly CheckPoint[],
+  qualifies: (c: CheckPoint) => boolean,
+): Selection | null {
+  return selectWith(
+    checks,
+    (c) => c.testAccuracy !== null && qualifies(c),
+    (c, b) => c.testAccuracy! > b.testAccuracy! || (c.testAccuracy === b.testAccuracy && c.live < b.live),
+  );
+}
