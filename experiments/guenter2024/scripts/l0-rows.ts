@@ -11,13 +11,17 @@
 // and 100 outputs), so it removes fc1 units first and the anchor removes pixels first.
 //
 //   npx tsx scripts/l0-rows.ts --gamma 0.1 [--seed 0] [--epochs 100] [--schedule cosine|constant]
-//     [--sampling step|example] [--theta-init θ₀] [--polarization ρ] [--protocol ours|anchor]
+//     [--sampling step|example] [--theta-init θ₀] [--polarization ρ] [--dropout input,hidden]
+//     [--protocol ours|anchor] [--dense]
 //     --out <dir>   (from experiments/guenter2024)
 //
 // Everything else is the reproduction's full LeNet-300-100 config (`guenterConfig`, `LENET_FULL`:
 // 100 epochs, batch 100, cosine-annealed Adam 1e-3, gates from θ₀ = 1, one gate sample per step,
-// flattening prior ρ = 1e-4); the options swap one field each, to try how the anchor trains (a constant
-// rate, per-example gate noise from a dropout-like θ₀). The kept network (θ > ½) is measured by
+// flattening prior ρ = 1e-4, no dropout); the options swap one field each, to try how the anchor trains
+// (a constant rate, per-example gate noise from a dropout-like θ₀) or what stands in for the noise its
+// hard-concrete gates keep on (`--dropout 0.2,0.5`: LeNet-300-100's dropout option on the input and
+// after every hidden gate). `--dense` trains the same variant without gates or cost (no `--gamma`):
+// the dense reference of a variant, on the same schedule. The kept network (θ > ½) is measured by
 // `measureKept` like the reproduction's runs. Prints one JSON line; resumes from `--out`.
 //
 // `--protocol anchor` is a diagnostic, not a result: it reads the run the way the L0 reference code
@@ -99,14 +103,19 @@ const { values } = parseArgs({
     'theta-init': { type: 'string', default: '1' },
     polarization: { type: 'string' },
     protocol: { type: 'string', default: 'ours' },
+    dropout: { type: 'string', default: '0,0' },
+    dense: { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
-if (values.gamma === undefined || values.out === undefined) {
-  console.error('usage: npx tsx scripts/l0-rows.ts --gamma <γ ≥ 0> [--seed N] [--epochs N] --out <dir>');
+if ((values.gamma === undefined && !values.dense) || values.out === undefined) {
+  console.error(
+    'usage: npx tsx scripts/l0-rows.ts (--gamma <γ ≥ 0> | --dense) [--seed N] [--epochs N] [options, see the head of this file] --out <dir>',
+  );
   process.exit(2);
 }
-const gamma = Number(values.gamma);
+const dense = values.dense;
+const gamma = dense ? 0 : Number(values.gamma);
 if (!(gamma >= 0)) throw new Error(`--gamma must be a number ≥ 0, got '${values.gamma}'`);
 const seed = Number(values.seed);
 if (values.schedule !== 'cosine' && values.schedule !== 'constant')
@@ -120,6 +129,10 @@ const polarization =
   values.polarization === undefined ? LENET_FULL.polarization : Number(values.polarization);
 if (!(polarization >= 0 && polarization <= 0.5))
   throw new Error(`--polarization must be in [0, 0.5], got '${values.polarization}'`);
+const dropout = values.dropout.split(',').map(Number);
+if (dropout.length !== 2 || !dropout.every((r) => r >= 0 && r < 1))
+  throw new Error(`--dropout must be two rates in [0, 1), input,hidden — got '${values.dropout}'`);
+const [inputDrop, hiddenDrop] = dropout as [number, number];
 if (values.protocol !== 'ours' && values.protocol !== 'anchor')
   throw new Error(`--protocol must be 'ours' or 'anchor', got '${values.protocol}'`);
 const anchorProtocol = values.protocol === 'anchor';
@@ -128,7 +141,7 @@ const ANCHOR_KEPT = 533;
 const base = guenterConfig({
   net: 'lenet300',
   data: 'mnist',
-  sites: 'units',
+  sites: dense ? 'none' : 'units',
   seed,
   scale: LENET_FULL,
   params: { gamma, alpha: 1, beta: 0.5 },
@@ -145,14 +158,22 @@ const variant = [
   values.sampling === 'step' ? '' : `-${values.sampling}`,
   thetaInit === 1 ? '' : `-t${thetaInit}`,
   polarization === LENET_FULL.polarization ? '' : `-p${polarization}`,
+  inputDrop === 0 && hiddenDrop === 0 ? '' : `-d${inputDrop},${hiddenDrop}`,
   anchorProtocol ? '-anchorprotocol' : '',
 ].join('');
 const config: JsonObject = {
   ...base,
-  name: `lenet300-l0rows-g${gamma}${variant}-seed${seed}`,
+  name: dense ? `lenet300-dense${variant}-seed${seed}` : `lenet300-l0rows-g${gamma}${variant}-seed${seed}`,
   ...(anchorProtocol ? { dataset: { ...base.dataset, validationSize: 0 } } : {}),
-  objectives: [base.objectives[0]!, { type: 'l0RowCost' }],
-  pruners: [{ ...base.pruners[0]!, sampling: values.sampling, thetaInit, polarization }],
+  ...(inputDrop === 0 && hiddenDrop === 0
+    ? {}
+    : { model: { ...(base.model as JsonObject), dropout: { input: inputDrop, hidden: hiddenDrop } } }),
+  ...(dense
+    ? {}
+    : {
+        objectives: [base.objectives[0]!, { type: 'l0RowCost' }],
+        pruners: [{ ...base.pruners[0]!, sampling: values.sampling, thetaInit, polarization }],
+      }),
   training: {
     ...base.training,
     ...(values.schedule === 'constant' ? { lrSchedule: { type: 'constant' } } : {}),
@@ -168,10 +189,10 @@ const spec = registries().models.create(config.model as JsonObject, {
   classes: [10],
 });
 const built = createNetwork(spec, { seed: 0 });
-/** The anchor protocol's reading: the lowest per-epoch test error among epochs below the anchor's count. */
+/** The anchor protocol's reading: the lowest per-epoch test error among epochs below the anchor's count (dense: any epoch). */
 function anchorReading(): JsonObject | undefined {
   if (!anchorProtocol) return undefined;
-  let best: { epoch: number; testError: number; openGates: number } | undefined;
+  let best: { epoch: number; testError: number; openGates?: number } | undefined;
   for (const line of readFileSync(join(values.out!, 'metrics.jsonl'), 'utf8').split('\n')) {
     if (!line.includes('"type":"epoch"')) continue;
     const e = JSON.parse(line) as {
@@ -180,23 +201,30 @@ function anchorReading(): JsonObject | undefined {
       metrics: Record<string, number>;
     };
     const open = e.metrics['bernoulliGates.openGates'];
-    if (e.validation?.split !== 'test' || open === undefined || open >= ANCHOR_KEPT) continue;
+    if (e.validation?.split !== 'test') continue;
+    if (!dense && (open === undefined || open >= ANCHOR_KEPT)) continue;
     const testError = 1 - e.validation.accuracy[0]!;
     if (best === undefined || testError < best.testError)
-      best = { epoch: e.epoch, testError, openGates: open };
+      best = { epoch: e.epoch, testError, ...(open === undefined ? {} : { openGates: open }) };
   }
   return best ?? { note: `no epoch ended with fewer than ${ANCHOR_KEPT} open gates` };
 }
-const kept = measureKept(done.net!, built, (done.gates ?? {}) as unknown as Record<string, GateValues>);
+const kept = dense
+  ? undefined
+  : measureKept(done.net!, built, (done.gates ?? {}) as unknown as Record<string, GateValues>);
 console.log(
   JSON.stringify({
     name: config.name,
     status: done.summary.status,
     validationAccuracy: acc(done.summary.validation),
     testAccuracy: acc(done.summary.test),
-    kept: kept.layers.map((l) => `${l.node}:${l.kept}/${l.built}`),
-    keptTotal: kept.layers.reduce((n, l) => n + l.kept, 0),
-    macs: { built: kept.built.macs, kept: kept.kept.macs },
+    ...(kept === undefined
+      ? {}
+      : {
+          kept: kept.layers.map((l) => `${l.node}:${l.kept}/${l.built}`),
+          keptTotal: kept.layers.reduce((n, l) => n + l.kept, 0),
+          macs: { built: kept.built.macs, kept: kept.kept.macs },
+        }),
     ...(anchorProtocol ? { bestTestEpochBelowAnchorCount: anchorReading() } : {}),
   }),
 );

@@ -6,6 +6,7 @@ export {
   lenet300100,
   lenet300100Model,
   type MlpActivation,
+  type MlpDropout,
   type MlpGates,
   type MlpOptions,
   mlp,

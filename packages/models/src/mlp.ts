@@ -5,6 +5,8 @@ import { defineBuiltModel } from './internal/definition.js';
 import { initField, singleTaskShape } from './internal/fields.js';
 
 const mlpGatesField = s.oneOf(['none', 'units', 'inputs+units']).optional();
+const rate = s.number({ min: 0, lt: 1 }).optional();
+const mlpDropoutField = s.object({ input: rate, hidden: rate }).optional();
 
 /** Where a plain (non-residual) network may carry unit gates. */
 export type PlainGates = 'none' | 'units';
@@ -36,6 +38,21 @@ export interface MlpOptions {
    * flattened input (`input.gate`, one gate per feature). @default 'none'
    */
   readonly gates?: MlpGates;
+  /**
+   * Dropout rates: `input` on the flattened input (after its gates), `hidden` after every hidden
+   * activation (after its gate) — nodes `input.dropout` and `fc<i>.dropout`, active in training only
+   * (inverted dropout: kept activations scaled by 1/(1 − rate)). A rate of 0 adds no node.
+   * @default no dropout
+   */
+  readonly dropout?: MlpDropout;
+}
+
+/** Dropout rates of {@link MlpOptions.dropout}, each in [0, 1). */
+export interface MlpDropout {
+  /** On the flattened input. @default 0 */
+  readonly input?: number;
+  /** After every hidden activation. @default 0 */
+  readonly hidden?: number;
 }
 
 /** Options of {@link lenet300100}. */
@@ -46,8 +63,9 @@ const MLP_FIELDS = {
   activation: s.oneOf(['relu', 'elu', 'tanh', 'sigmoid']).optional(),
   init: initField,
   gates: mlpGatesField,
+  dropout: mlpDropoutField,
 };
-const LENET300_FIELDS = { init: initField, gates: mlpGatesField };
+const LENET300_FIELDS = { init: initField, gates: mlpGatesField, dropout: mlpDropoutField };
 
 function buildMlp(name: string, options: MlpOptions): NetworkSpec {
   const b = new SpecBuilder(name, options.inputShape ?? [28, 28, 1]);
@@ -55,18 +73,23 @@ function buildMlp(name: string, options: MlpOptions): NetworkSpec {
   const fn = options.activation ?? 'relu';
   let x = b.flattenInput('flatten');
   const gates = options.gates ?? 'none';
+  const drop = (id: string, rate: number | undefined) => {
+    if (rate !== undefined && rate > 0) x = b.add({ id: `${id}.dropout`, op: 'dropout', inputs: [x], rate });
+  };
   if (gates === 'inputs+units') x = b.add({ id: 'input.gate', op: 'gate', inputs: [x] });
+  drop('input', options.dropout?.input);
   options.hidden.forEach((units, i) => {
     const id = `fc${i + 1}`;
     x = b.act(`${id}.${fn}`, b.dense(id, x, units, init), fn);
     if (gates !== 'none') x = b.add({ id: `${id}.gate`, op: 'gate', inputs: [x] });
+    drop(id, options.dropout?.hidden);
   });
   const out = b.dense(`fc${options.hidden.length + 1}`, x, options.classes ?? 10, init);
   return b.build([out]);
 }
 
 /**
- * A fully connected classifier: `flatten → (dense → activation [→ gate])* → dense`.
+ * A fully connected classifier: `flatten [→ gate] [→ dropout] → (dense → activation [→ gate] [→ dropout])* → dense`.
  * Dense nodes are `fc1 … fc{n+1}`. The output is the **logits** of the last
  * dense layer (no softmax), so a cross-entropy-with-logits objective applies.
  * Small enough for tests and demos.

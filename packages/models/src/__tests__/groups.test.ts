@@ -51,6 +51,15 @@ describe('structure groups exist where pruning is expected', () => {
     expect(g.slices).toEqual([{ param: 'fc1/kernel', axis: 0, indices: [100] }]);
   });
 
+  it('LeNet-300-100 with dropout: the same gate sites and structure groups as without it', () => {
+    const plain = structure(lenet300100({ gates: 'inputs+units' }));
+    const dropped = structure(lenet300100({ gates: 'inputs+units', dropout: { input: 0.2, hidden: 0.5 } }));
+    expect(dropped.sites.map((s) => [s.id, s.size, s.gatedNode])).toEqual(
+      plain.sites.map((s) => [s.id, s.size, s.gatedNode]),
+    );
+    expect(dropped.groups.map((g) => [g.id, g.slices])).toEqual(plain.groups.map((g) => [g.id, g.slices]));
+  });
+
   it.each([
     ['classic', { 'filter:conv1': 6, 'filter:conv2': 16, 'unit:fc1': 120, 'unit:fc2': 84 }],
     ['reiners', { 'filter:conv1': 6, 'filter:conv2': 16, 'unit:fc1': 120, 'unit:fc2': 84 }],

@@ -74,6 +74,47 @@ describe('LeNets', () => {
     expect(ofOp(flat, 'gate')).toEqual([]);
   });
 
+  it('LeNet-300-100 dropout sits after the input gates and after each hidden gate; rate 0 adds no node', () => {
+    const spec = lenet300100({ gates: 'inputs+units', dropout: { input: 0.2, hidden: 0.5 } });
+    expect(spec.nodes.map((n) => n.id)).toEqual([
+      'flatten',
+      'input.gate',
+      'input.dropout',
+      'fc1',
+      'fc1.relu',
+      'fc1.gate',
+      'fc1.dropout',
+      'fc2',
+      'fc2.relu',
+      'fc2.gate',
+      'fc2.dropout',
+      'fc3',
+    ]);
+    expect(ofOp(spec, 'dropout').map((n) => [n.id, n.rate])).toEqual([
+      ['input.dropout', 0.2],
+      ['fc1.dropout', 0.5],
+      ['fc2.dropout', 0.5],
+    ]);
+    expect(validateSpec(spec)).toEqual([]);
+    expect(ofOp(lenet300100({ dropout: { input: 0, hidden: 0.3 } }), 'dropout').map((n) => n.id)).toEqual([
+      'fc1.dropout',
+      'fc2.dropout',
+    ]);
+    expect(ofOp(lenet300100({ dropout: {} }), 'dropout')).toEqual([]);
+    expect(ofOp(mlp({ hidden: [8], dropout: { hidden: 0.1 } }), 'dropout').map((n) => n.id)).toEqual([
+      'fc1.dropout',
+    ]);
+  });
+
+  it('dropout rates outside [0, 1) are typed errors naming the field', () => {
+    for (const dropout of [{ hidden: 1 }, { input: -0.1 }, { hidden: Number.NaN }]) {
+      expect(() => lenet300100({ dropout })).toThrow(
+        expect.objectContaining({ name: 'ModelError', code: 'INVALID_CONFIG' }),
+      );
+    }
+    expect(() => lenet300100({ dropout: { hidden: 1 } })).toThrow(/dropout\.hidden/);
+  });
+
   it('the three LeNet-5 variants have the papers’ layers', () => {
     const conv = (s: NetworkSpec) => ofOp(s, 'conv2d').map((c) => [c.filters, c.kernelSize[0], c.padding]);
     expect(conv(lenet5())).toEqual([
