@@ -29,7 +29,7 @@ for (const r of rows) {
   console.log(
     `| ${r.net}${r.mode === 'full' ? '' : ` (${r.mode})`} | ${r.dataset} | ${r.method} | ${(100 * r.floor).toFixed(1)}% | ${r.seeds.join(', ')} | ${pct(r.denseTestError, 2)} | ${r.kept ? pct(r.kept.remaining, 3) : '—'} | ${r.kept ? pct(r.kept.testError, 2) : '—'} | ${r.kept ? points(r.kept.drop) : '—'} | ${
       r.target
-        ? `${pct(r.target.remaining, 3)}${r.target.seeds < r.seeds.length ? ` (${r.target.seeds} seeds)` : ''}`
+        ? `${pct(r.target.remaining, 3)}${r.target.seeds < r.seeds.length ? ` (${r.target.seeds} of ${r.seeds.length} seeds)` : ''}`
         : '—'
     } | ${r.target ? pct(r.target.testError, 2) : '—'} |`,
   );
