@@ -60,6 +60,13 @@ function selectWith(
   return best;
 }
 
+/** "`c` beats `best`": a higher `accuracy`, ties to fewer live weights (equal ones keep the earlier check). */
+function higherThenSparser(
+  accuracy: (c: CheckPoint) => number,
+): (c: CheckPoint, best: CheckPoint) => boolean {
+  return (c, b) => accuracy(c) > accuracy(b) || (accuracy(c) === accuracy(b) && c.live < b.live);
+}
+
 /**
  * The sparsest check among those `qualifies` accepts (ties: higher validation
  * accuracy, then the earlier check) — the pruners' `keep: { rule: 'sparsest' }`
@@ -89,9 +96,7 @@ export function selectBestValidation(
   return selectWith(
     checks,
     qualifies,
-    (c, b) =>
-      c.validationAccuracy > b.validationAccuracy ||
-      (c.validationAccuracy === b.validationAccuracy && c.live < b.live),
+    higherThenSparser((c) => c.validationAccuracy),
   );
 }
 
@@ -109,6 +114,6 @@ export function readBestOnTest(
   return selectWith(
     checks,
     (c) => c.testAccuracy !== null && qualifies(c),
-    (c, b) => c.testAccuracy! > b.testAccuracy! || (c.testAccuracy === b.testAccuracy && c.live < b.live),
+    higherThenSparser((c) => c.testAccuracy!),
   );
 }

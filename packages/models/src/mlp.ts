@@ -5,8 +5,8 @@ import { defineBuiltModel } from './internal/definition.js';
 import { initField, singleTaskShape } from './internal/fields.js';
 
 const mlpGatesField = s.oneOf(['none', 'units', 'inputs+units']).optional();
-const rate = s.number({ min: 0, lt: 1 }).optional();
-const mlpDropoutField = s.object({ input: rate, hidden: rate }).optional();
+const dropoutRate = s.number({ min: 0, lt: 1 }).optional();
+const mlpDropoutField = s.object({ input: dropoutRate, hidden: dropoutRate }).optional();
 
 /** Where a plain (non-residual) network may carry unit gates. */
 export type PlainGates = 'none' | 'units';
