@@ -45,6 +45,7 @@ export const NATIVE_KERNEL_NAMES = [
   'AvgPool',
   'AvgPoolGrad',
   'Add',
+  'AddN',
   'Sub',
   'Multiply',
   'RealDiv',
@@ -625,6 +626,35 @@ function binary(kernel: keyof typeof BINARY_OPS, addon: NativeAddon): KernelFunc
       );
     }
     return output(args.backend, outShape, out);
+  };
+}
+
+/**
+ * AddN of same-shape float32 tensors as a running sum of the addon's elementwise Add, written into
+ * one output: ((t₀ + t₁) + t₂) + …, the order of the cpu kernel's accumulation, so the sums are the
+ * same bits. (A multi-gradient step sums gradients and Gram terms with it; on the cpu kernel each
+ * call was a JavaScript loop.) Other dtypes, a single input and empty shapes go to the cpu kernel.
+ */
+function addN(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as { inputs: TensorInfo[]; backend: MathBackendCPU; attrs: NamedAttrMap };
+    const tensors = args.inputs;
+    const first = tensors[0];
+    if (
+      first === undefined ||
+      tensors.length < 2 ||
+      isEmpty(first.shape) ||
+      tensors.some((t) => t.dtype !== 'float32' || !util.arraysEqual(t.shape, first.shape))
+    )
+      return runCpu('AddN', args as unknown as Args);
+    const named = Object.fromEntries(tensors.map((t, i) => [`tensors[${i}]`, t]));
+    const out = newOutput(util.sizeFromShape(first.shape), true);
+    const add = BINARY_OPS.Add;
+    call('AddN', named, () => {
+      addon.binary(add, f32(args.backend, first), f32(args.backend, tensors[1]!), out);
+      for (let i = 2; i < tensors.length; i++) addon.binary(add, out, f32(args.backend, tensors[i]!), out);
+    });
+    return output(args.backend, [...first.shape], out);
   };
 }
 
@@ -1384,6 +1414,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     AvgPool: pool('AvgPool', addon),
     AvgPoolGrad: pool('AvgPoolGrad', addon),
     Add: binary('Add', addon),
+    AddN: addN(addon),
     Sub: binary('Sub', addon),
     Multiply: binary('Multiply', addon),
     RealDiv: binary('RealDiv', addon),

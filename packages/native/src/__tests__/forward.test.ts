@@ -422,6 +422,17 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
     expect(maxRelDiff(cpu, native)).toBeLessThan(TOL);
   });
 
+  prop([shape, fc.integer({ min: 1, max: 5 }), seed], { seed: 94, numRuns: RUNS })(
+    'AddN of 1–5 same-shape tensors: the same bits as the cpu kernel (NaN and ±Inf included)',
+    async (s, n, seed) => {
+      const size = s.reduce((p, d) => p * d, 1);
+      const inputs = Array.from({ length: n }, (_, i) => values(seed + i, size));
+      if (n > 1 && size > 2) [inputs[0]![1], inputs[1]![2]] = [Number.NaN, Number.POSITIVE_INFINITY];
+      const [cpu, native] = await bothBackends(() => tf.addN(inputs.map((v) => tf.tensor(v, s))));
+      expect(maxRelDiff(cpu, native)).toBe(0);
+    },
+  );
+
   prop([shape, fc.double({ min: -1, max: 1, noNaN: true }), seed], { seed: 90, numRuns: RUNS })(
     'Relu, Step, Square, Abs and Sign (NaN, ±Inf and ±0 included)',
     async (s, alpha, seed) => {

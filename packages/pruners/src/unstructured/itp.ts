@@ -29,6 +29,16 @@ export interface ItpConfig {
 
 const DEFAULT_PARAMS: ParamSelector = { ops: ['dense'], roles: ['kernel', 'bias'] };
 
+/**
+ * 1[|w| > threshold] as float32, computed as step(|w| − threshold): for finite float32 values
+ * |w| − t > 0 exactly when |w| > t, and step(0) = 0, so |w| = t is pruned as the rule says. Abs, Sub
+ * and Step are kernels every backend runs natively, where a comparison and a cast fall back to
+ * JavaScript on the native backend (a quarter of an SMGD + ITP step on Reiners' LeNet-5).
+ */
+function keepAbove(w: tf.Tensor, threshold: number): tf.Tensor {
+  return tf.step(tf.sub(tf.abs(w), threshold));
+}
+
 /** The schema of an ITP config (besides `type`). */
 export const itpConfigSchema = s.object({
   threshold: s.number({ min: 0 }).optional(),
@@ -57,11 +67,11 @@ export function createItpPruner(config: Omit<ItpConfig, 'type'> & { type?: 'itp'
       const w = n.params.get(name)!;
       if (regrow) {
         tf.tidy(() => {
-          w.assign(tf.mul(w, tf.cast(tf.greater(tf.abs(w), threshold), 'float32')));
+          w.assign(tf.mul(w, keepAbove(w, threshold)));
         });
       } else {
         const next = tf.tidy(() => {
-          const keep = tf.cast(tf.greater(tf.abs(w), threshold), 'float32');
+          const keep = keepAbove(w, threshold);
           const old = n.getMask(name);
           return old ? tf.mul(old, keep) : keep;
         });

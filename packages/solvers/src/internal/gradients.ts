@@ -123,8 +123,9 @@ export function disposeGradients(lists: readonly VariableGradients[]): void {
 
 /**
  * The Gram matrix G_ij = g_i·g_j of m gradient lists, computed as
- * Σ_variables sum(g_i ⊙ g_j) without concatenating the variables, read back
- * in one transfer. Missing gradients count as zero.
+ * Σ_variables sum(g_i ⊙ g_j) without concatenating the variables (the diagonal
+ * through core's `sumOfSquares`), read back in one transfer. Missing gradients
+ * count as zero.
  */
 export function gramMatrix(grads: readonly VariableGradients[]): number[][] {
   const m = grads.length;
@@ -133,6 +134,8 @@ export function gramMatrix(grads: readonly VariableGradients[]): number[][] {
   const packed = tf.tidy(() =>
     tf.stack(
       pairs.map(([i, j]) => {
+        // A diagonal entry is a squared norm: one fused call over the list where the backend has it.
+        if (i === j) return sumOfSquares(grads[i]!.filter((g): g is tf.Tensor => g !== null));
         const terms: tf.Tensor[] = [];
         grads[i]!.forEach((gi, v) => {
           const gj = grads[j]![v];
