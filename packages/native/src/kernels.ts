@@ -632,8 +632,8 @@ function binary(kernel: keyof typeof BINARY_OPS, addon: NativeAddon): KernelFunc
 /**
  * AddN of same-shape float32 tensors as a running sum of the addon's elementwise Add, written into
  * one output: ((t₀ + t₁) + t₂) + …, the order of the cpu kernel's accumulation, so the sums are the
- * same bits. (A multi-gradient step sums gradients and Gram terms with it; on the cpu kernel each
- * call was a JavaScript loop.) Other dtypes, a single input and empty shapes go to the cpu kernel.
+ * same bits; a single input is copied. (A multi-gradient step sums gradients and Gram terms with it;
+ * on the cpu kernel each call was a JavaScript loop.) Other dtypes and empty shapes go to the cpu kernel.
  */
 function addN(addon: NativeAddon): KernelFunc {
   return (raw) => {
@@ -642,7 +642,6 @@ function addN(addon: NativeAddon): KernelFunc {
     const first = tensors[0];
     if (
       first === undefined ||
-      tensors.length < 2 ||
       isEmpty(first.shape) ||
       tensors.some((t) => t.dtype !== 'float32' || !util.arraysEqual(t.shape, first.shape))
     )
@@ -650,10 +649,13 @@ function addN(addon: NativeAddon): KernelFunc {
     const named = Object.fromEntries(tensors.map((t, i) => [`tensors[${i}]`, t]));
     const out = newOutput(util.sizeFromShape(first.shape), true);
     const add = BINARY_OPS.Add;
-    call('AddN', named, () => {
-      addon.binary(add, f32(args.backend, first), f32(args.backend, tensors[1]!), out);
-      for (let i = 2; i < tensors.length; i++) addon.binary(add, out, f32(args.backend, tensors[i]!), out);
-    });
+    const second = tensors[1];
+    if (second === undefined) out.set(f32(args.backend, first));
+    else
+      call('AddN', named, () => {
+        addon.binary(add, f32(args.backend, first), f32(args.backend, second), out);
+        for (let i = 2; i < tensors.length; i++) addon.binary(add, out, f32(args.backend, tensors[i]!), out);
+      });
     return output(args.backend, [...first.shape], out);
   };
 }

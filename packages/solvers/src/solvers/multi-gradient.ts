@@ -91,6 +91,8 @@ export function combineGradients(
   return Array.from({ length: count }, (_, v) => {
     const present = grads.map((g, i) => [g[v], weights[i]!] as const).filter(([g]) => g);
     if (present.length === 0) return null;
+    // One term is just its scaled gradient (no AddN call).
+    if (present.length === 1) return tf.tidy(() => tf.mul(present[0]![0]!, present[0]![1]));
     return tf.tidy(() => tf.addN(present.map(([g, c]) => tf.mul(g!, c))));
   });
 }
