@@ -168,6 +168,7 @@ const variant = [
   inputDrop === 0 && hiddenDrop === 0 ? '' : `-d${inputDrop},${hiddenDrop}`,
   anchorProtocol ? '-anchorprotocol' : '',
   finalProtocol ? '-all60k' : '',
+  values.epochs === undefined ? '' : `-e${values.epochs}`,
 ].join('');
 const config: JsonObject = {
   ...base,
