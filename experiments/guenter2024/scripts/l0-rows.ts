@@ -12,7 +12,7 @@
 //
 //   npx tsx scripts/l0-rows.ts --gamma 0.1 [--seed 0] [--epochs 100] [--schedule cosine|constant]
 //     [--sampling step|example] [--theta-init θ₀] [--polarization ρ] [--dropout input,hidden]
-//     [--protocol ours|anchor|final] [--dense]
+//     [--protocol ours|anchor|final] [--dense] [--gate bernoulli|hard-concrete]
 //     --out <dir>   (from experiments/guenter2024)
 //
 // Everything else is the reproduction's full LeNet-300-100 config (`guenterConfig`, `LENET_FULL`:
@@ -23,6 +23,11 @@
 // after every hidden gate). `--dense` trains the same variant without gates or cost (no `--gamma`):
 // the dense reference of a variant, on the same schedule. The kept network (θ > ½) is measured by
 // `measureKept` like the reproduction's runs. Prints one JSON line; resumes from `--out`.
+//
+// `--gate hard-concrete` swaps the Bernoulli gates for the anchor's own: the `hardConcreteGates`
+// pruner defined below (a contributor's pruner, through `definePruner`), with the reference's
+// temperature 2/3, stretch (−0.1, 1.1), a sample per example and gate, and its initial drop rates
+// (0.2 on inputs, 0.5 hidden); `--theta-init`, `--sampling` and `--polarization` do not apply to it.
 //
 // `--protocol final` trains on all 60,000 training images, the anchor's data budget, with no held-out
 // split and no evaluation during training, and reads the final network once on test after the fixed
@@ -43,10 +48,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@moprune/backend';
 import {
+  type ComponentState,
   createNetwork,
   defineObjective,
+  definePruner,
   type GateValues,
   type JsonObject,
+  Rng,
   registries,
   runExperiment,
   schema as s,
@@ -99,6 +107,122 @@ defineObjective({
   },
 });
 
+/** Hard-concrete constants of the L0 reference: temperature β and the stretch interval (γ, ζ). */
+const HC = { beta: 2 / 3, low: -0.1, high: 1.1 };
+/** log(−γ/ζ): P(z ≠ 0) = sigmoid(log α − β·log(−γ/ζ)). */
+const HC_SHIFT = Math.log(-HC.low / HC.high);
+
+definePruner({
+  name: 'hardConcreteGates',
+  description:
+    "the L0-regularization anchor's hard-concrete gates on LeNet-300-100's inputs and units (an exploration)",
+  configSchema: s.object({
+    seed: s.integer({ min: 0 }),
+    inputDrop: s.number({ gt: 0, lt: 1 }),
+    hiddenDrop: s.number({ gt: 0, lt: 1 }),
+  }),
+  create: (c) => {
+    // One log α per gate. Training draws z = min(1, max(0, sigmoid((logit u + log α)/β)·(ζ − γ) + γ)) per
+    // example and gate (u ~ U(0, 1)), reparameterized, so log α gets the data gradient through z itself;
+    // evaluation uses z = min(1, max(0, sigmoid(log α)·(ζ − γ) + γ)), which is exactly 0 for a closed gate
+    // and in (0, 1] otherwise (compaction folds it into the weights). gateProbabilities() are
+    // P(z ≠ 0), the L0 norm's expectation that l0RowCost prices. Initialized as the reference does:
+    // log α ~ N(log((1 − p)/p), 0.01²) with p the drop rate (inputs 0.2, hidden 0.5 there).
+    const cfg = c as unknown as { seed: number; inputDrop: number; hiddenDrop: number };
+    let sites: { id: string; logAlpha: tf.Variable }[] = [];
+    let open = 0;
+    const deterministic = (logAlpha: tf.Tensor) =>
+      tf.clipByValue(tf.add(tf.mul(tf.sigmoid(logAlpha), HC.high - HC.low), HC.low), 0, 1);
+    return {
+      name: 'hardConcreteGates',
+      config: c as JsonObject,
+      init(ctx) {
+        const unitSites = ctx.net.gateSites.filter((g) => g.kind === 'unit');
+        if (unitSites.map((g) => g.size).join() !== SIZES.join())
+          throw new Error(
+            `hardConcreteGates is written for LeNet-300-100 with input gates (${SIZES.join(', ')})`,
+          );
+        const rng = Rng.fromSeed(cfg.seed).fork('hardConcreteGates');
+        for (const x of sites) x.logAlpha.dispose();
+        sites = unitSites.map((g, i) => {
+          const p = i === 0 ? cfg.inputDrop : cfg.hiddenDrop;
+          const mean = Math.log((1 - p) / p);
+          const init = tf.tensor1d(rng.fill(g.size, (r) => mean + 0.01 * r.normal()));
+          const logAlpha = tf.variable(init, true);
+          init.dispose();
+          return { id: g.id, logAlpha };
+        });
+      },
+      variables: () => sites.map((x) => x.logAlpha),
+      gates(training, stepRng, batch) {
+        const out: Record<string, tf.Tensor> = {};
+        for (const x of sites) {
+          const n = x.logAlpha.shape[0]!;
+          if (training) {
+            const u = tf.randomUniform(
+              batch === undefined ? [n] : [batch, n],
+              1e-6,
+              1 - 1e-6,
+              'float32',
+              stepRng.nextU32(),
+            );
+            out[x.id] = tf.tidy(() => {
+              const logitU = tf.sub(tf.log(u), tf.log1p(tf.neg(u)));
+              const y = tf.sigmoid(tf.div(tf.add(logitU, x.logAlpha), HC.beta));
+              return tf.clipByValue(tf.add(tf.mul(y, HC.high - HC.low), HC.low), 0, 1);
+            });
+            u.dispose();
+          } else {
+            out[x.id] = tf.tidy(() => deterministic(x.logAlpha));
+          }
+        }
+        return out;
+      },
+      gateProbabilities() {
+        const out: Record<string, tf.Tensor> = {};
+        for (const x of sites) out[x.id] = tf.tidy(() => tf.sigmoid(tf.sub(x.logAlpha, HC.beta * HC_SHIFT)));
+        return out;
+      },
+      afterStep() {
+        return undefined;
+      },
+      afterEpoch() {
+        open = 0;
+        for (const x of sites) {
+          const z = tf.tidy(() => deterministic(x.logAlpha));
+          for (const v of z.dataSync()) if (v > 0) open++;
+          z.dispose();
+        }
+        return undefined;
+      },
+      metrics: () => ({ openGates: open }),
+      state(): ComponentState {
+        return {
+          json: { sites: sites.map((x) => x.id) },
+          arrays: Object.fromEntries(
+            sites.map((x) => [
+              `logAlpha/${x.id}`,
+              { shape: [...x.logAlpha.shape], data: x.logAlpha.dataSync() as Float32Array },
+            ]),
+          ),
+        };
+      },
+      load(state) {
+        for (const x of sites) {
+          const a = state.arrays[`logAlpha/${x.id}`];
+          if (a === undefined || a.data.length !== x.logAlpha.size)
+            throw new Error(`hardConcreteGates: the checkpoint has no log α for gate site ${x.id}`);
+          x.logAlpha.assign(tf.tensor1d(a.data));
+        }
+      },
+      dispose() {
+        for (const x of sites) x.logAlpha.dispose();
+        sites = [];
+      },
+    };
+  },
+});
+
 const { values } = parseArgs({
   options: {
     gamma: { type: 'string' },
@@ -111,6 +235,7 @@ const { values } = parseArgs({
     protocol: { type: 'string', default: 'ours' },
     dropout: { type: 'string', default: '0,0' },
     dense: { type: 'boolean', default: false },
+    gate: { type: 'string', default: 'bernoulli' },
     out: { type: 'string' },
   },
 });
@@ -142,6 +267,9 @@ const [inputDrop, hiddenDrop] = dropout as [number, number];
 if (values.protocol !== 'ours' && values.protocol !== 'anchor' && values.protocol !== 'final')
   throw new Error(`--protocol must be 'ours', 'anchor' or 'final', got '${values.protocol}'`);
 const anchorProtocol = values.protocol === 'anchor';
+if (values.gate !== 'bernoulli' && values.gate !== 'hard-concrete')
+  throw new Error(`--gate must be 'bernoulli' or 'hard-concrete', got '${values.gate}'`);
+const hardConcrete = values.gate === 'hard-concrete';
 const finalProtocol = values.protocol === 'final';
 /** The L0 anchor's count of kept inputs and units (219 + 214 + 100). */
 const ANCHOR_KEPT = 533;
@@ -169,6 +297,7 @@ const variant = [
   anchorProtocol ? '-anchorprotocol' : '',
   finalProtocol ? '-all60k' : '',
   values.epochs === undefined ? '' : `-e${values.epochs}`,
+  hardConcrete ? '-hc' : '',
 ].join('');
 const config: JsonObject = {
   ...base,
@@ -181,7 +310,11 @@ const config: JsonObject = {
     ? {}
     : {
         objectives: [base.objectives[0]!, { type: 'l0RowCost' }],
-        pruners: [{ ...base.pruners[0]!, sampling: values.sampling, thetaInit, polarization }],
+        pruners: [
+          hardConcrete
+            ? { type: 'hardConcreteGates', seed, inputDrop: 0.2, hiddenDrop: 0.5 }
+            : { ...base.pruners[0]!, sampling: values.sampling, thetaInit, polarization },
+        ],
       }),
   training: {
     ...base.training,
@@ -210,7 +343,7 @@ function anchorReading(): JsonObject | undefined {
       validation?: { split: string; accuracy: number[] };
       metrics: Record<string, number>;
     };
-    const open = e.metrics['bernoulliGates.openGates'];
+    const open = e.metrics['bernoulliGates.openGates'] ?? e.metrics['hardConcreteGates.openGates'];
     if (e.validation?.split !== 'test') continue;
     if (!dense && (open === undefined || open >= ANCHOR_KEPT)) continue;
     const testError = 1 - e.validation.accuracy[0]!;
@@ -219,9 +352,15 @@ function anchorReading(): JsonObject | undefined {
   }
   return best ?? { note: `no epoch ended with fewer than ${ANCHOR_KEPT} open gates` };
 }
-const kept = dense
-  ? undefined
-  : measureKept(done.net!, built, (done.gates ?? {}) as unknown as Record<string, GateValues>);
+// Hard-concrete evaluation gates are fractional (z ∈ [0, 1]); compaction takes 0/1 gates, so the kept
+// structures are counted with 1[z > 0] (the accuracy above was measured with z itself).
+const finalGates = Object.fromEntries(
+  Object.entries((done.gates ?? {}) as unknown as Record<string, GateValues>).map(([site, g]) => [
+    site,
+    hardConcrete ? { ...g, values: g.values.map((z) => (z > 0 ? 1 : 0)) } : g,
+  ]),
+);
+const kept = dense ? undefined : measureKept(done.net!, built, finalGates);
 console.log(
   JSON.stringify({
     name: config.name,
