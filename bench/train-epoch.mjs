@@ -151,6 +151,10 @@ function moprune(run, dir, repo = root) {
     process.execPath,
     [join(repo, 'packages', 'cli', 'dist', 'bin.js'), 'train', file, '--out', out, '--quiet'],
     {
+      // From the scratch directory, not a checkout: run from a workspace root, the CLI also loads that
+      // workspace's `moprune.modules` (our experiments), whose copies of the packages register their
+      // components first — a `--baseline` side started from this checkout ran this checkout's pruners.
+      cwd: dir,
       env: { ...process.env, MOPRUNE_NATIVE_THREADS: String(threads) },
       encoding: 'utf8',
     },
