@@ -131,8 +131,10 @@ definePruner({
     const cfg = c as unknown as { seed: number; inputDrop: number; hiddenDrop: number };
     let sites: { id: string; logAlpha: tf.Variable }[] = [];
     let open = 0;
+    /** min(1, max(0, x)) as relu(x) − relu(x − 1): native kernels forward and backward (clipByValue's are not). */
+    const clip01 = (x: tf.Tensor) => tf.sub(tf.relu(x), tf.relu(tf.sub(x, 1)));
     const deterministic = (logAlpha: tf.Tensor) =>
-      tf.clipByValue(tf.add(tf.mul(tf.sigmoid(logAlpha), HC.high - HC.low), HC.low), 0, 1);
+      clip01(tf.add(tf.mul(tf.sigmoid(logAlpha), HC.high - HC.low), HC.low));
     return {
       name: 'hardConcreteGates',
       config: c as JsonObject,
@@ -159,19 +161,21 @@ definePruner({
         for (const x of sites) {
           const n = x.logAlpha.shape[0]!;
           if (training) {
-            const u = tf.randomUniform(
-              batch === undefined ? [n] : [batch, n],
-              1e-6,
-              1 - 1e-6,
-              'float32',
-              stepRng.nextU32(),
-            );
+            // logit(u), u ~ U(0, 1), drawn from the step's gate stream (the same for every forward pass
+            // of one step), in JavaScript: tfjs's randomUniform and log on the cpu kernels took tens of
+            // milliseconds per step here.
+            const draw = Rng.fromSeed(stepRng.nextU32());
+            const count = (batch ?? 1) * n;
+            const logitU = new Float32Array(count);
+            for (let i = 0; i < count; i++) {
+              const u = (draw.nextU32() + 0.5) / 4294967296; // in (0, 1): 32 random bits, never 0 or 1
+              logitU[i] = Math.log(u / (1 - u));
+            }
             out[x.id] = tf.tidy(() => {
-              const logitU = tf.sub(tf.log(u), tf.log1p(tf.neg(u)));
-              const y = tf.sigmoid(tf.div(tf.add(logitU, x.logAlpha), HC.beta));
-              return tf.clipByValue(tf.add(tf.mul(y, HC.high - HC.low), HC.low), 0, 1);
+              const noise = batch === undefined ? tf.tensor1d(logitU) : tf.tensor2d(logitU, [batch, n]);
+              const y = tf.sigmoid(tf.mul(tf.add(noise, x.logAlpha), 1 / HC.beta));
+              return clip01(tf.add(tf.mul(y, HC.high - HC.low), HC.low));
             });
-            u.dispose();
           } else {
             out[x.id] = tf.tidy(() => deterministic(x.logAlpha));
           }
