@@ -206,7 +206,7 @@ definePruner({
           arrays: Object.fromEntries(
             sites.map((x) => [
               `logAlpha/${x.id}`,
-              { shape: [...x.logAlpha.shape], data: x.logAlpha.dataSync() as Float32Array },
+              { shape: [...x.logAlpha.shape], data: Float32Array.from(x.logAlpha.dataSync()) },
             ]),
           ),
         };
@@ -216,7 +216,7 @@ definePruner({
           const a = state.arrays[`logAlpha/${x.id}`];
           if (a === undefined || a.data.length !== x.logAlpha.size)
             throw new Error(`hardConcreteGates: the checkpoint has no log α for gate site ${x.id}`);
-          x.logAlpha.assign(tf.tensor1d(a.data));
+          tf.tidy(() => x.logAlpha.assign(tf.tensor1d(a.data)));
         }
       },
       dispose() {
