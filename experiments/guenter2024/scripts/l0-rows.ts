@@ -12,7 +12,8 @@
 //
 //   npx tsx scripts/l0-rows.ts --gamma 0.1 [--seed 0] [--epochs 100] [--schedule cosine|constant]
 //     [--sampling step|example] [--theta-init θ₀] [--polarization ρ] [--dropout input,hidden]
-//     [--protocol ours|anchor|final] [--dense] [--gate bernoulli|hard-concrete]
+//     [--protocol ours|anchor|final] [--dense] [--gate bernoulli|hard-concrete] [--lr η] [--batch B]
+//     [--l2 λ]
 //     --out <dir>   (from experiments/guenter2024)
 //
 // Everything else is the reproduction's full LeNet-300-100 config (`guenterConfig`, `LENET_FULL`:
@@ -240,6 +241,9 @@ const { values } = parseArgs({
     dropout: { type: 'string', default: '0,0' },
     dense: { type: 'boolean', default: false },
     gate: { type: 'string', default: 'bernoulli' },
+    lr: { type: 'string' },
+    batch: { type: 'string' },
+    l2: { type: 'string', default: '0' },
     out: { type: 'string' },
   },
 });
@@ -274,6 +278,25 @@ const anchorProtocol = values.protocol === 'anchor';
 if (values.gate !== 'bernoulli' && values.gate !== 'hard-concrete')
   throw new Error(`--gate must be 'bernoulli' or 'hard-concrete', got '${values.gate}'`);
 const hardConcrete = values.gate === 'hard-concrete';
+const lr = values.lr === undefined ? LENET_FULL.lr : Number(values.lr);
+if (!(lr > 0)) throw new Error(`--lr must be a number > 0, got '${values.lr}'`);
+const batch = values.batch === undefined ? LENET_FULL.batchSize : Number(values.batch);
+if (!(Number.isInteger(batch) && batch > 0))
+  throw new Error(`--batch must be an integer > 0, got '${values.batch}'`);
+const l2 = Number(values.l2);
+if (!(l2 >= 0)) throw new Error(`--l2 must be a number ≥ 0, got '${values.l2}'`);
+/** The data term: cross-entropy, plus λ·Σw² over the dense kernels with `--l2 λ` (coupled: through Adam). */
+const dataTerm: JsonObject =
+  l2 === 0
+    ? { type: 'crossEntropy' }
+    : {
+        type: 'sum',
+        name: 'loss',
+        terms: [
+          { objective: { type: 'crossEntropy' } },
+          { weight: l2, objective: { type: 'l2', params: { ops: ['dense'], roles: ['kernel'] } } },
+        ],
+      };
 const finalProtocol = values.protocol === 'final';
 /** The L0 anchor's count of kept inputs and units (219 + 214 + 100). */
 const ANCHOR_KEPT = 533;
@@ -282,7 +305,7 @@ const base = guenterConfig({
   data: 'mnist',
   sites: dense ? 'none' : 'units',
   seed,
-  scale: LENET_FULL,
+  scale: { ...LENET_FULL, lr, batchSize: batch },
   params: { gamma, alpha: 1, beta: 0.5 },
 }) as unknown as {
   dataset: JsonObject;
@@ -302,6 +325,9 @@ const variant = [
   finalProtocol ? '-all60k' : '',
   values.epochs === undefined ? '' : `-e${values.epochs}`,
   hardConcrete ? '-hc' : '',
+  lr === LENET_FULL.lr ? '' : `-lr${lr}`,
+  batch === LENET_FULL.batchSize ? '' : `-b${batch}`,
+  l2 === 0 ? '' : `-l2${l2}`,
 ].join('');
 const config: JsonObject = {
   ...base,
@@ -311,9 +337,9 @@ const config: JsonObject = {
     ? {}
     : { model: { ...(base.model as JsonObject), dropout: { input: inputDrop, hidden: hiddenDrop } } }),
   ...(dense
-    ? {}
+    ? { objectives: [dataTerm] }
     : {
-        objectives: [base.objectives[0]!, { type: 'l0RowCost' }],
+        objectives: [dataTerm, { type: 'l0RowCost' }],
         pruners: [
           hardConcrete
             ? { type: 'hardConcreteGates', seed, inputDrop: 0.2, hiddenDrop: 0.5 }
