@@ -178,7 +178,7 @@ describe('folding a closed gate whose channel is tied to the residual stream', (
     net.dispose();
   });
 
-  it('gate values of the wrong count or not 0/1 are refused with the site in the details', () => {
+  it('gate values of the wrong count or outside [0, 1] are refused with the site in the details', () => {
     const net = createNetwork(residual([{ id: 'b1.gate2', op: 'gate', inputs: ['b1.conv2'] }]), { seed: 4 });
     const count = thrown(() => compact(net, { gates: { 'b1.gate2': [1, 0, 1] } }));
     expect([count.code, count.message, count.details]).toEqual([
@@ -186,12 +186,15 @@ describe('folding a closed gate whose channel is tied to the residual stream', (
       "gates['b1.gate2'] needs 2 values, got 3",
       { site: 'b1.gate2' },
     ]);
-    const half = thrown(() => compact(net, { gates: { b1: 0.5 } }));
-    expect([half.code, half.message, half.details]).toEqual([
+    const over = thrown(() => compact(net, { gates: { b1: 1.5 } }));
+    expect([over.code, over.message, over.details]).toEqual([
       'INVALID_ARGUMENT',
-      "gates['b1'] must hold only 0 and 1 for compaction, got 0.5",
+      "gates['b1'] must hold values in [0, 1] for compaction, got 1.5",
       { site: 'b1' },
     ]);
+    expect(thrown(() => compact(net, { gates: { 'b1.gate2': [1, Number.NaN] } })).code).toBe(
+      'INVALID_ARGUMENT',
+    );
     const none = thrown(() => compact(net, { gates: { nope: 1 } }));
     expect([none.code, none.message, none.details]).toEqual([
       'INVALID_ARGUMENT',

@@ -127,6 +127,41 @@ describe('compact', () => {
     net.dispose();
   });
 
+  it('folds fractional unit gates of a dense net (input features and hidden units) into the consumers, and refuses a path that does not commute with a factor', () => {
+    const spec: NetworkSpec = {
+      name: 'gated-mlp',
+      inputShape: [6],
+      nodes: [
+        { id: 'in.gate', op: 'gate', inputs: ['input'] },
+        { id: 'fc1', op: 'dense', inputs: ['in.gate'], units: 5 },
+        { id: 'relu1', op: 'activation', inputs: ['fc1'], fn: 'relu' },
+        { id: 'g1', op: 'gate', inputs: ['relu1'] },
+        { id: 'fc2', op: 'dense', inputs: ['g1'], units: 4 },
+        { id: 'tanh2', op: 'activation', inputs: ['fc2'], fn: 'tanh' },
+        { id: 'g2', op: 'gate', inputs: ['tanh2'] },
+        { id: 'tanh3', op: 'activation', inputs: ['g2'], fn: 'tanh' },
+        { id: 'out', op: 'dense', inputs: ['tanh3'], units: 3 },
+      ],
+      outputs: ['out'],
+    };
+    const net = createNetwork(spec, { seed: 7 });
+    const x = tf.randomNormal([4, 6], 0, 1, 'float32', 2);
+    const plain = { 'in.gate': [0.2, 0, 1, 0.7, 0.05, 1], g1: [1, 0.4, 0, 0.9, 0.5], g2: [1, 1, 0, 1] };
+    const gates = Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, tf.tensor1d(v)]));
+    const small = compact(net, { gates: plain });
+    expect(small.params.get('fc1/kernel')!.shape).toEqual([5, 4]); // input 1 and unit 2 of fc1 go
+    const [a] = net.apply(x, { gates });
+    const [b] = small.apply(x);
+    expectClose(a!, b!);
+    // g2 sits between two tanh: a factor neither commutes forward (tanh3) nor back (tanh2).
+    expect(() => compact(net, { gates: { g2: [1, 0.5, 1, 1] } })).toThrowError(
+      /cannot fold the fractional gate value 0.5 of gate 1 of site 'g2': 'tanh2' \(activation\) does not commute/,
+    );
+    tf.dispose([a!, b!, x, ...Object.values(gates)]);
+    small.dispose();
+    net.dispose();
+  });
+
   it('folds closed unit gates and turns a closed block into its skip path', () => {
     const spec: NetworkSpec = {
       name: 'res',
@@ -204,10 +239,30 @@ describe('compact', () => {
     const [b] = small.apply(x);
     expectClose(a!, b!);
     expect(networkMetrics(net, { gates: plain }).compacted.params).toBe(countParams(small.spec));
-    expect(() => compact(net, { gates: { b1: 0.5 } })).toThrowError(
+    expect(() => compact(net, { gates: { b1: -0.5 } })).toThrowError(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
     expect(() => compact(net, { gates: { nope: 1 } })).toThrowError(/no such gate site/);
+    // Fractional gates (a hard-concrete gate's evaluation value) are folded into the parameters:
+    // unit gates with a group into the consumers' rows, the tied b1.gate2 into b1.bn2, the layer
+    // gates into the branch's last BatchNorm (b1) or conv (b2).
+    const partial = { 'b1.gate1': [0, 0.3, 1], 'b1.gate2': [0.6, 0], b1: 0.5, b2: 0.25 };
+    const partialT = {
+      'b1.gate1': tf.tensor1d([0, 0.3, 1]),
+      'b1.gate2': tf.tensor1d([0.6, 0]),
+      b1: tf.scalar(0.5),
+      b2: tf.scalar(0.25),
+    };
+    const folded = compact(net, { gates: partial });
+    expect(folded.gateSites.length).toBe(net.gateSites.length);
+    const [c] = net.apply(x, { gates: partialT });
+    const [d] = folded.apply(x);
+    expectClose(c!, d!);
+    // The gated network with those gates differs from the one without: the folding did something.
+    const [e] = net.apply(x);
+    expect(Math.max(...Array.from(tf.abs(tf.sub(c!, e!)).dataSync()))).toBeGreaterThan(1e-3);
+    tf.dispose([c!, d!, e!, ...Object.values(partialT)]);
+    folded.dispose();
     expect(() => compact(net, { gates: { 'b1.gate1': [1, 1] } })).toThrowError(/needs 3 values/);
     tf.dispose([a!, b!, x, ...Object.values(gates)]);
     small.dispose();

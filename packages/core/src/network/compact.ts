@@ -3,7 +3,7 @@ import { CoreError } from '../errors.js';
 import type { Network, StructureGroup } from '../network-types.js';
 import type { NetworkSpec, NodeSpec } from '../spec.js';
 import { checkedAnalysis, networkFromValues } from './create.js';
-import { allZeroAt, effectiveValues, type HostTensor, hostMasks, take, zeroAt } from './host.js';
+import { allZeroAt, effectiveValues, type HostTensor, hostMasks, scaleAt, take, zeroAt } from './host.js';
 import { nodeParams } from './params.js';
 import {
   consumersOf,
@@ -15,16 +15,22 @@ import {
 } from './structure.js';
 import { INPUT_ID } from './validate.js';
 
-/** Gate values for compaction: one 0/1 per gate of the site (a number for layer sites). */
+/** Gate values for compaction: one value in [0, 1] per gate of the site (a number for layer sites). */
 export type CompactGates = Readonly<Record<string, tf.Tensor | readonly number[] | number>>;
 
 /** Options of {@link compact}. */
 export interface CompactOptions {
   /**
-   * Deterministic 0/1 gate values by gate site id (e.g. a pruner's
-   * `θ > ½` decisions). A unit whose gate is 0 is removed; a block whose
-   * layer gate is 0 becomes its skip path. The compacted network applied
-   * without gates equals the original applied with these gates.
+   * Deterministic gate values in [0, 1] by gate site id (e.g. a pruner's
+   * `θ > ½` decisions, or a hard-concrete gate's evaluation value). A unit
+   * whose gate is 0 is removed; a block whose layer gate is 0 becomes its skip
+   * path. A value strictly between 0 and 1 is folded into the parameters: into
+   * the consumers' input rows of the unit (or, for a gate without a structure
+   * group and for a layer gate, into the BatchNorm or dense/conv that produces
+   * the channel or the block's branch). That is exact only through ops with
+   * f(v·x) = v·f(x) for v > 0 (ReLU, linear, dropout, pooling, flatten, select);
+   * anything else on the way is refused with `INVALID_ARGUMENT`. The compacted
+   * network applied without gates equals the original applied with these gates.
    * @default no gates (every site open)
    */
   readonly gates?: CompactGates;
@@ -123,10 +129,10 @@ function gateArray(site: string, g: tf.Tensor | readonly number[] | number, size
     });
   }
   for (const v of data) {
-    if (v !== 0 && v !== 1) {
+    if (!(v >= 0 && v <= 1)) {
       throw new CoreError(
         'INVALID_ARGUMENT',
-        `gates['${site}'] must hold only 0 and 1 for compaction, got ${v}`,
+        `gates['${site}'] must hold values in [0, 1] for compaction, got ${v}`,
         {
           details: { site },
         },
@@ -185,10 +191,112 @@ function foldClosedGate(
   }
 }
 
+/** Ops through which a per-channel factor v > 0 passes unchanged: f(v·x) = v·f(x). */
+function isHomogeneous(node: NodeSpec): boolean {
+  if (node.op === 'activation') return node.fn === 'relu' || node.fn === 'linear';
+  return ['gate', 'dropout', 'maxPool', 'avgPool', 'globalAvgPool', 'flatten', 'select'].includes(node.op);
+}
+
 /**
- * Folds 0/1 gate values into host parameter copies (in place): closed unit
- * gates are zeroed into the parameters (see foldClosedGate); returns the ids
- * of gated adds whose layer gate is closed.
+ * Folds a factor `v` ∈ (0, 1) that multiplies the output channel `c` of `startId` (the input of a gate node, or
+ * the branch input of a gated add when `c` is undefined: every channel) into the parameters that
+ * produce it: walking back through ops with f(v·x) = v·f(x) to a BatchNorm (gamma, beta) or a
+ * dense/conv (kernel column, bias). Exact only when nothing else reads the channel on the way.
+ */
+function scaleProducer(
+  startId: string,
+  c: number | undefined,
+  v: number,
+  spec: NetworkSpec,
+  values: Map<string, HostTensor>,
+  what: string,
+): void {
+  const byId = new Map(spec.nodes.map((n) => [n.id, n]));
+  const consumers = consumersOf(spec);
+  const fail = (why: string) =>
+    new CoreError('INVALID_ARGUMENT', `cannot fold the fractional gate value ${v} of ${what}: ${why}`, {
+      details: { site: startId, ...(c === undefined ? {} : { index: c }) },
+    });
+  const at = (t: HostTensor, axis: number) =>
+    c === undefined
+      ? scaleAt(
+          t,
+          axis,
+          Array.from({ length: t.shape[axis]! }, (_, i) => i),
+          v,
+        )
+      : scaleAt(t, axis, [c], v);
+  let node = byId.get(startId);
+  for (;;) {
+    if (!node) throw fail('the channel comes straight from the network input');
+    if (consumers.get(node.id)!.length !== 1) throw fail(`'${node.id}' also feeds other nodes`);
+    if (node.op === 'batchNorm') {
+      at(values.get(`${node.id}/gamma`)!, 0);
+      at(values.get(`${node.id}/beta`)!, 0);
+      return;
+    }
+    if (node.op === 'dense' || node.op === 'conv2d') {
+      const k = values.get(`${node.id}/kernel`)!;
+      at(k, k.shape.length - 1);
+      const b = values.get(`${node.id}/bias`);
+      if (b) at(b, 0);
+      return;
+    }
+    if (!isHomogeneous(node)) throw fail(`'${node.id}' (${node.op}) does not commute with a positive factor`);
+    node = byId.get(node.inputs[0]!);
+  }
+}
+
+/**
+ * Folds the factor `v` ∈ (0, 1) of unit gate `c` of site `gateId`: into the consumers' input rows of
+ * its structure group when every path from the gate to them commutes with a positive factor, else
+ * into the producer (see {@link scaleProducer}).
+ */
+function foldFractionalGate(
+  gateId: string,
+  c: number,
+  v: number,
+  spec: NetworkSpec,
+  structure: Structure,
+  values: Map<string, HostTensor>,
+): void {
+  const site = structure.gateSites.find((s) => s.id === gateId)!;
+  const gid = site.groups[c];
+  if (gid !== undefined) {
+    const consumers = consumersOf(spec);
+    const forwardOk = (id: string): boolean =>
+      consumers
+        .get(id)!
+        .every((n) => n.op === 'dense' || n.op === 'conv2d' || (isHomogeneous(n) && forwardOk(n.id)));
+    if (forwardOk(gateId)) {
+      const group = structure.groups.find((g) => g.id === gid)!;
+      const inputAxis = new Set(
+        spec.nodes.flatMap((n) =>
+          n.op === 'dense' ? [`${n.id}/kernel|0`] : n.op === 'conv2d' ? [`${n.id}/kernel|2`] : [],
+        ),
+      );
+      // The group's slices of the consumers' input axes — not the producer's own kernel column,
+      // which lies on a dense kernel's axis 1 or a conv kernel's axis 3.
+      for (const s of group.slices)
+        if (inputAxis.has(`${s.param}|${s.axis}`) && !s.param.startsWith(`${site.gatedNode}/`))
+          scaleAt(values.get(s.param)!, s.axis, s.indices, v);
+      return;
+    }
+  }
+  scaleProducer(byIdInput(spec, gateId), c, v, spec, values, `gate ${c} of site '${gateId}'`);
+}
+
+/** The input node id of node `id`. */
+function byIdInput(spec: NetworkSpec, id: string): string {
+  return spec.nodes.find((n) => n.id === id)!.inputs[0]!;
+}
+
+/**
+ * Folds gate values into host parameter copies (in place): closed unit
+ * gates are zeroed into the parameters (see foldClosedGate), fractional ones
+ * scaled into them (see foldFractionalGate; a fractional layer gate into its
+ * branch's last BatchNorm or dense/conv); returns the ids of gated adds whose
+ * layer gate is closed.
  */
 export function foldGates(
   spec: NetworkSpec,
@@ -212,12 +320,17 @@ export function foldGates(
     const v = gateArray(site, g, gs.size);
     if (gs.kind === 'unit') unitGates.push([site, v]);
     else if (v[0] === 0) removedAdds.add(site);
+    else if (v[0]! < 1) {
+      const add = spec.nodes.find((n) => n.id === site)!;
+      scaleProducer(add.inputs[1]!, undefined, v[0]!, spec, values, `layer gate '${site}'`);
+    }
   }
   const removedNodes = new Set([...removedAdds].flatMap((a) => structure.branches.get(a) ?? []));
   for (const [site, v] of unitGates) {
     if (removedNodes.has(site)) continue;
     v.forEach((x, c) => {
       if (x === 0) foldClosedGate(site, c, spec, structure, values);
+      else if (x < 1) foldFractionalGate(site, c, x, spec, structure, values);
     });
   }
   return removedAdds;

@@ -56,6 +56,16 @@ export function zeroAt(t: HostTensor, axis: number, indices: readonly number[]):
     for (const i of indices) t.data.fill(0, (a * n + i) * inner, (a * n + i + 1) * inner);
 }
 
+/** Multiplies the entries of `t` at `indices` along `axis` by `factor` (in place). */
+export function scaleAt(t: HostTensor, axis: number, indices: readonly number[], factor: number): void {
+  const inner = t.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outer = t.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const n = t.shape[axis]!;
+  for (let a = 0; a < outer; a++)
+    for (const i of indices)
+      for (let k = (a * n + i) * inner; k < (a * n + i + 1) * inner; k++) t.data[k]! *= factor;
+}
+
 /** True when every entry of `t` at `indices` along `axis` is zero. */
 export function allZeroAt(t: HostTensor, axis: number, indices: readonly number[]): boolean {
   const inner = t.shape.slice(axis + 1).reduce((a, b) => a * b, 1);

@@ -110,13 +110,63 @@ interface SiteState {
 const groupIndex = new WeakMap<Network, ReadonlyMap<string, StructureGroup>>();
 
 /** A network's structure groups by id (cached per network: a compacted one is a new object). */
-function groupsOf(n: Network): ReadonlyMap<string, StructureGroup> {
+export function groupsOf(n: Network): ReadonlyMap<string, StructureGroup> {
   let m = groupIndex.get(n);
   if (!m) {
     m = new Map(n.groups.map((g) => [g.id, g]));
     groupIndex.set(n, m);
   }
   return m;
+}
+
+/**
+ * The gates of a surviving `site` that compaction kept, read from its takes: gate i owns group i,
+ * whose first slice is the gated node's kernel entry (or, for input features, the consumer's
+ * row) at i; a gate without a group switches a channel compaction cannot remove.
+ */
+export function keptGates(
+  n: Network,
+  site: GateSite,
+  takes: ReadonlyMap<string, readonly AxisTake[]>,
+): number[] {
+  const all = Array.from({ length: site.size }, (_, i) => i);
+  if (site.kind === 'layer' || site.groups.length === 0) return all;
+  const first = (i: number) => groupsOf(n).get(site.groups[i]!)!.slices[0]!;
+  const { param, axis } = first(0);
+  const take = takes.get(param)?.find((t) => t.axis === axis);
+  if (!take) return all;
+  const survivors = new Set(take.indices);
+  return all.filter((i) => survivors.has(first(i).indices[0]!));
+}
+
+/**
+ * Compacts `n` with 0/1 keep decisions per gate site (`gates`) and reports, for every site of
+ * `sites` that survives, which of its gates compaction kept: the closed ones go, and so does every
+ * open one whose structure is all zero once the closed ones are zeroed (their slices can overlap,
+ * e.g. a unit's row in the next kernel lies in a closed unit's column there). `units` and `layers`
+ * count what went (a site that disappears entirely counts all its gates).
+ */
+export function compactGateSites(
+  n: Network,
+  sites: readonly GateSite[],
+  gates: Readonly<Record<string, number[]>>,
+): { net: Network; kept: Map<string, number[]>; units: number; layers: number } {
+  const smaller = compact(n, { gates });
+  const takes = compactionTakes(smaller)!;
+  const kept = new Map<string, number[]>();
+  let units = 0;
+  let layers = 0;
+  for (const site of sites) {
+    const newSite = smaller.gateSites.find((x) => x.id === site.id);
+    if (!newSite) {
+      if (site.kind === 'layer') layers++;
+      else units += site.size;
+      continue;
+    }
+    kept.set(site.id, keptGates(n, site, takes));
+    if (site.kind === 'unit') units += site.size - newSite.size;
+  }
+  return { net: smaller, kept, units, layers };
 }
 
 /**
@@ -240,26 +290,6 @@ export function createBernoulliGatePruner(
   };
 
   /**
-   * The gates of a surviving `site` that compaction kept, read from its takes: gate i owns group i,
-   * whose first slice is the gated node's kernel entry (or, for input features, the consumer's
-   * row) at i; a gate without a group switches a channel compaction cannot remove.
-   */
-  const keptGates = (
-    n: Network,
-    site: GateSite,
-    takes: ReadonlyMap<string, readonly AxisTake[]>,
-  ): number[] => {
-    const all = Array.from({ length: site.size }, (_, i) => i);
-    if (site.kind === 'layer' || site.groups.length === 0) return all;
-    const first = (i: number) => groupsOf(n).get(site.groups[i]!)!.slices[0]!;
-    const { param, axis } = first(0);
-    const take = takes.get(param)?.find((t) => t.axis === axis);
-    if (!take) return all;
-    const survivors = new Set(take.indices);
-    return all.filter((i) => survivors.has(first(i).indices[0]!));
-  };
-
-  /**
    * w ← (1 − closedDecay)·w on every slice of every structure whose θ is 0
    * (one multiply per parameter and axis, whatever the number of closed gates).
    */
@@ -306,22 +336,18 @@ export function createBernoulliGatePruner(
       gates[s.site.id] = keep;
     }
     if (!anything) return undefined;
-    const smaller = compact(n, { gates });
-    // Which gates survive is what compaction kept: the closed ones go, and so does every open one
-    // whose structure is all zero once the closed ones are zeroed (their slices can overlap, e.g. a
-    // unit's row in the next kernel lies in a closed unit's column there).
-    const takes = compactionTakes(smaller)!;
-    const kept = new Map<string, number[]>();
-    for (const s of sites) {
-      const newSite = smaller.gateSites.find((x) => x.id === s.site.id);
-      if (!newSite) {
-        if (s.site.kind === 'layer') removedLayers++;
-        else removedUnits += s.site.size;
-        continue;
-      }
-      kept.set(s.site.id, keptGates(n, s.site, takes));
-      if (s.site.kind === 'unit') removedUnits += s.site.size - newSite.size;
-    }
+    const {
+      net: smaller,
+      kept,
+      units,
+      layers,
+    } = compactGateSites(
+      n,
+      sites.map((x) => x.site),
+      gates,
+    );
+    removedUnits += units;
+    removedLayers += layers;
     const before = new Map(sites.map((x) => [x.site.id, x.theta]));
     sites = build(smaller, sites, kept);
     // The θ of every surviving site replaces the old one: its optimizer state is carried over,

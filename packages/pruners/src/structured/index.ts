@@ -6,4 +6,10 @@ export {
   createBernoulliGatePruner,
 } from './bernoulli.js';
 export { createGrowlPruner, type GrowlConfig, growlConfigSchema, growlPruner } from './growl.js';
+export {
+  createHardConcreteGatePruner,
+  type HardConcreteGateConfig,
+  hardConcreteGateConfigSchema,
+  hardConcreteGatePruner,
+} from './hard-concrete.js';
 export { type OwlWeights, owlWeights, proxOwl } from './owl.js';
