@@ -25,10 +25,13 @@
 // the dense reference of a variant, on the same schedule. The kept network (θ > ½) is measured by
 // `measureKept` like the reproduction's runs. Prints one JSON line; resumes from `--out`.
 //
-// `--gate hard-concrete` swaps the Bernoulli gates for the anchor's own: the `hardConcreteGates`
-// pruner defined below (a contributor's pruner, through `definePruner`), with the reference's
-// temperature 2/3, stretch (−0.1, 1.1), a sample per example and gate, and its initial drop rates
-// (0.2 on inputs, 0.5 hidden); `--theta-init`, `--sampling` and `--polarization` do not apply to it.
+// `--gate hard-concrete` swaps the Bernoulli gates for the anchor's own: `@moprune/pruners`'
+// `hardConcreteGates`, with the reference's temperature 2/3, stretch (−0.1, 1.1), a sample per
+// example and gate, and its initial drop rates (0.2 on inputs, 0.5 hidden); structures whose
+// P(z ≠ 0) stayed ≤ 1% for an epoch are removed (the reference removes nothing during training).
+// `--theta-init`, `--sampling` and `--polarization` do not apply to it. (The runs of 2026-12-07 before
+// 07:00 UTC used an earlier copy of these gates defined in this script: no removal during training,
+// log α initialized from the seed's own stream.)
 //
 // `--protocol final` trains on all 60,000 training images, the anchor's data budget, with no held-out
 // split and no evaluation during training, and reads the final network once on test after the fixed
@@ -49,13 +52,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@moprune/backend';
 import {
-  type ComponentState,
   createNetwork,
   defineObjective,
-  definePruner,
   type GateValues,
   type JsonObject,
-  Rng,
   registries,
   runExperiment,
   schema as s,
@@ -103,126 +103,6 @@ defineObjective({
           }
           return tf.div(sum, total) as tf.Scalar;
         });
-      },
-    };
-  },
-});
-
-/** Hard-concrete constants of the L0 reference: temperature β and the stretch interval (γ, ζ). */
-const HC = { beta: 2 / 3, low: -0.1, high: 1.1 };
-/** log(−γ/ζ): P(z ≠ 0) = sigmoid(log α − β·log(−γ/ζ)). */
-const HC_SHIFT = Math.log(-HC.low / HC.high);
-
-definePruner({
-  name: 'hardConcreteGates',
-  description:
-    "the L0-regularization anchor's hard-concrete gates on LeNet-300-100's inputs and units (an exploration)",
-  configSchema: s.object({
-    seed: s.integer({ min: 0 }),
-    inputDrop: s.number({ gt: 0, lt: 1 }),
-    hiddenDrop: s.number({ gt: 0, lt: 1 }),
-  }),
-  create: (c) => {
-    // One log α per gate. Training draws z = min(1, max(0, sigmoid((logit u + log α)/β)·(ζ − γ) + γ)) per
-    // example and gate (u ~ U(0, 1)), reparameterized, so log α gets the data gradient through z itself;
-    // evaluation uses z = min(1, max(0, sigmoid(log α)·(ζ − γ) + γ)), which is exactly 0 for a closed gate
-    // and in (0, 1] otherwise (compaction folds it into the weights). gateProbabilities() are
-    // P(z ≠ 0), the L0 norm's expectation that l0RowCost prices. Initialized as the reference does:
-    // log α ~ N(log((1 − p)/p), 0.01²) with p the drop rate (inputs 0.2, hidden 0.5 there).
-    const cfg = c as unknown as { seed: number; inputDrop: number; hiddenDrop: number };
-    let sites: { id: string; logAlpha: tf.Variable }[] = [];
-    let open = 0;
-    /** min(1, max(0, x)) as relu(x) − relu(x − 1): native kernels forward and backward (clipByValue's are not). */
-    const clip01 = (x: tf.Tensor) => tf.sub(tf.relu(x), tf.relu(tf.sub(x, 1)));
-    const deterministic = (logAlpha: tf.Tensor) =>
-      clip01(tf.add(tf.mul(tf.sigmoid(logAlpha), HC.high - HC.low), HC.low));
-    return {
-      name: 'hardConcreteGates',
-      config: c as JsonObject,
-      init(ctx) {
-        const unitSites = ctx.net.gateSites.filter((g) => g.kind === 'unit');
-        if (unitSites.map((g) => g.size).join() !== SIZES.join())
-          throw new Error(
-            `hardConcreteGates is written for LeNet-300-100 with input gates (${SIZES.join(', ')})`,
-          );
-        const rng = Rng.fromSeed(cfg.seed).fork('hardConcreteGates');
-        for (const x of sites) x.logAlpha.dispose();
-        sites = unitSites.map((g, i) => {
-          const p = i === 0 ? cfg.inputDrop : cfg.hiddenDrop;
-          const mean = Math.log((1 - p) / p);
-          const init = tf.tensor1d(rng.fill(g.size, (r) => mean + 0.01 * r.normal()));
-          const logAlpha = tf.variable(init, true);
-          init.dispose();
-          return { id: g.id, logAlpha };
-        });
-      },
-      variables: () => sites.map((x) => x.logAlpha),
-      gates(training, stepRng, batch) {
-        const out: Record<string, tf.Tensor> = {};
-        for (const x of sites) {
-          const n = x.logAlpha.shape[0]!;
-          if (training) {
-            // logit(u), u ~ U(0, 1), drawn from the step's gate stream (the same for every forward pass
-            // of one step), in JavaScript: tfjs's randomUniform and log on the cpu kernels took tens of
-            // milliseconds per step here.
-            const draw = Rng.fromSeed(stepRng.nextU32());
-            const count = (batch ?? 1) * n;
-            const logitU = new Float32Array(count);
-            for (let i = 0; i < count; i++) {
-              const u = (draw.nextU32() + 0.5) / 4294967296; // in (0, 1): 32 random bits, never 0 or 1
-              logitU[i] = Math.log(u / (1 - u));
-            }
-            out[x.id] = tf.tidy(() => {
-              const noise = batch === undefined ? tf.tensor1d(logitU) : tf.tensor2d(logitU, [batch, n]);
-              const y = tf.sigmoid(tf.mul(tf.add(noise, x.logAlpha), 1 / HC.beta));
-              return clip01(tf.add(tf.mul(y, HC.high - HC.low), HC.low));
-            });
-          } else {
-            out[x.id] = tf.tidy(() => deterministic(x.logAlpha));
-          }
-        }
-        return out;
-      },
-      gateProbabilities() {
-        const out: Record<string, tf.Tensor> = {};
-        for (const x of sites) out[x.id] = tf.tidy(() => tf.sigmoid(tf.sub(x.logAlpha, HC.beta * HC_SHIFT)));
-        return out;
-      },
-      afterStep() {
-        return undefined;
-      },
-      afterEpoch() {
-        open = 0;
-        for (const x of sites) {
-          const z = tf.tidy(() => deterministic(x.logAlpha));
-          for (const v of z.dataSync()) if (v > 0) open++;
-          z.dispose();
-        }
-        return undefined;
-      },
-      metrics: () => ({ openGates: open }),
-      state(): ComponentState {
-        return {
-          json: { sites: sites.map((x) => x.id) },
-          arrays: Object.fromEntries(
-            sites.map((x) => [
-              `logAlpha/${x.id}`,
-              { shape: [...x.logAlpha.shape], data: Float32Array.from(x.logAlpha.dataSync()) },
-            ]),
-          ),
-        };
-      },
-      load(state) {
-        for (const x of sites) {
-          const a = state.arrays[`logAlpha/${x.id}`];
-          if (a === undefined || a.data.length !== x.logAlpha.size)
-            throw new Error(`hardConcreteGates: the checkpoint has no log α for gate site ${x.id}`);
-          tf.tidy(() => x.logAlpha.assign(tf.tensor1d(a.data)));
-        }
-      },
-      dispose() {
-        for (const x of sites) x.logAlpha.dispose();
-        sites = [];
       },
     };
   },
@@ -342,7 +222,7 @@ const config: JsonObject = {
         objectives: [dataTerm, { type: 'l0RowCost' }],
         pruners: [
           hardConcrete
-            ? { type: 'hardConcreteGates', seed, inputDrop: 0.2, hiddenDrop: 0.5 }
+            ? { type: 'hardConcreteGates', sites: 'units', initialDrop: { input: 0.2, unit: 0.5 } }
             : { ...base.pruners[0]!, sampling: values.sampling, thetaInit, polarization },
         ],
       }),
