@@ -6,7 +6,7 @@ import { describePrunerConformance } from '../testing/index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { quietContext } from './fixtures.js';
+import { gatedResidual, quietContext } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -34,24 +34,6 @@ const gatedMlp: NetworkSpec = {
     { id: 'relu2', op: 'activation', inputs: ['fc2'], fn: 'relu' },
     { id: 'g2', op: 'gate', inputs: ['relu2'] },
     { id: 'out', op: 'dense', inputs: ['g2'], units: 3 },
-  ],
-  outputs: ['out'],
-};
-
-const gatedResidual: NetworkSpec = {
-  name: 'gated-residual',
-  inputShape: [4, 4, 3],
-  nodes: [
-    { id: 'stem', op: 'conv2d', inputs: ['input'], filters: 4, kernelSize: [3, 3], padding: 'same' },
-    { id: 'stem.relu', op: 'activation', inputs: ['stem'], fn: 'relu' },
-    { id: 'b1.conv1', op: 'conv2d', inputs: ['stem.relu'], filters: 3, kernelSize: [3, 3], padding: 'same' },
-    { id: 'b1.bn1', op: 'batchNorm', inputs: ['b1.conv1'] },
-    { id: 'b1.relu', op: 'activation', inputs: ['b1.bn1'], fn: 'relu' },
-    { id: 'b1.g1', op: 'gate', inputs: ['b1.relu'] },
-    { id: 'b1.conv2', op: 'conv2d', inputs: ['b1.g1'], filters: 4, kernelSize: [3, 3], padding: 'same' },
-    { id: 'b1', op: 'add', inputs: ['stem.relu', 'b1.conv2'], gated: true },
-    { id: 'pool', op: 'globalAvgPool', inputs: ['b1'] },
-    { id: 'out', op: 'dense', inputs: ['pool'], units: 2 },
   ],
   outputs: ['out'],
 };

@@ -82,3 +82,22 @@ export function stepContext(
 export function quietContext(net: Network, step = 0): PrunerStepContext {
   return stepContext(net, step, Number.MAX_SAFE_INTEGER, async () => ({ accuracy: 1, loss: 0 }));
 }
+
+/** A residual block with a unit gate after its first conv's BatchNorm + ReLU and a layer gate on its add. */
+export const gatedResidual: NetworkSpec = {
+  name: 'gated-residual',
+  inputShape: [4, 4, 3],
+  nodes: [
+    { id: 'stem', op: 'conv2d', inputs: ['input'], filters: 4, kernelSize: [3, 3], padding: 'same' },
+    { id: 'stem.relu', op: 'activation', inputs: ['stem'], fn: 'relu' },
+    { id: 'b1.conv1', op: 'conv2d', inputs: ['stem.relu'], filters: 3, kernelSize: [3, 3], padding: 'same' },
+    { id: 'b1.bn1', op: 'batchNorm', inputs: ['b1.conv1'] },
+    { id: 'b1.relu', op: 'activation', inputs: ['b1.bn1'], fn: 'relu' },
+    { id: 'b1.g1', op: 'gate', inputs: ['b1.relu'] },
+    { id: 'b1.conv2', op: 'conv2d', inputs: ['b1.g1'], filters: 4, kernelSize: [3, 3], padding: 'same' },
+    { id: 'b1', op: 'add', inputs: ['stem.relu', 'b1.conv2'], gated: true },
+    { id: 'pool', op: 'globalAvgPool', inputs: ['b1'] },
+    { id: 'out', op: 'dense', inputs: ['pool'], units: 2 },
+  ],
+  outputs: ['out'],
+};
