@@ -59,8 +59,9 @@ export interface NetworkMetrics {
 /** Options of {@link networkMetrics}. */
 export interface NetworkMetricsOptions {
   /**
-   * 0/1 gate values, as in {@link compact}: closed gates count their
-   * structures as dead in `units`, `layers` and `compacted` (`params`,
+   * Gate values in [0, 1], as in {@link compact}: closed (0) gates count their
+   * structures as dead in `units`, `layers` and `compacted`; fractional ones
+   * count as open (`params`,
    * `nodes` and `nonzero` count the parameters ⊙ masks only).
    * @default no gates
    */
