@@ -32,6 +32,9 @@ export function optionsFromArgs(
     fraction: number(args.fraction),
     floor: number(args.floor),
     maxSparsity: number(args['max-sparsity']),
+    dropout: number(args.dropout),
+    pretrainEpochs: number(args['pretrain-epochs']),
+    lr: number(args.lr),
   };
   return {
     ...(methods === undefined ? {} : { methods: methods as Method[] }),
@@ -153,6 +156,24 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'F',
       help: "exponential (the paper's) or reference (the companion code's 1/(1 − α|g|))",
+    },
+    {
+      name: 'dropout',
+      type: 'string',
+      arg: 'R',
+      help: 'Dropout after each hidden layer of LeNet-300-100 (with --net lenet300), dense start and pruning (default none; not in the paper)',
+    },
+    {
+      name: 'pretrain-epochs',
+      type: 'string',
+      arg: 'N',
+      help: 'Epochs of the dense starts (default 20 in full mode); other values get their own checkpoint directory',
+    },
+    {
+      name: 'lr',
+      type: 'string',
+      arg: 'η',
+      help: "Adam's rate during pruning, > 0 (default the paper's 1e-3)",
     },
   ],
   async run(o: ExperimentRunOptions): Promise<ExperimentOutcome> {

@@ -92,6 +92,15 @@ export interface ReproduceOptions {
   readonly maxSparsity?: number;
   /** The irrelevance factor: the paper's exponential or the companion code's 1/(1 − α|g|). @default 'exponential' */
   readonly factor?: Factor;
+  /**
+   * Dropout in [0, 1) after each hidden layer of LeNet-300-100 (LeNet-300-100 runs only), in its
+   * dense start and its pruning runs; our extension. @default none
+   */
+  readonly dropout?: number;
+  /** Epochs of the dense starts (a positive integer). @default the mode's (20 in full mode) */
+  readonly pretrainEpochs?: number;
+  /** Adam's rate while pruning the image networks (> 0), every method alike. @default the paper's 1e-3 */
+  readonly lr?: number;
   /** Reuse completed runs whose config.json matches and continue interrupted ones. @default false */
   readonly resume?: boolean;
   readonly signal?: AbortSignal;
@@ -175,6 +184,14 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
   num('floor', o.floor, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
   num('maxSparsity', o.maxSparsity, (x) => x > 0 && x < 1, 'a number in (0, 1)');
   num('seed', o.seed, (x) => Number.isSafeInteger(x) && x >= 0, 'an integer ≥ 0');
+  num('dropout', o.dropout, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  num('pretrainEpochs', o.pretrainEpochs, (x) => Number.isSafeInteger(x) && x > 0, 'an integer > 0');
+  num('lr', o.lr, (x) => x > 0, 'a number > 0');
+  if (o.dropout !== undefined && o.dropout > 0 && o.nets?.every((n) => n === 'lenet300') !== true)
+    issues.push({
+      path: 'dropout',
+      message: "applies to LeNet-300-100 only: name it alone with nets ['lenet300'] (--net lenet300)",
+    });
   if (o.factor !== undefined && o.factor !== 'exponential' && o.factor !== 'reference')
     issues.push({
       path: 'factor',
@@ -486,15 +503,30 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       }[] = [];
       for (const net of nets) {
         for (const dataset of datasets) {
-          const dir = join(pretrainedDir, `${net}-${dataset}`);
+          // A dense start made with other options than the defaults lives in a directory of its own.
+          const variant = [
+            options.pretrainEpochs === undefined ? '' : `-e${options.pretrainEpochs}`,
+            options.dropout === undefined || options.dropout === 0 ? '' : `-d${options.dropout}`,
+          ].join('');
+          const dir = join(pretrainedDir, `${net}-${dataset}${variant}`);
+          const variantArgs = [
+            options.pretrainEpochs === undefined ? '' : ` --pretrain-epochs ${options.pretrainEpochs}`,
+            options.dropout === undefined || options.dropout === 0 ? '' : ` --dropout ${options.dropout}`,
+          ].join('');
           const dense = await denseCheckpoint(
             `${net}-${dataset} pretraining`,
             dir,
-            pretrainConfig({ scale, net, dataset }),
+            pretrainConfig({
+              scale,
+              net,
+              dataset,
+              ...(options.dropout === undefined ? {} : { dropout: options.dropout }),
+              ...(options.pretrainEpochs === undefined ? {} : { pretrainEpochs: options.pretrainEpochs }),
+            }),
             () =>
               new Bonetta2023Error(
                 'MISSING_PRETRAINED',
-                `no pretrained ${net}/${dataset} checkpoint in ${dir}; make it with:\n  ${pretrainCommand(command, mode, net, dataset)}${
+                `no pretrained ${net}/${dataset} checkpoint in ${dir}; make it with:\n  ${pretrainCommand(command, mode, net, dataset)}${variantArgs}${
                   options.pretrainedDir === undefined ? '' : ` --pretrained ${options.pretrainedDir}`
                 }`,
                 { details: { dir, net, dataset } },
@@ -536,6 +568,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
             ...(options.fraction === undefined ? {} : { fraction: options.fraction }),
             ...(options.maxSparsity === undefined ? {} : { maxSparsity: options.maxSparsity }),
             ...(options.factor === undefined ? {} : { factor: options.factor }),
+            ...(options.dropout === undefined ? {} : { dropout: options.dropout }),
+            ...(options.lr === undefined ? {} : { lr: options.lr }),
           });
         try {
           // On a sweep executor the case's methods train side by side; here, one after the other.

@@ -158,6 +158,71 @@ describe('configs', () => {
   });
 });
 
+describe('the LeNet-300-100 dense-start and rate options', () => {
+  const base = { scale: FULL, seed: 1, net: 'lenet300' as const, dataset: 'mnist' as const };
+  it('dropout goes into the model of the dense start and of every pruning run, epochs into the dense start, the rate into every method', () => {
+    const pre = pretrainConfig({ ...base, dropout: 0.2, pretrainEpochs: 100 });
+    expect(validateExperimentConfig(pre)).toEqual([]);
+    expect(pre.model).toEqual({ type: 'lenet-300-100', init: 'torchDefault', dropout: { hidden: 0.2 } });
+    expect((pre.training as JsonObject).epochs).toBe(100);
+    expect(pretrainConfig(base).model).toEqual({ type: 'lenet-300-100', init: 'torchDefault' });
+    expect((pretrainConfig(base).training as JsonObject).epochs).toBe(20);
+    for (const method of ['relevance', 'lobster', 'tartaglione', 'magnitude'] as const) {
+      const c = pruneConfig({ ...base, method, pretrained: '/p/best', dropout: 0.2, lr: 1e-4 });
+      expect(validateExperimentConfig(c)).toEqual([]);
+      expect(c.model).toEqual(pre.model);
+      expect(((c.solver as JsonObject).optimizer as JsonObject).lr).toBe(1e-4);
+      const plain = pruneConfig({ ...base, method, pretrained: '/p/best' });
+      expect(((plain.solver as JsonObject).optimizer as JsonObject).lr).toBe(1e-3);
+    }
+    // The pretraining rate stays the paper's.
+    expect(((pre.solver as JsonObject).optimizer as JsonObject).lr).toBe(1e-3);
+  });
+
+  it('refuses a bad dropout, epoch count or rate, and dropout on LeNet-5', () => {
+    expect(
+      validateReproduceOptions({
+        outDir: root,
+        nets: ['lenet300'],
+        dropout: 1,
+        pretrainEpochs: 2.5,
+        lr: 0,
+      }).map((i) => i.path),
+    ).toEqual(['dropout', 'pretrainEpochs', 'lr']);
+    expect(validateReproduceOptions({ outDir: root, dropout: 0.2 })).toEqual([
+      {
+        path: 'dropout',
+        message: "applies to LeNet-300-100 only: name it alone with nets ['lenet300'] (--net lenet300)",
+      },
+    ]);
+    expect(validateReproduceOptions({ outDir: root, nets: ['lenet300'], dropout: 0.2 })).toEqual([]);
+    expect(optionsFromArgs({ dropout: '0.2', 'pretrain-epochs': '100', lr: '1e-4' })).toMatchObject({
+      dropout: 0.2,
+      pretrainEpochs: 100,
+      lr: 1e-4,
+    });
+  });
+
+  it('a missing dense start of other options has its own directory and names the command with them', async () => {
+    await expect(
+      reproduce({
+        mode: 'full',
+        outDir: join(root, 'full-d', 'out'),
+        nets: ['lenet300'],
+        datasets: ['mnist'],
+        transformer: false,
+        dropout: 0.2,
+        pretrainEpochs: 100,
+      }),
+    ).rejects.toMatchObject({
+      code: 'MISSING_PRETRAINED',
+      message: expect.stringMatching(
+        /pretrained-full\/lenet300-mnist-e100-d0\.2;.*\n.*--full --pretrain --net lenet300 --dataset mnist --method relevance --pretrain-epochs 100 --dropout 0\.2/,
+      ),
+    });
+  });
+});
+
 describe('bad input is refused before training', () => {
   it('lists every bad option', async () => {
     const issues = validateReproduceOptions({
