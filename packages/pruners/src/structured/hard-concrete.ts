@@ -110,8 +110,10 @@ const clip01 = (x: tf.Tensor) => tf.sub(tf.relu(x), tf.relu(tf.sub(x, 1)));
  * Structures whose P(z ≠ 0) stays below `maxOpenProbability` are removed physically at the end of
  * an epoch, with the optimizer state of every survivor (weights and log α) carried over.
  *
- * Kept structures: a gate counts as kept while its evaluation z is above 0; compaction takes 0/1
- * gates, so the evaluation gates of the survivors stay in the network as multipliers.
+ * Kept structures: a gate counts as kept while its evaluation z is above 0 (`openGates`). Removal
+ * during training drops only the closed structures; the survivors' gates stay in the network as
+ * multipliers. Compacting with the evaluation gates (`compact(net, { gates })`) folds their
+ * fractional values into the weights, so the exported network computes what was evaluated.
  */
 export function createHardConcreteGatePruner(
   config: Omit<HardConcreteGateConfig, 'type'> & { type?: 'hardConcreteGates' } = {},
