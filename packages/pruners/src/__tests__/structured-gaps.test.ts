@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createBernoulliGatePruner } from '../index.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { quietContext, tinyGated } from './fixtures.js';
+import { gatedResidual, quietContext, tinyGated } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -63,23 +63,7 @@ function setTheta(v: tf.Variable, values: readonly number[]): void {
 
 const tiny = tinyGated;
 
-const residual: NetworkSpec = {
-  name: 'gated-residual',
-  inputShape: [4, 4, 3],
-  nodes: [
-    { id: 'stem', op: 'conv2d', inputs: ['input'], filters: 4, kernelSize: [3, 3], padding: 'same' },
-    { id: 'stem.relu', op: 'activation', inputs: ['stem'], fn: 'relu' },
-    { id: 'b1.conv1', op: 'conv2d', inputs: ['stem.relu'], filters: 3, kernelSize: [3, 3], padding: 'same' },
-    { id: 'b1.bn1', op: 'batchNorm', inputs: ['b1.conv1'] },
-    { id: 'b1.relu', op: 'activation', inputs: ['b1.bn1'], fn: 'relu' },
-    { id: 'b1.g1', op: 'gate', inputs: ['b1.relu'] },
-    { id: 'b1.conv2', op: 'conv2d', inputs: ['b1.g1'], filters: 4, kernelSize: [3, 3], padding: 'same' },
-    { id: 'b1', op: 'add', inputs: ['stem.relu', 'b1.conv2'], gated: true },
-    { id: 'pool', op: 'globalAvgPool', inputs: ['b1'] },
-    { id: 'out', op: 'dense', inputs: ['pool'], units: 2 },
-  ],
-  outputs: ['out'],
-};
+const residual = gatedResidual;
 
 /** The init context of these tests: seed 3, four steps per epoch. */
 const initCtx = (net: Network) => ({ net, rng: Rng.fromSeed(3), totalSteps: 20, stepsPerEpoch: 4 });
