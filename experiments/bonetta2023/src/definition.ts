@@ -35,6 +35,7 @@ export function optionsFromArgs(
     dropout: number(args.dropout),
     pretrainEpochs: number(args['pretrain-epochs']),
     lr: number(args.lr),
+    epochs: number(args.epochs),
   };
   return {
     ...(methods === undefined ? {} : { methods: methods as Method[] }),
@@ -174,6 +175,12 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'η',
       help: "Adam's rate during pruning, > 0 (default the paper's 1e-3)",
+    },
+    {
+      name: 'epochs',
+      type: 'string',
+      arg: 'N',
+      help: "Epochs of the pruning runs, every method (default the paper's: 120 MNIST, 75 Fashion-MNIST in full mode)",
     },
   ],
   async run(o: ExperimentRunOptions): Promise<ExperimentOutcome> {

@@ -179,6 +179,25 @@ describe('the LeNet-300-100 dense-start and rate options', () => {
     expect(((pre.solver as JsonObject).optimizer as JsonObject).lr).toBe(1e-3);
   });
 
+  it("the pruning budget goes into every method's run, the dense start keeps its own", () => {
+    for (const method of ['relevance', 'lobster', 'tartaglione', 'magnitude'] as const) {
+      const c = pruneConfig({ ...base, method, pretrained: '/p/best', epochs: 200 });
+      expect(validateExperimentConfig(c)).toEqual([]);
+      expect((c.training as JsonObject).epochs).toBe(200);
+      expect((pruneConfig({ ...base, method, pretrained: '/p/best' }).training as JsonObject).epochs).toBe(
+        120,
+      );
+      expect(
+        (pruneConfig({ ...base, dataset: 'fashion', method, pretrained: '/p/best' }).training as JsonObject)
+          .epochs,
+      ).toBe(75);
+    }
+    expect(optionsFromArgs({ epochs: '200' })).toMatchObject({ epochs: 200 });
+    expect(validateReproduceOptions({ outDir: root, epochs: 200 })).toEqual([]);
+    for (const epochs of [0, 2.5, -1])
+      expect(validateReproduceOptions({ outDir: root, epochs }).map((i) => i.path)).toEqual(['epochs']);
+  });
+
   it('refuses a bad dropout, epoch count or rate, and dropout on LeNet-5', () => {
     expect(
       validateReproduceOptions({
