@@ -295,6 +295,68 @@ describe('train', () => {
     b.solver.dispose();
   });
 
+  it("objective parameters a pruner set survive a resume: a decayed γ is not reset to the objective's initial value", async () => {
+    // An ℓ1 term scaled by γ, which a pruner sets after every step (γ = 1/(step + 2), as a decay would):
+    // the step after a resume must see the γ the pruner set before the checkpoint.
+    const scaledL1 = (): Objective => {
+      let gamma = 1;
+      const l1 = l1Kernels('scaledL1');
+      return {
+        ...l1,
+        value: (ctx) => tf.tidy(() => tf.mul(l1.value(ctx), gamma) as tf.Scalar),
+        setParameter(name, value) {
+          if (name !== 'gamma') throw new Error(`no parameter '${name}'`);
+          gamma = value;
+        },
+      };
+    };
+    const decayer = (): Pruner => ({
+      name: 'test-decayer',
+      config: { type: 'test-decayer' },
+      init: () => {},
+      afterStep({ step, objectives }) {
+        objectives!.find((o) => o.name === 'scaledL1')!.setParameter!('gamma', 1 / (step + 2));
+        return undefined;
+      },
+      state: () => ({ json: {}, arrays: {} }),
+      load: () => {},
+    });
+    const options = (): TrainOptions => ({
+      ...baseOptions(),
+      objectives: [crossEntropy(), scaledL1()],
+      solver: weightedSum([0.5, 0.5], { type: 'sgd', lr: 0.1 }),
+      validation: false,
+      evaluateTest: false,
+    });
+    const reference = options();
+    const full = await train({ ...reference, pruners: [decayer()] });
+    const want = weightBytes(full.net);
+    full.net.dispose();
+    reference.solver.dispose();
+
+    const runDir = tempDir();
+    const controller = new AbortController();
+    const a = options();
+    const first = await train({
+      ...a,
+      pruners: [decayer()],
+      store: nodeRunStore(runDir),
+      signal: controller.signal,
+      checkpoint: { everySteps: 5 },
+      callbacks: [{ name: 'abort', onStepEnd: (s) => void (s.step === 8 && controller.abort()) }],
+    });
+    expect(first.steps).toBe(9);
+    first.net.dispose();
+    a.solver.dispose();
+
+    const b = options();
+    const second = await train({ ...b, pruners: [decayer()], store: nodeRunStore(runDir), resume: true });
+    expect(second.resumedFrom!.step).toBe(9);
+    expect(weightBytes(second.net)).toEqual(want);
+    second.net.dispose();
+    b.solver.dispose();
+  });
+
   it('stops on a non-finite objective before the update, after checkpointing the last finite state', async () => {
     let calls = 0;
     const poisoned: Objective = {

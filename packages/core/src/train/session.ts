@@ -1,7 +1,7 @@
 // The state of one training run and the services the loop's parts share (log, evaluation,
 // checkpoints, pruner contexts and network swaps).
 import * as tf from '@tensorflow/tfjs-core';
-import type { PrunerStepContext, PrunerStepResult } from '../interfaces.js';
+import type { Objective, PrunerStepContext, PrunerStepResult } from '../interfaces.js';
 import type { JsonObject } from '../json.js';
 import { type AxisTake, compactionTakes } from '../network/compact.js';
 import { recalibrateBatchNorm } from '../network/recalibrate.js';
@@ -44,6 +44,12 @@ export interface RunState {
   resumedFrom: TrainResult['resumedFrom'];
   /** The pruners' persistent random streams (checkpointed). */
   readonly prunerRngs: Rng[];
+  /**
+   * The last value each objective's parameters were given through a pruner's
+   * `ctx.objectives[i].setParameter` (checkpointed, and set again on resume: an objective has no
+   * state of its own, so a decayed γ would otherwise restart at its config's value).
+   */
+  readonly objectiveParameters: Record<string, number>[];
   /** The rate of the last step run (the epoch record's). */
   lastLr: number;
 }
@@ -74,9 +80,15 @@ export class TrainSession {
       interrupted: false,
       resumedFrom: undefined,
       prunerRngs: pruners.map((p, i) => Rng.fromSeed(seed).fork(`pruner:${i}:${p.name}`)),
+      objectiveParameters: plan.objectives.map(() => ({})),
       lastLr: 0,
     };
+    const params = this.run.objectiveParameters;
+    this.prunerObjectives = plan.objectives.map((o, i) => recordingParameters(o, params[i]!));
   }
+
+  /** The objectives as pruners see them: `setParameter` also records the value for checkpoints. */
+  private readonly prunerObjectives: readonly Objective[];
 
   /** Starts the session's clock (after resuming, so restoring is not counted as training time). */
   begin(): void {
@@ -216,7 +228,7 @@ export class TrainSession {
 
   /** The context of pruner `i`'s `afterStep`/`afterEpoch`. */
   prunerContext(step: number, epoch: number, batch: number, i: number): PrunerStepContext {
-    const { batchCounts, objectives, prunerKeys, validation } = this.plan;
+    const { batchCounts, prunerKeys, validation } = this.plan;
     return {
       net: this.run.net,
       step,
@@ -224,7 +236,7 @@ export class TrainSession {
       batch,
       batchesPerEpoch: batchCounts[epoch] ?? batchCounts[batchCounts.length - 1]!,
       rng: this.run.prunerRngs[i]!,
-      objectives,
+      objectives: this.prunerObjectives,
       log: (record) => this.log({ type: 'pruner', pruner: prunerKeys[i]!, step, epoch, batch, ...record }),
       evaluate: async (split = 'validation') => {
         const r = this.evaluate(split, validation?.limit);
@@ -250,4 +262,25 @@ export class TrainSession {
     this.run.stoppedEarly = true;
     this.run.finished = true;
   }
+}
+
+/**
+ * A view of `o` whose `setParameter` records each value it accepted into `into` (by name); every
+ * other member is `o`'s own, bound to `o`. Without `setParameter`, `o` itself.
+ */
+function recordingParameters(o: Objective, into: Record<string, number>): Objective {
+  const set = o.setParameter;
+  if (set === undefined) return o;
+  return new Proxy(o, {
+    get(target, key) {
+      if (key === 'setParameter') {
+        return (name: string, value: number) => {
+          set.call(target, name, value);
+          into[name] = value;
+        };
+      }
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }

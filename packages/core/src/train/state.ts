@@ -40,6 +40,8 @@ interface CheckpointJson {
   solver: JsonObject;
   pruners: JsonObject[];
   prunerRngs: number[][];
+  /** Objective parameters set by pruners, per objective (absent in checkpoints of older versions). */
+  objectiveParameters?: Record<string, number>[];
   callbacks: JsonObject;
 }
 
@@ -79,6 +81,7 @@ export function snapshotRun(s: TrainSession): ComponentState {
     solver: solverState.json,
     pruners: prunerJson,
     prunerRngs: run.prunerRngs.map((r) => [...r.state()]),
+    objectiveParameters: run.objectiveParameters.map((p) => ({ ...p })),
     callbacks: cbStates,
   };
   return { json: json as unknown as JsonObject, arrays };
@@ -198,6 +201,14 @@ function restoreRun(s: TrainSession, ckpt: LoadedCheckpoint): void {
       tf.tidy(() => v.assign(tf.tensor(a.data, [...a.shape], 'float32')));
     }
     run.prunerRngs[i] = Rng.fromState(j.prunerRngs[i]! as unknown as RngState);
+  }
+  // The objectives' parameters as the pruners last set them (an objective keeps no state of its own).
+  for (const [i, params] of (j.objectiveParameters ?? []).entries()) {
+    const o = plan.objectives[i];
+    for (const [name, value] of Object.entries(params)) {
+      o?.setParameter?.(name, value);
+      if (run.objectiveParameters[i] !== undefined) run.objectiveParameters[i][name] = value;
+    }
   }
   plan.solver.resetVariables?.(s.variables());
   plan.solver.load(subState(st, 'solver/', j.solver));
