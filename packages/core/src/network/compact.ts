@@ -247,43 +247,65 @@ function scaleProducer(
   }
 }
 
+/** What folding fractional unit gates reads of the spec, computed once per {@link foldGates}. */
+interface FractionalFold {
+  readonly consumers: ReturnType<typeof consumersOf>;
+  /** `param|axis` of every dense/conv kernel's input axis. */
+  readonly inputAxis: ReadonlySet<string>;
+  readonly groups: ReadonlyMap<string, Structure['groups'][number]>;
+  /** Per gated node: whether every path from it to the next dense/conv commutes with a positive factor. */
+  readonly forward: Map<string, boolean>;
+}
+
+function fractionalFold(spec: NetworkSpec, structure: Structure): FractionalFold {
+  return {
+    consumers: consumersOf(spec),
+    inputAxis: new Set(
+      spec.nodes.flatMap((n) =>
+        n.op === 'dense' ? [`${n.id}/kernel|0`] : n.op === 'conv2d' ? [`${n.id}/kernel|2`] : [],
+      ),
+    ),
+    groups: new Map(structure.groups.map((g) => [g.id, g])),
+    forward: new Map(),
+  };
+}
+
 /**
- * Folds the factor `v` ∈ (0, 1) of unit gate `c` of site `gateId`: into the consumers' input rows of
+ * Folds the factor `v` ∈ (0, 1) of unit gate `c` of site `site`: into the consumers' input rows of
  * its structure group when every path from the gate to them commutes with a positive factor, else
  * into the producer (see {@link scaleProducer}).
  */
 function foldFractionalGate(
-  gateId: string,
+  site: Structure['gateSites'][number],
   c: number,
   v: number,
   spec: NetworkSpec,
-  structure: Structure,
+  fold: FractionalFold,
   values: Map<string, HostTensor>,
 ): void {
-  const site = structure.gateSites.find((s) => s.id === gateId)!;
   const gid = site.groups[c];
   if (gid !== undefined) {
-    const consumers = consumersOf(spec);
-    const forwardOk = (id: string): boolean =>
-      consumers
-        .get(id)!
-        .every((n) => n.op === 'dense' || n.op === 'conv2d' || (isHomogeneous(n) && forwardOk(n.id)));
-    if (forwardOk(gateId)) {
-      const group = structure.groups.find((g) => g.id === gid)!;
-      const inputAxis = new Set(
-        spec.nodes.flatMap((n) =>
-          n.op === 'dense' ? [`${n.id}/kernel|0`] : n.op === 'conv2d' ? [`${n.id}/kernel|2`] : [],
-        ),
-      );
+    const forwardOk = (id: string): boolean => {
+      let ok = fold.forward.get(id);
+      if (ok === undefined) {
+        ok = fold.consumers
+          .get(id)!
+          .every((n) => n.op === 'dense' || n.op === 'conv2d' || (isHomogeneous(n) && forwardOk(n.id)));
+        fold.forward.set(id, ok);
+      }
+      return ok;
+    };
+    if (forwardOk(site.id)) {
+      const group = fold.groups.get(gid)!;
       // The group's slices of the consumers' input axes — not the producer's own kernel column,
       // which lies on a dense kernel's axis 1 or a conv kernel's axis 3.
       for (const s of group.slices)
-        if (inputAxis.has(`${s.param}|${s.axis}`) && !s.param.startsWith(`${site.gatedNode}/`))
+        if (fold.inputAxis.has(`${s.param}|${s.axis}`) && !s.param.startsWith(`${site.gatedNode}/`))
           scaleAt(values.get(s.param)!, s.axis, s.indices, v);
       return;
     }
   }
-  scaleProducer(byIdInput(spec, gateId), c, v, spec, values, `gate ${c} of site '${gateId}'`);
+  scaleProducer(byIdInput(spec, site.id), c, v, spec, values, `gate ${c} of site '${site.id}'`);
 }
 
 /** The input node id of node `id`. */
@@ -326,11 +348,16 @@ export function foldGates(
     }
   }
   const removedNodes = new Set([...removedAdds].flatMap((a) => structure.branches.get(a) ?? []));
+  let fold: FractionalFold | undefined;
   for (const [site, v] of unitGates) {
     if (removedNodes.has(site)) continue;
+    const gs = structure.gateSites.find((s) => s.id === site)!;
     v.forEach((x, c) => {
       if (x === 0) foldClosedGate(site, c, spec, structure, values);
-      else if (x < 1) foldFractionalGate(site, c, x, spec, structure, values);
+      else if (x < 1) {
+        fold ??= fractionalFold(spec, structure);
+        foldFractionalGate(gs, c, x, spec, fold, values);
+      }
     });
   }
   return removedAdds;
