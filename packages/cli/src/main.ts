@@ -614,7 +614,12 @@ async function cmdReproduce(base: CommandSpec, argv: readonly string[], io: CliI
   };
   try {
     await startBackend(backend, io.env, log);
-    log(`moprune: ${name}, ${mode} mode (${def.modes[mode]}), seed ${runSeed}, output ${outDir}`);
+    // The mode's description states its defaults; options given override them, so the banner names them.
+    log(
+      `moprune: ${name}, ${mode} mode (${def.modes[mode]})${
+        argText === '' ? '' : `, options ${argText} (over the mode's defaults)`
+      }, seed ${runSeed}, output ${outDir}`,
+    );
     const { withSweepHook } = await import('@moprune/sweep');
     const runOptions: ExperimentRunOptions = {
       mode,

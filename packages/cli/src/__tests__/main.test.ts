@@ -357,6 +357,10 @@ describe('reproduce', () => {
         ),
       ).toBe(EXIT.INTERRUPTED);
       expect(seen).toEqual([{ method: 'a,b', pretrain: true }]);
+      // The banner names the options given beside the mode's description.
+      expect(m.stderr()).toContain(
+        "opts2023, quick mode (q), options --method a,b --pretrain (over the mode's defaults), seed 3",
+      );
       expect(m.stderr()).toContain(
         'moprune reproduce opts2023 --quick --seed 3 --method a,b --pretrain --out',
       );
