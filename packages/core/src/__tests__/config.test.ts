@@ -186,6 +186,7 @@ describe('experiment configs', () => {
     );
     expect(Object.keys(fields.training.fields).sort()).toEqual(
       [
+        'averaging',
         'batchSize',
         'checkpoint',
         'dropLast',
@@ -213,6 +214,7 @@ describe('experiment configs', () => {
       earlyStopping: { monitor: 'loss', patience: 0 },
       keepBest: { require: [{ min: 0.9 }, { monitor: 'validation.accuracy', max: 'x' }] },
       lrSchedule: { type: 'inverseTime' },
+      averaging: { decay: 1 },
     };
     expect(
       experimentConfigSchema
@@ -220,6 +222,7 @@ describe('experiment configs', () => {
         .map((i) => i.path)
         .sort(),
     ).toEqual([
+      'training.averaging.decay',
       'training.checkpoint',
       'training.earlyStopping.monitor',
       'training.earlyStopping.patience',
@@ -260,6 +263,20 @@ describe('experiment configs', () => {
       .filter((l) => l.type === 'epoch');
     expect(epochs.map((e) => e.learningRate)).toEqual([0.02, 0.02, 0.01]);
     expect(epochs[0].metrics.sparsity).toBeGreaterThan(0);
+  });
+
+  it("passes the training section's averaging to train: same steps, the average evaluated and kept", async () => {
+    const plain = await runExperiment(goodConfig(), { runDir: tempDir(), keepNetwork: true });
+    const config = goodConfig();
+    const averaged = await runExperiment(
+      { ...config, training: { ...(config.training as JsonObject), averaging: { decay: 0.9 } } },
+      { runDir: tempDir(), keepNetwork: true },
+    );
+    expect(averaged.summary.status).toBe('completed');
+    expect(weightBytes(averaged.net!)).not.toEqual(weightBytes(plain.net!));
+    expect(averaged.summary.test).not.toEqual(plain.summary.test);
+    plain.net!.dispose();
+    averaged.net!.dispose();
   });
 
   it('a worker resumes an interrupted run from its directory alone, to the same weights', async () => {

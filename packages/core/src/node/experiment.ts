@@ -285,6 +285,7 @@ async function runLocked(
         ...(t.validation === undefined ? {} : { validation: t.validation }),
         ...(t.evaluateTest === undefined ? {} : { evaluateTest: t.evaluateTest }),
         ...(t.recalibrateBatchNorm === undefined ? {} : { recalibrateBatchNorm: t.recalibrateBatchNorm }),
+        ...(t.averaging === undefined ? {} : { averaging: t.averaging }),
         ...(t.checkpoint === undefined ? {} : { checkpoint: t.checkpoint }),
         ...(t.logEverySteps === undefined ? {} : { logEverySteps: t.logEverySteps }),
         ...(t.metricsEverySteps === undefined ? {} : { metricsEverySteps: t.metricsEverySteps }),

@@ -6,6 +6,8 @@ import { component } from '../registry.js';
 import { array, boolean, integer, isJsonObject, json, number, object, oneOf, string } from '../schema.js';
 import { type EarlyStoppingOptions, type KeepBestOptions, keepBest } from './callbacks.js';
 import {
+  type AveragingOptions,
+  averagingOptionsSchema,
   type CheckpointOptions,
   checkpointOptionsSchema,
   type ValidationOptions,
@@ -29,6 +31,8 @@ export interface TrainingConfig {
   readonly evaluateTest?: boolean;
   /** BatchNorm statistics recomputed from this many training batches before every evaluation (see `TrainOptions.recalibrateBatchNorm`). @default 0 (off) */
   readonly recalibrateBatchNorm?: number;
+  /** Evaluate an exponential moving average of the trained variables (see `TrainOptions.averaging`). @default off */
+  readonly averaging?: AveragingOptions;
   /** Checkpoint cadence; `false` turns checkpoints off. @default { everyEpochs: 1, keep: 2 } */
   readonly checkpoint?: CheckpointOptions | false;
   /** @default 1 */
@@ -96,6 +100,7 @@ export const trainingConfigSchema = object({
   validation: validationOptionsSchema,
   evaluateTest: boolean().optional(),
   recalibrateBatchNorm: count(0),
+  averaging: averagingOptionsSchema,
   checkpoint: checkpointOptionsSchema,
   logEverySteps: count(0),
   metricsEverySteps: count(0),

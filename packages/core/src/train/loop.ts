@@ -24,6 +24,10 @@ import { trainStep } from './step.js';
  *    checkpoint every `everyEpochs` and at the end.
  * 5. **Finish**: a last checkpoint when interrupted or stopped mid-epoch, final validation and test figures.
  *
+ * With `averaging`, a moving average of the trained variables follows every step (after the
+ * pruners' `afterStep`); every evaluation, and the epoch's end up to the callbacks, sees the averages
+ * in place of the trained values; checkpoints keep both; a completed run returns the averages.
+ *
  * Determinism: everything random derives from `seed` (see {@link streamSeeds}).
  * Resuming from a checkpoint reproduces the uninterrupted run bit for bit.
  *
@@ -60,6 +64,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (s.run.net !== options.net) s.run.net.dispose();
     throw e;
   } finally {
+    s.average?.dispose();
     s.plan.store?.close?.();
   }
 }
@@ -117,7 +122,19 @@ async function endEpoch(s: TrainSession, parts: readonly LoopPart[], startedAt: 
   run.weightSums = [];
   run.epochCount = 0;
   if (run.pos.epoch >= plan.epochs) run.finished = true;
-  for (const part of parts) await part.epoch?.(s, event);
+  // With `averaging`, evaluation, metrics, history and callbacks see the averaged variables.
+  let restore = s.average?.swapIn(run.net);
+  try {
+    for (const part of parts) {
+      if (part.trainedValues === true && restore !== undefined) {
+        restore();
+        restore = undefined;
+      }
+      await part.epoch?.(s, event);
+    }
+  } finally {
+    restore?.();
+  }
 }
 
 /** A last checkpoint where the loop did not write one, the final figures, and the result. */
@@ -145,6 +162,8 @@ function finish(s: TrainSession): TrainResult {
           : s.evaluate(v.split, v.limit);
     }
     if (plan.evaluateTest && plan.dataset.info.sizes.test > 0) test = s.evaluate('test');
+    // The network returned is the one evaluated.
+    s.average?.write(run.net);
   }
   return {
     net: run.net,

@@ -97,6 +97,16 @@ export interface TrainOptions {
    */
   readonly recalibrateBatchNorm?: number;
   /**
+   * Evaluate an exponential moving average of the trained variables — the network's trainable
+   * parameters and the pruners' variables (gate parameters) — instead of their last values:
+   * a ← decay·a + (1 − decay)·v after every step, a starting from the initial values. Every
+   * evaluation (the epochs' validation, pruners' `ctx.evaluate`, the final figures) swaps the averages
+   * in (masks applied) and the trained values back; training itself is unchanged. The network the run
+   * returns holds the averages. Averages follow physical removal (sliced like the solver's state) and
+   * are checkpointed. BatchNorm's moving statistics are not averaged. @default off
+   */
+  readonly averaging?: AveragingOptions;
+  /**
    * Figures computed per epoch (and every `metricsEverySteps`) and logged:
    * sparsity, nnz, FLOPs … Pruners' own `metrics()` are logged beside them as
    * `<pruner name>.<figure>`.
@@ -228,6 +238,17 @@ export const checkpointOptionsSchema = anyOf(
   object({ everySteps: count(0), everyEpochs: count(1), keep: count(1) }),
 ).optional();
 
+/** {@link TrainOptions.averaging}. */
+export interface AveragingOptions {
+  /** β of a ← β·a + (1 − β)·v, in (0, 1); e.g. 0.999 (the L0-regularization reference code's). */
+  readonly decay: number;
+}
+
+/** The schema of {@link TrainOptions.averaging} as JSON: `{ decay }` with decay in (0, 1). */
+export const averagingOptionsSchema = object({
+  decay: number({ gt: 0, lt: 1 }),
+}).optional();
+
 /** The plain fields of {@link TrainOptions} (the rest are objects and functions, checked below). */
 const trainNumbers = {
   epochs: integer({ min: 1 }),
@@ -265,6 +286,7 @@ export function validateTrainOptions(o: TrainOptions): void {
   }
   issues.push(...validationOptionsSchema.issues(o.validation, 'validation'));
   issues.push(...checkpointOptionsSchema.issues(o.checkpoint, 'checkpoint'));
+  issues.push(...averagingOptionsSchema.issues(o.averaging, 'averaging'));
   if (o.lrSchedule !== undefined) issues.push(...validateLrSchedule(o.lrSchedule, 'lrSchedule'));
   if (o.objectives.length === 0)
     issues.push({ path: 'objectives', message: 'at least one objective is needed' });

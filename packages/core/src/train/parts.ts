@@ -24,6 +24,12 @@ export interface EpochEvent {
 /** One concern of the loop, called after every step and/or at the end of every epoch. */
 export interface LoopPart {
   readonly name: string;
+  /**
+   * At an epoch's end the parts see the network as evaluated (with `averaging`, the averaged
+   * variables); a part with `trainedValues` sees the trained ones (the checkpoint, which also keeps
+   * the averages). Such parts come last.
+   */
+  readonly trainedValues?: boolean;
   step?(s: TrainSession, e: StepEvent): void | Promise<void>;
   epoch?(s: TrainSession, e: EpochEvent): void | Promise<void>;
 }
@@ -155,6 +161,7 @@ export const recordEpoch: LoopPart = {
 /** Checkpoints every `everySteps` steps (not on a step that stopped the run) and every `everyEpochs` epochs and at the end. */
 export const checkpointing: LoopPart = {
   name: 'checkpoint',
+  trainedValues: true,
   step(s) {
     const every = s.plan.checkpoint?.everySteps ?? 0;
     if (!s.run.finished && every > 0 && s.run.pos.step % every === 0) s.checkpoint();

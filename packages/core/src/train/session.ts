@@ -7,6 +7,7 @@ import { type AxisTake, compactionTakes } from '../network/compact.js';
 import { recalibrateBatchNorm } from '../network/recalibrate.js';
 import type { Network } from '../network-types.js';
 import { Rng } from '../rng.js';
+import { WeightAverage } from './averaging.js';
 import { collectGates, type EvaluationResult, evaluateNetwork } from './evaluate.js';
 import { dataBatchFields, type EpochRecord, type TrainResult } from './options.js';
 import type { TrainPlan } from './plan.js';
@@ -60,6 +61,8 @@ export class TrainSession {
   /** Steps run in this session (for the step rate). */
   sessionSteps = 0;
   private sessionStart = performance.now();
+  /** The moving average of the trained variables (`averaging`), evaluated in their place. */
+  readonly average: WeightAverage | undefined;
   /** The network and step whose BatchNorm statistics were last recalibrated. */
   private calibrated: { readonly net: Network; readonly step: number } | undefined;
 
@@ -83,6 +86,7 @@ export class TrainSession {
       objectiveParameters: plan.objectives.map(() => ({})),
       lastLr: 0,
     };
+    this.average = options.averaging === undefined ? undefined : new WeightAverage(options.averaging.decay);
     const params = this.run.objectiveParameters;
     this.prunerObjectives = plan.objectives.map((o, i) => recordingParameters(o, params[i]!));
   }
@@ -141,17 +145,23 @@ export class TrainSession {
       : learningRateAt(lrSchedule, this.run.baseLr, { step, epoch, totalSteps, epochs });
   }
 
-  /** Evaluates the current network on a split (the evaluation batch size and the data's layout and labels). */
+  /**
+   * Evaluates the current network on a split (the evaluation batch size and the data's layout and
+   * labels) — with `averaging`, the averaged variables in place of the trained ones.
+   */
   evaluate(split: 'validation' | 'test', limit?: number): EvaluationResult {
     const { dataset, objectives, pruners, validation, options } = this.plan;
-    this.recalibrate();
-    return evaluateNetwork(this.run.net, dataset, split, {
-      batchSize: validation?.batchSize ?? 256,
-      objectives,
-      pruners,
-      ...dataBatchFields(options.data, ['layout', 'labels']),
-      ...(limit === undefined || limit === Number.MAX_SAFE_INTEGER ? {} : { limit }),
-    });
+    const run = () => {
+      this.recalibrate();
+      return evaluateNetwork(this.run.net, dataset, split, {
+        batchSize: validation?.batchSize ?? 256,
+        objectives,
+        pruners,
+        ...dataBatchFields(options.data, ['layout', 'labels']),
+        ...(limit === undefined || limit === Number.MAX_SAFE_INTEGER ? {} : { limit }),
+      });
+    };
+    return this.average === undefined ? run() : this.average.withAverages(this.run.net, run);
   }
 
   /**
@@ -223,6 +233,7 @@ export class TrainSession {
       takes.push(name !== undefined ? compaction?.get(name) : own?.takes);
     }
     this.plan.solver.resetVariables?.(variables, previous, takes);
+    this.average?.reset(variables, previous, takes);
     old.dispose();
   }
 

@@ -60,6 +60,8 @@ export function snapshotRun(s: TrainSession): ComponentState {
     for (const [k, v] of vars.entries()) arrays[`prunerVar/${i}/${k}`] = tensorToStateArray(v);
     return st.json;
   });
+  if (s.average !== undefined)
+    for (const [k, a] of Object.entries(s.average.state().arrays)) arrays[`average/${k}`] = a;
   const cbStates: JsonObject = {};
   for (const cb of plan.callbacks) if (cb.state) cbStates[cb.name] = cb.state();
   const json: CheckpointJson = {
@@ -132,6 +134,7 @@ export function startRun(s: TrainSession): void {
   }
   s.initPruners();
   plan.solver.resetVariables?.(s.variables());
+  s.average?.reset(s.variables());
   store?.resetLog();
   store?.clearCheckpoints();
 }
@@ -212,6 +215,9 @@ function restoreRun(s: TrainSession, ckpt: LoadedCheckpoint): void {
   }
   plan.solver.resetVariables?.(s.variables());
   plan.solver.load(subState(st, 'solver/', j.solver));
+  // The averages of the checkpoint's variables; one written without averaging starts them from its values.
+  s.average?.reset(s.variables());
+  s.average?.load(subState(st, 'average/', {}));
   for (const cb of plan.callbacks) {
     const cs = j.callbacks[cb.name];
     if (cs !== undefined && cb.load) cb.load(cs as JsonObject);

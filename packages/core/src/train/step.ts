@@ -67,6 +67,8 @@ export async function trainStep(s: TrainSession, batch: Batch, batchesPerEpoch: 
   const batchIndex = run.pos.batch;
   for (const [i, p] of plan.pruners.entries())
     s.swap(await p.afterStep(s.prunerContext(step, epoch, batchIndex, i)));
+  // After the update, the mask re-application and any removal: the variables as trained this step.
+  s.average?.update();
   run.pos.step += 1;
   run.pos.batch += 1;
   s.sessionSteps += 1;
