@@ -103,7 +103,9 @@ export interface TrainOptions {
    * evaluation (the epochs' validation, pruners' `ctx.evaluate`, the final figures) swaps the averages
    * in (masks applied) and the trained values back; training itself is unchanged. The network the run
    * returns holds the averages. Averages follow physical removal (sliced like the solver's state) and
-   * are checkpointed. BatchNorm's moving statistics are not averaged. @default off
+   * are checkpointed. BatchNorm's moving statistics are not averaged (they follow the trained
+   * weights); `recalibrateBatchNorm` recomputes them for the averaged network before each evaluation.
+   * @default off
    */
   readonly averaging?: AveragingOptions;
   /**
