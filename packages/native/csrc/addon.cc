@@ -503,6 +503,19 @@ Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// movingAverage(average, value, out, decay)
+Napi::Value MovingAverage(const Napi::CallbackInfo& info) {
+  const std::string kernel = "MopruneMovingAverage";
+  const Napi::Env env = info.Env();
+  auto a = AnyFloats(info, 0, kernel, "average");
+  const int64_t size = static_cast<int64_t>(a.ElementLength());
+  const float* v = FloatArg(info, 1, kernel, "value", size);
+  float* out = FloatArg(info, 2, kernel, "out", size);
+  const float b = FiniteArg(info, 3, kernel, "decay");
+  Guard(env, kernel, [&] { moprune::MovingAverage(a.Data(), v, out, size, b); });
+  return env.Undefined();
+}
+
 // adamUpdate(w, g, m, v, wOut, mOut, vOut, b1, b2, eps, scale, bc1, bc2, corrected)
 Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   const std::string kernel = "MopruneAdamUpdate";
@@ -698,6 +711,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumAbs", Napi::Function::New(env, SumAbs));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate));
+  exports.Set("movingAverage", Napi::Function::New(env, MovingAverage));
   exports.Set("biasAddRelu", Napi::Function::New(env, BiasAddRelu));
   exports.Set("biasAddReluGrad", Napi::Function::New(env, BiasAddReluGrad));
   exports.Set("binaryBroadcast", Napi::Function::New(env, BinaryBroadcast));

@@ -1300,7 +1300,23 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void SgdRange(
   }
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default"))) void MovingAverageRange(
+    const float* __restrict a, const float* __restrict v, float* __restrict out, int64_t begin, int64_t end, float b,
+    float c) {
+  for (int64_t i = begin; i < end; ++i) out[i] = a[i] * b + v[i] * c;
+}
+
 }  // namespace
+
+void MovingAverage(const float* a, const float* v, float* out, int64_t size, float b) {
+  const float c = 1.0f - b;
+  const int parts = PartsForElements(size);
+  RunParts(parts, [&](int p) {
+    int64_t begin, end;
+    Split(size, parts, p, &begin, &end);
+    MovingAverageRange(a, v, out, begin, end, b, c);
+  });
+}
 
 void SgdUpdate(const float* w, const float* g, const float* b, float* w_out, float* b_out, int64_t size, float lr,
                float mu, int style, bool nesterov) {

@@ -97,6 +97,10 @@ double SumAbs(const float* x, int64_t size);
 void GatherByteRows(const uint8_t* src, const uint32_t* rows, int64_t n, int64_t row_size, const float* lut,
                     int64_t channels, float* out);
 
+// One step of a moving average of `size` elements (@moprune/core's MopruneMovingAverage), in float,
+// the composed ops' order: out = a·b + v·c with c = 1 − b, each product rounded. Threads over the elements.
+void MovingAverage(const float* a, const float* v, float* out, int64_t size, float b);
+
 // One SGD update of `size` elements (@moprune/core's MopruneSgdUpdate), in float, every product
 // and sum rounded in the composed ops' order: style 0 no momentum (w - g*lr; b and b_out unused),
 // 1 PyTorch (b' = b*mu + g; d = nesterov ? g + b'*mu : b'; w - d*lr), 2 Keras (v' = b*mu - g*lr;

@@ -162,6 +162,8 @@ export interface NativeAddon {
     bc2: number,
     corrected: boolean,
   ): void;
+  /** One step of a moving average (@moprune/core's MopruneMovingAverage): out = average·β + value·(1 − β) in float. */
+  movingAverage(average: Float32Array, value: Float32Array, out: Float32Array, decay: number): void;
   /**
    * One SGD update (@moprune/core's MopruneSgdUpdate) into fresh outputs; `style` 0 is plain SGD
    * (`momentum`, `momentumOut` null), 1 PyTorch's momentum, 2 Keras's.

@@ -6,6 +6,7 @@ import {
   BIAS_ADD_RELU_KERNEL,
   GATHER_BYTE_ROWS_KERNEL,
   type GatherByteRowsAttrs,
+  MOVING_AVERAGE_KERNEL,
   SGD_UPDATE_KERNEL,
   SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
   SOFTMAX_CROSS_ENTROPY_KERNEL,
@@ -70,6 +71,7 @@ export const NATIVE_KERNEL_NAMES = [
   BIAS_ADD_RELU_GRAD_KERNEL,
   'MopruneReluGrad',
   ADAM_UPDATE_KERNEL,
+  MOVING_AVERAGE_KERNEL,
   SGD_UPDATE_KERNEL,
   SOFTMAX_CROSS_ENTROPY_KERNEL,
   SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
@@ -926,6 +928,38 @@ function adamUpdate(addon: NativeAddon): KernelFunc {
   };
 }
 
+function movingAverage(addon: NativeAddon): KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as Args;
+    const kernel = MOVING_AVERAGE_KERNEL;
+    const average = input(args, kernel, 'average');
+    const value = input(args, kernel, 'value');
+    const tensors = { average, value };
+    requireFloat32(kernel, tensors);
+    if (!util.arraysEqual(average.shape, value.shape)) {
+      throw badShape(kernel, 'average and value must have the same shape', tensors);
+    }
+    const decay = Number(args.attrs.decay);
+    if (!(decay > 0 && decay < 1)) {
+      throw new NativeError(
+        'INVALID_OPTION',
+        `${kernel}: decay must be in (0, 1), got ${String(args.attrs.decay)}`,
+        {
+          details: { kernel },
+        },
+      );
+    }
+    const n = util.sizeFromShape(average.shape);
+    const out = newOutput(n, true);
+    if (n > 0) {
+      const a0 = f32(args.backend, average);
+      const v0 = f32(args.backend, value);
+      call(kernel, tensors, () => addon.movingAverage(a0, v0, out, decay));
+    }
+    return output(args.backend, [...average.shape], out);
+  };
+}
+
 const SGD_STYLES: Readonly<Record<string, number>> = { pytorch: 1, keras: 2 };
 
 function sgdUpdate(addon: NativeAddon): KernelFunc {
@@ -1447,6 +1481,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     [SUM_OF_ABS_KERNEL]: sumOver(SUM_OF_ABS_KERNEL, (x) => addon.sumAbs(x)),
     [GATHER_BYTE_ROWS_KERNEL]: gatherByteRows(addon),
     [SGD_UPDATE_KERNEL]: sgdUpdate(addon),
+    [MOVING_AVERAGE_KERNEL]: movingAverage(addon),
   };
   return NATIVE_KERNEL_NAMES.map((kernelName) => ({
     kernelName,

@@ -9,6 +9,35 @@ import type { Network } from '../network-types.js';
 import { requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
 
 /**
+ * Kernel name of one step of a moving average in one pass. A backend that registers it
+ * (`@moprune/native` does) runs {@link WeightAverage}'s update as one kernel per variable instead of
+ * three elementwise tfjs ops.
+ *
+ * Contract — inputs `{ average, value }`, float32, of one shape; attribute `decay` (β, a number).
+ * Output `average·b + value·c` elementwise, with b = β and c = 1 − b rounded to float32 and every
+ * product and the sum rounded to float32 in this order (the composed ops' arithmetic, so both give the
+ * same bits).
+ */
+export const MOVING_AVERAGE_KERNEL = 'MopruneMovingAverage';
+
+/** True when the active backend runs {@link MOVING_AVERAGE_KERNEL}. */
+export function hasMovingAverageKernel(backendName: string = tf.getBackend()): boolean {
+  return tf.getKernel(MOVING_AVERAGE_KERNEL, backendName) !== undefined;
+}
+
+/**
+ * One step of a moving average, `average·β + value·(1 − β)` (see {@link MOVING_AVERAGE_KERNEL}): the
+ * backend's kernel when it has one, else the same arithmetic as composed ops.
+ */
+export function movingAverageStep(average: tf.Tensor, value: tf.Tensor, decay: number): tf.Tensor {
+  if (average.dtype === 'float32' && value.dtype === 'float32' && hasMovingAverageKernel())
+    return tf.engine().runKernel(MOVING_AVERAGE_KERNEL, { average, value }, { decay }) as tf.Tensor;
+  const b = Math.fround(decay);
+  const c = Math.fround(1 - b);
+  return tf.tidy(() => tf.add(tf.mul(average, b), tf.mul(value, c)));
+}
+
+/**
  * The average a of each variable v: a ← β·a + (1 − β)·v after every step, starting from v's value
  * when the average starts (a fresh run's initial weights, or a variable's value when it first
  * appears) — an average of the values the variable took, so it needs no bias correction.
@@ -59,7 +88,7 @@ export class WeightAverage {
     tf.tidy(() => {
       for (const [i, v] of this.variables.entries()) {
         const a = this.averages[i]!;
-        a.assign(tf.add(tf.mul(a, b), tf.mul(v, 1 - b)));
+        a.assign(movingAverageStep(a, v, b));
       }
     });
   }

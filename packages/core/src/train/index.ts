@@ -1,5 +1,6 @@
 // Training loop, optimizers, schedules, checkpoints and experiment configs.
 
+export { hasMovingAverageKernel, MOVING_AVERAGE_KERNEL, movingAverageStep } from './averaging.js';
 export {
   type CallbackSignal,
   type EarlyStoppingOptions,
@@ -62,6 +63,7 @@ export {
   validateOptimizerConfig,
 } from './optimizers.js';
 export {
+  type AveragingOptions,
   type CheckpointOptions,
   type EpochRecord,
   objectiveKeys,
