@@ -101,8 +101,9 @@ export interface TrainOptions {
    * parameters and the pruners' variables (gate parameters) — instead of their last values:
    * a ← decay·a + (1 − decay)·v after every step, a starting from the initial values. Every
    * evaluation (the epochs' validation, pruners' `ctx.evaluate`, the final figures) swaps the averages
-   * in (masks applied) and the trained values back; training itself is unchanged. The network the run
-   * returns holds the averages. Averages follow physical removal (sliced like the solver's state) and
+   * in (masks applied) and the trained values back; training itself is unchanged. A run that completes
+   * (or is stopped by a callback) returns the averages in its network; an interrupted one returns the
+   * trained values, and its checkpoint keeps both. Averages follow physical removal (sliced like the solver's state) and
    * are checkpointed. BatchNorm's moving statistics are not averaged (they follow the trained
    * weights); `recalibrateBatchNorm` recomputes them for the averaged network before each evaluation.
    * @default off
