@@ -169,12 +169,24 @@ describe('train with averaging', () => {
     const runDir = tempDir();
     const controller = new AbortController();
     const a = scenario(runDir);
+    let lastTrained: Record<string, string> = {};
     const first = await train({
       ...a,
       signal: controller.signal,
-      callbacks: [{ name: 'abort', onStepEnd: (s) => void (s.step === 12 && controller.abort()) }],
+      callbacks: [
+        {
+          name: 'abort',
+          onStepEnd: (s) => {
+            lastTrained = weightBytes(s.net);
+            if (s.step === 12) controller.abort();
+            return undefined;
+          },
+        },
+      ],
     });
     expect(first.interrupted).toBe(true);
+    // An interrupted run returns the trained values (its checkpoint keeps the averages beside them).
+    expect(weightBytes(first.net)).toEqual(lastTrained);
     first.net.dispose();
     a.solver.dispose();
     const b = scenario(runDir);
