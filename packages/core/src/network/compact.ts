@@ -61,6 +61,16 @@ export function takenShape(shape: readonly number[], takes: readonly AxisTake[])
   return out;
 }
 
+/**
+ * `x` sliced by the takes, applied in order (inside the caller's tidy) — how per-entry state that
+ * follows a parameter (optimizer moments, weight averages) is carried over a physical removal.
+ */
+export function takeAlong(x: tf.Tensor, takes: readonly AxisTake[]): tf.Tensor {
+  let out = x;
+  for (const t of takes) out = tf.gather(out, tf.tensor1d([...t.indices], 'int32'), t.axis);
+  return out;
+}
+
 /** Networks made by {@link compact}, with the takes that made each parameter. */
 const compactions = new WeakMap<Network, ReadonlyMap<string, readonly AxisTake[]>>();
 

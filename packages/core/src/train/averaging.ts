@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CoreError } from '../errors.js';
 import type { ComponentState } from '../interfaces.js';
-import type { AxisTake } from '../network/compact.js';
+import { type AxisTake, takeAlong } from '../network/compact.js';
 import type { Network } from '../network-types.js';
 import { requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
 
@@ -71,8 +71,7 @@ export class WeightAverage {
       const take = takes?.[i];
       return tf.tidy(() => {
         if (a === undefined) return tf.variable(v, false);
-        let x: tf.Tensor = a;
-        for (const t of take ?? []) x = tf.gather(x, tf.tensor1d([...t.indices], 'int32'), t.axis);
+        const x = takeAlong(a, take ?? []);
         // A shape that does not follow (another kind of replacement) starts anew from the value.
         return tf.variable(x.shape.join() === v.shape.join() ? x : v, false);
       });

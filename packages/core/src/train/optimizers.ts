@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CoreError, type Issue } from '../errors.js';
 import type { ComponentState } from '../interfaces.js';
 import type { JsonObject } from '../json.js';
-import { type AxisTake, takenShape } from '../network/compact.js';
+import { type AxisTake, takeAlong, takenShape } from '../network/compact.js';
 import { throwIfIssues } from '../registry.js';
 import { boolean, joinPath, number, object, oneOf, tagged } from '../schema.js';
 import { requireStateArray, type StateArray, tensorToStateArray } from './component-state.js';
@@ -436,11 +436,7 @@ class SlotOptimizer implements Optimizer {
     for (const [k, slot] of s.slots) {
       slots.set(
         k,
-        tf.tidy(() => {
-          let x: tf.Tensor = slot;
-          for (const t of takes) x = tf.gather(x, tf.tensor1d([...t.indices], 'int32'), t.axis);
-          return tf.variable(x, false);
-        }),
+        tf.tidy(() => tf.variable(takeAlong(slot, takes), false)),
       );
     }
     return { t: s.t, slots };
