@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   compact,
   createNetwork,
@@ -15,6 +14,7 @@ import {
   type TrainOptions,
   train,
 } from '../node/index.js';
+import { tempDirs } from './fixtures/temp-dirs.js';
 import {
   blobDataset,
   crossEntropy,
@@ -28,18 +28,10 @@ import {
   weightedSum,
 } from './fixtures/train-fixtures.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'moprune-averaging-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = tempDirs('moprune-averaging-');
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const dataset = blobDataset();

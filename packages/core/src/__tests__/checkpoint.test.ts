@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ComponentState,
   type CoreError,
@@ -20,22 +19,15 @@ import {
   writeCheckpoint,
   writeJsonAtomic,
 } from '../node/index.js';
+import { tempDirs } from './fixtures/temp-dirs.js';
 import { resumeScenario, weightBytes } from './fixtures/train-fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const coreDir = resolve(here, '../..');
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'moprune-ckpt-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = tempDirs('moprune-ckpt-');
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const state = (k: number): ComponentState => ({

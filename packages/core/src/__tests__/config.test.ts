@@ -1,10 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   defineDataset,
   defineModel,
@@ -26,6 +25,7 @@ import {
   schema,
   validateExperimentConfig,
 } from '../node/index.js';
+import { tempDirs } from './fixtures/temp-dirs.js';
 import {
   blobDataset,
   crossEntropy,
@@ -36,12 +36,7 @@ import {
   weightedSum,
 } from './fixtures/train-fixtures.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'moprune-cfg-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = tempDirs('moprune-cfg-');
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -107,9 +102,6 @@ beforeAll(async () => {
     configSchema: s.object({}),
     create: () => magnitudePruner(),
   });
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const goodConfig = (): JsonObject => ({

@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createNetwork,
   defineDataset,
@@ -21,14 +20,10 @@ import {
   schema,
   train,
 } from '../node/index.js';
+import { tempDirs } from './fixtures/temp-dirs.js';
 import { blobDataset, crossEntropy, l1Kernels, mlpSpec, weightedSum } from './fixtures/train-fixtures.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'moprune-hooks-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = tempDirs('moprune-hooks-');
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -56,9 +51,6 @@ beforeAll(async () => {
     configSchema: schema.object({}),
     create: () => weightedSum([1], { type: 'sgd', lr: 0.1 }),
   });
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 describe('what pruners see after a step', () => {

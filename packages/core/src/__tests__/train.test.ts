@@ -1,10 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   compact,
   createNetwork,
@@ -28,6 +27,7 @@ import {
   type TrainOptions,
   train,
 } from '../node/index.js';
+import { tempDirs } from './fixtures/temp-dirs.js';
 import {
   blobDataset,
   crossEntropy,
@@ -42,18 +42,10 @@ import {
   weightedSum,
 } from './fixtures/train-fixtures.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'moprune-train-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = tempDirs('moprune-train-');
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const dataset = blobDataset();
