@@ -13,7 +13,7 @@
 //   npx tsx scripts/l0-rows.ts --gamma 0.1 [--seed 0] [--epochs 100] [--schedule cosine|constant]
 //     [--sampling step|example] [--theta-init θ₀] [--polarization ρ] [--dropout input,hidden]
 //     [--protocol ours|anchor|final] [--dense] [--gate bernoulli|hard-concrete] [--lr η] [--batch B]
-//     [--l2 λ] [--averaging β]
+//     [--l2 λ] [--averaging β] [--log-alpha-range=lo,hi]
 //     --out <dir>   (from experiments/guenter2024)
 //
 // Everything else is the reproduction's full LeNet-300-100 config (`guenterConfig`, `LENET_FULL`:
@@ -27,9 +27,11 @@
 //
 // `--gate hard-concrete` swaps the Bernoulli gates for the anchor's own: `@moprune/pruners`'
 // `hardConcreteGates`, with the reference's temperature 2/3, stretch (−0.1, 1.1), a sample per
-// example and gate, and its initial drop rates (0.2 on inputs, 0.5 hidden); structures whose
+// example and gate (by default), and its initial drop rates (0.2 on inputs, 0.5 hidden); structures whose
 // P(z ≠ 0) stayed ≤ 1% for an epoch are removed (the reference removes nothing during training).
-// `--theta-init`, `--sampling` and `--polarization` do not apply to it. (The runs of 2026-12-07 before
+// `--theta-init` and `--polarization` do not apply to it; `--sampling step` draws one z per gate per step (the
+// reference code's default; the package's is per example), and `--log-alpha-range=lo,hi` clips log α after every
+// step (the reference's `constrain_parameters`: -4.605,4.605 = log 0.01, log 100). (The runs of 2026-12-07 before
 // 07:00 UTC used an earlier copy of these gates defined in this script: no removal during training,
 // log α initialized from the seed's own stream.)
 //
@@ -132,7 +134,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '0' },
     epochs: { type: 'string' },
     schedule: { type: 'string', default: 'cosine' },
-    sampling: { type: 'string', default: 'step' },
+    sampling: { type: 'string' },
+    'log-alpha-range': { type: 'string' },
     'theta-init': { type: 'string', default: '1' },
     polarization: { type: 'string' },
     protocol: { type: 'string', default: 'ours' },
@@ -160,7 +163,7 @@ if (!(gamma >= 0)) throw new Error(`--gamma must be a number ≥ 0, got '${value
 const seed = Number(values.seed);
 if (values.schedule !== 'cosine' && values.schedule !== 'constant')
   throw new Error(`--schedule must be 'cosine' or 'constant', got '${values.schedule}'`);
-if (values.sampling !== 'step' && values.sampling !== 'example')
+if (values.sampling !== undefined && values.sampling !== 'step' && values.sampling !== 'example')
   throw new Error(`--sampling must be 'step' or 'example', got '${values.sampling}'`);
 const thetaInit = Number(values['theta-init']);
 if (!(thetaInit > 0 && thetaInit <= 1))
@@ -179,6 +182,16 @@ const anchorProtocol = values.protocol === 'anchor';
 if (values.gate !== 'bernoulli' && values.gate !== 'hard-concrete')
   throw new Error(`--gate must be 'bernoulli' or 'hard-concrete', got '${values.gate}'`);
 const hardConcrete = values.gate === 'hard-concrete';
+/** The Bernoulli gates' draw defaults to one per step (the reproduction's); the hard-concrete gates' to the package's. */
+const sampling = values.sampling ?? (hardConcrete ? undefined : 'step');
+const logAlphaRange = values['log-alpha-range']?.split(',').map(Number);
+if (
+  logAlphaRange !== undefined &&
+  !(hardConcrete && logAlphaRange.length === 2 && logAlphaRange[0]! < logAlphaRange[1]!)
+)
+  throw new Error(
+    `--log-alpha-range needs --gate hard-concrete and two numbers lo,hi with lo < hi, got '${values['log-alpha-range']}'`,
+  );
 const lr = values.lr === undefined ? LENET_FULL.lr : Number(values.lr);
 if (!(lr > 0)) throw new Error(`--lr must be a number > 0, got '${values.lr}'`);
 const batch = values.batch === undefined ? LENET_FULL.batchSize : Number(values.batch);
@@ -229,7 +242,7 @@ const base = guenterConfig({
 // fields (each at the reproduction's value unless given).
 const variant = [
   values.schedule === 'cosine' ? '' : `-${values.schedule}`,
-  values.sampling === 'step' ? '' : `-${values.sampling}`,
+  sampling === undefined || (sampling === 'step' && !hardConcrete) ? '' : `-${sampling}`,
   thetaInit === 1 ? '' : `-t${thetaInit}`,
   polarization === LENET_FULL.polarization ? '' : `-p${polarization}`,
   inputDrop === 0 && hiddenDrop === 0 ? '' : `-d${inputDrop},${hiddenDrop}`,
@@ -237,6 +250,7 @@ const variant = [
   finalProtocol ? '-all60k' : '',
   values.epochs === undefined ? '' : `-e${values.epochs}`,
   hardConcrete ? '-hc' : '',
+  logAlphaRange === undefined ? '' : `-clip${logAlphaRange.join(',')}`,
   lr === LENET_FULL.lr ? '' : `-lr${lr}`,
   batch === LENET_FULL.batchSize ? '' : `-b${batch}`,
   l2 === 0 ? '' : `-l2${l2}`,
@@ -255,8 +269,14 @@ const config: JsonObject = {
         objectives: [dataTerm, { type: 'l0RowCost' }],
         pruners: [
           hardConcrete
-            ? { type: 'hardConcreteGates', sites: 'units', initialDrop: { input: 0.2, unit: 0.5 } }
-            : { ...base.pruners[0]!, sampling: values.sampling, thetaInit, polarization },
+            ? {
+                type: 'hardConcreteGates',
+                sites: 'units',
+                initialDrop: { input: 0.2, unit: 0.5 },
+                ...(sampling === undefined ? {} : { sampling }),
+                ...(logAlphaRange === undefined ? {} : { logAlphaRange }),
+              }
+            : { ...base.pruners[0]!, sampling: sampling!, thetaInit, polarization },
         ],
       }),
   training: {

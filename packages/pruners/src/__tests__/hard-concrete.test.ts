@@ -281,6 +281,34 @@ describe('hard-concrete gate pruner', () => {
     other.net.dispose();
   });
 
+  it("clips log α into logAlphaRange after every step (the reference's [log 0.01, log 100]): a gate held at the floor keeps P(z ≠ 0) > 4% and is never removed", async () => {
+    const before = tf.memory().numTensors;
+    const range: [number, number] = [Math.log(0.01), Math.log(100)];
+    const clipped = setup({ patience: 1, warmupSteps: 0, logAlphaRange: range });
+    const free = setup({ patience: 1, warmupSteps: 0 });
+    const start = [-10, -4, 0, 3, 4.7, 9];
+    for (const x of [clipped, free]) tf.tidy(() => x.vars[1]!.assign(tf.tensor1d(start)));
+    for (const x of [clipped, free]) await x.p.afterStep(quietContext(x.net, 0));
+    expect(Array.from(clipped.vars[1]!.dataSync())).toEqual(
+      start.map((a) => Math.fround(Math.min(range[1], Math.max(range[0], a)))),
+    );
+    expect(Array.from(free.vars[1]!.dataSync())).toEqual(start.map(Math.fround));
+    // At the floor P(z ≠ 0) = sigmoid(log 0.01 − SHIFT) ≈ 0.047, above the default 1% removal threshold.
+    const probs = clipped.p.gateProbabilities!();
+    expect(probs.g1!.dataSync()[0]).toBeCloseTo(sigmoid(range[0] - SHIFT), 5);
+    expect(sigmoid(range[0] - SHIFT)).toBeGreaterThan(0.04);
+    tf.dispose(Object.values(probs));
+    expect(await clipped.p.afterEpoch!(quietContext(clipped.net, 0))).toBeUndefined();
+    const removed = await free.p.afterEpoch!(quietContext(free.net, 0));
+    expect(removed?.replaceNetwork).toBeDefined();
+    removed!.replaceNetwork!.dispose();
+    for (const x of [clipped, free]) {
+      x.p.dispose!();
+      x.net.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects bad configs with typed errors before any work', () => {
     const code = (f: () => unknown) => {
       try {
@@ -298,6 +326,10 @@ describe('hard-concrete gate pruner', () => {
     // Above P(z ≠ 0) at the evaluation gate's 0 (0.31 here) removal would change the evaluated network.
     expect(code(() => createHardConcreteGatePruner({ maxOpenProbability: 0.4 }))).toBe(bad);
     expect(code(() => createHardConcreteGatePruner({ maxOpenProbability: 0.3 }))).toBe('no error');
+    expect(code(() => createHardConcreteGatePruner({ logAlphaRange: [1, 1] }))).toBe(bad);
+    expect(code(() => createHardConcreteGatePruner({ logAlphaRange: [2, -2] }))).toBe(bad);
+    expect(code(() => createHardConcreteGatePruner({ logAlphaRange: [-Infinity, 2] }))).toBe(bad);
+    expect(code(() => createHardConcreteGatePruner({ logAlphaRange: [-4.6, 4.6] }))).toBe('no error');
     const net = createNetwork(
       {
         ...gatedMlp,

@@ -35,11 +35,22 @@ export interface HardConcreteGateConfig {
    */
   readonly initialDrop?: { readonly input?: number; readonly unit?: number; readonly layer?: number };
   /**
-   * `'example'`: an independent z per gate and example (`[batch, gates]`), as the reference
-   * draws it; `'step'`: one z per gate per step, shared by the batch. A loop that does not pass
-   * the batch size to `gates` gets one per step either way. @default 'example'
+   * `'example'`: an independent z per gate and example (`[batch, gates]`) — the reference code's
+   * `local_rep` option; `'step'`: one z per gate per step, shared by the batch — the reference
+   * code's default for its dense and convolutional layers (one mask of the weights per mini-batch).
+   * A loop that does not pass the batch size to `gates` gets one per step either way.
+   * @default 'example' (our choice: the per-example draw regularizes like dropout)
    */
   readonly sampling?: 'example' | 'step';
+  /**
+   * After every step, log α is clipped into [lo, hi], as the L0 reference code does after each
+   * optimizer step (its `constrain_parameters`: [log 0.01, log 100]). The floor keeps a closed
+   * gate's P(z ≠ 0) above sigmoid(lo − β·log(−γ/ζ)) (4.7% at the reference's values), so its
+   * training draws open it now and then, it keeps a gradient and it can reopen; a floor above the
+   * removal threshold (see `maxOpenProbability`) means nothing is removed during training.
+   * @default none (log α is not clipped)
+   */
+  readonly logAlphaRange?: readonly [number, number];
   /**
    * A structure is removed once P(z ≠ 0) has been at most this for `patience` steps (after
    * `warmupSteps`). It must not exceed P(z ≠ 0) where the evaluation gate reaches 0 (0.31 at
@@ -79,6 +90,22 @@ export const hardConcreteGateConfigSchema = s.object({
     .optional(),
   initialDrop: s.object({ input: dropRate, unit: dropRate, layer: dropRate }).optional(),
   sampling: s.oneOf(['example', 'step']).optional(),
+  logAlphaRange: s
+    .custom<[number, number]>(
+      '[lo, hi] with lo < hi',
+      (v, path) =>
+        Array.isArray(v) &&
+        v.length === 2 &&
+        typeof v[0] === 'number' &&
+        typeof v[1] === 'number' &&
+        Number.isFinite(v[0]) &&
+        Number.isFinite(v[1]) &&
+        v[0] < v[1]
+          ? []
+          : [{ path, message: `must be [lo, hi] with finite lo < hi, got ${JSON.stringify(v)}` }],
+      ['array'],
+    )
+    .optional(),
   maxOpenProbability: s.number({ gt: 0, lt: 1 }).optional(),
   patience: s.integer({ min: 1 }).optional(),
   warmupSteps: s.integer({ min: 0 }).optional(),
@@ -140,6 +167,7 @@ export function createHardConcreteGatePruner(
   const removeBelow = logit(maxOpen) + shift;
   const drop = { input: 0.2, unit: 0.5, layer: 0.5, ...config.initialDrop };
   const perExample = (config.sampling ?? 'example') === 'example';
+  const range = config.logAlphaRange;
   let patience = config.patience ?? 1;
   let warmup = config.warmupSteps ?? 0;
   let sites: SiteState[] = [];
@@ -258,6 +286,10 @@ export function createHardConcreteGatePruner(
     },
     afterStep() {
       for (const x of sites) {
+        if (range !== undefined) {
+          const [lo, hi] = range;
+          tf.tidy(() => x.logAlpha.assign(tf.clipByValue(x.logAlpha, lo, hi)));
+        }
         const a = x.logAlpha.dataSync();
         for (let i = 0; i < a.length; i++) x.lowRun[i] = a[i]! <= removeBelow ? x.lowRun[i]! + 1 : 0;
       }
