@@ -30,7 +30,7 @@
 // example and gate (by default), and its initial drop rates (0.2 on inputs, 0.5 hidden); structures whose
 // P(z ≠ 0) stayed ≤ 1% for an epoch are removed (the reference removes nothing during training).
 // `--theta-init` and `--polarization` do not apply to it; `--sampling step` draws one z per gate per step (the
-// reference code's default; the package's is per example), and `--log-alpha-range=lo,hi` clips log α after every
+// reference code's default and the package's; this script's stays per example, as its earlier runs drew), and `--log-alpha-range=lo,hi` clips log α after every
 // step (the reference's `constrain_parameters`: -4.605,4.605 = log 0.01, log 100). (The runs of 2026-12-07 before
 // 07:00 UTC used an earlier copy of these gates defined in this script: no removal during training,
 // log α initialized from the seed's own stream.)
@@ -182,8 +182,12 @@ const anchorProtocol = values.protocol === 'anchor';
 if (values.gate !== 'bernoulli' && values.gate !== 'hard-concrete')
   throw new Error(`--gate must be 'bernoulli' or 'hard-concrete', got '${values.gate}'`);
 const hardConcrete = values.gate === 'hard-concrete';
-/** The Bernoulli gates' draw defaults to one per step (the reproduction's); the hard-concrete gates' to the package's. */
-const sampling = values.sampling ?? (hardConcrete ? undefined : 'step');
+/**
+ * One draw per step by default for the Bernoulli gates (the reproduction's); per example for the hard-concrete
+ * gates (what every run before 2026-12-07 16:00 UTC drew, so their commands still mean the same runs; the
+ * package's default is now one per step, the reference code's).
+ */
+const sampling = values.sampling ?? (hardConcrete ? 'example' : 'step');
 const logAlphaRange = values['log-alpha-range']?.split(',').map(Number);
 if (
   logAlphaRange !== undefined &&
@@ -242,7 +246,7 @@ const base = guenterConfig({
 // fields (each at the reproduction's value unless given).
 const variant = [
   values.schedule === 'cosine' ? '' : `-${values.schedule}`,
-  sampling === undefined || (sampling === 'step' && !hardConcrete) ? '' : `-${sampling}`,
+  sampling === (hardConcrete ? 'example' : 'step') ? '' : `-${sampling}`,
   thetaInit === 1 ? '' : `-t${thetaInit}`,
   polarization === LENET_FULL.polarization ? '' : `-p${polarization}`,
   inputDrop === 0 && hiddenDrop === 0 ? '' : `-d${inputDrop},${hiddenDrop}`,
@@ -273,10 +277,10 @@ const config: JsonObject = {
                 type: 'hardConcreteGates',
                 sites: 'units',
                 initialDrop: { input: 0.2, unit: 0.5 },
-                ...(sampling === undefined ? {} : { sampling }),
+                sampling,
                 ...(logAlphaRange === undefined ? {} : { logAlphaRange }),
               }
-            : { ...base.pruners[0]!, sampling: sampling!, thetaInit, polarization },
+            : { ...base.pruners[0]!, sampling, thetaInit, polarization },
         ],
       }),
   training: {

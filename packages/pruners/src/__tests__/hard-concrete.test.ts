@@ -55,9 +55,9 @@ describe('hard-concrete gate pruner', () => {
     r.net.dispose();
   });
 
-  it('draws z per example with the hard-concrete law: exact 0s and 1s at their probabilities, P(z ≠ 0) = gateProbabilities()', () => {
+  it('draws z with the hard-concrete law — per example when asked, one per gate and step by default: exact 0s and 1s at their probabilities, P(z ≠ 0) = gateProbabilities()', () => {
     const before = tf.memory().numTensors;
-    const { net, p, vars } = setup();
+    const { net, p, vars } = setup({ sampling: 'example' });
     const logAlpha = [-3, -1, 0, 1, 2, 4];
     tf.tidy(() => vars[1]!.assign(tf.tensor1d(logAlpha)));
     const batch = 6000;
@@ -86,7 +86,8 @@ describe('hard-concrete gate pruner', () => {
       ...Object.values(other),
       ...Object.values(probs),
     ]);
-    const step = createHardConcreteGatePruner({ sampling: 'step' });
+    // The default (the reference code's): one draw per gate and step, whatever the batch.
+    const step = createHardConcreteGatePruner();
     step.init({ net, rng: Rng.fromSeed(3), totalSteps: 20, stepsPerEpoch: 4 });
     const s = step.gates!(true, Rng.fromSeed(7), batch);
     expect(s.g1!.shape).toEqual([6]);
@@ -98,7 +99,7 @@ describe('hard-concrete gate pruner', () => {
   });
 
   it('passes the gradient to log α through z (reparameterized): (ζ − γ)·s(1 − s)/β inside (0, 1), 0 where clipped', () => {
-    const { net, p, vars } = setup();
+    const { net, p, vars } = setup({ sampling: 'example' });
     tf.tidy(() => vars[1]!.assign(tf.tensor1d([-2, -0.5, 0, 0.5, 1.5, 3])));
     const batch = 50;
     const c = tf.randomUniform([batch, 6], -1, 1, 'float32', 5);

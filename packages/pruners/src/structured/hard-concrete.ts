@@ -38,8 +38,9 @@ export interface HardConcreteGateConfig {
    * `'example'`: an independent z per gate and example (`[batch, gates]`) — the reference code's
    * `local_rep` option; `'step'`: one z per gate per step, shared by the batch — the reference
    * code's default for its dense and convolutional layers (one mask of the weights per mini-batch).
-   * A loop that does not pass the batch size to `gates` gets one per step either way.
-   * @default 'example' (our choice: the per-example draw regularizes like dropout)
+   * A loop that does not pass the batch size to `gates` gets one per step either way. The two
+   * draws price the same expected L0 norm; one per step is also the cheaper.
+   * @default 'step' (the reference code's)
    */
   readonly sampling?: 'example' | 'step';
   /**
@@ -129,7 +130,7 @@ const clip01 = (x: tf.Tensor) => tf.sub(tf.relu(x), tf.relu(tf.sub(x, 1)));
  * regularization") on units/filters, input features and residual blocks: the anchor of Guenter &
  * Sideris 2024's dense-network comparison, on moprune's gate sites. Each gate has a trainable log α.
  * Training draws z = min(1, max(0, sigmoid((log u − log(1 − u) + log α)/β)·(ζ − γ) + γ)), u ~ U(0, 1),
- * reparameterized, so log α gets the data gradient through z; evaluation uses
+ * one per gate and step by default (`sampling`), reparameterized, so log α gets the data gradient through z; evaluation uses
  * z = min(1, max(0, sigmoid(log α)·(ζ − γ) + γ)), which is exactly 0 for a closed gate and fractional
  * in (0, 1] otherwise (the network multiplies by it). `gateProbabilities()` are P(z ≠ 0) =
  * sigmoid(log α − β·log(−γ/ζ)), the expected L0 norm's terms, so the `expectedComplexity` objective
@@ -166,7 +167,7 @@ export function createHardConcreteGatePruner(
   /** Removal threshold on log α: P(z ≠ 0) ≤ maxOpen ⇔ log α ≤ logit(maxOpen) + shift. */
   const removeBelow = logit(maxOpen) + shift;
   const drop = { input: 0.2, unit: 0.5, layer: 0.5, ...config.initialDrop };
-  const perExample = (config.sampling ?? 'example') === 'example';
+  const perExample = (config.sampling ?? 'step') === 'example';
   const range = config.logAlphaRange;
   let patience = config.patience ?? 1;
   let warmup = config.warmupSteps ?? 0;
