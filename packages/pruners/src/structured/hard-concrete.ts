@@ -69,44 +69,34 @@ export interface HardConcreteGateConfig {
 }
 
 const dropRate = s.number({ gt: 0, lt: 1 }).optional();
+/** An optional pair of numbers `[a, b]` that `ok(a, b)` accepts; `label` says which, in the issue. */
+const numberPair = (label: string, ok: (a: number, b: number) => boolean) =>
+  s
+    .custom<[number, number]>(
+      label,
+      (v, path) =>
+        Array.isArray(v) &&
+        v.length === 2 &&
+        typeof v[0] === 'number' &&
+        typeof v[1] === 'number' &&
+        ok(v[0], v[1])
+          ? []
+          : [{ path, message: `must be ${label}, got ${JSON.stringify(v)}` }],
+      ['array'],
+    )
+    .optional();
 
 /** The schema of a hard-concrete gate config (besides `type`). */
 export const hardConcreteGateConfigSchema = s.object({
   sites: s.oneOf(['all', 'units', 'layers']).optional(),
   temperature: s.number({ gt: 0 }).optional(),
-  stretch: s
-    .custom<[number, number]>(
-      '[γ, ζ] with γ < 0 < 1 < ζ',
-      (v, path) =>
-        Array.isArray(v) &&
-        v.length === 2 &&
-        typeof v[0] === 'number' &&
-        typeof v[1] === 'number' &&
-        v[0] < 0 &&
-        v[1] > 1
-          ? []
-          : [{ path, message: `must be [γ, ζ] with γ < 0 < 1 < ζ, got ${JSON.stringify(v)}` }],
-      ['array'],
-    )
-    .optional(),
+  stretch: numberPair('[γ, ζ] with γ < 0 < 1 < ζ', (lo, hi) => lo < 0 && hi > 1),
   initialDrop: s.object({ input: dropRate, unit: dropRate, layer: dropRate }).optional(),
   sampling: s.oneOf(['example', 'step']).optional(),
-  logAlphaRange: s
-    .custom<[number, number]>(
-      '[lo, hi] with lo < hi',
-      (v, path) =>
-        Array.isArray(v) &&
-        v.length === 2 &&
-        typeof v[0] === 'number' &&
-        typeof v[1] === 'number' &&
-        Number.isFinite(v[0]) &&
-        Number.isFinite(v[1]) &&
-        v[0] < v[1]
-          ? []
-          : [{ path, message: `must be [lo, hi] with finite lo < hi, got ${JSON.stringify(v)}` }],
-      ['array'],
-    )
-    .optional(),
+  logAlphaRange: numberPair(
+    '[lo, hi] with finite lo < hi',
+    (lo, hi) => Number.isFinite(lo) && Number.isFinite(hi) && lo < hi,
+  ),
   maxOpenProbability: s.number({ gt: 0, lt: 1 }).optional(),
   patience: s.integer({ min: 1 }).optional(),
   warmupSteps: s.integer({ min: 0 }).optional(),
