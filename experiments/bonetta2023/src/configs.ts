@@ -278,6 +278,13 @@ export interface ConfigOptions {
    * LeNet-300-100 takes LeNet-5's unless given — a longer budget is our extension. @default the scale's
    */
   readonly epochs?: number;
+  /**
+   * Evaluate an exponential moving average of the weights with this decay β in (0, 1) (core's
+   * `training.averaging`) in the pruning runs: every check, the kept network and the final figures see
+   * the average (masks applied), the cuts rank the trained weights. Our extension, not the paper's
+   * protocol. @default off
+   */
+  readonly averaging?: number;
 }
 
 /** Batches per epoch of a scale on a dataset (training split after the validation hold-out). */
@@ -404,6 +411,7 @@ export function pruneConfig(
     training: {
       ...training(scale, o.seed, o.epochs ?? scale.epochs[o.dataset], PROTOCOL.batchSize),
       initFrom: o.pretrained,
+      ...(o.averaging === undefined ? {} : { averaging: { decay: o.averaging } }),
     },
   };
   const lr = o.lr ?? PROTOCOL.lr;

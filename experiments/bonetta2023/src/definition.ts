@@ -32,6 +32,7 @@ export function optionsFromArgs(
     fraction: number(args.fraction),
     floor: number(args.floor),
     maxSparsity: number(args['max-sparsity']),
+    averaging: number(args.averaging),
     dropout: number(args.dropout),
     pretrainEpochs: number(args['pretrain-epochs']),
     lr: number(args.lr),
@@ -151,6 +152,12 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'S',
       help: 'Stop cutting at this sparsity in (0, 1), then train on at it (default 0.999; not in the paper)',
+    },
+    {
+      name: 'averaging',
+      type: 'string',
+      arg: 'B',
+      help: 'Evaluate a moving average of the weights with decay B in (0, 1) while pruning: checks, kept network, figures (default off; not in the paper)',
     },
     {
       name: 'factor',

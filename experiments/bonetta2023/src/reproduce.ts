@@ -90,6 +90,11 @@ export interface ReproduceOptions {
    * trains at it (our extension, not the paper's protocol). @default the pruners' 0.999
    */
   readonly maxSparsity?: number;
+  /**
+   * Evaluate a moving average of the weights with decay β in (0, 1) in every pruning run (core's
+   * `training.averaging`; our extension, not the paper's protocol). @default off
+   */
+  readonly averaging?: number;
   /** The irrelevance factor: the paper's exponential or the companion code's 1/(1 − α|g|). @default 'exponential' */
   readonly factor?: Factor;
   /**
@@ -189,6 +194,7 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
   num('fraction', o.fraction, (x) => x > 0 && x < 1, 'a number in (0, 1)');
   num('floor', o.floor, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
   num('maxSparsity', o.maxSparsity, (x) => x > 0 && x < 1, 'a number in (0, 1)');
+  num('averaging', o.averaging, (x) => x > 0 && x < 1, 'a number in (0, 1)');
   num('seed', o.seed, (x) => Number.isSafeInteger(x) && x >= 0, 'an integer ≥ 0');
   num('dropout', o.dropout, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
   num('pretrainEpochs', o.pretrainEpochs, (x) => Number.isSafeInteger(x) && x > 0, 'an integer > 0');
@@ -574,6 +580,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
             ...(options.gamma === undefined ? {} : { gamma: options.gamma }),
             ...(options.fraction === undefined ? {} : { fraction: options.fraction }),
             ...(options.maxSparsity === undefined ? {} : { maxSparsity: options.maxSparsity }),
+            ...(options.averaging === undefined ? {} : { averaging: options.averaging }),
             ...(options.factor === undefined ? {} : { factor: options.factor }),
             ...(options.dropout === undefined ? {} : { dropout: options.dropout }),
             ...(options.lr === undefined ? {} : { lr: options.lr }),

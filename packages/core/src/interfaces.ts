@@ -231,6 +231,20 @@ export interface PrunerStepContext {
   /** Evaluates a split (validation by default) — for pruners gated by a validation floor. */
   evaluate(split?: 'validation' | 'test'): Promise<{ accuracy: number; loss: number }>;
   /**
+   * Runs `fn` with the network's parameters at the values {@link PrunerStepContext.evaluate} sees — with
+   * the run's `averaging`, the moving averages (masks applied), otherwise the trained values — and puts
+   * the trained values back after it. For a pruner that keeps a copy of the network it evaluated, so the
+   * copy is the network whose figures it logged. Absent (a context made outside core's loop): the
+   * trained values are the evaluated ones.
+   */
+  withEvaluatedValues?<T>(fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Tells the run that the pruner wrote the network's parameter values outright (e.g. put a kept copy
+   * back in place): with `averaging`, the averages restart from the values now in the network, so what
+   * is evaluated next, and what the run returns, is that network.
+   */
+  valuesWritten?(): void;
+  /**
    * Appends a record to the run's log (`metrics.jsonl`) as
    * `{ type: 'pruner', pruner, step, epoch, batch, …record }` — e.g. a
    * validation check and what the pruner decided. A no-op without a run directory.

@@ -132,6 +132,14 @@ describe('configs', () => {
       const plain = pruneConfig({ ...base, net: 'lenet5', dataset: 'mnist', method, pretrained: '/p' });
       expect((plain.pruners as JsonObject[])[0], method).not.toHaveProperty('maxSparsity');
     }
+    // A moving average of the weights (our extension) reaches every method's training; without it none has one.
+    for (const method of METHODS) {
+      const o = { ...base, net: 'lenet300' as const, dataset: 'mnist' as const, method, pretrained: '/p' };
+      expect(pruneConfig({ ...o, averaging: 0.999 }).training, method).toMatchObject({
+        averaging: { decay: 0.999 },
+      });
+      expect(pruneConfig(o).training, method).not.toHaveProperty('averaging');
+    }
     // The companion code's factor, as an option.
     const ref = pruneConfig({
       ...base,
@@ -271,10 +279,13 @@ describe('bad input is refused before training', () => {
     expect(
       validateReproduceOptions({
         outDir: root,
-        ...optionsFromArgs({ fraction: 'x', floor: '1.5', 'max-sparsity': '0' }),
+        ...optionsFromArgs({ fraction: 'x', floor: '1.5', 'max-sparsity': '0', averaging: '1' }),
       }).map((i) => i.path),
-    ).toEqual(['fraction', 'floor', 'maxSparsity']);
-    expect(optionsFromArgs({ 'max-sparsity': '0.99' })).toMatchObject({ maxSparsity: 0.99 });
+    ).toEqual(['fraction', 'floor', 'maxSparsity', 'averaging']);
+    expect(optionsFromArgs({ 'max-sparsity': '0.99', averaging: '0.999' })).toMatchObject({
+      maxSparsity: 0.99,
+      averaging: 0.999,
+    });
     expect(optionsFromArgs({ net: 'transformer' })).toMatchObject({ images: false, transformer: true });
     expect(optionsFromArgs({ net: 'lenet5,transformer', method: 'relevance' })).toMatchObject({
       nets: ['lenet5'],

@@ -5,12 +5,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  type ComponentState,
   compact,
   createNetwork,
   evaluateNetwork,
   isMopruneError,
   type Network,
   nodeRunStore,
+  type Pruner,
   type TrainOptions,
   train,
 } from '../node/index.js';
@@ -239,6 +241,66 @@ describe('train with averaging', () => {
     expect([...gates.phi().dataSync()]).not.toEqual([...trainedPhi!]);
     gated.net.dispose();
     g.solver.dispose();
+  });
+
+  it('gives pruners the evaluated values (withEvaluatedValues) and restarts the average from values a pruner writes back (valuesWritten)', async () => {
+    // A keeper like the validation-gated pruners' ledger: at step 5 it evaluates and copies the network
+    // as evaluated; after the last step it writes that copy back and says so.
+    let total = 0;
+    let copy: Record<string, string> | undefined;
+    let copyValues: Map<string, Float32Array> | undefined;
+    let duringCopy: Record<string, string> | undefined;
+    let trainedAfterCopy: Record<string, string> | undefined;
+    let evaluatedLoss: number | undefined;
+    const keeper: Pruner = {
+      name: 'keeper',
+      config: { type: 'keeper' },
+      init(c) {
+        total = c.totalSteps;
+      },
+      async afterStep(ctx) {
+        if (ctx.step === 5) {
+          evaluatedLoss = (await ctx.evaluate('validation')).loss;
+          const before = weightBytes(ctx.net);
+          await ctx.withEvaluatedValues!(async () => {
+            await Promise.resolve(); // an asynchronous copy, as the ledger's
+            duringCopy = weightBytes(ctx.net);
+            copyValues = new Map(
+              [...ctx.net.params].map(([k, v]) => [k, v.dataSync().slice() as Float32Array]),
+            );
+          });
+          copy = duringCopy;
+          trainedAfterCopy = weightBytes(ctx.net);
+          expect(trainedAfterCopy).toEqual(before); // the trained values are back
+        }
+        if (ctx.step === total - 1) {
+          for (const [k, v] of ctx.net.params)
+            tf.tidy(() => v.assign(tf.tensor(copyValues!.get(k)!, v.shape)));
+          ctx.valuesWritten!();
+        }
+        return undefined;
+      },
+      state: (): ComponentState => ({ json: {}, arrays: {} }),
+      load() {},
+    };
+    const o = options({ pruners: [keeper], averaging: { decay: 0.9 }, epochs: 2 });
+    const result = await train(o);
+    // The copy is the averaged network, not the trained one.
+    expect(copy).not.toEqual(trainedAfterCopy);
+    // Its validation loss is the one the pruner's evaluate saw at step 5.
+    const copyNet = createNetwork(mlpSpec(), { seed: 11 });
+    for (const [k, v] of copyNet.params) tf.tidy(() => v.assign(tf.tensor(copyValues!.get(k)!, v.shape)));
+    const seen = evaluateNetwork(copyNet, dataset, 'validation', {
+      objectives: o.objectives,
+      layout: 'flat',
+    });
+    expect(seen.loss[0]).toBeCloseTo(evaluatedLoss!, 6);
+    // The run returns exactly the written copy, and its final figures are the copy's.
+    expect(weightBytes(result.net)).toEqual(copy);
+    expect(result.validation!.loss).toEqual(seen.loss);
+    copyNet.dispose();
+    result.net.dispose();
+    o.solver.dispose();
   });
 
   it('leaks no tensors', async () => {

@@ -47,6 +47,8 @@ export class WeightAverage {
   private averages: tf.Variable[] = [];
   /** The trained values while the averages are in place. */
   private kept: tf.Tensor[] | undefined;
+  /** Set by {@link WeightAverage.restart}: the next update is skipped. */
+  private restarted = false;
 
   constructor(readonly decay: number) {
     if (!(decay > 0 && decay < 1))
@@ -81,8 +83,21 @@ export class WeightAverage {
     this.averages = next;
   }
 
+  /**
+   * Restarts every average from its variable's current value (a pruner wrote the values outright);
+   * the update that follows in the same step is skipped, so the average is exactly those values.
+   */
+  restart(): void {
+    for (const [i, v] of this.variables.entries()) this.averages[i]!.assign(v);
+    this.restarted = true;
+  }
+
   /** One step of the average, after the optimizer's update. */
   update(): void {
+    if (this.restarted) {
+      this.restarted = false;
+      return;
+    }
     const b = this.decay;
     tf.tidy(() => {
       for (const [i, v] of this.variables.entries()) {

@@ -254,6 +254,15 @@ export class TrainSession {
         const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
         return { accuracy: mean(r.accuracy), loss: mean(r.loss) };
       },
+      withEvaluatedValues: async (fn) => {
+        const restore = this.average?.swapIn(this.run.net);
+        try {
+          return await fn();
+        } finally {
+          restore?.();
+        }
+      },
+      valuesWritten: () => this.average?.restart(),
     };
   }
 

@@ -174,6 +174,38 @@ describe('restoring the kept network', () => {
     net.dispose();
   });
 
+  it("keeps the network as evaluated (the context's withEvaluatedValues, e.g. the run's averages) and says when it writes it back (valuesWritten)", async () => {
+    const net = createNetwork(mlp, { seed: 2 });
+    setValues(net, 'out/bias', () => 1); // the trained values
+    // The run's evaluated values (with `averaging`, its averages) are 2s; the trained ones return after.
+    const withEvaluatedValues: PrunerStepContext['withEvaluatedValues'] = async (fn) => {
+      const trained = values(net, 'out/bias');
+      setValues(net, 'out/bias', () => 2);
+      try {
+        return await fn();
+      } finally {
+        setValues(net, 'out/bias', (i) => trained[i]!);
+      }
+    };
+    let written = 0;
+    const valuesWritten = () => {
+      written += 1;
+    };
+    const l = ledger({});
+    const ctx = (step: number) =>
+      stepContext(net, step, 10, noEvaluate, { withEvaluatedValues, valuesWritten });
+    await l.record(ctx(0), { accuracy: 0.9, loss: 0.1 }, 66, 100);
+    l.settle(ctx(0), 0);
+    expect(values(net, 'out/bias')).toEqual(new Array(5).fill(1));
+    setValues(net, 'out/bias', () => 3);
+    expect(l.restoreIfLast(ctx(8), 10)).toBe(false);
+    expect(written).toBe(0);
+    expect(l.restoreIfLast(ctx(9), 10)).toBe(true);
+    expect(values(net, 'out/bias')).toEqual(new Array(5).fill(2));
+    expect(written).toBe(1);
+    net.dispose();
+  });
+
   it('the kept copy and the restored flag survive state() → load() into a fresh ledger', async () => {
     const { net, l, kernel, bias } = await keptThenChanged();
     const state = l.state();

@@ -75,7 +75,8 @@ export interface LedgerSettings {
 /**
  * What a validation-gated pruner records at its checks: every check is
  * logged to the run (`ctx.log`) with its live count and validation (and,
- * with `evaluateTest`, test) figures; with `keep`, a copy of the network at
+ * with `evaluateTest`, test) figures; with `keep`, a copy of the network (as evaluated: with the
+ * run's `averaging`, its averages) at
  * the best eligible check (by the keep rule) is held — in memory and in the
  * pruner's checkpointed state — and put back into the network after the
  * run's last step, so the run ends with (and reports) that checkpoint.
@@ -128,7 +129,11 @@ export class CheckLedger {
     };
     this.records.push(record);
     if (this.s.keep && eligible && this.better(record)) {
-      this.kept = { index: this.records.length - 1, copy: await copyNetwork(ctx.net) };
+      // The network as evaluated (with the run's `averaging`, its averages): the one whose figures the check logs.
+      const copy = ctx.withEvaluatedValues
+        ? await ctx.withEvaluatedValues(() => copyNetwork(ctx.net))
+        : await copyNetwork(ctx.net);
+      this.kept = { index: this.records.length - 1, copy };
     }
   }
 
@@ -156,6 +161,7 @@ export class CheckLedger {
   restoreIfLast(ctx: PrunerStepContext, totalSteps: number): boolean {
     if (this.restored || ctx.step + 1 < totalSteps || this.kept === undefined) return false;
     restoreNetwork(ctx.net, this.kept.copy);
+    ctx.valuesWritten?.();
     this.restored = true;
     const r = this.records[this.kept.index]!;
     ctx.log({ event: 'restore', keptStep: r.step, live: r.live, validationAccuracy: r.validationAccuracy });
