@@ -29,9 +29,10 @@
 // `hardConcreteGates`, with the reference's temperature 2/3, stretch (−0.1, 1.1), a sample per
 // example and gate (by default), and its initial drop rates (0.2 on inputs, 0.5 hidden); structures whose
 // P(z ≠ 0) stayed ≤ 1% for an epoch are removed (the reference removes nothing during training).
-// `--theta-init` and `--polarization` do not apply to it; `--sampling step` draws one z per gate per step (the
-// reference code's default and the package's; this script's stays per example, as its earlier runs drew), and `--log-alpha-range=lo,hi` clips log α after every
-// step (the reference's `constrain_parameters`: -4.605,4.605 = log 0.01, log 100). (The runs of 2026-12-07 before
+// `--theta-init` and `--polarization` do not apply to it; `--sampling step` draws one z per gate per step
+// (the reference code's default and the package's; this script's stays per example, as its earlier runs
+// drew), and `--log-alpha-range=lo,hi` clips log α after every step (the reference's
+// `constrain_parameters`: -4.605,4.605 = log 0.01, log 100). (The runs of 2026-12-07 before
 // 07:00 UTC used an earlier copy of these gates defined in this script: no removal during training,
 // log α initialized from the seed's own stream.)
 //
@@ -300,7 +301,10 @@ const spec = registries().models.create(config.model as JsonObject, {
   classes: [10],
 });
 const built = createNetwork(spec, { seed: 0 });
-/** The anchor protocol's reading: the lowest per-epoch test error among epochs below the anchor's count (dense: any epoch). */
+/**
+ * The anchor protocol's reading: the lowest per-epoch test error among epochs below the anchor's count
+ * (dense: any epoch).
+ */
 function anchorReading(): JsonObject | undefined {
   if (!anchorProtocol) return undefined;
   let best: { epoch: number; testError: number; openGates?: number } | undefined;

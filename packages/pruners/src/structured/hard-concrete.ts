@@ -120,8 +120,8 @@ const clip01 = (x: tf.Tensor) => tf.sub(tf.relu(x), tf.relu(tf.sub(x, 1)));
  * regularization") on units/filters, input features and residual blocks: the anchor of Guenter &
  * Sideris 2024's dense-network comparison, on moprune's gate sites. Each gate has a trainable log α.
  * Training draws z = min(1, max(0, sigmoid((log u − log(1 − u) + log α)/β)·(ζ − γ) + γ)), u ~ U(0, 1),
- * one per gate and step by default (`sampling`), reparameterized, so log α gets the data gradient through z; evaluation uses
- * z = min(1, max(0, sigmoid(log α)·(ζ − γ) + γ)), which is exactly 0 for a closed gate and fractional
+ * one per gate and step by default (`sampling`), reparameterized, so log α gets the data gradient
+ * through z; evaluation uses z = min(1, max(0, sigmoid(log α)·(ζ − γ) + γ)), which is exactly 0 for a closed gate and fractional
  * in (0, 1] otherwise (the network multiplies by it). `gateProbabilities()` are P(z ≠ 0) =
  * sigmoid(log α − β·log(−γ/ζ)), the expected L0 norm's terms, so the `expectedComplexity` objective
  * of @moprune/objectives (or a contributor's cost) prices the gates as it prices Bernoulli ones.
