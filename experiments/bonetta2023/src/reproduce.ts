@@ -269,6 +269,11 @@ export interface ReproduceSummary {
   readonly date: string;
   readonly wallTimeMs: number;
   readonly interrupted: boolean;
+  /**
+   * The protocol's settings this invocation changed, by option name (`dropout`, `epochs`, `maxSparsity`,
+   * `averaging`, …); absent from summaries written before it was recorded.
+   */
+  readonly settings?: Readonly<Record<string, number | string>>;
   readonly cases: readonly ImageCase[];
   readonly transformer: {
     readonly dense: { readonly validationAccuracy: number; readonly testAccuracy: number };
@@ -278,6 +283,30 @@ export interface ReproduceSummary {
 }
 
 class Interrupted extends Error {}
+
+/** The options that change the protocol's settings (see {@link ReproduceSummary.settings}), in a fixed order. */
+const SETTINGS = [
+  'alpha',
+  'gamma',
+  'fraction',
+  'floor',
+  'maxSparsity',
+  'factor',
+  'dropout',
+  'pretrainEpochs',
+  'lr',
+  'epochs',
+  'averaging',
+] as const satisfies readonly (keyof ReproduceOptions)[];
+
+function changedSettings(o: ReproduceOptions): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const k of SETTINGS) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
 
 /**
  * One log line per epoch: validation accuracy, the pruned fraction still
@@ -692,6 +721,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     date: new Date().toISOString(),
     wallTimeMs: performance.now() - t0,
     interrupted,
+    settings: changedSettings(options),
     cases,
     transformer,
   };

@@ -70,6 +70,16 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
     `Every figure is selected on the validation split (${validationText(s.mode)}); test figures are measured on the selected networks and on every check for the fronts, never used to choose. "% remaining" counts all weights and biases.`,
     '',
   ];
+  const settings = Object.entries(s.settings ?? {});
+  if (settings.length > 0) {
+    const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    md.push(
+      `Settings changed on the command line (everything else at the protocol's defaults): ${settings
+        .map(([k, v]) => `\`${flag(k)} ${v}\``)
+        .join(', ')}.`,
+      '',
+    );
+  }
   for (const c of s.cases) {
     const title = `${NET_NAMES[c.net]} on ${DATASET_NAMES[c.dataset]}`;
     const target = TARGETS[c.net][c.dataset];

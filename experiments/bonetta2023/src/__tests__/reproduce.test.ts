@@ -369,6 +369,14 @@ describe('tiny end-to-end', () => {
       "validation split (image networks: the first 200 of 5,000 training images held out; the Transformer block: its task's own 100 validation sequences)",
     );
     expect(md).toContain('Second backward pass');
+    // No setting changed: none recorded, none stated; a multi-word option is named by its flag.
+    expect(summary.settings).toEqual({});
+    expect(md).not.toContain('Settings changed');
+    const changed = join(root, 'tiny', 'settings-out');
+    await writeSummary(changed, { ...summary, settings: { maxSparsity: 0.985, averaging: 0.999 } });
+    expect(readFileSync(join(changed, 'summary.md'), 'utf8')).toContain(
+      '`--max-sparsity 0.985`, `--averaging 0.999`.',
+    );
     expect(readFileSync(join(out, 'front-lenet300-mnist.svg'), 'utf8')).toContain('<svg');
     expect(tf.memory().numTensors).toBeLessThan(50);
   });
@@ -528,6 +536,11 @@ describe('tiny end-to-end', () => {
     const row = md.split('\n').find((l) => l.startsWith('| magnitude'))!;
     expect(row).toContain(`| ${(100 * expected.remaining).toFixed(3)}% |`);
     expect(row.trimEnd().endsWith(`| ${expected.step} |`)).toBe(true);
+    // The settings this invocation changed are recorded and stated, as their flags.
+    expect(deep.settings).toEqual({ fraction: 0.99, floor: 0.05 });
+    expect(md).toContain(
+      "Settings changed on the command line (everything else at the protocol's defaults): `--fraction 0.99`, `--floor 0.05`.",
+    );
   }, 120_000);
 
   it('resuming reuses every completed run', async () => {
