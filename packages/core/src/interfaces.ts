@@ -241,7 +241,9 @@ export interface PrunerStepContext {
   /**
    * Tells the run that the pruner wrote the network's parameter values outright (e.g. put a kept copy
    * back in place): with `averaging`, the averages restart from the values now in the network, so what
-   * is evaluated next, and what the run returns, is that network.
+   * is evaluated next, and what the run returns, is that network. Call it after the write, outside
+   * {@link PrunerStepContext.withEvaluatedValues} (inside it, the trained values put back afterwards
+   * would replace what was written).
    */
   valuesWritten?(): void;
   /**
