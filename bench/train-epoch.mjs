@@ -18,6 +18,7 @@
 // Runs with a pruner and a multi-gradient solver: lenet300-adam-magnitude, reiners-lenet5-smgd-itp
 // (each side's final pruned fraction is printed: magnitude's schedule makes both 0.9000; ITP's fraction
 // follows the trajectory, which differs with the two libraries' initializations, not the per-step work).
+// bonetta-lenet5-relevance (not in the default list): Bonetta & Cancelliere's relevance-gated decay on their LeNet-5.
 // MDMTN (Chebyshev-AL) has its own benchmark, bench/mdmtn-epoch.mjs, against the reference's figure.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,6 +82,18 @@ const CONFIGS = {
     batchSize: 128,
     layout: 'image',
     optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, momentumStyle: 'pytorch' },
+  },
+  // Bonetta & Cancelliere's relevance-gated weight decay on their LeNet-5 (20-50-500), Adam, batch 100: the
+  // step of every relevance pruning run (the decay's factors need the data gradient first), no pruner.
+  'bonetta-lenet5-relevance': {
+    model: { type: 'lenet5', variant: 'caffe' },
+    objectives: [
+      crossEntropy,
+      { type: 'selectiveWeightDecay', alpha: 1, gamma: 0.001, params: { roles: ['kernel', 'bias'] } },
+    ],
+    solver: { type: 'weighted-sum', weights: [0.5, 0.5], optimizer: adam },
+    batchSize: 100,
+    layout: 'image',
   },
   // Magnitude pruning per layer (kernels), sparsity 0 → 0.9 on a polynomial schedule over steps 0–150,
   // a cut every 10 steps; the masks re-applied after every update.

@@ -58,6 +58,43 @@ class LeNet5(nn.Module):
 
 
 # What each benchmark run trains; bench/train-epoch.mjs holds the matching moprune configs.
+class LeNet5Caffe(nn.Module):
+    """moprune's lenet5 'caffe' (Bonetta & Cancelliere's 20-50-500): conv-ReLU-pool twice, 800 → 500 → 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 20, 5), nn.Conv2d(20, 50, 5)
+        self.f1, self.f2 = nn.Linear(800, 500), nn.Linear(500, 10)
+
+    def dense(self):
+        return [self.f1.weight, self.f2.weight]
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.c1(x)), 2)
+        h = F.max_pool2d(F.relu(self.c2(h)), 2)
+        return self.f2(F.relu(self.f1(h.flatten(1))))
+
+
+def relevance_step(net, spec, opt, xb, yb):
+    """0.5·CE + 0.5·γΣ exp(−|∂CE/∂w|/α)·w² over every weight and bias, the factor constant for the step:
+    one forward and backward pass for ∂CE/∂w, then the decay's gradient 2γ·s·w added in place (the
+    same step as the paper's second backward pass, without running the network again); both values
+    read on the host, as moprune logs every objective every step."""
+    gamma, alpha = spec['relevance']
+    opt.zero_grad()
+    loss = F.cross_entropy(net(xb), yb)
+    loss.backward()
+    with torch.no_grad():
+        reg = 0.0
+        for w in net.parameters():
+            s = torch.exp(-w.grad.abs() / alpha)
+            reg = reg + gamma * (s * w * w).sum()
+            w.grad.mul_(0.5).add_(s * w, alpha=0.5 * 2 * gamma)
+    opt.step()
+    loss.item()
+    reg.item()
+
+
 RUNS = {
     'lenet300-adam': dict(net=lambda: LeNet300(), batch=128, l1=0.0),
     'lenet5-adam': dict(net=lambda: LeNet5('classic'), batch=128, l1=0.0),
@@ -73,6 +110,9 @@ RUNS = {
     # dense kernels, their min-norm convex combination (closed form for two, from the Gram matrix read
     # on the host), Keras-style momentum v ← μv − lr·d, w ← w + v with lr/(1 + decay·k), then
     # w ← w·1[|w| > 0.001] on the dense kernels and biases.
+    # Bonetta & Cancelliere's relevance-gated weight decay (γ = 1e-3, α = 1) on their LeNet-5, Adam,
+    # batch 100, weights [0.5, 0.5] — the step of every relevance pruning run, without the pruner's checks.
+    'bonetta-lenet5-relevance': dict(net=lambda: LeNet5Caffe(), batch=100, l1=0.0, relevance=(1e-3, 1.0)),
     'reiners-lenet5-smgd-itp': dict(
         net=lambda: LeNet5('reiners'), batch=32, l1=0.0, smgd=dict(lr=0.01, momentum=0.9, decay=1e-3), itp=1e-3
     ),
@@ -177,6 +217,8 @@ def main():
         xb, yb = x[idx], y[idx]
         if 'smgd' in spec:
             smgd_step(net, spec, xb, yb, velocity, s)
+        elif 'relevance' in spec:
+            relevance_step(net, spec, opt, xb, yb)
         else:
             opt.zero_grad()
             loss = F.cross_entropy(net(xb), yb)

@@ -73,7 +73,7 @@ export function headline(summary: ReproduceSummary): string[] {
       }
     }
     if (c.secondPass)
-      lines.push(`${c.net}/${c.dataset}: second backward pass ×${c.secondPass.ratio.toFixed(2)} per step`);
+      lines.push(`${c.net}/${c.dataset}: selective decay ×${c.secondPass.ratio.toFixed(2)} per step`);
   }
   const t = summary.transformer;
   if (t) {

@@ -1,7 +1,7 @@
 /**
  * What a pruned network is worth once deployed (compaction, export, inference
- * time dense vs sparse), and what the relevance regularizer costs per step
- * (its second backward pass). Measured with alternating rounds so that the
+ * time dense vs sparse), and what the relevance regularizer costs per step.
+ * Measured with alternating rounds so that the
  * shared machine's drift hits every variant alike; the load is recorded
  * beside every figure.
  */
@@ -162,11 +162,15 @@ export async function measureDeployment(o: DeploymentOptions): Promise<Deploymen
   }
 }
 
-/** The cost of the relevance regularizer's second backward pass. */
+/**
+ * The relevance regularizer's cost per step. The paper's method takes a second backward pass (the data
+ * gradient for the factors, then the step's own); @moprune/core reuses the first for the update, so the
+ * field names say "backward" for what is now the step with and without the selective decay.
+ */
 export interface SecondPassCost {
   /** Median ms per training step: cross-entropy alone (one backward pass). */
   readonly oneBackwardMs: number;
-  /** Median ms per step: cross-entropy + selective decay (a first backward pass for ∂L/∂w, then the step's own). */
+  /** Median ms per step: cross-entropy + selective decay (the data gradient ∂L/∂w first, reused for the step). */
   readonly twoBackwardMs: number;
   readonly ratio: number;
   readonly steps: number;

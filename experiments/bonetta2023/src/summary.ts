@@ -158,7 +158,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
     if (c.secondPass) {
       const p = c.secondPass;
       md.push(
-        `Second backward pass: ${ms(p.oneBackwardMs)} ms per step with cross-entropy alone, ${ms(p.twoBackwardMs)} ms with the selective decay (${p.ratio.toFixed(2)}×; median of ${p.rounds} alternating rounds of ${p.steps} steps, ${p.backend}, load ${p.load.toFixed(1)}).`,
+        `Selective decay's cost per step: ${ms(p.oneBackwardMs)} ms per step with cross-entropy alone, ${ms(p.twoBackwardMs)} ms with the selective decay (${p.ratio.toFixed(2)}×; median of ${p.rounds} alternating rounds of ${p.steps} steps, ${p.backend}, load ${p.load.toFixed(1)}). The paper's second backward pass is not run: the data gradient the decay needs is the step's own pass, which @moprune/core reuses for the update.`,
         '',
       );
     }

@@ -84,8 +84,13 @@ export interface PrepareContext {
   readonly batch: Batch;
   /**
    * Gradients of the data objective (objective 0) w.r.t. the trainable
-   * variables by parameter name, from one extra backward pass that is computed
-   * at most once per step and disposed by the loop after the step.
+   * variables by parameter name, from one forward and backward pass that is
+   * computed at most once per step and disposed by the loop after the step.
+   * That pass is the step's own: it sees the batch, weights, dropout masks and
+   * gate samples the solver's passes see, so the step reuses its value and
+   * gradients for objective 0 (see {@link StepProblem.evaluate}) and its
+   * BatchNorm updates — asking for them costs no extra pass when the other
+   * objectives read only parameters.
    */
   dataGradients(): ReadonlyMap<string, tf.Tensor>;
 }
@@ -139,6 +144,12 @@ export interface StepProblem {
    * Runs the forward pass and returns the m objective values (scalars). Pure;
    * call it inside `tf.variableGrads`/`tf.grads` as often as you need
    * (once per backward pass).
+   *
+   * Evaluate before changing any variable: when an objective's `prepare` asked
+   * for {@link PrepareContext.dataGradients}, objective 0 comes from that pass —
+   * its value, and its gradient through a custom-gradient op over the
+   * variables — without running the network again (only the float rounding of
+   * how a combination scales it can differ from a fresh pass).
    */
   evaluate(): tf.Scalar[];
   /**

@@ -580,8 +580,8 @@ Napi::Value BiasAddReluGrad(const Napi::CallbackInfo& info) {
 // unary(op, x, out, alpha)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   const int64_t op = IntArg(info, 0, "unary", "op", 0);
-  if (op > 4) Fail(info.Env(), "unary", "op must be 0 (Relu), 1 (Step), 2 (Square), 3 (Abs) or 4 (Sign)");
-  const char* names[] = {"Relu", "Step", "Square", "Abs", "Sign"};
+  if (op > 5) Fail(info.Env(), "unary", "op must be 0 (Relu), 1 (Step), 2 (Square), 3 (Abs), 4 (Sign) or 5 (Exp)");
+  const char* names[] = {"Relu", "Step", "Square", "Abs", "Sign", "Exp"};
   const std::string kernel = names[op];
   auto x = AnyFloats(info, 1, kernel, "x");
   float* out = FloatArg(info, 2, kernel, "out", static_cast<int64_t>(x.ElementLength()));

@@ -1182,6 +1182,9 @@ void Unary(int op, const float* x, float* out, int64_t size, float alpha) {
     } else if (op == 3) {
       // tfjs's Abs: Math.abs (NaN stays NaN, −0 becomes 0).
       for (int64_t i = begin; i < end; ++i) out[i] = std::fabs(x[i]);
+    } else if (op == 5) {
+      // tfjs's cpu Exp: Math.exp in double precision, stored as float32.
+      for (int64_t i = begin; i < end; ++i) out[i] = static_cast<float>(std::exp(static_cast<double>(x[i])));
     } else if (op == 4) {
       // tfjs's cpu Sign: −1 below 0, 1 above, 0 otherwise (±0 and NaN).
       for (int64_t i = begin; i < end; ++i) {

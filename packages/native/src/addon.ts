@@ -183,7 +183,7 @@ export interface NativeAddon {
   biasAddRelu(x: Float32Array, bias: Float32Array, out: Float32Array): void;
   /** dx = dy·step(y) (as reluGrad) and dbias = column sums of dx, rows of dbias.length, in one pass. */
   biasAddReluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array): void;
-  /** op: 0 relu, 1 step (x > 0 ? 1 : alpha), 2 square, 3 abs, 4 sign (0 for ±0 and NaN, as tfjs's cpu). */
+  /** op: 0 relu, 1 step (x > 0 ? 1 : alpha), 2 square, 3 abs, 4 sign (0 for ±0 and NaN, as tfjs's cpu), 5 exp (in double, as tfjs's cpu). */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** Sums x viewed as [outer, mid, inner] over mid into out [outer, inner]. */
   sumAxes(x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;

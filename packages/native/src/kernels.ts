@@ -55,6 +55,7 @@ export const NATIVE_KERNEL_NAMES = [
   'Square',
   'Abs',
   'Sign',
+  'Exp',
   'Sum',
   'Mean',
   'Slice',
@@ -662,7 +663,7 @@ function addN(addon: NativeAddon): KernelFunc {
   };
 }
 
-const UNARY_OPS = { Relu: 0, Step: 1, Square: 2, Abs: 3, Sign: 4 } as const;
+const UNARY_OPS = { Relu: 0, Step: 1, Square: 2, Abs: 3, Sign: 4, Exp: 5 } as const;
 
 function unary(kernel: keyof typeof UNARY_OPS, addon: NativeAddon): KernelFunc {
   return (raw) => {
@@ -1458,6 +1459,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     Step: unary('Step', addon),
     Square: unary('Square', addon),
     Abs: unary('Abs', addon),
+    Exp: unary('Exp', addon),
     Sign: unary('Sign', addon),
     Sum: reduce('Sum', addon),
     Mean: reduce('Mean', addon),

@@ -368,7 +368,7 @@ describe('tiny end-to-end', () => {
     expect(md).toContain(
       "validation split (image networks: the first 200 of 5,000 training images held out; the Transformer block: its task's own 100 validation sequences)",
     );
-    expect(md).toContain('Second backward pass');
+    expect(md).toContain("Selective decay's cost per step");
     // No setting changed: none recorded, none stated; a multi-word option is named by its flag.
     expect(summary.settings).toEqual({});
     expect(md).not.toContain('Settings changed');

@@ -869,7 +869,8 @@ describe('train', () => {
       value: () => tf.scalar(0),
     });
     const run = async (withPrepare: boolean) => {
-      const o = baseOptions();
+      // Weights that are powers of two: scaling the reused data gradient rounds as the pass does.
+      const o = { ...baseOptions(), solver: weightedSum([0.5, 0.5], { type: 'adam', lr: 0.02 }) };
       const r = await train({
         ...o,
         objectives: [crossEntropy(), zero(withPrepare)],
@@ -884,6 +885,49 @@ describe('train', () => {
     };
     const before = tf.memory().numTensors;
     expect(await run(true)).toEqual(await run(false));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("the prepare pass's data gradient is reused: one forward pass per step, same run bit for bit (gates included)", async () => {
+    // expectedUnits reads only the gate probabilities: with the data objective's value and gradient
+    // known from the prepare pass, the solver's pass needs no forward pass at all.
+    const units = (withPrepare: boolean): Objective => ({
+      ...expectedUnits(),
+      ...(withPrepare ? { prepare: (ctx) => void ctx.dataGradients() } : {}),
+    });
+    const run = async (withPrepare: boolean) => {
+      const o = { ...baseOptions(), solver: weightedSum([0.5, 0.5], { type: 'adam', lr: 0.02 }) };
+      o.net.dispose();
+      const pruner = gatePruner();
+      const r = await train({
+        ...o,
+        net: createNetwork(gatedSpec(), { seed: 5 }),
+        objectives: [crossEntropy(), units(withPrepare)],
+        pruners: [pruner],
+        epochs: 2,
+        validation: false,
+        evaluateTest: false,
+      });
+      const out = {
+        weights: weightBytes(r.net),
+        phi: Array.from(pruner.phi().dataSync()),
+        passes: pruner.samples.length,
+        steps: r.steps,
+      };
+      r.net.dispose();
+      o.solver.dispose();
+      pruner.dispose!();
+      return out;
+    };
+    const before = tf.memory().numTensors;
+    const on = await run(true);
+    const off = await run(false);
+    expect(on.steps).toBeGreaterThan(10);
+    // One training-mode forward pass per step (gates are sampled once per pass), with or without prepare.
+    expect(on.passes).toBe(on.steps);
+    expect(off.passes).toBe(off.steps);
+    expect(on.weights).toEqual(off.weights);
+    expect(on.phi).toEqual(off.phi);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -85,13 +85,14 @@ function solverStep(s: TrainSession, batch: Batch, lr: number): SolverStepResult
   if (plan.lrSchedule !== undefined) solver.learningRate = lr;
   const forward = stepForward(s, batch);
   const updates: StateUpdate[][] = [];
-  // BatchNorm updates of the prepare pass: the step's own first pass provides the ones assigned.
-  const discarded: StateUpdate[] = [];
-  const data = dataGradients(s, forward, discarded);
+  // BatchNorm updates of the prepare pass: when it runs, it is the step's first pass (the solver's
+  // passes see the same batch, weights, dropout masks and gate samples) and its updates are assigned.
+  const prepared: StateUpdate[] = [];
+  const data = dataGradients(s, forward, prepared);
   try {
     for (const o of objectives) o.prepare?.({ net: run.net, batch, dataGradients: data.get });
-    const result = solver.step(stepProblem(s, forward, updates));
-    const [first, ...rest] = updates;
+    const result = solver.step(stepProblem(s, forward, updates, data.known));
+    const [first, ...rest] = data.known() === undefined ? updates : [prepared.splice(0), ...updates];
     if (first !== undefined) run.net.assignStateUpdates(first);
     for (const su of rest) for (const u of su) u.value.dispose();
     updates.length = 0;
@@ -100,7 +101,7 @@ function solverStep(s: TrainSession, batch: Batch, lr: number): SolverStepResult
     return result;
   } finally {
     for (const su of updates) for (const u of su) u.value.dispose();
-    for (const u of discarded) u.value.dispose();
+    for (const u of prepared) u.value.dispose();
     data.dispose();
   }
 }
@@ -142,43 +143,94 @@ function stepForward(s: TrainSession, batch: Batch): Forward {
   };
 }
 
-/** The first objective's gradients by parameter name, computed once on first request ({@link PrepareContext.dataGradients}). */
+/**
+ * The data objective's value and gradients from the prepare pass, w.r.t. every variable the step
+ * updates (null where it does not depend on one), in {@link TrainSession.variables} order.
+ */
+interface KnownObjective {
+  readonly value: tf.Scalar;
+  readonly variables: readonly tf.Variable[];
+  readonly grads: readonly (tf.Tensor | null)[];
+}
+
+/**
+ * The first objective's gradients by parameter name, computed once on first request
+ * ({@link PrepareContext.dataGradients}) — w.r.t. every variable of the step, so that the step's own
+ * passes can reuse them ({@link knownObjective}) instead of differentiating the data objective again.
+ */
 function dataGradients(
   s: TrainSession,
   forward: Forward,
-  discarded: StateUpdate[],
-): { get: PrepareContext['dataGradients']; dispose(): void } {
+  stateUpdates: StateUpdate[],
+): { get: PrepareContext['dataGradients']; known: () => KnownObjective | undefined; dispose(): void } {
   let prepared: Map<string, tf.Tensor> | undefined;
+  let known: KnownObjective | undefined;
   return {
     get: () => {
       if (prepared === undefined) {
         const net = s.run.net;
-        const vars = net.trainableVariables();
+        const vars = s.variables();
         const nameOf = new Map<tf.Variable, string>();
         for (const [name, v] of net.params) nameOf.set(v, name);
         const { value, grads } = tf.variableGrads(
-          () => tf.tidy(() => s.plan.objectives[0]!.value(forward(discarded))),
+          () => tf.tidy(() => s.plan.objectives[0]!.value(forward(stateUpdates))),
           vars,
         );
-        value.dispose();
         prepared = new Map();
         for (const v of vars) {
           const g = grads[v.name];
-          if (g !== undefined) prepared.set(nameOf.get(v)!, g);
+          const name = nameOf.get(v);
+          if (g != null && name !== undefined) prepared.set(name, g);
         }
+        known = { value, variables: vars, grads: vars.map((v) => grads[v.name] ?? null) };
       }
       return prepared;
     },
+    known: () => known,
     dispose: () => {
-      if (prepared !== undefined) tf.dispose([...prepared.values()]);
+      if (known !== undefined) tf.dispose([known.value, ...known.grads.filter((g) => g !== null)]);
     },
   };
 }
 
+/**
+ * The data objective as a scalar whose value and gradients are the known ones: an op over the
+ * variables with a custom gradient (dy·∂f/∂v), so a solver's backward pass gets ∂f/∂v without running
+ * the network again. Exact: the prepare pass saw the same batch, weights, dropout masks and gate
+ * samples as the solver's pass (see {@link stepForward}); only the float rounding of the sum differs.
+ */
+function knownObjective(k: KnownObjective): tf.Scalar {
+  const inputs: tf.Variable[] = [];
+  const grads: tf.Tensor[] = [];
+  for (const [i, g] of k.grads.entries()) {
+    if (g === null) continue;
+    inputs.push(k.variables[i]!);
+    grads.push(g);
+  }
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    void args;
+    return {
+      value: tf.clone(k.value),
+      gradFunc: (dy: tf.Tensor) => grads.map((g) => tf.mul(dy, g)),
+    };
+  });
+  return op(...inputs) as tf.Scalar;
+}
+
 /** The problem the solver steps on; its first evaluation checks every objective value is finite. */
-function stepProblem(s: TrainSession, forward: Forward, updates: StateUpdate[][]): StepProblem {
+function stepProblem(
+  s: TrainSession,
+  forward: Forward,
+  updates: StateUpdate[][],
+  known: () => KnownObjective | undefined,
+): StepProblem {
   const { plan, run } = s;
   let checked = false;
+  // Objective i on one pass's context: the data objective from the prepare pass when it ran.
+  const value = (i: number, ctx: ObjectiveContext): tf.Scalar => {
+    const k = i === 0 ? known() : undefined;
+    return k === undefined ? plan.objectives[i]!.value(ctx) : knownObjective(k);
+  };
   return {
     variables: s.variables(),
     m: plan.objectives.length,
@@ -189,7 +241,7 @@ function stepProblem(s: TrainSession, forward: Forward, updates: StateUpdate[][]
         const su: StateUpdate[] = [];
         updates.push(su);
         const ctx = forward(su);
-        const values = plan.objectives.map((o) => o.value(ctx));
+        const values = plan.objectives.map((_, i) => value(i, ctx));
         if (!checked) {
           checked = true;
           for (const [i, v] of values.entries()) {
@@ -209,7 +261,7 @@ function stepProblem(s: TrainSession, forward: Forward, updates: StateUpdate[][]
       return tf.tidy(() => {
         const su: StateUpdate[] = [];
         updates.push(su);
-        return plan.objectives[i]!.value(forward(su));
+        return value(i, forward(su));
       });
     },
   };

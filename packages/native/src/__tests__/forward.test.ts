@@ -434,7 +434,7 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
   );
 
   prop([shape, fc.double({ min: -1, max: 1, noNaN: true }), seed], { seed: 90, numRuns: RUNS })(
-    'Relu, Step, Square, Abs and Sign (NaN, ±Inf and ±0 included)',
+    'Relu, Step, Square, Abs, Sign and Exp (NaN, ±Inf and ±0 included)',
     async (s, alpha, seed) => {
       const xv = values(
         seed,
@@ -453,6 +453,9 @@ describe(`native kernels equal the cpu kernels${skipReason}`, () => {
       expect(maxRelDiff(cpuA, nativeA)).toBe(0);
       const [cpuG, nativeG] = await bothBackends(() => tf.sign(tf.tensor(xv, s)));
       expect(maxRelDiff(cpuG, nativeG)).toBe(0);
+      // Exp over a wide range too: overflow to ∞ and underflow to 0 and subnormals, as float32 stores them.
+      const [cpuE, nativeE] = await bothBackends(() => tf.exp(tf.mul(tf.tensor(xv, s), 120)));
+      expect(maxRelDiff(cpuE, nativeE)).toBe(0);
     },
   );
 
