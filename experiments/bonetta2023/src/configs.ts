@@ -301,15 +301,15 @@ export function datasetConfig(dataset: ImageDataset): JsonObject {
   };
 }
 
-/** The network's model config; `dropout` (LeNet-300-100 only) after each hidden layer, in training. */
+/**
+ * The network's model config; `dropout` (our extension) after each hidden dense layer, in training:
+ * LeNet-300-100's two, LeNet-5's `fc1` (its convolutions get none).
+ */
 export function modelConfig(net: Net, dropout?: number): JsonObject {
+  const drop = dropout === undefined || dropout === 0 ? {} : { dropout: { hidden: dropout } };
   // PyTorch's default initialization, as the authors' networks are built (lenet5's caffe variant defaults to it).
-  if (net === 'lenet5') return { type: 'lenet5', variant: 'caffe' };
-  return {
-    type: 'lenet-300-100',
-    init: 'torchDefault',
-    ...(dropout === undefined || dropout === 0 ? {} : { dropout: { hidden: dropout } }),
-  };
+  if (net === 'lenet5') return { type: 'lenet5', variant: 'caffe', ...drop };
+  return { type: 'lenet-300-100', init: 'torchDefault', ...drop };
 }
 
 const adam = (lr: number): JsonObject => ({ type: 'adam', lr });

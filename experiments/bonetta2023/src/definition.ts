@@ -169,7 +169,7 @@ export const experiment = defineExperiment({
       name: 'dropout',
       type: 'string',
       arg: 'R',
-      help: 'Dropout after each hidden layer of LeNet-300-100 (with --net lenet300), dense start and pruning (default none; not in the paper)',
+      help: "Dropout after each hidden dense layer of the named image networks (--net lenet300 and/or lenet5: LeNet-300-100's two, LeNet-5's fc1), dense start and pruning (default none; not in the paper)",
     },
     {
       name: 'pretrain-epochs',

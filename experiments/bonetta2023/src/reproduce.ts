@@ -98,8 +98,9 @@ export interface ReproduceOptions {
   /** The irrelevance factor: the paper's exponential or the companion code's 1/(1 − α|g|). @default 'exponential' */
   readonly factor?: Factor;
   /**
-   * Dropout in [0, 1) after each hidden layer of LeNet-300-100 (LeNet-300-100 runs only), in its
-   * dense start and its pruning runs; our extension. @default none
+   * Dropout in [0, 1) after each hidden dense layer of the image networks (LeNet-300-100's two,
+   * LeNet-5's `fc1`; not the Transformer block), in their dense starts and pruning runs; our
+   * extension. @default none
    */
   readonly dropout?: number;
   /** Epochs of the dense starts (a positive integer). @default the mode's (20 in full mode) */
@@ -200,10 +201,12 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
   num('pretrainEpochs', o.pretrainEpochs, (x) => Number.isSafeInteger(x) && x > 0, 'an integer > 0');
   num('lr', o.lr, (x) => x > 0, 'a number > 0');
   num('epochs', o.epochs, (x) => Number.isSafeInteger(x) && x > 0, 'an integer > 0');
-  if (o.dropout !== undefined && o.dropout > 0 && o.nets?.every((n) => n === 'lenet300') !== true)
+  // Named, so that a run of every network does not take it silently; the Transformer block never gets it.
+  if (o.dropout !== undefined && o.dropout > 0 && (o.nets === undefined || o.nets.length === 0))
     issues.push({
       path: 'dropout',
-      message: "applies to LeNet-300-100 only: name it alone with nets ['lenet300'] (--net lenet300)",
+      message:
+        "applies to the image networks' hidden dense layers: name them with nets ['lenet300'] and/or ['lenet5'] (--net lenet300,lenet5)",
     });
   if (o.factor !== undefined && o.factor !== 'exponential' && o.factor !== 'reference')
     issues.push({

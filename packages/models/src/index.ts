@@ -1,6 +1,6 @@
 // Importing the package defines (and so registers) every model: `{ "type": "lenet5" | "resnet" | … }` configs build them.
 export { ModelError, type ModelErrorCode } from './errors.js';
-export { type Lenet5Options, type Lenet5Variant, lenet5, lenet5Model } from './lenet5.js';
+export { type Lenet5Dropout, type Lenet5Options, type Lenet5Variant, lenet5, lenet5Model } from './lenet5.js';
 export {
   type Lenet300100Options,
   lenet300100,

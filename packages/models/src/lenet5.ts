@@ -37,6 +37,17 @@ export interface Lenet5Options {
   readonly init?: InitializerName;
   /** `'units'` puts a `gate` node after each hidden conv/dense activation (before pooling). @default 'none' */
   readonly gates?: PlainGates;
+  /**
+   * Dropout rate `hidden` after every hidden dense activation (after its gate): nodes `fc<i>.dropout`,
+   * active in training only (inverted dropout). The convolutions get none. A rate of 0 adds no node.
+   * @default no dropout
+   */
+  readonly dropout?: Lenet5Dropout;
+}
+
+/** Dropout rates of {@link Lenet5Options.dropout}, in [0, 1). */
+export interface Lenet5Dropout {
+  readonly hidden?: number;
 }
 
 interface ConvStage {
@@ -83,12 +94,17 @@ const LAYOUTS: Readonly<Record<Lenet5Variant, Layout>> = {
 };
 
 const VARIANTS = Object.keys(LAYOUTS) as Lenet5Variant[];
-const LENET5_FIELDS = { variant: s.oneOf(VARIANTS).optional(), init: initField, gates: plainGatesField };
+const LENET5_FIELDS = {
+  variant: s.oneOf(VARIANTS).optional(),
+  init: initField,
+  gates: plainGatesField,
+  dropout: s.object({ hidden: s.number({ min: 0, lt: 1 }).optional() }).optional(),
+};
 
 /**
  * LeNet-5 in one of the three variants the papers use (see {@link Lenet5Variant}).
  * Nodes: `conv1`, `conv2` (each followed by `.relu`, optional `.gate`, then `pool1`/`pool2`),
- * `flatten`, dense `fc1 …`; the output is the **logits** of the last dense layer.
+ * `flatten`, dense `fc1 …` (each hidden one followed by `.relu`, optional `.gate` and `.dropout`); the output is the **logits** of the last dense layer.
  * @throws ModelError `INVALID_CONFIG` listing every bad option; `INCOMPATIBLE_INPUT`
  * when the input is not `[H, W, C]` or too small.
  */
@@ -120,6 +136,8 @@ export function lenet5(options: Lenet5Options = {}): NetworkSpec {
     const id = `fc${i + 1}`;
     x = b.act(`${id}.relu`, b.dense(id, x, units, init), 'relu');
     if (gated) x = b.add({ id: `${id}.gate`, op: 'gate', inputs: [x] });
+    const rate = options.dropout?.hidden;
+    if (rate !== undefined && rate > 0) x = b.add({ id: `${id}.dropout`, op: 'dropout', inputs: [x], rate });
   });
   const out = b.dense(`fc${layout.dense.length + 1}`, x, options.classes ?? 10, init);
   return b.build([out]);

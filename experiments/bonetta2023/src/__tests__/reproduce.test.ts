@@ -187,6 +187,16 @@ describe('the LeNet-300-100 dense-start and rate options', () => {
     expect(((pre.solver as JsonObject).optimizer as JsonObject).lr).toBe(1e-3);
   });
 
+  it("LeNet-5's dropout goes after its hidden dense layer, in the dense start and every pruning run", () => {
+    const five = { ...base, net: 'lenet5' as const };
+    const pre = pretrainConfig({ ...five, dropout: 0.2 });
+    expect(validateExperimentConfig(pre)).toEqual([]);
+    expect(pre.model).toEqual({ type: 'lenet5', variant: 'caffe', dropout: { hidden: 0.2 } });
+    expect(pretrainConfig(five).model).toEqual({ type: 'lenet5', variant: 'caffe' });
+    for (const method of ['relevance', 'lobster', 'tartaglione', 'magnitude'] as const)
+      expect(pruneConfig({ ...five, method, pretrained: '/p/best', dropout: 0.2 }).model).toEqual(pre.model);
+  });
+
   it("the pruning budget goes into every method's run, the dense start keeps its own", () => {
     for (const method of ['relevance', 'lobster', 'tartaglione', 'magnitude'] as const) {
       const c = pruneConfig({ ...base, method, pretrained: '/p/best', epochs: 200 });
@@ -206,7 +216,7 @@ describe('the LeNet-300-100 dense-start and rate options', () => {
       expect(validateReproduceOptions({ outDir: root, epochs }).map((i) => i.path)).toEqual(['epochs']);
   });
 
-  it('refuses a bad dropout, epoch count or rate, and dropout on LeNet-5', () => {
+  it('refuses a bad dropout, epoch count or rate, and dropout without the image networks it applies to', () => {
     expect(
       validateReproduceOptions({
         outDir: root,
@@ -216,13 +226,18 @@ describe('the LeNet-300-100 dense-start and rate options', () => {
         lr: 0,
       }).map((i) => i.path),
     ).toEqual(['dropout', 'pretrainEpochs', 'lr']);
-    expect(validateReproduceOptions({ outDir: root, dropout: 0.2 })).toEqual([
+    const refusal = [
       {
         path: 'dropout',
-        message: "applies to LeNet-300-100 only: name it alone with nets ['lenet300'] (--net lenet300)",
+        message:
+          "applies to the image networks' hidden dense layers: name them with nets ['lenet300'] and/or ['lenet5'] (--net lenet300,lenet5)",
       },
-    ]);
+    ];
+    expect(validateReproduceOptions({ outDir: root, dropout: 0.2 })).toEqual(refusal);
     expect(validateReproduceOptions({ outDir: root, nets: ['lenet300'], dropout: 0.2 })).toEqual([]);
+    expect(validateReproduceOptions({ outDir: root, nets: ['lenet300', 'lenet5'], dropout: 0.2 })).toEqual(
+      [],
+    );
     expect(optionsFromArgs({ dropout: '0.2', 'pretrain-epochs': '100', lr: '1e-4' })).toMatchObject({
       dropout: 0.2,
       pretrainEpochs: 100,

@@ -115,6 +115,27 @@ describe('LeNets', () => {
     expect(() => lenet300100({ dropout: { hidden: 1 } })).toThrow(/dropout\.hidden/);
   });
 
+  it('LeNet-5 dropout sits after each hidden dense activation (after its gate), never on the convolutions', () => {
+    const spec = lenet5({ variant: 'caffe', gates: 'units', dropout: { hidden: 0.2 } });
+    expect(spec.nodes.map((n) => n.id).slice(-5)).toEqual(
+      ['flatten', 'fc1', 'fc1.relu', 'fc1.gate', 'fc1.dropout', 'fc2'].slice(1),
+    );
+    expect(ofOp(spec, 'dropout').map((n) => [n.id, n.inputs[0], n.rate])).toEqual([
+      ['fc1.dropout', 'fc1.gate', 0.2],
+    ]);
+    expect(validateSpec(spec)).toEqual([]);
+    expect(ofOp(lenet5({ dropout: { hidden: 0.5 } }), 'dropout').map((n) => n.id)).toEqual([
+      'fc1.dropout',
+      'fc2.dropout',
+    ]);
+    expect(ofOp(lenet5({ dropout: { hidden: 0 } }), 'dropout')).toEqual([]);
+    for (const dropout of [{ hidden: 1 }, { hidden: -0.1 }, { input: 0.2 }]) {
+      expect(() => lenet5({ dropout } as never)).toThrow(
+        expect.objectContaining({ name: 'ModelError', code: 'INVALID_CONFIG' }),
+      );
+    }
+  });
+
   it('the three LeNet-5 variants have the papers’ layers', () => {
     const conv = (s: NetworkSpec) => ofOp(s, 'conv2d').map((c) => [c.filters, c.kernelSize[0], c.padding]);
     expect(conv(lenet5())).toEqual([
