@@ -2,7 +2,7 @@ import { type InitializerName, type NetworkSpec, schema as s } from '@moprune/co
 import { throwIfInvalid } from './errors.js';
 import { SpecBuilder } from './internal/builder.js';
 import { defineBuiltModel } from './internal/definition.js';
-import { initField, plainGatesField, singleTaskShape } from './internal/fields.js';
+import { dropoutRate, initField, plainGatesField, singleTaskShape } from './internal/fields.js';
 import type { PlainGates } from './mlp.js';
 
 /**
@@ -98,13 +98,14 @@ const LENET5_FIELDS = {
   variant: s.oneOf(VARIANTS).optional(),
   init: initField,
   gates: plainGatesField,
-  dropout: s.object({ hidden: s.number({ min: 0, lt: 1 }).optional() }).optional(),
+  dropout: s.object({ hidden: dropoutRate }).optional(),
 };
 
 /**
  * LeNet-5 in one of the three variants the papers use (see {@link Lenet5Variant}).
  * Nodes: `conv1`, `conv2` (each followed by `.relu`, optional `.gate`, then `pool1`/`pool2`),
- * `flatten`, dense `fc1 …` (each hidden one followed by `.relu`, optional `.gate` and `.dropout`); the output is the **logits** of the last dense layer.
+ * `flatten`, dense `fc1 …` (each hidden one followed by `.relu`, optional `.gate` and `.dropout`);
+ * the output is the **logits** of the last dense layer.
  * @throws ModelError `INVALID_CONFIG` listing every bad option; `INCOMPATIBLE_INPUT`
  * when the input is not `[H, W, C]` or too small.
  */

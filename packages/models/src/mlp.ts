@@ -2,10 +2,9 @@ import { type InitializerName, type NetworkSpec, schema as s } from '@moprune/co
 import { throwIfInvalid } from './errors.js';
 import { SpecBuilder } from './internal/builder.js';
 import { defineBuiltModel } from './internal/definition.js';
-import { initField, singleTaskShape } from './internal/fields.js';
+import { dropoutRate, initField, singleTaskShape } from './internal/fields.js';
 
 const mlpGatesField = s.oneOf(['none', 'units', 'inputs+units']).optional();
-const dropoutRate = s.number({ min: 0, lt: 1 }).optional();
 const mlpDropoutField = s.object({ input: dropoutRate, hidden: dropoutRate }).optional();
 
 /** Where a plain (non-residual) network may carry unit gates. */

@@ -207,13 +207,10 @@ function knownObjective(k: KnownObjective): tf.Scalar {
     inputs.push(k.variables[i]!);
     grads.push(g);
   }
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    void args;
-    return {
-      value: tf.clone(k.value),
-      gradFunc: (dy: tf.Tensor) => grads.map((g) => tf.mul(dy, g)),
-    };
-  });
+  const op = tf.customGrad(() => ({
+    value: tf.clone(k.value),
+    gradFunc: (dy: tf.Tensor) => grads.map((g) => tf.mul(dy, g)),
+  }));
   return op(...inputs) as tf.Scalar;
 }
 

@@ -14,6 +14,9 @@ export const initField = s.oneOf(INITIALIZERS).optional();
 /** `gates` of the plain (non-residual) models. */
 export const plainGatesField = s.oneOf(['none', 'units']).optional();
 
+/** A dropout rate in [0, 1), optional. */
+export const dropoutRate = s.number({ min: 0, lt: 1 }).optional();
+
 /** `inputShape`: positive integer dimensions. */
 const inputShape = s.array(s.integer({ min: 1 }), { minLength: 1 }).optional();
 
