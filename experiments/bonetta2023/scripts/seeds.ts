@@ -34,3 +34,21 @@ for (const r of rows) {
     } | ${r.target ? pct(r.target.testError, 2) : '—'} |`,
   );
 }
+const retrained = rows.filter((r) => r.result !== null);
+if (retrained.length > 0) {
+  console.log('');
+  console.log(
+    'With retraining: what each run hands over (the retrained network where validation chose it, else the kept one).',
+  );
+  console.log('');
+  console.log(
+    '| network | dataset | method | seeds | retrained chosen | % remaining | validation error | test error |',
+  );
+  console.log('| --- | --- | --- | --- | ---: | ---: | ---: | ---: |');
+  for (const r of retrained) {
+    const x = r.result!;
+    console.log(
+      `| ${r.net}${r.mode === 'full' ? '' : ` (${r.mode})`} | ${r.dataset} | ${r.method} | ${r.seeds.join(', ')} | ${x.retrainedChosen} of ${x.remaining.n} | ${pct(x.remaining, 3)} | ${pct(x.validationError, 2)} | ${pct(x.testError, 2)} |`,
+    );
+  }
+}

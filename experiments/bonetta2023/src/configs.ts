@@ -365,6 +365,37 @@ export function pretrainConfig(
   };
 }
 
+/**
+ * Retraining of a pruning run's kept network (our extension, not the paper's protocol: `--retrain-epochs`):
+ * `epochs` of cross-entropy alone from the snapshot in `from` (its weights **and masks**; the loop
+ * re-applies the masks after every update, so the pruned weights stay zero and the sparsity is the kept
+ * network's), Adam at the pruning rate annealed to 0 by a cosine over the run (per step), the same
+ * network spec (dropout included), batch, split and seed, the best-validation epoch kept in `best/`. No
+ * pruner and no decay: only the surviving weights train.
+ */
+export function retrainConfig(
+  o: Pick<ConfigOptions, 'scale' | 'seed' | 'net' | 'dataset' | 'dropout' | 'lr'> & {
+    readonly method: Method;
+    /** The snapshot of the kept network (the pruning run's `final/`). */
+    readonly from: string;
+    readonly epochs: number;
+  },
+): JsonObject {
+  return {
+    name: `bonetta2023-${o.net}-${o.dataset}-${o.method}-retrain`,
+    model: modelConfig(o.net, o.dropout),
+    dataset: datasetConfig(o.dataset),
+    objectives: [{ type: 'crossEntropy' }],
+    solver: { type: 'weighted-sum', weights: [1], optimizer: adam(o.lr ?? PROTOCOL.lr) },
+    training: {
+      ...training(o.scale, o.seed, o.epochs, PROTOCOL.batchSize),
+      initFrom: o.from,
+      lrSchedule: { type: 'cosine' },
+      keepBest: { monitor: 'validation.accuracy' },
+    },
+  };
+}
+
 /** Parameters every method ranks and cuts: all weights and biases (the authors prune both). */
 const PRUNED: JsonObject = { roles: ['kernel', 'bias'] };
 

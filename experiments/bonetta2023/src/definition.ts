@@ -37,6 +37,7 @@ export function optionsFromArgs(
     pretrainEpochs: number(args['pretrain-epochs']),
     lr: number(args.lr),
     epochs: number(args.epochs),
+    retrainEpochs: number(args['retrain-epochs']),
   };
   return {
     ...(methods === undefined ? {} : { methods: methods as Method[] }),
@@ -188,6 +189,12 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'N',
       help: "Epochs of the pruning runs, every method (default the paper's: 120 MNIST, 75 Fashion-MNIST in full mode)",
+    },
+    {
+      name: 'retrain-epochs',
+      type: 'string',
+      arg: 'N',
+      help: 'Retrain each kept network N epochs (cross-entropy, masks held, Adam annealed to 0 by a cosine); it replaces the kept one when it validates better above the floor (default off; not in the paper)',
     },
   ],
   async run(o: ExperimentRunOptions): Promise<ExperimentOutcome> {

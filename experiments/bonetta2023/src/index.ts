@@ -16,6 +16,7 @@ export {
   pretrainConfig,
   pruneConfig,
   QUICK,
+  retrainConfig,
   type Scale,
   stepsPerEpoch,
   TARGETS,
@@ -36,7 +37,9 @@ export {
   type PruneFigures,
   type ReproduceOptions,
   type ReproduceSummary,
+  type RetrainFigures,
   reproduce,
+  retrainedIsChosen,
   SCALES,
   validateReproduceOptions,
 } from './reproduce.js';

@@ -50,6 +50,16 @@ export interface SeedRow {
     readonly drop: Spread;
   } | null;
   readonly target: { readonly remaining: Spread; readonly testError: Spread; readonly seeds: number } | null;
+  /**
+   * With retraining (`--retrain-epochs`): what each run hands over — the retrained network where validation
+   * chose it, else the kept one — and how many seeds took the retrained one. Null when no run retrained.
+   */
+  readonly result: {
+    readonly remaining: Spread;
+    readonly testError: Spread;
+    readonly validationError: Spread;
+    readonly retrainedChosen: number;
+  } | null;
 }
 
 function pair(sel: readonly (Selection | null)[]) {
@@ -75,6 +85,7 @@ export function seedRows(summaries: readonly ReproduceSummary[]): SeedRow[] {
     dense: number;
     kept: Selection | null;
     target: Selection | null;
+    retrained: PruneFigures['retrained'];
   };
   type Row = { net: string; dataset: string; method: string; floor: number; mode: Mode; runs: Run[] };
   const groups = new Map<string, Row>();
@@ -104,6 +115,7 @@ export function seedRows(summaries: readonly ReproduceSummary[]): SeedRow[] {
       dense,
       kept: f.kept,
       target: f.target,
+      retrained: f.retrained ?? null,
     });
     groups.set(key, row);
   };
@@ -143,8 +155,43 @@ export function seedRows(summaries: readonly ReproduceSummary[]): SeedRow[] {
               drop: spread(withKept.map((r) => r.dense - r.kept!.testAccuracy!)),
             },
       target: pair(runs.map((r) => r.target)),
+      result: resultOf(runs),
     };
   });
+}
+
+/** The networks the runs hand over, when any run retrained (see {@link SeedRow.result}). */
+function resultOf(
+  runs: readonly { kept: Selection | null; retrained: PruneFigures['retrained'] }[],
+): SeedRow['result'] {
+  if (!runs.some((r) => r.retrained)) return null;
+  const picks = runs.flatMap((r) => {
+    if (r.retrained?.chosen)
+      return [
+        {
+          remaining: r.retrained.remaining,
+          validation: r.retrained.validationAccuracy,
+          test: r.retrained.testAccuracy,
+          retrained: true,
+        },
+      ];
+    if (r.kept === null || r.kept.testAccuracy === null) return [];
+    return [
+      {
+        remaining: r.kept.remaining,
+        validation: r.kept.validationAccuracy,
+        test: r.kept.testAccuracy,
+        retrained: false,
+      },
+    ];
+  });
+  if (picks.length === 0) return null;
+  return {
+    remaining: spread(picks.map((p) => p.remaining)),
+    testError: spread(picks.map((p) => 1 - p.test)),
+    validationError: spread(picks.map((p) => 1 - p.validation)),
+    retrainedChosen: picks.filter((p) => p.retrained).length,
+  };
 }
 
 /** Reads `summary.json` files. */

@@ -16,6 +16,8 @@ import {
   QUICK,
   type ReproduceSummary,
   reproduce,
+  retrainConfig,
+  retrainedIsChosen,
   seedRows,
   spread,
   transformerPretrainConfig,
@@ -214,6 +216,44 @@ describe('the LeNet-300-100 dense-start and rate options', () => {
     expect(validateReproduceOptions({ outDir: root, epochs: 200 })).toEqual([]);
     for (const epochs of [0, 2.5, -1])
       expect(validateReproduceOptions({ outDir: root, epochs }).map((i) => i.path)).toEqual(['epochs']);
+  });
+
+  it('retraining: cross-entropy alone from the kept snapshot, the rate annealed, the best-validation epoch', () => {
+    const c = retrainConfig({
+      ...base,
+      method: 'relevance',
+      from: '/run/final',
+      epochs: 40,
+      dropout: 0.2,
+      lr: 3e-4,
+    });
+    expect(validateExperimentConfig(c)).toEqual([]);
+    expect(c).toMatchObject({
+      model: { type: 'lenet-300-100', dropout: { hidden: 0.2 } },
+      objectives: [{ type: 'crossEntropy' }],
+      solver: { weights: [1], optimizer: { type: 'adam', lr: 3e-4 } },
+      training: {
+        epochs: 40,
+        initFrom: '/run/final',
+        lrSchedule: { type: 'cosine' },
+        keepBest: { monitor: 'validation.accuracy' },
+      },
+    });
+    expect(c).not.toHaveProperty('pruners');
+    // The same model and data as the pruning run it continues (initFrom needs the same network spec).
+    const prune = pruneConfig({ ...base, method: 'relevance', pretrained: '/p/best', dropout: 0.2 });
+    expect(c.model).toEqual(prune.model);
+    expect(c.dataset).toEqual(prune.dataset);
+    // Chosen above the floor and above the kept check's validation accuracy, both strictly.
+    expect(retrainedIsChosen(0.98, 0.981, 0.98)).toBe(true);
+    expect(retrainedIsChosen(0.981, 0.981, 0.98)).toBe(false);
+    expect(retrainedIsChosen(0.975, 0.979, 0.98)).toBe(false);
+    expect(retrainedIsChosen(0.975, 0.98, 0.98)).toBe(false);
+    expect(optionsFromArgs({ 'retrain-epochs': '40' })).toMatchObject({ retrainEpochs: 40 });
+    for (const retrainEpochs of [0, 2.5])
+      expect(validateReproduceOptions({ outDir: root, retrainEpochs }).map((i) => i.path)).toEqual([
+        'retrainEpochs',
+      ]);
   });
 
   it('refuses a bad dropout, epoch count or rate, and dropout without the image networks it applies to', () => {
@@ -556,6 +596,71 @@ describe('tiny end-to-end', () => {
     expect(md).toContain(
       "Settings changed on the command line (everything else at the protocol's defaults): `--fraction 0.99`, `--floor 0.05`.",
     );
+  }, 120_000);
+
+  it('retrains the kept network with its masks held, and hands over what validation chooses', async () => {
+    const lines: string[] = [];
+    const again = await reproduce({
+      mode: 'tiny',
+      outDir: out,
+      seed: 2,
+      resume: true,
+      methods: ['relevance'],
+      transformer: false,
+      retrainEpochs: 2,
+      log: (l) => lines.push(l),
+    });
+    // The pruning run is the completed one, reused; only the retraining trains.
+    expect(lines.some((l) => l.includes('relevance: completed earlier, reused'))).toBe(true);
+    const f = again.cases[0]!.runs.relevance!;
+    const kept = summary.cases[0]!.runs.relevance!.kept!;
+    expect(f.kept).toEqual(kept);
+    const r = f.retrained!;
+    expect(r).toMatchObject({ runDir: `${f.runDir}-retrain`, epochs: 2, remaining: kept.remaining });
+    expect(r.chosen).toBe(
+      retrainedIsChosen(kept.validationAccuracy, r.validationAccuracy, again.cases[0]!.floor),
+    );
+    // The masks held: no pruned weight came back in the retrained network.
+    const before = loadNetworkSnapshot(join(f.runDir, 'final'))!;
+    const after = loadNetworkSnapshot(join(r.runDir, 'best'))!;
+    let live = 0;
+    for (const name of ['fc1', 'fc2', 'fc3'].flatMap((n) => [`${n}/kernel`, `${n}/bias`])) {
+      const zero = before.net.params.get(name)!.dataSync();
+      const now = after.net.params.get(name)!.dataSync();
+      for (let i = 0; i < now.length; i++) {
+        if (zero[i] === 0) expect(now[i] === 0, name).toBe(true);
+        if (now[i] !== 0) live++;
+      }
+    }
+    before.net.dispose();
+    after.net.dispose();
+    expect(live).toBeLessThanOrEqual(kept.live);
+    expect(again.settings).toEqual({ retrainEpochs: 2 });
+    // Reported: the headline, summary.md's retraining table, and the seeds' row of what the runs hand over.
+    expect(lines.some((l) => l.includes('retrained 2 epochs: validation error'))).toBe(true);
+    const dir = join(root, 'tiny', 'retrain-out');
+    await writeSummary(dir, again);
+    const md = readFileSync(join(dir, 'summary.md'), 'utf8');
+    expect(md).toContain('Retraining of the kept networks');
+    expect(md.split('\n').find((l) => l.startsWith('| relevance | 2 |'))).toContain(
+      r.chosen ? '| yes |' : '| no |',
+    );
+    const row = seedRows([again]).find((x) => x.method === 'relevance')!;
+    const handed = r.chosen ? r.testAccuracy : kept.testAccuracy!;
+    expect(row.result!.testError.mean).toBeCloseTo(1 - handed, 12);
+    expect(row.result!.retrainedChosen).toBe(r.chosen ? 1 : 0);
+    // Forced the other way, the row follows the choice.
+    const flipped = {
+      ...again,
+      cases: [{ ...again.cases[0]!, runs: { relevance: { ...f, retrained: { ...r, chosen: !r.chosen } } } }],
+    };
+    const other = seedRows([flipped]).find((x) => x.method === 'relevance')!;
+    expect(other.result!.testError.mean).toBeCloseTo(
+      1 - (r.chosen ? kept.testAccuracy! : r.testAccuracy),
+      12,
+    );
+    expect(seedRows([summary]).find((x) => x.method === 'relevance')!.result).toBeNull();
+    expect(tf.memory().numTensors).toBeLessThan(50);
   }, 120_000);
 
   it('resuming reuses every completed run', async () => {
