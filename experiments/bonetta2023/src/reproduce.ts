@@ -542,9 +542,9 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   };
 
   /**
-   * Retrains a pruning run's kept network (`runDir/final`) for `options.retrainEpochs` epochs in
-   * `<runDir>-retrain`, and decides on validation whether it replaces the kept one. Null when nothing
-   * was kept (no check above the floor).
+   * Retrains a pruning run's kept network (`runDir/final`) for `epochs` epochs in
+   * `<runDir>-retrain-e<epochs>` (each budget its own directory), and decides on validation whether it
+   * replaces the kept one. Null when nothing was kept (no check above the floor).
    */
   const retrain = async (
     run: string,
@@ -555,7 +555,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   ): Promise<RetrainFigures | null> => {
     const kept = selectSparsest(readChecks(runDir).checks, (c) => c.eligible);
     if (kept === null) return null;
-    const dir = `${runDir}-retrain`;
+    const dir = `${runDir}-retrain-e${epochs}`;
     const config = retrainConfig({
       scale,
       seed,

@@ -616,7 +616,7 @@ describe('tiny end-to-end', () => {
     const kept = summary.cases[0]!.runs.relevance!.kept!;
     expect(f.kept).toEqual(kept);
     const r = f.retrained!;
-    expect(r).toMatchObject({ runDir: `${f.runDir}-retrain`, epochs: 2, remaining: kept.remaining });
+    expect(r).toMatchObject({ runDir: `${f.runDir}-retrain-e2`, epochs: 2, remaining: kept.remaining });
     expect(r.chosen).toBe(
       retrainedIsChosen(kept.validationAccuracy, r.validationAccuracy, again.cases[0]!.floor),
     );
