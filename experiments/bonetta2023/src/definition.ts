@@ -38,6 +38,7 @@ export function optionsFromArgs(
     lr: number(args.lr),
     epochs: number(args.epochs),
     retrainEpochs: number(args['retrain-epochs']),
+    retrainDropout: number(args['retrain-dropout']),
   };
   return {
     ...(methods === undefined ? {} : { methods: methods as Method[] }),
@@ -195,6 +196,12 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'N',
       help: 'Retrain each kept network N epochs (cross-entropy, masks held, Adam annealed to 0 by a cosine); it replaces the kept one when it validates better above the floor (default off; not in the paper)',
+    },
+    {
+      name: 'retrain-dropout',
+      type: 'string',
+      arg: 'R',
+      help: "Dropout of the retraining runs, after the same layers as --dropout; 0 for none (default: the pruning runs')",
     },
   ],
   async run(o: ExperimentRunOptions): Promise<ExperimentOutcome> {

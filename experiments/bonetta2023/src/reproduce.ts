@@ -12,7 +12,11 @@ import {
   formatIssues,
   type Issue,
   type JsonObject,
+  loadNetworkSnapshot,
   MopruneError,
+  networkFromState,
+  networkToState,
+  registries,
   runExperiment,
   saveNetworkSnapshot,
   type TrainCallback,
@@ -122,6 +126,13 @@ export interface ReproduceOptions {
    * on validation only. @default none
    */
   readonly retrainEpochs?: number;
+  /**
+   * Dropout in [0, 1) of the retraining runs (with `retrainEpochs`), after the same hidden dense layers
+   * as `dropout`; 0 retrains without dropout. The kept network's weights and masks are moved onto that
+   * network (dropout has no parameters) in `<retraining dir>/start`. Our extension. @default the pruning
+   * runs' `dropout`
+   */
+  readonly retrainDropout?: number;
   /** Reuse completed runs whose config.json matches and continue interrupted ones. @default false */
   readonly resume?: boolean;
   readonly signal?: AbortSignal;
@@ -211,6 +222,18 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
   num('lr', o.lr, (x) => x > 0, 'a number > 0');
   num('epochs', o.epochs, (x) => Number.isSafeInteger(x) && x > 0, 'an integer > 0');
   num('retrainEpochs', o.retrainEpochs, (x) => Number.isSafeInteger(x) && x > 0, 'an integer > 0');
+  num('retrainDropout', o.retrainDropout, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  if (o.retrainDropout !== undefined && o.retrainEpochs === undefined)
+    issues.push({
+      path: 'retrainDropout',
+      message: 'applies to the retraining runs: give retrainEpochs too',
+    });
+  if (o.retrainDropout !== undefined && o.retrainDropout > 0 && (o.nets === undefined || o.nets.length === 0))
+    issues.push({
+      path: 'retrainDropout',
+      message:
+        "applies to the image networks' hidden dense layers: name them with nets ['lenet300'] and/or ['lenet5'] (--net lenet300,lenet5)",
+    });
   // Named, so that a run of every network does not take it silently; the Transformer block never gets it.
   if (o.dropout !== undefined && o.dropout > 0 && (o.nets === undefined || o.nets.length === 0))
     issues.push({
@@ -266,6 +289,8 @@ export interface PruneFigures {
 export interface RetrainFigures {
   readonly runDir: string;
   readonly epochs: number;
+  /** Dropout rate of the retraining run (0: none). */
+  readonly dropout: number;
   /** The best-validation epoch (0-based), the one kept. */
   readonly epoch: number;
   /** live / total of the pruned parameters: the kept check's, the masks held. */
@@ -328,6 +353,38 @@ export interface ReproduceSummary {
 
 class Interrupted extends Error {}
 
+/**
+ * Saves the network of the snapshot in `from` onto the network `model` builds (the same parameters,
+ * e.g. other dropout) as a snapshot in `to`: weights, masks and step carried over by parameter name.
+ * Nothing is written when `to` already holds one.
+ */
+function moveSnapshot(from: string, to: string, model: JsonObject): void {
+  if (existsSync(join(to, 'latest'))) return;
+  const snap = loadNetworkSnapshot(from);
+  if (snap === undefined) throw new Error(`no network snapshot in ${from}`);
+  try {
+    // The image networks end in one dense layer of `units` classes.
+    const out = snap.net.spec.nodes.find((n) => n.id === snap.net.spec.outputs[0]) as { units?: number };
+    if (out?.units === undefined) throw new Error(`the network in ${from} does not end in a dense layer`);
+    const spec = registries().models.create(model, {
+      inputShape: snap.net.spec.inputShape,
+      classes: [out.units],
+    });
+    const state = networkToState(snap.net);
+    const moved = networkFromState({
+      json: { ...state.json, spec: spec as unknown as JsonObject },
+      arrays: state.arrays,
+    });
+    try {
+      saveNetworkSnapshot(to, moved, snap.step, snap.extra);
+    } finally {
+      moved.dispose();
+    }
+  } finally {
+    snap.net.dispose();
+  }
+}
+
 /** The options that change the protocol's settings (see {@link ReproduceSummary.settings}), in a fixed order. */
 const SETTINGS = [
   'alpha',
@@ -342,6 +399,7 @@ const SETTINGS = [
   'epochs',
   'averaging',
   'retrainEpochs',
+  'retrainDropout',
 ] as const satisfies readonly (keyof ReproduceOptions)[];
 
 function changedSettings(o: ReproduceOptions): Record<string, number | string> {
@@ -555,18 +613,22 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   ): Promise<RetrainFigures | null> => {
     const kept = selectSparsest(readChecks(runDir).checks, (c) => c.eligible);
     if (kept === null) return null;
-    const dir = `${runDir}-retrain-e${epochs}`;
+    const pruneDropout = options.dropout ?? 0;
+    const dropout = options.retrainDropout ?? pruneDropout;
+    const moved = dropout !== pruneDropout;
+    const dir = `${runDir}-retrain-e${epochs}${moved ? `-d${dropout}` : ''}`;
     const config = retrainConfig({
       scale,
       seed,
       net: p.net,
       dataset: p.dataset,
       method,
-      from: join(runDir, 'final'),
+      from: moved ? join(dir, 'start') : join(runDir, 'final'),
       epochs,
-      ...(options.dropout === undefined ? {} : { dropout: options.dropout }),
+      dropout,
       ...(options.lr === undefined ? {} : { lr: options.lr }),
     });
+    if (moved) moveSnapshot(join(runDir, 'final'), join(dir, 'start'), config.model as JsonObject);
     const { summary } = await runOne(`${run} retraining`, config, dir);
     const best = summary.best as {
       epoch: number;
@@ -579,6 +641,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     return {
       runDir: dir,
       epochs,
+      dropout,
       epoch: best.epoch,
       remaining: kept.remaining,
       validationAccuracy,

@@ -254,6 +254,16 @@ describe('the LeNet-300-100 dense-start and rate options', () => {
       expect(validateReproduceOptions({ outDir: root, retrainEpochs }).map((i) => i.path)).toEqual([
         'retrainEpochs',
       ]);
+    expect(optionsFromArgs({ 'retrain-dropout': '0' })).toMatchObject({ retrainDropout: 0 });
+    expect(validateReproduceOptions({ outDir: root, retrainEpochs: 40, retrainDropout: 0 })).toEqual([]);
+    expect(
+      validateReproduceOptions({ outDir: root, nets: ['lenet300'], retrainEpochs: 40, retrainDropout: 0.2 }),
+    ).toEqual([]);
+    const paths = (o: Partial<Parameters<typeof validateReproduceOptions>[0]>) =>
+      validateReproduceOptions({ outDir: root, ...o }).map((i) => i.path);
+    expect(paths({ retrainDropout: 0 })).toEqual(['retrainDropout']);
+    expect(paths({ retrainEpochs: 40, retrainDropout: 0.2 })).toEqual(['retrainDropout']);
+    expect(paths({ nets: ['lenet300'], retrainEpochs: 40, retrainDropout: 1 })).toEqual(['retrainDropout']);
   });
 
   it('refuses a bad dropout, epoch count or rate, and dropout without the image networks it applies to', () => {
@@ -632,7 +642,6 @@ describe('tiny end-to-end', () => {
         if (now[i] !== 0) live++;
       }
     }
-    before.net.dispose();
     after.net.dispose();
     expect(live).toBeLessThanOrEqual(kept.live);
     expect(again.settings).toEqual({ retrainEpochs: 2 });
@@ -660,6 +669,41 @@ describe('tiny end-to-end', () => {
       12,
     );
     expect(seedRows([summary]).find((x) => x.method === 'relevance')!.result).toBeNull();
+    // Another dropout for the retraining: the kept network moved onto that network, in its own directory.
+    const dropped = await reproduce({
+      mode: 'tiny',
+      outDir: out,
+      seed: 2,
+      resume: true,
+      nets: ['lenet300'],
+      methods: ['relevance'],
+      transformer: false,
+      retrainEpochs: 2,
+      retrainDropout: 0.2,
+    });
+    const d = dropped.cases[0]!.runs.relevance!.retrained!;
+    expect(d).toMatchObject({ runDir: `${f.runDir}-retrain-e2-d0.2`, dropout: 0.2 });
+    const config = JSON.parse(readFileSync(join(d.runDir, 'config.json'), 'utf8'));
+    expect(config.model).toMatchObject({ dropout: { hidden: 0.2 } });
+    expect(config.training.initFrom).toBe(join(d.runDir, 'start'));
+    const start = loadNetworkSnapshot(join(d.runDir, 'start'))!;
+    expect(start.net.spec.nodes.filter((n) => n.op === 'dropout').map((n) => n.id)).toEqual([
+      'fc1.dropout',
+      'fc2.dropout',
+    ]);
+    const moved = loadNetworkSnapshot(join(d.runDir, 'best'))!;
+    for (const name of ['fc1', 'fc2', 'fc3'].flatMap((n) => [`${n}/kernel`, `${n}/bias`])) {
+      // The kept weights and masks carried over; no pruned weight came back.
+      expect(Array.from(start.net.params.get(name)!.dataSync()), name).toEqual(
+        Array.from(before.net.params.get(name)!.dataSync()),
+      );
+      const zero = before.net.params.get(name)!.dataSync();
+      const now = moved.net.params.get(name)!.dataSync();
+      for (let i = 0; i < now.length; i++) if (zero[i] === 0) expect(now[i] === 0, name).toBe(true);
+    }
+    start.net.dispose();
+    moved.net.dispose();
+    before.net.dispose();
     expect(tf.memory().numTensors).toBeLessThan(50);
   }, 120_000);
 
