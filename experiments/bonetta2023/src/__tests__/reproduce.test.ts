@@ -14,6 +14,7 @@ import {
   pretrainConfig,
   pruneConfig,
   QUICK,
+  type ReproduceOptions,
   type ReproduceSummary,
   reproduce,
   retrainConfig,
@@ -385,6 +386,17 @@ describe('tiny end-to-end', () => {
   beforeAll(async () => {
     summary = await reproduce({ mode: 'tiny', outDir: out, seed: 2 });
   }, 300_000);
+  /** The relevance run of `out` again, resumed (its pruning run reused), with `extra` options. */
+  const rerunRelevance = (extra: Partial<ReproduceOptions>) =>
+    reproduce({
+      mode: 'tiny',
+      outDir: out,
+      seed: 2,
+      resume: true,
+      methods: ['relevance'],
+      transformer: false,
+      ...extra,
+    });
 
   it('pretrains, runs the four methods on one harness and the Transformer block, and writes the summary', async () => {
     expect(summary.interrupted).toBe(false);
@@ -610,16 +622,7 @@ describe('tiny end-to-end', () => {
 
   it('retrains the kept network with its masks held, and hands over what validation chooses', async () => {
     const lines: string[] = [];
-    const again = await reproduce({
-      mode: 'tiny',
-      outDir: out,
-      seed: 2,
-      resume: true,
-      methods: ['relevance'],
-      transformer: false,
-      retrainEpochs: 2,
-      log: (l) => lines.push(l),
-    });
+    const again = await rerunRelevance({ retrainEpochs: 2, log: (l) => lines.push(l) });
     // The pruning run is the completed one, reused; only the retraining trains.
     expect(lines.some((l) => l.includes('relevance: completed earlier, reused'))).toBe(true);
     const f = again.cases[0]!.runs.relevance!;
@@ -670,17 +673,7 @@ describe('tiny end-to-end', () => {
     );
     expect(seedRows([summary]).find((x) => x.method === 'relevance')!.result).toBeNull();
     // Another dropout for the retraining: the kept network moved onto that network, in its own directory.
-    const dropped = await reproduce({
-      mode: 'tiny',
-      outDir: out,
-      seed: 2,
-      resume: true,
-      nets: ['lenet300'],
-      methods: ['relevance'],
-      transformer: false,
-      retrainEpochs: 2,
-      retrainDropout: 0.2,
-    });
+    const dropped = await rerunRelevance({ nets: ['lenet300'], retrainEpochs: 2, retrainDropout: 0.2 });
     const d = dropped.cases[0]!.runs.relevance!.retrained!;
     expect(d).toMatchObject({ runDir: `${f.runDir}-retrain-e2-d0.2`, dropout: 0.2 });
     const config = JSON.parse(readFileSync(join(d.runDir, 'config.json'), 'utf8'));
@@ -709,15 +702,7 @@ describe('tiny end-to-end', () => {
 
   it('resuming reuses every completed run', async () => {
     const lines: string[] = [];
-    const again = await reproduce({
-      mode: 'tiny',
-      outDir: out,
-      seed: 2,
-      resume: true,
-      methods: ['relevance'],
-      transformer: false,
-      log: (l) => lines.push(l),
-    });
+    const again = await rerunRelevance({ log: (l) => lines.push(l) });
     expect(lines.some((l) => l.includes('completed earlier, reused'))).toBe(true);
     expect(again.cases[0]!.runs.relevance!.kept).toEqual(summary.cases[0]!.runs.relevance!.kept);
   }, 120_000);
