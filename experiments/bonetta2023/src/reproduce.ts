@@ -402,14 +402,32 @@ const SETTINGS = [
   'retrainDropout',
 ] as const satisfies readonly (keyof ReproduceOptions)[];
 
-function changedSettings(o: ReproduceOptions): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
-  for (const k of SETTINGS) {
-    const v = o[k];
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
+/** The options among `keys` that `o` gives (undefined ones left out), to spread into a config builder's options. */
+function given<K extends keyof ReproduceOptions>(
+  o: ReproduceOptions,
+  keys: readonly K[],
+): { [P in K]?: Exclude<ReproduceOptions[P], undefined> } {
+  const out: { [P in K]?: ReproduceOptions[P] } = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out as { [P in K]?: Exclude<ReproduceOptions[P], undefined> };
 }
+
+function changedSettings(o: ReproduceOptions): Record<string, number | string> {
+  return given(o, SETTINGS);
+}
+
+/** The options every image pruning run's config takes as given (`pruneConfig`). */
+const PRUNE_OPTIONS = [
+  'alpha',
+  'gamma',
+  'fraction',
+  'maxSparsity',
+  'averaging',
+  'factor',
+  'dropout',
+  'lr',
+  'epochs',
+] as const satisfies readonly (keyof ReproduceOptions)[];
 
 /**
  * One log line per epoch: validation accuracy, the pruned fraction still
@@ -719,8 +737,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
               scale,
               net,
               dataset,
-              ...(options.dropout === undefined ? {} : { dropout: options.dropout }),
-              ...(options.pretrainEpochs === undefined ? {} : { pretrainEpochs: options.pretrainEpochs }),
+              ...given(options, ['dropout', 'pretrainEpochs']),
             }),
             () =>
               new Bonetta2023Error(
@@ -762,15 +779,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
             method,
             pretrained: p.dense.dir,
             floor: p.floor,
-            ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
-            ...(options.gamma === undefined ? {} : { gamma: options.gamma }),
-            ...(options.fraction === undefined ? {} : { fraction: options.fraction }),
-            ...(options.maxSparsity === undefined ? {} : { maxSparsity: options.maxSparsity }),
-            ...(options.averaging === undefined ? {} : { averaging: options.averaging }),
-            ...(options.factor === undefined ? {} : { factor: options.factor }),
-            ...(options.dropout === undefined ? {} : { dropout: options.dropout }),
-            ...(options.lr === undefined ? {} : { lr: options.lr }),
-            ...(options.epochs === undefined ? {} : { epochs: options.epochs }),
+            ...given(options, PRUNE_OPTIONS),
           });
         try {
           // On a sweep executor the case's methods train side by side; here, one after the other.
@@ -851,9 +860,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
         seed,
         pretrained: dense.dir,
         floor,
-        ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
-        ...(options.gamma === undefined ? {} : { gamma: options.gamma }),
-        ...(options.factor === undefined ? {} : { factor: options.factor }),
+        ...given(options, ['alpha', 'gamma', 'factor']),
       });
       const { summary } = await runOne('transformer/relevance', config, runDir);
       const run = await figuresOf(
