@@ -371,7 +371,8 @@ export function pretrainConfig(
  * re-applies the masks after every update, so the pruned weights stay zero and the sparsity is the kept
  * network's), Adam at the pruning rate annealed to 0 by a cosine over the run (per step), the same
  * network spec (dropout included), batch, split and seed, the best-validation epoch kept in `best/`. No
- * pruner and no decay: only the surviving weights train.
+ * pruner, no decay and no moving average (a kept network evaluated through `averaging` is that average, and
+ * the retraining starts from it): only the surviving weights train.
  */
 export function retrainConfig(
   o: Pick<ConfigOptions, 'scale' | 'seed' | 'net' | 'dataset' | 'dropout' | 'lr'> & {
