@@ -285,7 +285,16 @@ export interface ConfigOptions {
    * protocol. @default off
    */
   readonly averaging?: number;
+  /**
+   * How relevance and magnitude pruning rank the weights at a cut (the relevance pruner's `ranking`):
+   * `'magnitude'`, |w| globally (the paper's), or `'fanIn'`, |w|·√fan-in. Our extension. LOBSTER and
+   * Tartaglione's method keep their own cuts. @default 'magnitude'
+   */
+  readonly ranking?: Ranking;
 }
+
+/** The rankings of {@link ConfigOptions.ranking}. */
+export type Ranking = 'magnitude' | 'fanIn';
 
 /** Batches per epoch of a scale on a dataset (training split after the validation hold-out). */
 export function stepsPerEpoch(scale: Scale, batchSize = PROTOCOL.batchSize): number {
@@ -452,6 +461,7 @@ export function pruneConfig(
     solver: { type: 'weighted-sum', weights: [0.5, 0.5], optimizer: adam(lr) },
   });
   const fraction = o.fraction ?? scale.fraction;
+  const ranking = o.ranking === undefined ? {} : { ranking: o.ranking };
   switch (o.method) {
     case 'relevance': {
       const gamma = o.gamma ?? PROTOCOL.gamma;
@@ -468,6 +478,7 @@ export function pruneConfig(
           {
             type: 'relevance',
             ...common,
+            ...ranking,
             fraction,
             gamma: { initial: gamma, decaySteps: stepsPerEpoch(scale) },
           },
@@ -479,7 +490,7 @@ export function pruneConfig(
         ...base,
         objectives: [{ type: 'crossEntropy' }],
         solver: { type: 'weighted-sum', weights: [1], optimizer: adam(lr) },
-        pruners: [{ type: 'relevance', ...common, fraction }],
+        pruners: [{ type: 'relevance', ...common, ...ranking, fraction }],
       };
     case 'lobster':
       return {

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { defineExperiment, type ExperimentOutcome, type ExperimentRunOptions } from '@moprune/core';
 import { sweepHookOf } from '@moprune/sweep';
-import { type Factor, type ImageDataset, type Method, type Net, TARGETS } from './configs.js';
+import { type Factor, type ImageDataset, type Method, type Net, type Ranking, TARGETS } from './configs.js';
 import { headlineOf, type ReproduceOptions, type ReproduceSummary, reproduce } from './reproduce.js';
 import { writeSummary } from './summary.js';
 
@@ -52,6 +52,7 @@ export function optionsFromArgs(
     ...(args.pretrain === true ? { pretrain: true } : {}),
     ...(typeof args.pretrained === 'string' ? { pretrainedDir: args.pretrained } : {}),
     ...(typeof args.factor === 'string' ? { factor: args.factor as Factor } : {}),
+    ...(typeof args.ranking === 'string' ? { ranking: args.ranking as Ranking } : {}),
     ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)),
   };
 }
@@ -196,6 +197,12 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'N',
       help: 'Retrain each kept network N epochs (cross-entropy, masks held, Adam annealed to 0 by a cosine); it replaces the kept one when it validates better above the floor (default off; not in the paper)',
+    },
+    {
+      name: 'ranking',
+      type: 'string',
+      arg: 'R',
+      help: "How relevance and magnitude pruning rank weights at a cut: magnitude (|w|, the paper's) or fanIn (|w|·√fan-in; not in the paper)",
     },
     {
       name: 'retrain-dropout',

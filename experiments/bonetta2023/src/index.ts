@@ -16,6 +16,7 @@ export {
   pretrainConfig,
   pruneConfig,
   QUICK,
+  type Ranking,
   retrainConfig,
   type Scale,
   stepsPerEpoch,

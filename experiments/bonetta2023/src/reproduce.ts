@@ -40,6 +40,7 @@ import {
   pretrainConfig,
   pruneConfig,
   QUICK,
+  type Ranking,
   retrainConfig,
   type Scale,
   TARGETS,
@@ -133,6 +134,11 @@ export interface ReproduceOptions {
    * runs' `dropout`
    */
   readonly retrainDropout?: number;
+  /**
+   * How relevance and magnitude pruning rank the weights at a cut: `'magnitude'` (|w|, the paper's) or
+   * `'fanIn'` (|w|·√fan-in; our extension). @default 'magnitude'
+   */
+  readonly ranking?: Ranking;
   /** Reuse completed runs whose config.json matches and continue interrupted ones. @default false */
   readonly resume?: boolean;
   readonly signal?: AbortSignal;
@@ -241,6 +247,8 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
       message:
         "applies to the image networks' hidden dense layers: name them with nets ['lenet300'] and/or ['lenet5'] (--net lenet300,lenet5)",
     });
+  if (o.ranking !== undefined && o.ranking !== 'magnitude' && o.ranking !== 'fanIn')
+    issues.push({ path: 'ranking', message: `must be 'magnitude' or 'fanIn', got '${String(o.ranking)}'` });
   if (o.factor !== undefined && o.factor !== 'exponential' && o.factor !== 'reference')
     issues.push({
       path: 'factor',
@@ -400,6 +408,7 @@ const SETTINGS = [
   'averaging',
   'retrainEpochs',
   'retrainDropout',
+  'ranking',
 ] as const satisfies readonly (keyof ReproduceOptions)[];
 
 /** The options among `keys` that `o` gives (undefined ones left out), to spread into a config builder's options. */
@@ -427,6 +436,7 @@ const PRUNE_OPTIONS = [
   'dropout',
   'lr',
   'epochs',
+  'ranking',
 ] as const satisfies readonly (keyof ReproduceOptions)[];
 
 /**

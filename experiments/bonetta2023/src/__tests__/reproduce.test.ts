@@ -256,6 +256,19 @@ describe('the LeNet-300-100 dense-start and rate options', () => {
         'retrainEpochs',
       ]);
     expect(optionsFromArgs({ 'retrain-dropout': '0' })).toMatchObject({ retrainDropout: 0 });
+    // The ranking reaches relevance's and magnitude's pruner (LOBSTER and Tartaglione keep their own cuts).
+    for (const method of ['relevance', 'magnitude'] as const) {
+      const ranked = pruneConfig({ ...base, method, pretrained: '/p/best', ranking: 'fanIn' });
+      expect(validateExperimentConfig(ranked)).toEqual([]);
+      expect((ranked.pruners as JsonObject[])[0]).toMatchObject({ ranking: 'fanIn' });
+      expect(
+        (pruneConfig({ ...base, method, pretrained: '/p/best' }).pruners as JsonObject[])[0],
+      ).not.toHaveProperty('ranking');
+    }
+    expect(optionsFromArgs({ ranking: 'fanIn' })).toMatchObject({ ranking: 'fanIn' });
+    expect(validateReproduceOptions({ outDir: root, ranking: 'l2' as never }).map((i) => i.path)).toEqual([
+      'ranking',
+    ]);
     expect(validateReproduceOptions({ outDir: root, retrainEpochs: 40, retrainDropout: 0 })).toEqual([]);
     expect(
       validateReproduceOptions({ outDir: root, nets: ['lenet300'], retrainEpochs: 40, retrainDropout: 0.2 }),

@@ -22,6 +22,15 @@ function fakeObjective(log: number[]): Objective {
   };
 }
 
+function catchError(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 const masked = (p: { metrics?: () => Readonly<Record<string, number>> }) => p.metrics!().zeros!;
 
 describe('relevance pruner (Bonetta & Cancelliere 2023)', () => {
@@ -58,6 +67,56 @@ describe('relevance pruner (Bonetta & Cancelliere 2023)', () => {
     expect(masked(p)).toBe(23);
     expect(p.metrics!().sparsity).toBeCloseTo(23 / 150, 12);
     net.dispose();
+  });
+
+  it("ranking 'fanIn' ranks |w|·√fan-in, a bias at its layer's kernel's fan-in; the default ranks |w|", async () => {
+    // fc1: kernel [16, 4] (fan-in 16), out: kernel [4, 2] (fan-in 4). Every entry of a tensor holds one value.
+    const spec = {
+      name: 'wide-narrow',
+      inputShape: [16],
+      nodes: [
+        { id: 'fc1', op: 'dense' as const, inputs: ['input'], units: 4 },
+        { id: 'relu', op: 'activation' as const, inputs: ['fc1'], fn: 'relu' as const },
+        { id: 'out', op: 'dense' as const, inputs: ['relu'], units: 2 },
+      ],
+      outputs: ['out'],
+    };
+    const values: Record<string, number> = {
+      'fc1/kernel': 0.1, // ·4 = 0.4
+      'fc1/bias': 0.095, // ·4 = 0.38
+      'out/kernel': 0.15, // ·2 = 0.3
+      'out/bias': 0.14, // ·2 = 0.28
+    };
+    const cut = async (ranking?: 'magnitude' | 'fanIn') => {
+      const net = createNetwork(spec, { seed: 1 });
+      for (const [name, v] of Object.entries(values)) {
+        const p = net.params.get(name)!;
+        p.assign(tf.fill(p.shape, v));
+      }
+      // 78 entries; round(0.128·78) = 10 pruned at the one check.
+      const p = createRelevancePruner({
+        every: 1,
+        fraction: 0.128,
+        floor: 0.5,
+        ...(ranking ? { ranking } : {}),
+      });
+      p.init({ net, rng: Rng.fromSeed(0), totalSteps: 2, stepsPerEpoch: 2 });
+      await p.afterStep(stepContext(net, 0, 2, async () => ({ accuracy: 0.9, loss: 1 })));
+      const zeros = Object.fromEntries(
+        Object.keys(values).map((name) => [
+          name,
+          Array.from(net.params.get(name)!.dataSync()).filter((x) => x === 0).length,
+        ]),
+      );
+      net.dispose();
+      return zeros;
+    };
+    // |w| alone: fc1's bias (0.095), then 6 of its kernel's 0.1 entries.
+    expect(await cut()).toEqual({ 'fc1/kernel': 6, 'fc1/bias': 4, 'out/kernel': 0, 'out/bias': 0 });
+    expect(await cut('magnitude')).toEqual(await cut());
+    // |w|·√fan-in: out's bias (0.28) and kernel (0.3), the narrow layer's small scores.
+    expect(await cut('fanIn')).toEqual({ 'fc1/kernel': 0, 'fc1/bias': 0, 'out/kernel': 8, 'out/bias': 2 });
+    expect(isMopruneError(catchError(() => createRelevancePruner({ ranking: 'l2' as never })))).toBe(true);
   });
 
   it('counts the cadence in batches within each epoch, restarting at every epoch', async () => {

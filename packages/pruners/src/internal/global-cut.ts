@@ -28,11 +28,40 @@ export async function readCutState(net: Network, targets: readonly string[]): Pr
 }
 
 /**
- * Masks the `prune` live weights of smallest |w| across all targets (one
- * global ranking) and re-applies the masks. Returns the new masks.
+ * Fan-in of each target: a kernel's entries per output unit (the product of every dimension but the
+ * last); any other parameter (a bias, a normalization gain or shift) takes the fan-in of its layer's
+ * kernel (`<layer>/kernel`), and 1 when its layer has none.
  */
-export function applyGlobalCut(net: Network, state: CutState, prune: number): Float32Array[] {
-  const keep = keepLargest(state.magnitudes, state.live, prune);
+export function fanIns(net: Network, targets: readonly string[]): number[] {
+  const ofKernel = (name: string): number | undefined => {
+    const shape = net.params.get(name)?.shape;
+    return shape === undefined || shape.length < 2
+      ? undefined
+      : shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  };
+  return targets.map((name) => {
+    if (name.endsWith('/kernel')) return ofKernel(name) ?? 1;
+    const slash = name.lastIndexOf('/');
+    return (slash < 0 ? undefined : ofKernel(`${name.slice(0, slash)}/kernel`)) ?? 1;
+  });
+}
+
+/**
+ * Masks the `prune` live weights of smallest |w| across all targets (one
+ * global ranking) and re-applies the masks. With `scales`, target i is ranked
+ * by |w|·scales[i] instead. Returns the new masks.
+ */
+export function applyGlobalCut(
+  net: Network,
+  state: CutState,
+  prune: number,
+  scales?: readonly number[],
+): Float32Array[] {
+  const ranked =
+    scales === undefined
+      ? state.magnitudes
+      : state.magnitudes.map((m, i) => (scales[i] === 1 ? m : m.map((x) => x * scales[i]!)));
+  const keep = keepLargest(ranked, state.live, prune);
   for (const [i, name] of state.targets.entries()) setMaskValues(net, name, keep[i]!);
   net.applyMasks();
   return keep;

@@ -10,7 +10,7 @@ import {
 } from '@moprune/core';
 import { PrunerError, throwIfIssues } from '../errors.js';
 import { CheckLedger, type KeepConfig, keepSchema } from '../internal/checks.js';
-import { applyGlobalCut, readCutState } from '../internal/global-cut.js';
+import { applyGlobalCut, fanIns, readCutState } from '../internal/global-cut.js';
 import { maskSparsity } from '../internal/masks.js';
 import { requireTargets } from '../internal/targets.js';
 
@@ -61,6 +61,16 @@ export interface RelevanceConfig {
     /** @default 'selectiveWeightDecay' */
     readonly objective?: string;
   };
+  /**
+   * How a cut ranks the live entries across targets:
+   * - `'magnitude'`: |w|, one global ranking (the paper's);
+   * - `'fanIn'`: |w|·√(fan-in), |w| relative to the scale that variance-preserving initializations give a
+   *   layer (∝ 1/√fan-in), so a wide layer is not cut first because its weights started small. A kernel's
+   *   fan-in is its entries per output unit; a bias, gain or shift takes its layer's kernel's. Not in the
+   *   paper.
+   * @default 'magnitude'
+   */
+  readonly ranking?: 'magnitude' | 'fanIn';
   /** Also evaluate the test split at every check, for the log only (nothing is decided on it). @default false */
   readonly evaluateTest?: boolean;
   /**
@@ -85,6 +95,7 @@ export const relevanceConfigSchema = s.object({
       objective: s.string({ allowEmpty: true }).optional(),
     })
     .optional(),
+  ranking: s.oneOf(['magnitude', 'fanIn']).optional(),
   evaluateTest: s.boolean().optional(),
   keep: keepSchema.optional(),
 });
@@ -122,6 +133,8 @@ export function createRelevancePruner(
   });
   let net: Network | undefined;
   let targets: string[] = [];
+  /** Per-target ranking scales (`ranking: 'fanIn'`), else undefined. */
+  let scales: number[] | undefined;
   let stepsPerEpoch = 1;
   let totalSteps = Number.POSITIVE_INFINITY;
   let lastReset = 0;
@@ -167,7 +180,7 @@ export function createRelevancePruner(
         Math.min(Math.max(1, Math.round(fraction * state.liveCount)), state.liveCount - limit),
       );
       if (prune > 0) {
-        applyGlobalCut(ctx.net, state, prune);
+        applyGlobalCut(ctx.net, state, prune, scales);
         pruneEvents++;
         lastReset = ctx.step + 1;
       }
@@ -190,6 +203,7 @@ export function createRelevancePruner(
         );
       }
       targets = requireTargets(ctx.net, selector, 'relevance');
+      scales = config.ranking === 'fanIn' ? fanIns(ctx.net, targets).map(Math.sqrt) : undefined;
     },
     async afterStep(ctx) {
       net = ctx.net;
@@ -241,6 +255,7 @@ export function createRelevancePruner(
         );
       }
       targets = s.targets as string[];
+      if (scales !== undefined && net !== undefined) scales = fanIns(net, targets).map(Math.sqrt);
       lastReset = s.lastReset;
       gamma = typeof s.gamma === 'number' ? s.gamma : gamma;
       pruneEvents = s.pruneEvents;
