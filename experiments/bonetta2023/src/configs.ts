@@ -374,6 +374,16 @@ export function pretrainConfig(
   };
 }
 
+/** Knowledge distillation in a retraining (our extension; see `ReproduceOptions.retrainDistill`). */
+export interface Distill {
+  /** Snapshot directory of the teacher: the dense start's `best/`. */
+  readonly teacher: string;
+  /** Softmax temperature T > 0. */
+  readonly temperature: number;
+  /** Weight of the distillation term in (0, 1]; cross-entropy gets 1 − weight. */
+  readonly weight: number;
+}
+
 /**
  * Retraining of a pruning run's kept network (our extension, not the paper's protocol: `--retrain-epochs`):
  * `epochs` of cross-entropy alone from the snapshot in `from` (its weights **and masks**; the loop
@@ -381,7 +391,8 @@ export function pretrainConfig(
  * network's), Adam at the pruning rate annealed to 0 by a cosine over the run (per step), the same
  * network spec (dropout included), batch, split and seed, the best-validation epoch kept in `best/`. No
  * pruner, no decay and no moving average (a kept network evaluated through `averaging` is that average, and
- * the retraining starts from it): only the surviving weights train.
+ * the retraining starts from it): only the surviving weights train. With `distill`, the dense start
+ * teaches: cross-entropy and T²·KL to its softened outputs, weighted (1 − weight, weight).
  */
 export function retrainConfig(
   o: Pick<ConfigOptions, 'scale' | 'seed' | 'net' | 'dataset' | 'dropout' | 'lr'> & {
@@ -389,14 +400,28 @@ export function retrainConfig(
     /** The snapshot of the kept network (the pruning run's `final/`). */
     readonly from: string;
     readonly epochs: number;
+    /**
+     * Distil from a teacher (`--retrain-distill`): the objectives become cross-entropy and the
+     * `distillation` objective (T²·KL to the teacher's softened outputs), weighted (1 − weight, weight).
+     */
+    readonly distill?: Distill;
   },
 ): JsonObject {
+  const optimizer = adam(o.lr ?? PROTOCOL.lr);
+  const d = o.distill;
   return {
     name: `bonetta2023-${o.net}-${o.dataset}-${o.method}-retrain`,
     model: modelConfig(o.net, o.dropout),
     dataset: datasetConfig(o.dataset),
-    objectives: [{ type: 'crossEntropy' }],
-    solver: { type: 'weighted-sum', weights: [1], optimizer: adam(o.lr ?? PROTOCOL.lr) },
+    ...(d === undefined
+      ? { objectives: [{ type: 'crossEntropy' }], solver: { type: 'weighted-sum', weights: [1], optimizer } }
+      : {
+          objectives: [
+            { type: 'crossEntropy' },
+            { type: 'distillation', teacher: d.teacher, temperature: d.temperature },
+          ],
+          solver: { type: 'weighted-sum', weights: [1 - d.weight, d.weight], optimizer },
+        }),
     training: {
       ...training(o.scale, o.seed, o.epochs, PROTOCOL.batchSize),
       initFrom: o.from,

@@ -39,6 +39,8 @@ export function optionsFromArgs(
     epochs: number(args.epochs),
     retrainEpochs: number(args['retrain-epochs']),
     retrainDropout: number(args['retrain-dropout']),
+    retrainDistill: number(args['retrain-distill']),
+    retrainDistillWeight: number(args['retrain-distill-weight']),
   };
   return {
     ...(methods === undefined ? {} : { methods: methods as Method[] }),
@@ -209,6 +211,18 @@ export const experiment = defineExperiment({
       type: 'string',
       arg: 'R',
       help: "Dropout of the retraining runs, after the same layers as --dropout; 0 for none (default: the pruning runs')",
+    },
+    {
+      name: 'retrain-distill',
+      type: 'string',
+      arg: 'T',
+      help: 'Distil the dense start into the retrained networks at temperature T: (1 − w)·cross-entropy + w·T²·KL to its softened outputs (default off; not in the paper)',
+    },
+    {
+      name: 'retrain-distill-weight',
+      type: 'string',
+      arg: 'W',
+      help: 'The distillation term weight w in (0, 1] (default 0.9)',
     },
   ],
   async run(o: ExperimentRunOptions): Promise<ExperimentOutcome> {

@@ -1,6 +1,7 @@
 export {
   ANCHORS,
   DATASETS,
+  type Distill,
   datasetConfig,
   type Factor,
   FULL,
@@ -28,10 +29,12 @@ export {
   transformerPruneConfig,
 } from './configs.js';
 export { experiment, experiment as default, headline, optionsFromArgs } from './definition.js';
+export { DISTILLATION, distillation, distillationLoss } from './distill.js';
 export { type Deployment, measureDeployment, measureSecondPass, type SecondPassCost } from './measure.js';
 export {
   Bonetta2023Error,
   type Bonetta2023ErrorCode,
+  DISTILL_WEIGHT,
   headlineOf,
   type ImageCase,
   type Mode,

@@ -48,6 +48,7 @@ import {
   transformerPretrainConfig,
   transformerPruneConfig,
 } from './configs.js';
+import './distill.js';
 import { type Deployment, measureDeployment, measureSecondPass, type SecondPassCost } from './measure.js';
 import { RUNNER_MODULE, RUNNER_NAME } from './runner.js';
 import { type CheckPoint, readChecks, type Selection, selectBestValidation, selectSparsest } from './runs.js';
@@ -134,6 +135,15 @@ export interface ReproduceOptions {
    * runs' `dropout`
    */
   readonly retrainDropout?: number;
+  /**
+   * Distil the dense start into the retrained network (with `retrainEpochs`; our extension, Hinton et al.
+   * 2015's soft targets): the retraining minimizes (1 − w)·cross-entropy + w·T²·KL(softmax(t/T) ‖
+   * softmax(s/T)), t the dense start's logits (its `best/`, in inference mode) on the same batch. This is
+   * the temperature T > 0. @default none (cross-entropy alone)
+   */
+  readonly retrainDistill?: number;
+  /** The distillation term's weight w in (0, 1] (with `retrainDistill`). @default 0.9 */
+  readonly retrainDistillWeight?: number;
   /**
    * How relevance and magnitude pruning rank the weights at a cut: `'magnitude'` (|w|, the paper's) or
    * `'fanIn'` (|w|·√fan-in; our extension). @default 'magnitude'
@@ -234,6 +244,18 @@ export function validateReproduceOptions(o: ReproduceOptions): Issue[] {
       path: 'retrainDropout',
       message: 'applies to the retraining runs: give retrainEpochs too',
     });
+  num('retrainDistill', o.retrainDistill, (x) => x > 0, 'a number > 0');
+  num('retrainDistillWeight', o.retrainDistillWeight, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
+  if (o.retrainDistill !== undefined && o.retrainEpochs === undefined)
+    issues.push({
+      path: 'retrainDistill',
+      message: 'applies to the retraining runs: give retrainEpochs too',
+    });
+  if (o.retrainDistillWeight !== undefined && o.retrainDistill === undefined)
+    issues.push({
+      path: 'retrainDistillWeight',
+      message: 'weighs the distillation term: give retrainDistill (the temperature) too',
+    });
   if (o.retrainDropout !== undefined && o.retrainDropout > 0 && (o.nets === undefined || o.nets.length === 0))
     issues.push({
       path: 'retrainDropout',
@@ -299,6 +321,8 @@ export interface RetrainFigures {
   readonly epochs: number;
   /** Dropout rate of the retraining run (0: none). */
   readonly dropout: number;
+  /** The distillation from the dense start (temperature, weight), or null for cross-entropy alone. */
+  readonly distill: { readonly temperature: number; readonly weight: number } | null;
   /** The best-validation epoch (0-based), the one kept. */
   readonly epoch: number;
   /** live / total of the pruned parameters: the kept check's, the masks held. */
@@ -393,6 +417,13 @@ function moveSnapshot(from: string, to: string, model: JsonObject): void {
   }
 }
 
+/**
+ * The distillation term's default weight (`retrainDistillWeight`): 0.9 on the teacher's soft targets, 0.1 on
+ * the labels — the common choice since Hinton et al. 2015, who found a small weight on the hard targets
+ * best. Our choice, not the paper's (the paper does not distil).
+ */
+export const DISTILL_WEIGHT = 0.9;
+
 /** The options that change the protocol's settings (see {@link ReproduceSummary.settings}), in a fixed order. */
 const SETTINGS = [
   'alpha',
@@ -408,6 +439,8 @@ const SETTINGS = [
   'averaging',
   'retrainEpochs',
   'retrainDropout',
+  'retrainDistill',
+  'retrainDistillWeight',
   'ranking',
 ] as const satisfies readonly (keyof ReproduceOptions)[];
 
@@ -635,7 +668,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   const retrain = async (
     run: string,
     runDir: string,
-    p: { net: Net; dataset: ImageDataset; floor: number },
+    p: { net: Net; dataset: ImageDataset; floor: number; dense: { dir: string } },
     method: Method,
     epochs: number,
   ): Promise<RetrainFigures | null> => {
@@ -644,7 +677,13 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
     const pruneDropout = options.dropout ?? 0;
     const dropout = options.retrainDropout ?? pruneDropout;
     const moved = dropout !== pruneDropout;
-    const dir = `${runDir}-retrain-e${epochs}${moved ? `-d${dropout}` : ''}`;
+    const distill =
+      options.retrainDistill === undefined
+        ? null
+        : { temperature: options.retrainDistill, weight: options.retrainDistillWeight ?? DISTILL_WEIGHT };
+    const dir = `${runDir}-retrain-e${epochs}${moved ? `-d${dropout}` : ''}${
+      distill === null ? '' : `-kd${distill.temperature}-w${distill.weight}`
+    }`;
     const config = retrainConfig({
       scale,
       seed,
@@ -655,6 +694,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       epochs,
       dropout,
       ...(options.lr === undefined ? {} : { lr: options.lr }),
+      ...(distill === null ? {} : { distill: { teacher: p.dense.dir, ...distill } }),
     });
     if (moved) moveSnapshot(join(runDir, 'final'), join(dir, 'start'), config.model as JsonObject);
     const { summary } = await runOne(`${run} retraining`, config, dir);
@@ -670,6 +710,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
       runDir: dir,
       epochs,
       dropout,
+      distill,
       epoch: best.epoch,
       remaining: kept.remaining,
       validationAccuracy,
@@ -918,7 +959,7 @@ export function headlineOf(f: PruneFigures): string {
     ? `${f.status}; no check above the floor`
     : `${f.status}; kept check at step ${k.step}: ${pct(k.remaining, 3)} of the weights remaining, validation error ${pct(1 - k.validationAccuracy)}, test error ${pct(k.testAccuracy === null ? null : 1 - k.testAccuracy)}${
         f.retrained
-          ? `; retrained ${f.retrained.epochs} epochs: validation error ${pct(1 - f.retrained.validationAccuracy)}, test error ${pct(1 - f.retrained.testAccuracy)} (${f.retrained.chosen ? 'chosen' : 'not chosen: the kept check validates better'})`
+          ? `; retrained ${f.retrained.epochs} epochs${f.retrained.distill === null ? '' : `, distilled (T = ${f.retrained.distill.temperature}, w = ${f.retrained.distill.weight})`}: validation error ${pct(1 - f.retrained.validationAccuracy)}, test error ${pct(1 - f.retrained.testAccuracy)} (${f.retrained.chosen ? 'chosen' : 'not chosen: the kept check validates better'})`
           : ''
       }`;
 }

@@ -190,12 +190,13 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
     const retrained = Object.values(c.runs).filter((f) => f.retrained);
     if (retrained.length > 0) {
       md.push(
-        `Retraining of the kept networks (our extension, not the paper's protocol): cross-entropy alone, the masks held, Adam annealed to 0 by a cosine, the best-validation epoch; it replaces the kept network only when its validation accuracy is above the floor and above the kept check's.`,
+        `Retraining of the kept networks (our extension, not the paper's protocol): cross-entropy alone (or, distilled, with the dense start's softened outputs as targets too), the masks held, Adam annealed to 0 by a cosine, the best-validation epoch; it replaces the kept network only when its validation accuracy is above the floor and above the kept check's.`,
         '',
         markdownTable(
           [
             'method',
             'epochs',
+            'distilled (T, w)',
             '% remaining',
             'kept: val. error',
             'test error',
@@ -209,6 +210,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
             return [
               f.method,
               String(r.epochs),
+              r.distill === null ? '—' : `${r.distill.temperature}, ${r.distill.weight}`,
               pct(r.remaining, 3),
               err(f.kept?.validationAccuracy),
               err(f.kept?.testAccuracy),
@@ -218,7 +220,7 @@ export async function writeSummary(outDir: string, s: ReproduceSummary): Promise
               r.chosen ? 'yes' : 'no',
             ];
           }),
-          ['left', ...Array<'right'>(8).fill('right')],
+          ['left', ...Array<'right'>(9).fill('right')],
         ),
         '',
       );

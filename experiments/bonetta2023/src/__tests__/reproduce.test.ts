@@ -278,6 +278,34 @@ describe('the LeNet-300-100 dense-start and rate options', () => {
     expect(paths({ retrainDropout: 0 })).toEqual(['retrainDropout']);
     expect(paths({ retrainEpochs: 40, retrainDropout: 0.2 })).toEqual(['retrainDropout']);
     expect(paths({ nets: ['lenet300'], retrainEpochs: 40, retrainDropout: 1 })).toEqual(['retrainDropout']);
+    // Distilled from the dense start: cross-entropy and the distillation term, weighted (1 − w, w).
+    const kd = retrainConfig({
+      ...base,
+      method: 'relevance',
+      from: '/run/final',
+      epochs: 40,
+      dropout: 0.2,
+      distill: { teacher: '/p/best', temperature: 4, weight: 0.9 },
+    });
+    expect(validateExperimentConfig(kd)).toEqual([]);
+    expect(kd.objectives).toEqual([
+      { type: 'crossEntropy' },
+      { type: 'distillation', teacher: '/p/best', temperature: 4 },
+    ]);
+    const [ce, soft] = (kd.solver as { weights: number[] }).weights;
+    expect([ce, soft]).toEqual([1 - 0.9, 0.9]);
+    expect({ ...kd, objectives: c.objectives, solver: c.solver }).toEqual(c);
+    expect(optionsFromArgs({ 'retrain-distill': '4', 'retrain-distill-weight': '0.5' })).toMatchObject({
+      retrainDistill: 4,
+      retrainDistillWeight: 0.5,
+    });
+    expect(paths({ retrainEpochs: 40, retrainDistill: 4, retrainDistillWeight: 1 })).toEqual([]);
+    expect(paths({ retrainDistill: 4 })).toEqual(['retrainDistill']);
+    expect(paths({ retrainEpochs: 40, retrainDistill: 0 })).toEqual(['retrainDistill']);
+    expect(paths({ retrainEpochs: 40, retrainDistill: 4, retrainDistillWeight: 0 })).toEqual([
+      'retrainDistillWeight',
+    ]);
+    expect(paths({ retrainEpochs: 40, retrainDistillWeight: 0.5 })).toEqual(['retrainDistillWeight']);
   });
 
   it('refuses a bad dropout, epoch count or rate, and dropout without the image networks it applies to', () => {
@@ -709,6 +737,35 @@ describe('tiny end-to-end', () => {
     }
     start.net.dispose();
     moved.net.dispose();
+    // Distilled from the dense start the pruning run started from, in its own directory.
+    const kdLines: string[] = [];
+    const distilled = await rerunRelevance({
+      retrainEpochs: 2,
+      retrainDistill: 4,
+      log: (l) => kdLines.push(l),
+    });
+    const k = distilled.cases[0]!.runs.relevance!.retrained!;
+    expect(k).toMatchObject({
+      runDir: `${f.runDir}-retrain-e2-kd4-w0.9`,
+      distill: { temperature: 4, weight: 0.9 },
+    });
+    const kdConfig = JSON.parse(readFileSync(join(k.runDir, 'config.json'), 'utf8'));
+    const pruned = JSON.parse(readFileSync(join(f.runDir, 'config.json'), 'utf8'));
+    expect(kdConfig.objectives[1]).toEqual({
+      type: 'distillation',
+      teacher: pruned.training.initFrom,
+      temperature: 4,
+    });
+    const kdResult = JSON.parse(readFileSync(join(k.runDir, 'result.json'), 'utf8'));
+    expect(kdResult.history[0].train.distillation).toBeGreaterThan(0);
+    expect(kdLines.some((l) => l.includes('retrained 2 epochs, distilled (T = 4, w = 0.9)'))).toBe(true);
+    const taught = loadNetworkSnapshot(join(k.runDir, 'best'))!;
+    for (const name of ['fc1', 'fc2', 'fc3'].flatMap((n) => [`${n}/kernel`, `${n}/bias`])) {
+      const zero = before.net.params.get(name)!.dataSync();
+      const now = taught.net.params.get(name)!.dataSync();
+      for (let i = 0; i < now.length; i++) if (zero[i] === 0) expect(now[i] === 0, name).toBe(true);
+    }
+    taught.net.dispose();
     before.net.dispose();
     expect(tf.memory().numTensors).toBeLessThan(50);
   }, 120_000);
